@@ -1,0 +1,366 @@
+//! `tongyu`: the platform's one binary.
+
+mod config;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use tongyu_domain::account::Role;
+use tongyu_service::demo::{self, DemoScale};
+use tongyu_service::{App, Settings, SystemClock};
+use tongyu_store::{Db, DbOptions};
+
+use config::{Config, redact_url};
+
+#[derive(Parser)]
+#[command(name = "tongyu", version, about = "同育：家校社协同育人平台")]
+struct Cli {
+    /// Configuration file (default: ./tongyu.toml if present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the platform.
+    Serve {
+        #[arg(long)]
+        listen: Option<String>,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Create a fresh demo city and serve it.
+    Demo {
+        #[arg(long)]
+        listen: Option<String>,
+        /// Where the demo's SQLite file goes (it is replaced).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Use this (empty) database instead of a SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// The password of every demo account.
+        #[arg(long, default_value = "Tongyu@Qingdao2026")]
+        demo_password: String,
+        /// tiny, demo (about 200 schools) or city (the design scale).
+        #[arg(long, default_value = "demo")]
+        scale: String,
+        /// Generate, then exit instead of serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Bring the database schema up to date, then exit.
+    Migrate {
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Manage accounts from the command line.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// Write a consistent copy of the SQLite database.
+    Backup {
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account (for example the first city administrator, or the
+    /// system, security and audit administrators).
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        #[arg(long)]
+        role: String,
+        /// The unit of the grant; the city if omitted.
+        #[arg(long)]
+        unit_id: Option<i64>,
+        /// The password; one is made if omitted (and must be changed at first login).
+        #[arg(long, env = "TONGYU_NEW_PASSWORD")]
+        password: Option<String>,
+    },
+    /// Set a temporary password that must be changed at next login.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+    },
+    /// Lift a lockout after failed logins.
+    Unlock {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain of the whole log.
+    Verify,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let cfg = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    init_logging(&cfg);
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli.command, cfg)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("错误：{e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(cfg: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if cfg.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+type AnyError = Box<dyn std::error::Error>;
+
+async fn open(url: &str, max_connections: u32) -> Result<App, AnyError> {
+    tracing::info!(database = %redact_url(url), "opening the database");
+    let db = Db::connect(&DbOptions { url: url.to_owned(), max_connections }).await?;
+    Ok(App::new(db, Arc::new(SystemClock), Settings::default()))
+}
+
+async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
+    match command {
+        Command::Serve { listen, database_url } => {
+            if let Some(l) = listen {
+                cfg.listen = l;
+            }
+            if let Some(u) = database_url {
+                cfg.database_url = u;
+            }
+            let app = open(&cfg.database_url(), cfg.max_connections).await?;
+            serve(app, &cfg).await
+        }
+        Command::Demo { listen, data_dir, database_url, demo_password, scale, no_serve } => {
+            if let Some(l) = listen {
+                cfg.listen = l;
+            }
+            if let Some(d) = data_dir {
+                cfg.data_dir = d;
+            }
+            let url = match database_url {
+                Some(u) => u,
+                None => {
+                    std::fs::create_dir_all(&cfg.data_dir)?;
+                    let file = cfg.data_dir.join("tongyu.db");
+                    for suffix in ["", "-wal", "-shm"] {
+                        let f = PathBuf::from(format!("{}{suffix}", file.display()));
+                        if f.exists() {
+                            std::fs::remove_file(&f)?;
+                        }
+                    }
+                    format!("sqlite://{}", file.display())
+                }
+            };
+            cfg.database_url = url.clone();
+            let scale = DemoScale::parse(&scale)?;
+            let app = open(&url, cfg.max_connections).await?;
+            let started = std::time::Instant::now();
+            let report = demo::generate(&app, scale, &demo_password, &progress_bar).await?;
+            eprintln!();
+            print_demo(&report, &cfg, started.elapsed());
+            if no_serve {
+                return Ok(());
+            }
+            serve(app, &cfg).await
+        }
+        Command::Migrate { database_url } => {
+            if let Some(u) = database_url {
+                cfg.database_url = u;
+            }
+            open(&cfg.database_url(), 2).await?;
+            println!("数据库结构已是最新。");
+            Ok(())
+        }
+        Command::Account { command } => {
+            let app = open(&cfg.database_url(), 2).await?;
+            account(&app, command).await
+        }
+        Command::Backup { out } => {
+            let app = open(&cfg.database_url(), 2).await?;
+            let dest = out.display().to_string();
+            app.db.backup_sqlite(&dest).await?;
+            println!("已备份到 {dest}");
+            Ok(())
+        }
+        Command::Audit { command: AuditCommand::Verify } => {
+            let app = open(&cfg.database_url(), 2).await?;
+            let r = tongyu_service::audit::verify(&app).await?;
+            match r.first_bad {
+                None => {
+                    println!("审计日志完整：共 {} 条，哈希链无断裂。", r.checked);
+                    Ok(())
+                }
+                Some(seq) => Err(format!("审计日志在第 {seq} 条处被改动或缺失（已核对 {} 条）", r.checked).into()),
+            }
+        }
+    }
+}
+
+async fn account(app: &App, command: AccountCommand) -> Result<(), AnyError> {
+    let mut c = app.db.read().await?;
+    match command {
+        AccountCommand::Create { username, display_name, role, unit_id, password } => {
+            let role = Role::parse(&role)?;
+            let unit_id = match unit_id {
+                Some(id) => id,
+                None => tongyu_store::org::city(&mut c).await?.ok_or("数据库中还没有城市")?.id,
+            };
+            drop(c);
+            let (password, must_change, shown) = match password {
+                Some(p) => (p, false, None),
+                None => {
+                    let p = tongyu_service::auth::temporary_password();
+                    (p.clone(), true, Some(p))
+                }
+            };
+            let a = tongyu_service::account::create_from_cli(app, &username, &display_name, role, unit_id, &password, must_change).await?;
+            println!("已创建账号 {}（编号 {}）", a.username, a.id);
+            if let Some(p) = shown {
+                println!("初始密码：{p}（首次登录须修改）");
+            }
+            Ok(())
+        }
+        AccountCommand::ResetPassword { username } => {
+            let a = tongyu_store::account::get_by_username(&mut c, &username).await?.ok_or("没有这个用户名")?;
+            drop(c);
+            let p = tongyu_service::auth::temporary_password();
+            tongyu_service::account::cli_reset_password(app, a.id, &p).await?;
+            println!("已重置 {} 的密码：{p}（下次登录须修改）", a.username);
+            Ok(())
+        }
+        AccountCommand::Unlock { username } => {
+            let a = tongyu_store::account::get_by_username(&mut c, &username).await?.ok_or("没有这个用户名")?;
+            drop(c);
+            tongyu_service::account::cli_unlock(app, a.id).await?;
+            println!("已解除 {} 的锁定。", a.username);
+            Ok(())
+        }
+    }
+}
+
+/// Draws a text progress bar on stderr, redrawing only when it moves.
+fn progress_bar(phase: &str, done: u64, total: u64) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(u64::MAX);
+    const WIDTH: u64 = 30;
+    let filled = if total == 0 { WIDTH } else { done.min(total) * WIDTH / total };
+    let key = filled + 1000 * phase.len() as u64;
+    if LAST.swap(key, Ordering::Relaxed) == key && done != total {
+        return;
+    }
+    let bar: String = (0..WIDTH).map(|i| if i < filled { '█' } else { '░' }).collect();
+    eprint!("\r{phase:<8} {bar} {done}/{total}   ");
+}
+
+fn print_demo(report: &demo::DemoReport, cfg: &Config, took: Duration) {
+    let c = report.city.counts;
+    println!(
+        "演示城市已生成（{:.1} 秒）：{} 所学校，{} 个班级，{} 名学生，{} 位家长。",
+        took.as_secs_f64(),
+        c.schools,
+        c.classes,
+        c.students,
+        c.guardians
+    );
+    println!("数据库：{}", redact_url(&cfg.database_url()));
+    println!();
+    println!("{:<20} {:<16} {}", "用户名", "角色", "单位");
+    for a in &report.accounts {
+        println!("{:<20} {:<16} {}", a.username, a.role.label(), a.unit);
+    }
+    println!("（所有演示账号的密码相同，见 --demo-password；家长也可用手机号 139 开头的演示账号登录。）");
+}
+
+async fn serve(app: App, cfg: &Config) -> Result<(), AnyError> {
+    let web = tongyu_web::WebConfig {
+        secure_cookies: cfg.secure_cookies,
+        trust_proxy: cfg.trust_proxy,
+        public_url: cfg.public_url(),
+        ..tongyu_web::WebConfig::default()
+    };
+    let state = tongyu_web::AppState::new(app.clone(), web);
+    let router = tongyu_web::router(state);
+    let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
+    println!("同育已启动：http://{}", listener.local_addr()?);
+    let janitor = tokio::spawn(purge_sessions(app.clone()));
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    janitor.abort();
+    app.db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Removes expired sessions every ten minutes.
+async fn purge_sessions(app: App) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        if let Err(e) = tongyu_service::auth::purge_expired(&app).await {
+            tracing::warn!(error = %e, "session purge failed");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,10 @@
+//! The rules of tongyu with no HTTP and no SQL: types, validation and the
+//! authorization policy. Every other crate asks this one what is allowed.
+
+pub mod account;
+pub mod error;
+pub mod org;
+pub mod policy;
+pub mod student;
+
+pub use error::{Error, ErrorCode, Result};

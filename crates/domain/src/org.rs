@@ -1,0 +1,319 @@
+//! The org tree: city → district → subdistrict → school → grade → class.
+//!
+//! Every unit carries a materialised path of its ancestors' ids, `/1/5/23/`,
+//! so that "is this unit inside that subtree" is a prefix test, in Rust and
+//! in SQL alike.
+
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitKind {
+    City,
+    District,
+    Subdistrict,
+    School,
+    Grade,
+    Class,
+}
+
+impl UnitKind {
+    pub const ALL: [UnitKind; 6] = [
+        Self::City,
+        Self::District,
+        Self::Subdistrict,
+        Self::School,
+        Self::Grade,
+        Self::Class,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::City => "city",
+            Self::District => "district",
+            Self::Subdistrict => "subdistrict",
+            Self::School => "school",
+            Self::Grade => "grade",
+            Self::Class => "class",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| Error::invalid("kind", format!("未知的单位类型：{s}")))
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::City => "市",
+            Self::District => "区(市)",
+            Self::Subdistrict => "镇(街)",
+            Self::School => "学校",
+            Self::Grade => "年级",
+            Self::Class => "班级",
+        }
+    }
+
+    /// The kind of unit that sits directly below this one.
+    pub fn child(self) -> Option<UnitKind> {
+        match self {
+            Self::City => Some(Self::District),
+            Self::District => Some(Self::Subdistrict),
+            Self::Subdistrict => Some(Self::School),
+            Self::School => Some(Self::Grade),
+            Self::Grade => Some(Self::Class),
+            Self::Class => None,
+        }
+    }
+}
+
+/// 学段.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Kindergarten,
+    Primary,
+    Junior,
+    Senior,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 4] = [Self::Kindergarten, Self::Primary, Self::Junior, Self::Senior];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Kindergarten => "kindergarten",
+            Self::Primary => "primary",
+            Self::Junior => "junior",
+            Self::Senior => "senior",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Kindergarten => "幼儿园",
+            Self::Primary => "小学",
+            Self::Junior => "初中",
+            Self::Senior => "高中",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        let s = s.trim();
+        Self::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s || st.label() == s)
+            .ok_or_else(|| Error::invalid("stages", format!("未知的学段：{s}")))
+    }
+
+    /// The grades of the stage, in order: K1–K3, P1–P6, J1–J3, S1–S3.
+    pub fn grades(self) -> Vec<Grade> {
+        let (prefix, n) = match self {
+            Self::Kindergarten => ('K', 3),
+            Self::Primary => ('P', 6),
+            Self::Junior => ('J', 3),
+            Self::Senior => ('S', 3),
+        };
+        (1..=n).map(|i| Grade { stage: self, year: i, prefix }).collect()
+    }
+
+    /// Parses a comma-separated list of stages as stored on a school.
+    pub fn parse_list(s: &str) -> Result<Vec<Stage>> {
+        let mut out = Vec::new();
+        for part in s.split([',', '，', '、']).map(str::trim).filter(|p| !p.is_empty()) {
+            let st = Stage::parse(part)?;
+            if !out.contains(&st) {
+                out.push(st);
+            }
+        }
+        if out.is_empty() {
+            return Err(Error::invalid("stages", "学校至少要有一个学段"));
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    pub fn join(stages: &[Stage]) -> String {
+        stages.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+    }
+}
+
+/// 年级: a stage and the year within it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Grade {
+    pub stage: Stage,
+    pub year: u8,
+    prefix: char,
+}
+
+impl Grade {
+    pub fn code(&self) -> String {
+        format!("{}{}", self.prefix, self.year)
+    }
+
+    pub fn parse(code: &str) -> Result<Grade> {
+        let code = code.trim().to_ascii_uppercase();
+        Stage::ALL
+            .into_iter()
+            .flat_map(|s| s.grades())
+            .find(|g| g.code() == code)
+            .ok_or_else(|| Error::invalid("grade", format!("未知的年级代码：{code}")))
+    }
+
+    pub fn label(&self) -> String {
+        const DIGITS: [&str; 7] = ["", "一", "二", "三", "四", "五", "六"];
+        let n = DIGITS.get(self.year as usize).copied().unwrap_or("");
+        match self.stage {
+            Stage::Kindergarten => ["", "小班", "中班", "大班"]
+                .get(self.year as usize)
+                .copied()
+                .unwrap_or("")
+                .to_owned(),
+            Stage::Primary => format!("{n}年级"),
+            Stage::Junior => format!("初{n}"),
+            Stage::Senior => format!("高{n}"),
+        }
+    }
+}
+
+/// Rollup counters kept on every unit for its whole subtree, itself
+/// included, so that the org browser reads one row instead of counting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub schools: i64,
+    pub classes: i64,
+    pub students: i64,
+    pub guardians: i64,
+}
+
+impl Counts {
+    pub fn negate(self) -> Counts {
+        Counts {
+            schools: -self.schools,
+            classes: -self.classes,
+            students: -self.students,
+            guardians: -self.guardians,
+        }
+    }
+    pub fn is_zero(&self) -> bool {
+        *self == Counts::default()
+    }
+}
+
+/// One unit of the org tree.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Unit {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub kind: UnitKind,
+    pub name: String,
+    pub external_id: Option<String>,
+    pub path: String,
+    pub depth: i64,
+    /// Schools: the stages they teach.
+    pub stages: Vec<Stage>,
+    /// Grades and classes: the grade code (P1, J2, ...).
+    pub grade: String,
+    /// Classes: the calendar year in which their school year starts.
+    pub school_year: i64,
+    pub active: bool,
+    pub counts: Counts,
+}
+
+impl Unit {
+    /// The ids of the unit's ancestors, root first, the unit itself excluded.
+    pub fn ancestor_ids(&self) -> Vec<i64> {
+        let mut ids = path_ids(&self.path);
+        ids.pop();
+        ids
+    }
+    pub fn stage_labels(&self) -> String {
+        self.stages.iter().map(|s| s.label()).collect::<Vec<_>>().join("、")
+    }
+}
+
+/// The school year a date falls in, named by the year it starts: a school
+/// year starts on 1 September.
+pub fn school_year_of(year: i32, month: u32) -> i64 {
+    if month >= 9 { year as i64 } else { year as i64 - 1 }
+}
+
+/// A unit name: trimmed, 2 to 60 characters, no control characters.
+pub fn parse_unit_name(raw: &str) -> Result<String> {
+    let name = raw.trim();
+    let n = name.chars().count();
+    if n < 2 {
+        return Err(Error::invalid("name", "名称至少2个字"));
+    }
+    if n > 60 {
+        return Err(Error::invalid("name", "名称不能超过60个字"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::invalid("name", "名称含有不可见字符"));
+    }
+    Ok(name.to_owned())
+}
+
+/// The ids along a materialised path, root first: `/1/5/23/` → [1, 5, 23].
+pub fn path_ids(path: &str) -> Vec<i64> {
+    path.split('/').filter_map(|p| p.parse().ok()).collect()
+}
+
+/// True when `path` lies inside the subtree whose root has `root_path`.
+pub fn path_within(path: &str, root_path: &str) -> bool {
+    path.starts_with(root_path)
+}
+
+/// The exclusive upper bound of a subtree's paths for a range scan:
+/// paths within `/1/5/` are those `>= "/1/5/"` and `< "/1/50"` ('0' follows '/').
+pub fn path_upper_bound(root_path: &str) -> String {
+    let mut s = root_path.trim_end_matches('/').to_owned();
+    s.push('0');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grades_and_labels() {
+        let g = Grade::parse("p1").expect("valid grade");
+        assert_eq!(g.code(), "P1");
+        assert_eq!(g.label(), "一年级");
+        assert_eq!(Grade::parse("K3").expect("valid").label(), "大班");
+        assert_eq!(Grade::parse("J2").expect("valid").label(), "初二");
+        assert!(Grade::parse("P7").is_err());
+        assert_eq!(Stage::Primary.grades().len(), 6);
+    }
+
+    #[test]
+    fn stage_lists() {
+        let s = Stage::parse_list("初中，primary").expect("valid");
+        assert_eq!(s, vec![Stage::Primary, Stage::Junior]);
+        assert_eq!(Stage::join(&s), "primary,junior");
+        assert!(Stage::parse_list(" , ").is_err());
+        assert!(Stage::parse_list("大学").is_err());
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(path_ids("/1/5/23/"), vec![1, 5, 23]);
+        assert!(path_within("/1/5/23/", "/1/5/"));
+        assert!(!path_within("/1/50/", "/1/5/"));
+        let ub = path_upper_bound("/1/5/");
+        assert_eq!(ub, "/1/50");
+        assert!("/1/5/23/" < ub.as_str() && "/1/5/23/" >= "/1/5/");
+        assert!("/1/50/" >= ub.as_str());
+    }
+
+    #[test]
+    fn unit_names() {
+        assert_eq!(parse_unit_name("  市南区 ").expect("valid"), "市南区");
+        assert!(parse_unit_name("a").is_err());
+        assert!(parse_unit_name(&"长".repeat(61)).is_err());
+        assert!(parse_unit_name("abc\u{0007}").is_err());
+    }
+}

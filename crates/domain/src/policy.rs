@@ -1,0 +1,234 @@
+//! Authorization: the one place that says who may do what, and where.
+//!
+//! A grant is (role, unit) and covers the unit's whole subtree. An action on
+//! a target unit is allowed when some grant of a role that may take the
+//! action covers the target. Pages, the API and background jobs all ask here,
+//! and store queries filter by the roots this module hands out, so a missing
+//! check fails closed.
+
+use crate::account::Role;
+use crate::org::{UnitKind, path_within};
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Grant {
+    pub role: Role,
+    pub unit_id: i64,
+    pub unit_kind: UnitKind,
+    pub unit_path: String,
+}
+
+/// Who is acting: an account and its grants.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub account_id: i64,
+    pub username: String,
+    pub grants: Vec<Grant>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// See a unit and its subtree in the org browser.
+    ViewUnit,
+    /// Create, edit, move or deactivate units.
+    ManageUnit,
+    /// List the accounts whose grants lie in a subtree.
+    ViewAccounts,
+    /// Create accounts and grants, deactivate them, reset passwords.
+    ManageAccounts,
+    /// Unlock an account locked by failed logins.
+    UnlockAccount,
+    /// Read a child's personal data (audited).
+    ViewStudents,
+    /// Add, edit and move students.
+    ManageStudents,
+    /// Issue class invite codes and confirm guardian links.
+    ManageGuardians,
+    /// Import units, classes, teachers, students and guardian links.
+    Import,
+    /// Read and export the audit log.
+    ReadAudit,
+    /// Issue and revoke integration tokens.
+    ManageIntegrations,
+}
+
+impl Action {
+    pub const ALL: [Action; 11] = [
+        Self::ViewUnit,
+        Self::ManageUnit,
+        Self::ViewAccounts,
+        Self::ManageAccounts,
+        Self::UnlockAccount,
+        Self::ViewStudents,
+        Self::ManageStudents,
+        Self::ManageGuardians,
+        Self::Import,
+        Self::ReadAudit,
+        Self::ManageIntegrations,
+    ];
+
+    /// The roles that may take the action (within the subtree of their grant).
+    pub fn roles(self) -> &'static [Role] {
+        use Role::*;
+        const ADMINS: &[Role] = &[CityAdmin, DistrictAdmin, SubdistrictAdmin, SchoolAdmin];
+        match self {
+            Self::ViewUnit => &[
+                CityAdmin,
+                DistrictAdmin,
+                SubdistrictAdmin,
+                SchoolAdmin,
+                Coordinator,
+                HeadTeacher,
+                Instructor,
+                Teacher,
+                Expert,
+                SystemAdmin,
+                SecurityAdmin,
+            ],
+            Self::ManageUnit | Self::ManageAccounts | Self::Import | Self::ManageStudents => ADMINS,
+            Self::ViewAccounts => &[
+                CityAdmin,
+                DistrictAdmin,
+                SubdistrictAdmin,
+                SchoolAdmin,
+                Coordinator,
+                SystemAdmin,
+                SecurityAdmin,
+            ],
+            Self::UnlockAccount => {
+                &[CityAdmin, DistrictAdmin, SubdistrictAdmin, SchoolAdmin, SecurityAdmin]
+            }
+            Self::ViewStudents => &[
+                CityAdmin,
+                DistrictAdmin,
+                SubdistrictAdmin,
+                SchoolAdmin,
+                Coordinator,
+                HeadTeacher,
+                Instructor,
+                Teacher,
+            ],
+            Self::ManageGuardians => {
+                &[CityAdmin, DistrictAdmin, SubdistrictAdmin, SchoolAdmin, HeadTeacher]
+            }
+            Self::ReadAudit => &[AuditAdmin],
+            Self::ManageIntegrations => &[CityAdmin, DistrictAdmin, SystemAdmin],
+        }
+    }
+}
+
+impl Actor {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.grants.iter().any(|g| g.role == role)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.grants.iter().any(|g| g.role.is_admin())
+    }
+
+    /// May the actor take `action` on the unit at `target_path`?
+    pub fn can(&self, action: Action, target_path: &str) -> bool {
+        let roles = action.roles();
+        self.grants
+            .iter()
+            .any(|g| roles.contains(&g.role) && path_within(target_path, &g.unit_path))
+    }
+
+    /// Like [`Actor::can`], but an error that reveals nothing about the target.
+    pub fn require(&self, action: Action, target_path: &str) -> Result<()> {
+        if self.can(action, target_path) { Ok(()) } else { Err(Error::forbidden()) }
+    }
+
+    /// The roots of the subtrees where the actor may take `action`, with no
+    /// root inside another. Store queries filter by these; empty means nothing.
+    pub fn scope(&self, action: Action) -> Vec<String> {
+        let roles = action.roles();
+        let mut roots: Vec<String> = self
+            .grants
+            .iter()
+            .filter(|g| roles.contains(&g.role))
+            .map(|g| g.unit_path.clone())
+            .collect();
+        roots.sort();
+        roots.dedup();
+        let all = roots.clone();
+        roots.retain(|r| !all.iter().any(|o| o != r && path_within(r, o)));
+        roots
+    }
+
+    /// May the actor grant `role` on the unit of `kind` at `unit_path`?
+    /// Only a unit administrator whose grant covers the unit, and never a
+    /// role ranked above the administrator's own. The three platform
+    /// administrators are made from the command line only.
+    pub fn may_grant(&self, role: Role, kind: UnitKind, unit_path: &str) -> bool {
+        if role.is_platform_admin() || !role.unit_kinds().contains(&kind) {
+            return false;
+        }
+        self.grants.iter().any(|g| {
+            g.role.is_unit_admin()
+                && role.admin_rank() <= g.role.admin_rank()
+                && path_within(unit_path, &g.unit_path)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, kind: UnitKind, path: &str) -> Actor {
+        Actor {
+            account_id: 1,
+            username: "u".into(),
+            grants: vec![Grant {
+                role,
+                unit_id: 0,
+                unit_kind: kind,
+                unit_path: path.into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn subtree_scope() {
+        let d = actor(Role::DistrictAdmin, UnitKind::District, "/1/2/");
+        assert!(d.can(Action::ManageUnit, "/1/2/"));
+        assert!(d.can(Action::ManageUnit, "/1/2/7/9/"));
+        assert!(!d.can(Action::ManageUnit, "/1/"));
+        assert!(!d.can(Action::ManageUnit, "/1/20/"));
+        assert!(!d.can(Action::ReadAudit, "/1/2/"));
+        assert_eq!(d.require(Action::ViewUnit, "/1/3/"), Err(Error::forbidden()));
+    }
+
+    #[test]
+    fn grant_ranks() {
+        let d = actor(Role::DistrictAdmin, UnitKind::District, "/1/2/");
+        assert!(d.may_grant(Role::DistrictAdmin, UnitKind::District, "/1/2/"));
+        assert!(d.may_grant(Role::SchoolAdmin, UnitKind::School, "/1/2/3/4/"));
+        assert!(!d.may_grant(Role::CityAdmin, UnitKind::City, "/1/"));
+        assert!(!d.may_grant(Role::SchoolAdmin, UnitKind::School, "/1/3/3/4/"));
+        assert!(!d.may_grant(Role::SchoolAdmin, UnitKind::Class, "/1/2/3/4/5/6/"));
+        assert!(!d.may_grant(Role::AuditAdmin, UnitKind::City, "/1/"));
+        let t = actor(Role::HeadTeacher, UnitKind::Class, "/1/2/3/4/5/6/");
+        assert!(!t.may_grant(Role::Parent, UnitKind::Class, "/1/2/3/4/5/6/"));
+    }
+
+    #[test]
+    fn scope_roots_are_minimal() {
+        let mut a = actor(Role::DistrictAdmin, UnitKind::District, "/1/2/");
+        a.grants.push(Grant {
+            role: Role::SchoolAdmin,
+            unit_id: 4,
+            unit_kind: UnitKind::School,
+            unit_path: "/1/2/3/4/".into(),
+        });
+        a.grants.push(Grant {
+            role: Role::SchoolAdmin,
+            unit_id: 9,
+            unit_kind: UnitKind::School,
+            unit_path: "/1/5/8/9/".into(),
+        });
+        assert_eq!(a.scope(Action::ManageUnit), vec!["/1/2/".to_owned(), "/1/5/8/9/".to_owned()]);
+        assert!(a.scope(Action::ReadAudit).is_empty());
+    }
+}

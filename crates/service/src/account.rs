@@ -1,0 +1,296 @@
+//! Accounts and grants, managed by administrators within their subtree.
+
+use tongyu_domain::account::{
+    Account, Role, check_password, parse_person_name, parse_phone, parse_username,
+};
+use tongyu_domain::org::Unit;
+use tongyu_domain::policy::Action;
+use tongyu_domain::{Error, Result};
+use tongyu_store::account::{self as accounts, AccountFilter, AccountRow, NewAccount};
+use tongyu_store::DbResult;
+
+use crate::{App, Ctx, audit, auth, org::visible_unit};
+
+/// What a form or API body gives for a new account.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct AccountInput {
+    pub username: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    pub role: String,
+    pub unit_id: i64,
+    /// Leave empty to have a temporary password made.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// A new account and the password to hand to its owner, shown once.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Created {
+    pub account: Account,
+    pub initial_password: String,
+}
+
+pub(crate) fn parse_optional_phone(raw: Option<&str>) -> Result<Option<String>> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(p) => parse_phone(p).map(Some),
+    }
+}
+
+/// Creates an account with one grant. The administrator must cover the
+/// unit and may not grant a role above their own; the owner must change
+/// the password at first login.
+pub async fn create(app: &App, ctx: &Ctx, input: &AccountInput) -> Result<Created> {
+    let username = parse_username(&input.username)?;
+    let display_name = parse_person_name(&input.display_name)?;
+    let phone = parse_optional_phone(input.phone.as_deref())?;
+    let role = Role::parse(&input.role)?;
+    let unit = visible_unit(app, ctx, input.unit_id).await?;
+    require_grantable(app, ctx, role, &unit).await?;
+    let password = match input.password.as_deref().map(str::trim) {
+        Some(p) if !p.is_empty() => {
+            check_password(p, &username)?;
+            p.to_owned()
+        }
+        _ => auth::temporary_password(),
+    };
+    let hash = auth::hash_password_async(password.clone()).await?;
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    if accounts::get_by_username(&mut tx, &username).await?.is_some() {
+        return Err(Error::invalid("username", "该用户名已被使用"));
+    }
+    let id = accounts::insert(
+        &mut tx,
+        &NewAccount {
+            username,
+            phone,
+            display_name,
+            password_hash: hash,
+            must_change_password: true,
+            external_id: None,
+            created_by: Some(ctx.actor.account_id),
+        },
+        now,
+    )
+    .await
+    .map_err(|e| match e.code {
+        tongyu_domain::ErrorCode::Conflict => Error::invalid("phone", "该手机号已绑定其他账号"),
+        _ => e,
+    })?;
+    accounts::insert_grant(&mut tx, id, role, unit.id, Some(ctx.actor.account_id), now).await?;
+    let detail = format!("{} @ {}", role.as_str(), unit.name);
+    audit::append(&mut tx, &audit::entry(app, ctx, "account.create", "account", id, Some(unit.id), detail)).await?;
+    let account = accounts::require(&mut tx, id).await?;
+    tx.commit().await.db()?;
+    Ok(Created { account, initial_password: password })
+}
+
+async fn require_grantable(app: &App, ctx: &Ctx, role: Role, unit: &Unit) -> Result<()> {
+    ctx.require(app, Action::ManageAccounts, unit.id, &unit.path).await?;
+    if !role.unit_kinds().contains(&unit.kind) {
+        let kinds: Vec<&str> = role.unit_kinds().iter().map(|k| k.label()).collect();
+        return Err(Error::invalid("role", format!("{}只能设在{}上", role.label(), kinds.join("或"))));
+    }
+    if !ctx.actor.may_grant(role, unit.kind, &unit.path) {
+        audit::record_denied(app, ctx, Action::ManageAccounts, "role", role.as_str(), Some(unit.id)).await;
+        return Err(Error::with_message(
+            tongyu_domain::ErrorCode::Forbidden,
+            format!("不能授予{}角色", role.label()),
+        ));
+    }
+    Ok(())
+}
+
+/// The account if the actor may manage it: every grant it holds lies inside
+/// the actor's subtree for `action` (so nobody manages an account above
+/// them). Otherwise `not_found`.
+pub async fn manageable(app: &App, ctx: &Ctx, id: i64, action: Action) -> Result<Account> {
+    let mut c = app.db.read().await?;
+    let account = accounts::get(&mut c, id).await?.ok_or_else(Error::not_found)?;
+    let paths = accounts::grant_paths(&mut c, id).await?;
+    let security = ctx.actor.has_role(Role::SecurityAdmin) && action == Action::UnlockAccount;
+    if security || (!paths.is_empty() && paths.iter().all(|p| ctx.actor.can(action, p))) {
+        Ok(account)
+    } else {
+        Err(Error::not_found())
+    }
+}
+
+/// One account with its grants, for the account page.
+pub async fn get(app: &App, ctx: &Ctx, id: i64) -> Result<AccountRow> {
+    let mut c = app.db.read().await?;
+    let account = accounts::get(&mut c, id).await?.ok_or_else(Error::not_found)?;
+    let paths = accounts::grant_paths(&mut c, id).await?;
+    let own = id == ctx.actor.account_id;
+    if !own && !paths.iter().any(|p| ctx.actor.can(Action::ViewAccounts, p)) {
+        return Err(Error::not_found());
+    }
+    let grants = accounts::grant_labels(&mut c, &[id]).await?.remove(&id).unwrap_or_default();
+    Ok(AccountRow { account, grants })
+}
+
+/// Accounts with a grant inside the actor's subtree, optionally narrowed to
+/// one unit's subtree. Phone numbers stay masked.
+pub async fn list(app: &App, ctx: &Ctx, unit_id: Option<i64>, filter: &AccountFilter) -> Result<Vec<AccountRow>> {
+    let mut roots = ctx.actor.scope(Action::ViewAccounts);
+    if let Some(uid) = unit_id {
+        let unit = visible_unit(app, ctx, uid).await?;
+        ctx.require(app, Action::ViewAccounts, unit.id, &unit.path).await?;
+        roots = vec![unit.path];
+    }
+    if roots.is_empty() {
+        return Err(Error::forbidden());
+    }
+    let mut c = app.db.read().await?;
+    accounts::list_in_scope(&mut c, &roots, filter).await
+}
+
+/// Shows an account's full phone number to an administrator who manages it;
+/// the read is audited.
+pub async fn reveal_phone(app: &App, ctx: &Ctx, id: i64) -> Result<Option<String>> {
+    let account = manageable(app, ctx, id, Action::ManageAccounts).await?;
+    audit::append_alone(app, &audit::entry(app, ctx, "account.reveal_phone", "account", id, None, "")).await?;
+    Ok(account.phone)
+}
+
+pub async fn add_grant(app: &App, ctx: &Ctx, account_id: i64, role: &str, unit_id: i64) -> Result<()> {
+    let role = Role::parse(role)?;
+    let account = manageable(app, ctx, account_id, Action::ManageAccounts).await?;
+    let unit = visible_unit(app, ctx, unit_id).await?;
+    require_grantable(app, ctx, role, &unit).await?;
+    let mut tx = app.db.write().await?;
+    if accounts::insert_grant(&mut tx, account.id, role, unit.id, Some(ctx.actor.account_id), app.now()).await? {
+        let detail = format!("{} @ {}", role.as_str(), unit.name);
+        audit::append(&mut tx, &audit::entry(app, ctx, "grant.add", "account", account.id, Some(unit.id), detail)).await?;
+    }
+    tx.commit().await.db()
+}
+
+pub async fn remove_grant(app: &App, ctx: &Ctx, account_id: i64, role: &str, unit_id: i64) -> Result<()> {
+    let role = Role::parse(role)?;
+    let account = manageable(app, ctx, account_id, Action::ManageAccounts).await?;
+    let unit = visible_unit(app, ctx, unit_id).await?;
+    require_grantable(app, ctx, role, &unit).await?;
+    if account.id == ctx.actor.account_id && role.is_unit_admin() {
+        return Err(Error::invalid("role", "不能撤销自己的管理员角色"));
+    }
+    let mut tx = app.db.write().await?;
+    if accounts::delete_grant(&mut tx, account.id, role, unit.id).await? {
+        let detail = format!("{} @ {}", role.as_str(), unit.name);
+        audit::append(&mut tx, &audit::entry(app, ctx, "grant.remove", "account", account.id, Some(unit.id), detail)).await?;
+    }
+    tx.commit().await.db()
+}
+
+/// Sets a new temporary password, to be changed at next login; ends the
+/// account's sessions.
+pub async fn reset_password(app: &App, ctx: &Ctx, id: i64) -> Result<String> {
+    let account = manageable(app, ctx, id, Action::ManageAccounts).await?;
+    let password = auth::temporary_password();
+    let hash = auth::hash_password_async(password.clone()).await?;
+    let mut tx = app.db.write().await?;
+    accounts::set_password(&mut tx, account.id, &hash, true).await?;
+    accounts::unlock(&mut tx, account.id).await?;
+    tongyu_store::session::delete_for_account(&mut tx, account.id, "").await?;
+    audit::append(&mut tx, &audit::entry(app, ctx, "account.reset_password", "account", account.id, None, "")).await?;
+    tx.commit().await.db()?;
+    Ok(password)
+}
+
+pub async fn unlock(app: &App, ctx: &Ctx, id: i64) -> Result<()> {
+    let account = manageable(app, ctx, id, Action::UnlockAccount).await?;
+    let mut tx = app.db.write().await?;
+    accounts::unlock(&mut tx, account.id).await?;
+    audit::append(&mut tx, &audit::entry(app, ctx, "account.unlock", "account", account.id, None, "")).await?;
+    tx.commit().await.db()
+}
+
+pub async fn set_active(app: &App, ctx: &Ctx, id: i64, active: bool) -> Result<()> {
+    let account = manageable(app, ctx, id, Action::ManageAccounts).await?;
+    if account.id == ctx.actor.account_id {
+        return Err(Error::invalid("id", "不能停用自己的账号"));
+    }
+    let mut tx = app.db.write().await?;
+    accounts::set_active(&mut tx, account.id, active).await?;
+    if !active {
+        tongyu_store::session::delete_for_account(&mut tx, account.id, "").await?;
+    }
+    let action = if active { "account.activate" } else { "account.deactivate" };
+    audit::append(&mut tx, &audit::entry(app, ctx, action, "account", account.id, None, "")).await?;
+    tx.commit().await.db()
+}
+
+/// Creates an account from the command line (the first city administrator,
+/// and the system, security and audit administrators), bypassing the tree's
+/// chain of command. Audited as the operator.
+pub async fn create_from_cli(
+    app: &App,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    unit_id: i64,
+    password: &str,
+    must_change: bool,
+) -> Result<Account> {
+    let username = parse_username(username)?;
+    let display_name = parse_person_name(display_name)?;
+    check_password(password, &username)?;
+    let hash = auth::hash_password_async(password.to_owned()).await?;
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let unit = tongyu_store::org::get(&mut tx, unit_id).await?.ok_or_else(Error::not_found)?;
+    if !role.unit_kinds().contains(&unit.kind) {
+        return Err(Error::invalid("role", "角色与单位类型不符"));
+    }
+    let id = accounts::insert(
+        &mut tx,
+        &NewAccount {
+            username: username.clone(),
+            phone: None,
+            display_name,
+            password_hash: hash,
+            must_change_password: must_change,
+            external_id: None,
+            created_by: None,
+        },
+        now,
+    )
+    .await?;
+    accounts::insert_grant(&mut tx, id, role, unit.id, None, now).await?;
+    let mut e = audit::anonymous(app, &crate::Origin { ip: "cli".into(), request_id: String::new() }, "cli", "account.create", "ok");
+    e.object_id = id.to_string();
+    e.unit_id = Some(unit.id);
+    e.detail = format!("{username}: {}", role.as_str());
+    audit::append(&mut tx, &e).await?;
+    let account = accounts::require(&mut tx, id).await?;
+    tx.commit().await.db()?;
+    Ok(account)
+}
+
+fn cli_entry(app: &App, action: &str, id: i64) -> tongyu_store::audit::AuditEntry {
+    let mut e = audit::anonymous(app, &crate::Origin { ip: "cli".into(), request_id: String::new() }, "cli", action, "ok");
+    e.object_id = id.to_string();
+    e
+}
+
+/// Resets a password from the command line (audited as the operator).
+pub async fn cli_reset_password(app: &App, id: i64, password: &str) -> Result<()> {
+    let hash = auth::hash_password_async(password.to_owned()).await?;
+    let mut tx = app.db.write().await?;
+    accounts::set_password(&mut tx, id, &hash, true).await?;
+    accounts::unlock(&mut tx, id).await?;
+    tongyu_store::session::delete_for_account(&mut tx, id, "").await?;
+    audit::append(&mut tx, &cli_entry(app, "account.reset_password", id)).await?;
+    tx.commit().await.db()
+}
+
+/// Unlocks an account from the command line (audited as the operator).
+pub async fn cli_unlock(app: &App, id: i64) -> Result<()> {
+    let mut tx = app.db.write().await?;
+    accounts::unlock(&mut tx, id).await?;
+    audit::append(&mut tx, &cli_entry(app, "account.unlock", id)).await?;
+    tx.commit().await.db()
+}

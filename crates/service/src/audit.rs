@@ -1,0 +1,97 @@
+//! Writing and reading the audit log.
+
+use tongyu_domain::policy::Action;
+use tongyu_domain::{Error, Result};
+use tongyu_store::audit::{AuditEntry, AuditFilter, AuditRecord, VerifyReport};
+use tongyu_store::{Conn, DbResult};
+
+use crate::{App, Ctx, Origin};
+
+/// An entry for an action by an authenticated actor.
+pub fn entry(
+    app: &App,
+    ctx: &Ctx,
+    action: &str,
+    object_type: &str,
+    object_id: impl ToString,
+    unit_id: Option<i64>,
+    detail: impl Into<String>,
+) -> AuditEntry {
+    AuditEntry {
+        at: app.now(),
+        actor_id: Some(ctx.actor.account_id),
+        actor: ctx.actor.username.clone(),
+        action: action.to_owned(),
+        object_type: object_type.to_owned(),
+        object_id: object_id.to_string(),
+        unit_id,
+        result: "ok".into(),
+        ip: ctx.origin.ip.clone(),
+        request_id: ctx.origin.request_id.clone(),
+        detail: detail.into(),
+    }
+}
+
+/// An entry for an event with no authenticated actor (a login attempt).
+pub fn anonymous(app: &App, origin: &Origin, actor: &str, action: &str, result: &str) -> AuditEntry {
+    AuditEntry {
+        at: app.now(),
+        actor_id: None,
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        object_type: "account".into(),
+        object_id: String::new(),
+        unit_id: None,
+        result: result.to_owned(),
+        ip: origin.ip.clone(),
+        request_id: origin.request_id.clone(),
+        detail: String::new(),
+    }
+}
+
+pub async fn append(c: &mut Conn, e: &AuditEntry) -> Result<i64> {
+    tongyu_store::audit::append(c, e).await
+}
+
+/// Appends one entry in its own transaction (reads and refusals).
+pub async fn append_alone(app: &App, e: &AuditEntry) -> Result<()> {
+    let mut tx = app.db.write().await?;
+    append(&mut tx, e).await?;
+    tx.commit().await.db()
+}
+
+/// Records a refused action. A failure to record is logged, not raised:
+/// the refusal stands either way.
+pub async fn record_denied(
+    app: &App,
+    ctx: &Ctx,
+    action: Action,
+    object_type: &str,
+    object_id: &str,
+    unit_id: Option<i64>,
+) {
+    let mut e = entry(app, ctx, &format!("{action:?}"), object_type, object_id, unit_id, "");
+    e.result = "denied".into();
+    if let Err(err) = append_alone(app, &e).await {
+        tracing::error!(error = %err, "could not record a refused action");
+    }
+}
+
+/// Searches the log (audit administrators only).
+pub async fn search(app: &App, ctx: &Ctx, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
+    let city = city_path(app).await?;
+    ctx.require(app, Action::ReadAudit, 0, &city).await?;
+    let mut c = app.db.read().await?;
+    tongyu_store::audit::search(&mut c, filter).await
+}
+
+/// Checks the whole chain.
+pub async fn verify(app: &App) -> Result<VerifyReport> {
+    let mut c = app.db.read().await?;
+    tongyu_store::audit::verify(&mut c).await
+}
+
+pub(crate) async fn city_path(app: &App) -> Result<String> {
+    let mut c = app.db.read().await?;
+    Ok(tongyu_store::org::city(&mut c).await?.ok_or_else(Error::not_found)?.path)
+}

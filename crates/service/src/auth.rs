@@ -1,0 +1,333 @@
+//! Authentication: passwords (argon2id), logins with lockout, sessions with
+//! idle and absolute expiry, bearer tokens and integration tokens.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use tongyu_domain::account::{Account, check_password};
+use tongyu_domain::policy::{Action, Actor};
+use tongyu_domain::{Error, ErrorCode, Result};
+use tongyu_store::session::{IntegrationToken, NewSession};
+use tongyu_store::{DbResult, account as accounts, session as sessions};
+
+use crate::{App, Ctx, Origin, audit};
+
+/// Hashes a password with argon2id and a fresh salt (PHC string format).
+pub fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|_| Error::internal())
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    match PasswordHash::new(hash) {
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Hashing is slow on purpose; keep it off the async workers.
+pub async fn hash_password_async(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|_| Error::internal())?
+}
+
+async fn verify_password_async(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false)
+}
+
+/// A random secret, URL-safe.
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A one-time password for a new account or a reset: 12 characters from
+/// an alphabet without look-alikes.
+pub fn temporary_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut buf = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    buf.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+}
+
+/// Browser sessions (a cookie) and API sessions (a bearer token) live in the
+/// same table and follow the same timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    Web,
+    Api,
+}
+
+impl SessionKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Web => "web",
+            Self::Api => "api",
+        }
+    }
+}
+
+/// What a successful login hands back. The token is shown once and never stored.
+#[derive(Debug, Clone)]
+pub struct LoginOutcome {
+    pub token: String,
+    pub csrf: String,
+    pub account: Account,
+    pub expires_at: i64,
+}
+
+/// An authenticated session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id_hash: String,
+    pub csrf: String,
+    pub account: Account,
+    pub actor: Actor,
+    pub expires_at: i64,
+}
+
+/// A hash to check against when the login names nobody, so that an unknown
+/// name takes as long as a wrong password.
+fn dummy_hash() -> String {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("no-such-account-password").unwrap_or_default()).clone()
+}
+
+/// Logs in by username or phone. Five failures in a row lock the account
+/// for fifteen minutes; every attempt is audited.
+pub async fn login(
+    app: &App,
+    origin: &Origin,
+    login: &str,
+    password: &str,
+    kind: SessionKind,
+) -> Result<LoginOutcome> {
+    let login = login.trim().to_ascii_lowercase();
+    if login.is_empty() || password.is_empty() {
+        return Err(Error::invalid("username", "请输入用户名（或手机号）和密码"));
+    }
+    let now = app.now();
+    let found = {
+        let mut c = app.db.read().await?;
+        accounts::find_for_login(&mut c, &login).await?
+    };
+    let Some((account, hash)) = found else {
+        verify_password_async(password.to_owned(), dummy_hash()).await;
+        audit::append_alone(app, &audit::anonymous(app, origin, &login, "auth.login", "failed")).await?;
+        return Err(Error::new(ErrorCode::InvalidCredentials));
+    };
+    let mut e = audit::anonymous(app, origin, &account.username, "auth.login", "failed");
+    e.object_id = account.id.to_string();
+    e.actor_id = Some(account.id);
+    if account.is_locked(now) {
+        e.detail = "locked".into();
+        audit::append_alone(app, &e).await?;
+        return Err(Error::new(ErrorCode::AccountLocked));
+    }
+    let ok = verify_password_async(password.to_owned(), hash).await;
+    if !ok || !account.active {
+        let mut tx = app.db.write().await?;
+        let locked = accounts::record_failure(
+            &mut tx,
+            account.id,
+            app.settings.max_failed_logins,
+            now + app.settings.lockout_secs,
+        )
+        .await?;
+        e.detail = if locked { "wrong password; locked".into() } else { "wrong password".into() };
+        audit::append(&mut tx, &e).await?;
+        tx.commit().await.db()?;
+        return Err(Error::new(if locked {
+            ErrorCode::AccountLocked
+        } else {
+            ErrorCode::InvalidCredentials
+        }));
+    }
+    let grants = {
+        let mut c = app.db.read().await?;
+        accounts::grants_of(&mut c, account.id).await?
+    };
+    let is_admin = grants.iter().any(|g| g.role.is_admin());
+    let idle = if is_admin { app.settings.admin_idle_secs } else { app.settings.idle_secs };
+    let token = random_token(32);
+    let csrf = random_token(24);
+    let expires_at = now + app.settings.absolute_secs;
+    let id_hash = token_hash(&token);
+    let mut tx = app.db.write().await?;
+    accounts::record_success(&mut tx, account.id, now).await?;
+    sessions::insert(
+        &mut tx,
+        &NewSession {
+            id_hash: &id_hash,
+            account_id: account.id,
+            kind: kind.as_str(),
+            csrf: &csrf,
+            now,
+            expires_at,
+            idle_secs: idle,
+            ip: &origin.ip,
+        },
+    )
+    .await?;
+    e.result = "ok".into();
+    e.detail = kind.as_str().into();
+    audit::append(&mut tx, &e).await?;
+    tx.commit().await.db()?;
+    Ok(LoginOutcome { token, csrf, account, expires_at })
+}
+
+/// Resolves a session token. An expired session is deleted and reported as
+/// `session_expired`; an unknown one as `unauthenticated`.
+pub async fn authenticate(app: &App, token: &str) -> Result<Session> {
+    let id_hash = token_hash(token);
+    let now = app.now();
+    let mut c = app.db.read().await?;
+    let Some(row) = sessions::get(&mut c, &id_hash).await? else {
+        return Err(Error::new(ErrorCode::Unauthenticated));
+    };
+    if now >= row.expires_at || now - row.last_seen_at >= row.idle_secs {
+        drop(c);
+        let mut tx = app.db.write().await?;
+        sessions::delete(&mut tx, &id_hash).await?;
+        tx.commit().await.db()?;
+        return Err(Error::new(ErrorCode::SessionExpired));
+    }
+    let account = accounts::get(&mut c, row.account_id).await?;
+    let Some(account) = account.filter(|a| a.active) else {
+        return Err(Error::new(ErrorCode::Unauthenticated));
+    };
+    let grants = accounts::grants_of(&mut c, account.id).await?;
+    drop(c);
+    // Sliding idle timeout, written at most once a minute per session.
+    if now - row.last_seen_at >= 60 {
+        let mut tx = app.db.write().await?;
+        sessions::touch(&mut tx, &id_hash, now).await?;
+        tx.commit().await.db()?;
+    }
+    let actor = Actor { account_id: account.id, username: account.username.clone(), grants };
+    Ok(Session { id_hash, csrf: row.csrf, account, actor, expires_at: row.expires_at })
+}
+
+/// Ends a session.
+pub async fn logout(app: &App, origin: &Origin, session: &Session) -> Result<()> {
+    let mut tx = app.db.write().await?;
+    sessions::delete(&mut tx, &session.id_hash).await?;
+    let ctx = Ctx { actor: session.actor.clone(), origin: origin.clone() };
+    audit::append(&mut tx, &audit::entry(app, &ctx, "auth.logout", "account", session.account.id, None, "")).await?;
+    tx.commit().await.db()
+}
+
+/// Changes one's own password: the current one must be right, the new one
+/// must pass the rules and differ. Every other session of the account ends.
+pub async fn change_password(
+    app: &App,
+    ctx: &Ctx,
+    session: &Session,
+    current: &str,
+    new: &str,
+    confirm: &str,
+) -> Result<()> {
+    if new != confirm {
+        return Err(Error::invalid("confirm", "两次输入的新密码不一致"));
+    }
+    check_password(new, &session.account.username)?;
+    if current == new {
+        return Err(Error::invalid("password", "新密码不能与当前密码相同"));
+    }
+    let hash = {
+        let mut c = app.db.read().await?;
+        accounts::find_for_login(&mut c, &session.account.username)
+            .await?
+            .ok_or_else(Error::not_found)?
+            .1
+    };
+    if !verify_password_async(current.to_owned(), hash).await {
+        return Err(Error::invalid("current", "当前密码不正确"));
+    }
+    let new_hash = hash_password_async(new.to_owned()).await?;
+    let mut tx = app.db.write().await?;
+    accounts::set_password(&mut tx, session.account.id, &new_hash, false).await?;
+    sessions::delete_for_account(&mut tx, session.account.id, &session.id_hash).await?;
+    audit::append(&mut tx, &audit::entry(app, ctx, "account.change_password", "account", session.account.id, None, "")).await?;
+    tx.commit().await.db()
+}
+
+/// Issues a named integration token scoped to a unit. The token is returned
+/// once; only its hash is kept.
+pub async fn create_integration_token(
+    app: &App,
+    ctx: &Ctx,
+    name: &str,
+    unit_id: i64,
+) -> Result<(IntegrationToken, String)> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 60 {
+        return Err(Error::invalid("name", "请填写接口令牌的名称（不超过60个字）"));
+    }
+    let unit = crate::org::visible_unit(app, ctx, unit_id).await?;
+    ctx.require(app, Action::ManageIntegrations, unit.id, &unit.path).await?;
+    let token = format!("tyi_{}", random_token(32));
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let id = sessions::insert_integration_token(&mut tx, name, &token_hash(&token), unit.id, ctx.actor.account_id, now).await?;
+    audit::append(&mut tx, &audit::entry(app, ctx, "integration.create", "integration_token", id, Some(unit.id), name)).await?;
+    let t = sessions::get_integration_token(&mut tx, id).await?.ok_or_else(Error::internal)?;
+    tx.commit().await.db()?;
+    Ok((t, token))
+}
+
+pub async fn revoke_integration_token(app: &App, ctx: &Ctx, id: i64) -> Result<()> {
+    let t = {
+        let mut c = app.db.read().await?;
+        sessions::get_integration_token(&mut c, id).await?.ok_or_else(Error::not_found)?
+    };
+    if !ctx.actor.can(Action::ManageIntegrations, &t.unit_path) {
+        return Err(Error::not_found());
+    }
+    let mut tx = app.db.write().await?;
+    sessions::revoke_integration_token(&mut tx, id, app.now()).await?;
+    audit::append(&mut tx, &audit::entry(app, ctx, "integration.revoke", "integration_token", id, Some(t.unit_id), &t.name)).await?;
+    tx.commit().await.db()
+}
+
+/// The integration tokens the actor may manage.
+pub async fn list_integration_tokens(app: &App, ctx: &Ctx) -> Result<Vec<IntegrationToken>> {
+    let mut c = app.db.read().await?;
+    let all = sessions::list_integration_tokens(&mut c).await?;
+    Ok(all.into_iter().filter(|t| ctx.actor.can(Action::ManageIntegrations, &t.unit_path)).collect())
+}
+
+/// Resolves an integration token.
+pub async fn authenticate_integration(app: &App, token: &str) -> Result<IntegrationToken> {
+    let mut c = app.db.read().await?;
+    sessions::find_integration_token(&mut c, &token_hash(token))
+        .await?
+        .ok_or_else(|| Error::new(ErrorCode::Unauthenticated))
+}
+
+/// Forgets a session by its token without further ado (a stale cookie
+/// presented at a new login).
+pub async fn discard(app: &App, token: &str) -> Result<()> {
+    let mut tx = app.db.write().await?;
+    sessions::delete(&mut tx, &token_hash(token)).await?;
+    tx.commit().await.db()
+}
+
+/// Removes expired sessions.
+pub async fn purge_expired(app: &App) -> Result<u64> {
+    let mut tx = app.db.write().await?;
+    let n = sessions::purge_expired(&mut tx, app.now()).await?;
+    tx.commit().await.db()?;
+    Ok(n)
+}

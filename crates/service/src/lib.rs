@@ -1,0 +1,87 @@
+//! The use cases: each function asks the policy, then works through the
+//! store inside one transaction, and writes its audit entry in that same
+//! transaction. Pages, the API, the command line and background jobs all
+//! come through here, so they obey the same rules.
+
+pub mod account;
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod demo;
+pub mod org;
+pub mod student;
+
+use std::sync::Arc;
+
+use tongyu_domain::policy::{Action, Actor};
+use tongyu_domain::{Error, Result};
+use tongyu_store::Db;
+
+pub use clock::{Clock, SystemClock, TestClock};
+
+/// Timeouts and limits; the defaults are the platform's policy.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub idle_secs: i64,
+    pub admin_idle_secs: i64,
+    pub absolute_secs: i64,
+    pub max_failed_logins: i64,
+    pub lockout_secs: i64,
+    pub invite_ttl_secs: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            idle_secs: 30 * 60,
+            admin_idle_secs: 15 * 60,
+            absolute_secs: 8 * 3600,
+            max_failed_logins: 5,
+            lockout_secs: 15 * 60,
+            invite_ttl_secs: 14 * 24 * 3600,
+        }
+    }
+}
+
+/// Everything a use case needs: the database, the clock and the settings.
+#[derive(Clone)]
+pub struct App {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<Settings>,
+}
+
+impl App {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> App {
+        App { db, clock, settings: Arc::new(settings) }
+    }
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+/// Where a request came from, for the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub ip: String,
+    pub request_id: String,
+}
+
+/// An authenticated request: who acts, and from where.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub actor: Actor,
+    pub origin: Origin,
+}
+
+impl Ctx {
+    /// Asks the policy; a refusal is written to the audit log and returned
+    /// as `forbidden`.
+    pub async fn require(&self, app: &App, action: Action, unit_id: i64, path: &str) -> Result<()> {
+        if self.actor.can(action, path) {
+            return Ok(());
+        }
+        audit::record_denied(app, self, action, "unit", &unit_id.to_string(), Some(unit_id)).await;
+        Err(Error::forbidden())
+    }
+}

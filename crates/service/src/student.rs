@@ -1,0 +1,240 @@
+//! Students, class invites and guardian links.
+
+use rand::RngCore;
+use tongyu_domain::account::{Account, Role, check_password, parse_person_name, parse_phone};
+use tongyu_domain::org::{Counts, Unit, UnitKind};
+use tongyu_domain::policy::Action;
+use tongyu_domain::student::{LinkStatus, Student, parse_gender, parse_relation};
+use tongyu_domain::{Error, ErrorCode, Result};
+use tongyu_store::student::{self as students, GuardianLink, Invite};
+use tongyu_store::{DbResult, account as accounts, org as units};
+
+use crate::{App, Ctx, Origin, audit, auth, org::visible_unit};
+
+async fn visible_class(app: &App, ctx: &Ctx, class_id: i64) -> Result<Unit> {
+    let class = visible_unit(app, ctx, class_id).await?;
+    if class.kind != UnitKind::Class {
+        return Err(Error::invalid("class_id", "请选择一个班级"));
+    }
+    Ok(class)
+}
+
+/// A class's students and their guardians, as a head teacher sees them.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Roster {
+    pub class: Unit,
+    pub students: Vec<Student>,
+    pub links: Vec<GuardianLink>,
+}
+
+/// Reads a class roster: a read of children's personal data, so audited.
+pub async fn roster(app: &App, ctx: &Ctx, class_id: i64) -> Result<Roster> {
+    let class = visible_class(app, ctx, class_id).await?;
+    ctx.require(app, Action::ViewStudents, class.id, &class.path).await?;
+    let mut c = app.db.read().await?;
+    let list = students::list_by_class(&mut c, class.id).await?;
+    let links = students::links_of_class(&mut c, class.id).await?;
+    drop(c);
+    let detail = format!("{} 名学生", list.len());
+    audit::append_alone(app, &audit::entry(app, ctx, "student.read_roster", "class", class.id, Some(class.id), detail)).await?;
+    Ok(Roster { class, students: list, links })
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct StudentInput {
+    pub name: String,
+    #[serde(default)]
+    pub gender: Option<String>,
+    #[serde(default)]
+    pub external_id: Option<String>,
+}
+
+pub async fn add(app: &App, ctx: &Ctx, class_id: i64, input: &StudentInput) -> Result<i64> {
+    let class = visible_class(app, ctx, class_id).await?;
+    ctx.require(app, Action::ManageStudents, class.id, &class.path).await?;
+    let name = parse_person_name(&input.name).map_err(|e| Error { field: Some("name"), ..e })?;
+    let gender = parse_gender(input.gender.as_deref().unwrap_or(""))?;
+    let external_id = crate::org::parse_external_id(input.external_id.as_deref())?;
+    let mut tx = app.db.write().await?;
+    let id = students::insert(&mut tx, &class, &name, &gender, external_id.as_deref(), app.now()).await?;
+    audit::append(&mut tx, &audit::entry(app, ctx, "student.create", "student", id, Some(class.id), "")).await?;
+    tx.commit().await.db()?;
+    Ok(id)
+}
+
+/// An invite code: 10 characters from 31 unambiguous ones (about 49 bits),
+/// and codes expire, so guessing one is hopeless.
+fn new_invite_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ2345679";
+    let mut buf = [0u8; 10];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    buf.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+}
+
+/// Issues a fresh invite code for a class; earlier codes stop working.
+pub async fn issue_invite(app: &App, ctx: &Ctx, class_id: i64) -> Result<Invite> {
+    let class = visible_class(app, ctx, class_id).await?;
+    ctx.require(app, Action::ManageGuardians, class.id, &class.path).await?;
+    let now = app.now();
+    let invite = Invite {
+        code: new_invite_code(),
+        class_id: class.id,
+        created_by: ctx.actor.account_id,
+        created_at: now,
+        expires_at: now + app.settings.invite_ttl_secs,
+        revoked: false,
+    };
+    let mut tx = app.db.write().await?;
+    students::revoke_invites(&mut tx, class.id).await?;
+    students::insert_invite(&mut tx, &invite).await?;
+    audit::append(&mut tx, &audit::entry(app, ctx, "invite.issue", "class", class.id, Some(class.id), "")).await?;
+    tx.commit().await.db()?;
+    Ok(invite)
+}
+
+/// The class's live invite, if any.
+pub async fn current_invite(app: &App, ctx: &Ctx, class_id: i64) -> Result<Option<Invite>> {
+    let class = visible_class(app, ctx, class_id).await?;
+    ctx.require(app, Action::ManageGuardians, class.id, &class.path).await?;
+    let mut c = app.db.read().await?;
+    students::current_invite(&mut c, class.id, app.now()).await
+}
+
+/// The class an invite code opens, if the code is live.
+pub async fn invite_class(app: &App, code: &str) -> Result<Unit> {
+    let code = code.trim().to_ascii_uppercase();
+    let mut c = app.db.read().await?;
+    let invite = students::get_invite(&mut c, &code).await?;
+    match invite {
+        Some(i) if !i.revoked && i.expires_at > app.now() => {
+            units::get(&mut c, i.class_id).await?.filter(|u| u.active).ok_or_else(Error::not_found)
+        }
+        _ => Err(Error::with_message(ErrorCode::NotFound, "邀请码无效或已过期，请向班主任索取新的邀请码")),
+    }
+}
+
+/// A parent signs up with their phone number (username `p` + phone).
+pub async fn register_parent(
+    app: &App,
+    origin: &Origin,
+    phone: &str,
+    display_name: &str,
+    password: &str,
+) -> Result<Account> {
+    let phone = parse_phone(phone)?;
+    let display_name = parse_person_name(display_name)?;
+    let username = format!("p{phone}");
+    check_password(password, &username)?;
+    let hash = auth::hash_password_async(password.to_owned()).await?;
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let id = accounts::insert(
+        &mut tx,
+        &accounts::NewAccount {
+            username: username.clone(),
+            phone: Some(phone),
+            display_name,
+            password_hash: hash,
+            must_change_password: false,
+            external_id: None,
+            created_by: None,
+        },
+        now,
+    )
+    .await
+    .map_err(|e| match e.code {
+        ErrorCode::Conflict => Error::invalid("phone", "该手机号已注册，请直接登录"),
+        _ => e,
+    })?;
+    let mut e = audit::anonymous(app, origin, &username, "account.register", "ok");
+    e.object_id = id.to_string();
+    e.actor_id = Some(id);
+    audit::append(&mut tx, &e).await?;
+    let account = accounts::require(&mut tx, id).await?;
+    tx.commit().await.db()?;
+    Ok(account)
+}
+
+/// A parent asks, with the class's invite code, to be bound to a child of
+/// that class. The head teacher confirms.
+pub async fn request_link(
+    app: &App,
+    ctx: &Ctx,
+    code: &str,
+    child_name: &str,
+    relation: &str,
+) -> Result<GuardianLink> {
+    let class = invite_class(app, code).await?;
+    let relation = parse_relation(relation)?;
+    let child_name = child_name.trim();
+    let mut tx = app.db.write().await?;
+    let matches: Vec<Student> = students::list_by_class(&mut tx, class.id)
+        .await?
+        .into_iter()
+        .filter(|s| s.name == child_name)
+        .collect();
+    let student = match matches.as_slice() {
+        [one] => one.clone(),
+        [] => return Err(Error::invalid("child_name", "该班级中没有这个姓名的学生，请核对孩子的姓名")),
+        _ => return Err(Error::invalid("child_name", "班级中有同名学生，请联系班主任为您绑定")),
+    };
+    if let Some(existing) = students::get_link(&mut tx, student.id, ctx.actor.account_id).await?
+        && existing.status == LinkStatus::Confirmed
+    {
+        return Ok(existing);
+    }
+    students::upsert_link(&mut tx, student.id, ctx.actor.account_id, &relation, LinkStatus::Pending, None, app.now()).await?;
+    audit::append(&mut tx, &audit::entry(app, ctx, "guardian.request", "student", student.id, Some(class.id), &relation)).await?;
+    let link = students::get_link(&mut tx, student.id, ctx.actor.account_id).await?.ok_or_else(Error::internal)?;
+    tx.commit().await.db()?;
+    Ok(link)
+}
+
+/// The head teacher (or an administrator above) confirms or rejects a link.
+/// A confirmed parent gets the parent role on the class.
+pub async fn decide_link(app: &App, ctx: &Ctx, student_id: i64, account_id: i64, confirm: bool) -> Result<()> {
+    let student = {
+        let mut c = app.db.read().await?;
+        students::get(&mut c, student_id).await?.ok_or_else(Error::not_found)?
+    };
+    let class = visible_class(app, ctx, student.class_id).await?;
+    ctx.require(app, Action::ManageGuardians, class.id, &class.path).await?;
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let link = students::get_link(&mut tx, student_id, account_id).await?.ok_or_else(Error::not_found)?;
+    let status = if confirm { LinkStatus::Confirmed } else { LinkStatus::Rejected };
+    if link.status == status {
+        return Ok(());
+    }
+    students::upsert_link(&mut tx, student_id, account_id, &link.relation, status, Some(ctx.actor.account_id), now).await?;
+    let mut ids = class.ancestor_ids();
+    ids.push(class.id);
+    if confirm {
+        accounts::insert_grant(&mut tx, account_id, Role::Parent, class.id, Some(ctx.actor.account_id), now).await?;
+        units::add_counts(&mut tx, &ids, Counts { guardians: 1, ..Counts::default() }).await?;
+    } else if link.status == LinkStatus::Confirmed {
+        units::add_counts(&mut tx, &ids, Counts { guardians: -1, ..Counts::default() }).await?;
+    }
+    let action = if confirm { "guardian.confirm" } else { "guardian.reject" };
+    audit::append(&mut tx, &audit::entry(app, ctx, action, "student", student_id, Some(class.id), account_id.to_string())).await?;
+    tx.commit().await.db()
+}
+
+/// A parent's own children.
+pub async fn my_children(app: &App, ctx: &Ctx) -> Result<Vec<(Student, Unit)>> {
+    let mut c = app.db.read().await?;
+    let kids = students::children_of(&mut c, ctx.actor.account_id).await?;
+    let mut out = Vec::with_capacity(kids.len());
+    for k in kids {
+        if let Some(class) = units::get(&mut c, k.class_id).await? {
+            out.push((k, class));
+        }
+    }
+    Ok(out)
+}
+
+/// The students a parent has asked to be bound to, still awaiting a decision.
+pub async fn my_pending(app: &App, ctx: &Ctx) -> Result<Vec<i64>> {
+    let mut c = app.db.read().await?;
+    students::pending_of(&mut c, ctx.actor.account_id).await
+}

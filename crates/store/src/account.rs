@@ -1,0 +1,420 @@
+//! Queries of accounts and grants.
+
+use tongyu_domain::account::{Account, Role};
+use tongyu_domain::org::{UnitKind, path_upper_bound};
+use tongyu_domain::policy::Grant;
+use tongyu_domain::{Error, Result};
+
+use crate::{Conn, DbResult, col};
+
+macro_rules! account_cols {
+    ($p:literal) => {
+        concat!(
+            $p, "id, ", $p, "username, ", $p, "phone, ", $p, "display_name, ",
+            $p, "must_change_password, ", $p, "active, ", $p, "failed_logins, ",
+            $p, "locked_until, ", $p, "created_at, ", $p, "last_login_at"
+        )
+    };
+}
+
+fn account_from_row(row: &sqlx::any::AnyRow) -> Result<Account> {
+    Ok(Account {
+        id: col(row, "id")?,
+        username: col(row, "username")?,
+        phone: col(row, "phone")?,
+        display_name: col(row, "display_name")?,
+        must_change_password: col::<i64>(row, "must_change_password")? != 0,
+        active: col::<i64>(row, "active")? != 0,
+        failed_logins: col(row, "failed_logins")?,
+        locked_until: col(row, "locked_until")?,
+        created_at: col(row, "created_at")?,
+        last_login_at: col(row, "last_login_at")?,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username: String,
+    pub phone: Option<String>,
+    pub display_name: String,
+    pub password_hash: String,
+    pub must_change_password: bool,
+    pub external_id: Option<String>,
+    pub created_by: Option<i64>,
+}
+
+pub async fn insert(c: &mut Conn, new: &NewAccount, now: i64) -> Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO accounts (username, phone, display_name, password_hash, must_change_password,
+                               external_id, created_at, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(&new.username)
+    .bind(&new.phone)
+    .bind(&new.display_name)
+    .bind(&new.password_hash)
+    .bind(i64::from(new.must_change_password))
+    .bind(&new.external_id)
+    .bind(now)
+    .bind(new.created_by)
+    .fetch_one(&mut *c)
+    .await
+    .db()
+}
+
+pub async fn get(c: &mut Conn, id: i64) -> Result<Option<Account>> {
+    let row = sqlx::query(concat!("SELECT ", account_cols!(""), " FROM accounts WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await
+        .db()?;
+    row.as_ref().map(account_from_row).transpose()
+}
+
+pub async fn get_by_username(c: &mut Conn, username: &str) -> Result<Option<Account>> {
+    let row =
+        sqlx::query(concat!("SELECT ", account_cols!(""), " FROM accounts WHERE username = $1"))
+            .bind(username)
+            .fetch_optional(&mut *c)
+            .await
+            .db()?;
+    row.as_ref().map(account_from_row).transpose()
+}
+
+/// The account a login name (username or phone) names, with its password hash.
+pub async fn find_for_login(c: &mut Conn, login: &str) -> Result<Option<(Account, String)>> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        account_cols!(""),
+        ", password_hash FROM accounts WHERE username = $1 OR phone = $1 ORDER BY id LIMIT 1"
+    ))
+    .bind(login)
+    .fetch_optional(&mut *c)
+    .await
+    .db()?;
+    match row {
+        Some(r) => Ok(Some((account_from_row(&r)?, col(&r, "password_hash")?))),
+        None => Ok(None),
+    }
+}
+
+/// Counts a failed login. At `max` failures in a row the account locks until
+/// `lock_until` and the count starts again. Returns true when this failure locked it.
+pub async fn record_failure(c: &mut Conn, id: i64, max: i64, lock_until: i64) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
+    )
+    .bind(id)
+    .fetch_one(&mut *c)
+    .await
+    .db()?;
+    if n >= max {
+        sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = $1 WHERE id = $2")
+            .bind(lock_until)
+            .bind(id)
+            .execute(&mut *c)
+            .await
+            .db()?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+pub async fn record_success(c: &mut Conn, id: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE accounts SET failed_logins = 0, last_login_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    Ok(())
+}
+
+pub async fn set_password(c: &mut Conn, id: i64, hash: &str, must_change: bool) -> Result<()> {
+    sqlx::query("UPDATE accounts SET password_hash = $1, must_change_password = $2 WHERE id = $3")
+        .bind(hash)
+        .bind(i64::from(must_change))
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    Ok(())
+}
+
+pub async fn unlock(c: &mut Conn, id: i64) -> Result<()> {
+    sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = 0 WHERE id = $1")
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    Ok(())
+}
+
+pub async fn set_active(c: &mut Conn, id: i64, active: bool) -> Result<()> {
+    sqlx::query("UPDATE accounts SET active = $1 WHERE id = $2")
+        .bind(i64::from(active))
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    Ok(())
+}
+
+pub async fn update_profile(
+    c: &mut Conn,
+    id: i64,
+    display_name: &str,
+    phone: Option<&str>,
+) -> Result<()> {
+    sqlx::query("UPDATE accounts SET display_name = $1, phone = $2 WHERE id = $3")
+        .bind(display_name)
+        .bind(phone)
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    Ok(())
+}
+
+/// The grants of an account, with the kind and path of each unit (active units only).
+pub async fn grants_of(c: &mut Conn, account_id: i64) -> Result<Vec<Grant>> {
+    let rows = sqlx::query(
+        "SELECT g.role, g.unit_id, u.kind, u.path FROM grants g JOIN units u ON u.id = g.unit_id
+         WHERE g.account_id = $1 AND u.active = 1 ORDER BY g.id",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| {
+            Ok(Grant {
+                role: Role::parse(&col::<String>(r, "role")?)?,
+                unit_id: col(r, "unit_id")?,
+                unit_kind: UnitKind::parse(&col::<String>(r, "kind")?)?,
+                unit_path: col(r, "path")?,
+            })
+        })
+        .collect()
+}
+
+/// Adds a grant; granting one that exists already changes nothing.
+/// Returns true when it was new.
+pub async fn insert_grant(
+    c: &mut Conn,
+    account_id: i64,
+    role: Role,
+    unit_id: i64,
+    by: Option<i64>,
+    now: i64,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "INSERT INTO grants (account_id, role, unit_id, created_at, created_by)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, role, unit_id) DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(role.as_str())
+    .bind(unit_id)
+    .bind(now)
+    .bind(by)
+    .execute(&mut *c)
+    .await
+    .db()?
+    .rows_affected();
+    Ok(n > 0)
+}
+
+pub async fn delete_grant(c: &mut Conn, account_id: i64, role: Role, unit_id: i64) -> Result<bool> {
+    let n = sqlx::query("DELETE FROM grants WHERE account_id = $1 AND role = $2 AND unit_id = $3")
+        .bind(account_id)
+        .bind(role.as_str())
+        .bind(unit_id)
+        .execute(&mut *c)
+        .await
+        .db()?
+        .rows_affected();
+    Ok(n > 0)
+}
+
+/// One row of an account list: the account and where it holds which role.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AccountRow {
+    pub account: Account,
+    pub grants: Vec<GrantLabel>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GrantLabel {
+    pub role: Role,
+    pub unit_id: i64,
+    pub unit_name: String,
+}
+
+/// A filter of the account list.
+#[derive(Debug, Clone, Default)]
+pub struct AccountFilter {
+    pub role: Option<Role>,
+    /// Part of a username, a display name or a full phone number.
+    pub q: String,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// SQL matching grants whose unit lies inside one of `roots`; binds from `$first`.
+fn scope_clause(roots: &[String], first: usize) -> String {
+    roots
+        .iter()
+        .enumerate()
+        .map(|(i, _)| format!("(u.path >= ${} AND u.path < ${})", first + 2 * i, first + 2 * i + 1))
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
+/// Accounts with at least one grant inside `roots`, by username.
+pub async fn list_in_scope(
+    c: &mut Conn,
+    roots: &[String],
+    filter: &AccountFilter,
+) -> Result<Vec<AccountRow>> {
+    if roots.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        concat!(
+            "SELECT ",
+            account_cols!("a."),
+            " FROM accounts a WHERE a.id IN (
+                SELECT g.account_id FROM grants g JOIN units u ON u.id = g.unit_id
+                WHERE ($1 = '' OR g.role = $1) AND ({}))
+              AND ($2 = '' OR a.username LIKE $3 OR a.display_name LIKE $3 OR a.phone = $2)
+             ORDER BY a.username LIMIT $4 OFFSET $5"
+        ),
+        scope_clause(roots, 6)
+    );
+    let like = format!("%{}%", filter.q.replace(['%', '_'], ""));
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(filter.role.map_or("", |r| r.as_str()))
+        .bind(filter.q.trim())
+        .bind(like)
+        .bind(filter.limit.clamp(1, 1000))
+        .bind(filter.offset.max(0));
+    for r in roots {
+        q = q.bind(r.clone()).bind(path_upper_bound(r));
+    }
+    let rows = q.fetch_all(&mut *c).await.db()?;
+    let accounts = rows.iter().map(account_from_row).collect::<Result<Vec<_>>>()?;
+    let ids: Vec<i64> = accounts.iter().map(|a| a.id).collect();
+    let mut labels = grant_labels(c, &ids).await?;
+    Ok(accounts
+        .into_iter()
+        .map(|a| {
+            let grants = labels.remove(&a.id).unwrap_or_default();
+            AccountRow { account: a, grants }
+        })
+        .collect())
+}
+
+/// The grants of several accounts, labelled with their units' names.
+pub async fn grant_labels(
+    c: &mut Conn,
+    account_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<GrantLabel>>> {
+    let mut out: std::collections::HashMap<i64, Vec<GrantLabel>> = Default::default();
+    if account_ids.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT g.account_id, g.role, g.unit_id, u.name FROM grants g
+         JOIN units u ON u.id = g.unit_id WHERE g.account_id IN ({}) ORDER BY g.id",
+        crate::placeholders(1, account_ids.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for id in account_ids {
+        q = q.bind(*id);
+    }
+    for r in q.fetch_all(&mut *c).await.db()? {
+        out.entry(col(&r, "account_id")?).or_default().push(GrantLabel {
+            role: Role::parse(&col::<String>(&r, "role")?)?,
+            unit_id: col(&r, "unit_id")?,
+            unit_name: col(&r, "name")?,
+        });
+    }
+    Ok(out)
+}
+
+/// The paths of the units where the account holds grants (inactive ones too).
+pub async fn grant_paths(c: &mut Conn, account_id: i64) -> Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT u.path FROM grants g JOIN units u ON u.id = g.unit_id WHERE g.account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *c)
+    .await
+    .db()
+}
+
+/// How many accounts hold `role` on `unit_id` (for a unit's people page).
+pub async fn count_role_at(c: &mut Conn, role: Role, unit_id: i64) -> Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM grants WHERE role = $1 AND unit_id = $2")
+        .bind(role.as_str())
+        .bind(unit_id)
+        .fetch_one(&mut *c)
+        .await
+        .db()
+}
+
+/// Accounts by id, for labels.
+pub async fn require(c: &mut Conn, id: i64) -> Result<Account> {
+    get(c, id).await?.ok_or_else(Error::not_found)
+}
+
+/// Inserts many accounts in multi-row statements; returns (username, id).
+pub async fn insert_many(c: &mut Conn, rows: &[NewAccount], now: i64) -> Result<Vec<(String, i64)>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(200) {
+        let values = (0..chunk.len())
+            .map(|i| {
+                let b = i * 7;
+                format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, {now})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO accounts (username, phone, display_name, password_hash, must_change_password,
+                                   external_id, created_by, created_at)
+             VALUES {values} RETURNING id, username"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for r in chunk {
+            q = q
+                .bind(r.username.clone())
+                .bind(r.phone.clone())
+                .bind(r.display_name.clone())
+                .bind(r.password_hash.clone())
+                .bind(i64::from(r.must_change_password))
+                .bind(r.external_id.clone())
+                .bind(r.created_by);
+        }
+        for row in q.fetch_all(&mut *c).await.db()? {
+            out.push((col(&row, "username")?, col(&row, "id")?));
+        }
+    }
+    Ok(out)
+}
+
+/// Inserts many grants (account, role, unit) in multi-row statements.
+pub async fn insert_grants_many(c: &mut Conn, rows: &[(i64, Role, i64)], now: i64) -> Result<()> {
+    for chunk in rows.chunks(300) {
+        let values = (0..chunk.len())
+            .map(|i| format!("(${}, ${}, ${}, {now})", i * 3 + 1, i * 3 + 2, i * 3 + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("INSERT INTO grants (account_id, role, unit_id, created_at) VALUES {values}");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (a, r, u) in chunk {
+            q = q.bind(*a).bind(r.as_str()).bind(*u);
+        }
+        q.execute(&mut *c).await.db()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,234 @@
+//! The database: one store, two backends.
+//!
+//! Every query is written once, in the SQL that SQLite and PostgreSQL share,
+//! with `$1`-style placeholders (SQLite reads `$N` as the N-th argument too).
+//! Values cross the driver boundary as integers, floats, text and bytes only,
+//! which is all that sqlx's `Any` driver carries. Where the dialects really
+//! differ, a query asks [`Db::backend`].
+
+pub mod account;
+pub mod audit;
+pub mod migrate;
+pub mod org;
+pub mod session;
+pub mod student;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Transaction};
+use tongyu_domain::{Error, ErrorCode};
+
+pub use sqlx::Any;
+
+/// A transaction on either backend.
+pub type Tx = Transaction<'static, Any>;
+/// A connection on either backend; a `Tx` derefs to one.
+pub type Conn = AnyConnection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The pool and the backend it talks to.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+    url: String,
+}
+
+/// How to open the database.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+impl DbOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { url: url.into(), max_connections: 16 }
+    }
+}
+
+impl Db {
+    /// Opens the database named by the URL (`sqlite://PATH` or a bare path
+    /// opens SQLite and creates the file; `postgres://` opens PostgreSQL),
+    /// then brings its schema up to date.
+    pub async fn connect(opts: &DbOptions) -> Result<Db, Error> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(&opts.url);
+        let url = match backend {
+            Backend::Postgres => opts.url.clone(),
+            Backend::Sqlite => sqlite_url(&opts.url)?,
+        };
+        let connect = AnyConnectOptions::from_str(&url).map_err(|e| {
+            Error::with_message(ErrorCode::Internal, format!("数据库地址无效：{e}"))
+        })?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(opts.max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the one writer; FULL makes
+                        // every commit durable before we answer "done".
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = FULL",
+                            "PRAGMA foreign_keys = ON",
+                            "PRAGMA busy_timeout = 10000",
+                        ] {
+                            sqlx::query(pragma).execute(&mut *conn).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(connect)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot open the database");
+                Error::with_message(ErrorCode::Internal, format!("无法打开数据库：{e}"))
+            })?;
+        let db = Db { pool, backend, url };
+        migrate::run(&db).await?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The SQLite file, if this is SQLite on a file.
+    pub fn sqlite_path(&self) -> Option<String> {
+        match self.backend {
+            Backend::Sqlite => {
+                let rest = self.url.strip_prefix("sqlite://")?;
+                Some(rest.split('?').next().unwrap_or(rest).to_owned())
+            }
+            Backend::Postgres => None,
+        }
+    }
+
+    /// A write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a transaction that reads and then writes never
+    /// fails on a lock upgrade.
+    pub async fn write(&self) -> Result<Tx, Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await.db(),
+            Backend::Postgres => self.pool.begin().await.db(),
+        }
+    }
+
+    /// A connection for reads.
+    pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<Any>, Error> {
+        self.pool.acquire().await.db()
+    }
+
+    /// Is the database answering?
+    pub async fn ping(&self) -> Result<(), Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.db().map(|_| ())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn sqlite_url(raw: &str) -> Result<String, Error> {
+    let path = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")).unwrap_or(raw);
+    let (file, query) = match path.split_once('?') {
+        Some((f, q)) => (f, Some(q)),
+        None => (path, None),
+    };
+    if file.is_empty() {
+        return Err(Error::with_message(ErrorCode::Internal, "SQLite 数据库路径为空"));
+    }
+    if let Some(parent) = std::path::Path::new(file).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            Error::with_message(ErrorCode::Internal, format!("无法创建数据目录：{e}"))
+        })?;
+    }
+    Ok(match query {
+        Some(q) => format!("sqlite://{file}?{q}"),
+        None => format!("sqlite://{file}?mode=rwc"),
+    })
+}
+
+/// Maps database errors to the domain's: a broken unique key is a conflict,
+/// anything else is logged and shown as an internal error.
+pub trait DbResult<T> {
+    fn db(self) -> Result<T, Error>;
+}
+
+impl<T> DbResult<T> for Result<T, sqlx::Error> {
+    #[track_caller]
+    fn db(self) -> Result<T, Error> {
+        self.map_err(|e| {
+            if let sqlx::Error::Database(d) = &e
+                && d.is_unique_violation()
+            {
+                return Error::conflict("内容已存在（与现有数据重复）");
+            }
+            let loc = std::panic::Location::caller();
+            tracing::error!(error = %e, at = %loc, "database error");
+            Error::internal()
+        })
+    }
+}
+
+/// Reads a column, turning a decoding failure into an internal error.
+pub(crate) fn col<'r, T>(row: &'r sqlx::any::AnyRow, name: &str) -> Result<T, Error>
+where
+    T: sqlx::Decode<'r, Any> + sqlx::Type<Any>,
+{
+    use sqlx::Row;
+    row.try_get::<T, _>(name).db()
+}
+
+/// Placeholders `$from, $from+1, …` for an IN list of `n` values.
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+impl Db {
+    /// Writes a consistent copy of a SQLite database to `dest` (`VACUUM
+    /// INTO`), while the platform keeps running. PostgreSQL is backed up
+    /// with `pg_dump` instead.
+    pub async fn backup_sqlite(&self, dest: &str) -> Result<(), Error> {
+        if self.backend != Backend::Sqlite {
+            return Err(Error::with_message(ErrorCode::BadRequest, "PostgreSQL 请使用 pg_dump 备份"));
+        }
+        if std::path::Path::new(dest).exists() {
+            return Err(Error::with_message(ErrorCode::Conflict, format!("备份文件已存在：{dest}")));
+        }
+        sqlx::query("VACUUM INTO $1").bind(dest).execute(&self.pool).await.db()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,112 @@
+//! The OpenAPI document, built from one table of the API's operations.
+
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/openapi.json", get(document))
+}
+
+/// (method, path, summary, tag, has a JSON body, success status)
+pub const OPERATIONS: &[(&str, &str, &str, &str, bool, u16)] = &[
+    ("post", "/api/v1/auth/login", "登录，返回 bearer 令牌", "auth", true, 200),
+    ("post", "/api/v1/auth/logout", "退出登录（令牌失效）", "auth", false, 204),
+    ("post", "/api/v1/auth/password", "修改自己的密码", "auth", true, 204),
+    ("get", "/api/v1/me", "当前账号及其角色", "auth", false, 200),
+    ("get", "/api/v1/integration/whoami", "接口令牌自身信息", "auth", false, 200),
+    ("get", "/api/v1/units", "可查看的最上层单位", "units", false, 200),
+    ("get", "/api/v1/units/{id}", "单位详情", "units", false, 200),
+    ("patch", "/api/v1/units/{id}", "修改单位名称或学段", "units", true, 200),
+    ("get", "/api/v1/units/{id}/children", "下级单位", "units", false, 200),
+    ("post", "/api/v1/units/{id}/children", "新增下级单位", "units", true, 201),
+    ("post", "/api/v1/units/{id}/move", "把学校调整到其他镇(街)", "units", true, 200),
+    ("post", "/api/v1/units/{id}/deactivate", "停用单位", "units", false, 200),
+    ("post", "/api/v1/units/{id}/activate", "恢复启用单位", "units", false, 200),
+    ("get", "/api/v1/accounts", "范围内的账号（role、q、unit_id、limit、offset）", "accounts", false, 200),
+    ("post", "/api/v1/accounts", "新建账号并授予一个角色", "accounts", true, 201),
+    ("get", "/api/v1/accounts/{id}", "账号详情", "accounts", false, 200),
+    ("post", "/api/v1/accounts/{id}/phone", "查看完整手机号（记入审计）", "accounts", false, 200),
+    ("post", "/api/v1/accounts/{id}/grants", "增加角色", "accounts", true, 200),
+    ("delete", "/api/v1/accounts/{id}/grants/{role}/{unit_id}", "撤销角色", "accounts", false, 204),
+    ("post", "/api/v1/accounts/{id}/reset-password", "重置密码", "accounts", false, 200),
+    ("post", "/api/v1/accounts/{id}/unlock", "解除锁定", "accounts", false, 204),
+    ("post", "/api/v1/accounts/{id}/deactivate", "停用账号", "accounts", false, 204),
+    ("post", "/api/v1/accounts/{id}/activate", "启用账号", "accounts", false, 204),
+    ("get", "/api/v1/classes/{id}/roster", "班级学生与家长（记入审计）", "classes", false, 200),
+    ("post", "/api/v1/classes/{id}/students", "添加学生", "classes", true, 201),
+    ("post", "/api/v1/classes/{id}/invite", "生成班级邀请码", "classes", false, 201),
+    ("post", "/api/v1/guardian-requests", "家长凭邀请码申请绑定孩子", "classes", true, 201),
+    ("post", "/api/v1/classes/{id}/guardians/{student}/{account}/confirm", "确认家长绑定", "classes", false, 204),
+    ("post", "/api/v1/classes/{id}/guardians/{student}/{account}/reject", "拒绝家长绑定", "classes", false, 204),
+    ("get", "/api/v1/integrations", "接口令牌列表", "integrations", false, 200),
+    ("post", "/api/v1/integrations", "新建接口令牌（只返回一次）", "integrations", true, 201),
+    ("delete", "/api/v1/integrations/{id}", "吊销接口令牌", "integrations", false, 204),
+    ("get", "/api/v1/audit", "审计日志（审计管理员）", "audit", false, 200),
+];
+
+fn error_response(description: &str) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
+}
+
+/// The document.
+pub fn build() -> Value {
+    let mut paths = serde_json::Map::new();
+    for (method, path, summary, tag, body, status) in OPERATIONS {
+        let params: Vec<Value> = path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| {
+                let ty = if name == "role" { "string" } else { "integer" };
+                json!({ "name": name, "in": "path", "required": true, "schema": { "type": ty } })
+            })
+            .collect();
+        let mut op = json!({
+            "summary": summary,
+            "tags": [tag],
+            "parameters": params,
+            "responses": {
+                status.to_string(): { "description": "成功" },
+                "400": error_response("请求格式不正确 (bad_request)"),
+                "401": error_response("未登录或令牌无效 (unauthenticated, invalid_credentials, session_expired)"),
+                "403": error_response("没有权限 (forbidden, csrf_failed, password_change_required)"),
+                "404": error_response("不存在或不在权限范围内 (not_found)"),
+                "409": error_response("冲突 (conflict)"),
+                "413": error_response("内容过大 (payload_too_large)"),
+                "422": error_response("内容校验失败 (validation_failed)"),
+                "423": error_response("账号已锁定 (account_locked)"),
+                "429": error_response("过于频繁 (rate_limited)"),
+            },
+        });
+        if *path != "/api/v1/auth/login" {
+            op["security"] = json!([{ "bearer": [] }]);
+        }
+        if *body {
+            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } });
+        }
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        entry[*method] = op;
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": { "title": "同育 tongyu API", "version": env!("CARGO_PKG_VERSION"),
+                  "description": "家校社协同育人平台接口。错误均为 {\"code\", \"message\"}，code 稳定不变。" },
+        "paths": paths,
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": { "Error": { "type": "object", "required": ["code", "message"], "properties": {
+                "code": { "type": "string", "enum": [
+                    "bad_request", "validation_failed", "unauthenticated", "invalid_credentials", "session_expired",
+                    "password_change_required", "csrf_failed", "forbidden", "not_found", "conflict",
+                    "payload_too_large", "account_locked", "rate_limited", "internal"] },
+                "message": { "type": "string" },
+                "field": { "type": "string" } } } },
+        },
+    })
+}
+
+async fn document() -> Json<Value> {
+    Json(build())
+}

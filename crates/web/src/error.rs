@@ -1,0 +1,82 @@
+//! Errors as the user sees them: JSON `{"code", "message"}` in the API, a
+//! Chinese page elsewhere.
+
+use askama::Template;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use tongyu_domain::{Error, ErrorCode};
+
+fn status(code: ErrorCode) -> StatusCode {
+    StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// An API error.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        ApiError(e)
+    }
+}
+
+#[derive(serde::Serialize)]
+struct ApiErrorBody<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ApiErrorBody { code: self.0.code.as_str(), message: &self.0.message, field: self.0.field };
+        (status(self.0.code), Json(body)).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A page error: a page in Chinese with the message and a way back.
+#[derive(Debug)]
+pub struct PageError(pub Error);
+
+impl From<Error> for PageError {
+    fn from(e: Error) -> Self {
+        PageError(e)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+    status: u16,
+    nav: crate::pages::Nav,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let title = match self.0.code {
+            ErrorCode::NotFound => "页面不存在",
+            ErrorCode::Forbidden => "没有权限",
+            ErrorCode::PayloadTooLarge => "内容过大",
+            ErrorCode::Internal => "系统错误",
+            _ => "无法完成操作",
+        };
+        let page = ErrorPage {
+            title,
+            message: &self.0.message,
+            status: self.0.code.http_status(),
+            nav: crate::pages::Nav::default(),
+        };
+        match page.render() {
+            Ok(html) => (status(self.0.code), Html(html)).into_response(),
+            Err(_) => (status(self.0.code), self.0.message).into_response(),
+        }
+    }
+}
+
+pub type PageResult<T> = Result<T, PageError>;

@@ -1,0 +1,249 @@
+//! What every request carries: its id and client address, and who is
+//! asking. Pages authenticate by a session cookie and check a CSRF token on
+//! every form; the API takes a bearer token.
+
+use std::collections::HashMap;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::de::DeserializeOwned;
+use tongyu_domain::{Error, ErrorCode};
+use tongyu_service::auth::{self, Session};
+use tongyu_service::{Ctx, Origin};
+
+use crate::AppState;
+use crate::error::{ApiError, PageError};
+
+pub const SESSION_COOKIE: &str = "tongyu_session";
+pub const CSRF_COOKIE: &str = "tongyu_csrf";
+
+/// The request's id and client address, set by [`request_meta`].
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub id: String,
+    pub ip: String,
+}
+
+impl RequestMeta {
+    pub fn origin(&self) -> Origin {
+        Origin { ip: self.ip.clone(), request_id: self.id.clone() }
+    }
+}
+
+/// Middleware: gives each request an id (or keeps the caller's), works out
+/// the client address, counts the request for `/metrics`, and echoes the id.
+pub async fn request_meta(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| auth::random_token(12));
+    let peer = req.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_owned());
+    let ip = if state.config.trust_proxy { forwarded.or(peer) } else { peer }.unwrap_or_default();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().clone();
+    req.extensions_mut().insert(RequestMeta { id: id.clone(), ip });
+    let started = std::time::Instant::now();
+    let mut res = next.run(req).await;
+    let status = res.status().as_u16();
+    let elapsed = started.elapsed();
+    state.metrics.observe(method.as_str(), &route, status, elapsed);
+    tracing::info!(request_id = %id, method = %method, route = %route, status,
+                   elapsed_ms = elapsed.as_millis() as u64, "request");
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}
+
+fn meta(parts: &Parts) -> RequestMeta {
+    parts.extensions.get::<RequestMeta>().cloned().unwrap_or_default()
+}
+
+/// The value of a cookie.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure when configured.
+pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+    let mut s = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(age) = max_age {
+        s.push_str(&format!("; Max-Age={age}"));
+    }
+    if state.config.secure_cookies {
+        s.push_str("; Secure");
+    }
+    HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// A signed-in user of the pages.
+#[derive(Debug, Clone)]
+pub struct PageUser {
+    pub session: Session,
+    pub ctx: Ctx,
+}
+
+fn login_redirect(parts: &Parts, expired: bool) -> Response {
+    let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let next = if parts.method == Method::GET { next } else { "/" };
+    let q = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+    let flag = if expired { "&expired=1" } else { "" };
+    Redirect::to(&format!("/login?{q}{flag}")).into_response()
+}
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(login_redirect(parts, false));
+        };
+        let session = match auth::authenticate(&state.app, &token).await {
+            Ok(s) => s,
+            Err(e) if e.code == ErrorCode::Internal => return Err(PageError(e).into_response()),
+            Err(e) => return Err(login_redirect(parts, e.code == ErrorCode::SessionExpired)),
+        };
+        let path = parts.uri.path();
+        if session.account.must_change_password && path != "/password" && path != "/logout" {
+            return Err(Redirect::to("/password").into_response());
+        }
+        parts.extensions.insert(session.clone());
+        let ctx = Ctx { actor: session.actor.clone(), origin: meta(&parts).origin() };
+        Ok(PageUser { session, ctx })
+    }
+}
+
+/// The request's id and address, for handlers with no signed-in user.
+impl FromRequestParts<AppState> for RequestMeta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(meta(parts))
+    }
+}
+
+/// A page form whose `_csrf` field must match the session's token (or, with
+/// no session, the CSRF cookie set with the form). Put it last among a
+/// handler's arguments, after [`PageUser`].
+pub struct CsrfForm<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let expected = req
+            .extensions()
+            .get::<Session>()
+            .map(|s| s.csrf.clone())
+            .or_else(|| cookie(req.headers(), CSRF_COOKIE));
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                PageError(Error::new(ErrorCode::PayloadTooLarge))
+            } else {
+                PageError(Error::new(ErrorCode::BadRequest))
+            }
+        })?;
+        let pairs: HashMap<String, String> = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| PageError(Error::with_message(ErrorCode::BadRequest, "表单格式不正确")))?;
+        let given = pairs.get("_csrf").map(String::as_str).unwrap_or("");
+        match expected {
+            Some(t) if !t.is_empty() && constant_time_eq(t.as_bytes(), given.as_bytes()) => {}
+            _ => return Err(PageError(Error::new(ErrorCode::CsrfFailed))),
+        }
+        let value = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| PageError(Error::with_message(ErrorCode::BadRequest, "表单内容不完整或格式不正确")))?;
+        Ok(CsrfForm(value))
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A caller of the API with an account, by bearer token (or by session
+/// cookie plus an `X-CSRF-Token` header on writes).
+#[derive(Debug, Clone)]
+pub struct ApiUser {
+    pub session: Session,
+    pub ctx: Ctx,
+}
+
+pub fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|v| v.trim().to_owned())
+}
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (token, by_cookie) = match bearer(&parts.headers) {
+            Some(t) => (t, false),
+            None => match cookie(&parts.headers, SESSION_COOKIE) {
+                Some(t) => (t, true),
+                None => return Err(ApiError(Error::new(ErrorCode::Unauthenticated))),
+            },
+        };
+        if token.starts_with("tyi_") {
+            return Err(ApiError(Error::with_message(ErrorCode::Forbidden, "接口令牌不能用于此接口")));
+        }
+        let session = auth::authenticate(&state.app, &token).await?;
+        if by_cookie && !matches!(parts.method, Method::GET | Method::HEAD) {
+            let given = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+            if !constant_time_eq(given.as_bytes(), session.csrf.as_bytes()) {
+                return Err(ApiError(Error::new(ErrorCode::CsrfFailed)));
+            }
+        }
+        let path = parts.uri.path();
+        if session.account.must_change_password && !path.ends_with("/auth/password") && !path.ends_with("/me") {
+            return Err(ApiError(Error::new(ErrorCode::PasswordChangeRequired)));
+        }
+        let ctx = Ctx { actor: session.actor.clone(), origin: meta(parts).origin() };
+        Ok(ApiUser { session, ctx })
+    }
+}
+
+/// A caller of the API by integration token.
+#[derive(Debug, Clone)]
+pub struct ApiIntegration {
+    pub token: tongyu_store::session::IntegrationToken,
+    pub meta: RequestMeta,
+}
+
+impl FromRequestParts<AppState> for ApiIntegration {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(&parts.headers)
+            .filter(|t| t.starts_with("tyi_"))
+            .ok_or_else(|| ApiError(Error::new(ErrorCode::Unauthenticated)))?;
+        let token = auth::authenticate_integration(&state.app, &token).await?;
+        Ok(ApiIntegration { token, meta: meta(parts) })
+    }
+}

@@ -1,0 +1,85 @@
+//! The web layer: pages (server-rendered, Simplified Chinese, phone first)
+//! and the JSON API under `/api/v1`. Handlers parse input, call a use case
+//! in `tongyu-service`, and render the result; no rule lives here.
+
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod ops;
+pub mod pages;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tongyu_service::App;
+
+/// How the web layer is configured.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+    /// Trust `X-Forwarded-For` for the client address (behind a proxy).
+    pub trust_proxy: bool,
+    /// The largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// The address parents reach the platform at, for links in QR codes.
+    pub public_url: String,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            trust_proxy: false,
+            body_limit: 1024 * 1024,
+            public_url: "http://127.0.0.1:8080".into(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub config: WebConfig,
+    pub metrics: ops::Metrics,
+}
+
+impl AppState {
+    pub fn new(app: App, config: WebConfig) -> Self {
+        Self { app, config, metrics: ops::Metrics::default() }
+    }
+}
+
+/// The whole application as one router.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.body_limit;
+    Router::new()
+        .merge(pages::routes())
+        .nest("/api", api::routes())
+        .merge(ops::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), extract::request_meta))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(CatchPanicLayer::new())
+        .with_state(state)
+}

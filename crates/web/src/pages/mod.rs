@@ -1,0 +1,107 @@
+//! Server-rendered pages in Simplified Chinese.
+
+mod accounts;
+mod audit;
+mod auth;
+mod classes;
+mod org;
+
+use askama::Template;
+use axum::Router;
+use axum::response::Html;
+use tongyu_domain::account::Role;
+use tongyu_domain::policy::{Action, Actor};
+use tongyu_domain::Error;
+
+use crate::AppState;
+use crate::error::{PageError, PageResult};
+use crate::extract::PageUser;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().merge(auth::routes()).merge(org::routes()).merge(accounts::routes()).merge(classes::routes()).merge(audit::routes())
+}
+
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+}
+
+/// The header of every page: who is signed in and where they may go.
+#[derive(Default)]
+pub struct Nav {
+    pub signed_in: bool,
+    pub display_name: String,
+    pub csrf: String,
+    pub links: Vec<NavLink>,
+}
+
+impl Nav {
+    pub fn for_user(user: &PageUser) -> Nav {
+        let a = &user.session.actor;
+        let mut links = Vec::new();
+        if !a.scope(Action::ViewUnit).is_empty() {
+            links.push(NavLink { href: "/org", label: "组织机构" });
+        }
+        if a.has_role(Role::Parent) || a.grants.is_empty() {
+            links.push(NavLink { href: "/my", label: "我的孩子" });
+        }
+        if !a.scope(Action::ReadAudit).is_empty() {
+            links.push(NavLink { href: "/audit", label: "审计日志" });
+        }
+        links.push(NavLink { href: "/me", label: "我的账号" });
+        Nav {
+            signed_in: true,
+            display_name: user.session.account.display_name.clone(),
+            csrf: user.session.csrf.clone(),
+            links,
+        }
+    }
+}
+
+/// Renders a template into a page.
+pub fn render<T: Template>(t: &T) -> PageResult<Html<String>> {
+    t.render().map(Html).map_err(|e| {
+        tracing::error!(error = %e, "template failed");
+        PageError(Error::internal())
+    })
+}
+
+/// A select option.
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+}
+
+/// The roles the actor could grant on a unit of this kind and path.
+pub fn grantable_roles(actor: &Actor, kind: tongyu_domain::org::UnitKind, path: &str) -> Vec<Opt> {
+    Role::ALL
+        .into_iter()
+        .filter(|r| actor.may_grant(*r, kind, path))
+        .map(|r| Opt { value: r.as_str().into(), label: r.label().into() })
+        .collect()
+}
+
+/// Only a local path may follow a login, never another site.
+pub fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next.to_owned() } else { "/".into() }
+}
+
+/// A message to show after a redirect, chosen by a fixed key.
+pub fn notice(key: Option<&str>) -> Option<String> {
+    let text = match key? {
+        "created" => "已创建。",
+        "saved" => "已保存。",
+        "moved" => "已调整。",
+        "deactivated" => "已停用。",
+        "activated" => "已恢复启用。",
+        "unlocked" => "已解除锁定。",
+        "granted" => "已增加角色。",
+        "revoked" => "已撤销角色。",
+        "confirmed" => "已确认绑定。",
+        "rejected" => "已拒绝。",
+        "invited" => "已生成新的邀请码。",
+        "requested" => "已提交，请等待班主任确认。",
+        _ => return None,
+    };
+    Some(text.to_owned())
+}
