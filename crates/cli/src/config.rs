@@ -38,16 +38,23 @@ impl Default for Config {
 impl Config {
     /// Loads the file (if present) and the environment.
     pub fn load(file: Option<&std::path::Path>) -> Result<Config, String> {
-        let path = file.map(PathBuf::from).unwrap_or_else(|| PathBuf::from("tongyu.toml"));
+        let path = file
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("tongyu.toml"));
         let mut cfg = if path.exists() {
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("无法读取 {}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("无法读取 {}: {e}", path.display()))?;
             toml::from_str(&text).map_err(|e| format!("配置文件 {} 有误: {e}", path.display()))?
         } else if file.is_some() {
             return Err(format!("配置文件不存在：{}", path.display()));
         } else {
             Config::default()
         };
-        let env = |k: &str| std::env::var(format!("TONGYU_{k}")).ok().filter(|v| !v.is_empty());
+        let env = |k: &str| {
+            std::env::var(format!("TONGYU_{k}"))
+                .ok()
+                .filter(|v| !v.is_empty())
+        };
         if let Some(v) = env("LISTEN") {
             cfg.listen = v;
         }
@@ -67,7 +74,9 @@ impl Config {
             cfg.trust_proxy = v == "1" || v == "true";
         }
         if let Some(v) = env("MAX_CONNECTIONS") {
-            cfg.max_connections = v.parse().map_err(|_| "TONGYU_MAX_CONNECTIONS 应为数字".to_owned())?;
+            cfg.max_connections = v
+                .parse()
+                .map_err(|_| "TONGYU_MAX_CONNECTIONS 应为数字".to_owned())?;
         }
         if let Some(v) = env("LOG_FORMAT") {
             cfg.log_format = v;
@@ -84,13 +93,19 @@ impl Config {
     }
 
     pub fn public_url(&self) -> String {
-        if self.public_url.is_empty() { format!("http://{}", self.listen) } else { self.public_url.clone() }
+        if self.public_url.is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.public_url.clone()
+        }
     }
 }
 
 /// A database URL fit to print: any password is replaced by `***`.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
     match rest.split_once('@') {
         Some((userinfo, host)) => {
             let user = userinfo.split(':').next().unwrap_or("");
@@ -106,14 +121,26 @@ mod tests {
 
     #[test]
     fn secrets_never_print() {
-        assert_eq!(redact_url("postgres://app:s3cret@db:5432/tongyu"), "postgres://app:***@db:5432/tongyu");
-        assert_eq!(redact_url("sqlite://data/tongyu.db"), "sqlite://data/tongyu.db");
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/tongyu"),
+            "postgres://app:***@db:5432/tongyu"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/tongyu.db"),
+            "sqlite://data/tongyu.db"
+        );
     }
 
     #[test]
     fn zero_config_defaults() {
         let c = Config::default();
         assert_eq!(c.listen, "127.0.0.1:8080");
-        assert_eq!(c.database_url(), format!("sqlite://{}", std::path::Path::new("data").join("tongyu.db").display()));
+        assert_eq!(
+            c.database_url(),
+            format!(
+                "sqlite://{}",
+                std::path::Path::new("data").join("tongyu.db").display()
+            )
+        );
     }
 }

@@ -123,7 +123,10 @@ fn main() -> std::process::ExitCode {
         }
     };
     init_logging(&cfg);
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");
@@ -142,7 +145,9 @@ fn main() -> std::process::ExitCode {
 fn init_logging(cfg: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if cfg.log_format == "json" {
         builder.json().init();
     } else {
@@ -154,13 +159,20 @@ type AnyError = Box<dyn std::error::Error>;
 
 async fn open(url: &str, max_connections: u32) -> Result<App, AnyError> {
     tracing::info!(database = %redact_url(url), "opening the database");
-    let db = Db::connect(&DbOptions { url: url.to_owned(), max_connections }).await?;
+    let db = Db::connect(&DbOptions {
+        url: url.to_owned(),
+        max_connections,
+    })
+    .await?;
     Ok(App::new(db, Arc::new(SystemClock), Settings::default()))
 }
 
 async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
     match command {
-        Command::Serve { listen, database_url } => {
+        Command::Serve {
+            listen,
+            database_url,
+        } => {
             if let Some(l) = listen {
                 cfg.listen = l;
             }
@@ -170,7 +182,14 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
             let app = open(&cfg.database_url(), cfg.max_connections).await?;
             serve(app, &cfg).await
         }
-        Command::Demo { listen, data_dir, database_url, demo_password, scale, no_serve } => {
+        Command::Demo {
+            listen,
+            data_dir,
+            database_url,
+            demo_password,
+            scale,
+            no_serve,
+        } => {
             if let Some(l) = listen {
                 cfg.listen = l;
             }
@@ -222,7 +241,9 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
             println!("已备份到 {dest}");
             Ok(())
         }
-        Command::Audit { command: AuditCommand::Verify } => {
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
             let app = open(&cfg.database_url(), 2).await?;
             let r = tongyu_service::audit::verify(&app).await?;
             match r.first_bad {
@@ -230,7 +251,11 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
                     println!("审计日志完整：共 {} 条，哈希链无断裂。", r.checked);
                     Ok(())
                 }
-                Some(seq) => Err(format!("审计日志在第 {seq} 条处被改动或缺失（已核对 {} 条）", r.checked).into()),
+                Some(seq) => Err(format!(
+                    "审计日志在第 {seq} 条处被改动或缺失（已核对 {} 条）",
+                    r.checked
+                )
+                .into()),
             }
         }
     }
@@ -239,11 +264,22 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
 async fn account(app: &App, command: AccountCommand) -> Result<(), AnyError> {
     let mut c = app.db.read().await?;
     match command {
-        AccountCommand::Create { username, display_name, role, unit_id, password } => {
+        AccountCommand::Create {
+            username,
+            display_name,
+            role,
+            unit_id,
+            password,
+        } => {
             let role = Role::parse(&role)?;
             let unit_id = match unit_id {
                 Some(id) => id,
-                None => tongyu_store::org::city(&mut c).await?.ok_or("数据库中还没有城市")?.id,
+                None => {
+                    tongyu_store::org::city(&mut c)
+                        .await?
+                        .ok_or("数据库中还没有城市")?
+                        .id
+                }
             };
             drop(c);
             let (password, must_change, shown) = match password {
@@ -253,7 +289,16 @@ async fn account(app: &App, command: AccountCommand) -> Result<(), AnyError> {
                     (p.clone(), true, Some(p))
                 }
             };
-            let a = tongyu_service::account::create_from_cli(app, &username, &display_name, role, unit_id, &password, must_change).await?;
+            let a = tongyu_service::account::create_from_cli(
+                app,
+                &username,
+                &display_name,
+                role,
+                unit_id,
+                &password,
+                must_change,
+            )
+            .await?;
             println!("已创建账号 {}（编号 {}）", a.username, a.id);
             if let Some(p) = shown {
                 println!("初始密码：{p}（首次登录须修改）");
@@ -261,7 +306,9 @@ async fn account(app: &App, command: AccountCommand) -> Result<(), AnyError> {
             Ok(())
         }
         AccountCommand::ResetPassword { username } => {
-            let a = tongyu_store::account::get_by_username(&mut c, &username).await?.ok_or("没有这个用户名")?;
+            let a = tongyu_store::account::get_by_username(&mut c, &username)
+                .await?
+                .ok_or("没有这个用户名")?;
             drop(c);
             let p = tongyu_service::auth::temporary_password();
             tongyu_service::account::cli_reset_password(app, a.id, &p).await?;
@@ -269,7 +316,9 @@ async fn account(app: &App, command: AccountCommand) -> Result<(), AnyError> {
             Ok(())
         }
         AccountCommand::Unlock { username } => {
-            let a = tongyu_store::account::get_by_username(&mut c, &username).await?.ok_or("没有这个用户名")?;
+            let a = tongyu_store::account::get_by_username(&mut c, &username)
+                .await?
+                .ok_or("没有这个用户名")?;
             drop(c);
             tongyu_service::account::cli_unlock(app, a.id).await?;
             println!("已解除 {} 的锁定。", a.username);
@@ -283,12 +332,18 @@ fn progress_bar(phase: &str, done: u64, total: u64) {
     use std::sync::atomic::{AtomicU64, Ordering};
     static LAST: AtomicU64 = AtomicU64::new(u64::MAX);
     const WIDTH: u64 = 30;
-    let filled = if total == 0 { WIDTH } else { done.min(total) * WIDTH / total };
+    let filled = if total == 0 {
+        WIDTH
+    } else {
+        done.min(total) * WIDTH / total
+    };
     let key = filled + 1000 * phase.len() as u64;
     if LAST.swap(key, Ordering::Relaxed) == key && done != total {
         return;
     }
-    let bar: String = (0..WIDTH).map(|i| if i < filled { '█' } else { '░' }).collect();
+    let bar: String = (0..WIDTH)
+        .map(|i| if i < filled { '█' } else { '░' })
+        .collect();
     eprint!("\r{phase:<8} {bar} {done}/{total}   ");
 }
 
@@ -308,7 +363,9 @@ fn print_demo(report: &demo::DemoReport, cfg: &Config, took: Duration) {
     for a in &report.accounts {
         println!("{:<20} {:<16} {}", a.username, a.role.label(), a.unit);
     }
-    println!("（所有演示账号的密码相同，见 --demo-password；家长也可用手机号 139 开头的演示账号登录。）");
+    println!(
+        "（所有演示账号的密码相同，见 --demo-password；家长也可用手机号 139 开头的演示账号登录。）"
+    );
 }
 
 async fn serve(app: App, cfg: &Config) -> Result<(), AnyError> {
@@ -323,9 +380,12 @@ async fn serve(app: App, cfg: &Config) -> Result<(), AnyError> {
     let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
     println!("同育已启动：http://{}", listener.local_addr()?);
     let janitor = tokio::spawn(purge_sessions(app.clone()));
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     janitor.abort();
     app.db.close().await;
     tracing::info!("stopped");

@@ -102,7 +102,10 @@ impl Role {
     /// sit outside the tree's chain of command and are created from the
     /// command line only.
     pub fn is_platform_admin(self) -> bool {
-        matches!(self, Self::SystemAdmin | Self::SecurityAdmin | Self::AuditAdmin)
+        matches!(
+            self,
+            Self::SystemAdmin | Self::SecurityAdmin | Self::AuditAdmin
+        )
     }
 
     /// Administrators get the shorter idle timeout.
@@ -157,11 +160,20 @@ pub fn parse_username(raw: &str) -> Result<String> {
     if u.len() < 3 || u.len() > 32 {
         return Err(Error::invalid("username", "用户名长度为3到32个字符"));
     }
-    if !u.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
-        return Err(Error::invalid("username", "用户名只能包含英文字母、数字、-、_ 和 ."));
+    if !u
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(Error::invalid(
+            "username",
+            "用户名只能包含英文字母、数字、-、_ 和 .",
+        ));
     }
     if u.chars().all(|c| c.is_ascii_digit()) {
-        return Err(Error::invalid("username", "用户名不能全是数字（手机号请填在手机号一栏）"));
+        return Err(Error::invalid(
+            "username",
+            "用户名不能全是数字（手机号请填在手机号一栏）",
+        ));
     }
     Ok(u.to_ascii_lowercase())
 }
@@ -224,7 +236,10 @@ pub fn check_password(password: &str, username: &str) -> Result<()> {
     }
     let distinct: std::collections::HashSet<char> = lower.chars().collect();
     if distinct.len() < 4 || COMMON_PASSWORDS.lines().any(|c| c.trim() == lower) {
-        return Err(Error::invalid("password", "密码过于常见，请换一个不易被猜到的密码"));
+        return Err(Error::invalid(
+            "password",
+            "密码过于常见，请换一个不易被猜到的密码",
+        ));
     }
     Ok(())
 }
@@ -253,7 +268,10 @@ mod tests {
 
     #[test]
     fn phones() {
-        assert_eq!(parse_phone("+86 138-0000-1234").expect("valid"), "13800001234");
+        assert_eq!(
+            parse_phone("+86 138-0000-1234").expect("valid"),
+            "13800001234"
+        );
         assert!(parse_phone("12800001234").is_err());
         assert!(parse_phone("1380000123").is_err());
         assert!(parse_phone("1380000123x").is_err());

@@ -92,14 +92,26 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(code: ErrorCode) -> Self {
-        Self { code, message: code.default_message().to_owned(), field: None }
+        Self {
+            code,
+            message: code.default_message().to_owned(),
+            field: None,
+        }
     }
     pub fn with_message(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: None }
+        Self {
+            code,
+            message: message.into(),
+            field: None,
+        }
     }
     /// A validation error on one field, with its own message.
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        Self { code: ErrorCode::ValidationFailed, message: message.into(), field: Some(field) }
+        Self {
+            code: ErrorCode::ValidationFailed,
+            message: message.into(),
+            field: Some(field),
+        }
     }
     pub fn forbidden() -> Self {
         Self::new(ErrorCode::Forbidden)

@@ -80,7 +80,12 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 4] = [Self::Kindergarten, Self::Primary, Self::Junior, Self::Senior];
+    pub const ALL: [Stage; 4] = [
+        Self::Kindergarten,
+        Self::Primary,
+        Self::Junior,
+        Self::Senior,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -116,13 +121,23 @@ impl Stage {
             Self::Junior => ('J', 3),
             Self::Senior => ('S', 3),
         };
-        (1..=n).map(|i| Grade { stage: self, year: i, prefix }).collect()
+        (1..=n)
+            .map(|i| Grade {
+                stage: self,
+                year: i,
+                prefix,
+            })
+            .collect()
     }
 
     /// Parses a comma-separated list of stages as stored on a school.
     pub fn parse_list(s: &str) -> Result<Vec<Stage>> {
         let mut out = Vec::new();
-        for part in s.split([',', '，', '、']).map(str::trim).filter(|p| !p.is_empty()) {
+        for part in s
+            .split([',', '，', '、'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             let st = Stage::parse(part)?;
             if !out.contains(&st) {
                 out.push(st);
@@ -136,7 +151,11 @@ impl Stage {
     }
 
     pub fn join(stages: &[Stage]) -> String {
-        stages.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+        stages
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -230,14 +249,22 @@ impl Unit {
         ids
     }
     pub fn stage_labels(&self) -> String {
-        self.stages.iter().map(|s| s.label()).collect::<Vec<_>>().join("、")
+        self.stages
+            .iter()
+            .map(|s| s.label())
+            .collect::<Vec<_>>()
+            .join("、")
     }
 }
 
 /// The school year a date falls in, named by the year it starts: a school
 /// year starts on 1 September.
 pub fn school_year_of(year: i32, month: u32) -> i64 {
-    if month >= 9 { year as i64 } else { year as i64 - 1 }
+    if month >= 9 {
+        year as i64
+    } else {
+        year as i64 - 1
+    }
 }
 
 /// A unit name: trimmed, 2 to 60 characters, no control characters.

@@ -95,9 +95,13 @@ impl Action {
                 SystemAdmin,
                 SecurityAdmin,
             ],
-            Self::UnlockAccount => {
-                &[CityAdmin, DistrictAdmin, SubdistrictAdmin, SchoolAdmin, SecurityAdmin]
-            }
+            Self::UnlockAccount => &[
+                CityAdmin,
+                DistrictAdmin,
+                SubdistrictAdmin,
+                SchoolAdmin,
+                SecurityAdmin,
+            ],
             Self::ViewStudents => &[
                 CityAdmin,
                 DistrictAdmin,
@@ -108,9 +112,13 @@ impl Action {
                 Instructor,
                 Teacher,
             ],
-            Self::ManageGuardians => {
-                &[CityAdmin, DistrictAdmin, SubdistrictAdmin, SchoolAdmin, HeadTeacher]
-            }
+            Self::ManageGuardians => &[
+                CityAdmin,
+                DistrictAdmin,
+                SubdistrictAdmin,
+                SchoolAdmin,
+                HeadTeacher,
+            ],
             Self::ReadAudit => &[AuditAdmin],
             Self::ManageIntegrations => &[CityAdmin, DistrictAdmin, SystemAdmin],
         }
@@ -136,7 +144,11 @@ impl Actor {
 
     /// Like [`Actor::can`], but an error that reveals nothing about the target.
     pub fn require(&self, action: Action, target_path: &str) -> Result<()> {
-        if self.can(action, target_path) { Ok(()) } else { Err(Error::forbidden()) }
+        if self.can(action, target_path) {
+            Ok(())
+        } else {
+            Err(Error::forbidden())
+        }
     }
 
     /// The roots of the subtrees where the actor may take `action`, with no
@@ -197,7 +209,10 @@ mod tests {
         assert!(!d.can(Action::ManageUnit, "/1/"));
         assert!(!d.can(Action::ManageUnit, "/1/20/"));
         assert!(!d.can(Action::ReadAudit, "/1/2/"));
-        assert_eq!(d.require(Action::ViewUnit, "/1/3/"), Err(Error::forbidden()));
+        assert_eq!(
+            d.require(Action::ViewUnit, "/1/3/"),
+            Err(Error::forbidden())
+        );
     }
 
     #[test]
@@ -228,7 +243,10 @@ mod tests {
             unit_kind: UnitKind::School,
             unit_path: "/1/5/8/9/".into(),
         });
-        assert_eq!(a.scope(Action::ManageUnit), vec!["/1/2/".to_owned(), "/1/5/8/9/".to_owned()]);
+        assert_eq!(
+            a.scope(Action::ManageUnit),
+            vec!["/1/2/".to_owned(), "/1/5/8/9/".to_owned()]
+        );
         assert!(a.scope(Action::ReadAudit).is_empty());
     }
 }

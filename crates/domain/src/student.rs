@@ -53,7 +53,10 @@ pub fn parse_gender(raw: &str) -> Result<String> {
         "" => Ok(String::new()),
         "男" | "m" | "M" | "male" => Ok("男".into()),
         "女" | "f" | "F" | "female" => Ok("女".into()),
-        other => Err(Error::invalid("gender", format!("性别应为“男”或“女”：{other}"))),
+        other => Err(Error::invalid(
+            "gender",
+            format!("性别应为“男”或“女”：{other}"),
+        )),
     }
 }
 
@@ -62,7 +65,10 @@ pub fn parse_relation(raw: &str) -> Result<String> {
     let r = raw.trim();
     let n = r.chars().count();
     if n == 0 || n > 10 {
-        return Err(Error::invalid("relation", "请填写与孩子的关系（如：父亲、母亲），不超过10个字"));
+        return Err(Error::invalid(
+            "relation",
+            "请填写与孩子的关系（如：父亲、母亲），不超过10个字",
+        ));
     }
     Ok(r.to_owned())
 }

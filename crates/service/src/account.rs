@@ -6,8 +6,8 @@ use tongyu_domain::account::{
 use tongyu_domain::org::Unit;
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, Result};
-use tongyu_store::account::{self as accounts, AccountFilter, AccountRow, NewAccount};
 use tongyu_store::DbResult;
+use tongyu_store::account::{self as accounts, AccountFilter, AccountRow, NewAccount};
 
 use crate::{App, Ctx, audit, auth, org::visible_unit};
 
@@ -59,7 +59,10 @@ pub async fn create(app: &App, ctx: &Ctx, input: &AccountInput) -> Result<Create
     let hash = auth::hash_password_async(password.clone()).await?;
     let now = app.now();
     let mut tx = app.db.write().await?;
-    if accounts::get_by_username(&mut tx, &username).await?.is_some() {
+    if accounts::get_by_username(&mut tx, &username)
+        .await?
+        .is_some()
+    {
         return Err(Error::invalid("username", "该用户名已被使用"));
     }
     let id = accounts::insert(
@@ -82,20 +85,47 @@ pub async fn create(app: &App, ctx: &Ctx, input: &AccountInput) -> Result<Create
     })?;
     accounts::insert_grant(&mut tx, id, role, unit.id, Some(ctx.actor.account_id), now).await?;
     let detail = format!("{} @ {}", role.as_str(), unit.name);
-    audit::append(&mut tx, &audit::entry(app, ctx, "account.create", "account", id, Some(unit.id), detail)).await?;
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            ctx,
+            "account.create",
+            "account",
+            id,
+            Some(unit.id),
+            detail,
+        ),
+    )
+    .await?;
     let account = accounts::require(&mut tx, id).await?;
     tx.commit().await.db()?;
-    Ok(Created { account, initial_password: password })
+    Ok(Created {
+        account,
+        initial_password: password,
+    })
 }
 
 async fn require_grantable(app: &App, ctx: &Ctx, role: Role, unit: &Unit) -> Result<()> {
-    ctx.require(app, Action::ManageAccounts, unit.id, &unit.path).await?;
+    ctx.require(app, Action::ManageAccounts, unit.id, &unit.path)
+        .await?;
     if !role.unit_kinds().contains(&unit.kind) {
         let kinds: Vec<&str> = role.unit_kinds().iter().map(|k| k.label()).collect();
-        return Err(Error::invalid("role", format!("{}只能设在{}上", role.label(), kinds.join("或"))));
+        return Err(Error::invalid(
+            "role",
+            format!("{}只能设在{}上", role.label(), kinds.join("或")),
+        ));
     }
     if !ctx.actor.may_grant(role, unit.kind, &unit.path) {
-        audit::record_denied(app, ctx, Action::ManageAccounts, "role", role.as_str(), Some(unit.id)).await;
+        audit::record_denied(
+            app,
+            ctx,
+            Action::ManageAccounts,
+            "role",
+            role.as_str(),
+            Some(unit.id),
+        )
+        .await;
         return Err(Error::with_message(
             tongyu_domain::ErrorCode::Forbidden,
             format!("不能授予{}角色", role.label()),
@@ -109,7 +139,9 @@ async fn require_grantable(app: &App, ctx: &Ctx, role: Role, unit: &Unit) -> Res
 /// them). Otherwise `not_found`.
 pub async fn manageable(app: &App, ctx: &Ctx, id: i64, action: Action) -> Result<Account> {
     let mut c = app.db.read().await?;
-    let account = accounts::get(&mut c, id).await?.ok_or_else(Error::not_found)?;
+    let account = accounts::get(&mut c, id)
+        .await?
+        .ok_or_else(Error::not_found)?;
     let paths = accounts::grant_paths(&mut c, id).await?;
     let security = ctx.actor.has_role(Role::SecurityAdmin) && action == Action::UnlockAccount;
     if security || (!paths.is_empty() && paths.iter().all(|p| ctx.actor.can(action, p))) {
@@ -122,23 +154,34 @@ pub async fn manageable(app: &App, ctx: &Ctx, id: i64, action: Action) -> Result
 /// One account with its grants, for the account page.
 pub async fn get(app: &App, ctx: &Ctx, id: i64) -> Result<AccountRow> {
     let mut c = app.db.read().await?;
-    let account = accounts::get(&mut c, id).await?.ok_or_else(Error::not_found)?;
+    let account = accounts::get(&mut c, id)
+        .await?
+        .ok_or_else(Error::not_found)?;
     let paths = accounts::grant_paths(&mut c, id).await?;
     let own = id == ctx.actor.account_id;
     if !own && !paths.iter().any(|p| ctx.actor.can(Action::ViewAccounts, p)) {
         return Err(Error::not_found());
     }
-    let grants = accounts::grant_labels(&mut c, &[id]).await?.remove(&id).unwrap_or_default();
+    let grants = accounts::grant_labels(&mut c, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
     Ok(AccountRow { account, grants })
 }
 
 /// Accounts with a grant inside the actor's subtree, optionally narrowed to
 /// one unit's subtree. Phone numbers stay masked.
-pub async fn list(app: &App, ctx: &Ctx, unit_id: Option<i64>, filter: &AccountFilter) -> Result<Vec<AccountRow>> {
+pub async fn list(
+    app: &App,
+    ctx: &Ctx,
+    unit_id: Option<i64>,
+    filter: &AccountFilter,
+) -> Result<Vec<AccountRow>> {
     let mut roots = ctx.actor.scope(Action::ViewAccounts);
     if let Some(uid) = unit_id {
         let unit = visible_unit(app, ctx, uid).await?;
-        ctx.require(app, Action::ViewAccounts, unit.id, &unit.path).await?;
+        ctx.require(app, Action::ViewAccounts, unit.id, &unit.path)
+            .await?;
         roots = vec![unit.path];
     }
     if roots.is_empty() {
@@ -152,24 +195,61 @@ pub async fn list(app: &App, ctx: &Ctx, unit_id: Option<i64>, filter: &AccountFi
 /// the read is audited.
 pub async fn reveal_phone(app: &App, ctx: &Ctx, id: i64) -> Result<Option<String>> {
     let account = manageable(app, ctx, id, Action::ManageAccounts).await?;
-    audit::append_alone(app, &audit::entry(app, ctx, "account.reveal_phone", "account", id, None, "")).await?;
+    audit::append_alone(
+        app,
+        &audit::entry(app, ctx, "account.reveal_phone", "account", id, None, ""),
+    )
+    .await?;
     Ok(account.phone)
 }
 
-pub async fn add_grant(app: &App, ctx: &Ctx, account_id: i64, role: &str, unit_id: i64) -> Result<()> {
+pub async fn add_grant(
+    app: &App,
+    ctx: &Ctx,
+    account_id: i64,
+    role: &str,
+    unit_id: i64,
+) -> Result<()> {
     let role = Role::parse(role)?;
     let account = manageable(app, ctx, account_id, Action::ManageAccounts).await?;
     let unit = visible_unit(app, ctx, unit_id).await?;
     require_grantable(app, ctx, role, &unit).await?;
     let mut tx = app.db.write().await?;
-    if accounts::insert_grant(&mut tx, account.id, role, unit.id, Some(ctx.actor.account_id), app.now()).await? {
+    if accounts::insert_grant(
+        &mut tx,
+        account.id,
+        role,
+        unit.id,
+        Some(ctx.actor.account_id),
+        app.now(),
+    )
+    .await?
+    {
         let detail = format!("{} @ {}", role.as_str(), unit.name);
-        audit::append(&mut tx, &audit::entry(app, ctx, "grant.add", "account", account.id, Some(unit.id), detail)).await?;
+        audit::append(
+            &mut tx,
+            &audit::entry(
+                app,
+                ctx,
+                "grant.add",
+                "account",
+                account.id,
+                Some(unit.id),
+                detail,
+            ),
+        )
+        .await?;
     }
     tx.commit().await.db()
 }
 
-pub async fn remove_grant(app: &App, ctx: &Ctx, account_id: i64, role: &str, unit_id: i64) -> Result<()> {
+pub async fn remove_grant(
+    app: &App,
+    ctx: &Ctx,
+    account_id: i64,
+    role: &str,
+    unit_id: i64,
+) -> Result<()> {
     let role = Role::parse(role)?;
     let account = manageable(app, ctx, account_id, Action::ManageAccounts).await?;
     let unit = visible_unit(app, ctx, unit_id).await?;
@@ -180,7 +260,19 @@ pub async fn remove_grant(app: &App, ctx: &Ctx, account_id: i64, role: &str, uni
     let mut tx = app.db.write().await?;
     if accounts::delete_grant(&mut tx, account.id, role, unit.id).await? {
         let detail = format!("{} @ {}", role.as_str(), unit.name);
-        audit::append(&mut tx, &audit::entry(app, ctx, "grant.remove", "account", account.id, Some(unit.id), detail)).await?;
+        audit::append(
+            &mut tx,
+            &audit::entry(
+                app,
+                ctx,
+                "grant.remove",
+                "account",
+                account.id,
+                Some(unit.id),
+                detail,
+            ),
+        )
+        .await?;
     }
     tx.commit().await.db()
 }
@@ -195,7 +287,19 @@ pub async fn reset_password(app: &App, ctx: &Ctx, id: i64) -> Result<String> {
     accounts::set_password(&mut tx, account.id, &hash, true).await?;
     accounts::unlock(&mut tx, account.id).await?;
     tongyu_store::session::delete_for_account(&mut tx, account.id, "").await?;
-    audit::append(&mut tx, &audit::entry(app, ctx, "account.reset_password", "account", account.id, None, "")).await?;
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            ctx,
+            "account.reset_password",
+            "account",
+            account.id,
+            None,
+            "",
+        ),
+    )
+    .await?;
     tx.commit().await.db()?;
     Ok(password)
 }
@@ -204,7 +308,11 @@ pub async fn unlock(app: &App, ctx: &Ctx, id: i64) -> Result<()> {
     let account = manageable(app, ctx, id, Action::UnlockAccount).await?;
     let mut tx = app.db.write().await?;
     accounts::unlock(&mut tx, account.id).await?;
-    audit::append(&mut tx, &audit::entry(app, ctx, "account.unlock", "account", account.id, None, "")).await?;
+    audit::append(
+        &mut tx,
+        &audit::entry(app, ctx, "account.unlock", "account", account.id, None, ""),
+    )
+    .await?;
     tx.commit().await.db()
 }
 
@@ -218,8 +326,16 @@ pub async fn set_active(app: &App, ctx: &Ctx, id: i64, active: bool) -> Result<(
     if !active {
         tongyu_store::session::delete_for_account(&mut tx, account.id, "").await?;
     }
-    let action = if active { "account.activate" } else { "account.deactivate" };
-    audit::append(&mut tx, &audit::entry(app, ctx, action, "account", account.id, None, "")).await?;
+    let action = if active {
+        "account.activate"
+    } else {
+        "account.deactivate"
+    };
+    audit::append(
+        &mut tx,
+        &audit::entry(app, ctx, action, "account", account.id, None, ""),
+    )
+    .await?;
     tx.commit().await.db()
 }
 
@@ -241,7 +357,9 @@ pub async fn create_from_cli(
     let hash = auth::hash_password_async(password.to_owned()).await?;
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let unit = tongyu_store::org::get(&mut tx, unit_id).await?.ok_or_else(Error::not_found)?;
+    let unit = tongyu_store::org::get(&mut tx, unit_id)
+        .await?
+        .ok_or_else(Error::not_found)?;
     if !role.unit_kinds().contains(&unit.kind) {
         return Err(Error::invalid("role", "角色与单位类型不符"));
     }
@@ -260,7 +378,16 @@ pub async fn create_from_cli(
     )
     .await?;
     accounts::insert_grant(&mut tx, id, role, unit.id, None, now).await?;
-    let mut e = audit::anonymous(app, &crate::Origin { ip: "cli".into(), request_id: String::new() }, "cli", "account.create", "ok");
+    let mut e = audit::anonymous(
+        app,
+        &crate::Origin {
+            ip: "cli".into(),
+            request_id: String::new(),
+        },
+        "cli",
+        "account.create",
+        "ok",
+    );
     e.object_id = id.to_string();
     e.unit_id = Some(unit.id);
     e.detail = format!("{username}: {}", role.as_str());
@@ -271,7 +398,16 @@ pub async fn create_from_cli(
 }
 
 fn cli_entry(app: &App, action: &str, id: i64) -> tongyu_store::audit::AuditEntry {
-    let mut e = audit::anonymous(app, &crate::Origin { ip: "cli".into(), request_id: String::new() }, "cli", action, "ok");
+    let mut e = audit::anonymous(
+        app,
+        &crate::Origin {
+            ip: "cli".into(),
+            request_id: String::new(),
+        },
+        "cli",
+        action,
+        "ok",
+    );
     e.object_id = id.to_string();
     e
 }

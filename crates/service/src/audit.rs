@@ -33,7 +33,13 @@ pub fn entry(
 }
 
 /// An entry for an event with no authenticated actor (a login attempt).
-pub fn anonymous(app: &App, origin: &Origin, actor: &str, action: &str, result: &str) -> AuditEntry {
+pub fn anonymous(
+    app: &App,
+    origin: &Origin,
+    actor: &str,
+    action: &str,
+    result: &str,
+) -> AuditEntry {
     AuditEntry {
         at: app.now(),
         actor_id: None,
@@ -70,7 +76,15 @@ pub async fn record_denied(
     object_id: &str,
     unit_id: Option<i64>,
 ) {
-    let mut e = entry(app, ctx, &format!("{action:?}"), object_type, object_id, unit_id, "");
+    let mut e = entry(
+        app,
+        ctx,
+        &format!("{action:?}"),
+        object_type,
+        object_id,
+        unit_id,
+        "",
+    );
     e.result = "denied".into();
     if let Err(err) = append_alone(app, &e).await {
         tracing::error!(error = %err, "could not record a refused action");
@@ -93,5 +107,8 @@ pub async fn verify(app: &App) -> Result<VerifyReport> {
 
 pub(crate) async fn city_path(app: &App) -> Result<String> {
     let mut c = app.db.read().await?;
-    Ok(tongyu_store::org::city(&mut c).await?.ok_or_else(Error::not_found)?.path)
+    Ok(tongyu_store::org::city(&mut c)
+        .await?
+        .ok_or_else(Error::not_found)?
+        .path)
 }

@@ -1,8 +1,8 @@
 //! Authentication: passwords (argon2id), logins with lockout, sessions with
 //! idle and absolute expiry, bearer tokens and integration tokens.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -25,7 +25,9 @@ pub fn hash_password(password: &str) -> Result<String> {
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -38,7 +40,9 @@ pub async fn hash_password_async(password: String) -> Result<String> {
 }
 
 async fn verify_password_async(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false)
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
 }
 
 /// A random secret, URL-safe.
@@ -58,7 +62,9 @@ pub fn temporary_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut buf = [0u8; 12];
     rand::rngs::OsRng.fill_bytes(&mut buf);
-    buf.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+    buf.iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect()
 }
 
 /// Browser sessions (a cookie) and API sessions (a bearer token) live in the
@@ -101,7 +107,9 @@ pub struct Session {
 /// name takes as long as a wrong password.
 fn dummy_hash() -> String {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| hash_password("no-such-account-password").unwrap_or_default()).clone()
+    DUMMY
+        .get_or_init(|| hash_password("no-such-account-password").unwrap_or_default())
+        .clone()
 }
 
 /// Logs in by username or phone. Five failures in a row lock the account
@@ -124,7 +132,11 @@ pub async fn login(
     };
     let Some((account, hash)) = found else {
         verify_password_async(password.to_owned(), dummy_hash()).await;
-        audit::append_alone(app, &audit::anonymous(app, origin, &login, "auth.login", "failed")).await?;
+        audit::append_alone(
+            app,
+            &audit::anonymous(app, origin, &login, "auth.login", "failed"),
+        )
+        .await?;
         return Err(Error::new(ErrorCode::InvalidCredentials));
     };
     let mut e = audit::anonymous(app, origin, &account.username, "auth.login", "failed");
@@ -145,7 +157,11 @@ pub async fn login(
             now + app.settings.lockout_secs,
         )
         .await?;
-        e.detail = if locked { "wrong password; locked".into() } else { "wrong password".into() };
+        e.detail = if locked {
+            "wrong password; locked".into()
+        } else {
+            "wrong password".into()
+        };
         audit::append(&mut tx, &e).await?;
         tx.commit().await.db()?;
         return Err(Error::new(if locked {
@@ -159,7 +175,11 @@ pub async fn login(
         accounts::grants_of(&mut c, account.id).await?
     };
     let is_admin = grants.iter().any(|g| g.role.is_admin());
-    let idle = if is_admin { app.settings.admin_idle_secs } else { app.settings.idle_secs };
+    let idle = if is_admin {
+        app.settings.admin_idle_secs
+    } else {
+        app.settings.idle_secs
+    };
     let token = random_token(32);
     let csrf = random_token(24);
     let expires_at = now + app.settings.absolute_secs;
@@ -184,7 +204,12 @@ pub async fn login(
     e.detail = kind.as_str().into();
     audit::append(&mut tx, &e).await?;
     tx.commit().await.db()?;
-    Ok(LoginOutcome { token, csrf, account, expires_at })
+    Ok(LoginOutcome {
+        token,
+        csrf,
+        account,
+        expires_at,
+    })
 }
 
 /// Resolves a session token. An expired session is deleted and reported as
@@ -215,16 +240,41 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Session> {
         sessions::touch(&mut tx, &id_hash, now).await?;
         tx.commit().await.db()?;
     }
-    let actor = Actor { account_id: account.id, username: account.username.clone(), grants };
-    Ok(Session { id_hash, csrf: row.csrf, account, actor, expires_at: row.expires_at })
+    let actor = Actor {
+        account_id: account.id,
+        username: account.username.clone(),
+        grants,
+    };
+    Ok(Session {
+        id_hash,
+        csrf: row.csrf,
+        account,
+        actor,
+        expires_at: row.expires_at,
+    })
 }
 
 /// Ends a session.
 pub async fn logout(app: &App, origin: &Origin, session: &Session) -> Result<()> {
     let mut tx = app.db.write().await?;
     sessions::delete(&mut tx, &session.id_hash).await?;
-    let ctx = Ctx { actor: session.actor.clone(), origin: origin.clone() };
-    audit::append(&mut tx, &audit::entry(app, &ctx, "auth.logout", "account", session.account.id, None, "")).await?;
+    let ctx = Ctx {
+        actor: session.actor.clone(),
+        origin: origin.clone(),
+    };
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            &ctx,
+            "auth.logout",
+            "account",
+            session.account.id,
+            None,
+            "",
+        ),
+    )
+    .await?;
     tx.commit().await.db()
 }
 
@@ -259,7 +309,19 @@ pub async fn change_password(
     let mut tx = app.db.write().await?;
     accounts::set_password(&mut tx, session.account.id, &new_hash, false).await?;
     sessions::delete_for_account(&mut tx, session.account.id, &session.id_hash).await?;
-    audit::append(&mut tx, &audit::entry(app, ctx, "account.change_password", "account", session.account.id, None, "")).await?;
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            ctx,
+            "account.change_password",
+            "account",
+            session.account.id,
+            None,
+            "",
+        ),
+    )
+    .await?;
     tx.commit().await.db()
 }
 
@@ -273,16 +335,42 @@ pub async fn create_integration_token(
 ) -> Result<(IntegrationToken, String)> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 60 {
-        return Err(Error::invalid("name", "请填写接口令牌的名称（不超过60个字）"));
+        return Err(Error::invalid(
+            "name",
+            "请填写接口令牌的名称（不超过60个字）",
+        ));
     }
     let unit = crate::org::visible_unit(app, ctx, unit_id).await?;
-    ctx.require(app, Action::ManageIntegrations, unit.id, &unit.path).await?;
+    ctx.require(app, Action::ManageIntegrations, unit.id, &unit.path)
+        .await?;
     let token = format!("tyi_{}", random_token(32));
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let id = sessions::insert_integration_token(&mut tx, name, &token_hash(&token), unit.id, ctx.actor.account_id, now).await?;
-    audit::append(&mut tx, &audit::entry(app, ctx, "integration.create", "integration_token", id, Some(unit.id), name)).await?;
-    let t = sessions::get_integration_token(&mut tx, id).await?.ok_or_else(Error::internal)?;
+    let id = sessions::insert_integration_token(
+        &mut tx,
+        name,
+        &token_hash(&token),
+        unit.id,
+        ctx.actor.account_id,
+        now,
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            ctx,
+            "integration.create",
+            "integration_token",
+            id,
+            Some(unit.id),
+            name,
+        ),
+    )
+    .await?;
+    let t = sessions::get_integration_token(&mut tx, id)
+        .await?
+        .ok_or_else(Error::internal)?;
     tx.commit().await.db()?;
     Ok((t, token))
 }
@@ -290,14 +378,28 @@ pub async fn create_integration_token(
 pub async fn revoke_integration_token(app: &App, ctx: &Ctx, id: i64) -> Result<()> {
     let t = {
         let mut c = app.db.read().await?;
-        sessions::get_integration_token(&mut c, id).await?.ok_or_else(Error::not_found)?
+        sessions::get_integration_token(&mut c, id)
+            .await?
+            .ok_or_else(Error::not_found)?
     };
     if !ctx.actor.can(Action::ManageIntegrations, &t.unit_path) {
         return Err(Error::not_found());
     }
     let mut tx = app.db.write().await?;
     sessions::revoke_integration_token(&mut tx, id, app.now()).await?;
-    audit::append(&mut tx, &audit::entry(app, ctx, "integration.revoke", "integration_token", id, Some(t.unit_id), &t.name)).await?;
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            ctx,
+            "integration.revoke",
+            "integration_token",
+            id,
+            Some(t.unit_id),
+            &t.name,
+        ),
+    )
+    .await?;
     tx.commit().await.db()
 }
 
@@ -305,7 +407,10 @@ pub async fn revoke_integration_token(app: &App, ctx: &Ctx, id: i64) -> Result<(
 pub async fn list_integration_tokens(app: &App, ctx: &Ctx) -> Result<Vec<IntegrationToken>> {
     let mut c = app.db.read().await?;
     let all = sessions::list_integration_tokens(&mut c).await?;
-    Ok(all.into_iter().filter(|t| ctx.actor.can(Action::ManageIntegrations, &t.unit_path)).collect())
+    Ok(all
+        .into_iter()
+        .filter(|t| ctx.actor.can(Action::ManageIntegrations, &t.unit_path))
+        .collect())
 }
 
 /// Resolves an integration token.

@@ -37,7 +37,9 @@ impl Clock for TestClock {
 /// A Unix time shown in Beijing time (UTC+8, no daylight saving).
 pub fn format_local(ts: i64) -> String {
     use chrono::{FixedOffset, TimeZone};
-    let Some(tz) = FixedOffset::east_opt(8 * 3600) else { return ts.to_string() };
+    let Some(tz) = FixedOffset::east_opt(8 * 3600) else {
+        return ts.to_string();
+    };
     match tz.timestamp_opt(ts, 0) {
         chrono::LocalResult::Single(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
         _ => ts.to_string(),
@@ -47,7 +49,9 @@ pub fn format_local(ts: i64) -> String {
 /// The current school year (starting 1 September, Beijing time).
 pub fn current_school_year(ts: i64) -> i64 {
     use chrono::{Datelike, FixedOffset, TimeZone};
-    let Some(tz) = FixedOffset::east_opt(8 * 3600) else { return 2026 };
+    let Some(tz) = FixedOffset::east_opt(8 * 3600) else {
+        return 2026;
+    };
     match tz.timestamp_opt(ts, 0) {
         chrono::LocalResult::Single(t) => tongyu_domain::org::school_year_of(t.year(), t.month()),
         _ => 2026,

@@ -8,10 +8,10 @@ use rand::{Rng, SeedableRng};
 use tongyu_domain::account::Role;
 use tongyu_domain::org::{Stage, Unit, UnitKind};
 use tongyu_domain::{Error, Result};
+use tongyu_store::DbResult;
 use tongyu_store::account::{self as accounts, NewAccount};
 use tongyu_store::org::{self as units, NewUnit};
 use tongyu_store::student::{self as students, NewStudent};
-use tongyu_store::DbResult;
 
 use crate::{App, auth, clock::current_school_year};
 
@@ -27,16 +27,31 @@ pub struct DemoScale {
 impl DemoScale {
     /// A city small enough for a unit test.
     pub fn tiny() -> Self {
-        Self { subdistricts_per_district: 1, schools: 12, classes_per_grade: 1, students_per_class: 3 }
+        Self {
+            subdistricts_per_district: 1,
+            schools: 12,
+            classes_per_grade: 1,
+            students_per_class: 3,
+        }
     }
     /// The demo: about 200 schools.
     pub fn demo() -> Self {
-        Self { subdistricts_per_district: 5, schools: 200, classes_per_grade: 2, students_per_class: 8 }
+        Self {
+            subdistricts_per_district: 5,
+            schools: 200,
+            classes_per_grade: 2,
+            students_per_class: 8,
+        }
     }
     /// The design scale: 3,500 schools, about 50,000 classes, 1.5 million
     /// students and 3 million parents.
     pub fn city() -> Self {
-        Self { subdistricts_per_district: 13, schools: 3500, classes_per_grade: 2, students_per_class: 30 }
+        Self {
+            subdistricts_per_district: 13,
+            schools: 3500,
+            classes_per_grade: 2,
+            students_per_class: 30,
+        }
     }
     pub fn parse(name: &str) -> Result<Self> {
         match name {
@@ -64,16 +79,82 @@ pub struct DemoReport {
 
 /// Qingdao's district-level units and some of their subdistricts.
 const DISTRICTS: &[(&str, &[&str])] = &[
-    ("市南区", &["八大关街道", "湛山街道", "香港中路街道", "江苏路街道", "金门路街道"]),
-    ("市北区", &["台东街道", "辽宁路街道", "浮山新区街道", "合肥路街道", "四方街道"]),
-    ("李沧区", &["李村街道", "虎山路街道", "沧口街道", "兴华路街道", "九水街道"]),
-    ("崂山区", &["中韩街道", "沙子口街道", "王哥庄街道", "北宅街道", "金家岭街道"]),
-    ("城阳区", &["城阳街道", "流亭街道", "夏庄街道", "惜福镇街道", "棘洪滩街道"]),
-    ("黄岛区", &["黄岛街道", "薛家岛街道", "辛安街道", "长江路街道", "灵山卫街道"]),
-    ("即墨区", &["环秀街道", "潮海街道", "通济街道", "北安街道", "龙山街道"]),
-    ("胶州市", &["阜安街道", "中云街道", "三里河街道", "胶东街道", "九龙街道"]),
-    ("平度市", &["东阁街道", "李园街道", "同和街道", "凤台街道", "白沙河街道"]),
-    ("莱西市", &["水集街道", "望城街道", "沽河街道", "姜山镇", "夏格庄镇"]),
+    (
+        "市南区",
+        &[
+            "八大关街道",
+            "湛山街道",
+            "香港中路街道",
+            "江苏路街道",
+            "金门路街道",
+        ],
+    ),
+    (
+        "市北区",
+        &[
+            "台东街道",
+            "辽宁路街道",
+            "浮山新区街道",
+            "合肥路街道",
+            "四方街道",
+        ],
+    ),
+    (
+        "李沧区",
+        &[
+            "李村街道",
+            "虎山路街道",
+            "沧口街道",
+            "兴华路街道",
+            "九水街道",
+        ],
+    ),
+    (
+        "崂山区",
+        &[
+            "中韩街道",
+            "沙子口街道",
+            "王哥庄街道",
+            "北宅街道",
+            "金家岭街道",
+        ],
+    ),
+    (
+        "城阳区",
+        &[
+            "城阳街道",
+            "流亭街道",
+            "夏庄街道",
+            "惜福镇街道",
+            "棘洪滩街道",
+        ],
+    ),
+    (
+        "黄岛区",
+        &[
+            "黄岛街道",
+            "薛家岛街道",
+            "辛安街道",
+            "长江路街道",
+            "灵山卫街道",
+        ],
+    ),
+    (
+        "即墨区",
+        &["环秀街道", "潮海街道", "通济街道", "北安街道", "龙山街道"],
+    ),
+    (
+        "胶州市",
+        &["阜安街道", "中云街道", "三里河街道", "胶东街道", "九龙街道"],
+    ),
+    (
+        "平度市",
+        &["东阁街道", "李园街道", "同和街道", "凤台街道", "白沙河街道"],
+    ),
+    (
+        "莱西市",
+        &["水集街道", "望城街道", "沽河街道", "姜山镇", "夏格庄镇"],
+    ),
     ("高新区", &["红岛街道", "河套街道"]),
 ];
 
@@ -88,7 +169,11 @@ struct Names {
 
 impl Names {
     fn new(seed: u64) -> Self {
-        Self { surnames: SURNAMES.chars().collect(), given: GIVEN.chars().collect(), rng: StdRng::seed_from_u64(seed) }
+        Self {
+            surnames: SURNAMES.chars().collect(),
+            given: GIVEN.chars().collect(),
+            rng: StdRng::seed_from_u64(seed),
+        }
     }
     fn surname(&mut self) -> char {
         self.surnames[self.rng.gen_range(0..self.surnames.len())]
@@ -115,18 +200,27 @@ fn school_plan(i: usize) -> (Vec<Stage>, &'static str) {
 }
 
 fn base_name(sub: &str) -> String {
-    sub.trim_end_matches("街道").trim_end_matches('镇').to_owned()
+    sub.trim_end_matches("街道")
+        .trim_end_matches('镇')
+        .to_owned()
 }
 
 /// Reports progress as (phase, done, total).
 pub type Progress<'a> = &'a (dyn Fn(&str, u64, u64) + Sync);
 
 /// Makes a fresh demo city. Refuses if the database already has one.
-pub async fn generate(app: &App, scale: DemoScale, password: &str, progress: Progress<'_>) -> Result<DemoReport> {
+pub async fn generate(
+    app: &App,
+    scale: DemoScale,
+    password: &str,
+    progress: Progress<'_>,
+) -> Result<DemoReport> {
     {
         let mut c = app.db.read().await?;
         if units::city(&mut c).await?.is_some() {
-            return Err(Error::conflict("数据库中已有城市数据，演示城市只能建在空数据库上"));
+            return Err(Error::conflict(
+                "数据库中已有城市数据，演示城市只能建在空数据库上",
+            ));
         }
     }
     tongyu_domain::account::check_password(password, "")?;
@@ -154,13 +248,25 @@ pub async fn generate(app: &App, scale: DemoScale, password: &str, progress: Pro
     let mut districts = Vec::new();
     let mut subdistricts = Vec::new();
     for (di, (dname, subs)) in DISTRICTS.iter().enumerate() {
-        let d = units::insert(&mut tx, Some(&city), &plain(UnitKind::District, dname, format!("d{di}")), now).await?;
+        let d = units::insert(
+            &mut tx,
+            Some(&city),
+            &plain(UnitKind::District, dname, format!("d{di}")),
+            now,
+        )
+        .await?;
         for si in 0..scale.subdistricts_per_district {
             let sname = match subs.get(si) {
                 Some(s) => (*s).to_owned(),
                 None => format!("{}第{}街道", dname.trim_end_matches(['区', '市']), si + 1),
             };
-            let s = units::insert(&mut tx, Some(&d), &plain(UnitKind::Subdistrict, &sname, format!("d{di}s{si}")), now).await?;
+            let s = units::insert(
+                &mut tx,
+                Some(&d),
+                &plain(UnitKind::Subdistrict, &sname, format!("d{di}s{si}")),
+                now,
+            )
+            .await?;
             subdistricts.push(s);
         }
         districts.push(d);
@@ -180,11 +286,19 @@ pub async fn generate(app: &App, scale: DemoScale, password: &str, progress: Pro
         let school = units::insert(&mut tx, Some(sub), &new, now).await?;
         for stage in &stages {
             for g in stage.grades() {
-                let mut gnew = plain(UnitKind::Grade, &g.label(), format!("school{i}-{}", g.code()));
+                let mut gnew = plain(
+                    UnitKind::Grade,
+                    &g.label(),
+                    format!("school{i}-{}", g.code()),
+                );
                 gnew.grade = g.code();
                 let grade = units::insert(&mut tx, Some(&school), &gnew, now).await?;
                 for k in 1..=scale.classes_per_grade {
-                    let mut cnew = plain(UnitKind::Class, &format!("{}{}班", g.label(), k), format!("school{i}-{}-{k}", g.code()));
+                    let mut cnew = plain(
+                        UnitKind::Class,
+                        &format!("{}{}班", g.label(), k),
+                        format!("school{i}-{}-{k}", g.code()),
+                    );
                     cnew.grade = g.code();
                     cnew.school_year = year;
                     classes.push(units::insert(&mut tx, Some(&grade), &cnew, now).await?);
@@ -212,13 +326,27 @@ pub async fn generate(app: &App, scale: DemoScale, password: &str, progress: Pro
     };
     let mut grants: Vec<(i64, Role, i64)> = Vec::new();
     let mut tx = app.db.write().await?;
-    let rows: Vec<NewAccount> = schools.iter().map(|s| staff(format!("school{}-admin", s.id), names.person(None))).collect();
-    for ((_, id), s) in accounts::insert_many(&mut tx, &rows, now).await?.into_iter().zip(&schools) {
+    let rows: Vec<NewAccount> = schools
+        .iter()
+        .map(|s| staff(format!("school{}-admin", s.id), names.person(None)))
+        .collect();
+    for ((_, id), s) in accounts::insert_many(&mut tx, &rows, now)
+        .await?
+        .into_iter()
+        .zip(&schools)
+    {
         grants.push((id, Role::SchoolAdmin, s.id));
     }
     for chunk in classes.chunks(2000) {
-        let rows: Vec<NewAccount> = chunk.iter().map(|c| staff(format!("class{}-teacher", c.id), names.person(None))).collect();
-        for ((_, id), c) in accounts::insert_many(&mut tx, &rows, now).await?.into_iter().zip(chunk) {
+        let rows: Vec<NewAccount> = chunk
+            .iter()
+            .map(|c| staff(format!("class{}-teacher", c.id), names.person(None)))
+            .collect();
+        for ((_, id), c) in accounts::insert_many(&mut tx, &rows, now)
+            .await?
+            .into_iter()
+            .zip(chunk)
+        {
             grants.push((id, Role::HeadTeacher, c.id));
         }
     }
@@ -237,7 +365,11 @@ pub async fn generate(app: &App, scale: DemoScale, password: &str, progress: Pro
             for k in 0..scale.students_per_class {
                 let surname = names.surname();
                 surnames.push(surname);
-                let gender = if names.rng.gen_bool(0.5) { "男" } else { "女" };
+                let gender = if names.rng.gen_bool(0.5) {
+                    "男"
+                } else {
+                    "女"
+                };
                 new_students.push(NewStudent {
                     class_id: class.id,
                     name: names.person(Some(surname)),
@@ -255,7 +387,11 @@ pub async fn generate(app: &App, scale: DemoScale, password: &str, progress: Pro
             for g in 0..n {
                 phone_seq += 1;
                 let phone = format!("139{phone_seq:08}");
-                let (relation, surname) = if g == 0 { ("父亲", Some(surnames[idx])) } else { ("母亲", None) };
+                let (relation, surname) = if g == 0 {
+                    ("父亲", Some(surnames[idx]))
+                } else {
+                    ("母亲", None)
+                };
                 parents.push(NewAccount {
                     username: format!("p{phone}"),
                     phone: Some(phone),
@@ -285,10 +421,15 @@ pub async fn generate(app: &App, scale: DemoScale, password: &str, progress: Pro
     // One named account of every role.
     let district = districts.first().ok_or_else(Error::internal)?;
     let sub = subdistricts.first().ok_or_else(Error::internal)?;
-    let school = schools.iter().find(|s| s.parent_id == Some(sub.id) && s.stages.contains(&Stage::Primary))
+    let school = schools
+        .iter()
+        .find(|s| s.parent_id == Some(sub.id) && s.stages.contains(&Stage::Primary))
         .or_else(|| schools.first())
         .ok_or_else(Error::internal)?;
-    let class = classes.iter().find(|c| c.path.starts_with(&school.path)).ok_or_else(Error::internal)?;
+    let class = classes
+        .iter()
+        .find(|c| c.path.starts_with(&school.path))
+        .ok_or_else(Error::internal)?;
     let named: Vec<(&str, Role, &Unit)> = vec![
         ("city-admin", Role::CityAdmin, &city),
         ("district-admin", Role::DistrictAdmin, district),
@@ -305,32 +446,61 @@ pub async fn generate(app: &App, scale: DemoScale, password: &str, progress: Pro
         ("audit-admin", Role::AuditAdmin, &city),
     ];
     let mut tx = app.db.write().await?;
-    let rows: Vec<NewAccount> = named.iter().map(|(u, r, _)| staff((*u).to_owned(), format!("{}（演示）", r.label()))).collect();
+    let rows: Vec<NewAccount> = named
+        .iter()
+        .map(|(u, r, _)| staff((*u).to_owned(), format!("{}（演示）", r.label())))
+        .collect();
     let created = accounts::insert_many(&mut tx, &rows, now).await?;
     let mut grants = Vec::new();
     let mut report = Vec::new();
     for ((_, id), (username, role, unit)) in created.iter().zip(&named) {
         grants.push((*id, *role, unit.id));
-        report.push(DemoAccount { username: (*username).to_owned(), role: *role, unit: unit.name.clone() });
+        report.push(DemoAccount {
+            username: (*username).to_owned(),
+            role: *role,
+            unit: unit.name.clone(),
+        });
         if *role == Role::Parent {
             let first = students::list_by_class(&mut tx, class.id).await?;
             if let Some(child) = first.first() {
-                students::insert_links_many(&mut tx, &[(child.id, *id, "母亲".to_owned())], now).await?;
+                students::insert_links_many(&mut tx, &[(child.id, *id, "母亲".to_owned())], now)
+                    .await?;
             }
         }
     }
     accounts::insert_grants_many(&mut tx, &grants, now).await?;
     progress("汇总计数", 0, 1);
     units::recount(&mut tx).await?;
-    let mut e = crate::audit::anonymous(app, &crate::Origin { ip: "cli".into(), request_id: String::new() }, "cli", "demo.generate", "ok");
+    let mut e = crate::audit::anonymous(
+        app,
+        &crate::Origin {
+            ip: "cli".into(),
+            request_id: String::new(),
+        },
+        "cli",
+        "demo.generate",
+        "ok",
+    );
     e.detail = format!("{} schools, {} classes", schools.len(), classes.len());
     crate::audit::append(&mut tx, &e).await?;
-    let city = units::get(&mut tx, city.id).await?.ok_or_else(Error::internal)?;
+    let city = units::get(&mut tx, city.id)
+        .await?
+        .ok_or_else(Error::internal)?;
     tx.commit().await.db()?;
     progress("汇总计数", 1, 1);
-    Ok(DemoReport { accounts: report, city })
+    Ok(DemoReport {
+        accounts: report,
+        city,
+    })
 }
 
 fn plain(kind: UnitKind, name: &str, external_id: String) -> NewUnit {
-    NewUnit { kind, name: name.to_owned(), external_id: Some(external_id), stages: vec![], grade: String::new(), school_year: 0 }
+    NewUnit {
+        kind,
+        name: name.to_owned(),
+        external_id: Some(external_id),
+        stages: vec![],
+        grade: String::new(),
+        school_year: 0,
+    }
 }

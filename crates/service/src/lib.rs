@@ -53,7 +53,11 @@ pub struct App {
 
 impl App {
     pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> App {
-        App { db, clock, settings: Arc::new(settings) }
+        App {
+            db,
+            clock,
+            settings: Arc::new(settings),
+        }
     }
     pub fn now(&self) -> i64 {
         self.clock.now()
@@ -81,7 +85,15 @@ impl Ctx {
         if self.actor.can(action, path) {
             return Ok(());
         }
-        audit::record_denied(app, self, action, "unit", &unit_id.to_string(), Some(unit_id)).await;
+        audit::record_denied(
+            app,
+            self,
+            action,
+            "unit",
+            &unit_id.to_string(),
+            Some(unit_id),
+        )
+        .await;
         Err(Error::forbidden())
     }
 }

@@ -3,8 +3,8 @@
 use tongyu_domain::org::{Stage, Unit, UnitKind, parse_unit_name};
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, Result};
-use tongyu_store::org::{self as units, NewUnit};
 use tongyu_store::DbResult;
+use tongyu_store::org::{self as units, NewUnit};
 
 use crate::{App, Ctx, audit};
 
@@ -38,7 +38,12 @@ pub async fn browse(app: &App, ctx: &Ctx, id: i64, include_inactive: bool) -> Re
         .collect();
     let children = units::children(&mut c, unit.id, include_inactive).await?;
     let can_manage = ctx.actor.can(Action::ManageUnit, &unit.path);
-    Ok(Browse { unit, ancestors, children, can_manage })
+    Ok(Browse {
+        unit,
+        ancestors,
+        children,
+        can_manage,
+    })
 }
 
 /// The units the actor's view starts from: the roots of their subtrees.
@@ -93,11 +98,15 @@ pub(crate) fn parse_external_id(raw: Option<&str>) -> Result<Option<String>> {
 /// Validates a new child of `parent` and makes it.
 pub async fn create_child(app: &App, ctx: &Ctx, parent_id: i64, input: &UnitInput) -> Result<Unit> {
     let parent = visible_unit(app, ctx, parent_id).await?;
-    ctx.require(app, Action::ManageUnit, parent.id, &parent.path).await?;
+    ctx.require(app, Action::ManageUnit, parent.id, &parent.path)
+        .await?;
     if !parent.active {
         return Err(Error::invalid("parent", "上级单位已停用，不能新增下级"));
     }
-    let kind = parent.kind.child().ok_or_else(|| Error::invalid("parent", "班级下不能再建下级单位"))?;
+    let kind = parent
+        .kind
+        .child()
+        .ok_or_else(|| Error::invalid("parent", "班级下不能再建下级单位"))?;
     let now = app.now();
     let mut new = NewUnit {
         kind,
@@ -113,12 +122,18 @@ pub async fn create_child(app: &App, ctx: &Ctx, parent_id: i64, input: &UnitInpu
             new.stages = Stage::parse_list(input.stages.as_deref().unwrap_or(""))?;
         }
         UnitKind::Grade => {
-            let g = tongyu_domain::org::Grade::parse(input.grade.as_deref().unwrap_or(&input.name))?;
+            let g =
+                tongyu_domain::org::Grade::parse(input.grade.as_deref().unwrap_or(&input.name))?;
             if !parent.stages.contains(&g.stage) {
-                return Err(Error::invalid("grade", format!("本校没有{}学段", g.stage.label())));
+                return Err(Error::invalid(
+                    "grade",
+                    format!("本校没有{}学段", g.stage.label()),
+                ));
             }
             new.grade = g.code();
-            new.name = if input.name.trim().is_empty() || input.name.trim().eq_ignore_ascii_case(&g.code()) {
+            new.name = if input.name.trim().is_empty()
+                || input.name.trim().eq_ignore_ascii_case(&g.code())
+            {
                 g.label()
             } else {
                 parse_unit_name(&input.name)?
@@ -129,7 +144,12 @@ pub async fn create_child(app: &App, ctx: &Ctx, parent_id: i64, input: &UnitInpu
             new.name = parse_unit_name(&input.name)?;
             new.school_year = match input.school_year {
                 Some(y) if (2000..=2100).contains(&y) => y,
-                Some(_) => return Err(Error::invalid("school_year", "学年应为2000到2100之间的年份")),
+                Some(_) => {
+                    return Err(Error::invalid(
+                        "school_year",
+                        "学年应为2000到2100之间的年份",
+                    ));
+                }
                 None => crate::clock::current_school_year(now),
             };
         }
@@ -139,13 +159,31 @@ pub async fn create_child(app: &App, ctx: &Ctx, parent_id: i64, input: &UnitInpu
     let mut tx = app.db.write().await?;
     let siblings = units::children(&mut tx, parent.id, true).await?;
     if siblings.iter().any(|s| {
-        s.name == new.name && s.school_year == new.school_year && (kind != UnitKind::Grade || s.grade == new.grade)
+        s.name == new.name
+            && s.school_year == new.school_year
+            && (kind != UnitKind::Grade || s.grade == new.grade)
     }) || (kind == UnitKind::Grade && siblings.iter().any(|s| s.grade == new.grade))
     {
-        return Err(Error::conflict(format!("{}下已有同名的{}", parent.name, kind.label())));
+        return Err(Error::conflict(format!(
+            "{}下已有同名的{}",
+            parent.name,
+            kind.label()
+        )));
     }
     let unit = units::insert(&mut tx, Some(&parent), &new, now).await?;
-    audit::append(&mut tx, &audit::entry(app, ctx, "unit.create", "unit", unit.id, Some(unit.id), &unit.name)).await?;
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            ctx,
+            "unit.create",
+            "unit",
+            unit.id,
+            Some(unit.id),
+            &unit.name,
+        ),
+    )
+    .await?;
     tx.commit().await.db()?;
     Ok(unit)
 }
@@ -159,11 +197,18 @@ async fn require_above(app: &App, ctx: &Ctx, unit: &Unit) -> Result<()> {
         None => unit.clone(),
     };
     drop(c);
-    ctx.require(app, Action::ManageUnit, parent.id, &parent.path).await
+    ctx.require(app, Action::ManageUnit, parent.id, &parent.path)
+        .await
 }
 
 /// Renames a unit; schools may change their stages too.
-pub async fn update(app: &App, ctx: &Ctx, id: i64, name: &str, stages: Option<&str>) -> Result<Unit> {
+pub async fn update(
+    app: &App,
+    ctx: &Ctx,
+    id: i64,
+    name: &str,
+    stages: Option<&str>,
+) -> Result<Unit> {
     let unit = visible_unit(app, ctx, id).await?;
     require_above(app, ctx, &unit).await?;
     let name = parse_unit_name(name)?;
@@ -174,8 +219,22 @@ pub async fn update(app: &App, ctx: &Ctx, id: i64, name: &str, stages: Option<&s
     let mut tx = app.db.write().await?;
     units::update(&mut tx, unit.id, &name, &stages, app.now()).await?;
     let detail = format!("{} → {}", unit.name, name);
-    audit::append(&mut tx, &audit::entry(app, ctx, "unit.update", "unit", unit.id, Some(unit.id), detail)).await?;
-    let updated = units::get(&mut tx, unit.id).await?.ok_or_else(Error::internal)?;
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            ctx,
+            "unit.update",
+            "unit",
+            unit.id,
+            Some(unit.id),
+            detail,
+        ),
+    )
+    .await?;
+    let updated = units::get(&mut tx, unit.id)
+        .await?
+        .ok_or_else(Error::internal)?;
     tx.commit().await.db()?;
     Ok(updated)
 }
@@ -186,7 +245,8 @@ pub async fn move_unit(app: &App, ctx: &Ctx, id: i64, new_parent_id: i64) -> Res
     let unit = visible_unit(app, ctx, id).await?;
     require_above(app, ctx, &unit).await?;
     let target = visible_unit(app, ctx, new_parent_id).await?;
-    ctx.require(app, Action::ManageUnit, target.id, &target.path).await?;
+    ctx.require(app, Action::ManageUnit, target.id, &target.path)
+        .await?;
     if unit.kind != UnitKind::School || target.kind != UnitKind::Subdistrict {
         return Err(Error::invalid("parent", "只能把学校移到另一个镇(街)下"));
     }
@@ -199,8 +259,22 @@ pub async fn move_unit(app: &App, ctx: &Ctx, id: i64, new_parent_id: i64) -> Res
     let mut tx = app.db.write().await?;
     units::move_to(&mut tx, &unit, &target, app.now()).await?;
     let detail = format!("{} → {}", unit.parent_id.unwrap_or_default(), target.id);
-    audit::append(&mut tx, &audit::entry(app, ctx, "unit.move", "unit", unit.id, Some(unit.id), detail)).await?;
-    let moved = units::get(&mut tx, unit.id).await?.ok_or_else(Error::internal)?;
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            ctx,
+            "unit.move",
+            "unit",
+            unit.id,
+            Some(unit.id),
+            detail,
+        ),
+    )
+    .await?;
+    let moved = units::get(&mut tx, unit.id)
+        .await?
+        .ok_or_else(Error::internal)?;
     tx.commit().await.db()?;
     Ok(moved)
 }
@@ -214,9 +288,19 @@ pub async fn set_active(app: &App, ctx: &Ctx, id: i64, active: bool) -> Result<U
     require_above(app, ctx, &unit).await?;
     let mut tx = app.db.write().await?;
     units::set_active(&mut tx, &unit, active, app.now()).await?;
-    let action = if active { "unit.activate" } else { "unit.deactivate" };
-    audit::append(&mut tx, &audit::entry(app, ctx, action, "unit", unit.id, Some(unit.id), &unit.name)).await?;
-    let u = units::get(&mut tx, unit.id).await?.ok_or_else(Error::internal)?;
+    let action = if active {
+        "unit.activate"
+    } else {
+        "unit.deactivate"
+    };
+    audit::append(
+        &mut tx,
+        &audit::entry(app, ctx, action, "unit", unit.id, Some(unit.id), &unit.name),
+    )
+    .await?;
+    let u = units::get(&mut tx, unit.id)
+        .await?
+        .ok_or_else(Error::internal)?;
     tx.commit().await.db()?;
     Ok(u)
 }

@@ -30,14 +30,31 @@ pub struct Roster {
 /// Reads a class roster: a read of children's personal data, so audited.
 pub async fn roster(app: &App, ctx: &Ctx, class_id: i64) -> Result<Roster> {
     let class = visible_class(app, ctx, class_id).await?;
-    ctx.require(app, Action::ViewStudents, class.id, &class.path).await?;
+    ctx.require(app, Action::ViewStudents, class.id, &class.path)
+        .await?;
     let mut c = app.db.read().await?;
     let list = students::list_by_class(&mut c, class.id).await?;
     let links = students::links_of_class(&mut c, class.id).await?;
     drop(c);
     let detail = format!("{} 名学生", list.len());
-    audit::append_alone(app, &audit::entry(app, ctx, "student.read_roster", "class", class.id, Some(class.id), detail)).await?;
-    Ok(Roster { class, students: list, links })
+    audit::append_alone(
+        app,
+        &audit::entry(
+            app,
+            ctx,
+            "student.read_roster",
+            "class",
+            class.id,
+            Some(class.id),
+            detail,
+        ),
+    )
+    .await?;
+    Ok(Roster {
+        class,
+        students: list,
+        links,
+    })
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -51,13 +68,37 @@ pub struct StudentInput {
 
 pub async fn add(app: &App, ctx: &Ctx, class_id: i64, input: &StudentInput) -> Result<i64> {
     let class = visible_class(app, ctx, class_id).await?;
-    ctx.require(app, Action::ManageStudents, class.id, &class.path).await?;
-    let name = parse_person_name(&input.name).map_err(|e| Error { field: Some("name"), ..e })?;
+    ctx.require(app, Action::ManageStudents, class.id, &class.path)
+        .await?;
+    let name = parse_person_name(&input.name).map_err(|e| Error {
+        field: Some("name"),
+        ..e
+    })?;
     let gender = parse_gender(input.gender.as_deref().unwrap_or(""))?;
     let external_id = crate::org::parse_external_id(input.external_id.as_deref())?;
     let mut tx = app.db.write().await?;
-    let id = students::insert(&mut tx, &class, &name, &gender, external_id.as_deref(), app.now()).await?;
-    audit::append(&mut tx, &audit::entry(app, ctx, "student.create", "student", id, Some(class.id), "")).await?;
+    let id = students::insert(
+        &mut tx,
+        &class,
+        &name,
+        &gender,
+        external_id.as_deref(),
+        app.now(),
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            ctx,
+            "student.create",
+            "student",
+            id,
+            Some(class.id),
+            "",
+        ),
+    )
+    .await?;
     tx.commit().await.db()?;
     Ok(id)
 }
@@ -68,13 +109,16 @@ fn new_invite_code() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ2345679";
     let mut buf = [0u8; 10];
     rand::rngs::OsRng.fill_bytes(&mut buf);
-    buf.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect()
+    buf.iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect()
 }
 
 /// Issues a fresh invite code for a class; earlier codes stop working.
 pub async fn issue_invite(app: &App, ctx: &Ctx, class_id: i64) -> Result<Invite> {
     let class = visible_class(app, ctx, class_id).await?;
-    ctx.require(app, Action::ManageGuardians, class.id, &class.path).await?;
+    ctx.require(app, Action::ManageGuardians, class.id, &class.path)
+        .await?;
     let now = app.now();
     let invite = Invite {
         code: new_invite_code(),
@@ -87,7 +131,19 @@ pub async fn issue_invite(app: &App, ctx: &Ctx, class_id: i64) -> Result<Invite>
     let mut tx = app.db.write().await?;
     students::revoke_invites(&mut tx, class.id).await?;
     students::insert_invite(&mut tx, &invite).await?;
-    audit::append(&mut tx, &audit::entry(app, ctx, "invite.issue", "class", class.id, Some(class.id), "")).await?;
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            ctx,
+            "invite.issue",
+            "class",
+            class.id,
+            Some(class.id),
+            "",
+        ),
+    )
+    .await?;
     tx.commit().await.db()?;
     Ok(invite)
 }
@@ -95,7 +151,8 @@ pub async fn issue_invite(app: &App, ctx: &Ctx, class_id: i64) -> Result<Invite>
 /// The class's live invite, if any.
 pub async fn current_invite(app: &App, ctx: &Ctx, class_id: i64) -> Result<Option<Invite>> {
     let class = visible_class(app, ctx, class_id).await?;
-    ctx.require(app, Action::ManageGuardians, class.id, &class.path).await?;
+    ctx.require(app, Action::ManageGuardians, class.id, &class.path)
+        .await?;
     let mut c = app.db.read().await?;
     students::current_invite(&mut c, class.id, app.now()).await
 }
@@ -106,10 +163,14 @@ pub async fn invite_class(app: &App, code: &str) -> Result<Unit> {
     let mut c = app.db.read().await?;
     let invite = students::get_invite(&mut c, &code).await?;
     match invite {
-        Some(i) if !i.revoked && i.expires_at > app.now() => {
-            units::get(&mut c, i.class_id).await?.filter(|u| u.active).ok_or_else(Error::not_found)
-        }
-        _ => Err(Error::with_message(ErrorCode::NotFound, "邀请码无效或已过期，请向班主任索取新的邀请码")),
+        Some(i) if !i.revoked && i.expires_at > app.now() => units::get(&mut c, i.class_id)
+            .await?
+            .filter(|u| u.active)
+            .ok_or_else(Error::not_found),
+        _ => Err(Error::with_message(
+            ErrorCode::NotFound,
+            "邀请码无效或已过期，请向班主任索取新的邀请码",
+        )),
     }
 }
 
@@ -175,48 +236,145 @@ pub async fn request_link(
         .collect();
     let student = match matches.as_slice() {
         [one] => one.clone(),
-        [] => return Err(Error::invalid("child_name", "该班级中没有这个姓名的学生，请核对孩子的姓名")),
-        _ => return Err(Error::invalid("child_name", "班级中有同名学生，请联系班主任为您绑定")),
+        [] => {
+            return Err(Error::invalid(
+                "child_name",
+                "该班级中没有这个姓名的学生，请核对孩子的姓名",
+            ));
+        }
+        _ => {
+            return Err(Error::invalid(
+                "child_name",
+                "班级中有同名学生，请联系班主任为您绑定",
+            ));
+        }
     };
     if let Some(existing) = students::get_link(&mut tx, student.id, ctx.actor.account_id).await?
         && existing.status == LinkStatus::Confirmed
     {
         return Ok(existing);
     }
-    students::upsert_link(&mut tx, student.id, ctx.actor.account_id, &relation, LinkStatus::Pending, None, app.now()).await?;
-    audit::append(&mut tx, &audit::entry(app, ctx, "guardian.request", "student", student.id, Some(class.id), &relation)).await?;
-    let link = students::get_link(&mut tx, student.id, ctx.actor.account_id).await?.ok_or_else(Error::internal)?;
+    students::upsert_link(
+        &mut tx,
+        student.id,
+        ctx.actor.account_id,
+        &relation,
+        LinkStatus::Pending,
+        None,
+        app.now(),
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            ctx,
+            "guardian.request",
+            "student",
+            student.id,
+            Some(class.id),
+            &relation,
+        ),
+    )
+    .await?;
+    let link = students::get_link(&mut tx, student.id, ctx.actor.account_id)
+        .await?
+        .ok_or_else(Error::internal)?;
     tx.commit().await.db()?;
     Ok(link)
 }
 
 /// The head teacher (or an administrator above) confirms or rejects a link.
 /// A confirmed parent gets the parent role on the class.
-pub async fn decide_link(app: &App, ctx: &Ctx, student_id: i64, account_id: i64, confirm: bool) -> Result<()> {
+pub async fn decide_link(
+    app: &App,
+    ctx: &Ctx,
+    student_id: i64,
+    account_id: i64,
+    confirm: bool,
+) -> Result<()> {
     let student = {
         let mut c = app.db.read().await?;
-        students::get(&mut c, student_id).await?.ok_or_else(Error::not_found)?
+        students::get(&mut c, student_id)
+            .await?
+            .ok_or_else(Error::not_found)?
     };
     let class = visible_class(app, ctx, student.class_id).await?;
-    ctx.require(app, Action::ManageGuardians, class.id, &class.path).await?;
+    ctx.require(app, Action::ManageGuardians, class.id, &class.path)
+        .await?;
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let link = students::get_link(&mut tx, student_id, account_id).await?.ok_or_else(Error::not_found)?;
-    let status = if confirm { LinkStatus::Confirmed } else { LinkStatus::Rejected };
+    let link = students::get_link(&mut tx, student_id, account_id)
+        .await?
+        .ok_or_else(Error::not_found)?;
+    let status = if confirm {
+        LinkStatus::Confirmed
+    } else {
+        LinkStatus::Rejected
+    };
     if link.status == status {
         return Ok(());
     }
-    students::upsert_link(&mut tx, student_id, account_id, &link.relation, status, Some(ctx.actor.account_id), now).await?;
+    students::upsert_link(
+        &mut tx,
+        student_id,
+        account_id,
+        &link.relation,
+        status,
+        Some(ctx.actor.account_id),
+        now,
+    )
+    .await?;
     let mut ids = class.ancestor_ids();
     ids.push(class.id);
     if confirm {
-        accounts::insert_grant(&mut tx, account_id, Role::Parent, class.id, Some(ctx.actor.account_id), now).await?;
-        units::add_counts(&mut tx, &ids, Counts { guardians: 1, ..Counts::default() }).await?;
+        accounts::insert_grant(
+            &mut tx,
+            account_id,
+            Role::Parent,
+            class.id,
+            Some(ctx.actor.account_id),
+            now,
+        )
+        .await?;
+        units::add_counts(
+            &mut tx,
+            &ids,
+            Counts {
+                guardians: 1,
+                ..Counts::default()
+            },
+        )
+        .await?;
     } else if link.status == LinkStatus::Confirmed {
-        units::add_counts(&mut tx, &ids, Counts { guardians: -1, ..Counts::default() }).await?;
+        units::add_counts(
+            &mut tx,
+            &ids,
+            Counts {
+                guardians: -1,
+                ..Counts::default()
+            },
+        )
+        .await?;
     }
-    let action = if confirm { "guardian.confirm" } else { "guardian.reject" };
-    audit::append(&mut tx, &audit::entry(app, ctx, action, "student", student_id, Some(class.id), account_id.to_string())).await?;
+    let action = if confirm {
+        "guardian.confirm"
+    } else {
+        "guardian.reject"
+    };
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            ctx,
+            action,
+            "student",
+            student_id,
+            Some(class.id),
+            account_id.to_string(),
+        ),
+    )
+    .await?;
     tx.commit().await.db()
 }
 

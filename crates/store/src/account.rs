@@ -10,9 +10,26 @@ use crate::{Conn, DbResult, col};
 macro_rules! account_cols {
     ($p:literal) => {
         concat!(
-            $p, "id, ", $p, "username, ", $p, "phone, ", $p, "display_name, ",
-            $p, "must_change_password, ", $p, "active, ", $p, "failed_logins, ",
-            $p, "locked_until, ", $p, "created_at, ", $p, "last_login_at"
+            $p,
+            "id, ",
+            $p,
+            "username, ",
+            $p,
+            "phone, ",
+            $p,
+            "display_name, ",
+            $p,
+            "must_change_password, ",
+            $p,
+            "active, ",
+            $p,
+            "failed_logins, ",
+            $p,
+            "locked_until, ",
+            $p,
+            "created_at, ",
+            $p,
+            "last_login_at"
         )
     };
 }
@@ -63,21 +80,28 @@ pub async fn insert(c: &mut Conn, new: &NewAccount, now: i64) -> Result<i64> {
 }
 
 pub async fn get(c: &mut Conn, id: i64) -> Result<Option<Account>> {
-    let row = sqlx::query(concat!("SELECT ", account_cols!(""), " FROM accounts WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut *c)
-        .await
-        .db()?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        account_cols!(""),
+        " FROM accounts WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await
+    .db()?;
     row.as_ref().map(account_from_row).transpose()
 }
 
 pub async fn get_by_username(c: &mut Conn, username: &str) -> Result<Option<Account>> {
-    let row =
-        sqlx::query(concat!("SELECT ", account_cols!(""), " FROM accounts WHERE username = $1"))
-            .bind(username)
-            .fetch_optional(&mut *c)
-            .await
-            .db()?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        account_cols!(""),
+        " FROM accounts WHERE username = $1"
+    ))
+    .bind(username)
+    .fetch_optional(&mut *c)
+    .await
+    .db()?;
     row.as_ref().map(account_from_row).transpose()
 }
 
@@ -265,7 +289,13 @@ fn scope_clause(roots: &[String], first: usize) -> String {
     roots
         .iter()
         .enumerate()
-        .map(|(i, _)| format!("(u.path >= ${} AND u.path < ${})", first + 2 * i, first + 2 * i + 1))
+        .map(|(i, _)| {
+            format!(
+                "(u.path >= ${} AND u.path < ${})",
+                first + 2 * i,
+                first + 2 * i + 1
+            )
+        })
         .collect::<Vec<_>>()
         .join(" OR ")
 }
@@ -286,12 +316,12 @@ pub async fn list_in_scope(
             " FROM accounts a WHERE a.id IN (
                 SELECT g.account_id FROM grants g JOIN units u ON u.id = g.unit_id
                 WHERE ($1 = '' OR g.role = $1) AND ({}))
-              AND ($2 = '' OR a.username LIKE $3 OR a.display_name LIKE $3 OR a.phone = $2)
+              AND ($2 = '' OR a.username LIKE $3 ESCAPE '\\' OR a.display_name LIKE $3 ESCAPE '\\' OR a.phone = $2)
              ORDER BY a.username LIMIT $4 OFFSET $5"
         ),
         scope_clause(roots, 6)
     );
-    let like = format!("%{}%", filter.q.replace(['%', '_'], ""));
+    let like = crate::like_contains(filter.q.trim());
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(filter.role.map_or("", |r| r.as_str()))
         .bind(filter.q.trim())
@@ -302,7 +332,10 @@ pub async fn list_in_scope(
         q = q.bind(r.clone()).bind(path_upper_bound(r));
     }
     let rows = q.fetch_all(&mut *c).await.db()?;
-    let accounts = rows.iter().map(account_from_row).collect::<Result<Vec<_>>>()?;
+    let accounts = rows
+        .iter()
+        .map(account_from_row)
+        .collect::<Result<Vec<_>>>()?;
     let ids: Vec<i64> = accounts.iter().map(|a| a.id).collect();
     let mut labels = grant_labels(c, &ids).await?;
     Ok(accounts
@@ -333,11 +366,13 @@ pub async fn grant_labels(
         q = q.bind(*id);
     }
     for r in q.fetch_all(&mut *c).await.db()? {
-        out.entry(col(&r, "account_id")?).or_default().push(GrantLabel {
-            role: Role::parse(&col::<String>(&r, "role")?)?,
-            unit_id: col(&r, "unit_id")?,
-            unit_name: col(&r, "name")?,
-        });
+        out.entry(col(&r, "account_id")?)
+            .or_default()
+            .push(GrantLabel {
+                role: Role::parse(&col::<String>(&r, "role")?)?,
+                unit_id: col(&r, "unit_id")?,
+                unit_name: col(&r, "name")?,
+            });
     }
     Ok(out)
 }
@@ -369,13 +404,26 @@ pub async fn require(c: &mut Conn, id: i64) -> Result<Account> {
 }
 
 /// Inserts many accounts in multi-row statements; returns (username, id).
-pub async fn insert_many(c: &mut Conn, rows: &[NewAccount], now: i64) -> Result<Vec<(String, i64)>> {
+pub async fn insert_many(
+    c: &mut Conn,
+    rows: &[NewAccount],
+    now: i64,
+) -> Result<Vec<(String, i64)>> {
     let mut out = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(200) {
         let values = (0..chunk.len())
             .map(|i| {
                 let b = i * 7;
-                format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, {now})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7)
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, {now})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7
+                )
             })
             .collect::<Vec<_>>()
             .join(", ");
@@ -409,7 +457,8 @@ pub async fn insert_grants_many(c: &mut Conn, rows: &[(i64, Role, i64)], now: i6
             .map(|i| format!("(${}, ${}, ${}, {now})", i * 3 + 1, i * 3 + 2, i * 3 + 3))
             .collect::<Vec<_>>()
             .join(", ");
-        let sql = format!("INSERT INTO grants (account_id, role, unit_id, created_at) VALUES {values}");
+        let sql =
+            format!("INSERT INTO grants (account_id, role, unit_id, created_at) VALUES {values}");
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (a, r, u) in chunk {
             q = q.bind(*a).bind(r.as_str()).bind(*u);

@@ -63,10 +63,11 @@ pub fn chain_hash(prev: &str, seq: i64, e: &AuditEntry) -> String {
 /// its record commit together. The head row's update takes the lock that
 /// keeps the chain a line on either backend.
 pub async fn append(c: &mut Conn, e: &AuditEntry) -> Result<i64> {
-    let row = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash")
-        .fetch_one(&mut *c)
-        .await
-        .db()?;
+    let row =
+        sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash")
+            .fetch_one(&mut *c)
+            .await
+            .db()?;
     let seq: i64 = col(&row, "seq")?;
     let prev: String = col(&row, "last_hash")?;
     let hash = chain_hash(&prev, seq, e);
@@ -142,7 +143,7 @@ const AUDIT_COLS: &str = "seq, at, actor_id, actor, action, object_type, object_
 pub async fn search(c: &mut Conn, f: &AuditFilter) -> Result<Vec<AuditRecord>> {
     let sql = format!(
         "SELECT {AUDIT_COLS} FROM audit_log
-         WHERE ($1 = '' OR actor = $1) AND ($2 = '' OR action LIKE $3)
+         WHERE ($1 = '' OR actor = $1) AND ($2 = '' OR action LIKE $3 ESCAPE '\\')
            AND ($4 = '' OR object_type = $4) AND ($5 = '' OR object_id = $5)
            AND ($6 = 0 OR at >= $6) AND ($7 = 0 OR at < $7) AND ($8 = 0 OR seq < $8)
          ORDER BY seq DESC LIMIT $9"
@@ -150,7 +151,7 @@ pub async fn search(c: &mut Conn, f: &AuditFilter) -> Result<Vec<AuditRecord>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(f.actor.trim())
         .bind(f.action.trim())
-        .bind(format!("{}%", f.action.trim().replace(['%', '_'], "")))
+        .bind(crate::like_prefix(f.action.trim()))
         .bind(f.object_type.trim())
         .bind(f.object_id.trim())
         .bind(f.from)
@@ -185,8 +186,13 @@ pub async fn verify(c: &mut Conn) -> Result<VerifyReport> {
     let mut expect_seq = 1_i64;
     let mut checked = 0_i64;
     loop {
-        let sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT 2000");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(expect_seq).fetch_all(&mut *c).await.db()?;
+        let sql =
+            format!("SELECT {AUDIT_COLS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT 2000");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(expect_seq)
+            .fetch_all(&mut *c)
+            .await
+            .db()?;
         if rows.is_empty() {
             break;
         }
@@ -196,7 +202,11 @@ pub async fn verify(c: &mut Conn) -> Result<VerifyReport> {
                 && rec.prev_hash == prev
                 && chain_hash(&prev, rec.seq, &rec.entry) == rec.hash;
             if !ok {
-                return Ok(VerifyReport { checked, first_bad: Some(expect_seq), head_seq });
+                return Ok(VerifyReport {
+                    checked,
+                    first_bad: Some(expect_seq),
+                    head_seq,
+                });
             }
             prev = rec.hash;
             expect_seq += 1;
@@ -205,7 +215,15 @@ pub async fn verify(c: &mut Conn) -> Result<VerifyReport> {
     }
     // A deleted tail shows as a head that runs past the last entry.
     if checked != head_seq || prev != head_hash {
-        return Ok(VerifyReport { checked, first_bad: Some(checked + 1), head_seq });
+        return Ok(VerifyReport {
+            checked,
+            first_bad: Some(checked + 1),
+            head_seq,
+        });
     }
-    Ok(VerifyReport { checked, first_bad: None, head_seq })
+    Ok(VerifyReport {
+        checked,
+        first_bad: None,
+        head_seq,
+    })
 }

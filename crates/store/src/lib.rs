@@ -66,7 +66,10 @@ pub struct DbOptions {
 
 impl DbOptions {
     pub fn new(url: impl Into<String>) -> Self {
-        Self { url: url.into(), max_connections: 16 }
+        Self {
+            url: url.into(),
+            max_connections: 16,
+        }
     }
 }
 
@@ -75,6 +78,31 @@ impl Db {
     /// opens SQLite and creates the file; `postgres://` opens PostgreSQL),
     /// then brings its schema up to date.
     pub async fn connect(opts: &DbOptions) -> Result<Db, Error> {
+        let db = Db::open(opts).await?;
+        migrate::run(&db).await?;
+        Ok(db)
+    }
+
+    /// Opens the database without touching its schema (for administration,
+    /// such as making a schema for a test).
+    pub async fn connect_raw(url: &str) -> Result<Db, Error> {
+        Db::open(&DbOptions {
+            url: url.to_owned(),
+            max_connections: 2,
+        })
+        .await
+    }
+
+    /// Runs one statement written by the operator, not by a user.
+    pub async fn execute_raw(&self, sql: &str) -> Result<(), Error> {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&self.pool)
+            .await
+            .db()
+            .map(|_| ())
+    }
+
+    async fn open(opts: &DbOptions) -> Result<Db, Error> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(&opts.url);
         let url = match backend {
@@ -110,9 +138,7 @@ impl Db {
                 tracing::error!(error = %e, "cannot open the database");
                 Error::with_message(ErrorCode::Internal, format!("无法打开数据库：{e}"))
             })?;
-        let db = Db { pool, backend, url };
-        migrate::run(&db).await?;
-        Ok(db)
+        Ok(Db { pool, backend, url })
     }
 
     pub fn backend(&self) -> Backend {
@@ -151,7 +177,11 @@ impl Db {
 
     /// Is the database answering?
     pub async fn ping(&self) -> Result<(), Error> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.db().map(|_| ())
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .db()
+            .map(|_| ())
     }
 
     pub async fn close(&self) {
@@ -160,13 +190,19 @@ impl Db {
 }
 
 fn sqlite_url(raw: &str) -> Result<String, Error> {
-    let path = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")).unwrap_or(raw);
+    let path = raw
+        .strip_prefix("sqlite://")
+        .or_else(|| raw.strip_prefix("sqlite:"))
+        .unwrap_or(raw);
     let (file, query) = match path.split_once('?') {
         Some((f, q)) => (f, Some(q)),
         None => (path, None),
     };
     if file.is_empty() {
-        return Err(Error::with_message(ErrorCode::Internal, "SQLite 数据库路径为空"));
+        return Err(Error::with_message(
+            ErrorCode::Internal,
+            "SQLite 数据库路径为空",
+        ));
     }
     if let Some(parent) = std::path::Path::new(file).parent()
         && !parent.as_os_str().is_empty()
@@ -214,7 +250,10 @@ where
 
 /// Placeholders `$from, $from+1, …` for an IN list of `n` values.
 pub(crate) fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Db {
@@ -223,12 +262,39 @@ impl Db {
     /// with `pg_dump` instead.
     pub async fn backup_sqlite(&self, dest: &str) -> Result<(), Error> {
         if self.backend != Backend::Sqlite {
-            return Err(Error::with_message(ErrorCode::BadRequest, "PostgreSQL 请使用 pg_dump 备份"));
+            return Err(Error::with_message(
+                ErrorCode::BadRequest,
+                "PostgreSQL 请使用 pg_dump 备份",
+            ));
         }
         if std::path::Path::new(dest).exists() {
-            return Err(Error::with_message(ErrorCode::Conflict, format!("备份文件已存在：{dest}")));
+            return Err(Error::with_message(
+                ErrorCode::Conflict,
+                format!("备份文件已存在：{dest}"),
+            ));
         }
-        sqlx::query("VACUUM INTO $1").bind(dest).execute(&self.pool).await.db()?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(dest)
+            .execute(&self.pool)
+            .await
+            .db()?;
         Ok(())
     }
+}
+
+/// A LIKE pattern matching `s` anywhere, its own `%`, `_` and `\` taken
+/// literally (use with `ESCAPE '\'`).
+pub(crate) fn like_contains(s: &str) -> String {
+    format!("%{}%", like_escape(s))
+}
+
+/// A LIKE pattern matching values that start with `s` (use with `ESCAPE '\'`).
+pub(crate) fn like_prefix(s: &str) -> String {
+    format!("{}%", like_escape(s))
+}
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }

@@ -23,7 +23,11 @@ pub(crate) fn unit_from_row(row: &sqlx::any::AnyRow) -> Result<Unit> {
         external_id: col(row, "external_id")?,
         path: col(row, "path")?,
         depth: col(row, "depth")?,
-        stages: if stages.is_empty() { Vec::new() } else { Stage::parse_list(&stages)? },
+        stages: if stages.is_empty() {
+            Vec::new()
+        } else {
+            Stage::parse_list(&stages)?
+        },
         grade: col(row, "grade")?,
         school_year: col(row, "school_year")?,
         active: col::<i64>(row, "active")? != 0,
@@ -74,16 +78,14 @@ pub async fn insert(c: &mut Conn, parent: Option<&Unit>, new: &NewUnit, now: i64
         classes: i64::from(new.kind == UnitKind::Class),
         ..Counts::default()
     };
-    sqlx::query(
-        "UPDATE units SET path = $1, n_schools = $2, n_classes = $3 WHERE id = $4",
-    )
-    .bind(&path)
-    .bind(own.schools)
-    .bind(own.classes)
-    .bind(id)
-    .execute(&mut *c)
-    .await
-    .db()?;
+    sqlx::query("UPDATE units SET path = $1, n_schools = $2, n_classes = $3 WHERE id = $4")
+        .bind(&path)
+        .bind(own.schools)
+        .bind(own.classes)
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .db()?;
     if let Some(p) = parent {
         let mut ids = p.ancestor_ids();
         ids.push(p.id);
@@ -116,20 +118,28 @@ pub async fn add_counts(c: &mut Conn, ids: &[i64], delta: Counts) -> Result<()> 
 }
 
 pub async fn get(c: &mut Conn, id: i64) -> Result<Option<Unit>> {
-    let row = sqlx::query(concat!("SELECT ", unit_cols!(), " FROM units WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut *c)
-        .await
-        .db()?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        unit_cols!(),
+        " FROM units WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await
+    .db()?;
     row.as_ref().map(unit_from_row).transpose()
 }
 
 pub async fn get_by_external_id(c: &mut Conn, external_id: &str) -> Result<Option<Unit>> {
-    let row = sqlx::query(concat!("SELECT ", unit_cols!(), " FROM units WHERE external_id = $1"))
-        .bind(external_id)
-        .fetch_optional(&mut *c)
-        .await
-        .db()?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        unit_cols!(),
+        " FROM units WHERE external_id = $1"
+    ))
+    .bind(external_id)
+    .fetch_optional(&mut *c)
+    .await
+    .db()?;
     row.as_ref().map(unit_from_row).transpose()
 }
 
@@ -194,12 +204,12 @@ pub async fn search(
             "SELECT ",
             unit_cols!(),
             " FROM units WHERE path >= $1 AND path < $2 AND active = 1
-               AND ($3 = '' OR kind = $3) AND name LIKE $4 ORDER BY depth, name LIMIT $5"
+               AND ($3 = '' OR kind = $3) AND name LIKE $4 ESCAPE '\\' ORDER BY depth, name LIMIT $5"
         ))
         .bind(root)
         .bind(path_upper_bound(root))
         .bind(kind.map_or("", |k| k.as_str()))
-        .bind(format!("%{}%", q.replace(['%', '_'], "")))
+        .bind(crate::like_contains(q))
         .bind(limit)
         .fetch_all(&mut *c)
         .await
@@ -230,7 +240,7 @@ pub async fn move_to(c: &mut Conn, unit: &Unit, new_parent: &Unit, now: i64) -> 
     let new_path = format!("{}{}/", new_parent.path, unit.id);
     let old_len = unit.path.chars().count() as i64;
     sqlx::query(
-        "UPDATE units SET path = $1 || substr(path, $2), updated_at = $3
+        "UPDATE units SET path = CAST($1 AS TEXT) || substr(path, CAST($2 AS INTEGER)), updated_at = $3
          WHERE path >= $4 AND path < $5",
     )
     .bind(&new_path)
@@ -268,7 +278,11 @@ pub async fn set_active(c: &mut Conn, unit: &Unit, active: bool, now: i64) -> Re
         .execute(&mut *c)
         .await
         .db()?;
-    let delta = if active { unit.counts } else { unit.counts.negate() };
+    let delta = if active {
+        unit.counts
+    } else {
+        unit.counts.negate()
+    };
     add_counts(c, &unit.ancestor_ids(), delta).await
 }
 
@@ -279,7 +293,12 @@ pub async fn count_by_kind(c: &mut Conn) -> Result<Vec<(String, i64)>> {
         .await
         .db()?;
     rows.iter()
-        .map(|r| Ok((r.try_get::<String, _>("kind").db()?, r.try_get::<i64, _>("n").db()?)))
+        .map(|r| {
+            Ok((
+                r.try_get::<String, _>("kind").db()?,
+                r.try_get::<i64, _>("n").db()?,
+            ))
+        })
         .collect()
 }
 
@@ -300,8 +319,10 @@ pub async fn recount(c: &mut Conn) -> Result<()> {
     .execute(&mut *c)
     .await
     .db()?;
-    let max_depth: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(depth) FROM units").fetch_one(&mut *c).await.db()?;
+    let max_depth: Option<i64> = sqlx::query_scalar("SELECT MAX(depth) FROM units")
+        .fetch_one(&mut *c)
+        .await
+        .db()?;
     for depth in (0..max_depth.unwrap_or(0)).rev() {
         sqlx::query(
             "UPDATE units SET

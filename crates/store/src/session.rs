@@ -92,23 +92,29 @@ pub async fn delete(c: &mut Conn, id_hash: &str) -> Result<()> {
 
 /// Ends every session of an account except `keep` (after a password change).
 pub async fn delete_for_account(c: &mut Conn, account_id: i64, keep: &str) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2")
-        .bind(account_id)
-        .bind(keep)
-        .execute(&mut *c)
-        .await
-        .db()?
-        .rows_affected())
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2")
+            .bind(account_id)
+            .bind(keep)
+            .execute(&mut *c)
+            .await
+            .db()?
+            .rows_affected(),
+    )
 }
 
 /// Removes sessions past their absolute expiry or idle timeout.
 pub async fn purge_expired(c: &mut Conn, now: i64) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at + idle_secs <= $1")
+    Ok(
+        sqlx::query(
+            "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at + idle_secs <= $1",
+        )
         .bind(now)
         .execute(&mut *c)
         .await
         .db()?
-        .rows_affected())
+        .rows_affected(),
+    )
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -157,7 +163,10 @@ fn token_from_row(r: &sqlx::any::AnyRow) -> Result<IntegrationToken> {
 }
 
 /// The live (unrevoked) token with this hash.
-pub async fn find_integration_token(c: &mut Conn, token_hash: &str) -> Result<Option<IntegrationToken>> {
+pub async fn find_integration_token(
+    c: &mut Conn,
+    token_hash: &str,
+) -> Result<Option<IntegrationToken>> {
     let row = sqlx::query(
         "SELECT t.id, t.name, t.unit_id, u.path, t.created_by, t.created_at, t.revoked_at
          FROM integration_tokens t JOIN units u ON u.id = t.unit_id
@@ -194,12 +203,14 @@ pub async fn list_integration_tokens(c: &mut Conn) -> Result<Vec<IntegrationToke
 }
 
 pub async fn revoke_integration_token(c: &mut Conn, id: i64, now: i64) -> Result<bool> {
-    Ok(sqlx::query("UPDATE integration_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0")
-        .bind(now)
-        .bind(id)
-        .execute(&mut *c)
-        .await
-        .db()?
-        .rows_affected()
+    Ok(sqlx::query(
+        "UPDATE integration_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut *c)
+    .await
+    .db()?
+    .rows_affected()
         > 0)
 }

@@ -40,7 +40,15 @@ pub async fn insert(
     .db()?;
     let mut ids = class.ancestor_ids();
     ids.push(class.id);
-    crate::org::add_counts(c, &ids, Counts { students: 1, ..Counts::default() }).await?;
+    crate::org::add_counts(
+        c,
+        &ids,
+        Counts {
+            students: 1,
+            ..Counts::default()
+        },
+    )
+    .await?;
     Ok(id)
 }
 
@@ -120,7 +128,11 @@ pub async fn links_of_class(c: &mut Conn, class_id: i64) -> Result<Vec<GuardianL
     rows.iter().map(link_from_row).collect()
 }
 
-pub async fn get_link(c: &mut Conn, student_id: i64, account_id: i64) -> Result<Option<GuardianLink>> {
+pub async fn get_link(
+    c: &mut Conn,
+    student_id: i64,
+    account_id: i64,
+) -> Result<Option<GuardianLink>> {
     let row = sqlx::query(
         "SELECT l.student_id, s.name AS student_name, l.account_id, a.display_name, a.phone,
                 l.relation, l.status, l.requested_at
@@ -262,11 +274,23 @@ pub struct NewStudent {
 
 /// Inserts many students without touching the rollups (call
 /// `org::recount` after); returns (external id, id).
-pub async fn insert_many(c: &mut Conn, rows: &[NewStudent], now: i64) -> Result<Vec<(String, i64)>> {
+pub async fn insert_many(
+    c: &mut Conn,
+    rows: &[NewStudent],
+    now: i64,
+) -> Result<Vec<(String, i64)>> {
     let mut out = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(300) {
         let values = (0..chunk.len())
-            .map(|i| format!("(${}, ${}, ${}, ${}, {now}, {now})", i * 4 + 1, i * 4 + 2, i * 4 + 3, i * 4 + 4))
+            .map(|i| {
+                format!(
+                    "(${}, ${}, ${}, ${}, {now}, {now})",
+                    i * 4 + 1,
+                    i * 4 + 2,
+                    i * 4 + 3,
+                    i * 4 + 4
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
@@ -275,7 +299,11 @@ pub async fn insert_many(c: &mut Conn, rows: &[NewStudent], now: i64) -> Result<
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for s in chunk {
-            q = q.bind(s.class_id).bind(s.name.clone()).bind(s.gender.clone()).bind(s.external_id.clone());
+            q = q
+                .bind(s.class_id)
+                .bind(s.name.clone())
+                .bind(s.gender.clone())
+                .bind(s.external_id.clone());
         }
         for row in q.fetch_all(&mut *c).await.db()? {
             out.push((col(&row, "external_id")?, col(&row, "id")?));
@@ -288,7 +316,14 @@ pub async fn insert_many(c: &mut Conn, rows: &[NewStudent], now: i64) -> Result<
 pub async fn insert_links_many(c: &mut Conn, rows: &[(i64, i64, String)], now: i64) -> Result<()> {
     for chunk in rows.chunks(300) {
         let values = (0..chunk.len())
-            .map(|i| format!("(${}, ${}, ${}, 'confirmed', {now}, {now})", i * 3 + 1, i * 3 + 2, i * 3 + 3))
+            .map(|i| {
+                format!(
+                    "(${}, ${}, ${}, 'confirmed', {now}, {now})",
+                    i * 3 + 1,
+                    i * 3 + 2,
+                    i * 3 + 3
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
@@ -306,9 +341,11 @@ pub async fn insert_links_many(c: &mut Conn, rows: &[(i64, i64, String)], now: i
 
 /// The students an account has asked to be bound to, still pending.
 pub async fn pending_of(c: &mut Conn, account_id: i64) -> Result<Vec<i64>> {
-    sqlx::query_scalar("SELECT student_id FROM guardians WHERE account_id = $1 AND status = 'pending'")
-        .bind(account_id)
-        .fetch_all(&mut *c)
-        .await
-        .db()
+    sqlx::query_scalar(
+        "SELECT student_id FROM guardians WHERE account_id = $1 AND status = 'pending'",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *c)
+    .await
+    .db()
 }

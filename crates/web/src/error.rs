@@ -31,7 +31,11 @@ struct ApiErrorBody<'a> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ApiErrorBody { code: self.0.code.as_str(), message: &self.0.message, field: self.0.field };
+        let body = ApiErrorBody {
+            code: self.0.code.as_str(),
+            message: &self.0.message,
+            field: self.0.field,
+        };
         (status(self.0.code), Json(body)).into_response()
     }
 }

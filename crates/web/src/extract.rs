@@ -29,7 +29,10 @@ pub struct RequestMeta {
 
 impl RequestMeta {
     pub fn origin(&self) -> Origin {
-        Origin { ip: self.ip.clone(), request_id: self.id.clone() }
+        Origin {
+            ip: self.ip.clone(),
+            request_id: self.id.clone(),
+        }
     }
 }
 
@@ -43,26 +46,37 @@ pub async fn request_meta(State(state): State<AppState>, mut req: Request, next:
         .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_graphic()))
         .map(str::to_owned)
         .unwrap_or_else(|| auth::random_token(12));
-    let peer = req.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
     let forwarded = req
         .headers()
         .get("x-forwarded-for")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(',').next())
         .map(|v| v.trim().to_owned());
-    let ip = if state.config.trust_proxy { forwarded.or(peer) } else { peer }.unwrap_or_default();
+    let ip = if state.config.trust_proxy {
+        forwarded.or(peer)
+    } else {
+        peer
+    }
+    .unwrap_or_default();
     let route = req
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .map(|m| m.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".into());
     let method = req.method().clone();
-    req.extensions_mut().insert(RequestMeta { id: id.clone(), ip });
+    req.extensions_mut()
+        .insert(RequestMeta { id: id.clone(), ip });
     let started = std::time::Instant::now();
     let mut res = next.run(req).await;
     let status = res.status().as_u16();
     let elapsed = started.elapsed();
-    state.metrics.observe(method.as_str(), &route, status, elapsed);
+    state
+        .metrics
+        .observe(method.as_str(), &route, status, elapsed);
     tracing::info!(request_id = %id, method = %method, route = %route, status,
                    elapsed_ms = elapsed.as_millis() as u64, "request");
     if let Ok(v) = HeaderValue::from_str(&id) {
@@ -72,7 +86,11 @@ pub async fn request_meta(State(state): State<AppState>, mut req: Request, next:
 }
 
 fn meta(parts: &Parts) -> RequestMeta {
-    parts.extensions.get::<RequestMeta>().cloned().unwrap_or_default()
+    parts
+        .extensions
+        .get::<RequestMeta>()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// The value of a cookie.
@@ -107,8 +125,16 @@ pub struct PageUser {
 }
 
 fn login_redirect(parts: &Parts, expired: bool) -> Response {
-    let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    let next = if parts.method == Method::GET { next } else { "/" };
+    let next = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let next = if parts.method == Method::GET {
+        next
+    } else {
+        "/"
+    };
     let q = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
     let flag = if expired { "&expired=1" } else { "" };
     Redirect::to(&format!("/login?{q}{flag}")).into_response()
@@ -117,7 +143,10 @@ fn login_redirect(parts: &Parts, expired: bool) -> Response {
 impl FromRequestParts<AppState> for PageUser {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(login_redirect(parts, false));
         };
@@ -131,7 +160,10 @@ impl FromRequestParts<AppState> for PageUser {
             return Err(Redirect::to("/password").into_response());
         }
         parts.extensions.insert(session.clone());
-        let ctx = Ctx { actor: session.actor.clone(), origin: meta(&parts).origin() };
+        let ctx = Ctx {
+            actor: session.actor.clone(),
+            origin: meta(parts).origin(),
+        };
         Ok(PageUser { session, ctx })
     }
 }
@@ -159,13 +191,15 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             .get::<Session>()
             .map(|s| s.csrf.clone())
             .or_else(|| cookie(req.headers(), CSRF_COOKIE));
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                PageError(Error::new(ErrorCode::PayloadTooLarge))
-            } else {
-                PageError(Error::new(ErrorCode::BadRequest))
-            }
-        })?;
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    PageError(Error::new(ErrorCode::PayloadTooLarge))
+                } else {
+                    PageError(Error::new(ErrorCode::BadRequest))
+                }
+            })?;
         let pairs: HashMap<String, String> = serde_urlencoded::from_bytes(&bytes)
             .map_err(|_| PageError(Error::with_message(ErrorCode::BadRequest, "表单格式不正确")))?;
         let given = pairs.get("_csrf").map(String::as_str).unwrap_or("");
@@ -173,8 +207,12 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             Some(t) if !t.is_empty() && constant_time_eq(t.as_bytes(), given.as_bytes()) => {}
             _ => return Err(PageError(Error::new(ErrorCode::CsrfFailed))),
         }
-        let value = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| PageError(Error::with_message(ErrorCode::BadRequest, "表单内容不完整或格式不正确")))?;
+        let value = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
+            PageError(Error::with_message(
+                ErrorCode::BadRequest,
+                "表单内容不完整或格式不正确",
+            ))
+        })?;
         Ok(CsrfForm(value))
     }
 }
@@ -202,7 +240,10 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let (token, by_cookie) = match bearer(&parts.headers) {
             Some(t) => (t, false),
             None => match cookie(&parts.headers, SESSION_COOKIE) {
@@ -211,20 +252,33 @@ impl FromRequestParts<AppState> for ApiUser {
             },
         };
         if token.starts_with("tyi_") {
-            return Err(ApiError(Error::with_message(ErrorCode::Forbidden, "接口令牌不能用于此接口")));
+            return Err(ApiError(Error::with_message(
+                ErrorCode::Forbidden,
+                "接口令牌不能用于此接口",
+            )));
         }
         let session = auth::authenticate(&state.app, &token).await?;
         if by_cookie && !matches!(parts.method, Method::GET | Method::HEAD) {
-            let given = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+            let given = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
             if !constant_time_eq(given.as_bytes(), session.csrf.as_bytes()) {
                 return Err(ApiError(Error::new(ErrorCode::CsrfFailed)));
             }
         }
         let path = parts.uri.path();
-        if session.account.must_change_password && !path.ends_with("/auth/password") && !path.ends_with("/me") {
+        if session.account.must_change_password
+            && !path.ends_with("/auth/password")
+            && !path.ends_with("/me")
+        {
             return Err(ApiError(Error::new(ErrorCode::PasswordChangeRequired)));
         }
-        let ctx = Ctx { actor: session.actor.clone(), origin: meta(parts).origin() };
+        let ctx = Ctx {
+            actor: session.actor.clone(),
+            origin: meta(parts).origin(),
+        };
         Ok(ApiUser { session, ctx })
     }
 }
@@ -239,11 +293,17 @@ pub struct ApiIntegration {
 impl FromRequestParts<AppState> for ApiIntegration {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = bearer(&parts.headers)
             .filter(|t| t.starts_with("tyi_"))
             .ok_or_else(|| ApiError(Error::new(ErrorCode::Unauthenticated)))?;
         let token = auth::authenticate_integration(&state.app, &token).await?;
-        Ok(ApiIntegration { token, meta: meta(parts) })
+        Ok(ApiIntegration {
+            token,
+            meta: meta(parts),
+        })
     }
 }

@@ -13,10 +13,10 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
+use tongyu_service::App;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tongyu_service::App;
 
 /// How the web layer is configured.
 #[derive(Debug, Clone)]
@@ -51,7 +51,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(app: App, config: WebConfig) -> Self {
-        Self { app, config, metrics: ops::Metrics::default() }
+        Self {
+            app,
+            config,
+            metrics: ops::Metrics::default(),
+        }
     }
 }
 
@@ -62,7 +66,10 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .nest("/api", api::routes())
         .merge(ops::routes())
-        .layer(axum::middleware::from_fn_with_state(state.clone(), extract::request_meta))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            extract::request_meta,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -12,16 +12,21 @@ use axum::routing::get;
 
 use crate::AppState;
 
+/// (method, route, status) → (requests, seconds).
+type Series = BTreeMap<(String, String, u16), (u64, f64)>;
+
 /// Request counts and total latency by method, route and status.
 #[derive(Clone, Default)]
 pub struct Metrics {
-    inner: Arc<Mutex<BTreeMap<(String, String, u16), (u64, f64)>>>,
+    inner: Arc<Mutex<Series>>,
 }
 
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         if let Ok(mut m) = self.inner.lock() {
-            let e = m.entry((method.to_owned(), route.to_owned(), status)).or_insert((0, 0.0));
+            let e = m
+                .entry((method.to_owned(), route.to_owned(), status))
+                .or_insert((0, 0.0));
             e.0 += 1;
             e.1 += elapsed.as_secs_f64();
         }
@@ -37,9 +42,14 @@ impl Metrics {
         );
         if let Ok(m) = self.inner.lock() {
             for ((method, route, status), (n, total)) in m.iter() {
-                let labels = format!("method=\"{method}\",route=\"{}\",status=\"{status}\"", route.replace('"', ""));
+                let labels = format!(
+                    "method=\"{method}\",route=\"{}\",status=\"{status}\"",
+                    route.replace('"', "")
+                );
                 out.push_str(&format!("tongyu_http_requests_total{{{labels}}} {n}\n"));
-                secs.push_str(&format!("tongyu_http_request_seconds_sum{{{labels}}} {total:.6}\n"));
+                secs.push_str(&format!(
+                    "tongyu_http_request_seconds_sum{{{labels}}} {total:.6}\n"
+                ));
             }
         }
         out + &secs
@@ -73,7 +83,10 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 
 async fn css() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         include_str!("../static/app.css"),
     )
 }

@@ -21,12 +21,18 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}", get(show))
         .route("/accounts/{id}/phone", post(reveal_phone))
         .route("/accounts/{id}/grants", post(add_grant))
-        .route("/accounts/{id}/grants/{role}/{unit_id}", delete(remove_grant))
+        .route(
+            "/accounts/{id}/grants/{role}/{unit_id}",
+            delete(remove_grant),
+        )
         .route("/accounts/{id}/reset-password", post(reset_password))
         .route("/accounts/{id}/unlock", post(unlock))
         .route("/accounts/{id}/deactivate", post(deactivate))
         .route("/accounts/{id}/activate", post(activate))
-        .route("/integrations", get(list_integrations).post(create_integration))
+        .route(
+            "/integrations",
+            get(list_integrations).post(create_integration),
+        )
         .route("/integrations/{id}", delete(revoke_integration))
         .route("/audit", get(audit_log))
 }
@@ -56,18 +62,33 @@ struct ListQuery {
     offset: Option<i64>,
 }
 
-async fn list(State(state): State<AppState>, user: ApiUser, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+async fn list(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
     let role = match q.role.as_deref().filter(|r| !r.is_empty()) {
         Some(r) => Some(Role::parse(r)?),
         None => None,
     };
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    let filter = AccountFilter { role, q: q.q, limit, offset: q.offset.unwrap_or(0).max(0) };
+    let filter = AccountFilter {
+        role,
+        q: q.q,
+        limit,
+        offset: q.offset.unwrap_or(0).max(0),
+    };
     let rows = accounts::list(&state.app, &user.ctx, q.unit_id, &filter).await?;
-    Ok(Json(json!({ "items": rows.iter().map(account_json).collect::<Vec<_>>(), "limit": limit, "offset": filter.offset })))
+    Ok(Json(
+        json!({ "items": rows.iter().map(account_json).collect::<Vec<_>>(), "limit": limit, "offset": filter.offset }),
+    ))
 }
 
-async fn create(State(state): State<AppState>, user: ApiUser, ApiJson(b): ApiJson<AccountInput>) -> ApiResult<(StatusCode, Json<Value>)> {
+async fn create(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(b): ApiJson<AccountInput>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let c = accounts::create(&state.app, &user.ctx, &b).await?;
     let row = accounts::get(&state.app, &user.ctx, c.account.id).await?;
     let mut v = account_json(&row);
@@ -75,11 +96,21 @@ async fn create(State(state): State<AppState>, user: ApiUser, ApiJson(b): ApiJso
     Ok((StatusCode::CREATED, Json(v)))
 }
 
-async fn show(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
-    Ok(Json(account_json(&accounts::get(&state.app, &user.ctx, id).await?)))
+async fn show(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(account_json(
+        &accounts::get(&state.app, &user.ctx, id).await?,
+    )))
 }
 
-async fn reveal_phone(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+async fn reveal_phone(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     let phone = accounts::reveal_phone(&state.app, &user.ctx, id).await?;
     Ok(Json(json!({ "phone": phone })))
 }
@@ -90,32 +121,59 @@ struct GrantBody {
     unit_id: i64,
 }
 
-async fn add_grant(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(b): ApiJson<GrantBody>) -> ApiResult<Json<Value>> {
+async fn add_grant(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<GrantBody>,
+) -> ApiResult<Json<Value>> {
     accounts::add_grant(&state.app, &user.ctx, id, &b.role, b.unit_id).await?;
-    Ok(Json(account_json(&accounts::get(&state.app, &user.ctx, id).await?)))
+    Ok(Json(account_json(
+        &accounts::get(&state.app, &user.ctx, id).await?,
+    )))
 }
 
-async fn remove_grant(State(state): State<AppState>, user: ApiUser, Path((id, role, unit_id)): Path<(i64, String, i64)>) -> ApiResult<axum::response::Response> {
+async fn remove_grant(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path((id, role, unit_id)): Path<(i64, String, i64)>,
+) -> ApiResult<axum::response::Response> {
     accounts::remove_grant(&state.app, &user.ctx, id, &role, unit_id).await?;
     Ok(no_content())
 }
 
-async fn reset_password(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+async fn reset_password(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     let password = accounts::reset_password(&state.app, &user.ctx, id).await?;
     Ok(Json(json!({ "initial_password": password })))
 }
 
-async fn unlock(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<axum::response::Response> {
+async fn unlock(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::response::Response> {
     accounts::unlock(&state.app, &user.ctx, id).await?;
     Ok(no_content())
 }
 
-async fn deactivate(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<axum::response::Response> {
+async fn deactivate(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::response::Response> {
     accounts::set_active(&state.app, &user.ctx, id, false).await?;
     Ok(no_content())
 }
 
-async fn activate(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<axum::response::Response> {
+async fn activate(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::response::Response> {
     accounts::set_active(&state.app, &user.ctx, id, true).await?;
     Ok(no_content())
 }
@@ -131,12 +189,24 @@ struct IntegrationBody {
     unit_id: i64,
 }
 
-async fn create_integration(State(state): State<AppState>, user: ApiUser, ApiJson(b): ApiJson<IntegrationBody>) -> ApiResult<(StatusCode, Json<Value>)> {
-    let (t, token) = auth::create_integration_token(&state.app, &user.ctx, &b.name, b.unit_id).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": t.id, "name": t.name, "unit_id": t.unit_id, "token": token }))))
+async fn create_integration(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(b): ApiJson<IntegrationBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let (t, token) =
+        auth::create_integration_token(&state.app, &user.ctx, &b.name, b.unit_id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": t.id, "name": t.name, "unit_id": t.unit_id, "token": token })),
+    ))
 }
 
-async fn revoke_integration(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<axum::response::Response> {
+async fn revoke_integration(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::response::Response> {
     auth::revoke_integration_token(&state.app, &user.ctx, id).await?;
     Ok(no_content())
 }
@@ -157,7 +227,11 @@ struct AuditQuery {
     limit: Option<i64>,
 }
 
-async fn audit_log(State(state): State<AppState>, user: ApiUser, Query(q): Query<AuditQuery>) -> ApiResult<Json<Value>> {
+async fn audit_log(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<Value>> {
     let filter = tongyu_store::audit::AuditFilter {
         actor: q.actor,
         action: q.action,

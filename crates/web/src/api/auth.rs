@@ -26,8 +26,19 @@ struct LoginBody {
     password: String,
 }
 
-async fn login(State(state): State<AppState>, meta: RequestMeta, ApiJson(b): ApiJson<LoginBody>) -> ApiResult<Json<Value>> {
-    let out = auth::login(&state.app, &meta.origin(), &b.username, &b.password, SessionKind::Api).await?;
+async fn login(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiJson(b): ApiJson<LoginBody>,
+) -> ApiResult<Json<Value>> {
+    let out = auth::login(
+        &state.app,
+        &meta.origin(),
+        &b.username,
+        &b.password,
+        SessionKind::Api,
+    )
+    .await?;
     Ok(Json(json!({
         "token": out.token,
         "expires_at": out.expires_at,
@@ -35,7 +46,11 @@ async fn login(State(state): State<AppState>, meta: RequestMeta, ApiJson(b): Api
     })))
 }
 
-async fn logout(State(state): State<AppState>, user: ApiUser, meta: RequestMeta) -> ApiResult<axum::response::Response> {
+async fn logout(
+    State(state): State<AppState>,
+    user: ApiUser,
+    meta: RequestMeta,
+) -> ApiResult<axum::response::Response> {
     auth::logout(&state.app, &meta.origin(), &user.session).await?;
     Ok(no_content())
 }
@@ -46,8 +61,20 @@ struct PasswordBody {
     new: String,
 }
 
-async fn change_password(State(state): State<AppState>, user: ApiUser, ApiJson(b): ApiJson<PasswordBody>) -> ApiResult<axum::response::Response> {
-    auth::change_password(&state.app, &user.ctx, &user.session, &b.current, &b.new, &b.new).await?;
+async fn change_password(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(b): ApiJson<PasswordBody>,
+) -> ApiResult<axum::response::Response> {
+    auth::change_password(
+        &state.app,
+        &user.ctx,
+        &user.session,
+        &b.current,
+        &b.new,
+        &b.new,
+    )
+    .await?;
     Ok(no_content())
 }
 
@@ -67,5 +94,7 @@ async fn me(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Valu
 }
 
 async fn integration_whoami(caller: ApiIntegration) -> Json<Value> {
-    Json(json!({ "id": caller.token.id, "name": caller.token.name, "unit_id": caller.token.unit_id }))
+    Json(
+        json!({ "id": caller.token.id, "name": caller.token.name, "unit_id": caller.token.unit_id }),
+    )
 }

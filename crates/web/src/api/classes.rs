@@ -18,11 +18,21 @@ pub fn routes() -> Router<AppState> {
         .route("/classes/{id}/students", post(add_student))
         .route("/classes/{id}/invite", post(invite))
         .route("/guardian-requests", post(request_link))
-        .route("/classes/{id}/guardians/{student}/{account}/confirm", post(confirm))
-        .route("/classes/{id}/guardians/{student}/{account}/reject", post(reject))
+        .route(
+            "/classes/{id}/guardians/{student}/{account}/confirm",
+            post(confirm),
+        )
+        .route(
+            "/classes/{id}/guardians/{student}/{account}/reject",
+            post(reject),
+        )
 }
 
-async fn roster(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+async fn roster(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     let r = student::roster(&state.app, &user.ctx, id).await?;
     let links: Vec<Value> = r
         .links
@@ -35,18 +45,36 @@ async fn roster(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64
             })
         })
         .collect();
-    Ok(Json(json!({ "class_id": r.class.id, "students": r.students, "guardians": links })))
+    Ok(Json(
+        json!({ "class_id": r.class.id, "students": r.students, "guardians": links }),
+    ))
 }
 
-async fn add_student(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(b): ApiJson<StudentInput>) -> ApiResult<(StatusCode, Json<Value>)> {
+async fn add_student(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<StudentInput>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let sid = student::add(&state.app, &user.ctx, id, &b).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": sid }))))
 }
 
-async fn invite(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<(StatusCode, Json<Value>)> {
+async fn invite(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let inv = student::issue_invite(&state.app, &user.ctx, id).await?;
-    let link = format!("{}/join?code={}", state.config.public_url.trim_end_matches('/'), inv.code);
-    Ok((StatusCode::CREATED, Json(json!({ "code": inv.code, "expires_at": inv.expires_at, "link": link }))))
+    let link = format!(
+        "{}/join?code={}",
+        state.config.public_url.trim_end_matches('/'),
+        inv.code
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "code": inv.code, "expires_at": inv.expires_at, "link": link })),
+    ))
 }
 
 #[derive(serde::Deserialize)]
@@ -56,17 +84,33 @@ struct LinkBody {
     relation: String,
 }
 
-async fn request_link(State(state): State<AppState>, user: ApiUser, ApiJson(b): ApiJson<LinkBody>) -> ApiResult<(StatusCode, Json<Value>)> {
-    let l = student::request_link(&state.app, &user.ctx, &b.code, &b.child_name, &b.relation).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "student_id": l.student_id, "status": l.status }))))
+async fn request_link(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(b): ApiJson<LinkBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let l =
+        student::request_link(&state.app, &user.ctx, &b.code, &b.child_name, &b.relation).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "student_id": l.student_id, "status": l.status })),
+    ))
 }
 
-async fn confirm(State(state): State<AppState>, user: ApiUser, Path((_, sid, aid)): Path<(i64, i64, i64)>) -> ApiResult<axum::response::Response> {
+async fn confirm(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path((_, sid, aid)): Path<(i64, i64, i64)>,
+) -> ApiResult<axum::response::Response> {
     student::decide_link(&state.app, &user.ctx, sid, aid, true).await?;
     Ok(no_content())
 }
 
-async fn reject(State(state): State<AppState>, user: ApiUser, Path((_, sid, aid)): Path<(i64, i64, i64)>) -> ApiResult<axum::response::Response> {
+async fn reject(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path((_, sid, aid)): Path<(i64, i64, i64)>,
+) -> ApiResult<axum::response::Response> {
     student::decide_link(&state.app, &user.ctx, sid, aid, false).await?;
     Ok(no_content())
 }

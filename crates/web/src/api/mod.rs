@@ -25,7 +25,10 @@ pub fn routes() -> Router<AppState> {
         .merge(accounts::routes())
         .merge(classes::routes())
         .fallback(not_found);
-    Router::new().nest("/v1", v1).merge(openapi::routes()).fallback(not_found)
+    Router::new()
+        .nest("/v1", v1)
+        .merge(openapi::routes())
+        .fallback(not_found)
 }
 
 async fn not_found() -> ApiError {
@@ -50,13 +53,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
 fn json_error(rej: &JsonRejection) -> Error {
     match rej {
-        JsonRejection::JsonDataError(e) => {
-            Error::with_message(ErrorCode::ValidationFailed, format!("请求内容不符合要求：{}", e.body_text()))
+        JsonRejection::JsonDataError(e) => Error::with_message(
+            ErrorCode::ValidationFailed,
+            format!("请求内容不符合要求：{}", e.body_text()),
+        ),
+        JsonRejection::MissingJsonContentType(_) => Error::with_message(
+            ErrorCode::BadRequest,
+            "请求须为 JSON（Content-Type: application/json）",
+        ),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Error::new(ErrorCode::PayloadTooLarge)
         }
-        JsonRejection::MissingJsonContentType(_) => {
-            Error::with_message(ErrorCode::BadRequest, "请求须为 JSON（Content-Type: application/json）")
-        }
-        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Error::new(ErrorCode::PayloadTooLarge),
         _ => Error::with_message(ErrorCode::BadRequest, "JSON 格式不正确"),
     }
 }

@@ -41,13 +41,24 @@ pub fn unit_json(u: &Unit) -> Value {
 /// The units the caller's view starts from.
 async fn roots(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Value>> {
     let units = org::home_units(&state.app, &user.ctx).await?;
-    Ok(Json(json!({ "items": units.iter().map(unit_json).collect::<Vec<_>>() })))
+    Ok(Json(
+        json!({ "items": units.iter().map(unit_json).collect::<Vec<_>>() }),
+    ))
 }
 
-async fn show(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+async fn show(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     let b = org::browse(&state.app, &user.ctx, id, false).await?;
     let mut v = unit_json(&b.unit);
-    v["ancestors"] = json!(b.ancestors.iter().map(|a| json!({"id": a.id, "name": a.name, "kind": a.kind})).collect::<Vec<_>>());
+    v["ancestors"] = json!(
+        b.ancestors
+            .iter()
+            .map(|a| json!({"id": a.id, "name": a.name, "kind": a.kind}))
+            .collect::<Vec<_>>()
+    );
     v["can_manage"] = json!(b.can_manage);
     Ok(Json(v))
 }
@@ -58,12 +69,24 @@ struct ChildrenQuery {
     include_inactive: bool,
 }
 
-async fn children(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, Query(q): Query<ChildrenQuery>) -> ApiResult<Json<Value>> {
+async fn children(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Query(q): Query<ChildrenQuery>,
+) -> ApiResult<Json<Value>> {
     let b = org::browse(&state.app, &user.ctx, id, q.include_inactive).await?;
-    Ok(Json(json!({ "items": b.children.iter().map(unit_json).collect::<Vec<_>>() })))
+    Ok(Json(
+        json!({ "items": b.children.iter().map(unit_json).collect::<Vec<_>>() }),
+    ))
 }
 
-async fn create_child(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(b): ApiJson<UnitInput>) -> ApiResult<(StatusCode, Json<Value>)> {
+async fn create_child(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<UnitInput>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let u = org::create_child(&state.app, &user.ctx, id, &b).await?;
     Ok((StatusCode::CREATED, Json(unit_json(&u))))
 }
@@ -75,7 +98,12 @@ struct UpdateBody {
     stages: Option<String>,
 }
 
-async fn update(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(b): ApiJson<UpdateBody>) -> ApiResult<Json<Value>> {
+async fn update(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<UpdateBody>,
+) -> ApiResult<Json<Value>> {
     let u = org::update(&state.app, &user.ctx, id, &b.name, b.stages.as_deref()).await?;
     Ok(Json(unit_json(&u)))
 }
@@ -85,15 +113,32 @@ struct MoveBody {
     parent_id: i64,
 }
 
-async fn move_unit(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, ApiJson(b): ApiJson<MoveBody>) -> ApiResult<Json<Value>> {
+async fn move_unit(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<MoveBody>,
+) -> ApiResult<Json<Value>> {
     let u = org::move_unit(&state.app, &user.ctx, id, b.parent_id).await?;
     Ok(Json(unit_json(&u)))
 }
 
-async fn deactivate(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
-    Ok(Json(unit_json(&org::set_active(&state.app, &user.ctx, id, false).await?)))
+async fn deactivate(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(unit_json(
+        &org::set_active(&state.app, &user.ctx, id, false).await?,
+    )))
 }
 
-async fn activate(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
-    Ok(Json(unit_json(&org::set_active(&state.app, &user.ctx, id, true).await?)))
+async fn activate(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(unit_json(
+        &org::set_active(&state.app, &user.ctx, id, true).await?,
+    )))
 }

@@ -68,18 +68,34 @@ struct PeopleQuery {
     page: Option<i64>,
 }
 
-async fn people(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, Query(q): Query<PeopleQuery>) -> PageResult<Response> {
+async fn people(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    Query(q): Query<PeopleQuery>,
+) -> PageResult<Response> {
     people_page(&state, &user, id, q, None).await
 }
 
-async fn people_page(state: &AppState, user: &PageUser, id: i64, q: PeopleQuery, error: Option<Error>) -> PageResult<Response> {
+async fn people_page(
+    state: &AppState,
+    user: &PageUser,
+    id: i64,
+    q: PeopleQuery,
+    error: Option<Error>,
+) -> PageResult<Response> {
     let unit = tongyu_service::org::visible_unit(&state.app, &user.ctx, id).await?;
     let role = match q.role.as_deref().filter(|r| !r.is_empty()) {
         Some(r) => Some(Role::parse(r)?),
         None => None,
     };
     let page = q.page.unwrap_or(1).max(1);
-    let filter = AccountFilter { role, q: q.q.clone().unwrap_or_default(), limit: PAGE_SIZE + 1, offset: (page - 1) * PAGE_SIZE };
+    let filter = AccountFilter {
+        role,
+        q: q.q.clone().unwrap_or_default(),
+        limit: PAGE_SIZE + 1,
+        offset: (page - 1) * PAGE_SIZE,
+    };
     let mut rows = accounts::list(&state.app, &user.ctx, Some(unit.id), &filter).await?;
     let has_next = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
@@ -96,15 +112,32 @@ async fn people_page(state: &AppState, user: &PageUser, id: i64, q: PeopleQuery,
         q: filter.q.clone(),
         page,
         has_next,
-        role_filter: Role::ALL.iter().filter(|r| !r.is_platform_admin()).map(|r| Opt { value: r.as_str().into(), label: r.label().into() }).collect(),
+        role_filter: Role::ALL
+            .iter()
+            .filter(|r| !r.is_platform_admin())
+            .map(|r| Opt {
+                value: r.as_str().into(),
+                label: r.label().into(),
+            })
+            .collect(),
         people: rows
             .iter()
             .map(|r| PersonView {
                 id: r.account.id,
                 display_name: r.account.display_name.clone(),
                 username: r.account.username.clone(),
-                phone: r.account.phone.as_deref().map(mask_phone).unwrap_or_default(),
-                roles: r.grants.iter().map(|g| format!("{}（{}）", g.role.label(), g.unit_name)).collect::<Vec<_>>().join("、"),
+                phone: r
+                    .account
+                    .phone
+                    .as_deref()
+                    .map(mask_phone)
+                    .unwrap_or_default(),
+                roles: r
+                    .grants
+                    .iter()
+                    .map(|g| format!("{}（{}）", g.role.label(), g.unit_name))
+                    .collect::<Vec<_>>()
+                    .join("、"),
                 status: status_label(r.account.active, r.account.is_locked(now)).into(),
                 active: r.account.active,
             })
@@ -154,18 +187,37 @@ struct Extra {
     error: Option<Error>,
 }
 
-async fn account_page(state: &AppState, user: &PageUser, id: i64, extra: Extra) -> PageResult<Response> {
+async fn account_page(
+    state: &AppState,
+    user: &PageUser,
+    id: i64,
+    extra: Extra,
+) -> PageResult<Response> {
     let row = accounts::get(&state.app, &user.ctx, id).await?;
-    let can_manage = accounts::manageable(&state.app, &user.ctx, id, Action::ManageAccounts).await.is_ok() && id != user.ctx.actor.account_id;
-    let can_unlock = accounts::manageable(&state.app, &user.ctx, id, Action::UnlockAccount).await.is_ok();
+    let can_manage = accounts::manageable(&state.app, &user.ctx, id, Action::ManageAccounts)
+        .await
+        .is_ok()
+        && id != user.ctx.actor.account_id;
+    let can_unlock = accounts::manageable(&state.app, &user.ctx, id, Action::UnlockAccount)
+        .await
+        .is_ok();
     let a = &row.account;
     let now = state.app.now();
     let grantable = {
         // Roles the actor may grant somewhere: those on their own units' kinds and below.
         let mut v: Vec<Opt> = Role::ALL
             .iter()
-            .filter(|r| user.ctx.actor.grants.iter().any(|g| g.role.is_unit_admin() && r.admin_rank() <= g.role.admin_rank() && !r.is_platform_admin()))
-            .map(|r| Opt { value: r.as_str().into(), label: r.label().into() })
+            .filter(|r| {
+                user.ctx.actor.grants.iter().any(|g| {
+                    g.role.is_unit_admin()
+                        && r.admin_rank() <= g.role.admin_rank()
+                        && !r.is_platform_admin()
+                })
+            })
+            .map(|r| Opt {
+                value: r.as_str().into(),
+                label: r.label().into(),
+            })
             .collect();
         v.dedup_by(|x, y| x.value == y.value);
         v
@@ -180,17 +232,30 @@ async fn account_page(state: &AppState, user: &PageUser, id: i64, extra: Extra) 
         display_name: a.display_name.clone(),
         username: a.username.clone(),
         phone_revealed: extra.phone.is_some(),
-        phone: extra.phone.clone().or_else(|| a.phone.as_deref().map(mask_phone)).unwrap_or_else(|| "未填写".into()),
+        phone: extra
+            .phone
+            .clone()
+            .or_else(|| a.phone.as_deref().map(mask_phone))
+            .unwrap_or_else(|| "未填写".into()),
         has_phone: a.phone.is_some(),
         status: status_label(a.active, a.is_locked(now)).into(),
         active: a.active,
         locked: a.is_locked(now),
         created: format_local(a.created_at),
-        last_login: if a.last_login_at > 0 { format_local(a.last_login_at) } else { "从未登录".into() },
+        last_login: if a.last_login_at > 0 {
+            format_local(a.last_login_at)
+        } else {
+            "从未登录".into()
+        },
         grants: row
             .grants
             .iter()
-            .map(|g| GrantView { role: g.role.as_str().into(), role_label: g.role.label().into(), unit_id: g.unit_id, unit_name: g.unit_name.clone() })
+            .map(|g| GrantView {
+                role: g.role.as_str().into(),
+                role_label: g.role.label().into(),
+                unit_id: g.unit_id,
+                unit_name: g.unit_name.clone(),
+            })
             .collect(),
         grantable,
         can_manage,
@@ -207,8 +272,24 @@ struct ShowQuery {
     msg: Option<String>,
 }
 
-async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, Query(q): Query<ShowQuery>) -> PageResult<Response> {
-    account_page(&state, &user, id, Extra { new_password: None, phone: None, notice: notice(q.msg.as_deref()), error: None }).await
+async fn show(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    Query(q): Query<ShowQuery>,
+) -> PageResult<Response> {
+    account_page(
+        &state,
+        &user,
+        id,
+        Extra {
+            new_password: None,
+            phone: None,
+            notice: notice(q.msg.as_deref()),
+            error: None,
+        },
+    )
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -221,51 +302,146 @@ struct CreateForm {
     role: String,
 }
 
-async fn create(State(state): State<AppState>, user: PageUser, CsrfForm(f): CsrfForm<CreateForm>) -> PageResult<Response> {
-    let input = AccountInput { username: f.username, display_name: f.display_name, phone: Some(f.phone), role: f.role, unit_id: f.unit_id, password: None };
+async fn create(
+    State(state): State<AppState>,
+    user: PageUser,
+    CsrfForm(f): CsrfForm<CreateForm>,
+) -> PageResult<Response> {
+    let input = AccountInput {
+        username: f.username,
+        display_name: f.display_name,
+        phone: Some(f.phone),
+        role: f.role,
+        unit_id: f.unit_id,
+        password: None,
+    };
     match accounts::create(&state.app, &user.ctx, &input).await {
-        Ok(c) => account_page(&state, &user, c.account.id, Extra { new_password: Some(c.initial_password), phone: None, notice: Some("账号已创建。".into()), error: None }).await,
-        Err(e) if is_user_error(&e) => people_page(&state, &user, f.unit_id, PeopleQuery::default(), Some(e)).await,
+        Ok(c) => {
+            account_page(
+                &state,
+                &user,
+                c.account.id,
+                Extra {
+                    new_password: Some(c.initial_password),
+                    phone: None,
+                    notice: Some("账号已创建。".into()),
+                    error: None,
+                },
+            )
+            .await
+        }
+        Err(e) if is_user_error(&e) => {
+            people_page(&state, &user, f.unit_id, PeopleQuery::default(), Some(e)).await
+        }
         Err(e) => Err(PageError(e)),
     }
 }
 
 fn is_user_error(e: &Error) -> bool {
-    matches!(e.code, ErrorCode::ValidationFailed | ErrorCode::Conflict | ErrorCode::Forbidden)
+    matches!(
+        e.code,
+        ErrorCode::ValidationFailed | ErrorCode::Conflict | ErrorCode::Forbidden
+    )
 }
 
 #[derive(serde::Deserialize)]
 struct Empty {}
 
-async fn outcome(state: &AppState, user: &PageUser, id: i64, r: Result<(), Error>, msg: &str) -> PageResult<Response> {
+async fn outcome(
+    state: &AppState,
+    user: &PageUser,
+    id: i64,
+    r: Result<(), Error>,
+    msg: &str,
+) -> PageResult<Response> {
     match r {
         Ok(()) => Ok(Redirect::to(&format!("/accounts/{id}?msg={msg}")).into_response()),
-        Err(e) if is_user_error(&e) => account_page(state, user, id, Extra { new_password: None, phone: None, notice: None, error: Some(e) }).await,
+        Err(e) if is_user_error(&e) => {
+            account_page(
+                state,
+                user,
+                id,
+                Extra {
+                    new_password: None,
+                    phone: None,
+                    notice: None,
+                    error: Some(e),
+                },
+            )
+            .await
+        }
         Err(e) => Err(PageError(e)),
     }
 }
 
-async fn reveal_phone(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, CsrfForm(_): CsrfForm<Empty>) -> PageResult<Response> {
+async fn reveal_phone(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult<Response> {
     let phone = accounts::reveal_phone(&state.app, &user.ctx, id).await?;
-    account_page(&state, &user, id, Extra { new_password: None, phone, notice: None, error: None }).await
+    account_page(
+        &state,
+        &user,
+        id,
+        Extra {
+            new_password: None,
+            phone,
+            notice: None,
+            error: None,
+        },
+    )
+    .await
 }
 
-async fn reset_password(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, CsrfForm(_): CsrfForm<Empty>) -> PageResult<Response> {
+async fn reset_password(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult<Response> {
     let pw = accounts::reset_password(&state.app, &user.ctx, id).await?;
-    account_page(&state, &user, id, Extra { new_password: Some(pw), phone: None, notice: Some("密码已重置。".into()), error: None }).await
+    account_page(
+        &state,
+        &user,
+        id,
+        Extra {
+            new_password: Some(pw),
+            phone: None,
+            notice: Some("密码已重置。".into()),
+            error: None,
+        },
+    )
+    .await
 }
 
-async fn unlock(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, CsrfForm(_): CsrfForm<Empty>) -> PageResult<Response> {
+async fn unlock(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult<Response> {
     let r = accounts::unlock(&state.app, &user.ctx, id).await;
     outcome(&state, &user, id, r, "unlocked").await
 }
 
-async fn deactivate(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, CsrfForm(_): CsrfForm<Empty>) -> PageResult<Response> {
+async fn deactivate(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult<Response> {
     let r = accounts::set_active(&state.app, &user.ctx, id, false).await;
     outcome(&state, &user, id, r, "deactivated").await
 }
 
-async fn activate(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, CsrfForm(_): CsrfForm<Empty>) -> PageResult<Response> {
+async fn activate(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult<Response> {
     let r = accounts::set_active(&state.app, &user.ctx, id, true).await;
     outcome(&state, &user, id, r, "activated").await
 }
@@ -276,7 +452,12 @@ struct GrantForm {
     unit_id: String,
 }
 
-async fn add_grant(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, CsrfForm(f): CsrfForm<GrantForm>) -> PageResult<Response> {
+async fn add_grant(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<GrantForm>,
+) -> PageResult<Response> {
     let r = match f.unit_id.trim().parse::<i64>() {
         Ok(unit) => accounts::add_grant(&state.app, &user.ctx, id, &f.role, unit).await,
         Err(_) => Err(Error::invalid("unit_id", "请填写单位编号（数字）")),
@@ -284,7 +465,12 @@ async fn add_grant(State(state): State<AppState>, user: PageUser, Path(id): Path
     outcome(&state, &user, id, r, "granted").await
 }
 
-async fn remove_grant(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, CsrfForm(f): CsrfForm<GrantForm>) -> PageResult<Response> {
+async fn remove_grant(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<GrantForm>,
+) -> PageResult<Response> {
     let r = match f.unit_id.trim().parse::<i64>() {
         Ok(unit) => accounts::remove_grant(&state.app, &user.ctx, id, &f.role, unit).await,
         Err(_) => Err(Error::invalid("unit_id", "请填写单位编号（数字）")),

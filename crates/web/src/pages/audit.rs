@@ -16,7 +16,9 @@ use crate::error::PageResult;
 use crate::extract::PageUser;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/audit", get(list)).route("/audit/export.csv", get(export))
+    Router::new()
+        .route("/audit", get(list))
+        .route("/audit/export.csv", get(export))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -81,9 +83,17 @@ struct AuditPage {
 
 const PAGE: i64 = 100;
 
-async fn list(State(state): State<AppState>, user: PageUser, Query(q): Query<AuditQuery>) -> PageResult<Response> {
+async fn list(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<AuditQuery>,
+) -> PageResult<Response> {
     let records = audit::search(&state.app, &user.ctx, &q.filter(PAGE)).await?;
-    let next_before = if records.len() as i64 == PAGE { records.last().map(|r| r.seq) } else { None };
+    let next_before = if records.len() as i64 == PAGE {
+        records.last().map(|r| r.seq)
+    } else {
+        None
+    };
     let page = AuditPage {
         nav: Nav::for_user(&user),
         actor: q.actor,
@@ -98,13 +108,23 @@ async fn list(State(state): State<AppState>, user: PageUser, Query(q): Query<Aud
 /// A CSV field, quoted; a leading formula character is neutralised so a
 /// spreadsheet never runs what a user typed.
 pub fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-async fn export(State(state): State<AppState>, user: PageUser, Query(q): Query<AuditQuery>) -> PageResult<Response> {
+async fn export(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<AuditQuery>,
+) -> PageResult<Response> {
     let records = audit::search(&state.app, &user.ctx, &q.filter(10_000)).await?;
-    let mut out = String::from("\u{feff}序号,时间,操作人,操作,对象类型,对象编号,单位,结果,来源IP,请求编号,说明,哈希\n");
+    let mut out = String::from(
+        "\u{feff}序号,时间,操作人,操作,对象类型,对象编号,单位,结果,来源IP,请求编号,说明,哈希\n",
+    );
     for r in &records {
         let e = &r.entry;
         let fields = [
@@ -121,13 +141,22 @@ async fn export(State(state): State<AppState>, user: PageUser, Query(q): Query<A
             e.detail.clone(),
             r.hash.clone(),
         ];
-        out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push_str(
+            &fields
+                .iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push('\n');
     }
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"audit.csv\"",
+            ),
         ],
         out,
     )

@@ -6,8 +6,8 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use tongyu_domain::account::{Role, mask_phone};
 use tongyu_domain::ErrorCode;
+use tongyu_domain::account::{Role, mask_phone};
 use tongyu_service::auth::{self, SessionKind};
 use tongyu_service::clock::format_local;
 use tongyu_service::{Ctx, student};
@@ -15,7 +15,9 @@ use tongyu_service::{Ctx, student};
 use super::{Nav, notice, render, safe_next};
 use crate::AppState;
 use crate::error::{PageError, PageResult};
-use crate::extract::{CSRF_COOKIE, CsrfForm, PageUser, RequestMeta, SESSION_COOKIE, cookie, set_cookie};
+use crate::extract::{
+    CSRF_COOKIE, CsrfForm, PageUser, RequestMeta, SESSION_COOKIE, cookie, set_cookie,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -31,7 +33,11 @@ pub fn routes() -> Router<AppState> {
 
 async fn home(user: PageUser) -> Redirect {
     let a = &user.session.actor;
-    if a.grants.iter().all(|g| g.role == Role::Parent) { Redirect::to("/my") } else { Redirect::to("/org") }
+    if a.grants.iter().all(|g| g.role == Role::Parent) {
+        Redirect::to("/my")
+    } else {
+        Redirect::to("/org")
+    }
 }
 
 #[derive(Template)]
@@ -53,10 +59,19 @@ fn anon_csrf(headers: &axum::http::HeaderMap) -> (String, bool) {
     }
 }
 
-fn with_csrf_cookie(state: &AppState, page: axum::response::Html<String>, csrf: &str, fresh: bool, status: StatusCode) -> Response {
+fn with_csrf_cookie(
+    state: &AppState,
+    page: axum::response::Html<String>,
+    csrf: &str,
+    fresh: bool,
+    status: StatusCode,
+) -> Response {
     let mut res = (status, page).into_response();
     if fresh {
-        res.headers_mut().append(header::SET_COOKIE, set_cookie(state, CSRF_COOKIE, csrf, None));
+        res.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(state, CSRF_COOKIE, csrf, None),
+        );
     }
     res
 }
@@ -67,7 +82,11 @@ struct LoginQuery {
     expired: Option<String>,
 }
 
-async fn login_form(State(state): State<AppState>, headers: axum::http::HeaderMap, Query(q): Query<LoginQuery>) -> PageResult<Response> {
+async fn login_form(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> PageResult<Response> {
     let (csrf, fresh) = anon_csrf(&headers);
     let page = LoginPage {
         nav: Nav::default(),
@@ -77,7 +96,13 @@ async fn login_form(State(state): State<AppState>, headers: axum::http::HeaderMa
         error: None,
         expired: q.expired.is_some(),
     };
-    Ok(with_csrf_cookie(&state, render(&page)?, &csrf, fresh, StatusCode::OK))
+    Ok(with_csrf_cookie(
+        &state,
+        render(&page)?,
+        &csrf,
+        fresh,
+        StatusCode::OK,
+    ))
 }
 
 #[derive(serde::Deserialize)]
@@ -88,16 +113,36 @@ struct LoginForm {
     next: String,
 }
 
-async fn login(State(state): State<AppState>, meta: RequestMeta, headers: axum::http::HeaderMap, CsrfForm(f): CsrfForm<LoginForm>) -> PageResult<Response> {
-    match auth::login(&state.app, &meta.origin(), &f.username, &f.password, SessionKind::Web).await {
+async fn login(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: axum::http::HeaderMap,
+    CsrfForm(f): CsrfForm<LoginForm>,
+) -> PageResult<Response> {
+    match auth::login(
+        &state.app,
+        &meta.origin(),
+        &f.username,
+        &f.password,
+        SessionKind::Web,
+    )
+    .await
+    {
         Ok(out) => {
             if let Some(old) = cookie(&headers, SESSION_COOKIE) {
                 auth::discard(&state.app, &old).await?;
             }
-            let to = if out.account.must_change_password { "/password".to_owned() } else { safe_next(&f.next) };
+            let to = if out.account.must_change_password {
+                "/password".to_owned()
+            } else {
+                safe_next(&f.next)
+            };
             let mut res = Redirect::to(&to).into_response();
             let age = out.expires_at - state.app.now();
-            res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, &out.token, Some(age)));
+            res.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(&state, SESSION_COOKIE, &out.token, Some(age)),
+            );
             Ok(res)
         }
         Err(e) if e.code == ErrorCode::Internal => Err(PageError(e)),
@@ -111,8 +156,15 @@ async fn login(State(state): State<AppState>, meta: RequestMeta, headers: axum::
                 error: Some(e.message),
                 expired: false,
             };
-            let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
-            Ok(with_csrf_cookie(&state, render(&page)?, &csrf, fresh, status))
+            let status =
+                StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
+            Ok(with_csrf_cookie(
+                &state,
+                render(&page)?,
+                &csrf,
+                fresh,
+                status,
+            ))
         }
     }
 }
@@ -120,10 +172,18 @@ async fn login(State(state): State<AppState>, meta: RequestMeta, headers: axum::
 #[derive(serde::Deserialize)]
 struct Empty {}
 
-async fn logout(State(state): State<AppState>, user: PageUser, meta: RequestMeta, CsrfForm(_): CsrfForm<Empty>) -> PageResult<Response> {
+async fn logout(
+    State(state): State<AppState>,
+    user: PageUser,
+    meta: RequestMeta,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult<Response> {
     auth::logout(&state.app, &meta.origin(), &user.session).await?;
     let mut res = Redirect::to("/login").into_response();
-    res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", Some(0)));
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&state, SESSION_COOKIE, "", Some(0)),
+    );
     Ok(res)
 }
 
@@ -137,7 +197,12 @@ struct PasswordPage {
 }
 
 async fn password_form(user: PageUser) -> PageResult<axum::response::Html<String>> {
-    render(&PasswordPage { nav: Nav::for_user(&user), must_change: user.session.account.must_change_password, error: None, done: false })
+    render(&PasswordPage {
+        nav: Nav::for_user(&user),
+        must_change: user.session.account.must_change_password,
+        error: None,
+        done: false,
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -147,13 +212,39 @@ struct PasswordForm {
     confirm: String,
 }
 
-async fn change_password(State(state): State<AppState>, user: PageUser, CsrfForm(f): CsrfForm<PasswordForm>) -> PageResult<Response> {
-    match auth::change_password(&state.app, &user.ctx, &user.session, &f.current, &f.new, &f.confirm).await {
-        Ok(()) if user.session.account.must_change_password => Ok(Redirect::to("/").into_response()),
-        Ok(()) => Ok(render(&PasswordPage { nav: Nav::for_user(&user), must_change: false, error: None, done: true })?.into_response()),
+async fn change_password(
+    State(state): State<AppState>,
+    user: PageUser,
+    CsrfForm(f): CsrfForm<PasswordForm>,
+) -> PageResult<Response> {
+    match auth::change_password(
+        &state.app,
+        &user.ctx,
+        &user.session,
+        &f.current,
+        &f.new,
+        &f.confirm,
+    )
+    .await
+    {
+        Ok(()) if user.session.account.must_change_password => {
+            Ok(Redirect::to("/").into_response())
+        }
+        Ok(()) => Ok(render(&PasswordPage {
+            nav: Nav::for_user(&user),
+            must_change: false,
+            error: None,
+            done: true,
+        })?
+        .into_response()),
         Err(e) if e.code == ErrorCode::Internal => Err(PageError(e)),
         Err(e) => {
-            let page = PasswordPage { nav: Nav::for_user(&user), must_change: user.session.account.must_change_password, error: Some(e.message), done: false };
+            let page = PasswordPage {
+                nav: Nav::for_user(&user),
+                must_change: user.session.account.must_change_password,
+                error: Some(e.message),
+                done: false,
+            };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
     }
@@ -177,19 +268,35 @@ struct MePage {
     grants: Vec<GrantView>,
 }
 
-async fn me(State(state): State<AppState>, user: PageUser) -> PageResult<axum::response::Html<String>> {
+async fn me(
+    State(state): State<AppState>,
+    user: PageUser,
+) -> PageResult<axum::response::Html<String>> {
     let row = tongyu_service::account::get(&state.app, &user.ctx, user.session.account.id).await?;
     let a = &row.account;
     render(&MePage {
         nav: Nav::for_user(&user),
         display_name: a.display_name.clone(),
         username: a.username.clone(),
-        phone: a.phone.as_deref().map(mask_phone).unwrap_or_else(|| "未填写".into()),
-        last_login: if a.last_login_at > 0 { format_local(a.last_login_at) } else { "—".into() },
+        phone: a
+            .phone
+            .as_deref()
+            .map(mask_phone)
+            .unwrap_or_else(|| "未填写".into()),
+        last_login: if a.last_login_at > 0 {
+            format_local(a.last_login_at)
+        } else {
+            "—".into()
+        },
         grants: row
             .grants
             .iter()
-            .map(|g| GrantView { role: g.role.as_str().into(), role_label: g.role.label().into(), unit_id: g.unit_id, unit_name: g.unit_name.clone() })
+            .map(|g| GrantView {
+                role: g.role.as_str().into(),
+                role_label: g.role.label().into(),
+                unit_id: g.unit_id,
+                unit_name: g.unit_name.clone(),
+            })
             .collect(),
     })
 }
@@ -207,12 +314,21 @@ struct MyPage {
     pending: Vec<i64>,
 }
 
-async fn my(State(state): State<AppState>, user: PageUser) -> PageResult<axum::response::Html<String>> {
+async fn my(
+    State(state): State<AppState>,
+    user: PageUser,
+) -> PageResult<axum::response::Html<String>> {
     let kids = student::my_children(&state.app, &user.ctx).await?;
     let pending = student::my_pending(&state.app, &user.ctx).await?;
     render(&MyPage {
         nav: Nav::for_user(&user),
-        children: kids.into_iter().map(|(s, c)| ChildView { name: s.name, class_label: c.name }).collect(),
+        children: kids
+            .into_iter()
+            .map(|(s, c)| ChildView {
+                name: s.name,
+                class_label: c.name,
+            })
+            .collect(),
         pending,
     })
 }
@@ -237,19 +353,42 @@ struct JoinQuery {
     msg: Option<String>,
 }
 
+/// What the join page shows besides the form.
+struct JoinState {
+    code: String,
+    child_name: String,
+    notice: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+}
+
 async fn join_page(
     state: &AppState,
     headers: &axum::http::HeaderMap,
     user: Option<&PageUser>,
-    code: String,
-    child_name: String,
-    notice_text: Option<String>,
-    error: Option<String>,
-    status: StatusCode,
+    js: JoinState,
 ) -> PageResult<Response> {
-    let class_label = if code.is_empty() { None } else { student::invite_class(&state.app, &code).await.ok().map(|c| c.name) };
-    let next = serde_urlencoded::to_string([("code", code.as_str())]).map(|q| format!("/join?{q}")).unwrap_or_default();
-    let next = serde_urlencoded::to_string([("n", next)]).map(|s| s[2..].to_owned()).unwrap_or_default();
+    let JoinState {
+        code,
+        child_name,
+        notice: notice_text,
+        error,
+        status,
+    } = js;
+    let class_label = if code.is_empty() {
+        None
+    } else {
+        student::invite_class(&state.app, &code)
+            .await
+            .ok()
+            .map(|c| c.name)
+    };
+    let next = serde_urlencoded::to_string([("code", code.as_str())])
+        .map(|q| format!("/join?{q}"))
+        .unwrap_or_default();
+    let next = serde_urlencoded::to_string([("n", next)])
+        .map(|s| s[2..].to_owned())
+        .unwrap_or_default();
     let (csrf, fresh, nav) = match user {
         Some(u) => (u.session.csrf.clone(), false, Nav::for_user(u)),
         None => {
@@ -257,21 +396,61 @@ async fn join_page(
             (c, f, Nav::default())
         }
     };
-    let page = JoinPage { nav, signed_in: user.is_some(), csrf: csrf.clone(), code, child_name, class_label, next, notice: notice_text, error };
-    Ok(with_csrf_cookie(state, render(&page)?, &csrf, fresh, status))
+    let page = JoinPage {
+        nav,
+        signed_in: user.is_some(),
+        csrf: csrf.clone(),
+        code,
+        child_name,
+        class_label,
+        next,
+        notice: notice_text,
+        error,
+    };
+    Ok(with_csrf_cookie(
+        state,
+        render(&page)?,
+        &csrf,
+        fresh,
+        status,
+    ))
 }
 
-async fn optional_user(state: &AppState, headers: &axum::http::HeaderMap, meta: &RequestMeta) -> Option<PageUser> {
+async fn optional_user(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    meta: &RequestMeta,
+) -> Option<PageUser> {
     let token = cookie(headers, SESSION_COOKIE)?;
     let session = auth::authenticate(&state.app, &token).await.ok()?;
-    let ctx = Ctx { actor: session.actor.clone(), origin: meta.origin() };
+    let ctx = Ctx {
+        actor: session.actor.clone(),
+        origin: meta.origin(),
+    };
     Some(PageUser { session, ctx })
 }
 
-async fn join_form(State(state): State<AppState>, meta: RequestMeta, headers: axum::http::HeaderMap, Query(q): Query<JoinQuery>) -> PageResult<Response> {
+async fn join_form(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: axum::http::HeaderMap,
+    Query(q): Query<JoinQuery>,
+) -> PageResult<Response> {
     let user = optional_user(&state, &headers, &meta).await;
     let code = q.code.unwrap_or_default().trim().to_ascii_uppercase();
-    join_page(&state, &headers, user.as_ref(), code, String::new(), notice(q.msg.as_deref()), None, StatusCode::OK).await
+    join_page(
+        &state,
+        &headers,
+        user.as_ref(),
+        JoinState {
+            code,
+            child_name: String::new(),
+            notice: notice(q.msg.as_deref()),
+            error: None,
+            status: StatusCode::OK,
+        },
+    )
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -281,13 +460,31 @@ struct JoinForm {
     relation: String,
 }
 
-async fn join(State(state): State<AppState>, user: PageUser, headers: axum::http::HeaderMap, CsrfForm(f): CsrfForm<JoinForm>) -> PageResult<Response> {
+async fn join(
+    State(state): State<AppState>,
+    user: PageUser,
+    headers: axum::http::HeaderMap,
+    CsrfForm(f): CsrfForm<JoinForm>,
+) -> PageResult<Response> {
     match student::request_link(&state.app, &user.ctx, &f.code, &f.child_name, &f.relation).await {
         Ok(_) => Ok(Redirect::to("/my").into_response()),
         Err(e) if e.code == ErrorCode::Internal => Err(PageError(e)),
         Err(e) => {
-            let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-            join_page(&state, &headers, Some(&user), f.code, f.child_name, None, Some(e.message), status).await
+            let status =
+                StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            join_page(
+                &state,
+                &headers,
+                Some(&user),
+                JoinState {
+                    code: f.code,
+                    child_name: f.child_name,
+                    notice: None,
+                    error: Some(e.message),
+                    status,
+                },
+            )
+            .await
         }
     }
 }
@@ -301,19 +498,49 @@ struct RegisterForm {
     password: String,
 }
 
-async fn register(State(state): State<AppState>, meta: RequestMeta, headers: axum::http::HeaderMap, CsrfForm(f): CsrfForm<RegisterForm>) -> PageResult<Response> {
+async fn register(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: axum::http::HeaderMap,
+    CsrfForm(f): CsrfForm<RegisterForm>,
+) -> PageResult<Response> {
     let origin = meta.origin();
-    let registered = student::register_parent(&state.app, &origin, &f.phone, &f.display_name, &f.password).await;
+    let registered =
+        student::register_parent(&state.app, &origin, &f.phone, &f.display_name, &f.password).await;
     match registered {
         Ok(account) => {
-            let out = auth::login(&state.app, &origin, &account.username, &f.password, SessionKind::Web).await?;
+            let out = auth::login(
+                &state.app,
+                &origin,
+                &account.username,
+                &f.password,
+                SessionKind::Web,
+            )
+            .await?;
             let q = serde_urlencoded::to_string([("code", f.code.as_str())]).unwrap_or_default();
             let mut res = Redirect::to(&format!("/join?{q}")).into_response();
             let age = out.expires_at - state.app.now();
-            res.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, &out.token, Some(age)));
+            res.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(&state, SESSION_COOKIE, &out.token, Some(age)),
+            );
             Ok(res)
         }
         Err(e) if e.code == ErrorCode::Internal => Err(PageError(e)),
-        Err(e) => join_page(&state, &headers, None, f.code, String::new(), None, Some(e.message), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(e) => {
+            join_page(
+                &state,
+                &headers,
+                None,
+                JoinState {
+                    code: f.code,
+                    child_name: String::new(),
+                    notice: None,
+                    error: Some(e.message),
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                },
+            )
+            .await
+        }
     }
 }

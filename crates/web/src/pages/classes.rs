@@ -23,7 +23,10 @@ pub fn routes() -> Router<AppState> {
         .route("/classes/{id}", get(show))
         .route("/classes/{id}/invite", post(invite))
         .route("/classes/{id}/students", post(add_student))
-        .route("/classes/{id}/links/{student}/{account}/{decision}", post(decide))
+        .route(
+            "/classes/{id}/links/{student}/{account}/{decision}",
+            post(decide),
+        )
 }
 
 struct StudentView {
@@ -62,7 +65,11 @@ struct ClassPage {
 /// An SVG QR code of `text`.
 pub fn qr_svg(text: &str) -> String {
     match qrcode::QrCode::new(text.as_bytes()) {
-        Ok(code) => code.render::<qrcode::render::svg::Color>().min_dimensions(180, 180).quiet_zone(true).build(),
+        Ok(code) => code
+            .render::<qrcode::render::svg::Color>()
+            .min_dimensions(180, 180)
+            .quiet_zone(true)
+            .build(),
         Err(_) => String::new(),
     }
 }
@@ -72,18 +79,39 @@ struct ShowQuery {
     msg: Option<String>,
 }
 
-async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, Query(q): Query<ShowQuery>) -> PageResult<Response> {
+async fn show(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    Query(q): Query<ShowQuery>,
+) -> PageResult<Response> {
     class_page(&state, &user, id, notice(q.msg.as_deref()), None).await
 }
 
-async fn class_page(state: &AppState, user: &PageUser, id: i64, notice: Option<String>, error: Option<Error>) -> PageResult<Response> {
+async fn class_page(
+    state: &AppState,
+    user: &PageUser,
+    id: i64,
+    notice: Option<String>,
+    error: Option<Error>,
+) -> PageResult<Response> {
     let roster = student::roster(&state.app, &user.ctx, id).await?;
     let actor = &user.ctx.actor;
     let can_invite = actor.can(Action::ManageGuardians, &roster.class.path);
-    let invite = if can_invite { student::current_invite(&state.app, &user.ctx, id).await? } else { None };
+    let invite = if can_invite {
+        student::current_invite(&state.app, &user.ctx, id).await?
+    } else {
+        None
+    };
     let link = invite
         .as_ref()
-        .map(|i| format!("{}/join?code={}", state.config.public_url.trim_end_matches('/'), i.code))
+        .map(|i| {
+            format!(
+                "{}/join?code={}",
+                state.config.public_url.trim_end_matches('/'),
+                i.code
+            )
+        })
         .unwrap_or_default();
     let students = roster
         .students
@@ -109,7 +137,11 @@ async fn class_page(state: &AppState, user: &PageUser, id: i64, notice: Option<S
             student_name: l.student_name.clone(),
             account_id: l.account_id,
             guardian_name: l.guardian_name.clone(),
-            phone: l.guardian_phone.as_deref().map(mask_phone).unwrap_or_default(),
+            phone: l
+                .guardian_phone
+                .as_deref()
+                .map(mask_phone)
+                .unwrap_or_default(),
             relation: l.relation.clone(),
         })
         .collect();
@@ -125,9 +157,16 @@ async fn class_page(state: &AppState, user: &PageUser, id: i64, notice: Option<S
         pending,
         can_invite,
         can_manage_students: actor.can(Action::ManageStudents, &roster.class.path),
-        invite_qr: if link.is_empty() { String::new() } else { qr_svg(&link) },
+        invite_qr: if link.is_empty() {
+            String::new()
+        } else {
+            qr_svg(&link)
+        },
         invite_link: link,
-        invite_expires: invite.as_ref().map(|i| format_local(i.expires_at)).unwrap_or_default(),
+        invite_expires: invite
+            .as_ref()
+            .map(|i| format_local(i.expires_at))
+            .unwrap_or_default(),
         invite_code: invite.map(|i| i.code),
         notice,
         error: error.map(|e| e.message),
@@ -138,15 +177,27 @@ async fn class_page(state: &AppState, user: &PageUser, id: i64, notice: Option<S
 #[derive(serde::Deserialize)]
 struct Empty {}
 
-async fn invite(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, CsrfForm(_): CsrfForm<Empty>) -> PageResult<Response> {
+async fn invite(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult<Response> {
     student::issue_invite(&state.app, &user.ctx, id).await?;
     Ok(Redirect::to(&format!("/classes/{id}?msg=invited")).into_response())
 }
 
-async fn add_student(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, CsrfForm(f): CsrfForm<StudentInput>) -> PageResult<Response> {
+async fn add_student(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<StudentInput>,
+) -> PageResult<Response> {
     match student::add(&state.app, &user.ctx, id, &f).await {
         Ok(_) => Ok(Redirect::to(&format!("/classes/{id}?msg=created")).into_response()),
-        Err(e) if matches!(e.code, ErrorCode::ValidationFailed | ErrorCode::Conflict) => class_page(&state, &user, id, None, Some(e)).await,
+        Err(e) if matches!(e.code, ErrorCode::ValidationFailed | ErrorCode::Conflict) => {
+            class_page(&state, &user, id, None, Some(e)).await
+        }
         Err(e) => Err(PageError(e)),
     }
 }

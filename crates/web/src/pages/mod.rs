@@ -9,16 +9,21 @@ mod org;
 use askama::Template;
 use axum::Router;
 use axum::response::Html;
+use tongyu_domain::Error;
 use tongyu_domain::account::Role;
 use tongyu_domain::policy::{Action, Actor};
-use tongyu_domain::Error;
 
 use crate::AppState;
 use crate::error::{PageError, PageResult};
 use crate::extract::PageUser;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(auth::routes()).merge(org::routes()).merge(accounts::routes()).merge(classes::routes()).merge(audit::routes())
+    Router::new()
+        .merge(auth::routes())
+        .merge(org::routes())
+        .merge(accounts::routes())
+        .merge(classes::routes())
+        .merge(audit::routes())
 }
 
 pub struct NavLink {
@@ -40,15 +45,27 @@ impl Nav {
         let a = &user.session.actor;
         let mut links = Vec::new();
         if !a.scope(Action::ViewUnit).is_empty() {
-            links.push(NavLink { href: "/org", label: "组织机构" });
+            links.push(NavLink {
+                href: "/org",
+                label: "组织机构",
+            });
         }
         if a.has_role(Role::Parent) || a.grants.is_empty() {
-            links.push(NavLink { href: "/my", label: "我的孩子" });
+            links.push(NavLink {
+                href: "/my",
+                label: "我的孩子",
+            });
         }
         if !a.scope(Action::ReadAudit).is_empty() {
-            links.push(NavLink { href: "/audit", label: "审计日志" });
+            links.push(NavLink {
+                href: "/audit",
+                label: "审计日志",
+            });
         }
-        links.push(NavLink { href: "/me", label: "我的账号" });
+        links.push(NavLink {
+            href: "/me",
+            label: "我的账号",
+        });
         Nav {
             signed_in: true,
             display_name: user.session.account.display_name.clone(),
@@ -77,13 +94,20 @@ pub fn grantable_roles(actor: &Actor, kind: tongyu_domain::org::UnitKind, path: 
     Role::ALL
         .into_iter()
         .filter(|r| actor.may_grant(*r, kind, path))
-        .map(|r| Opt { value: r.as_str().into(), label: r.label().into() })
+        .map(|r| Opt {
+            value: r.as_str().into(),
+            label: r.label().into(),
+        })
         .collect()
 }
 
 /// Only a local path may follow a login, never another site.
 pub fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next.to_owned() } else { "/".into() }
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_owned()
+    } else {
+        "/".into()
+    }
 }
 
 /// A message to show after a redirect, chosen by a fixed key.

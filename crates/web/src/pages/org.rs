@@ -78,7 +78,11 @@ struct HomeQuery {
     q: Option<String>,
 }
 
-async fn org_home(State(state): State<AppState>, user: PageUser, Query(q): Query<HomeQuery>) -> PageResult<Response> {
+async fn org_home(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<HomeQuery>,
+) -> PageResult<Response> {
     let query = q.q.unwrap_or_default();
     let units = if query.trim().is_empty() {
         let homes = org::home_units(&state.app, &user.ctx).await?;
@@ -89,7 +93,11 @@ async fn org_home(State(state): State<AppState>, user: PageUser, Query(q): Query
     } else {
         org::search(&state.app, &user.ctx, None, &query).await?
     };
-    let page = OrgHome { nav: Nav::for_user(&user), q: query, units: units.iter().map(UnitView::of).collect() };
+    let page = OrgHome {
+        nav: Nav::for_user(&user),
+        q: query,
+        units: units.iter().map(UnitView::of).collect(),
+    };
     Ok(render(&page)?.into_response())
 }
 
@@ -126,9 +134,18 @@ fn stage_options() -> Vec<Opt> {
         (&[Senior], "高中"),
         (&[Primary, Junior], "小学＋初中（九年一贯制）"),
         (&[Junior, Senior], "初中＋高中（完全中学）"),
-        (&[Primary, Junior, Senior], "小学＋初中＋高中（十二年一贯制）"),
+        (
+            &[Primary, Junior, Senior],
+            "小学＋初中＋高中（十二年一贯制）",
+        ),
     ];
-    combos.iter().map(|(s, l)| Opt { value: Stage::join(s), label: (*l).into() }).collect()
+    combos
+        .iter()
+        .map(|(s, l)| Opt {
+            value: Stage::join(s),
+            label: (*l).into(),
+        })
+        .collect()
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -137,12 +154,32 @@ struct ShowQuery {
     msg: Option<String>,
 }
 
-async fn show(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, Query(q): Query<ShowQuery>) -> PageResult<Response> {
-    org_page(&state, &user, id, q.inactive.is_some(), notice(q.msg.as_deref()), None).await
+async fn show(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    Query(q): Query<ShowQuery>,
+) -> PageResult<Response> {
+    org_page(
+        &state,
+        &user,
+        id,
+        q.inactive.is_some(),
+        notice(q.msg.as_deref()),
+        None,
+    )
+    .await
 }
 
 /// The org page, with a message after an action or an error from a form.
-async fn org_page(state: &AppState, user: &PageUser, id: i64, show_inactive: bool, notice: Option<String>, error: Option<Error>) -> PageResult<Response> {
+async fn org_page(
+    state: &AppState,
+    user: &PageUser,
+    id: i64,
+    show_inactive: bool,
+    notice: Option<String>,
+    error: Option<Error>,
+) -> PageResult<Response> {
     let b = org::browse(&state.app, &user.ctx, id, show_inactive).await?;
     let actor = &user.ctx.actor;
     let can_edit = match b.ancestors.last() {
@@ -157,7 +194,10 @@ async fn org_page(state: &AppState, user: &PageUser, id: i64, show_inactive: boo
             .iter()
             .flat_map(|s| s.grades())
             .filter(|g| !taken.contains(&g.code().as_str()))
-            .map(|g| Opt { value: g.code(), label: g.label() })
+            .map(|g| Opt {
+                value: g.code(),
+                label: g.label(),
+            })
             .collect()
     } else {
         Vec::new()
@@ -168,8 +208,13 @@ async fn org_page(state: &AppState, user: &PageUser, id: i64, show_inactive: boo
                 .await?
                 .children
                 .iter()
-                .filter(|s| Some(s.id) != b.unit.parent_id && actor.can(Action::ManageUnit, &s.path))
-                .map(|s| Opt { value: s.id.to_string(), label: s.name.clone() })
+                .filter(|s| {
+                    Some(s.id) != b.unit.parent_id && actor.can(Action::ManageUnit, &s.path)
+                })
+                .map(|s| Opt {
+                    value: s.id.to_string(),
+                    label: s.name.clone(),
+                })
                 .collect(),
             None => Vec::new(),
         }
@@ -182,14 +227,19 @@ async fn org_page(state: &AppState, user: &PageUser, id: i64, show_inactive: boo
     };
     let page = OrgPage {
         nav: Nav::for_user(user),
-        show_schools: matches!(b.unit.kind, UnitKind::City | UnitKind::District | UnitKind::Subdistrict),
+        show_schools: matches!(
+            b.unit.kind,
+            UnitKind::City | UnitKind::District | UnitKind::Subdistrict
+        ),
         show_inactive,
         can_manage: b.can_manage,
         can_edit,
         can_view_people: actor.can(Action::ViewAccounts, &b.unit.path),
         can_view_students: actor.can(Action::ViewStudents, &b.unit.path),
         is_class: b.unit.kind == UnitKind::Class,
-        child_kind: child_kind.map(|k| k.as_str().to_owned()).unwrap_or_default(),
+        child_kind: child_kind
+            .map(|k| k.as_str().to_owned())
+            .unwrap_or_default(),
         child_kind_label: child_kind.map(|k| k.label().to_owned()).unwrap_or_default(),
         grade_options,
         stage_options: stage_options(),
@@ -205,10 +255,21 @@ async fn org_page(state: &AppState, user: &PageUser, id: i64, show_inactive: boo
 }
 
 /// Runs a form action; on a user error, shows the page again with the message.
-async fn act<T>(state: &AppState, user: &PageUser, id: i64, result: Result<T, Error>, done: impl FnOnce(T) -> String) -> PageResult<Response> {
+async fn act<T>(
+    state: &AppState,
+    user: &PageUser,
+    id: i64,
+    result: Result<T, Error>,
+    done: impl FnOnce(T) -> String,
+) -> PageResult<Response> {
     match result {
         Ok(v) => Ok(Redirect::to(&done(v)).into_response()),
-        Err(e) if matches!(e.code, ErrorCode::ValidationFailed | ErrorCode::Conflict | ErrorCode::Forbidden) => {
+        Err(e)
+            if matches!(
+                e.code,
+                ErrorCode::ValidationFailed | ErrorCode::Conflict | ErrorCode::Forbidden
+            ) =>
+        {
             org_page(state, user, id, false, None, Some(e)).await
         }
         Err(e) => Err(PageError(e)),
@@ -226,17 +287,41 @@ struct ChildForm {
     school_year: Option<String>,
 }
 
-async fn create_child(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, CsrfForm(f): CsrfForm<ChildForm>) -> PageResult<Response> {
+async fn create_child(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ChildForm>,
+) -> PageResult<Response> {
     let school_year = match f.school_year.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(s) => match s.parse::<i64>() {
             Ok(y) => Some(y),
-            Err(_) => return org_page(&state, &user, id, false, None, Some(Error::invalid("school_year", "学年应为年份数字，如2026"))).await,
+            Err(_) => {
+                return org_page(
+                    &state,
+                    &user,
+                    id,
+                    false,
+                    None,
+                    Some(Error::invalid("school_year", "学年应为年份数字，如2026")),
+                )
+                .await;
+            }
         },
     };
-    let input = UnitInput { name: f.name, external_id: Some(f.external_id), stages: f.stages, grade: f.grade, school_year };
+    let input = UnitInput {
+        name: f.name,
+        external_id: Some(f.external_id),
+        stages: f.stages,
+        grade: f.grade,
+        school_year,
+    };
     let r = org::create_child(&state.app, &user.ctx, id, &input).await;
-    act(&state, &user, id, r, |u| format!("/org/{}?msg=created", u.id)).await
+    act(&state, &user, id, r, |u| {
+        format!("/org/{}?msg=created", u.id)
+    })
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -245,7 +330,12 @@ struct EditForm {
     stages: Option<String>,
 }
 
-async fn edit(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, CsrfForm(f): CsrfForm<EditForm>) -> PageResult<Response> {
+async fn edit(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<EditForm>,
+) -> PageResult<Response> {
     let r = org::update(&state.app, &user.ctx, id, &f.name, f.stages.as_deref()).await;
     act(&state, &user, id, r, |u| format!("/org/{}?msg=saved", u.id)).await
 }
@@ -255,7 +345,12 @@ struct MoveForm {
     parent_id: i64,
 }
 
-async fn move_unit(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, CsrfForm(f): CsrfForm<MoveForm>) -> PageResult<Response> {
+async fn move_unit(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<MoveForm>,
+) -> PageResult<Response> {
     let r = org::move_unit(&state.app, &user.ctx, id, f.parent_id).await;
     act(&state, &user, id, r, |u| format!("/org/{}?msg=moved", u.id)).await
 }
@@ -263,13 +358,28 @@ async fn move_unit(State(state): State<AppState>, user: PageUser, Path(id): Path
 #[derive(serde::Deserialize)]
 struct Empty {}
 
-async fn deactivate(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, CsrfForm(_): CsrfForm<Empty>) -> PageResult<Response> {
+async fn deactivate(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult<Response> {
     let r = org::set_active(&state.app, &user.ctx, id, false).await;
-    act(&state, &user, id, r, |u| format!("/org/{}?msg=deactivated&inactive=1", u.id)).await
+    act(&state, &user, id, r, |u| {
+        format!("/org/{}?msg=deactivated&inactive=1", u.id)
+    })
+    .await
 }
 
-async fn activate(State(state): State<AppState>, user: PageUser, Path(id): Path<i64>, CsrfForm(_): CsrfForm<Empty>) -> PageResult<Response> {
+async fn activate(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult<Response> {
     let r = org::set_active(&state.app, &user.ctx, id, true).await;
-    act(&state, &user, id, r, |u| format!("/org/{}?msg=activated", u.id)).await
+    act(&state, &user, id, r, |u| {
+        format!("/org/{}?msg=activated", u.id)
+    })
+    .await
 }
-

@@ -1,0 +1,185 @@
+//! Bad input gets a stable code and the right status; the API is described.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::json;
+
+use crate::common::TestApp;
+
+#[tokio::test]
+async fn malformed_wrong_shaped_and_oversized_bodies() {
+    let t = TestApp::demo().await;
+    let token = t.login("city-admin").await;
+    let city = t.unit_id("qingdao").await;
+    let send = |body: Body, ct: &'static str| {
+        Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/v1/units/{city}/children"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, ct)
+            .body(body)
+            .expect("request")
+    };
+    let (s, _, b) = t
+        .send(send(Body::from("{not json"), "application/json"))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(b.contains("\"code\":\"bad_request\""));
+    let (s, _, b) = t
+        .send(send(Body::from("{\"name\": 5}"), "application/json"))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(b.contains("\"code\":\"validation_failed\""));
+    let (s, _, _) = t
+        .send(send(
+            Body::from("name=x"),
+            "application/x-www-form-urlencoded",
+        ))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let huge = format!("{{\"name\": \"{}\"}}", "长".repeat(600_000));
+    let (s, _, b) = t.send(send(Body::from(huge), "application/json")).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(b.contains("payload_too_large"), "{b}");
+}
+
+#[tokio::test]
+async fn unknown_ids_and_routes_are_404_and_no_token_is_401() {
+    let t = TestApp::demo().await;
+    let token = t.login("city-admin").await;
+    let (s, e) = t.get("/api/v1/units/999999", &token).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (s, _) = t.get("/api/v1/accounts/999999", &token).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, e) = t.get("/api/v1/no-such-thing", &token).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (s, e) = t.api(Method::GET, "/api/v1/me", None, None).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
+    );
+    let (s, _) = t
+        .api(Method::GET, "/api/v1/me", Some("made-up-token"), None)
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, e) = t.get("/api/v1/accounts?role=emperor", &token).await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("role"))
+    );
+}
+
+#[tokio::test]
+async fn account_input_is_validated_field_by_field() {
+    let t = TestApp::demo().await;
+    let token = t.login("school-admin").await;
+    let school = t.unit_id("school0").await;
+    let base = json!({"username": "valid-name", "display_name": "赵老师", "role": "teacher", "unit_id": school});
+    let cases = [
+        ("username", json!("张三"), "username"),
+        ("username", json!("ab"), "username"),
+        ("phone", json!("12345"), "phone"),
+        ("display_name", json!("   "), "display_name"),
+        ("role", json!("king"), "role"),
+        ("password", json!("1234567890"), "password"),
+    ];
+    for (key, value, field) in cases {
+        let mut body = base.clone();
+        body[key] = value.clone();
+        let (s, e) = t.post("/api/v1/accounts", &token, body).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{key}={value}: {e}");
+        assert_eq!(e["field"], field, "{key}={value}: {e}");
+        assert!(
+            !e["message"].as_str().unwrap_or("").is_ascii(),
+            "a Chinese message: {e}"
+        );
+    }
+    let (s, _) = t.post("/api/v1/accounts", &token, base.clone()).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, e) = t.post("/api/v1/accounts", &token, base).await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("username")),
+        "duplicate username"
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_operation_and_each_exists() {
+    let t = TestApp::demo().await;
+    let (s, _, body) = t
+        .send(
+            Request::builder()
+                .uri("/api/openapi.json")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(doc["openapi"], "3.0.3");
+    let token = t.login("city-admin").await;
+    for (method, path, ..) in tongyu_web::api::openapi::OPERATIONS {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} not in the document"
+        );
+        let concrete = path
+            .replace("{role}", "teacher")
+            .replace(['{', '}'], "")
+            .replace("idparent", "1");
+        let concrete: String = concrete
+            .split('/')
+            .map(|seg| {
+                if ["id", "student", "account", "unit_id"].contains(&seg) {
+                    "999999"
+                } else {
+                    seg
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+        let (s, e) = t.api(m, &concrete, Some(&token), Some(json!({}))).await;
+        assert!(
+            !(s == StatusCode::NOT_FOUND && e["message"] == "没有这个接口")
+                && s != StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path} is not routed ({s}: {e})"
+        );
+    }
+}
+
+#[tokio::test]
+async fn health_and_metrics() {
+    let t = TestApp::demo().await;
+    let (s, _, b) = t
+        .send(
+            Request::builder()
+                .uri("/healthz")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!((s, b.as_str()), (StatusCode::OK, "ok"));
+    let (s, _, b) = t
+        .send(
+            Request::builder()
+                .uri("/metrics")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        b.contains(
+            "tongyu_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
+        ),
+        "{b}"
+    );
+}

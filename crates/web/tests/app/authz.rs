@@ -1,0 +1,218 @@
+//! The authorization matrix: every role against every action, on units
+//! inside and outside its subtree.
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::TestApp;
+
+const ACTIONS: [&str; 7] = [
+    "view class",
+    "create class",
+    "list accounts",
+    "read roster",
+    "create account",
+    "issue invite",
+    "read audit",
+];
+
+/// What each role gets, action by action, on a class and school inside its
+/// subtree (the demo's first school) .
+const INSIDE: &[(&str, [u16; 7])] = &[
+    ("city-admin", [200, 201, 200, 200, 201, 201, 403]),
+    ("district-admin", [200, 201, 200, 200, 201, 201, 403]),
+    ("subdistrict-admin", [200, 201, 200, 200, 201, 201, 403]),
+    ("school-admin", [200, 201, 200, 200, 201, 201, 403]),
+    ("coordinator", [200, 403, 200, 200, 403, 403, 403]),
+    ("head-teacher", [200, 404, 404, 200, 404, 201, 403]),
+    ("instructor", [200, 403, 403, 200, 403, 403, 403]),
+    ("teacher", [200, 403, 403, 200, 403, 403, 403]),
+    ("expert", [200, 403, 403, 403, 403, 403, 403]),
+    ("parent", [404, 404, 404, 404, 404, 404, 403]),
+    ("system-admin", [200, 403, 200, 403, 403, 403, 403]),
+    ("security-admin", [200, 403, 200, 403, 403, 403, 403]),
+    ("audit-admin", [404, 404, 404, 404, 404, 404, 200]),
+];
+
+/// Roles whose grant is the whole city see the other district as inside.
+const CITY_WIDE: &[&str] = &[
+    "city-admin",
+    "expert",
+    "system-admin",
+    "security-admin",
+    "audit-admin",
+];
+
+struct Target {
+    class: i64,
+    grade: i64,
+    school: i64,
+}
+
+async fn target(t: &TestApp, school_ext: &str) -> Target {
+    let school = t.unit_id(school_ext).await;
+    let mut c = t.app.db.read().await.expect("conn");
+    let grade = tongyu_store::org::children(&mut c, school, false)
+        .await
+        .expect("grades")[0]
+        .clone();
+    let class = tongyu_store::org::children(&mut c, grade.id, false)
+        .await
+        .expect("classes")[0]
+        .clone();
+    Target {
+        class: class.id,
+        grade: grade.id,
+        school,
+    }
+}
+
+async fn run(t: &TestApp, token: &str, who: &str, tag: &str, x: &Target) -> [u16; 7] {
+    let name = format!("{who}-{tag}");
+    let r = [
+        t.get(&format!("/api/v1/units/{}", x.class), token).await.0,
+        t.post(&format!("/api/v1/units/{}/children", x.grade), token, json!({"name": format!("{name}班")})).await.0,
+        t.get(&format!("/api/v1/accounts?unit_id={}", x.school), token).await.0,
+        t.get(&format!("/api/v1/classes/{}/roster", x.class), token).await.0,
+        t.post(
+            "/api/v1/accounts",
+            token,
+            json!({"username": format!("m-{name}"), "display_name": "矩阵", "role": "teacher", "unit_id": x.school}),
+        )
+        .await
+        .0,
+        t.api(Method::POST, &format!("/api/v1/classes/{}/invite", x.class), Some(token), None).await.0,
+        t.get("/api/v1/audit?limit=5", token).await.0,
+    ];
+    r.map(|s: StatusCode| s.as_u16())
+}
+
+#[tokio::test]
+async fn every_role_against_every_action_inside_and_outside_its_subtree() {
+    let t = TestApp::demo().await;
+    // school0 is the named accounts' school (district d0); school1 lies in district d1.
+    let inside = target(&t, "school0").await;
+    let outside = target(&t, "school1").await;
+    let mut failures = Vec::new();
+    for (who, expected) in INSIDE {
+        let token = t.login(who).await;
+        let got = run(&t, &token, who, "in", &inside).await;
+        for (i, (g, e)) in got.iter().zip(expected).enumerate() {
+            if g != e {
+                failures.push(format!(
+                    "{who} / {} inside: got {g}, expected {e}",
+                    ACTIONS[i]
+                ));
+            }
+        }
+        let expected_out: [u16; 7] = if CITY_WIDE.contains(who) {
+            *expected
+        } else {
+            let mut e = [404; 7];
+            e[6] = 403;
+            e
+        };
+        let got = run(&t, &token, who, "out", &outside).await;
+        for (i, (g, e)) in got.iter().zip(&expected_out).enumerate() {
+            if g != e {
+                failures.push(format!(
+                    "{who} / {} outside: got {g}, expected {e}",
+                    ACTIONS[i]
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "authorization matrix:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn nobody_grants_a_role_above_their_own() {
+    let t = TestApp::demo().await;
+    let city = t.unit_id("qingdao").await;
+    let d0 = t.unit_id("d0").await;
+    let d0s0 = t.unit_id("d0s0").await;
+    let school = t.unit_id("school0").await;
+    let cases = [
+        ("district-admin", "city_admin", city, 404),
+        ("district-admin", "district_admin", d0, 201),
+        ("district-admin", "subdistrict_admin", d0s0, 201),
+        ("district-admin", "audit_admin", city, 404),
+        ("school-admin", "subdistrict_admin", d0s0, 404),
+        ("school-admin", "school_admin", school, 201),
+        ("school-admin", "district_admin", d0, 404),
+        ("subdistrict-admin", "district_admin", d0, 404),
+        ("city-admin", "audit_admin", city, 403),
+        ("city-admin", "head_teacher", school, 422),
+    ];
+    for (i, (who, role, unit, expected)) in cases.iter().enumerate() {
+        let token = t.login(who).await;
+        let (s, v) = t
+            .post("/api/v1/accounts", &token, json!({"username": format!("rank-{i}"), "display_name": "测试", "role": role, "unit_id": unit}))
+            .await;
+        assert_eq!(s.as_u16(), *expected, "{who} granting {role}: {v}");
+    }
+}
+
+#[tokio::test]
+async fn administrators_cannot_touch_accounts_above_them() {
+    let t = TestApp::demo().await;
+    let school_admin = t.login("school-admin").await;
+    let city_admin = t.login("city-admin").await;
+    let (_, list) = t
+        .get("/api/v1/accounts?q=district-admin", &city_admin)
+        .await;
+    let district_admin_id = list["items"][0]["id"].as_i64().expect("listed");
+    for path in ["reset-password", "unlock", "deactivate"] {
+        let (s, v) = t
+            .post(
+                &format!("/api/v1/accounts/{district_admin_id}/{path}"),
+                &school_admin,
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}: {v}");
+    }
+    // The district administrator is not even in the school's list.
+    let (_, list) = t
+        .get("/api/v1/accounts?q=district-admin", &school_admin)
+        .await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(0));
+    // The city administrator may reset it.
+    let (s, v) = t
+        .post(
+            &format!("/api/v1/accounts/{district_admin_id}/reset-password"),
+            &city_admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["initial_password"].as_str().map(str::len), Some(12));
+}
+
+#[tokio::test]
+async fn phones_are_masked_and_revealing_one_is_audited() {
+    let t = TestApp::demo().await;
+    let admin = t.login("school-admin").await;
+    let (_, list) = t.get("/api/v1/accounts?role=parent&limit=3", &admin).await;
+    let first = &list["items"][0];
+    let masked = first["phone"].as_str().expect("phone");
+    assert!(masked.contains("****") && masked.len() == 11, "{masked}");
+    let id = first["id"].as_i64().expect("id");
+    let (s, v) = t
+        .post(&format!("/api/v1/accounts/{id}/phone"), &admin, json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let phone = v["phone"].as_str().expect("full phone");
+    assert_eq!(phone.len(), 11);
+    assert!(!phone.contains('*'));
+    let audit = t.login("audit-admin").await;
+    let (_, log) = t
+        .get("/api/v1/audit?action=account.reveal_phone", &audit)
+        .await;
+    assert_eq!(log["items"][0]["object_id"], id.to_string());
+    assert_eq!(log["items"][0]["actor"], "school-admin");
+}

@@ -1,0 +1,305 @@
+//! The test kit: a fresh database per test on either backend, the whole
+//! router driven in-process, a test clock, and a browser-like client that
+//! keeps cookies and fills in CSRF tokens.
+//!
+//! The backend comes from `TONGYU_TEST_DATABASE_URL`: unset means a SQLite
+//! file per test; a `postgres://` URL means a schema per test in that database.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tongyu_service::demo::{self, DemoScale};
+use tongyu_service::{App, Settings, TestClock};
+use tongyu_store::{Db, DbOptions};
+use tower::ServiceExt;
+
+pub const PW: &str = "Test-Passw0rd-Qd";
+/// 2026-09-15 10:00 Beijing time.
+pub const START: i64 = 1_789_437_600;
+
+static SEQ: AtomicU64 = AtomicU64::new(0);
+
+pub struct TestApp {
+    pub router: Router,
+    pub app: App,
+    pub clock: Arc<TestClock>,
+    sqlite_file: Option<std::path::PathBuf>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(f) = &self.sqlite_file {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", f.display()));
+            }
+        }
+    }
+}
+
+fn unique() -> String {
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::SeqCst),
+        START
+    )
+}
+
+pub fn backend_url() -> Option<String> {
+    std::env::var("TONGYU_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+impl TestApp {
+    /// An empty platform (no city yet).
+    pub async fn empty() -> TestApp {
+        let (url, sqlite_file) = match backend_url() {
+            Some(base) => {
+                let schema = format!("t_{}", unique());
+                let admin = Db::connect_raw(&base).await.expect("connect to PostgreSQL");
+                admin
+                    .execute_raw(&format!("CREATE SCHEMA {schema}"))
+                    .await
+                    .expect("create schema");
+                admin.close().await;
+                let sep = if base.contains('?') { '&' } else { '?' };
+                (
+                    format!("{base}{sep}options=-c%20search_path%3D{schema}"),
+                    None,
+                )
+            }
+            None => {
+                let f = std::env::temp_dir().join(format!("tongyu-test-{}.db", unique()));
+                (format!("sqlite://{}", f.display()), Some(f))
+            }
+        };
+        let db = Db::connect(&DbOptions {
+            url,
+            max_connections: 4,
+        })
+        .await
+        .expect("open test database");
+        let clock = Arc::new(TestClock::new(START));
+        let app = App::new(db, clock.clone(), Settings::default());
+        let state = tongyu_web::AppState::new(app.clone(), tongyu_web::WebConfig::default());
+        TestApp {
+            router: tongyu_web::router(state),
+            app,
+            clock,
+            sqlite_file,
+        }
+    }
+
+    /// A platform with a tiny demo city; every demo account has password [`PW`].
+    pub async fn demo() -> TestApp {
+        let t = TestApp::empty().await;
+        demo::generate(&t.app, DemoScale::tiny(), PW, &|_, _, _| {})
+            .await
+            .expect("demo city");
+        t
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
+        let res = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router answers");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.expect("body").to_bytes();
+        (status, headers, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// A JSON API call; `token` is a bearer token.
+    pub async fn api(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut b = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(v) => b
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(v.to_string())),
+            None => b.body(Body::empty()),
+        }
+        .expect("request");
+        let (status, _, text) = self.send(req).await;
+        let v = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, v)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.api(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.api(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// Logs in through the API and returns the bearer token.
+    pub async fn login(&self, username: &str) -> String {
+        self.login_with(username, PW).await
+    }
+
+    pub async fn login_with(&self, username: &str, password: &str) -> String {
+        let (s, v) = self
+            .api(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(serde_json::json!({"username": username, "password": password})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "login of {username} failed: {v}");
+        v["token"].as_str().expect("token").to_owned()
+    }
+
+    /// The id of a unit by its external id.
+    pub async fn unit_id(&self, external_id: &str) -> i64 {
+        let mut c = self.app.db.read().await.expect("conn");
+        tongyu_store::org::get_by_external_id(&mut c, external_id)
+            .await
+            .expect("query")
+            .expect("unit exists")
+            .id
+    }
+
+    pub async fn unit(&self, id: i64) -> tongyu_domain::org::Unit {
+        let mut c = self.app.db.read().await.expect("conn");
+        tongyu_store::org::get(&mut c, id)
+            .await
+            .expect("query")
+            .expect("unit exists")
+    }
+
+    pub fn browser(&self) -> Browser<'_> {
+        Browser {
+            app: self,
+            cookies: HashMap::new(),
+            csrf: String::new(),
+        }
+    }
+}
+
+/// A browser: keeps cookies, remembers the last form's CSRF token.
+pub struct Browser<'a> {
+    app: &'a TestApp,
+    pub cookies: HashMap<String, String>,
+    pub csrf: String,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Browser<'_> {
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn absorb(&mut self, headers: &HeaderMap, body: &str) {
+        for v in headers.get_all(header::SET_COOKIE) {
+            let s = v.to_str().unwrap_or("");
+            if let Some((kv, _)) = s.split_once(';')
+                && let Some((k, val)) = kv.split_once('=')
+            {
+                if val.is_empty() || s.contains("Max-Age=0") {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_owned(), val.to_owned());
+                }
+            }
+        }
+        if let Some(i) = body.find("name=\"_csrf\" value=\"") {
+            let rest = &body[i + 20..];
+            if let Some(end) = rest.find('"') {
+                self.csrf = rest[..end].to_owned();
+            }
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let req = Request::builder()
+            .uri(path)
+            .header(header::COOKIE, self.cookie_header())
+            .body(Body::empty())
+            .expect("request");
+        let (status, headers, body) = self.app.send(req).await;
+        self.absorb(&headers, &body);
+        Page {
+            status,
+            location: headers
+                .get(header::LOCATION)
+                .map(|v| v.to_str().unwrap_or("").to_owned()),
+            body,
+        }
+    }
+
+    /// Posts a form with the last seen CSRF token.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.csrf.clone();
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    /// Posts exactly these fields.
+    pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(fields).expect("form");
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request");
+        let (status, headers, body) = self.app.send(req).await;
+        self.absorb(&headers, &body);
+        Page {
+            status,
+            location: headers
+                .get(header::LOCATION)
+                .map(|v| v.to_str().unwrap_or("").to_owned()),
+            body,
+        }
+    }
+
+    /// Signs in through the login page.
+    pub async fn sign_in(&mut self, username: &str, password: &str) -> Page {
+        self.get("/login").await;
+        self.post(
+            "/login",
+            &[
+                ("username", username),
+                ("password", password),
+                ("next", "/"),
+            ],
+        )
+        .await
+    }
+}

@@ -1,0 +1,199 @@
+//! A head teacher's invite code, a parent joining, the confirmation.
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::common::{PW, TestApp};
+
+#[tokio::test]
+async fn a_parent_joins_a_class_and_the_head_teacher_confirms() {
+    let t = TestApp::demo().await;
+    let teacher = t.login("head-teacher").await;
+    let class = t.login_unit(&teacher).await;
+    let (s, inv) = t
+        .post(
+            &format!("/api/v1/classes/{class}/invite"),
+            &teacher,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let code = inv["code"].as_str().expect("code").to_owned();
+    assert_eq!(code.len(), 10);
+    let (_, roster) = t
+        .get(&format!("/api/v1/classes/{class}/roster"), &teacher)
+        .await;
+    let child = roster["students"][0]["name"]
+        .as_str()
+        .expect("a student")
+        .to_owned();
+
+    // The parent registers in the browser from the invite link.
+    let mut b = t.browser();
+    let p = b.get(&format!("/join?code={code}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("注册"));
+    let p = b
+        .post(
+            "/register",
+            &[
+                ("code", &code),
+                ("phone", "138 0000 1234"),
+                ("display_name", "刘女士"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("密码至少10个字符"));
+    let p = b
+        .post(
+            "/register",
+            &[
+                ("code", &code),
+                ("phone", "138 0000 1234"),
+                ("display_name", "刘女士"),
+                ("password", "Rainy-Harbor-88"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = b.get(p.location.as_deref().expect("back to join")).await;
+    assert!(p.body.contains("孩子姓名"), "{}", p.body);
+    let p = b
+        .post(
+            "/join",
+            &[
+                ("code", &code),
+                ("child_name", "不存在的孩子"),
+                ("relation", "母亲"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("没有这个姓名的学生"));
+    let p = b
+        .post(
+            "/join",
+            &[
+                ("code", &code),
+                ("child_name", &child),
+                ("relation", "母亲"),
+            ],
+        )
+        .await;
+    assert_eq!(p.location.as_deref(), Some("/my"));
+    let p = b.get("/my").await;
+    assert!(p.body.contains("等待班主任确认"));
+    assert!(!p.body.contains(&format!("<b>{child}</b>")));
+
+    // The head teacher sees the request and confirms it.
+    let (_, roster) = t
+        .get(&format!("/api/v1/classes/{class}/roster"), &teacher)
+        .await;
+    let pending = roster["guardians"]
+        .as_array()
+        .expect("guardians")
+        .iter()
+        .find(|g| g["status"] == "pending")
+        .cloned()
+        .expect("pending");
+    assert_eq!(pending["phone"], "138****1234");
+    let (sid, aid) = (
+        pending["student_id"].as_i64().expect("sid"),
+        pending["account_id"].as_i64().expect("aid"),
+    );
+    let before = t.unit(class).await.counts.guardians;
+    let (s, _) = t
+        .post(
+            &format!("/api/v1/classes/{class}/guardians/{sid}/{aid}/confirm"),
+            &teacher,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(t.unit(class).await.counts.guardians, before + 1);
+    let p = b.get("/my").await;
+    assert!(p.body.contains(&format!("<b>{child}</b>")), "{}", p.body);
+    // The parent now holds the parent role on the class, and sees nothing of the tree.
+    let parent = t.login_with("13800001234", "Rainy-Harbor-88").await;
+    let (_, me) = t.get("/api/v1/me", &parent).await;
+    assert_eq!(me["grants"][0]["role"], "parent");
+    assert_eq!(
+        t.get(&format!("/api/v1/classes/{class}/roster"), &parent)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_new_code_replaces_the_old_and_codes_expire() {
+    let t = TestApp::demo().await;
+    let teacher = t.login("head-teacher").await;
+    let class = t.login_unit(&teacher).await;
+    let (_, a) = t
+        .post(
+            &format!("/api/v1/classes/{class}/invite"),
+            &teacher,
+            json!({}),
+        )
+        .await;
+    let (_, b) = t
+        .post(
+            &format!("/api/v1/classes/{class}/invite"),
+            &teacher,
+            json!({}),
+        )
+        .await;
+    let parent = t.login("parent").await;
+    let req = |code: &str| json!({"code": code, "child_name": "某某", "relation": "父亲"});
+    let (s, e) = t
+        .post(
+            "/api/v1/guardian-requests",
+            &parent,
+            req(a["code"].as_str().expect("a")),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+    assert!(e["message"].as_str().expect("msg").contains("邀请码无效"));
+    let (s, _) = t
+        .post(
+            "/api/v1/guardian-requests",
+            &parent,
+            req(b["code"].as_str().expect("b")),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the code works; the child's name does not"
+    );
+    t.clock.advance(15 * 24 * 3600);
+    let parent = t.login("parent").await;
+    let (s, _) = t
+        .post(
+            "/api/v1/guardian-requests",
+            &parent,
+            req(b["code"].as_str().expect("b")),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_class_page_shows_the_invite_qr_and_pending_requests() {
+    let t = TestApp::demo().await;
+    let mut b = t.browser();
+    b.sign_in("head-teacher", PW).await;
+    let teacher = t.login("head-teacher").await;
+    let class = t.login_unit(&teacher).await;
+    let p = b.get(&format!("/classes/{class}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("生成邀请码"));
+    let p = b.post(&format!("/classes/{class}/invite"), &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let p = b.get(p.location.as_deref().expect("back")).await;
+    assert!(p.body.contains("<svg"), "QR code rendered");
+    assert!(p.body.contains("/join?code="));
+}

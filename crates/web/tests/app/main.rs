@@ -1,0 +1,10 @@
+//! The platform driven through its router, on SQLite by default and on
+//! PostgreSQL when `TONGYU_TEST_DATABASE_URL` names one.
+
+mod api_errors;
+mod audit;
+mod auth;
+mod authz;
+mod common;
+mod guardians;
+mod org;

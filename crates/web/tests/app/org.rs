@@ -1,0 +1,355 @@
+//! Building the tree: validation, moves, deactivation, and the rollups.
+
+use axum::http::StatusCode;
+use serde_json::json;
+use tongyu_domain::org::Counts;
+
+use crate::common::{PW, TestApp};
+
+/// The rollup counters of every unit equal a recount from the rows.
+async fn assert_rollups_match_recount(t: &TestApp) {
+    let mut c = t.app.db.read().await.expect("conn");
+    let before = all_counts(&mut c).await;
+    drop(c);
+    let mut tx = t.app.db.write().await.expect("tx");
+    tongyu_store::org::recount(&mut tx).await.expect("recount");
+    let after = all_counts(&mut tx).await;
+    tx.rollback().await.expect("rollback");
+    assert_eq!(before, after, "kept counters differ from a recount");
+}
+
+async fn all_counts(c: &mut tongyu_store::Conn) -> Vec<(i64, Counts)> {
+    let city = tongyu_store::org::city(c).await.expect("q").expect("city");
+    let mut out = vec![(city.id, city.counts)];
+    let mut stack = vec![city.id];
+    while let Some(id) = stack.pop() {
+        for u in tongyu_store::org::children(c, id, true)
+            .await
+            .expect("children")
+        {
+            out.push((u.id, u.counts));
+            stack.push(u.id);
+        }
+    }
+    out.sort_by_key(|x| x.0);
+    out
+}
+
+#[tokio::test]
+async fn the_demo_city_has_the_plan_s_districts_and_consistent_counts() {
+    let t = TestApp::demo().await;
+    let token = t.login("city-admin").await;
+    let city = t.unit_id("qingdao").await;
+    let (s, v) = t
+        .get(&format!("/api/v1/units/{city}/children"), &token)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let names: Vec<&str> = v["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|u| u["name"].as_str())
+        .collect();
+    for d in [
+        "市南区",
+        "市北区",
+        "李沧区",
+        "崂山区",
+        "城阳区",
+        "黄岛区",
+        "即墨区",
+        "胶州市",
+        "平度市",
+        "莱西市",
+        "高新区",
+    ] {
+        assert!(names.contains(&d), "{d} missing from {names:?}");
+    }
+    let (_, c) = t.get(&format!("/api/v1/units/{city}"), &token).await;
+    assert_eq!(c["counts"]["schools"], 12);
+    assert!(c["counts"]["students"].as_i64().expect("students") > 0);
+    assert_rollups_match_recount(&t).await;
+}
+
+#[tokio::test]
+async fn building_a_school_with_grades_and_classes() {
+    let t = TestApp::demo().await;
+    let token = t.login("subdistrict-admin").await;
+    let sub = t.unit_id("d0s0").await;
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/units/{sub}/children"),
+            &token,
+            json!({"name": "海滨小学", "stages": "大学"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["field"], "stages");
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/units/{sub}/children"),
+            &token,
+            json!({"name": "海", "stages": "primary"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("name"))
+    );
+    let (s, school) = t
+        .post(
+            &format!("/api/v1/units/{sub}/children"),
+            &token,
+            json!({"name": "海滨小学", "stages": "小学"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{school}");
+    assert_eq!(school["kind"], "school");
+    assert_eq!(school["stages"], json!(["primary"]));
+    let sid = school["id"].as_i64().expect("id");
+    let (s, _) = t
+        .post(
+            &format!("/api/v1/units/{sub}/children"),
+            &token,
+            json!({"name": "海滨小学", "stages": "小学"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "same name under the same parent");
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/units/{sid}/children"),
+            &token,
+            json!({"name": "", "grade": "J1"}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a primary school has no junior grades: {e}"
+    );
+    let (s, grade) = t
+        .post(
+            &format!("/api/v1/units/{sid}/children"),
+            &token,
+            json!({"name": "", "grade": "P1"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(grade["name"], "一年级");
+    let gid = grade["id"].as_i64().expect("id");
+    let (s, class) = t
+        .post(
+            &format!("/api/v1/units/{gid}/children"),
+            &token,
+            json!({"name": "一年级3班"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(class["school_year"], 2026);
+    assert_eq!(class["grade"], "P1");
+    let cid = class["id"].as_i64().expect("id");
+    let (s, _) = t
+        .post(
+            &format!("/api/v1/units/{cid}/children"),
+            &token,
+            json!({"name": "小组"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "nothing below a class");
+    let (_, d) = t.get(&format!("/api/v1/units/{sub}"), &token).await;
+    assert_eq!(d["counts"]["schools"], 3);
+    assert_rollups_match_recount(&t).await;
+}
+
+#[tokio::test]
+async fn moving_a_school_moves_its_subtree_and_its_counts() {
+    let t = TestApp::demo().await;
+    let city_admin = t.login("city-admin").await;
+    let d0s0 = t.unit_id("d0s0").await;
+    let city = t.unit_id("qingdao").await;
+    let d0 = t.unit_id("d0").await;
+    // A second subdistrict in district d0 to move into.
+    let (_, new_sub) = t
+        .post(
+            &format!("/api/v1/units/{d0}/children"),
+            &city_admin,
+            json!({"name": "湛山街道"}),
+        )
+        .await;
+    let new_sub = new_sub["id"].as_i64().expect("id");
+    let school = t.unit(t.unit_id("school0").await).await;
+    let old_sub_before = t.unit(d0s0).await.counts;
+    let (s, moved) = t
+        .post(
+            &format!("/api/v1/units/{}/move", school.id),
+            &city_admin,
+            json!({"parent_id": new_sub}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{moved}");
+    assert_eq!(moved["parent_id"], new_sub);
+    assert_eq!(t.unit(new_sub).await.counts, school.counts);
+    assert_eq!(
+        t.unit(d0s0).await.counts.students,
+        old_sub_before.students - school.counts.students
+    );
+    // Every unit below moved with it.
+    let mut c = t.app.db.read().await.expect("conn");
+    let grades = tongyu_store::org::children(&mut c, school.id, true)
+        .await
+        .expect("grades");
+    drop(c);
+    let moved_school = t.unit(school.id).await;
+    assert!(
+        grades
+            .iter()
+            .all(|g| g.path.starts_with(&moved_school.path))
+    );
+    // A school can only go to a subdistrict.
+    let (s, _) = t
+        .post(
+            &format!("/api/v1/units/{}/move", school.id),
+            &city_admin,
+            json!({"parent_id": city}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    // The district administrator cannot move it to another district.
+    let d1s0 = t.unit_id("d1s0").await;
+    let district = t.login("district-admin").await;
+    let (s, _) = t
+        .post(
+            &format!("/api/v1/units/{}/move", school.id),
+            &district,
+            json!({"parent_id": d1s0}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_rollups_match_recount(&t).await;
+}
+
+#[tokio::test]
+async fn deactivating_keeps_history_and_takes_counts_out() {
+    let t = TestApp::demo().await;
+    let token = t.login("district-admin").await;
+    let school = t.unit(t.unit_id("school0").await).await;
+    let sub_before = t.unit(school.parent_id.expect("parent")).await.counts;
+    let (s, v) = t
+        .post(
+            &format!("/api/v1/units/{}/deactivate", school.id),
+            &token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["active"], false);
+    let sub_after = t.unit(school.parent_id.expect("parent")).await.counts;
+    assert_eq!(sub_after.schools, sub_before.schools - 1);
+    assert_eq!(
+        sub_after.students,
+        sub_before.students - school.counts.students
+    );
+    // Still there, and listed when asked for.
+    let (_, kids) = t
+        .get(
+            &format!(
+                "/api/v1/units/{}/children?include_inactive=true",
+                school.parent_id.expect("p")
+            ),
+            &token,
+        )
+        .await;
+    assert!(
+        kids["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|u| u["id"] == school.id && u["active"] == false)
+    );
+    let (_, kids) = t
+        .get(
+            &format!("/api/v1/units/{}/children", school.parent_id.expect("p")),
+            &token,
+        )
+        .await;
+    assert!(
+        !kids["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|u| u["id"] == school.id)
+    );
+    // Its people lose access while it is inactive.
+    let school_admin = t.login("school-admin").await;
+    let (s, _) = t
+        .get(&format!("/api/v1/units/{}", school.id), &school_admin)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = t
+        .post(
+            &format!("/api/v1/units/{}/activate", school.id),
+            &token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        t.unit(school.parent_id.expect("parent")).await.counts,
+        sub_before
+    );
+    assert_rollups_match_recount(&t).await;
+}
+
+#[tokio::test]
+async fn a_district_administrator_drills_down_in_the_browser() {
+    let t = TestApp::demo().await;
+    let mut b = t.browser();
+    let p = b.sign_in("district-admin", PW).await;
+    assert_eq!(p.location.as_deref(), Some("/"));
+    let p = b.get("/").await;
+    assert_eq!(p.location.as_deref(), Some("/org"));
+    let p = b.get("/org").await;
+    let d0 = t.unit_id("d0").await;
+    assert_eq!(p.location, Some(format!("/org/{d0}")));
+    let p = b.get(&format!("/org/{d0}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body.contains("市南区") && p.body.contains("八大关街道"),
+        "{}",
+        p.body
+    );
+    assert!(!p.body.contains("市北区"), "another district shows");
+    let sub = t.unit_id("d0s0").await;
+    let p = b.get(&format!("/org/{sub}")).await;
+    assert!(p.body.contains("八大关第1幼儿园"), "{}", p.body);
+    // Adding a school through the form.
+    let p = b
+        .post(
+            &format!("/org/{sub}/children"),
+            &[
+                ("name", "八大关实验小学"),
+                ("stages", "primary"),
+                ("external_id", ""),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = b
+        .get(p.location.as_deref().expect("to the new school"))
+        .await;
+    assert!(p.body.contains("八大关实验小学") && p.body.contains("已创建"));
+    // A bad form shows the page again with a Chinese message.
+    let p = b
+        .post(
+            &format!("/org/{sub}/children"),
+            &[("name", "八"), ("stages", "primary")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("名称至少2个字"));
+    // Another district's unit is simply not there.
+    let d1 = t.unit_id("d1").await;
+    let p = b.get(&format!("/org/{d1}")).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    assert!(p.body.contains("未找到"));
+}
