@@ -332,11 +332,9 @@ fn progress_bar(phase: &str, done: u64, total: u64) {
     use std::sync::atomic::{AtomicU64, Ordering};
     static LAST: AtomicU64 = AtomicU64::new(u64::MAX);
     const WIDTH: u64 = 30;
-    let filled = if total == 0 {
-        WIDTH
-    } else {
-        done.min(total) * WIDTH / total
-    };
+    let filled = (done.min(total) * WIDTH)
+        .checked_div(total)
+        .unwrap_or(WIDTH);
     let key = filled + 1000 * phase.len() as u64;
     if LAST.swap(key, Ordering::Relaxed) == key && done != total {
         return;
@@ -359,7 +357,7 @@ fn print_demo(report: &demo::DemoReport, cfg: &Config, took: Duration) {
     );
     println!("数据库：{}", redact_url(&cfg.database_url()));
     println!();
-    println!("{:<20} {:<16} {}", "用户名", "角色", "单位");
+    println!("{:<20} {:<16} 单位", "用户名", "角色");
     for a in &report.accounts {
         println!("{:<20} {:<16} {}", a.username, a.role.label(), a.unit);
     }
