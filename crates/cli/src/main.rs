@@ -54,6 +54,18 @@ enum Command {
         #[arg(long)]
         no_serve: bool,
     },
+    /// Create the city and its first administrator in an empty database.
+    Init {
+        #[arg(long)]
+        city_name: String,
+        #[arg(long, default_value = "city-admin")]
+        admin_username: String,
+        #[arg(long, default_value = "市级管理员")]
+        admin_display_name: String,
+        /// The administrator's password; one is made if omitted (and must be changed at first login).
+        #[arg(long, env = "TONGYU_NEW_PASSWORD")]
+        password: Option<String>,
+    },
     /// Bring the database schema up to date, then exit.
     Migrate {
         #[arg(long)]
@@ -221,6 +233,27 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
                 return Ok(());
             }
             serve(app, &cfg).await
+        }
+        Command::Init {
+            city_name,
+            admin_username,
+            admin_display_name,
+            password,
+        } => {
+            let app = open(&cfg.database_url(), 2).await?;
+            let city = tongyu_service::org::create_city(&app, &city_name).await?;
+            println!("已创建城市 {}（编号 {}）", city.name, city.id);
+            account(
+                &app,
+                AccountCommand::Create {
+                    username: admin_username,
+                    display_name: admin_display_name,
+                    role: Role::CityAdmin.as_str().into(),
+                    unit_id: Some(city.id),
+                    password,
+                },
+            )
+            .await
         }
         Command::Migrate { database_url } => {
             if let Some(u) = database_url {

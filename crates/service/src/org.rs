@@ -304,3 +304,34 @@ pub async fn set_active(app: &App, ctx: &Ctx, id: i64, active: bool) -> Result<U
     tx.commit().await.db()?;
     Ok(u)
 }
+
+/// Creates the city, the root of the tree, in an empty database (from the
+/// command line; audited as the operator).
+pub async fn create_city(app: &App, name: &str) -> Result<Unit> {
+    let name = parse_unit_name(name)?;
+    let mut tx = app.db.write().await?;
+    if units::city(&mut tx).await?.is_some() {
+        return Err(Error::conflict("城市已经存在"));
+    }
+    let new = NewUnit {
+        kind: UnitKind::City,
+        name,
+        external_id: None,
+        stages: Vec::new(),
+        grade: String::new(),
+        school_year: 0,
+    };
+    let city = units::insert(&mut tx, None, &new, app.now()).await?;
+    let origin = crate::Origin {
+        ip: "cli".into(),
+        request_id: String::new(),
+    };
+    let mut e = audit::anonymous(app, &origin, "cli", "unit.create", "ok");
+    e.object_type = "unit".into();
+    e.object_id = city.id.to_string();
+    e.unit_id = Some(city.id);
+    e.detail = city.name.clone();
+    audit::append(&mut tx, &e).await?;
+    tx.commit().await.db()?;
+    Ok(city)
+}
