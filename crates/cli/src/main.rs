@@ -76,6 +76,26 @@ enum Command {
         #[command(subcommand)]
         command: AccountCommand,
     },
+    /// Import a spreadsheet (.xlsx or UTF-8 CSV): units, classes, teachers,
+    /// students or guardians. Nothing is imported while any row has an error.
+    Import {
+        /// units, classes, teachers, students or guardians.
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        file: PathBuf,
+        /// Where to write the first passwords of new teacher accounts.
+        #[arg(long, default_value = "initial-passwords.xlsx")]
+        passwords_out: PathBuf,
+    },
+    /// Export the whole tree of units to a spreadsheet.
+    Export {
+        /// units (the only list so far that is exported from the command line).
+        #[arg(long, default_value = "units")]
+        kind: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Write a consistent copy of the SQLite database.
     Backup {
         /// The file to write; it must not exist.
@@ -266,6 +286,72 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
         Command::Account { command } => {
             let app = open(&cfg.database_url(), 2).await?;
             account(&app, command).await
+        }
+        Command::Import {
+            kind,
+            file,
+            passwords_out,
+        } => {
+            let kind = tongyu_domain::import::ImportKind::parse(&kind)?;
+            let bytes =
+                std::fs::read(&file).map_err(|e| format!("无法读取 {}: {e}", file.display()))?;
+            let app = open(&cfg.database_url(), 4).await?;
+            let ctx = tongyu_service::import::operator_ctx(&app).await?;
+            let cb = |done: u64, total: u64| progress_bar("导入", done, total);
+            let out = tongyu_service::import::run(&app, &ctx, kind, &bytes, &cb).await?;
+            eprintln!();
+            if !out.ok() {
+                for e in &out.errors {
+                    println!("第 {} 行 {}：{}", e.row, e.column, e.message);
+                }
+                if out.more_errors > 0 {
+                    println!("……另有 {} 处错误", out.more_errors);
+                }
+                return Err(format!(
+                    "文件中有 {} 处错误，没有导入任何数据",
+                    out.errors.len() + out.more_errors
+                )
+                .into());
+            }
+            println!(
+                "导入完成：{} 行，新增 {}，更新 {}，未变 {}。",
+                out.rows, out.created, out.updated, out.unchanged
+            );
+            if !out.credentials.is_empty() {
+                let rows: Vec<Vec<String>> = out
+                    .credentials
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            c.display_name.clone(),
+                            c.username.clone(),
+                            c.password.clone(),
+                        ]
+                    })
+                    .collect();
+                let bytes = tongyu_service::sheet::write_xlsx(
+                    "初始密码",
+                    &["姓名", "用户名", "初始密码（首次登录须修改）"],
+                    &rows,
+                )?;
+                std::fs::write(&passwords_out, bytes)?;
+                println!(
+                    "{} 个新账号的初始密码已写入 {}，请妥善保管。",
+                    out.credentials.len(),
+                    passwords_out.display()
+                );
+            }
+            Ok(())
+        }
+        Command::Export { kind, out } => {
+            if kind != "units" {
+                return Err(format!("未知的导出内容：{kind}（可用：units）").into());
+            }
+            let app = open(&cfg.database_url(), 2).await?;
+            let bytes = tongyu_service::sheet::export_units(&app).await?;
+            std::fs::write(&out, bytes)?;
+            println!("已导出到 {}", out.display());
+            Ok(())
         }
         Command::Backup { out } => {
             let app = open(&cfg.database_url(), 2).await?;

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod error;
+pub mod import;
 pub mod org;
 pub mod policy;
 pub mod student;

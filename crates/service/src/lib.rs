@@ -8,7 +8,9 @@ pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod demo;
+pub mod import;
 pub mod org;
+pub mod sheet;
 pub mod student;
 
 use std::sync::Arc;

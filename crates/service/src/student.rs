@@ -189,29 +189,39 @@ pub async fn register_parent(
     let hash = auth::hash_password_async(password.to_owned()).await?;
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let id = accounts::insert(
-        &mut tx,
-        &accounts::NewAccount {
-            username: username.clone(),
-            phone: Some(phone),
-            display_name,
-            password_hash: hash,
-            must_change_password: false,
-            external_id: None,
-            created_by: None,
-        },
-        now,
-    )
-    .await
-    .map_err(|e| match e.code {
-        ErrorCode::Conflict => Error::invalid("phone", "该手机号已注册，请直接登录"),
-        _ => e,
-    })?;
-    let mut e = audit::anonymous(app, origin, &username, "account.register", "ok");
+    // A parent whom a school imported has an account with no password yet;
+    // signing up with that phone number claims it.
+    let existing = accounts::by_phones(&mut tx, std::slice::from_ref(&phone)).await?;
+    let (id, action) = match existing.first() {
+        Some(a) if !accounts::has_password(&mut tx, a.id).await? => {
+            accounts::set_password(&mut tx, a.id, &hash, false).await?;
+            (a.id, "account.claim")
+        }
+        Some(_) => return Err(Error::invalid("phone", "该手机号已注册，请直接登录")),
+        None => {
+            let new = accounts::NewAccount {
+                username: username.clone(),
+                phone: Some(phone),
+                display_name,
+                password_hash: hash,
+                must_change_password: false,
+                external_id: None,
+                created_by: None,
+            };
+            let id = accounts::insert(&mut tx, &new, now)
+                .await
+                .map_err(|e| match e.code {
+                    ErrorCode::Conflict => Error::invalid("phone", "该手机号已注册，请直接登录"),
+                    _ => e,
+                })?;
+            (id, "account.register")
+        }
+    };
+    let account = accounts::require(&mut tx, id).await?;
+    let mut e = audit::anonymous(app, origin, &account.username, action, "ok");
     e.object_id = id.to_string();
     e.actor_id = Some(id);
     audit::append(&mut tx, &e).await?;
-    let account = accounts::require(&mut tx, id).await?;
     tx.commit().await.db()?;
     Ok(account)
 }

@@ -450,15 +450,17 @@ pub async fn insert_many(
     Ok(out)
 }
 
-/// Inserts many grants (account, role, unit) in multi-row statements.
+/// Inserts many grants (account, role, unit) in multi-row statements;
+/// grants that exist already are left as they are.
 pub async fn insert_grants_many(c: &mut Conn, rows: &[(i64, Role, i64)], now: i64) -> Result<()> {
     for chunk in rows.chunks(300) {
         let values = (0..chunk.len())
             .map(|i| format!("(${}, ${}, ${}, {now})", i * 3 + 1, i * 3 + 2, i * 3 + 3))
             .collect::<Vec<_>>()
             .join(", ");
-        let sql =
-            format!("INSERT INTO grants (account_id, role, unit_id, created_at) VALUES {values}");
+        let sql = format!(
+            "INSERT INTO grants (account_id, role, unit_id, created_at) VALUES {values} ON CONFLICT (account_id, role, unit_id) DO NOTHING"
+        );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (a, r, u) in chunk {
             q = q.bind(*a).bind(r.as_str()).bind(*u);
@@ -467,3 +469,86 @@ pub async fn insert_grants_many(c: &mut Conn, rows: &[(i64, Role, i64)], now: i6
     }
     Ok(())
 }
+
+/// Accounts by external id.
+pub async fn by_external_ids(c: &mut Conn, ids: &[String]) -> Result<Vec<(String, Account)>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            concat!(
+                "SELECT ",
+                account_cols!(""),
+                ", external_id FROM accounts WHERE external_id IN ({})"
+            ),
+            crate::placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        for r in q.fetch_all(&mut *c).await.db()? {
+            out.push((col(&r, "external_id")?, account_from_row(&r)?));
+        }
+    }
+    Ok(out)
+}
+
+/// Accounts by phone number.
+pub async fn by_phones(c: &mut Conn, phones: &[String]) -> Result<Vec<Account>> {
+    let mut out = Vec::new();
+    for chunk in phones.chunks(500) {
+        let sql = format!(
+            concat!(
+                "SELECT ",
+                account_cols!(""),
+                " FROM accounts WHERE phone IN ({})"
+            ),
+            crate::placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for p in chunk {
+            q = q.bind(p.clone());
+        }
+        for r in q.fetch_all(&mut *c).await.db()? {
+            out.push(account_from_row(&r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Accounts by username.
+pub async fn by_usernames(c: &mut Conn, names: &[String]) -> Result<Vec<Account>> {
+    let mut out = Vec::new();
+    for chunk in names.chunks(500) {
+        let sql = format!(
+            concat!(
+                "SELECT ",
+                account_cols!(""),
+                " FROM accounts WHERE username IN ({})"
+            ),
+            crate::placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for n in chunk {
+            q = q.bind(n.clone());
+        }
+        for r in q.fetch_all(&mut *c).await.db()? {
+            out.push(account_from_row(&r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Does the account have a password it can log in with? Imported parents
+/// have none until they claim the account by signing up with their phone.
+pub async fn has_password(c: &mut Conn, id: i64) -> Result<bool> {
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *c)
+        .await
+        .db()?;
+    Ok(hash != NO_PASSWORD)
+}
+
+/// The password hash of an account that cannot log in yet.
+pub const NO_PASSWORD: &str = "!";

@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod import;
 pub mod migrate;
 pub mod org;
 pub mod session;
@@ -100,6 +101,15 @@ impl Db {
             .await
             .db()
             .map(|_| ())
+    }
+
+    /// One integer from a statement written by the operator (counts in
+    /// tests, tools and benchmarks).
+    pub async fn query_i64(&self, sql: &str) -> Result<i64, Error> {
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(&self.pool)
+            .await
+            .db()
     }
 
     async fn open(opts: &DbOptions) -> Result<Db, Error> {

@@ -8,11 +8,14 @@ use tongyu_domain::Error;
 use crate::{Backend, Db, DbResult};
 
 /// (version, name, source) in order. A published migration never changes.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/0001_foundation.sql"),
+    ),
+    (2, "imports", include_str!("../migrations/0002_imports.sql")),
+];
 
 /// The lock key PostgreSQL instances take while migrating.
 const PG_LOCK_KEY: i64 = 0x746f_6e67_7975;

@@ -343,3 +343,41 @@ pub async fn recount(c: &mut Conn) -> Result<()> {
     }
     Ok(())
 }
+
+/// Units by external id.
+pub async fn by_external_ids(c: &mut Conn, ids: &[String]) -> Result<Vec<Unit>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            concat!(
+                "SELECT ",
+                unit_cols!(),
+                " FROM units WHERE external_id IN ({})"
+            ),
+            crate::placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        for r in q.fetch_all(&mut *c).await.db()? {
+            out.push(unit_from_row(&r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Units in path order (a parent before its children), a page at a time.
+pub async fn page_by_path(c: &mut Conn, after_path: &str, limit: i64) -> Result<Vec<Unit>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        unit_cols!(),
+        " FROM units WHERE path > $1 ORDER BY path LIMIT $2"
+    ))
+    .bind(after_path)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    rows.iter().map(unit_from_row).collect()
+}

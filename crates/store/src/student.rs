@@ -349,3 +349,92 @@ pub async fn pending_of(c: &mut Conn, account_id: i64) -> Result<Vec<i64>> {
     .await
     .db()
 }
+
+/// Students by external id.
+pub async fn by_external_ids(c: &mut Conn, ids: &[String]) -> Result<Vec<Student>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT id, class_id, name, gender, external_id, active FROM students WHERE external_id IN ({})",
+            crate::placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        for r in q.fetch_all(&mut *c).await.db()? {
+            out.push(student_from_row(&r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Changes a student's name, gender or class (rollups follow the class).
+pub async fn update(
+    c: &mut Conn,
+    s: &Student,
+    name: &str,
+    gender: &str,
+    class: &Unit,
+    old_class: &Unit,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE students SET name = $1, gender = $2, class_id = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(name)
+    .bind(gender)
+    .bind(class.id)
+    .bind(now)
+    .bind(s.id)
+    .execute(&mut *c)
+    .await
+    .db()?;
+    if class.id != old_class.id && s.active {
+        let guardians: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM guardians WHERE student_id = $1 AND status = 'confirmed'",
+        )
+        .bind(s.id)
+        .fetch_one(&mut *c)
+        .await
+        .db()?;
+        let delta = Counts {
+            students: 1,
+            guardians,
+            ..Counts::default()
+        };
+        let mut old = old_class.ancestor_ids();
+        old.push(old_class.id);
+        crate::org::add_counts(c, &old, delta.negate()).await?;
+        let mut new = class.ancestor_ids();
+        new.push(class.id);
+        crate::org::add_counts(c, &new, delta).await?;
+    }
+    Ok(())
+}
+
+/// Guardian links of these students: (student id, account id, status).
+pub async fn links_of_students(
+    c: &mut Conn,
+    student_ids: &[i64],
+) -> Result<Vec<(i64, i64, LinkStatus)>> {
+    let mut out = Vec::new();
+    for chunk in student_ids.chunks(500) {
+        let sql = format!(
+            "SELECT student_id, account_id, status FROM guardians WHERE student_id IN ({})",
+            crate::placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *c).await.db()? {
+            out.push((
+                col(&r, "student_id")?,
+                col(&r, "account_id")?,
+                LinkStatus::parse(&col::<String>(&r, "status")?)?,
+            ));
+        }
+    }
+    Ok(out)
+}

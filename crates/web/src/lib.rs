@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod ops;
 pub mod pages;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub app: App,
     pub config: WebConfig,
     pub metrics: ops::Metrics,
+    /// Imports running here, and first passwords until downloaded.
+    pub jobs: tongyu_service::import::Jobs,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
             app,
             config,
             metrics: ops::Metrics::default(),
+            jobs: Default::default(),
         }
     }
 }

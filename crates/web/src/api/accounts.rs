@@ -1,6 +1,6 @@
 //! Accounts, grants, integration tokens and the audit log.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -10,6 +10,7 @@ use tongyu_service::account::{self as accounts, AccountInput};
 use tongyu_service::{audit, auth};
 use tongyu_store::account::{AccountFilter, AccountRow};
 
+use super::ApiQuery;
 use super::{ApiJson, no_content};
 use crate::AppState;
 use crate::error::ApiResult;
@@ -65,7 +66,7 @@ struct ListQuery {
 async fn list(
     State(state): State<AppState>,
     user: ApiUser,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let role = match q.role.as_deref().filter(|r| !r.is_empty()) {
         Some(r) => Some(Role::parse(r)?),
@@ -230,7 +231,7 @@ struct AuditQuery {
 async fn audit_log(
     State(state): State<AppState>,
     user: ApiUser,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Value>> {
     let filter = tongyu_store::audit::AuditFilter {
         actor: q.actor,

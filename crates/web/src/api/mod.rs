@@ -4,6 +4,7 @@
 mod accounts;
 mod auth;
 mod classes;
+mod imports;
 pub mod openapi;
 mod units;
 
@@ -24,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .merge(units::routes())
         .merge(accounts::routes())
         .merge(classes::routes())
+        .merge(imports::routes())
         .fallback(not_found);
     Router::new()
         .nest("/v1", v1)
@@ -71,4 +73,24 @@ fn json_error(rej: &JsonRejection) -> Error {
 /// 204 No Content.
 pub fn no_content() -> axum::response::Response {
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// Query parameters whose rejection is a JSON `bad_request`.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => Err(ApiError(Error::with_message(
+                ErrorCode::BadRequest,
+                format!("查询参数有误：{}", e.body_text()),
+            ))),
+        }
+    }
 }

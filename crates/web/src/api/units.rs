@@ -1,6 +1,6 @@
 //! The org tree.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -9,6 +9,7 @@ use tongyu_domain::org::Unit;
 use tongyu_service::org::{self, UnitInput};
 
 use super::ApiJson;
+use super::ApiQuery;
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::ApiUser;
@@ -73,7 +74,7 @@ async fn children(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
-    Query(q): Query<ChildrenQuery>,
+    ApiQuery(q): ApiQuery<ChildrenQuery>,
 ) -> ApiResult<Json<Value>> {
     let b = org::browse(&state.app, &user.ctx, id, q.include_inactive).await?;
     Ok(Json(

@@ -24,6 +24,7 @@ const PAGE_SIZE: i64 = 50;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/org/{id}/people", get(people))
+        .route("/org/{id}/people.xlsx", get(people_xlsx))
         .route("/accounts", post(create))
         .route("/accounts/{id}", get(show))
         .route("/accounts/{id}/phone", post(reveal_phone))
@@ -476,4 +477,57 @@ async fn remove_grant(
         Err(_) => Err(Error::invalid("unit_id", "请填写单位编号（数字）")),
     };
     outcome(&state, &user, id, r, "revoked").await
+}
+
+/// The same list as a spreadsheet, every page of it (phones masked).
+async fn people_xlsx(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    Query(q): Query<PeopleQuery>,
+) -> PageResult<Response> {
+    let unit = tongyu_service::org::visible_unit(&state.app, &user.ctx, id).await?;
+    let role = match q.role.as_deref().filter(|r| !r.is_empty()) {
+        Some(r) => Some(Role::parse(r)?),
+        None => None,
+    };
+    let mut rows = Vec::new();
+    let mut offset = 0;
+    loop {
+        let filter = AccountFilter {
+            role,
+            q: q.q.clone().unwrap_or_default(),
+            limit: 1000,
+            offset,
+        };
+        let page = accounts::list(&state.app, &user.ctx, Some(unit.id), &filter).await?;
+        let n = page.len();
+        for r in page {
+            let a = &r.account;
+            rows.push(vec![
+                a.display_name.clone(),
+                a.username.clone(),
+                a.phone.as_deref().map(mask_phone).unwrap_or_default(),
+                r.grants
+                    .iter()
+                    .map(|g| format!("{}（{}）", g.role.label(), g.unit_name))
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                status_label(a.active, a.is_locked(state.app.now())).into(),
+            ]);
+        }
+        if n < 1000 || rows.len() >= 200_000 {
+            break;
+        }
+        offset += 1000;
+    }
+    let bytes = tongyu_service::sheet::write_xlsx(
+        "人员",
+        &["姓名", "用户名", "手机号", "角色", "状态"],
+        &rows,
+    )?;
+    Ok(crate::export::xlsx(
+        &format!("people-{}.xlsx", unit.id),
+        bytes,
+    ))
 }

@@ -19,6 +19,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/audit", get(list))
         .route("/audit/export.csv", get(export))
+        .route("/audit/export.xlsx", get(export_xlsx))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -122,27 +123,10 @@ async fn export(
     Query(q): Query<AuditQuery>,
 ) -> PageResult<Response> {
     let records = audit::search(&state.app, &user.ctx, &q.filter(10_000)).await?;
-    let mut out = String::from(
-        "\u{feff}序号,时间,操作人,操作,对象类型,对象编号,单位,结果,来源IP,请求编号,说明,哈希\n",
-    );
+    let mut out = format!("\u{feff}{}\n", EXPORT_HEADERS.join(","));
     for r in &records {
-        let e = &r.entry;
-        let fields = [
-            r.seq.to_string(),
-            format_local(e.at),
-            e.actor.clone(),
-            e.action.clone(),
-            e.object_type.clone(),
-            e.object_id.clone(),
-            e.unit_id.map(|u| u.to_string()).unwrap_or_default(),
-            e.result.clone(),
-            e.ip.clone(),
-            e.request_id.clone(),
-            e.detail.clone(),
-            r.hash.clone(),
-        ];
         out.push_str(
-            &fields
+            &export_row(r)
                 .iter()
                 .map(|f| csv_field(f))
                 .collect::<Vec<_>>()
@@ -161,4 +145,48 @@ async fn export(
         out,
     )
         .into_response())
+}
+
+fn export_row(r: &AuditRecord) -> Vec<String> {
+    let e = &r.entry;
+    vec![
+        r.seq.to_string(),
+        format_local(e.at),
+        e.actor.clone(),
+        e.action.clone(),
+        e.object_type.clone(),
+        e.object_id.clone(),
+        e.unit_id.map(|u| u.to_string()).unwrap_or_default(),
+        e.result.clone(),
+        e.ip.clone(),
+        e.request_id.clone(),
+        e.detail.clone(),
+        r.hash.clone(),
+    ]
+}
+
+const EXPORT_HEADERS: [&str; 12] = [
+    "序号",
+    "时间",
+    "操作人",
+    "操作",
+    "对象类型",
+    "对象编号",
+    "单位",
+    "结果",
+    "来源IP",
+    "请求编号",
+    "说明",
+    "哈希",
+];
+
+async fn export_xlsx(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<AuditQuery>,
+) -> PageResult<Response> {
+    let records = audit::search(&state.app, &user.ctx, &q.filter(10_000)).await?;
+    let rows: Vec<Vec<String>> = records.iter().map(export_row).collect();
+    let bytes = tongyu_service::sheet::write_xlsx("审计日志", &EXPORT_HEADERS, &rows)?;
+    Ok(crate::export::xlsx("audit.xlsx", bytes))
 }

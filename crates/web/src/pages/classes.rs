@@ -21,6 +21,7 @@ use crate::extract::{CsrfForm, PageUser};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/classes/{id}", get(show))
+        .route("/classes/{id}/roster.xlsx", get(roster_xlsx))
         .route("/classes/{id}/invite", post(invite))
         .route("/classes/{id}/students", post(add_student))
         .route(
@@ -216,4 +217,45 @@ async fn decide(
     student::decide_link(&state.app, &user.ctx, student_id, account_id, confirm).await?;
     let msg = if confirm { "confirmed" } else { "rejected" };
     Ok(Redirect::to(&format!("/classes/{id}?msg={msg}")).into_response())
+}
+
+/// The roster as a spreadsheet (a read of children's data, so audited).
+async fn roster_xlsx(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+) -> PageResult<Response> {
+    let roster = student::roster(&state.app, &user.ctx, id).await?;
+    let rows: Vec<Vec<String>> = roster
+        .students
+        .iter()
+        .map(|s| {
+            let guardians = roster
+                .links
+                .iter()
+                .filter(|l| l.student_id == s.id && l.status == LinkStatus::Confirmed)
+                .map(|l| {
+                    format!(
+                        "{}（{}，{}）",
+                        l.guardian_name,
+                        l.relation,
+                        l.guardian_phone
+                            .as_deref()
+                            .map(mask_phone)
+                            .unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("、");
+            vec![
+                s.name.clone(),
+                s.gender.clone(),
+                s.external_id.clone().unwrap_or_default(),
+                guardians,
+            ]
+        })
+        .collect();
+    let bytes =
+        tongyu_service::sheet::write_xlsx("学生", &["姓名", "性别", "学籍号", "家长"], &rows)?;
+    Ok(crate::export::xlsx(&format!("roster-{id}.xlsx"), bytes))
 }

@@ -4,6 +4,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod classes;
+mod imports;
 mod org;
 
 use askama::Template;
@@ -24,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .merge(accounts::routes())
         .merge(classes::routes())
         .merge(audit::routes())
+        .merge(imports::routes())
 }
 
 pub struct NavLink {
@@ -48,6 +50,12 @@ impl Nav {
             links.push(NavLink {
                 href: "/org",
                 label: "组织机构",
+            });
+        }
+        if !a.scope(Action::Import).is_empty() {
+            links.push(NavLink {
+                href: "/imports",
+                label: "批量导入",
             });
         }
         if a.has_role(Role::Parent) || a.grants.is_empty() {

@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/org", get(org_home))
         .route("/org/{id}", get(show))
+        .route("/org/{id}/children.xlsx", get(children_xlsx))
         .route("/org/{id}/children", post(create_child))
         .route("/org/{id}/edit", post(edit))
         .route("/org/{id}/move", post(move_unit))
@@ -382,4 +383,51 @@ async fn activate(
         format!("/org/{}?msg=activated", u.id)
     })
     .await
+}
+
+/// The children of a unit with their counts, as a spreadsheet.
+async fn children_xlsx(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+) -> PageResult<Response> {
+    let b = org::browse(&state.app, &user.ctx, id, true).await?;
+    let rows: Vec<Vec<String>> = b
+        .children
+        .iter()
+        .map(|c| {
+            let v = UnitView::of(c);
+            vec![
+                v.name,
+                v.kind_label,
+                c.external_id.clone().unwrap_or_default(),
+                v.extra,
+                if c.active {
+                    "启用".into()
+                } else {
+                    "已停用".into()
+                },
+                c.counts.schools.to_string(),
+                c.counts.classes.to_string(),
+                c.counts.students.to_string(),
+                c.counts.guardians.to_string(),
+            ]
+        })
+        .collect();
+    let headers = [
+        "名称",
+        "类型",
+        "外部编号",
+        "说明",
+        "状态",
+        "学校",
+        "班级",
+        "学生",
+        "家长",
+    ];
+    let bytes = tongyu_service::sheet::write_xlsx("下级单位", &headers, &rows)?;
+    Ok(crate::export::xlsx(
+        &format!("units-{}.xlsx", b.unit.id),
+        bytes,
+    ))
 }

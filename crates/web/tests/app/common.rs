@@ -60,6 +60,11 @@ pub fn backend_url() -> Option<String> {
 impl TestApp {
     /// An empty platform (no city yet).
     pub async fn empty() -> TestApp {
+        // Errors the platform logs show in a failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter("warn")
+            .try_init();
         let (url, sqlite_file) = match backend_url() {
             Some(base) => {
                 let schema = format!("t_{}", unique());

@@ -7,4 +7,5 @@ mod auth;
 mod authz;
 mod common;
 mod guardians;
+mod imports;
 mod org;
