@@ -42,7 +42,6 @@ pub fn read_table(bytes: &[u8]) -> Result<Table> {
     };
     let mut it = raw
         .into_iter()
-        .enumerate()
         .filter(|(_, r)| r.iter().any(|c| !c.trim().is_empty()));
     let Some((_, headers)) = it.next() else {
         return Err(bad_file("文件中没有表头"));
@@ -51,7 +50,7 @@ pub fn read_table(bytes: &[u8]) -> Result<Table> {
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
         .collect();
-    let rows: Vec<(usize, Vec<String>)> = it.map(|(i, r)| (i + 1, r)).collect();
+    let rows: Vec<(usize, Vec<String>)> = it.collect();
     if rows.len() > MAX_ROWS {
         return Err(bad_file(&format!(
             "文件有 {} 行数据，超过每次 {MAX_ROWS} 行的上限，请拆分后再导入",
@@ -61,7 +60,8 @@ pub fn read_table(bytes: &[u8]) -> Result<Table> {
     Ok(Table { headers, rows })
 }
 
-fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>> {
+/// Rows with their numbers as the spreadsheet shows them (from 1).
+fn read_xlsx(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>> {
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
         .map_err(|_| bad_file("文件不是有效的 Excel（.xlsx）工作簿"))?;
     let range = wb
@@ -73,9 +73,11 @@ fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>> {
             "文件超过每次 {MAX_ROWS} 行的上限，请拆分后再导入"
         )));
     }
+    let first = range.start().map_or(0, |(r, _)| r as usize);
     Ok(range
         .rows()
-        .map(|r| r.iter().map(cell_text).collect())
+        .enumerate()
+        .map(|(i, r)| (first + i + 1, r.iter().map(cell_text).collect()))
         .collect())
 }
 
@@ -87,7 +89,8 @@ fn cell_text(c: &calamine::Data) -> String {
     }
 }
 
-fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>> {
+/// Rows with their line numbers (from 1).
+fn read_csv(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>> {
     if bytes.contains(&0) {
         return Err(bad_file("文件不是 CSV 文本，也不是 Excel（.xlsx）工作簿"));
     }
@@ -101,7 +104,8 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>> {
     let mut out = Vec::new();
     for rec in reader.records() {
         let rec = rec.map_err(|e| bad_file(&format!("CSV 格式有误：{e}")))?;
-        out.push(rec.iter().map(str::to_owned).collect());
+        let line = rec.position().map_or(out.len() + 1, |p| p.line() as usize);
+        out.push((line, rec.iter().map(str::to_owned).collect()));
         if out.len() > MAX_ROWS + 1 {
             return Err(bad_file(&format!(
                 "文件超过每次 {MAX_ROWS} 行的上限，请拆分后再导入"
@@ -131,65 +135,6 @@ pub fn write_xlsx(sheet: &str, headers: &[&str], rows: &[Vec<String>]) -> Result
     }
     ws.set_freeze_panes(1, 0).map_err(fail)?;
     wb.save_to_buffer().map_err(fail)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_and_xlsx_read_the_same() {
-        let csv = "\u{feff}外部编号,姓名\nS1,张三\n\n S2 ,李四\n";
-        let t = read_table(csv.as_bytes()).expect("csv");
-        assert_eq!(t.headers, vec!["外部编号", "姓名"]);
-        assert_eq!(
-            t.rows,
-            vec![
-                (2, vec!["S1".into(), "张三".into()]),
-                (4, vec![" S2 ".into(), "李四".into()])
-            ]
-        );
-        let xlsx = write_xlsx(
-            "学生",
-            &["外部编号", "姓名"],
-            &[vec!["S1".into(), "张三".into()]],
-        )
-        .expect("xlsx");
-        let t = read_table(&xlsx).expect("xlsx reads back");
-        assert_eq!(t.headers, vec!["外部编号", "姓名"]);
-        assert_eq!(t.rows, vec![(2, vec!["S1".into(), "张三".into()])]);
-    }
-
-    #[test]
-    fn files_that_are_not_what_they_claim() {
-        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
-        assert!(
-            read_table(png)
-                .expect_err("binary")
-                .message
-                .contains("不是 CSV")
-        );
-        let gbk = [0xd5u8, 0xc5, 0xc8, 0xfd, b',', b'1', b'\n'];
-        assert!(read_table(&gbk).expect_err("gbk").message.contains("UTF-8"));
-        let fake_zip = b"PK\x03\x04not really a zip";
-        assert!(
-            read_table(fake_zip)
-                .expect_err("zip")
-                .message
-                .contains("Excel")
-        );
-        assert!(read_table(b"").is_err());
-        let mut big = String::from("a,b\n");
-        for i in 0..(MAX_ROWS + 1) {
-            big.push_str(&format!("{i},x\n"));
-        }
-        assert!(
-            read_table(big.as_bytes())
-                .expect_err("too many")
-                .message
-                .contains("上限")
-        );
-    }
 }
 
 /// The whole tree as a spreadsheet (units in path order with their counts).
@@ -249,4 +194,63 @@ pub async fn export_units(app: &crate::App) -> Result<Vec<u8>> {
         "家长",
     ];
     write_xlsx("单位", &headers, &rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_and_xlsx_read_the_same() {
+        let csv = "\u{feff}外部编号,姓名\nS1,张三\n\n S2 ,李四\n";
+        let t = read_table(csv.as_bytes()).expect("csv");
+        assert_eq!(t.headers, vec!["外部编号", "姓名"]);
+        assert_eq!(
+            t.rows,
+            vec![
+                (2, vec!["S1".into(), "张三".into()]),
+                (4, vec![" S2 ".into(), "李四".into()])
+            ]
+        );
+        let xlsx = write_xlsx(
+            "学生",
+            &["外部编号", "姓名"],
+            &[vec!["S1".into(), "张三".into()]],
+        )
+        .expect("xlsx");
+        let t = read_table(&xlsx).expect("xlsx reads back");
+        assert_eq!(t.headers, vec!["外部编号", "姓名"]);
+        assert_eq!(t.rows, vec![(2, vec!["S1".into(), "张三".into()])]);
+    }
+
+    #[test]
+    fn files_that_are_not_what_they_claim() {
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+        assert!(
+            read_table(png)
+                .expect_err("binary")
+                .message
+                .contains("不是 CSV")
+        );
+        let gbk = [0xd5u8, 0xc5, 0xc8, 0xfd, b',', b'1', b'\n'];
+        assert!(read_table(&gbk).expect_err("gbk").message.contains("UTF-8"));
+        let fake_zip = b"PK\x03\x04not really a zip";
+        assert!(
+            read_table(fake_zip)
+                .expect_err("zip")
+                .message
+                .contains("Excel")
+        );
+        assert!(read_table(b"").is_err());
+        let mut big = String::from("a,b\n");
+        for i in 0..(MAX_ROWS + 1) {
+            big.push_str(&format!("{i},x\n"));
+        }
+        assert!(
+            read_table(big.as_bytes())
+                .expect_err("too many")
+                .message
+                .contains("上限")
+        );
+    }
 }
