@@ -102,9 +102,13 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>> {
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut out = Vec::new();
+    let (mut line, mut counted_to) = (1usize, 0usize);
     for rec in reader.records() {
         let rec = rec.map_err(|e| bad_file(&format!("CSV 格式有误：{e}")))?;
-        let line = rec.position().map_or(out.len() + 1, |p| p.line() as usize);
+        // The line a record starts on, counted from its byte offset.
+        let start = rec.position().map_or(counted_to, |p| p.byte() as usize).min(text.len());
+        line += text.as_bytes()[counted_to.min(start)..start].iter().filter(|b| **b == b'\n').count();
+        counted_to = start;
         out.push((line, rec.iter().map(str::to_owned).collect()));
         if out.len() > MAX_ROWS + 1 {
             return Err(bad_file(&format!(
