@@ -106,8 +106,18 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>> {
     for rec in reader.records() {
         let rec = rec.map_err(|e| bad_file(&format!("CSV 格式有误：{e}")))?;
         // The line a record starts on, counted from its byte offset.
-        let start = rec.position().map_or(counted_to, |p| p.byte() as usize).min(text.len());
-        line += text.as_bytes()[counted_to.min(start)..start].iter().filter(|b| **b == b'\n').count();
+        // (the reader's offset may point at blank lines it skipped).
+        let mut start = rec
+            .position()
+            .map_or(counted_to, |p| p.byte() as usize)
+            .min(text.len());
+        while start < text.len() && matches!(text.as_bytes()[start], b'\n' | b'\r') {
+            start += 1;
+        }
+        line += text.as_bytes()[counted_to.min(start)..start]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
         counted_to = start;
         out.push((line, rec.iter().map(str::to_owned).collect()));
         if out.len() > MAX_ROWS + 1 {
