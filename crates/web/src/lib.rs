@@ -8,6 +8,7 @@ pub mod export;
 pub mod extract;
 pub mod ops;
 pub mod pages;
+pub mod throttle;
 
 use std::time::Duration;
 
@@ -50,6 +51,8 @@ pub struct AppState {
     pub metrics: ops::Metrics,
     /// Imports running here, and first passwords until downloaded.
     pub jobs: tongyu_service::import::Jobs,
+    /// Logins and sign-ups per client address.
+    pub throttle: throttle::Throttle,
 }
 
 impl AppState {
@@ -59,6 +62,7 @@ impl AppState {
             config,
             metrics: ops::Metrics::default(),
             jobs: Default::default(),
+            throttle: Default::default(),
         }
     }
 }
@@ -67,8 +71,8 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
     Router::new()
-        .merge(pages::routes())
-        .nest("/api", api::routes())
+        .merge(pages::routes(state.clone()))
+        .nest("/api", api::routes(state.clone()))
         .merge(ops::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

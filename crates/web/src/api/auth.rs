@@ -11,9 +11,15 @@ use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{ApiIntegration, ApiUser, RequestMeta};
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/auth/login", post(login))
+        .route(
+            "/auth/login",
+            post(login).route_layer(axum::middleware::from_fn_with_state(
+                state,
+                crate::throttle::limit,
+            )),
+        )
         .route("/auth/logout", post(logout))
         .route("/auth/password", post(change_password))
         .route("/me", get(me))

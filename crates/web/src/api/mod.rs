@@ -19,9 +19,9 @@ use tongyu_domain::{Error, ErrorCode};
 use crate::AppState;
 use crate::error::ApiError;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: AppState) -> Router<AppState> {
     let v1 = Router::new()
-        .merge(auth::routes())
+        .merge(auth::routes(state))
         .merge(units::routes())
         .merge(accounts::routes())
         .merge(classes::routes())

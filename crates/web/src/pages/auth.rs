@@ -19,16 +19,30 @@ use crate::extract::{
     CSRF_COOKIE, CsrfForm, PageUser, RequestMeta, SESSION_COOKIE, cookie, set_cookie,
 };
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(home))
-        .route("/login", get(login_form).post(login))
+        .route(
+            "/login",
+            get(login_form)
+                .post(login)
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    crate::throttle::limit,
+                )),
+        )
         .route("/logout", post(logout))
         .route("/password", get(password_form).post(change_password))
         .route("/me", get(me))
         .route("/my", get(my))
         .route("/join", get(join_form).post(join))
-        .route("/register", post(register))
+        .route(
+            "/register",
+            post(register).route_layer(axum::middleware::from_fn_with_state(
+                state,
+                crate::throttle::limit,
+            )),
+        )
 }
 
 async fn home(user: PageUser) -> Redirect {

@@ -18,9 +18,9 @@ use crate::AppState;
 use crate::error::{PageError, PageResult};
 use crate::extract::PageUser;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
-        .merge(auth::routes())
+        .merge(auth::routes(state))
         .merge(org::routes())
         .merge(accounts::routes())
         .merge(classes::routes())

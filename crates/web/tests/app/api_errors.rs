@@ -183,3 +183,41 @@ async fn health_and_metrics() {
         "{b}"
     );
 }
+
+#[tokio::test]
+async fn a_flood_of_logins_from_one_address_is_slowed_down() {
+    let t = TestApp::demo().await;
+    let flood = || {
+        Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/auth/login")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{}"))
+            .expect("request")
+    };
+    for _ in 0..60 {
+        let (s, _, _) = t.send(flood()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let (s, _, b) = t.send(flood()).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    assert!(b.contains("rate_limited"), "{b}");
+    // The page login is throttled too, with a Chinese page.
+    let mut browser = t.browser();
+    browser.get("/login").await;
+    let p = browser
+        .post("/login", &[("username", "teacher"), ("password", "x")])
+        .await;
+    assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(p.body.contains("操作过于频繁"));
+    // Other calls are not affected.
+    let (s, _, _) = t
+        .send(
+            Request::builder()
+                .uri("/healthz")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+}
