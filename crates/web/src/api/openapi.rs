@@ -7,7 +7,58 @@ use serde_json::{Value, json};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/openapi.json", get(document))
+    Router::new()
+        .route("/openapi.json", get(document))
+        .route("/docs", get(docs))
+        .route("/docs/swagger-ui-bundle.js", get(swagger_js))
+        .route("/docs/swagger-ui.css", get(swagger_css))
+        .route("/docs/init.js", get(swagger_init))
+}
+
+/// Swagger UI over the document; its assets are compiled in (see
+/// `crates/web/vendor/swagger-ui/README.md`).
+async fn docs() -> axum::response::Html<&'static str> {
+    axum::response::Html(
+        r#"<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>同育 API 文档</title><link rel="stylesheet" href="/api/docs/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/api/docs/swagger-ui-bundle.js"></script><script src="/api/docs/init.js"></script></body></html>"#,
+    )
+}
+
+fn asset(content_type: &'static str, body: &'static [u8]) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn swagger_js() -> axum::response::Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../vendor/swagger-ui/swagger-ui-bundle.js"),
+    )
+}
+
+async fn swagger_css() -> axum::response::Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_bytes!("../../vendor/swagger-ui/swagger-ui.css"),
+    )
+}
+
+async fn swagger_init() -> axum::response::Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        b"window.ui = SwaggerUIBundle({ url: '/api/openapi.json', dom_id: '#swagger-ui', deepLinking: true });\n",
+    )
 }
 
 /// (method, path, summary, tag, has a JSON body, success status)

@@ -221,3 +221,29 @@ async fn a_flood_of_logins_from_one_address_is_slowed_down() {
         .await;
     assert_eq!(s, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn swagger_ui_is_served_from_the_binary() {
+    let t = TestApp::empty().await;
+    let get = |p: &str| Request::builder().uri(p).body(Body::empty()).expect("req");
+    let (s, _, page) = t.send(get("/api/docs")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("/api/docs/swagger-ui-bundle.js"));
+    let (s, h, js) = t.send(get("/api/docs/swagger-ui-bundle.js")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        h.get(header::CONTENT_TYPE)
+            .expect("type")
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/javascript")
+    );
+    assert!(js.len() > 1_000_000 && js.contains("SwaggerUIBundle"));
+    let (s, _, init) = t.send(get("/api/docs/init.js")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(init.contains("/api/openapi.json"));
+    assert_eq!(
+        t.send(get("/api/docs/swagger-ui.css")).await.0,
+        StatusCode::OK
+    );
+}
