@@ -1,0 +1,319 @@
+//! A real browser: headless Chromium, driven over WebDriver, signs in as a
+//! district administrator on a phone-sized window and drills down the tree.
+//! Runs with `--features browser-tests` (from `.ci/run`, which installs
+//! Chromium and its driver).
+#![cfg(feature = "browser-tests")]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+const PW: &str = "Browser-Check-2026";
+
+/// Kills a child process when the test ends, however it ends.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// One HTTP/1.1 exchange with a local server; returns (status, body).
+fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let payload = body.map(|b| b.to_string()).unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        payload.len()
+    );
+    s.write_all(req.as_bytes()).expect("write");
+    // Read the head, then exactly the body its Content-Length announces (a
+    // server may keep the connection open), or to the end without one.
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = s.read(&mut buf).expect("read");
+        assert!(n > 0, "connection closed before the response head");
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    loop {
+        if length.is_some_and(|n| raw.len() - head_end >= n) {
+            break;
+        }
+        let n = s.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        raw.extend_from_slice(&buf[..n]);
+    }
+    let body = String::from_utf8_lossy(&raw[head_end..]).into_owned();
+    let body = if head.contains("transfer-encoding: chunked") {
+        dechunk(&body)
+    } else {
+        body
+    };
+    (status, body)
+}
+
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&tail[..n.min(tail.len())]);
+        rest = tail.get(n + 2..).unwrap_or("");
+    }
+    out
+}
+
+struct Driver {
+    port: u16,
+    session: String,
+}
+
+impl Driver {
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let (status, text) = http(
+            self.port,
+            method,
+            &format!("/session/{}{path}", self.session),
+            body.as_ref(),
+        );
+        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        assert!(status == 200, "WebDriver {method} {path}: {status} {text}");
+        v["value"].clone()
+    }
+    fn go(&self, url: &str) {
+        self.call("POST", "/url", Some(json!({ "url": url })));
+    }
+    fn find(&self, using: &str, value: &str) -> String {
+        let v = self.call(
+            "POST",
+            "/element",
+            Some(json!({ "using": using, "value": value })),
+        );
+        v.as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .expect("element id")
+            .to_owned()
+    }
+    fn type_into(&self, css: &str, text: &str) {
+        let e = self.find("css selector", css);
+        self.call(
+            "POST",
+            &format!("/element/{e}/value"),
+            Some(json!({ "text": text })),
+        );
+    }
+    fn click(&self, using: &str, value: &str) {
+        let e = self.find(using, value);
+        self.call("POST", &format!("/element/{e}/click"), Some(json!({})));
+    }
+    fn url(&self) -> String {
+        self.call("GET", "/url", None)
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+    fn source(&self) -> String {
+        self.call("GET", "/source", None)
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+    /// The page once it contains `text` (a click's navigation may still be
+    /// under way when the click returns); fails after ten seconds.
+    fn wait_for(&self, text: &str) -> String {
+        let mut page = String::new();
+        for _ in 0..100 {
+            page = self.source();
+            if page.contains(text) {
+                return page;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the page never showed “{text}”:\n{page}");
+    }
+    fn script(&self, js: &str) -> Value {
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": js, "args": [] })),
+        )
+    }
+}
+
+#[test]
+fn a_district_administrator_signs_in_and_drills_down_on_a_phone() {
+    let dir = std::env::temp_dir().join(format!("tongyu-browser-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let app_port = free_port();
+    let _app = Guard(
+        Command::new(env!("CARGO_BIN_EXE_tongyu"))
+            .args([
+                "demo",
+                "--scale",
+                "tiny",
+                "--listen",
+                &format!("127.0.0.1:{app_port}"),
+                "--demo-password",
+                PW,
+            ])
+            .args(["--data-dir", dir.to_str().expect("utf-8")])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("tongyu starts"),
+    );
+    let driver_port = free_port();
+    let _driver = Guard(
+        Command::new("chromedriver")
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is installed (apt-get install chromium chromium-driver)"),
+    );
+    for _ in 0..100 {
+        let up = |p: u16, path: &str| {
+            TcpStream::connect(("127.0.0.1", p)).is_ok() && http(p, "GET", path, None).0 == 200
+        };
+        if up(app_port, "/healthz") && up(driver_port, "/status") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let profile = dir.join("chromium-profile");
+    let caps = json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome", "goog:chromeOptions": {
+        "binary": "/usr/bin/chromium",
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 format!("--user-data-dir={}", profile.display())],
+        // A phone: 390 CSS pixels wide, as most parents' screens are.
+        "mobileEmulation": { "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 2 } }
+    } } } });
+    let (status, text) = http(driver_port, "POST", "/session", Some(&caps));
+    assert_eq!(status, 200, "new session: {text}");
+    let v: Value = serde_json::from_str(&text).expect("json");
+    let d = Driver {
+        port: driver_port,
+        session: v["value"]["sessionId"]
+            .as_str()
+            .expect("session id")
+            .to_owned(),
+    };
+    let base = format!("http://127.0.0.1:{app_port}");
+
+    // A visitor is sent to the login page.
+    d.go(&format!("{base}/"));
+    assert!(d.url().contains("/login"), "{}", d.url());
+    assert!(d.source().contains("用户名或手机号"));
+    // A wrong password gets a Chinese message.
+    d.type_into("input[name=username]", "district-admin");
+    d.type_into("input[name=password]", "wrong-password!");
+    d.click("css selector", "button[type=submit]");
+    d.wait_for("用户名或密码不正确");
+    // The right one leads to the district.
+    d.type_into("input[name=password]", PW);
+    d.click("css selector", "button[type=submit]");
+    let page = d.wait_for("八大关街道");
+    assert!(page.contains("市南区"), "{page}");
+    assert!(!page.contains("市北区"), "another district is not shown");
+    assert!(d.url().contains("/org/"));
+    // Nothing is wider than the phone.
+    let width = d
+        .script("return document.documentElement.scrollWidth")
+        .as_i64()
+        .expect("width");
+    let viewport = d
+        .script("return window.innerWidth")
+        .as_i64()
+        .expect("viewport");
+    let widest = d.script(
+        "let w = null; for (const e of document.querySelectorAll('body *')) { const r = e.getBoundingClientRect(); \
+         if (r.right > window.innerWidth + 1 && (!w || r.right > w.r)) w = { r: r.right, t: e.tagName + '.' + e.className }; } \
+         return w ? w.t + ' ' + w.r : '';",
+    );
+    save_screenshot(&d, "district");
+    assert_eq!(viewport, 390, "the phone-sized viewport");
+    assert!(
+        width <= viewport,
+        "the page is {width}px wide on a {viewport}px screen; widest: {widest}"
+    );
+    // Drill down: subdistrict → school → grade.
+    d.click("link text", "八大关街道");
+    d.wait_for("八大关第1幼儿园");
+    d.click("link text", "八大关第1幼儿园");
+    let page = d.wait_for("人员与账号");
+    assert!(page.contains("小班"), "{page}");
+    d.click("link text", "小班");
+    d.wait_for("小班1班");
+    save_screenshot(&d, "grade");
+    d.call("DELETE", "", None);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Keeps a screenshot beside the build for a person to look at.
+fn save_screenshot(d: &Driver, name: &str) {
+    use base64_decode as decode;
+    let shot = d.call("GET", "/screenshot", None);
+    let b64 = shot.as_str().expect("a screenshot");
+    assert!(b64.len() > 1000, "a screenshot was taken");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let _ = std::fs::write(dir.join(format!("browser-{name}.png")), decode(b64));
+}
+
+/// Standard base64, as WebDriver sends screenshots.
+fn base64_decode(s: &str) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for v in s.bytes().filter_map(val) {
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
