@@ -2,7 +2,7 @@
 //! and a demo that serves.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tongyu"));
@@ -190,4 +190,186 @@ fn http(port: u16, request: &str) -> std::io::Result<String> {
     let mut out = String::new();
     s.read_to_string(&mut out)?;
     Ok(out)
+}
+
+/// The database for a multi-instance test: a SQLite file, or a fresh
+/// PostgreSQL schema when `TONGYU_TEST_DATABASE_URL` names a server.
+fn shared_database(dir: &Path) -> String {
+    match std::env::var("TONGYU_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        Some(base) => {
+            let schema = format!("cli_{}", std::process::id());
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                let db = tongyu_store::Db::connect_raw(&base).await.expect("connect");
+                db.execute_raw(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                    .await
+                    .expect("drop");
+                db.execute_raw(&format!("CREATE SCHEMA {schema}"))
+                    .await
+                    .expect("create");
+                db.close().await;
+            });
+            let sep = if base.contains('?') { '&' } else { '?' };
+            format!("{base}{sep}options=-c%20search_path%3D{schema}")
+        }
+        None => format!("sqlite://{}", dir.join("shared.db").display()),
+    }
+}
+
+fn json_call(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, serde_json::Value) {
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.0\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let resp = http(port, &req).expect("answer");
+    let status = resp
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = resp.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (
+        status,
+        serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+fn serve(url: &str, port: u16) -> Child {
+    bin()
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            url,
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts")
+}
+
+struct Kill(Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn two_instances_on_one_database_behave_as_one() {
+    let dir = tempdir("pair");
+    let url = shared_database(&dir);
+    let o = bin()
+        .args([
+            "demo",
+            "--scale",
+            "tiny",
+            "--no-serve",
+            "--database-url",
+            &url,
+            "--demo-password",
+            "Pair-Password-1",
+        ])
+        .output()
+        .expect("demo");
+    assert!(o.status.success(), "{}", text(&o));
+    let (pa, pb) = {
+        let a = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+        let b = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+        (
+            a.local_addr().expect("a").port(),
+            b.local_addr().expect("b").port(),
+        )
+    };
+    let _a = Kill(serve(&url, pa));
+    let _b = Kill(serve(&url, pb));
+    for port in [pa, pb] {
+        for _ in 0..100 {
+            if http(port, "GET /healthz HTTP/1.0\r\n\r\n")
+                .is_ok_and(|r| r.starts_with("HTTP/1.0 200"))
+            {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+    // A session made on A works on B, and ends on both.
+    let login = r#"{"username":"city-admin","password":"Pair-Password-1"}"#;
+    let (s, v) = json_call(pa, "POST", "/api/v1/auth/login", None, login);
+    assert_eq!(s, 200, "{v}");
+    let token = v["token"].as_str().expect("token").to_owned();
+    assert_eq!(json_call(pb, "GET", "/api/v1/me", Some(&token), "").0, 200);
+    assert_eq!(
+        json_call(pb, "POST", "/api/v1/auth/logout", Some(&token), "").0,
+        204
+    );
+    assert_eq!(json_call(pa, "GET", "/api/v1/me", Some(&token), "").0, 401);
+    // Failed logins count across instances: the fifth locks, wherever it lands.
+    let bad = r#"{"username":"teacher","password":"not-the-password"}"#;
+    for i in 0..4 {
+        let port = if i % 2 == 0 { pa } else { pb };
+        assert_eq!(
+            json_call(port, "POST", "/api/v1/auth/login", None, bad).0,
+            401
+        );
+    }
+    assert_eq!(
+        json_call(pa, "POST", "/api/v1/auth/login", None, bad).0,
+        423
+    );
+    let good = r#"{"username":"teacher","password":"Pair-Password-1"}"#;
+    assert_eq!(
+        json_call(pb, "POST", "/api/v1/auth/login", None, good).0,
+        423
+    );
+    // Writes from both at once keep one unbroken audit chain.
+    let (_, v) = json_call(pa, "POST", "/api/v1/auth/login", None, login);
+    let token = v["token"].as_str().expect("token").to_owned();
+    let (_, city) = json_call(pa, "GET", "/api/v1/units", Some(&token), "");
+    let city = city["items"][0]["id"].as_i64().expect("city");
+    let handles: Vec<_> = (0..16)
+        .map(|i| {
+            let token = token.clone();
+            std::thread::spawn(move || {
+                let port = if i % 2 == 0 { pa } else { pb };
+                let body = format!(r#"{{"name":"并发新区{i}"}}"#);
+                json_call(
+                    port,
+                    "POST",
+                    &format!("/api/v1/units/{city}/children"),
+                    Some(&token),
+                    &body,
+                )
+                .0
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().expect("thread"), 201);
+    }
+    let o = bin()
+        .args(["audit", "verify"])
+        .env("TONGYU_DATABASE_URL", &url)
+        .output()
+        .expect("verify");
+    assert!(o.status.success(), "{}", text(&o));
+    let _ = std::fs::remove_dir_all(&dir);
 }
