@@ -1,5 +1,6 @@
 //! `tongyu`: the platform's one binary.
 
+mod bench;
 mod config;
 
 use std::net::SocketAddr;
@@ -101,6 +102,22 @@ enum Command {
         /// The file to write; it must not exist.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Run a benchmark and print its ratio against a baseline measured in
+    /// the same run (see docs/benchmarks.md).
+    Bench {
+        /// import, org or all.
+        #[arg(long, default_value = "all")]
+        which: String,
+        /// Rows in the import benchmark.
+        #[arg(long, default_value_t = 20_000)]
+        rows: usize,
+        /// The large scale of the org benchmark: demo, city (the design scale) or tiny.
+        #[arg(long, default_value = "city")]
+        large: String,
+        /// Run on this PostgreSQL server (a schema per database) instead of SQLite files.
+        #[arg(long)]
+        postgres: Option<String>,
     },
     /// The audit log.
     Audit {
@@ -360,6 +377,12 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
             println!("已备份到 {dest}");
             Ok(())
         }
+        Command::Bench {
+            which,
+            rows,
+            large,
+            postgres,
+        } => bench::run(&which, rows, &large, postgres).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => {

@@ -302,41 +302,40 @@ pub async fn count_by_kind(c: &mut Conn) -> Result<Vec<(String, i64)>> {
         .collect()
 }
 
-/// Recomputes every rollup counter from the rows themselves, bottom up.
-/// Bulk loads use it instead of counting row by row; tests compare it with
-/// the counters kept as rows land.
+/// Recomputes every rollup counter from the rows themselves, bottom up,
+/// with one grouped pass per level (`UPDATE ... FROM`, which both SQLite and
+/// PostgreSQL run). Bulk loads use it instead of counting row by row; tests
+/// compare it with the counters kept as rows land.
 pub async fn recount(c: &mut Conn) -> Result<()> {
-    sqlx::query(
-        "UPDATE units SET
-            n_schools = CASE WHEN kind = 'school' THEN 1 ELSE 0 END,
-            n_classes = CASE WHEN kind = 'class' THEN 1 ELSE 0 END,
-            n_students = CASE WHEN kind = 'class' THEN
-                (SELECT COUNT(*) FROM students s WHERE s.class_id = units.id AND s.active = 1) ELSE 0 END,
-            n_guardians = CASE WHEN kind = 'class' THEN
-                (SELECT COUNT(*) FROM guardians g JOIN students s ON s.id = g.student_id
-                 WHERE s.class_id = units.id AND g.status = 'confirmed') ELSE 0 END",
-    )
-    .execute(&mut *c)
-    .await
-    .db()?;
+    let steps = [
+        "UPDATE units SET n_schools = CASE WHEN kind = 'school' THEN 1 ELSE 0 END,
+                          n_classes = CASE WHEN kind = 'class' THEN 1 ELSE 0 END,
+                          n_students = 0, n_guardians = 0",
+        "UPDATE units SET n_students = g.n
+         FROM (SELECT class_id, COUNT(*) AS n FROM students WHERE active = 1 GROUP BY class_id) AS g
+         WHERE units.id = g.class_id",
+        "UPDATE units SET n_guardians = g.n
+         FROM (SELECT s.class_id, COUNT(*) AS n FROM guardians l JOIN students s ON s.id = l.student_id
+               WHERE l.status = 'confirmed' GROUP BY s.class_id) AS g
+         WHERE units.id = g.class_id",
+    ];
+    for sql in steps {
+        sqlx::query(sql).execute(&mut *c).await.db()?;
+    }
     let max_depth: Option<i64> = sqlx::query_scalar("SELECT MAX(depth) FROM units")
         .fetch_one(&mut *c)
         .await
         .db()?;
     for depth in (0..max_depth.unwrap_or(0)).rev() {
         sqlx::query(
-            "UPDATE units SET
-                n_schools = n_schools + (SELECT COALESCE(SUM(k.n_schools), 0) FROM units k
-                                         WHERE k.parent_id = units.id AND k.active = 1),
-                n_classes = n_classes + (SELECT COALESCE(SUM(k.n_classes), 0) FROM units k
-                                         WHERE k.parent_id = units.id AND k.active = 1),
-                n_students = n_students + (SELECT COALESCE(SUM(k.n_students), 0) FROM units k
-                                           WHERE k.parent_id = units.id AND k.active = 1),
-                n_guardians = n_guardians + (SELECT COALESCE(SUM(k.n_guardians), 0) FROM units k
-                                             WHERE k.parent_id = units.id AND k.active = 1)
-             WHERE depth = $1",
+            "UPDATE units SET n_schools = units.n_schools + k.s, n_classes = units.n_classes + k.c,
+                              n_students = units.n_students + k.st, n_guardians = units.n_guardians + k.g
+             FROM (SELECT parent_id, SUM(n_schools) AS s, SUM(n_classes) AS c,
+                          SUM(n_students) AS st, SUM(n_guardians) AS g
+                   FROM units WHERE depth = $1 AND active = 1 GROUP BY parent_id) AS k
+             WHERE units.id = k.parent_id",
         )
-        .bind(depth)
+        .bind(depth + 1)
         .execute(&mut *c)
         .await
         .db()?;

@@ -1,0 +1,278 @@
+//! Benchmarks of the foundation, each a ratio against a baseline measured
+//! in the same run on the same machine:
+//!
+//! - import: guardian rows imported per second (validation, new parent
+//!   accounts, links, grants, rollups) ÷ the same rows written by a raw
+//!   batched insert into the same database. Goal ≥ 0.3.
+//! - org: the org browser page of a district at a large scale ÷ the same
+//!   page at demo scale. Goal ≤ 1.5.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tongyu_domain::account::Role;
+use tongyu_domain::import::ImportKind;
+use tongyu_service::demo::{self, DemoScale};
+use tongyu_service::{App, Settings, SystemClock};
+use tongyu_store::account::{NO_PASSWORD, NewAccount};
+use tongyu_store::{Db, DbOptions, DbResult};
+use tower::ServiceExt;
+
+type AnyError = Box<dyn std::error::Error>;
+
+const PW: &str = "Bench-Password-2026";
+
+/// A fresh database: a SQLite file in `dir`, or a fresh schema on the
+/// PostgreSQL server at `pg`.
+async fn fresh(dir: &std::path::Path, name: &str, pg: Option<&str>) -> Result<App, AnyError> {
+    let url = match pg {
+        Some(base) => {
+            let schema = format!("bench_{name}");
+            let admin = Db::connect_raw(base).await?;
+            admin
+                .execute_raw(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                .await?;
+            admin
+                .execute_raw(&format!("CREATE SCHEMA {schema}"))
+                .await?;
+            admin.close().await;
+            let sep = if base.contains('?') { '&' } else { '?' };
+            format!("{base}{sep}options=-c%20search_path%3D{schema}")
+        }
+        None => {
+            let f = dir.join(format!("{name}.db"));
+            for s in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{s}", f.display()));
+            }
+            format!("sqlite://{}", f.display())
+        }
+    };
+    let db = Db::connect(&DbOptions {
+        url,
+        max_connections: 8,
+    })
+    .await?;
+    Ok(App::new(db, Arc::new(SystemClock), Settings::default()))
+}
+
+fn quiet(_: &str, _: u64, _: u64) {}
+
+pub async fn run(
+    which: &str,
+    rows: usize,
+    large: &str,
+    pg: Option<String>,
+) -> Result<(), AnyError> {
+    let dir = std::env::temp_dir().join(format!("tongyu-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    println!(
+        "backend: {}",
+        if pg.is_some() { "postgres" } else { "sqlite" }
+    );
+    if which == "import" || which == "all" {
+        import(&dir, rows, pg.as_deref()).await?;
+    }
+    if which == "org" || which == "all" {
+        org(&dir, large, pg.as_deref()).await?;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+async fn import(dir: &std::path::Path, rows: usize, pg: Option<&str>) -> Result<(), AnyError> {
+    let app = fresh(dir, "import", pg).await?;
+    demo::generate(&app, DemoScale::demo(), PW, &quiet).await?;
+    // Students to attach parents to, and a class per student for the grants.
+    let students: Vec<(String, i64, i64)> = {
+        let mut c = app.db.read().await?;
+        let mut out = Vec::new();
+        for sid in 1..=rows.min(15_000) as i64 {
+            if let Some(s) = tongyu_store::student::get(&mut c, sid).await? {
+                out.push((s.external_id.unwrap_or_default(), s.id, s.class_id));
+            }
+        }
+        out
+    };
+    let pick = |i: usize| &students[i % students.len()];
+
+    // Baseline: the same kinds of rows, straight into the tables in batches.
+    let now = chrono_now();
+    let started = Instant::now();
+    let mut tx = app.db.write().await?;
+    let accounts: Vec<NewAccount> = (0..rows)
+        .map(|i| NewAccount {
+            username: format!("p150{i:08}"),
+            phone: Some(format!("150{i:08}")),
+            display_name: "基准家长".into(),
+            password_hash: NO_PASSWORD.into(),
+            must_change_password: false,
+            external_id: None,
+            created_by: None,
+        })
+        .collect();
+    let ids = tongyu_store::account::insert_many(&mut tx, &accounts, now).await?;
+    let links: Vec<(i64, i64, String)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, (_, id))| (pick(i).1, *id, "父亲".into()))
+        .collect();
+    tongyu_store::student::insert_links_many(&mut tx, &links, now).await?;
+    let grants: Vec<(i64, Role, i64)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, (_, id))| (*id, Role::Parent, pick(i).2))
+        .collect();
+    tongyu_store::account::insert_grants_many(&mut tx, &grants, now).await?;
+    tx.commit().await.db()?;
+    let raw = started.elapsed();
+
+    // The import of a file of the same size, through the whole use case.
+    let mut csv = String::from("学生学籍号,家长姓名,手机号,关系\n");
+    for i in 0..rows {
+        csv.push_str(&format!("{},导入家长,151{i:08},母亲\n", pick(i).0));
+    }
+    let ctx = tongyu_service::import::operator_ctx(&app).await?;
+    let started = Instant::now();
+    let out = tongyu_service::import::run(
+        &app,
+        &ctx,
+        ImportKind::Guardians,
+        csv.as_bytes(),
+        &|_, _| {},
+    )
+    .await?;
+    let imported = started.elapsed();
+    if !out.ok() || out.created != rows {
+        return Err(format!(
+            "the import did not create {rows} rows: {:?}",
+            out.errors.first()
+        )
+        .into());
+    }
+    let raw_rate = rows as f64 / raw.as_secs_f64();
+    let import_rate = rows as f64 / imported.as_secs_f64();
+    println!("import of {rows} parent accounts with their links and grants:");
+    println!(
+        "  raw batched insert   {raw_rate:>10.0} rows/s  ({:.2} s)",
+        raw.as_secs_f64()
+    );
+    println!(
+        "  import (checked)     {import_rate:>10.0} rows/s  ({:.2} s)",
+        imported.as_secs_f64()
+    );
+    println!(
+        "  ratio import/raw     {:>10.2}   (goal >= 0.30)",
+        import_rate / raw_rate
+    );
+    app.db.close().await;
+    Ok(())
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Times the org page of the city's first district; returns (median, p95).
+async fn org_page_times(
+    app: &App,
+    requests: usize,
+) -> Result<(Duration, Duration, usize), AnyError> {
+    let origin = tongyu_service::Origin::default();
+    let login = tongyu_service::auth::login(
+        app,
+        &origin,
+        "district-admin",
+        PW,
+        tongyu_service::auth::SessionKind::Web,
+    )
+    .await?;
+    let district = {
+        let mut c = app.db.read().await?;
+        tongyu_store::org::get_by_external_id(&mut c, "d0")
+            .await?
+            .ok_or("no district d0")?
+            .id
+    };
+    let router = tongyu_web::router(tongyu_web::AppState::new(
+        app.clone(),
+        tongyu_web::WebConfig::default(),
+    ));
+    let mut times = Vec::with_capacity(requests);
+    let mut size = 0;
+    for i in 0..requests + 20 {
+        let req = axum::http::Request::builder()
+            .uri(format!("/org/{district}"))
+            .header("cookie", format!("tongyu_session={}", login.token))
+            .body(axum::body::Body::empty())?;
+        let t = Instant::now();
+        let res = router.clone().oneshot(req).await?;
+        let status = res.status();
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await?;
+        let took = t.elapsed();
+        if status != axum::http::StatusCode::OK {
+            return Err(format!("the org page answered {status}").into());
+        }
+        size = body.len();
+        if i >= 20 {
+            times.push(took);
+        }
+    }
+    times.sort();
+    Ok((times[times.len() / 2], times[times.len() * 95 / 100], size))
+}
+
+async fn org(dir: &std::path::Path, large: &str, pg: Option<&str>) -> Result<(), AnyError> {
+    let small_app = fresh(dir, "org_demo", pg).await?;
+    demo::generate(&small_app, DemoScale::demo(), PW, &quiet).await?;
+    let (small_med, small_p95, small_size) = org_page_times(&small_app, 300).await?;
+    let small_students = small_app
+        .db
+        .query_i64("SELECT COUNT(*) FROM students")
+        .await?;
+    small_app.db.close().await;
+
+    let large_scale = DemoScale::parse(large)?;
+    let large_app = fresh(dir, &format!("org_{large}"), pg).await?;
+    let started = Instant::now();
+    eprintln!("generating the {large} city (this takes a while at city scale)...");
+    demo::generate(&large_app, large_scale, PW, &|phase, done, total| {
+        if done == total {
+            eprintln!("  {phase}: {total}");
+        }
+    })
+    .await?;
+    let generated = started.elapsed();
+    let (large_med, large_p95, large_size) = org_page_times(&large_app, 300).await?;
+    let large_students = large_app
+        .db
+        .query_i64("SELECT COUNT(*) FROM students")
+        .await?;
+    let large_parents = large_app
+        .db
+        .query_i64("SELECT COUNT(*) FROM guardians")
+        .await?;
+    large_app.db.close().await;
+    println!("org browser page of a district (median / p95 of 300 requests):");
+    println!(
+        "  demo scale  ({small_students:>8} students)              {:>8.3} ms / {:>8.3} ms  ({small_size} bytes)",
+        ms(small_med),
+        ms(small_p95)
+    );
+    println!(
+        "  {large} scale ({large_students:>8} students, {large_parents:>8} guardians) {:>8.3} ms / {:>8.3} ms  ({large_size} bytes; generated in {:.0} s)",
+        ms(large_med),
+        ms(large_p95),
+        generated.as_secs_f64()
+    );
+    println!(
+        "  ratio {large}/demo (median)                  {:>8.2}   (goal <= 1.50)",
+        ms(large_med) / ms(small_med)
+    );
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
