@@ -22,6 +22,8 @@ pub struct DemoScale {
     pub schools: usize,
     pub classes_per_grade: usize,
     pub students_per_class: usize,
+    /// Every n-th child has one guardian, the others two (0: all have two).
+    pub single_guardian_every: usize,
 }
 
 impl DemoScale {
@@ -32,6 +34,7 @@ impl DemoScale {
             schools: 12,
             classes_per_grade: 1,
             students_per_class: 3,
+            single_guardian_every: 3,
         }
     }
     /// The demo: about 200 schools.
@@ -41,6 +44,7 @@ impl DemoScale {
             schools: 200,
             classes_per_grade: 2,
             students_per_class: 8,
+            single_guardian_every: 3,
         }
     }
     /// The design scale: 3,500 schools, about 50,000 classes, 1.5 million
@@ -49,8 +53,9 @@ impl DemoScale {
         Self {
             subdistricts_per_district: 13,
             schools: 3500,
-            classes_per_grade: 2,
+            classes_per_grade: 3,
             students_per_class: 30,
+            single_guardian_every: 0,
         }
     }
     pub fn parse(name: &str) -> Result<Self> {
@@ -382,8 +387,12 @@ pub async fn generate(
         let mut parents = Vec::new();
         let mut plan = Vec::new();
         for (idx, (student, (_, sid))) in new_students.iter().zip(&ids).enumerate() {
-            // Two guardians for most children, one for every third.
-            let n = if idx % 3 == 2 { 1 } else { 2 };
+            let every = scale.single_guardian_every;
+            let n = if every > 0 && idx % every == every - 1 {
+                1
+            } else {
+                2
+            };
             for g in 0..n {
                 phone_seq += 1;
                 let phone = format!("139{phone_seq:08}");

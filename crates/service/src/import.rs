@@ -19,6 +19,20 @@ use tongyu_store::{Conn, DbResult};
 
 use crate::{App, Ctx, Origin, audit, auth, sheet};
 
+/// The value of a parsed cell, or: record the error against the row's
+/// column and go on with the next row.
+macro_rules! cell {
+    ($errors:ident, $row:expr, $key:expr, $parsed:expr) => {
+        match $parsed {
+            Ok(v) => v,
+            Err(e) => {
+                $errors.push($row.error($key, e.message));
+                continue;
+            }
+        }
+    };
+}
+
 /// At most this many row errors are reported; the count says how many more.
 const MAX_ERRORS: usize = 1000;
 
@@ -150,11 +164,37 @@ fn first_pass<'r, 'a>(
     ok
 }
 
-fn not_found(r: &Row, key: &str, value: &str, what: &str) -> RowError {
-    r.error(
-        key,
-        format!("找不到外部编号为“{value}”的{what}（或不在您的管理范围内）"),
-    )
+/// The unit a row names by external id, if it exists, lies in the actor's
+/// import scope, is active and is of `kind` (when given). A unit outside the
+/// scope gets the same error as one that does not exist.
+fn scoped<'u>(
+    ctx: &Ctx,
+    units: &'u HashMap<String, Unit>,
+    ext: &str,
+    kind: Option<UnitKind>,
+) -> Result<&'u Unit> {
+    let what = kind.map_or("单位", |k| k.label());
+    match units.get(ext) {
+        Some(u) if ctx.actor.can(Action::Import, &u.path) => match kind {
+            Some(k) if u.kind != k => Err(Error::invalid(
+                "unit",
+                format!(
+                    "“{ext}”是{}“{}”，这里应填{what}的外部编号",
+                    u.kind.label(),
+                    u.name
+                ),
+            )),
+            _ if !u.active => Err(Error::invalid(
+                "unit",
+                format!("{}“{}”已停用", u.kind.label(), u.name),
+            )),
+            _ => Ok(u),
+        },
+        _ => Err(Error::invalid(
+            "unit",
+            format!("找不到外部编号为“{ext}”的{what}（或不在您的管理范围内）"),
+        )),
+    }
 }
 
 async fn units_by_ext(
@@ -237,21 +277,9 @@ async fn import_units(
             ));
             continue;
         };
-        let name = match parse_unit_name(r.get("name")) {
-            Ok(n) => n,
-            Err(e) => {
-                errors.push(r.error("name", e.message));
-                continue;
-            }
-        };
+        let name = cell!(errors, r, "name", parse_unit_name(r.get("name")));
         let stages = if kind == UnitKind::School {
-            match Stage::parse_list(r.get("stages")) {
-                Ok(s) => s,
-                Err(e) => {
-                    errors.push(r.error("stages", e.message));
-                    continue;
-                }
-            }
+            cell!(errors, r, "stages", Stage::parse_list(r.get("stages")))
         } else {
             Vec::new()
         };
@@ -302,32 +330,15 @@ async fn import_units(
             }
             existing.get(p.parent).map(|u| u.id)
         } else {
-            match existing.get(p.parent) {
-                Some(u) if ctx.actor.can(Action::Import, &u.path) => {
-                    if u.kind != needed {
-                        errors.push(r.error(
-                            "parent",
-                            format!(
-                                "上级“{}”是{}，{}的上级应是{}",
-                                p.parent,
-                                u.kind.label(),
-                                p.kind.label(),
-                                needed.label()
-                            ),
-                        ));
-                        continue;
-                    }
-                    if !u.active {
-                        errors.push(r.error("parent", format!("上级单位“{}”已停用", u.name)));
-                        continue;
-                    }
-                    Some(u.id)
-                }
-                _ => {
-                    errors.push(not_found(r, "parent", p.parent, "上级单位"));
-                    continue;
-                }
-            }
+            Some(
+                cell!(
+                    errors,
+                    r,
+                    "parent",
+                    scoped(ctx, &existing, p.parent, Some(needed))
+                )
+                .id,
+            )
         };
         if let Some(u) = existing.get(p.ext) {
             if !ctx.actor.can(Action::Import, &u.path) {
@@ -426,19 +437,13 @@ async fn import_classes(
     }
     let mut parsed = Vec::new();
     for r in ok {
-        let school = match existing.get(r.get("school")) {
-            Some(u)
-                if u.kind == UnitKind::School
-                    && ctx.actor.can(Action::Import, &u.path)
-                    && u.active =>
-            {
-                u.clone()
-            }
-            _ => {
-                errors.push(not_found(r, "school", r.get("school"), "学校"));
-                continue;
-            }
-        };
+        let school = cell!(
+            errors,
+            r,
+            "school",
+            scoped(ctx, &existing, r.get("school"), Some(UnitKind::School))
+        )
+        .clone();
         let grade = match Grade::parse(r.get("grade")) {
             Ok(g) if school.stages.contains(&g.stage) => g,
             Ok(g) => {
@@ -453,13 +458,7 @@ async fn import_classes(
                 continue;
             }
         };
-        let name = match parse_unit_name(r.get("name")) {
-            Ok(n) => n,
-            Err(e) => {
-                errors.push(r.error("name", e.message));
-                continue;
-            }
-        };
+        let name = cell!(errors, r, "name", parse_unit_name(r.get("name")));
         let year = match r.get("school_year") {
             "" => default_year,
             y => match y.parse::<i64>() {
@@ -595,13 +594,12 @@ async fn import_teachers(
             ));
             continue;
         };
-        let unit = match unit_of.get(r.get("unit")) {
-            Some(u) if ctx.actor.can(Action::Import, &u.path) && u.active => u,
-            _ => {
-                errors.push(not_found(r, "unit", r.get("unit"), "单位"));
-                continue;
-            }
-        };
+        let unit = cell!(
+            errors,
+            r,
+            "unit",
+            scoped(ctx, &unit_of, r.get("unit"), None)
+        );
         if !role.unit_kinds().contains(&unit.kind) {
             let kinds: Vec<&str> = role.unit_kinds().iter().map(|k| k.label()).collect();
             errors.push(r.error(
@@ -620,13 +618,7 @@ async fn import_teachers(
             errors.push(r.error("role", format!("您不能授予{}角色", role.label())));
             continue;
         }
-        let name = match parse_person_name(r.get("name")) {
-            Ok(n) => n,
-            Err(e) => {
-                errors.push(r.error("name", e.message));
-                continue;
-            }
-        };
+        let name = cell!(errors, r, "name", parse_person_name(r.get("name")));
         let phone = match r.get("phone") {
             "" => None,
             p => match parse_phone(p) {
@@ -652,13 +644,7 @@ async fn import_teachers(
                     }
                 }
             }
-            u => match parse_username(u) {
-                Ok(u) => u,
-                Err(e) => {
-                    errors.push(r.error("username", e.message));
-                    continue;
-                }
-            },
+            u => cell!(errors, r, "username", parse_username(u)),
         };
         match people.get_mut(ext) {
             Some(p) => {
@@ -890,33 +876,15 @@ async fn import_students(
     }
     let mut parsed = Vec::new();
     for r in ok {
-        let class = match classes.get(r.get("class")) {
-            Some(u)
-                if u.kind == UnitKind::Class
-                    && ctx.actor.can(Action::Import, &u.path)
-                    && u.active =>
-            {
-                u.clone()
-            }
-            _ => {
-                errors.push(not_found(r, "class", r.get("class"), "班级"));
-                continue;
-            }
-        };
-        let name = match parse_person_name(r.get("name")) {
-            Ok(n) => n,
-            Err(e) => {
-                errors.push(r.error("name", e.message));
-                continue;
-            }
-        };
-        let gender = match parse_gender(r.get("gender")) {
-            Ok(g) => g,
-            Err(e) => {
-                errors.push(r.error("gender", e.message));
-                continue;
-            }
-        };
+        let class = cell!(
+            errors,
+            r,
+            "class",
+            scoped(ctx, &classes, r.get("class"), Some(UnitKind::Class))
+        )
+        .clone();
+        let name = cell!(errors, r, "name", parse_person_name(r.get("name")));
+        let gender = cell!(errors, r, "gender", parse_gender(r.get("gender")));
         let ext = r.get("external_id");
         if let Some(s) = existing.get(ext) {
             let within = current
@@ -1060,27 +1028,9 @@ async fn import_guardians(
                 continue;
             }
         };
-        let name = match parse_person_name(r.get("name")) {
-            Ok(n) => n,
-            Err(e) => {
-                errors.push(r.error("name", e.message));
-                continue;
-            }
-        };
-        let phone = match parse_phone(r.get("phone")) {
-            Ok(p) => p,
-            Err(e) => {
-                errors.push(r.error("phone", e.message));
-                continue;
-            }
-        };
-        let relation = match parse_relation(r.get("relation")) {
-            Ok(x) => x,
-            Err(e) => {
-                errors.push(r.error("relation", e.message));
-                continue;
-            }
-        };
+        let name = cell!(errors, r, "name", parse_person_name(r.get("name")));
+        let phone = cell!(errors, r, "phone", parse_phone(r.get("phone")));
+        let relation = cell!(errors, r, "relation", parse_relation(r.get("relation")));
         if let Some(first) = pairs.insert((student.id, phone.clone()), r.number) {
             errors.push(r.error("phone", format!("同一学生与同一手机号在第 {first} 行已有")));
             continue;

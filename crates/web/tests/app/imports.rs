@@ -128,7 +128,7 @@ async fn every_bad_row_is_reported_and_nothing_is_imported() {
     );
     assert!(msg(8).contains("不能为空"));
     assert!(msg(9).contains("学段"));
-    assert!(msg(10).contains("上级"));
+    assert!(msg(10).contains("应填区(市)"), "{}", msg(10));
     assert_eq!(
         count(&t, "SELECT COUNT(*) FROM units").await,
         before,
