@@ -3,7 +3,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tongyu_domain::account::{Role, mask_phone};
@@ -101,10 +100,7 @@ async fn people_page(
     let has_next = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     let now = state.app.now();
-    let status = match &error {
-        Some(e) => StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
-        None => StatusCode::OK,
-    };
+    let status = super::status_of(error.as_ref());
     let page = PeoplePage {
         nav: Nav::for_user(user),
         unit_id: unit.id,
@@ -223,10 +219,7 @@ async fn account_page(
         v.dedup_by(|x, y| x.value == y.value);
         v
     };
-    let status = match &extra.error {
-        Some(e) => StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
-        None => StatusCode::OK,
-    };
+    let status = super::status_of(extra.error.as_ref());
     let page = AccountPage {
         nav: Nav::for_user(user),
         id: a.id,

@@ -484,8 +484,7 @@ async fn join(
         Ok(_) => Ok(Redirect::to("/my").into_response()),
         Err(e) if e.code == ErrorCode::Internal => Err(PageError(e)),
         Err(e) => {
-            let status =
-                StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = super::status_of(Some(&e));
             join_page(
                 &state,
                 &headers,

@@ -3,7 +3,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tongyu_domain::account::mask_phone;
@@ -146,10 +145,7 @@ async fn class_page(
             relation: l.relation.clone(),
         })
         .collect();
-    let status = match &error {
-        Some(e) => StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
-        None => StatusCode::OK,
-    };
+    let status = super::status_of(error.as_ref());
     let page = ClassPage {
         nav: Nav::for_user(user),
         class_id: roster.class.id,

@@ -63,10 +63,7 @@ fn status_label(s: &str) -> &'static str {
 
 async fn page(state: &AppState, user: &PageUser, error: Option<Error>) -> PageResult<Response> {
     let jobs = import::my_jobs(&state.app, &user.ctx).await?;
-    let status = error.as_ref().map_or(axum::http::StatusCode::OK, |e| {
-        axum::http::StatusCode::from_u16(e.code.http_status())
-            .unwrap_or(axum::http::StatusCode::BAD_REQUEST)
-    });
+    let status = super::status_of(error.as_ref());
     let page = ImportsPage {
         nav: Nav::for_user(user),
         kinds: ImportKind::ALL

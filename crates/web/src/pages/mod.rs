@@ -91,6 +91,14 @@ pub fn render<T: Template>(t: &T) -> PageResult<Html<String>> {
     })
 }
 
+/// The status of a page shown again with a user's error (200 without one).
+pub fn status_of(error: Option<&tongyu_domain::Error>) -> axum::http::StatusCode {
+    error.map_or(axum::http::StatusCode::OK, |e| {
+        axum::http::StatusCode::from_u16(e.code.http_status())
+            .unwrap_or(axum::http::StatusCode::BAD_REQUEST)
+    })
+}
+
 /// A select option.
 pub struct Opt {
     pub value: String,

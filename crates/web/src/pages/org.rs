@@ -3,7 +3,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tongyu_domain::org::{Stage, Unit, UnitKind};
@@ -222,10 +221,7 @@ async fn org_page(
     } else {
         Vec::new()
     };
-    let status = match &error {
-        Some(e) => StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
-        None => StatusCode::OK,
-    };
+    let status = super::status_of(error.as_ref());
     let page = OrgPage {
         nav: Nav::for_user(user),
         show_schools: matches!(
