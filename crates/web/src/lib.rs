@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes(state.clone()))
         .nest("/api", api::routes(state.clone()))
         .merge(ops::routes())
+        .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             extract::request_meta,

@@ -91,6 +91,14 @@ pub fn render<T: Template>(t: &T) -> PageResult<Html<String>> {
     })
 }
 
+/// Any address that is not a page: a Chinese "not found" page.
+pub async fn not_found() -> PageError {
+    PageError(Error::with_message(
+        tongyu_domain::ErrorCode::NotFound,
+        "您要找的页面不存在",
+    ))
+}
+
 /// The status of a page shown again with a user's error (200 without one).
 pub fn status_of(error: Option<&tongyu_domain::Error>) -> axum::http::StatusCode {
     error.map_or(axum::http::StatusCode::OK, |e| {

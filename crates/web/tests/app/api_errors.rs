@@ -54,6 +54,16 @@ async fn unknown_ids_and_routes_are_404_and_no_token_is_401() {
     );
     let (s, _) = t.get("/api/v1/accounts/999999", &token).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, page) = t
+        .send(
+            Request::builder()
+                .uri("/no-such-page")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(page.contains("您要找的页面不存在"));
     let (s, e) = t.get("/api/v1/no-such-thing", &token).await;
     assert_eq!(
         (s, e["code"].as_str()),
