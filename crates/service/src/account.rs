@@ -211,7 +211,18 @@ pub async fn add_grant(
     unit_id: i64,
 ) -> Result<()> {
     let role = Role::parse(role)?;
-    let account = manageable(app, ctx, account_id, Action::ManageAccounts).await?;
+    // An account that holds no role yet (a parent who signed up) may be
+    // given one by any administrator; others only within the subtree.
+    let account = match manageable(app, ctx, account_id, Action::ManageAccounts).await {
+        Ok(a) => a,
+        Err(e) => {
+            let mut c = app.db.read().await?;
+            match accounts::get(&mut c, account_id).await? {
+                Some(a) if accounts::grant_paths(&mut c, a.id).await?.is_empty() => a,
+                _ => return Err(e),
+            }
+        }
+    };
     let unit = visible_unit(app, ctx, unit_id).await?;
     require_grantable(app, ctx, role, &unit).await?;
     let mut tx = app.db.write().await?;
@@ -429,4 +440,26 @@ pub async fn cli_unlock(app: &App, id: i64) -> Result<()> {
     accounts::unlock(&mut tx, id).await?;
     audit::append(&mut tx, &cli_entry(app, "account.unlock", id)).await?;
     tx.commit().await.db()
+}
+
+/// Gives an existing account, named by its username or phone, a role on a
+/// unit (the "add a person" form of a unit's people page).
+pub async fn grant_by_login(
+    app: &App,
+    ctx: &Ctx,
+    login: &str,
+    role: &str,
+    unit_id: i64,
+) -> Result<()> {
+    let login = login.trim().to_ascii_lowercase();
+    let found = {
+        let mut c = app.db.read().await?;
+        accounts::find_for_login(&mut c, &login)
+            .await?
+            .map(|(a, _)| a)
+    };
+    let account = found.ok_or_else(|| {
+        Error::invalid("username", format!("没有用户名或手机号为“{login}”的账号"))
+    })?;
+    add_grant(app, ctx, account.id, role, unit_id).await
 }

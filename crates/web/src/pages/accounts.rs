@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/org/{id}/people", get(people))
         .route("/org/{id}/people.xlsx", get(people_xlsx))
+        .route("/org/{id}/grants", post(grant_here))
         .route("/accounts", post(create))
         .route("/accounts/{id}", get(show))
         .route("/accounts/{id}/phone", post(reveal_phone))
@@ -31,7 +32,6 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/unlock", post(unlock))
         .route("/accounts/{id}/deactivate", post(deactivate))
         .route("/accounts/{id}/activate", post(activate))
-        .route("/accounts/{id}/grants", post(add_grant))
         .route("/accounts/{id}/grants/remove", post(remove_grant))
 }
 
@@ -169,7 +169,6 @@ struct AccountPage {
     created: String,
     last_login: String,
     grants: Vec<GrantView>,
-    grantable: Vec<Opt>,
     can_manage: bool,
     can_unlock: bool,
     new_password: Option<String>,
@@ -200,25 +199,6 @@ async fn account_page(
         .is_ok();
     let a = &row.account;
     let now = state.app.now();
-    let grantable = {
-        // Roles the actor may grant somewhere: those on their own units' kinds and below.
-        let mut v: Vec<Opt> = Role::ALL
-            .iter()
-            .filter(|r| {
-                user.ctx.actor.grants.iter().any(|g| {
-                    g.role.is_unit_admin()
-                        && r.admin_rank() <= g.role.admin_rank()
-                        && !r.is_platform_admin()
-                })
-            })
-            .map(|r| Opt {
-                value: r.as_str().into(),
-                label: r.label().into(),
-            })
-            .collect();
-        v.dedup_by(|x, y| x.value == y.value);
-        v
-    };
     let status = super::status_of(extra.error.as_ref());
     let page = AccountPage {
         nav: Nav::for_user(user),
@@ -251,7 +231,6 @@ async fn account_page(
                 unit_name: g.unit_name.clone(),
             })
             .collect(),
-        grantable,
         can_manage,
         can_unlock,
         new_password: extra.new_password,
@@ -446,19 +425,6 @@ struct GrantForm {
     unit_id: String,
 }
 
-async fn add_grant(
-    State(state): State<AppState>,
-    user: PageUser,
-    Path(id): Path<i64>,
-    CsrfForm(f): CsrfForm<GrantForm>,
-) -> PageResult<Response> {
-    let r = match f.unit_id.trim().parse::<i64>() {
-        Ok(unit) => accounts::add_grant(&state.app, &user.ctx, id, &f.role, unit).await,
-        Err(_) => Err(Error::invalid("unit_id", "请填写单位编号（数字）")),
-    };
-    outcome(&state, &user, id, r, "granted").await
-}
-
 async fn remove_grant(
     State(state): State<AppState>,
     user: PageUser,
@@ -523,4 +489,30 @@ async fn people_xlsx(
         &format!("people-{}.xlsx", unit.id),
         bytes,
     ))
+}
+
+#[derive(serde::Deserialize)]
+struct GrantHereForm {
+    login: String,
+    role: String,
+}
+
+/// Gives an existing account a role on this unit.
+async fn grant_here(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<GrantHereForm>,
+) -> PageResult<Response> {
+    match accounts::grant_by_login(&state.app, &user.ctx, &f.login, &f.role, id).await {
+        Ok(()) => Ok(Redirect::to(&format!("/org/{id}/people?msg=granted")).into_response()),
+        Err(e) if is_user_error(&e) => {
+            people_page(&state, &user, id, PeopleQuery::default(), Some(e)).await
+        }
+        Err(e) if e.code == ErrorCode::NotFound => {
+            let e = Error::invalid("login", "找不到这个账号，或它不在您的管理范围内");
+            people_page(&state, &user, id, PeopleQuery::default(), Some(e)).await
+        }
+        Err(e) => Err(PageError(e)),
+    }
 }

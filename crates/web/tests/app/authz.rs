@@ -216,3 +216,55 @@ async fn phones_are_masked_and_revealing_one_is_audited() {
     assert_eq!(log["items"][0]["object_id"], id.to_string());
     assert_eq!(log["items"][0]["actor"], "school-admin");
 }
+
+#[tokio::test]
+async fn an_administrator_adds_an_existing_account_to_a_unit_by_username_or_phone() {
+    let t = TestApp::demo().await;
+    // Someone who signed up on their own and holds no role yet.
+    let mut visitor = t.browser();
+    visitor.get("/join").await;
+    let p = visitor
+        .post(
+            "/register",
+            &[
+                ("code", ""),
+                ("phone", "13955556666"),
+                ("display_name", "孙老师"),
+                ("password", "Sun-Teacher-2026"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let mut b = t.browser();
+    b.sign_in("school-admin", crate::common::PW).await;
+    let school = t.unit_id("school0").await;
+    b.get(&format!("/org/{school}/people")).await;
+    let p = b
+        .post(
+            &format!("/org/{school}/grants"),
+            &[("login", "13955556666"), ("role", "teacher")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = b
+        .post(
+            &format!("/org/{school}/grants"),
+            &[("login", "nobody-at-all"), ("role", "teacher")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("没有用户名或手机号为"), "{}", p.body);
+    // The district administrator, above the school, cannot be pulled in.
+    let p = b
+        .post(
+            &format!("/org/{school}/grants"),
+            &[("login", "district-admin"), ("role", "teacher")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("不在您的管理范围内"), "{}", p.body);
+    let token = t.login_with("13955556666", "Sun-Teacher-2026").await;
+    let (_, me) = t.get("/api/v1/me", &token).await;
+    assert_eq!(me["grants"][0]["role"], "teacher");
+    assert_eq!(me["grants"][0]["unit_id"], school);
+}
