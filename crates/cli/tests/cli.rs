@@ -365,11 +365,151 @@ fn two_instances_on_one_database_behave_as_one() {
     for h in handles {
         assert_eq!(h.join().expect("thread"), 201);
     }
+    // An import started on A is followed on B.
+    let csv = "外部编号,名称,类型,上级外部编号,学段\npair-d,并发区,区(市),,\n";
+    let req = format!(
+        "POST /api/v1/imports?kind=units HTTP/1.0\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n{csv}",
+        csv.len()
+    );
+    let resp = http(pa, &req).expect("import answered");
+    assert!(resp.starts_with("HTTP/1.0 202"), "{resp}");
+    let job: serde_json::Value =
+        serde_json::from_str(resp.split_once("\r\n\r\n").map_or("", |(_, b)| b)).expect("json");
+    let id = job["id"].as_i64().expect("job id");
+    let mut status = String::new();
+    for _ in 0..100 {
+        let (_, v) = json_call(
+            pb,
+            "GET",
+            &format!("/api/v1/imports/{id}"),
+            Some(&token),
+            "",
+        );
+        status = v["status"].as_str().unwrap_or("").to_owned();
+        if status == "done" {
+            assert_eq!(v["created"], 1);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        status, "done",
+        "the job's outcome is visible on the other instance"
+    );
     let o = bin()
         .args(["audit", "verify"])
         .env("TONGYU_DATABASE_URL", &url)
         .output()
         .expect("verify");
     assert!(o.status.success(), "{}", text(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn import_and_export_from_the_command_line() {
+    let dir = tempdir("import");
+    let o = run(
+        &dir,
+        &[
+            "init",
+            "--city-name",
+            "青岛市",
+            "--password",
+            "Harbor-Lights-2026",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let units = dir.join("units.csv");
+    std::fs::write(&units, "外部编号,名称,类型,上级外部编号,学段\nd-sn,市南区,区(市),,\ns-1,八大关街道,镇(街),d-sn,\nsch-1,八大关小学,学校,s-1,小学\n").expect("write");
+    let o = run(
+        &dir,
+        &[
+            "import",
+            "--kind",
+            "units",
+            "--file",
+            units.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("新增 3"), "{}", text(&o));
+    let o = run(
+        &dir,
+        &[
+            "import",
+            "--kind",
+            "units",
+            "--file",
+            units.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(
+        text(&o).contains("未变 3"),
+        "importing again changes nothing: {}",
+        text(&o)
+    );
+    let classes = dir.join("classes.csv");
+    std::fs::write(
+        &classes,
+        "外部编号,学校外部编号,年级,班级名称\nc-1,sch-1,P1,一年级1班\nc-2,sch-1,J1,初一1班\n",
+    )
+    .expect("write");
+    let o = run(
+        &dir,
+        &[
+            "import",
+            "--kind",
+            "classes",
+            "--file",
+            classes.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(
+        !o.status.success(),
+        "a primary school has no junior classes"
+    );
+    assert!(
+        text(&o).contains("第 3 行") && text(&o).contains("没有初中学段"),
+        "{}",
+        text(&o)
+    );
+    let teachers = dir.join("teachers.csv");
+    std::fs::write(
+        &teachers,
+        "工号,姓名,角色,单位外部编号\nT1,王老师,学校管理员,sch-1\n",
+    )
+    .expect("write");
+    let passwords = dir.join("pw.xlsx");
+    let o = run(
+        &dir,
+        &[
+            "import",
+            "--kind",
+            "teachers",
+            "--file",
+            teachers.to_str().expect("utf-8"),
+            "--passwords-out",
+            passwords.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(passwords.exists(), "first passwords written");
+    let out = dir.join("units.xlsx");
+    let o = run(
+        &dir,
+        &[
+            "export",
+            "--kind",
+            "units",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let table =
+        tongyu_service::sheet::read_table(&std::fs::read(&out).expect("read")).expect("workbook");
+    let names: Vec<&str> = table.rows.iter().map(|(_, r)| r[3].as_str()).collect();
+    assert_eq!(names, vec!["青岛市", "市南区", "八大关街道", "八大关小学"]);
+    assert_eq!(table.rows[0].1[11], "0", "no students yet");
     let _ = std::fs::remove_dir_all(&dir);
 }

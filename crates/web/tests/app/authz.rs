@@ -268,3 +268,87 @@ async fn an_administrator_adds_an_existing_account_to_a_unit_by_username_or_phon
     assert_eq!(me["grants"][0]["role"], "teacher");
     assert_eq!(me["grants"][0]["unit_id"], school);
 }
+
+#[tokio::test]
+async fn integration_tokens_are_scoped_shown_once_and_revocable() {
+    let t = TestApp::demo().await;
+    let district = t.login("district-admin").await;
+    let d0 = t.unit_id("d0").await;
+    let d1 = t.unit_id("d1").await;
+    let (s, v) = t
+        .post(
+            "/api/v1/integrations",
+            &district,
+            json!({"name": "12345 热线", "unit_id": d0}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let token = v["token"].as_str().expect("token shown once").to_owned();
+    assert!(token.starts_with("tyi_"));
+    let id = v["id"].as_i64().expect("id");
+    let (s, who) = t.get("/api/v1/integration/whoami", &token).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        (who["name"].as_str(), who["unit_id"].as_i64()),
+        (Some("12345 热线"), Some(d0))
+    );
+    // It is not an account: account endpoints refuse it.
+    let (s, e) = t.get("/api/v1/me", &token).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    // The list never shows the secret again.
+    let (_, list) = t.get("/api/v1/integrations", &district).await;
+    assert_eq!(list["items"][0]["name"], "12345 热线");
+    assert!(list["items"][0].get("token").is_none());
+    // Another district is out of reach; a school administrator may not issue one.
+    assert_eq!(
+        t.post(
+            "/api/v1/integrations",
+            &district,
+            json!({"name": "x", "unit_id": d1})
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    let school = t.login("school-admin").await;
+    let school_id = t.unit_id("school0").await;
+    assert_eq!(
+        t.post(
+            "/api/v1/integrations",
+            &school,
+            json!({"name": "x", "unit_id": school_id})
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        t.post(
+            "/api/v1/integrations",
+            &district,
+            json!({"name": "", "unit_id": d0})
+        )
+        .await
+        .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // Revoked, it stops working at once.
+    assert_eq!(
+        t.api(
+            Method::DELETE,
+            &format!("/api/v1/integrations/{id}"),
+            Some(&district),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        t.get("/api/v1/integration/whoami", &token).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
