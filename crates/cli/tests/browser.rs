@@ -281,8 +281,46 @@ fn a_district_administrator_signs_in_and_drills_down_on_a_phone() {
     d.click("link text", "小班");
     d.wait_for("小班1班");
     save_screenshot(&d, "grade");
+    // Every other page fits the phone too.
+    d.click("link text", "小班1班");
+    d.wait_for("学生与家长");
+    d.click("link text", "学生与家长");
+    d.wait_for("家长邀请码");
+    fits(&d, "class roster");
+    d.click("css selector", "form[action$='/invite'] button");
+    let page = d.wait_for("有效期至");
+    assert!(page.contains("<svg"), "the invite QR code is drawn");
+    fits(&d, "invite");
+    save_screenshot(&d, "class");
+    for (path, marker) in [
+        ("/org", "组织机构"),
+        ("/imports", "批量导入"),
+        ("/me", "我的角色"),
+        ("/password", "修改密码"),
+    ] {
+        d.go(&format!("{base}{path}"));
+        d.wait_for(marker);
+        fits(&d, path);
+    }
+    d.go(&format!("{base}/org"));
+    d.click("link text", "人员与账号");
+    d.wait_for("新建账号");
+    fits(&d, "people");
+    save_screenshot(&d, "people");
     d.call("DELETE", "", None);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Fails when the page is wider than the phone's screen.
+fn fits(d: &Driver, what: &str) {
+    let width = d
+        .script("return document.documentElement.scrollWidth")
+        .as_i64()
+        .expect("width");
+    assert!(
+        width <= 390,
+        "{what}: the page is {width}px wide on a 390px screen"
+    );
 }
 
 /// Keeps a screenshot beside the build for a person to look at.
