@@ -2,8 +2,10 @@
 //! authorization policy. Every other crate asks this one what is allowed.
 
 pub mod account;
+pub mod course;
 pub mod error;
 pub mod import;
+pub mod learning;
 pub mod org;
 pub mod policy;
 pub mod student;

@@ -50,10 +50,16 @@ pub enum Action {
     ReadAudit,
     /// Issue and revoke integration tokens.
     ManageIntegrations,
+    /// Write courses and lessons and submit them for review.
+    AuthorCourses,
+    /// Review, publish and withdraw courses and lessons.
+    PublishCourses,
+    /// Run the first lesson of term: campaigns and the lessons in them.
+    ManageCampaigns,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 14] = [
         Self::ViewUnit,
         Self::ManageUnit,
         Self::ViewAccounts,
@@ -65,6 +71,9 @@ impl Action {
         Self::Import,
         Self::ReadAudit,
         Self::ManageIntegrations,
+        Self::AuthorCourses,
+        Self::PublishCourses,
+        Self::ManageCampaigns,
     ];
 
     /// The roles that may take the action (within the subtree of their grant).
@@ -121,6 +130,19 @@ impl Action {
             ],
             Self::ReadAudit => &[AuditAdmin],
             Self::ManageIntegrations => &[CityAdmin, DistrictAdmin, SystemAdmin],
+            Self::AuthorCourses => &[
+                CityAdmin,
+                DistrictAdmin,
+                SubdistrictAdmin,
+                SchoolAdmin,
+                Coordinator,
+                Instructor,
+                Expert,
+            ],
+            Self::PublishCourses => &[CityAdmin, DistrictAdmin],
+            // The city runs the campaign; a school adds its year-transition
+            // lessons (the service checks which lessons a school may add).
+            Self::ManageCampaigns => &[CityAdmin, SchoolAdmin, Coordinator],
         }
     }
 }

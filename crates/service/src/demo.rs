@@ -496,6 +496,7 @@ pub async fn generate(
         .await?
         .ok_or_else(Error::internal)?;
     tx.commit().await.db()?;
+    app.db.analyze().await?;
     progress("汇总计数", 1, 1);
     Ok(DemoReport {
         accounts: report,

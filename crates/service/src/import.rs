@@ -129,6 +129,10 @@ pub async fn run(
         ImportKind::Students => import_students(app, ctx, &rows, progress).await?,
         ImportKind::Guardians => import_guardians(app, ctx, &rows, progress).await?,
     };
+    // A large load changes the shape of the data the planner knows.
+    if out.created >= 10_000 {
+        app.db.analyze().await?;
+    }
     Ok(out)
 }
 

@@ -9,6 +9,7 @@
 pub mod account;
 pub mod audit;
 pub mod import;
+pub mod learning;
 pub mod migrate;
 pub mod org;
 pub mod session;
@@ -101,6 +102,12 @@ impl Db {
             .await
             .db()
             .map(|_| ())
+    }
+
+    /// Refreshes the planner's statistics after a bulk load, so that the
+    /// next queries use the indexes the data now calls for.
+    pub async fn analyze(&self) -> Result<(), Error> {
+        sqlx::query("ANALYZE").execute(&self.pool).await.db().map(|_| ())
     }
 
     /// One integer from a statement written by the operator (counts in
