@@ -45,7 +45,11 @@ pub enum Subject {
 }
 
 impl Subject {
-    pub const ALL: [Subject; 3] = [Self::FamilyEducation, Self::MentalHealth, Self::CareerEducation];
+    pub const ALL: [Subject; 3] = [
+        Self::FamilyEducation,
+        Self::MentalHealth,
+        Self::CareerEducation,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Self::FamilyEducation => "family_education",
@@ -81,7 +85,13 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [Self::Draft, Self::Submitted, Self::Reviewed, Self::Published, Self::Withdrawn];
+    pub const ALL: [Status; 5] = [
+        Self::Draft,
+        Self::Submitted,
+        Self::Reviewed,
+        Self::Published,
+        Self::Withdrawn,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Draft => "draft",
@@ -101,7 +111,10 @@ impl Status {
         }
     }
     pub fn parse(s: &str) -> Result<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| Error::invalid("status", format!("未知的状态：{s}")))
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| Error::invalid("status", format!("未知的状态：{s}")))
     }
     /// May content go from `self` to `to`?
     pub fn can_become(self, to: Status) -> bool {
@@ -131,7 +144,11 @@ pub fn parse_title(raw: &str) -> Result<String> {
 
 /// A lesson's length in seconds: a minute to three hours.
 pub fn parse_duration(secs: i64) -> Result<i64> {
-    if (60..=3 * 3600).contains(&secs) { Ok(secs) } else { Err(Error::invalid("duration_s", "课程时长应在1分钟到3小时之间")) }
+    if (60..=3 * 3600).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(Error::invalid("duration_s", "课程时长应在1分钟到3小时之间"))
+    }
 }
 
 /// A video address: an https (or, for local testing, http) URL.
@@ -139,8 +156,17 @@ pub fn parse_media_url(raw: &str) -> Result<String> {
     let u = raw.trim();
     let ok = (u.starts_with("https://") || u.starts_with("http://") || u.starts_with("/media/"))
         && u.len() <= 500
-        && !u.chars().any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>');
-    if ok { Ok(u.to_owned()) } else { Err(Error::invalid("video_url", "视频地址应为 https:// 开头的网址")) }
+        && !u
+            .chars()
+            .any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>');
+    if ok {
+        Ok(u.to_owned())
+    } else {
+        Err(Error::invalid(
+            "video_url",
+            "视频地址应为 https:// 开头的网址",
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -151,7 +177,10 @@ mod tests {
     fn the_review_path() {
         assert!(Status::Draft.can_become(Status::Submitted));
         assert!(Status::Reviewed.can_become(Status::Published));
-        assert!(!Status::Draft.can_become(Status::Published), "no publishing without review");
+        assert!(
+            !Status::Draft.can_become(Status::Published),
+            "no publishing without review"
+        );
         assert!(Status::Published.can_become(Status::Withdrawn));
         assert!(!Status::Withdrawn.can_become(Status::Draft));
     }
@@ -159,11 +188,17 @@ mod tests {
     #[test]
     fn inputs() {
         assert!(parse_title("家").is_err());
-        assert_eq!(parse_title(" 新生家长第一课 ").expect("ok"), "新生家长第一课");
+        assert_eq!(
+            parse_title(" 新生家长第一课 ").expect("ok"),
+            "新生家长第一课"
+        );
         assert!(parse_duration(30).is_err());
         assert!(parse_media_url("javascript:alert(1)").is_err());
         assert!(parse_media_url("https://cdn.example.com/a b.mp4").is_err());
         assert!(parse_media_url("https://cdn.example.com/a.mp4").is_ok());
-        assert_eq!(Category::parse("必修课").expect("label"), Category::Required);
+        assert_eq!(
+            Category::parse("必修课").expect("label"),
+            Category::Required
+        );
     }
 }

@@ -27,22 +27,37 @@ pub fn parse_segments(raw: &[[f64; 2]], duration: i64) -> Result<Vec<(i64, i64)>
         return Err(Error::invalid("segments", "没有播放片段"));
     }
     if raw.len() > MAX_SEGMENTS {
-        return Err(Error::with_message(ErrorCode::PayloadTooLarge, format!("一次最多上报 {MAX_SEGMENTS} 个播放片段")));
+        return Err(Error::with_message(
+            ErrorCode::PayloadTooLarge,
+            format!("一次最多上报 {MAX_SEGMENTS} 个播放片段"),
+        ));
     }
     let mut out = Vec::with_capacity(raw.len());
     for (i, [from, to]) in raw.iter().enumerate() {
         let n = i + 1;
         if !from.is_finite() || !to.is_finite() {
-            return Err(Error::invalid("segments", format!("第 {n} 个片段不是有效的数字")));
+            return Err(Error::invalid(
+                "segments",
+                format!("第 {n} 个片段不是有效的数字"),
+            ));
         }
         if *from < 0.0 {
-            return Err(Error::invalid("segments", format!("第 {n} 个片段的开始位置为负数")));
+            return Err(Error::invalid(
+                "segments",
+                format!("第 {n} 个片段的开始位置为负数"),
+            ));
         }
         if to <= from {
-            return Err(Error::invalid("segments", format!("第 {n} 个片段的结束位置不在开始位置之后")));
+            return Err(Error::invalid(
+                "segments",
+                format!("第 {n} 个片段的结束位置不在开始位置之后"),
+            ));
         }
         if *to > (duration + END_SLACK_S) as f64 {
-            return Err(Error::invalid("segments", format!("第 {n} 个片段超出了课程时长（{duration} 秒）")));
+            return Err(Error::invalid(
+                "segments",
+                format!("第 {n} 个片段超出了课程时长（{duration} 秒）"),
+            ));
         }
         let (a, b) = (from.floor() as i64, (to.floor() as i64).min(duration));
         if b > a {
@@ -73,7 +88,11 @@ impl Coverage {
     }
 
     pub fn encode(&self) -> String {
-        self.spans.iter().map(|(a, b)| format!("{a}-{b}")).collect::<Vec<_>>().join(",")
+        self.spans
+            .iter()
+            .map(|(a, b)| format!("{a}-{b}"))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     pub fn covered(&self) -> i64 {
@@ -143,7 +162,11 @@ impl Coverage {
 /// How many new seconds a report may credit: real time since the last
 /// report at up to double speed, plus a grace for the first one.
 pub fn credit_budget(last_report_at: i64, now: i64) -> i64 {
-    if last_report_at <= 0 { GRACE_S * MAX_RATE } else { (now - last_report_at).max(0) * MAX_RATE + GRACE_S }
+    if last_report_at <= 0 {
+        GRACE_S * MAX_RATE
+    } else {
+        (now - last_report_at).max(0) * MAX_RATE + GRACE_S
+    }
 }
 
 #[cfg(test)]
@@ -178,13 +201,29 @@ mod tests {
     fn bad_segments_are_named() {
         let e = parse_segments(&[[0.0, 10.0], [-1.0, 5.0]], 600).expect_err("negative");
         assert!(e.message.contains("第 2 个") && e.message.contains("负数"));
-        assert!(parse_segments(&[[20.0, 10.0]], 600).expect_err("reversed").message.contains("之后"));
-        assert!(parse_segments(&[[0.0, 700.0]], 600).expect_err("beyond").message.contains("超出"));
+        assert!(
+            parse_segments(&[[20.0, 10.0]], 600)
+                .expect_err("reversed")
+                .message
+                .contains("之后")
+        );
+        assert!(
+            parse_segments(&[[0.0, 700.0]], 600)
+                .expect_err("beyond")
+                .message
+                .contains("超出")
+        );
         assert!(parse_segments(&[[0.0, f64::NAN]], 600).is_err());
         assert!(parse_segments(&[], 600).is_err());
         let many = vec![[0.0, 1.0]; MAX_SEGMENTS + 1];
-        assert_eq!(parse_segments(&many, 600).expect_err("huge").code, ErrorCode::PayloadTooLarge);
-        assert_eq!(parse_segments(&[[0.4, 601.5]], 600).expect("slack at the end"), vec![(0, 600)]);
+        assert_eq!(
+            parse_segments(&many, 600).expect_err("huge").code,
+            ErrorCode::PayloadTooLarge
+        );
+        assert_eq!(
+            parse_segments(&[[0.4, 601.5]], 600).expect("slack at the end"),
+            vec![(0, 600)]
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod clock;
 pub mod demo;
 pub mod import;
+pub mod learning;
 pub mod org;
 pub mod sheet;
 pub mod student;
@@ -51,6 +52,7 @@ pub struct App {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
+    progress: Arc<std::sync::OnceLock<learning::progress::Writer>>,
 }
 
 impl App {
@@ -59,10 +61,17 @@ impl App {
             db,
             clock,
             settings: Arc::new(settings),
+            progress: Arc::default(),
         }
     }
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// This instance's writer of progress reports, started on first use.
+    pub fn progress(&self) -> &learning::progress::Writer {
+        self.progress
+            .get_or_init(|| learning::progress::Writer::start(self.db.clone()))
     }
 }
 

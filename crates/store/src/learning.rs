@@ -193,7 +193,15 @@ fn campaign_from_row(r: &sqlx::any::AnyRow) -> Result<Campaign> {
     })
 }
 
-pub async fn insert_campaign(c: &mut Conn, year: i64, title: &str, opens: i64, closes: i64, by: i64, now: i64) -> Result<i64> {
+pub async fn insert_campaign(
+    c: &mut Conn,
+    year: i64,
+    title: &str,
+    opens: i64,
+    closes: i64,
+    by: i64,
+    now: i64,
+) -> Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO campaigns (school_year, title, opens_at, closes_at, created_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -210,19 +218,23 @@ pub async fn insert_campaign(c: &mut Conn, year: i64, title: &str, opens: i64, c
 }
 
 pub async fn get_campaign(c: &mut Conn, id: i64) -> Result<Option<Campaign>> {
-    let r = sqlx::query("SELECT id, school_year, title, opens_at, closes_at FROM campaigns WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *c)
-        .await
-        .db()?;
+    let r = sqlx::query(
+        "SELECT id, school_year, title, opens_at, closes_at FROM campaigns WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await
+    .db()?;
     r.as_ref().map(campaign_from_row).transpose()
 }
 
 pub async fn list_campaigns(c: &mut Conn) -> Result<Vec<Campaign>> {
-    let rows = sqlx::query("SELECT id, school_year, title, opens_at, closes_at FROM campaigns ORDER BY id DESC")
-        .fetch_all(&mut *c)
-        .await
-        .db()?;
+    let rows = sqlx::query(
+        "SELECT id, school_year, title, opens_at, closes_at FROM campaigns ORDER BY id DESC",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
     rows.iter().map(campaign_from_row).collect()
 }
 
@@ -240,7 +252,8 @@ pub struct Target {
 impl Target {
     /// Is the lesson meant for a child of `grade` at `school_id`?
     pub fn fits(&self, grade: &str, school_id: i64) -> bool {
-        (self.grade.is_empty() || self.grade == grade) && (self.school_id == 0 || self.school_id == school_id)
+        (self.grade.is_empty() || self.grade == grade)
+            && (self.school_id == 0 || self.school_id == school_id)
     }
 }
 
@@ -302,7 +315,11 @@ pub struct Progress {
     pub last_report_at: i64,
 }
 
-pub async fn get_progress(c: &mut Conn, account_id: i64, lesson_id: i64) -> Result<Option<Progress>> {
+pub async fn get_progress(
+    c: &mut Conn,
+    account_id: i64,
+    lesson_id: i64,
+) -> Result<Option<Progress>> {
     let r = sqlx::query(
         "SELECT spans, covered_s, completed_at, last_report_at FROM lesson_progress
          WHERE account_id = $1 AND lesson_id = $2",
@@ -325,15 +342,29 @@ pub async fn get_progress(c: &mut Conn, account_id: i64, lesson_id: i64) -> Resu
 
 /// A parent's progress on many lessons: lesson id → (covered seconds, completed at).
 pub async fn progress_of(c: &mut Conn, account_id: i64) -> Result<HashMap<i64, (i64, i64)>> {
-    let rows = sqlx::query("SELECT lesson_id, covered_s, completed_at FROM lesson_progress WHERE account_id = $1")
-        .bind(account_id)
-        .fetch_all(&mut *c)
-        .await
-        .db()?;
-    rows.iter().map(|r| Ok((col(r, "lesson_id")?, (col(r, "covered_s")?, col(r, "completed_at")?)))).collect()
+    let rows = sqlx::query(
+        "SELECT lesson_id, covered_s, completed_at FROM lesson_progress WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                col(r, "lesson_id")?,
+                (col(r, "covered_s")?, col(r, "completed_at")?),
+            ))
+        })
+        .collect()
 }
 
-pub async fn put_progress(c: &mut Conn, account_id: i64, lesson_id: i64, p: &Progress) -> Result<()> {
+pub async fn put_progress(
+    c: &mut Conn,
+    account_id: i64,
+    lesson_id: i64,
+    p: &Progress,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO lesson_progress (account_id, lesson_id, spans, covered_s, completed_at, last_report_at)
          VALUES ($1, $2, $3, $4, $5, $6)
@@ -353,7 +384,13 @@ pub async fn put_progress(c: &mut Conn, account_id: i64, lesson_id: i64, p: &Pro
 }
 
 /// Marks a lesson done for a child in a campaign; false if it already was.
-pub async fn mark_student_lesson(c: &mut Conn, campaign_id: i64, student_id: i64, lesson_id: i64, now: i64) -> Result<bool> {
+pub async fn mark_student_lesson(
+    c: &mut Conn,
+    campaign_id: i64,
+    student_id: i64,
+    lesson_id: i64,
+    now: i64,
+) -> Result<bool> {
     Ok(sqlx::query(
         "INSERT INTO campaign_student_lessons (campaign_id, student_id, lesson_id, done_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (campaign_id, student_id, lesson_id) DO NOTHING",
@@ -371,7 +408,14 @@ pub async fn mark_student_lesson(c: &mut Conn, campaign_id: i64, student_id: i64
 
 /// Counts one more lesson done for a child; returns true when this made the
 /// family complete (done reached needed).
-pub async fn count_student_lesson(c: &mut Conn, campaign_id: i64, student_id: i64, class_id: i64, needed: i64, now: i64) -> Result<bool> {
+pub async fn count_student_lesson(
+    c: &mut Conn,
+    campaign_id: i64,
+    student_id: i64,
+    class_id: i64,
+    needed: i64,
+    now: i64,
+) -> Result<bool> {
     sqlx::query(
         "INSERT INTO campaign_students (campaign_id, student_id, class_id, needed, done) VALUES ($1, $2, $3, $4, 0)
          ON CONFLICT (campaign_id, student_id) DO NOTHING",
@@ -392,7 +436,11 @@ pub async fn count_student_lesson(c: &mut Conn, campaign_id: i64, student_id: i6
     .fetch_one(&mut *c)
     .await
     .db()?;
-    let (done, needed, completed): (i64, i64, i64) = (col(&r, "done")?, col(&r, "needed")?, col(&r, "completed_at")?);
+    let (done, needed, completed): (i64, i64, i64) = (
+        col(&r, "done")?,
+        col(&r, "needed")?,
+        col(&r, "completed_at")?,
+    );
     if done >= needed && completed == 0 {
         sqlx::query("UPDATE campaign_students SET completed_at = $1 WHERE campaign_id = $2 AND student_id = $3")
             .bind(now)
@@ -407,7 +455,11 @@ pub async fn count_student_lesson(c: &mut Conn, campaign_id: i64, student_id: i6
 }
 
 /// Adds (families, lessons) to the rollups of units in a campaign.
-pub async fn add_rollups(c: &mut Conn, campaign_id: i64, deltas: &HashMap<i64, (i64, i64)>) -> Result<()> {
+pub async fn add_rollups(
+    c: &mut Conn,
+    campaign_id: i64,
+    deltas: &HashMap<i64, (i64, i64)>,
+) -> Result<()> {
     let mut ids: Vec<&i64> = deltas.keys().collect();
     ids.sort();
     for unit in ids {
@@ -430,7 +482,11 @@ pub async fn add_rollups(c: &mut Conn, campaign_id: i64, deltas: &HashMap<i64, (
 }
 
 /// (families done, lessons done) of these units in a campaign.
-pub async fn rollups(c: &mut Conn, campaign_id: i64, unit_ids: &[i64]) -> Result<HashMap<i64, (i64, i64)>> {
+pub async fn rollups(
+    c: &mut Conn,
+    campaign_id: i64,
+    unit_ids: &[i64],
+) -> Result<HashMap<i64, (i64, i64)>> {
     let mut out = HashMap::new();
     for chunk in unit_ids.chunks(500) {
         let sql = format!(
@@ -442,14 +498,21 @@ pub async fn rollups(c: &mut Conn, campaign_id: i64, unit_ids: &[i64]) -> Result
             q = q.bind(*id);
         }
         for r in q.fetch_all(&mut *c).await.db()? {
-            out.insert(col(&r, "unit_id")?, (col(&r, "families_done")?, col(&r, "lessons_done")?));
+            out.insert(
+                col(&r, "unit_id")?,
+                (col(&r, "families_done")?, col(&r, "lessons_done")?),
+            );
         }
     }
     Ok(out)
 }
 
 /// Each child's tally in a class: student id → (done, needed, completed at).
-pub async fn class_tallies(c: &mut Conn, campaign_id: i64, class_id: i64) -> Result<HashMap<i64, (i64, i64, i64)>> {
+pub async fn class_tallies(
+    c: &mut Conn,
+    campaign_id: i64,
+    class_id: i64,
+) -> Result<HashMap<i64, (i64, i64, i64)>> {
     let rows = sqlx::query(
         "SELECT student_id, done, needed, completed_at FROM campaign_students WHERE campaign_id = $1 AND class_id = $2",
     )
@@ -459,7 +522,12 @@ pub async fn class_tallies(c: &mut Conn, campaign_id: i64, class_id: i64) -> Res
     .await
     .db()?;
     rows.iter()
-        .map(|r| Ok((col(r, "student_id")?, (col(r, "done")?, col(r, "needed")?, col(r, "completed_at")?))))
+        .map(|r| {
+            Ok((
+                col(r, "student_id")?,
+                (col(r, "done")?, col(r, "needed")?, col(r, "completed_at")?),
+            ))
+        })
         .collect()
 }
 
@@ -499,5 +567,12 @@ pub async fn all_rollups(c: &mut Conn, campaign_id: i64) -> Result<HashMap<i64, 
     .fetch_all(&mut *c)
     .await
     .db()?;
-    rows.iter().map(|r| Ok((col(r, "unit_id")?, (col(r, "families_done")?, col(r, "lessons_done")?)))).collect()
+    rows.iter()
+        .map(|r| {
+            Ok((
+                col(r, "unit_id")?,
+                (col(r, "families_done")?, col(r, "lessons_done")?),
+            ))
+        })
+        .collect()
 }

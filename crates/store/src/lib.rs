@@ -107,7 +107,11 @@ impl Db {
     /// Refreshes the planner's statistics after a bulk load, so that the
     /// next queries use the indexes the data now calls for.
     pub async fn analyze(&self) -> Result<(), Error> {
-        sqlx::query("ANALYZE").execute(&self.pool).await.db().map(|_| ())
+        sqlx::query("ANALYZE")
+            .execute(&self.pool)
+            .await
+            .db()
+            .map(|_| ())
     }
 
     /// One integer from a statement written by the operator (counts in

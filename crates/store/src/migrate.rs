@@ -15,7 +15,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0001_foundation.sql"),
     ),
     (2, "imports", include_str!("../migrations/0002_imports.sql")),
-    (3, "learning", include_str!("../migrations/0003_learning.sql")),
+    (
+        3,
+        "learning",
+        include_str!("../migrations/0003_learning.sql"),
+    ),
 ];
 
 /// The lock key PostgreSQL instances take while migrating.

@@ -5,6 +5,7 @@ mod accounts;
 mod auth;
 mod classes;
 mod imports;
+mod learning;
 pub mod openapi;
 mod units;
 
@@ -26,6 +27,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(accounts::routes())
         .merge(classes::routes())
         .merge(imports::routes())
+        .merge(learning::routes())
         .fallback(not_found);
     Router::new()
         .nest("/v1", v1)

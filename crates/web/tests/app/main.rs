@@ -8,4 +8,5 @@ mod authz;
 mod common;
 mod guardians;
 mod imports;
+mod learning;
 mod org;

@@ -1,0 +1,894 @@
+//! Courses and the first lesson of term: authoring, campaigns, what each
+//! parent is to watch, progress reports and the boards that follow them.
+//!
+//! Progress goes through one writer per instance (`progress::Writer`):
+//! reports from many requests are applied in one transaction, rollups
+//! included, and each request is answered only after that commit.
+
+use std::collections::HashMap;
+
+use tongyu_domain::course::{
+    Category, Status, Subject, parse_duration, parse_media_url, parse_title,
+};
+use tongyu_domain::learning;
+use tongyu_domain::org::{Grade, Unit, UnitKind, path_ids};
+use tongyu_domain::policy::Action;
+use tongyu_domain::{Error, ErrorCode, Result};
+use tongyu_store::learning::{
+    self as store, Campaign, Course, Lesson, NewCourse, NewLesson, Target,
+};
+use tongyu_store::{DbResult, org as units, student as students};
+
+use crate::org::visible_unit;
+use crate::{App, Ctx, audit};
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct CourseInput {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub category: String,
+    pub subject: String,
+    /// Comma-separated grade codes the course is for; empty for all.
+    #[serde(default)]
+    pub grades: String,
+    pub unit_id: i64,
+}
+
+fn parse_grades(raw: &str) -> Result<String> {
+    let mut out = Vec::new();
+    for g in raw
+        .split([',', '，', '、', ' '])
+        .filter(|g| !g.trim().is_empty())
+    {
+        out.push(
+            Grade::parse(g)
+                .map_err(|e| Error::invalid("grades", e.message))?
+                .code(),
+        );
+    }
+    out.dedup();
+    Ok(out.join(","))
+}
+
+pub async fn create_course(app: &App, ctx: &Ctx, input: &CourseInput) -> Result<Course> {
+    let unit = visible_unit(app, ctx, input.unit_id).await?;
+    ctx.require(app, Action::AuthorCourses, unit.id, &unit.path)
+        .await?;
+    let title = parse_title(&input.title)?;
+    let description = input.description.trim();
+    if description.chars().count() > 2000 {
+        return Err(Error::invalid("description", "简介不能超过2000字"));
+    }
+    let category = Category::parse(&input.category)?;
+    let subject = Subject::parse(&input.subject)?;
+    let grades = parse_grades(&input.grades)?;
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let new = NewCourse {
+        title: &title,
+        description,
+        category,
+        subject,
+        grades: &grades,
+        owner_unit_id: unit.id,
+        created_by: ctx.actor.account_id,
+    };
+    let id = store::insert_course(&mut tx, &new, now).await?;
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            ctx,
+            "course.create",
+            "course",
+            id,
+            Some(unit.id),
+            &title,
+        ),
+    )
+    .await?;
+    let course = store::get_course(&mut tx, id)
+        .await?
+        .ok_or_else(Error::internal)?;
+    tx.commit().await.db()?;
+    Ok(course)
+}
+
+/// The course if the actor may see its owner unit.
+async fn course_in_view(app: &App, ctx: &Ctx, id: i64) -> Result<(Course, Unit)> {
+    let course = {
+        let mut c = app.db.read().await?;
+        store::get_course(&mut c, id)
+            .await?
+            .ok_or_else(Error::not_found)?
+    };
+    let unit = visible_unit(app, ctx, course.owner_unit_id).await?;
+    Ok((course, unit))
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct LessonInput {
+    pub title: String,
+    pub duration_s: i64,
+    #[serde(default)]
+    pub video_url: String,
+    /// Markdown text; shown escaped.
+    #[serde(default)]
+    pub body: String,
+}
+
+pub async fn add_lesson(
+    app: &App,
+    ctx: &Ctx,
+    course_id: i64,
+    input: &LessonInput,
+) -> Result<Lesson> {
+    let (course, unit) = course_in_view(app, ctx, course_id).await?;
+    ctx.require(app, Action::AuthorCourses, unit.id, &unit.path)
+        .await?;
+    let title = parse_title(&input.title)?;
+    let duration = parse_duration(input.duration_s)?;
+    let video = if input.video_url.trim().is_empty() {
+        String::new()
+    } else {
+        parse_media_url(&input.video_url)?
+    };
+    if input.body.chars().count() > 20_000 {
+        return Err(Error::invalid("body", "正文不能超过20000字"));
+    }
+    let mut tx = app.db.write().await?;
+    let new = NewLesson {
+        course_id: course.id,
+        title: &title,
+        duration_s: duration,
+        video_url: &video,
+        body: &input.body,
+    };
+    let id = store::insert_lesson(&mut tx, &new, app.now()).await?;
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            ctx,
+            "lesson.create",
+            "lesson",
+            id,
+            Some(unit.id),
+            &title,
+        ),
+    )
+    .await?;
+    let lesson = store::get_lesson(&mut tx, id)
+        .await?
+        .ok_or_else(Error::internal)?;
+    tx.commit().await.db()?;
+    Ok(lesson)
+}
+
+/// Moves a course and all its lessons along the review path. Authors
+/// submit; city and district administrators review, publish, withdraw or
+/// return.
+pub async fn set_course_status(app: &App, ctx: &Ctx, course_id: i64, to: &str) -> Result<Course> {
+    let to = Status::parse(to)?;
+    let (course, unit) = course_in_view(app, ctx, course_id).await?;
+    let action = if to == Status::Submitted {
+        Action::AuthorCourses
+    } else {
+        Action::PublishCourses
+    };
+    ctx.require(app, action, unit.id, &unit.path).await?;
+    if !course.status.can_become(to) {
+        return Err(Error::invalid(
+            "status",
+            format!("不能从“{}”改为“{}”", course.status.label(), to.label()),
+        ));
+    }
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let lessons = store::lessons_of_course(&mut tx, course.id).await?;
+    if to == Status::Submitted && lessons.is_empty() {
+        return Err(Error::invalid("status", "课程至少要有一节课才能提交"));
+    }
+    store::set_course_status(&mut tx, course.id, to, now).await?;
+    for l in &lessons {
+        store::set_lesson_status(&mut tx, l.id, to, now).await?;
+    }
+    let detail = format!("{} → {}", course.status.as_str(), to.as_str());
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            ctx,
+            "course.status",
+            "course",
+            course.id,
+            Some(unit.id),
+            detail,
+        ),
+    )
+    .await?;
+    let course = store::get_course(&mut tx, course.id)
+        .await?
+        .ok_or_else(Error::internal)?;
+    tx.commit().await.db()?;
+    Ok(course)
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct CampaignInput {
+    pub title: String,
+    pub school_year: i64,
+    pub opens_at: i64,
+    pub closes_at: i64,
+}
+
+/// The city opens a first lesson of term campaign for a school year.
+pub async fn create_campaign(app: &App, ctx: &Ctx, input: &CampaignInput) -> Result<Campaign> {
+    let city = {
+        let mut c = app.db.read().await?;
+        units::city(&mut c).await?.ok_or_else(Error::not_found)?
+    };
+    if !ctx
+        .actor
+        .grants
+        .iter()
+        .any(|g| g.role == tongyu_domain::account::Role::CityAdmin)
+    {
+        return Err(Error::with_message(
+            ErrorCode::Forbidden,
+            "家长开学第一课由市级统一组织",
+        ));
+    }
+    ctx.require(app, Action::ManageCampaigns, city.id, &city.path)
+        .await?;
+    let title = parse_title(&input.title)?;
+    if !(2000..=2100).contains(&input.school_year) {
+        return Err(Error::invalid("school_year", "学年应为年份，如 2026"));
+    }
+    if input.closes_at <= input.opens_at {
+        return Err(Error::invalid("closes_at", "结束时间应晚于开始时间"));
+    }
+    let mut tx = app.db.write().await?;
+    let id = store::insert_campaign(
+        &mut tx,
+        input.school_year,
+        &title,
+        input.opens_at,
+        input.closes_at,
+        ctx.actor.account_id,
+        app.now(),
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            ctx,
+            "campaign.create",
+            "campaign",
+            id,
+            Some(city.id),
+            &title,
+        ),
+    )
+    .await?;
+    let campaign = store::get_campaign(&mut tx, id)
+        .await?
+        .ok_or_else(Error::internal)?;
+    tx.commit().await.db()?;
+    Ok(campaign)
+}
+
+/// The grades whose new parents get the city's stage-transition lessons.
+pub const STAGE_ENTRY_GRADES: [&str; 4] = ["K1", "P1", "J1", "S1"];
+
+/// Puts a published lesson into a campaign. The city adds the five
+/// stage-transition lessons (for every parent, or for new K1, P1, J1 and S1
+/// parents); a school adds year-transition lessons for its other grades.
+pub async fn add_campaign_lesson(
+    app: &App,
+    ctx: &Ctx,
+    campaign_id: i64,
+    lesson_id: i64,
+    grade: &str,
+    school_id: Option<i64>,
+) -> Result<Target> {
+    let (campaign, lesson) = {
+        let mut c = app.db.read().await?;
+        let campaign = store::get_campaign(&mut c, campaign_id)
+            .await?
+            .ok_or_else(Error::not_found)?;
+        let lesson = store::get_lesson(&mut c, lesson_id)
+            .await?
+            .ok_or_else(Error::not_found)?;
+        (campaign, lesson)
+    };
+    if lesson.status != Status::Published {
+        return Err(Error::invalid("lesson_id", "只能加入已发布的课"));
+    }
+    let grade = match grade.trim() {
+        "" => String::new(),
+        g => Grade::parse(g)?.code(),
+    };
+    let (unit, school) = match school_id {
+        None | Some(0) => {
+            let mut c = app.db.read().await?;
+            let city = units::city(&mut c).await?.ok_or_else(Error::not_found)?;
+            if !grade.is_empty() && !STAGE_ENTRY_GRADES.contains(&grade.as_str()) {
+                return Err(Error::invalid(
+                    "grade",
+                    "市级学段衔接课面向全体家长或幼一、小一、初一、高一新生家长",
+                ));
+            }
+            (city, 0)
+        }
+        Some(id) => {
+            let school = visible_unit(app, ctx, id).await?;
+            if school.kind != UnitKind::School {
+                return Err(Error::invalid("school_id", "请选择一所学校"));
+            }
+            if grade.is_empty() || STAGE_ENTRY_GRADES.contains(&grade.as_str()) {
+                return Err(Error::invalid(
+                    "grade",
+                    "学校的学年衔接课面向本校其他年级（新生年级由市级统一安排）",
+                ));
+            }
+            let g = Grade::parse(&grade)?;
+            if !school.stages.contains(&g.stage) {
+                return Err(Error::invalid(
+                    "grade",
+                    format!("本校没有{}学段", g.stage.label()),
+                ));
+            }
+            let sid = school.id;
+            (school, sid)
+        }
+    };
+    ctx.require(app, Action::ManageCampaigns, unit.id, &unit.path)
+        .await?;
+    if school == 0
+        && !ctx
+            .actor
+            .grants
+            .iter()
+            .any(|g| g.role == tongyu_domain::account::Role::CityAdmin)
+    {
+        return Err(Error::forbidden());
+    }
+    let target = Target {
+        campaign_id: campaign.id,
+        lesson_id: lesson.id,
+        grade,
+        school_id: school,
+    };
+    let mut tx = app.db.write().await?;
+    if store::add_target(&mut tx, &target, ctx.actor.account_id, app.now()).await? {
+        let detail = format!(
+            "lesson {} grade '{}' school {}",
+            lesson.id, target.grade, target.school_id
+        );
+        audit::append(
+            &mut tx,
+            &audit::entry(
+                app,
+                ctx,
+                "campaign.add_lesson",
+                "campaign",
+                campaign.id,
+                Some(unit.id),
+                detail,
+            ),
+        )
+        .await?;
+    }
+    tx.commit().await.db()?;
+    Ok(target)
+}
+
+/// A child as the campaign sees them: their class and school.
+#[derive(Debug, Clone)]
+pub(crate) struct Child {
+    pub student_id: i64,
+    pub name: String,
+    pub class: Unit,
+    pub school_id: i64,
+}
+
+pub(crate) async fn children(app: &App, account_id: i64) -> Result<Vec<Child>> {
+    let mut c = app.db.read().await?;
+    let kids = students::children_of(&mut c, account_id).await?;
+    let ids: Vec<i64> = kids.iter().map(|k| k.class_id).collect();
+    let classes: HashMap<i64, Unit> = units::get_many(&mut c, &ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    Ok(kids
+        .into_iter()
+        .filter_map(|k| {
+            let class = classes.get(&k.class_id)?.clone();
+            let school_id = path_ids(&class.path).get(3).copied().unwrap_or(0);
+            Some(Child {
+                student_id: k.id,
+                name: k.name,
+                class,
+                school_id,
+            })
+        })
+        .collect())
+}
+
+/// A lesson meant for a child, with the parent's progress.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MyLesson {
+    pub campaign_id: i64,
+    pub campaign_title: String,
+    pub lesson_id: i64,
+    pub title: String,
+    pub duration_s: i64,
+    pub covered_s: i64,
+    pub completed: bool,
+    pub open: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ChildLessons {
+    pub student_id: i64,
+    pub name: String,
+    pub class_name: String,
+    pub lessons: Vec<MyLesson>,
+}
+
+/// For each of the parent's children, the campaign lessons meant for that
+/// child's grade and school, with the parent's own progress (a lesson two
+/// children share is one lesson to watch).
+pub async fn my_lessons(app: &App, ctx: &Ctx) -> Result<Vec<ChildLessons>> {
+    let kids = children(app, ctx.actor.account_id).await?;
+    let now = app.now();
+    let mut c = app.db.read().await?;
+    let campaigns = store::list_campaigns(&mut c).await?;
+    let progress = store::progress_of(&mut c, ctx.actor.account_id).await?;
+    let mut targets = Vec::new();
+    for camp in &campaigns {
+        for t in store::targets_of_campaign(&mut c, camp.id).await? {
+            targets.push((camp.clone(), t));
+        }
+    }
+    let mut lessons: HashMap<i64, Lesson> = HashMap::new();
+    for (_, t) in &targets {
+        if !lessons.contains_key(&t.lesson_id)
+            && let Some(l) = store::get_lesson(&mut c, t.lesson_id).await?
+        {
+            lessons.insert(l.id, l);
+        }
+    }
+    let mut out = Vec::new();
+    for kid in kids {
+        let mut list = Vec::new();
+        for (camp, t) in &targets {
+            if !t.fits(&kid.class.grade, kid.school_id)
+                || list.iter().any(|l: &MyLesson| l.lesson_id == t.lesson_id)
+            {
+                continue;
+            }
+            let Some(l) = lessons
+                .get(&t.lesson_id)
+                .filter(|l| l.status == Status::Published)
+            else {
+                continue;
+            };
+            let (covered, completed_at) = progress.get(&l.id).copied().unwrap_or((0, 0));
+            list.push(MyLesson {
+                campaign_id: camp.id,
+                campaign_title: camp.title.clone(),
+                lesson_id: l.id,
+                title: l.title.clone(),
+                duration_s: l.duration_s,
+                covered_s: covered,
+                completed: completed_at > 0,
+                open: camp.opens_at <= now && now < camp.closes_at,
+            });
+        }
+        out.push(ChildLessons {
+            student_id: kid.student_id,
+            name: kid.name,
+            class_name: kid.class.name.clone(),
+            lessons: list,
+        });
+    }
+    Ok(out)
+}
+
+/// The parent's view of one lesson, if it is meant for one of their children.
+pub async fn lesson_for_parent(
+    app: &App,
+    ctx: &Ctx,
+    lesson_id: i64,
+) -> Result<(Lesson, i64, bool)> {
+    let all = my_lessons(app, ctx).await?;
+    let mine = all
+        .iter()
+        .flat_map(|c| c.lessons.iter())
+        .find(|l| l.lesson_id == lesson_id)
+        .ok_or_else(Error::not_found)?;
+    let mut c = app.db.read().await?;
+    let lesson = store::get_lesson(&mut c, lesson_id)
+        .await?
+        .ok_or_else(Error::not_found)?;
+    Ok((lesson, mine.covered_s, mine.completed))
+}
+
+/// What the player reports, and what the parent hears back.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Report {
+    pub lesson_id: i64,
+    pub segments: Vec<[f64; 2]>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct Reported {
+    pub lesson_id: i64,
+    pub duration_s: i64,
+    pub covered_s: i64,
+    pub completed: bool,
+}
+
+/// Checks a report and hands it to the writer; answers once it is durable.
+pub async fn report(app: &App, ctx: &Ctx, r: &Report) -> Result<Reported> {
+    let lesson = {
+        let mut c = app.db.read().await?;
+        store::get_lesson(&mut c, r.lesson_id).await?
+    };
+    let lesson = lesson
+        .filter(|l| l.status == Status::Published)
+        .ok_or_else(|| Error::with_message(ErrorCode::NotFound, "没有这节课，或它尚未发布"))?;
+    let spans = learning::parse_segments(&r.segments, lesson.duration_s)?;
+    let kids = children(app, ctx.actor.account_id).await?;
+    let now = app.now();
+    let mut c = app.db.read().await?;
+    let targets = store::targets_of_lesson(&mut c, lesson.id).await?;
+    let mut credits = Vec::new();
+    let mut meant = false;
+    for t in &targets {
+        let Some(camp) = store::get_campaign(&mut c, t.campaign_id).await? else {
+            continue;
+        };
+        let open = camp.opens_at <= now && now < camp.closes_at;
+        let all = store::targets_of_campaign(&mut c, camp.id).await?;
+        for kid in kids.iter().filter(|k| t.fits(&k.class.grade, k.school_id)) {
+            meant = true;
+            if open
+                && !credits.iter().any(|x: &progress::Credit| {
+                    x.campaign_id == camp.id && x.student_id == kid.student_id
+                })
+            {
+                let mut lessons: Vec<i64> = all
+                    .iter()
+                    .filter(|x| x.fits(&kid.class.grade, kid.school_id))
+                    .map(|x| x.lesson_id)
+                    .collect();
+                lessons.sort_unstable();
+                lessons.dedup();
+                let mut unit_ids = kid.class.ancestor_ids();
+                unit_ids.push(kid.class.id);
+                credits.push(progress::Credit {
+                    campaign_id: camp.id,
+                    student_id: kid.student_id,
+                    class_id: kid.class.id,
+                    unit_ids,
+                    needed: lessons.len() as i64,
+                });
+            }
+        }
+    }
+    drop(c);
+    if !meant {
+        return Err(Error::with_message(
+            ErrorCode::Forbidden,
+            "这节课不是为您的孩子安排的",
+        ));
+    }
+    if credits.is_empty() {
+        return Err(Error::invalid("lesson_id", "这节课现在不在观看时间内"));
+    }
+    let event = progress::Event {
+        account_id: ctx.actor.account_id,
+        lesson_id: lesson.id,
+        duration_s: lesson.duration_s,
+        spans,
+        credits,
+        now,
+    };
+    let (covered, completed) = app.progress().submit(event).await?;
+    Ok(Reported {
+        lesson_id: lesson.id,
+        duration_s: lesson.duration_s,
+        covered_s: covered,
+        completed,
+    })
+}
+
+/// One row of a campaign board: a unit and how far its families are.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BoardRow {
+    pub unit: Unit,
+    pub families: i64,
+    pub families_done: i64,
+    pub lessons_done: i64,
+}
+
+impl BoardRow {
+    /// Per mille of families done.
+    pub fn permille(&self) -> i64 {
+        if self.families == 0 {
+            0
+        } else {
+            self.families_done * 1000 / self.families
+        }
+    }
+}
+
+/// The board of a unit: itself and each unit below, families done against
+/// families (children) in the unit. Reads one rollup row per unit shown.
+pub async fn board(
+    app: &App,
+    ctx: &Ctx,
+    campaign_id: i64,
+    unit_id: i64,
+) -> Result<(Campaign, BoardRow, Vec<BoardRow>)> {
+    let unit = visible_unit(app, ctx, unit_id).await?;
+    let mut c = app.db.read().await?;
+    let campaign = store::get_campaign(&mut c, campaign_id)
+        .await?
+        .ok_or_else(Error::not_found)?;
+    let kids = units::children(&mut c, unit.id, false).await?;
+    let mut ids: Vec<i64> = kids.iter().map(|k| k.id).collect();
+    ids.push(unit.id);
+    let r = store::rollups(&mut c, campaign.id, &ids).await?;
+    let row = |u: Unit| {
+        let (f, l) = r.get(&u.id).copied().unwrap_or((0, 0));
+        BoardRow {
+            families: u.counts.students,
+            families_done: f,
+            lessons_done: l,
+            unit: u,
+        }
+    };
+    Ok((campaign, row(unit), kids.into_iter().map(row).collect()))
+}
+
+/// A family in a class's list for the head teacher.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FamilyRow {
+    pub student_id: i64,
+    pub name: String,
+    pub done: i64,
+    pub needed: i64,
+    pub completed: bool,
+}
+
+/// The families of a class and where each stands; a read of children's
+/// data, so audited. Nobody is ranked: the list is by name.
+pub async fn class_families(
+    app: &App,
+    ctx: &Ctx,
+    campaign_id: i64,
+    class_id: i64,
+) -> Result<Vec<FamilyRow>> {
+    let class = visible_unit(app, ctx, class_id).await?;
+    ctx.require(app, Action::ViewStudents, class.id, &class.path)
+        .await?;
+    if class.kind != UnitKind::Class {
+        return Err(Error::invalid("class_id", "请选择一个班级"));
+    }
+    let mut c = app.db.read().await?;
+    let campaign = store::get_campaign(&mut c, campaign_id)
+        .await?
+        .ok_or_else(Error::not_found)?;
+    let tallies = store::class_tallies(&mut c, campaign.id, class.id).await?;
+    let all = store::targets_of_campaign(&mut c, campaign.id).await?;
+    let school_id = path_ids(&class.path).get(3).copied().unwrap_or(0);
+    let mut needed: Vec<i64> = all
+        .iter()
+        .filter(|t| t.fits(&class.grade, school_id))
+        .map(|t| t.lesson_id)
+        .collect();
+    needed.sort_unstable();
+    needed.dedup();
+    let list = students::list_by_class(&mut c, class.id).await?;
+    drop(c);
+    audit::append_alone(
+        app,
+        &audit::entry(
+            app,
+            ctx,
+            "campaign.read_class",
+            "class",
+            class.id,
+            Some(class.id),
+            campaign.id.to_string(),
+        ),
+    )
+    .await?;
+    Ok(list
+        .into_iter()
+        .map(|s| {
+            let (done, _, completed_at) = tallies.get(&s.id).copied().unwrap_or((0, 0, 0));
+            FamilyRow {
+                student_id: s.id,
+                name: s.name,
+                done,
+                needed: needed.len() as i64,
+                completed: completed_at > 0,
+            }
+        })
+        .collect())
+}
+
+/// A campaign's rollups as kept, and as recounted from the children's
+/// tallies; equal unless something went wrong.
+pub async fn check_rollups(
+    app: &App,
+    campaign_id: i64,
+) -> Result<(HashMap<i64, (i64, i64)>, HashMap<i64, (i64, i64)>)> {
+    let mut c = app.db.read().await?;
+    Ok((
+        store::all_rollups(&mut c, campaign_id).await?,
+        store::recount_rollups(&mut c, campaign_id).await?,
+    ))
+}
+
+pub mod progress {
+    //! The batching writer of progress reports.
+
+    use std::collections::HashMap;
+
+    use tokio::sync::{mpsc, oneshot};
+    use tongyu_domain::learning::{Coverage, credit_budget, is_complete};
+    use tongyu_domain::{Error, Result};
+    use tongyu_store::learning as store;
+    use tongyu_store::{Db, DbResult};
+
+    /// A child whose campaign tally a completed lesson counts toward.
+    #[derive(Debug, Clone)]
+    pub struct Credit {
+        pub campaign_id: i64,
+        pub student_id: i64,
+        pub class_id: i64,
+        /// The class and every unit above it.
+        pub unit_ids: Vec<i64>,
+        /// How many lessons the campaign holds for the child.
+        pub needed: i64,
+    }
+
+    #[derive(Debug, Clone)]
+    pub struct Event {
+        pub account_id: i64,
+        pub lesson_id: i64,
+        pub duration_s: i64,
+        pub spans: Vec<(i64, i64)>,
+        pub credits: Vec<Credit>,
+        pub now: i64,
+    }
+
+    type Reply = oneshot::Sender<Result<(i64, bool)>>;
+
+    /// Groups reports into transactions; answers each after its commit.
+    #[derive(Clone)]
+    pub struct Writer {
+        tx: mpsc::Sender<(Event, Reply)>,
+    }
+
+    /// Reports in one transaction at most.
+    const BATCH: usize = 512;
+
+    impl Writer {
+        pub fn start(db: Db) -> Writer {
+            let (tx, mut rx) = mpsc::channel::<(Event, Reply)>(16_384);
+            tokio::spawn(async move {
+                while let Some(first) = rx.recv().await {
+                    let mut batch = vec![first];
+                    while batch.len() < BATCH {
+                        match rx.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    let events: Vec<&Event> = batch.iter().map(|(e, _)| e).collect();
+                    match apply(&db, &events).await {
+                        Ok(results) => {
+                            for ((_, reply), r) in batch.into_iter().zip(results) {
+                                let _ = reply.send(Ok(r));
+                            }
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, reports = batch.len(), "progress batch failed");
+                            for (_, reply) in batch {
+                                let _ = reply.send(Err(Error::internal()));
+                            }
+                        }
+                    }
+                }
+            });
+            Writer { tx }
+        }
+
+        /// Queues a report and waits until it is durable: (covered seconds, complete).
+        pub async fn submit(&self, event: Event) -> Result<(i64, bool)> {
+            let (reply, answer) = oneshot::channel();
+            self.tx
+                .send((event, reply))
+                .await
+                .map_err(|_| Error::internal())?;
+            answer.await.map_err(|_| Error::internal())?
+        }
+    }
+
+    /// Applies a batch in one transaction: coverage per parent and lesson,
+    /// then, for lessons just completed, the children's tallies and the
+    /// rollups, summed per unit before they are written.
+    async fn apply(db: &Db, events: &[&Event]) -> Result<Vec<(i64, bool)>> {
+        let mut tx = db.write().await?;
+        let mut out = Vec::with_capacity(events.len());
+        let mut deltas: HashMap<i64, HashMap<i64, (i64, i64)>> = HashMap::new();
+        for e in events {
+            let old = store::get_progress(&mut tx, e.account_id, e.lesson_id)
+                .await?
+                .unwrap_or_default();
+            let mut cov = Coverage::decode(&old.spans);
+            cov.add_within(&e.spans, credit_budget(old.last_report_at, e.now));
+            let covered = cov.covered();
+            let complete_now = old.completed_at == 0 && is_complete(covered, e.duration_s);
+            let p = store::Progress {
+                spans: cov.encode(),
+                covered_s: covered,
+                completed_at: if complete_now {
+                    e.now
+                } else {
+                    old.completed_at
+                },
+                last_report_at: e.now,
+            };
+            store::put_progress(&mut tx, e.account_id, e.lesson_id, &p).await?;
+            if complete_now {
+                for cr in &e.credits {
+                    if !store::mark_student_lesson(
+                        &mut tx,
+                        cr.campaign_id,
+                        cr.student_id,
+                        e.lesson_id,
+                        e.now,
+                    )
+                    .await?
+                    {
+                        continue; // another guardian finished it for this child already
+                    }
+                    let family_done = store::count_student_lesson(
+                        &mut tx,
+                        cr.campaign_id,
+                        cr.student_id,
+                        cr.class_id,
+                        cr.needed,
+                        e.now,
+                    )
+                    .await?;
+                    let units = deltas.entry(cr.campaign_id).or_default();
+                    for u in &cr.unit_ids {
+                        let d = units.entry(*u).or_default();
+                        d.1 += 1;
+                        if family_done {
+                            d.0 += 1;
+                        }
+                    }
+                }
+            }
+            out.push((covered, p.completed_at > 0));
+        }
+        for (campaign, units) in &deltas {
+            store::add_rollups(&mut tx, *campaign, units).await?;
+        }
+        tx.commit().await.db()?;
+        Ok(out)
+    }
+}

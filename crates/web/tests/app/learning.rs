@@ -1,0 +1,374 @@
+//! The first lesson of term: what each parent sees, what counts as
+//! watched, and the boards that follow.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::common::TestApp;
+
+/// A published course of two lessons (600 s each) in an open campaign: one
+/// lesson for every parent, one for new K1 parents. Returns (campaign,
+/// lesson for all, lesson for K1).
+async fn campaign(t: &TestApp) -> (i64, i64, i64) {
+    let city_admin = t.login("city-admin").await;
+    let city = t.unit_id("qingdao").await;
+    let (s, course) = t
+        .post("/api/v1/courses", &city_admin, json!({"title": "家长开学第一课", "category": "keynote", "subject": "family_education", "unit_id": city}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{course}");
+    let course = course["id"].as_i64().expect("id");
+    let mut lessons = Vec::new();
+    for title in ["全学段：陪伴孩子的新学年", "幼一：入园第一课"] {
+        let (s, l) = t
+            .post(
+                &format!("/api/v1/courses/{course}/lessons"),
+                &city_admin,
+                json!({"title": title, "duration_s": 600}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{l}");
+        lessons.push(l["id"].as_i64().expect("id"));
+    }
+    for status in ["submitted", "reviewed", "published"] {
+        let (s, v) = t
+            .post(
+                &format!("/api/v1/courses/{course}/status"),
+                &city_admin,
+                json!({"status": status}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{status}: {v}");
+    }
+    let now = crate::common::START;
+    let (s, camp) = t
+        .post("/api/v1/campaigns", &city_admin, json!({"title": "2026学年家长开学第一课", "school_year": 2026, "opens_at": now - 3600, "closes_at": now + 30 * 86400}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{camp}");
+    let camp = camp["id"].as_i64().expect("id");
+    let (s, v) = t
+        .post(
+            &format!("/api/v1/campaigns/{camp}/lessons"),
+            &city_admin,
+            json!({"lesson_id": lessons[0], "grade": ""}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = t
+        .post(
+            &format!("/api/v1/campaigns/{camp}/lessons"),
+            &city_admin,
+            json!({"lesson_id": lessons[1], "grade": "K1"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    (camp, lessons[0], lessons[1])
+}
+
+/// Plays a lesson from start to end as a player does: a report every 30 s.
+async fn watch(t: &TestApp, token: &str, lesson: i64, duration: i64) -> Value {
+    let mut last = Value::Null;
+    for a in (0..duration).step_by(30) {
+        t.clock.advance(30);
+        let (s, v) = report(t, token, lesson, json!([[a, (a + 30).min(duration)]])).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        last = v;
+    }
+    last
+}
+
+async fn report(t: &TestApp, token: &str, lesson: i64, segments: Value) -> (StatusCode, Value) {
+    t.post(
+        "/api/v1/progress",
+        token,
+        json!({"lesson_id": lesson, "segments": segments}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn skipping_ahead_does_not_complete_and_watching_twice_counts_once() {
+    let t = TestApp::demo().await;
+    let (_, all, _) = campaign(&t).await;
+    let parent = t.login("parent").await;
+    let (s, v) = report(&t, &parent, all, json!([[0, 60]])).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["covered_s"].as_i64(), v["completed"].as_bool()),
+        (Some(60), Some(false))
+    );
+    t.clock.advance(120);
+    // Jumping to the end covers only what was played there.
+    let (_, v) = report(&t, &parent, all, json!([[540, 600]])).await;
+    assert_eq!(
+        (v["covered_s"].as_i64(), v["completed"].as_bool()),
+        (Some(120), Some(false))
+    );
+    // Playing the whole middle at normal speed completes it.
+    t.clock.advance(480);
+    let (_, v) = report(&t, &parent, all, json!([[60, 540]])).await;
+    assert_eq!(
+        (v["covered_s"].as_i64(), v["completed"].as_bool()),
+        (Some(600), Some(true))
+    );
+    // The same segments again change nothing.
+    t.clock.advance(600);
+    let (_, v) = report(&t, &parent, all, json!([[0, 600]])).await;
+    assert_eq!(
+        (v["covered_s"].as_i64(), v["completed"].as_bool()),
+        (Some(600), Some(true))
+    );
+}
+
+#[tokio::test]
+async fn a_forged_report_of_the_whole_lesson_is_not_believed() {
+    let t = TestApp::demo().await;
+    let (_, all, _) = campaign(&t).await;
+    let parent = t.login("parent").await;
+    let (_, v) = report(&t, &parent, all, json!([[0, 600]])).await;
+    assert_eq!(v["completed"], false, "{v}");
+    assert!(v["covered_s"].as_i64().expect("covered") <= 60, "{v}");
+}
+
+#[tokio::test]
+async fn bad_reports_get_clear_errors_and_change_nothing() {
+    let t = TestApp::demo().await;
+    let (_, all, _) = campaign(&t).await;
+    let parent = t.login("parent").await;
+    let cases = [
+        (json!([[-5, 10]]), 422, "负数"),
+        (json!([[30, 10]]), 422, "之后"),
+        (json!([[0, 900]]), 422, "超出"),
+        (json!([]), 422, "没有播放片段"),
+    ];
+    for (segments, status, words) in cases {
+        let (s, e) = report(&t, &parent, all, segments.clone()).await;
+        assert_eq!(s.as_u16(), status, "{segments}: {e}");
+        assert!(
+            e["message"].as_str().unwrap_or("").contains(words),
+            "{segments}: {e}"
+        );
+    }
+    let huge: Vec<[i64; 2]> = (0..201).map(|i| [i, i + 1]).collect();
+    let (s, e) = report(&t, &parent, all, json!(huge)).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"))
+    );
+    let (s, _) = report(&t, &parent, 999_999, json!([[0, 10]])).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, e) = t
+        .post(
+            "/api/v1/progress",
+            &parent,
+            json!({"lesson_id": all, "segments": "lots"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"))
+    );
+    // Nothing was recorded by any of them.
+    let (_, mine) = t.get("/api/v1/me/lessons", &parent).await;
+    assert_eq!(mine["children"][0]["lessons"][0]["covered_s"], 0);
+}
+
+#[tokio::test]
+async fn a_parent_sees_only_the_lessons_meant_for_their_children() {
+    let t = TestApp::demo().await;
+    let (_, all, k1) = campaign(&t).await;
+    // The demo parent's child is in a K1 class: both lessons.
+    let parent = t.login("parent").await;
+    let (_, mine) = t.get("/api/v1/me/lessons", &parent).await;
+    let ids: Vec<i64> = mine["children"][0]["lessons"]
+        .as_array()
+        .expect("lessons")
+        .iter()
+        .filter_map(|l| l["lesson_id"].as_i64())
+        .collect();
+    assert_eq!(ids, vec![all, k1]);
+    // A parent of a K2 child gets the lesson for all, and not the K1 one.
+    let k2_parent = {
+        let school = t.unit_id("school0").await;
+        let mut c = t.app.db.read().await.expect("conn");
+        let grades = tongyu_store::org::children(&mut c, school, false)
+            .await
+            .expect("grades");
+        let k2 = grades.iter().find(|g| g.grade == "K2").expect("K2");
+        let class = tongyu_store::org::children(&mut c, k2.id, false)
+            .await
+            .expect("classes")[0]
+            .clone();
+        let kid = tongyu_store::student::list_by_class(&mut c, class.id)
+            .await
+            .expect("kids")[0]
+            .clone();
+        let links = tongyu_store::student::links_of_class(&mut c, class.id)
+            .await
+            .expect("links");
+        let link = links
+            .iter()
+            .find(|l| l.student_id == kid.id)
+            .expect("a guardian")
+            .clone();
+        link.guardian_phone.expect("phone")
+    };
+    let other = t.login(&k2_parent).await;
+    let (_, mine) = t.get("/api/v1/me/lessons", &other).await;
+    let ids: Vec<i64> = mine["children"][0]["lessons"]
+        .as_array()
+        .expect("lessons")
+        .iter()
+        .filter_map(|l| l["lesson_id"].as_i64())
+        .collect();
+    assert_eq!(ids, vec![all]);
+    let (s, e) = report(&t, &other, k1, json!([[0, 30]])).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .expect("msg")
+            .contains("不是为您的孩子安排的")
+    );
+    // Staff are not parents: nothing to report.
+    let teacher = t.login("teacher").await;
+    assert_eq!(
+        report(&t, &teacher, all, json!([[0, 30]])).await.0,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn completion_rolls_up_and_the_head_teacher_sees_only_their_class() {
+    let t = TestApp::demo().await;
+    let (camp, all, k1) = campaign(&t).await;
+    let parent = t.login("parent").await;
+    for lesson in [all, k1] {
+        watch(&t, &parent, lesson, 600).await;
+    }
+    let teacher = t.login("head-teacher").await;
+    let class = t.login_unit(&teacher).await;
+    let (s, fams) = t
+        .get(
+            &format!("/api/v1/campaigns/{camp}/classes/{class}"),
+            &teacher,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{fams}");
+    let items = fams["items"].as_array().expect("families");
+    let done: Vec<&Value> = items.iter().filter(|f| f["completed"] == true).collect();
+    assert_eq!(done.len(), 1, "{fams}");
+    assert_eq!(
+        (done[0]["done"].as_i64(), done[0]["needed"].as_i64()),
+        (Some(2), Some(2))
+    );
+    assert!(
+        items
+            .iter()
+            .filter(|f| f["completed"] == false)
+            .all(|f| f["needed"] == 2)
+    );
+    // Another class is not the head teacher's.
+    let other_class = {
+        let school = t.unit_id("school1").await;
+        let mut c = t.app.db.read().await.expect("conn");
+        let grade = tongyu_store::org::children(&mut c, school, false)
+            .await
+            .expect("grades")[0]
+            .clone();
+        tongyu_store::org::children(&mut c, grade.id, false)
+            .await
+            .expect("classes")[0]
+            .id
+    };
+    assert_eq!(
+        t.get(
+            &format!("/api/v1/campaigns/{camp}/classes/{other_class}"),
+            &teacher
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    // The city's board shows the family in district 0 and nowhere else.
+    let city_admin = t.login("city-admin").await;
+    let city = t.unit_id("qingdao").await;
+    let (s, board) = t
+        .get(
+            &format!("/api/v1/campaigns/{camp}/board?unit_id={city}"),
+            &city_admin,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{board}");
+    assert_eq!(board["unit"]["families_done"], 1);
+    assert_eq!(board["unit"]["lessons_done"], 2);
+    let d0 = t.unit_id("d0").await;
+    for row in board["children"].as_array().expect("districts") {
+        let expected = if row["unit_id"] == d0 { 1 } else { 0 };
+        assert_eq!(row["families_done"], expected, "{row}");
+    }
+    // The kept rollups equal a recount from the families' tallies.
+    let (kept, recount) = tongyu_service::learning::check_rollups(&t.app, camp)
+        .await
+        .expect("check");
+    assert_eq!(kept, recount);
+    assert!(!kept.is_empty());
+    // A district administrator cannot read another district's board.
+    let district = t.login("district-admin").await;
+    let d1 = t.unit_id("d1").await;
+    assert_eq!(
+        t.get(
+            &format!("/api/v1/campaigns/{camp}/board?unit_id={d1}"),
+            &district
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn only_published_lessons_go_into_a_campaign_and_only_the_city_runs_it() {
+    let t = TestApp::demo().await;
+    let (camp, _, _) = campaign(&t).await;
+    let city_admin = t.login("city-admin").await;
+    let city = t.unit_id("qingdao").await;
+    let (_, course) = t
+        .post("/api/v1/courses", &city_admin, json!({"title": "草稿课程", "category": "self_study", "subject": "mental_health", "unit_id": city}))
+        .await;
+    let (_, lesson) = t
+        .post(
+            &format!("/api/v1/courses/{}/lessons", course["id"]),
+            &city_admin,
+            json!({"title": "草稿一节", "duration_s": 300}),
+        )
+        .await;
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/campaigns/{camp}/lessons"),
+            &city_admin,
+            json!({"lesson_id": lesson["id"], "grade": ""}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (s, _) = t
+        .post(
+            &format!("/api/v1/courses/{}/status", course["id"]),
+            &city_admin,
+            json!({"status": "published"}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no publishing without review"
+    );
+    let school_admin = t.login("school-admin").await;
+    let (s, _) = t
+        .post(
+            "/api/v1/campaigns",
+            &school_admin,
+            json!({"title": "学校自办", "school_year": 2026, "opens_at": 0, "closes_at": 10}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
