@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod classes;
 mod imports;
+mod learning;
 mod org;
 
 use askama::Template;
@@ -26,6 +27,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(classes::routes())
         .merge(audit::routes())
         .merge(imports::routes())
+        .merge(learning::routes())
 }
 
 pub struct NavLink {
@@ -58,7 +60,17 @@ impl Nav {
                 label: "批量导入",
             });
         }
+        if !a.scope(Action::ViewUnit).is_empty() {
+            links.push(NavLink {
+                href: "/campaigns",
+                label: "开学第一课",
+            });
+        }
         if a.has_role(Role::Parent) || a.grants.is_empty() {
+            links.push(NavLink {
+                href: "/learn",
+                label: "家长课堂",
+            });
             links.push(NavLink {
                 href: "/my",
                 label: "我的孩子",

@@ -372,3 +372,93 @@ async fn only_published_lessons_go_into_a_campaign_and_only_the_city_runs_it() {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_parent_s_classroom_and_player_in_the_browser() {
+    use axum::body::Body;
+    use axum::http::{Method, Request, header};
+    let t = TestApp::demo().await;
+    let (camp, all, k1) = campaign(&t).await;
+    let mut b = t.browser();
+    b.sign_in("parent", crate::common::PW).await;
+    let p = b.get("/learn").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body.contains("全学段：陪伴孩子的新学年") && p.body.contains("幼一：入园第一课"),
+        "{}",
+        p.body
+    );
+    let p = b.get(&format!("/lessons/{all}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("/static/player.js") && p.body.contains(&format!("已看 0%")));
+    // The player posts with the session cookie and the page's CSRF token.
+    let cookie = b
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let post = |csrf: Option<&str>| {
+        let mut r = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/progress")
+            .header(header::COOKIE, cookie.clone())
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(c) = csrf {
+            r = r.header("x-csrf-token", c);
+        }
+        r.body(Body::from(
+            json!({"lesson_id": k1, "segments": [[0, 20]]}).to_string(),
+        ))
+        .expect("request")
+    };
+    let (s, _, body) = t.send(post(None)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("csrf_failed"));
+    let csrf = b.csrf.clone();
+    let (s, _, body) = t.send(post(Some(&csrf))).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert!(body.contains("\"covered_s\":20"));
+    // A lesson that is not for the parent's children is simply not there.
+    let city_admin = t.login("city-admin").await;
+    let city = t.unit_id("qingdao").await;
+    let (_, course) = t
+        .post("/api/v1/courses", &city_admin, json!({"title": "别的课程", "category": "keynote", "subject": "career_education", "unit_id": city}))
+        .await;
+    let (_, other) = t
+        .post(
+            &format!("/api/v1/courses/{}/lessons", course["id"]),
+            &city_admin,
+            json!({"title": "高一新生", "duration_s": 600}),
+        )
+        .await;
+    assert_eq!(
+        b.get(&format!("/lessons/{}", other["id"])).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Staff follow the board down to a class, where the head teacher sees families by name.
+    let mut staff = t.browser();
+    staff.sign_in("head-teacher", crate::common::PW).await;
+    let p = staff.get("/campaigns").await;
+    assert!(p.body.contains("2026学年家长开学第一课"), "{}", p.body);
+    let teacher = t.login("head-teacher").await;
+    let class = t.login_unit(&teacher).await;
+    let p = staff.get(&format!("/campaigns/{camp}/board/{class}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body.contains("本班家庭") && p.body.contains("已看 0 / 2 节"),
+        "{}",
+        p.body
+    );
+    let mut district = t.browser();
+    district.sign_in("district-admin", crate::common::PW).await;
+    let d0 = t.unit_id("d0").await;
+    let p = district.get(&format!("/campaigns/{camp}/board/{d0}")).await;
+    assert!(
+        p.body.contains("下级单位") && p.body.contains("八大关街道"),
+        "{}",
+        p.body
+    );
+    assert!(!p.body.contains("本班家庭"));
+}
