@@ -390,7 +390,7 @@ async fn the_parent_s_classroom_and_player_in_the_browser() {
     );
     let p = b.get(&format!("/lessons/{all}")).await;
     assert_eq!(p.status, StatusCode::OK);
-    assert!(p.body.contains("/static/player.js") && p.body.contains(&format!("已看 0%")));
+    assert!(p.body.contains("/static/player.js") && p.body.contains("已看 0%"));
     // The player posts with the session cookie and the page's CSRF token.
     let cookie = b
         .cookies
