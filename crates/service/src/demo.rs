@@ -479,6 +479,14 @@ pub async fn generate(
     }
     accounts::insert_grants_many(&mut tx, &grants, now).await?;
     progress("汇总计数", 0, 1);
+    first_lesson(
+        &mut tx,
+        &city,
+        year,
+        created.first().map_or(0, |(_, id)| *id),
+        now,
+    )
+    .await?;
     units::recount(&mut tx).await?;
     let mut e = crate::audit::anonymous(
         app,
@@ -513,4 +521,74 @@ fn plain(kind: UnitKind, name: &str, external_id: String) -> NewUnit {
         grade: String::new(),
         school_year: 0,
     }
+}
+
+/// The demo's first lesson of term: a published course of five
+/// stage-transition lessons (for every parent, and for new K1, P1, J1 and
+/// S1 parents) in a campaign open now. The lessons play a generated audio
+/// track, so a demo needs nothing from outside.
+async fn first_lesson(
+    c: &mut tongyu_store::Conn,
+    city: &Unit,
+    year: i64,
+    by: i64,
+    now: i64,
+) -> Result<()> {
+    use tongyu_domain::course::{Category, Status, Subject};
+    use tongyu_store::learning::{self as learning, NewCourse, NewLesson, Target};
+    let title = format!("{year}学年家长开学第一课");
+    let course = learning::insert_course(
+        c,
+        &NewCourse {
+            title: &title,
+            description: "学段衔接第一课：陪伴孩子迈好新学年的第一步。",
+            category: Category::Keynote,
+            subject: Subject::FamilyEducation,
+            grades: "",
+            owner_unit_id: city.id,
+            created_by: by,
+        },
+        now,
+    )
+    .await?;
+    learning::set_course_status(c, course, Status::Published, now).await?;
+    let campaign =
+        learning::insert_campaign(c, year, &title, now - 86_400, now + 60 * 86_400, by, now)
+            .await?;
+    let lessons = [
+        ("", "全学段：新学年，和孩子一起出发"),
+        ("K1", "幼一新生家长：入园第一课"),
+        ("P1", "小一新生家长：幼小衔接第一课"),
+        ("J1", "初一新生家长：小升初衔接第一课"),
+        ("S1", "高一新生家长：初升高衔接第一课"),
+    ];
+    for (grade, lesson_title) in lessons {
+        let body = "视频导课：请先完整观看本课音视频。\n\n现场讨论：和家人聊一聊孩子新学年的期待与担心。\n\n课堂总结：记下一条本周就能做到的陪伴方法。";
+        let id = learning::insert_lesson(
+            c,
+            &NewLesson {
+                course_id: course,
+                title: lesson_title,
+                duration_s: 600,
+                video_url: "/media/demo-lesson.wav",
+                body,
+            },
+            now,
+        )
+        .await?;
+        learning::set_lesson_status(c, id, Status::Published, now).await?;
+        learning::add_target(
+            c,
+            &Target {
+                campaign_id: campaign,
+                lesson_id: id,
+                grade: grade.to_owned(),
+                school_id: 0,
+            },
+            by,
+            now,
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -6,6 +6,7 @@ pub mod api;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod media;
 pub mod ops;
 pub mod pages;
 pub mod throttle;
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes(state.clone()))
         .nest("/api", api::routes(state.clone()))
         .merge(ops::routes())
+        .merge(media::routes())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

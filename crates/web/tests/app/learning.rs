@@ -175,7 +175,7 @@ async fn bad_reports_get_clear_errors_and_change_nothing() {
 #[tokio::test]
 async fn a_parent_sees_only_the_lessons_meant_for_their_children() {
     let t = TestApp::demo().await;
-    let (_, all, k1) = campaign(&t).await;
+    let (camp, all, k1) = campaign(&t).await;
     // The demo parent's child is in a K1 class: both lessons.
     let parent = t.login("parent").await;
     let (_, mine) = t.get("/api/v1/me/lessons", &parent).await;
@@ -183,6 +183,7 @@ async fn a_parent_sees_only_the_lessons_meant_for_their_children() {
         .as_array()
         .expect("lessons")
         .iter()
+        .filter(|l| l["campaign_id"] == camp)
         .filter_map(|l| l["lesson_id"].as_i64())
         .collect();
     assert_eq!(ids, vec![all, k1]);
@@ -218,6 +219,7 @@ async fn a_parent_sees_only_the_lessons_meant_for_their_children() {
         .as_array()
         .expect("lessons")
         .iter()
+        .filter(|l| l["campaign_id"] == camp)
         .filter_map(|l| l["lesson_id"].as_i64())
         .collect();
     assert_eq!(ids, vec![all]);
@@ -461,4 +463,60 @@ async fn the_parent_s_classroom_and_player_in_the_browser() {
         p.body
     );
     assert!(!p.body.contains("本班家庭"));
+}
+
+#[tokio::test]
+async fn the_demo_city_has_an_open_first_lesson_with_playable_media() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let t = TestApp::demo().await;
+    let parent = t.login("parent").await;
+    let (_, mine) = t.get("/api/v1/me/lessons", &parent).await;
+    let titles: Vec<&str> = mine["children"][0]["lessons"]
+        .as_array()
+        .expect("lessons")
+        .iter()
+        .filter_map(|l| l["title"].as_str())
+        .collect();
+    assert_eq!(
+        titles,
+        vec!["全学段：新学年，和孩子一起出发", "幼一新生家长：入园第一课"],
+        "{mine}"
+    );
+    assert!(
+        mine["children"][0]["lessons"]
+            .as_array()
+            .expect("lessons")
+            .iter()
+            .all(|l| l["open"] == true)
+    );
+    let get = |range: Option<&str>| {
+        let mut r = Request::builder().uri("/media/demo-lesson.wav");
+        if let Some(v) = range {
+            r = r.header(header::RANGE, v);
+        }
+        r.body(Body::empty()).expect("req")
+    };
+    let (s, h, _) = t.send(get(None)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h.get(header::ACCEPT_RANGES).expect("ranges"), "bytes");
+    let (s, h, body) = t.send(get(Some("bytes=0-3"))).await;
+    assert_eq!((s, body.as_str()), (StatusCode::PARTIAL_CONTENT, "RIFF"));
+    assert_eq!(
+        h.get(header::CONTENT_RANGE).expect("range"),
+        "bytes 0-3/4800044"
+    );
+    let (s, h, _) = t.send(get(Some("bytes=4800040-"))).await;
+    assert_eq!(
+        (
+            s,
+            h.get(header::CONTENT_LENGTH)
+                .map(|v| v.to_str().unwrap_or(""))
+        ),
+        (StatusCode::PARTIAL_CONTENT, Some("4"))
+    );
+    assert_eq!(
+        t.send(get(Some("bytes=9000000-9000010"))).await.0,
+        StatusCode::RANGE_NOT_SATISFIABLE
+    );
 }
