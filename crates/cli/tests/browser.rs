@@ -220,6 +220,7 @@ fn a_district_administrator_signs_in_and_drills_down_on_a_phone() {
         "binary": "/usr/bin/chromium",
         "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                  "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--autoplay-policy=no-user-gesture-required",
                  format!("--user-data-dir={}", profile.display())],
         // A phone: 390 CSS pixels wide, as most parents' screens are.
         "mobileEmulation": { "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 2 } }
@@ -307,6 +308,50 @@ fn a_district_administrator_signs_in_and_drills_down_on_a_phone() {
     d.wait_for("新建账号");
     fits(&d, "people");
     save_screenshot(&d, "people");
+
+    // A parent plays the first lesson; what was played reaches the server.
+    d.click("css selector", "form[action='/logout'] button");
+    for _ in 0..100 {
+        if d.url().contains("/login") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    d.wait_for("家长首次使用");
+    d.type_into("input[name=username]", "parent");
+    d.type_into("input[name=password]", PW);
+    d.click("css selector", "button[type=submit]");
+    d.wait_for("我的孩子");
+    d.go(&format!("{base}/learn"));
+    d.wait_for("全学段：新学年，和孩子一起出发");
+    fits(&d, "learn");
+    save_screenshot(&d, "learn");
+    d.click("link text", "全学段：新学年，和孩子一起出发");
+    d.wait_for("按实际播放计算");
+    fits(&d, "lesson");
+    d.script("document.getElementById('player').play(); return true;");
+    std::thread::sleep(Duration::from_secs(3));
+    d.script("document.getElementById('player').pause(); return true;");
+    let mut covered = 0;
+    for _ in 0..50 {
+        let v = d.call(
+            "POST",
+            "/execute/async",
+            Some(json!({ "script": "const done = arguments[arguments.length - 1]; \
+                fetch('/api/v1/me/lessons', {credentials: 'same-origin'}).then(r => r.json()) \
+                .then(j => done(j.children[0].lessons[0].covered_s)).catch(() => done(-1));", "args": [] })),
+        );
+        covered = v.as_i64().unwrap_or(0);
+        if covered > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        (1..=10).contains(&covered),
+        "three seconds of playback were recorded as {covered} s"
+    );
+    save_screenshot(&d, "lesson");
     d.call("DELETE", "", None);
     let _ = std::fs::remove_dir_all(&dir);
 }

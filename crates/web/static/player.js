@@ -18,7 +18,7 @@
     else if (t < last || t - last > 2) { close(); start = t; }
     last = t;
   });
-  v.addEventListener('pause', close);
+  v.addEventListener('pause', function () { close(); send(); });
   v.addEventListener('ended', function () { close(); send(); });
   v.addEventListener('seeking', close);
   function send() {
