@@ -6,6 +6,8 @@
 //!   batched insert into the same database. Goal ≥ 0.3.
 //! - org: the org browser page of a district at a large scale ÷ the same
 //!   page at demo scale. Goal ≤ 1.5.
+//! - progress: acknowledged, durable progress reports per second through
+//!   the real server over loopback ÷ the same server's no-op POST. Goal ≥ 0.6.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -57,12 +59,7 @@ async fn fresh(dir: &std::path::Path, name: &str, pg: Option<&str>) -> Result<Ap
 
 fn quiet(_: &str, _: u64, _: u64) {}
 
-pub async fn run(
-    which: &str,
-    rows: usize,
-    large: &str,
-    pg: Option<String>,
-) -> Result<(), AnyError> {
+pub async fn run(which: &str, rows: usize, large: &str, pg: Option<String>, seconds: u64, clients: usize) -> Result<(), AnyError> {
     let dir = std::env::temp_dir().join(format!("tongyu-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     println!(
@@ -74,6 +71,9 @@ pub async fn run(
     }
     if which == "org" || which == "all" {
         org(&dir, large, pg.as_deref()).await?;
+    }
+    if which == "progress" || which == "all" {
+        progress(&dir, large, pg.as_deref(), seconds, clients).await?;
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
@@ -275,4 +275,118 @@ async fn org(dir: &std::path::Path, large: &str, pg: Option<&str>) -> Result<(),
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// Sends POSTs on one keep-alive connection until the deadline; counts the
+/// 2xx answers. `body(i)` makes the i-th body.
+async fn post_loop(
+    addr: std::net::SocketAddr,
+    path: String,
+    token: String,
+    deadline: Instant,
+    body: impl Fn(u64) -> String,
+) -> Result<u64, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+    s.set_nodelay(true).map_err(|e| e.to_string())?;
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut acked = 0u64;
+    let mut i = 0u64;
+    while Instant::now() < deadline {
+        let b = body(i);
+        i += 1;
+        let req = format!(
+            "POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}",
+            b.len()
+        );
+        s.write_all(req.as_bytes()).await.map_err(|e| e.to_string())?;
+        let mut have = 0usize;
+        let (head_end, length) = loop {
+            let n = s.read(&mut buf[have..]).await.map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err("the server closed the connection".into());
+            }
+            have += n;
+            if let Some(p) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..p]).to_ascii_lowercase();
+                let len = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                if head.starts_with("http/1.1 2") {
+                    acked += 1;
+                } else if i == 1 {
+                    let body = String::from_utf8_lossy(&buf[p + 4..have]).into_owned();
+                    return Err(format!("{path} answered {}: {body}", head.lines().next().unwrap_or("")));
+                }
+                break (p + 4, len);
+            }
+        };
+        while have < head_end + length {
+            let n = s.read(&mut buf[have..]).await.map_err(|e| e.to_string())?;
+            if n == 0 {
+                break;
+            }
+            have += n;
+        }
+    }
+    Ok(acked)
+}
+
+/// Runs one connection per token for `seconds`; returns 2xx answers per second.
+async fn load(addr: std::net::SocketAddr, path: &str, tokens: &[String], seconds: u64, lesson: i64) -> Result<f64, AnyError> {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for token in tokens {
+        let (path, token) = (path.to_owned(), token.clone());
+        tasks.push(tokio::spawn(post_loop(addr, path, token, deadline, move |i| {
+            // Ten seconds further into the lesson each time, round and round.
+            let from = (i * 10) % 600;
+            format!("{{\"lesson_id\":{lesson},\"segments\":[[{from},{}]]}}", from + 10)
+        })));
+    }
+    let mut total = 0u64;
+    for t in tasks {
+        total += t.await?.map_err(|e| -> AnyError { e.into() })?;
+    }
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}
+
+async fn progress(dir: &std::path::Path, scale: &str, pg: Option<&str>, seconds: u64, clients: usize) -> Result<(), AnyError> {
+    let app = fresh(dir, &format!("progress_{scale}"), pg).await?;
+    eprintln!("generating the {scale} city for the progress benchmark...");
+    demo::generate(&app, DemoScale::parse(scale)?, PW, &quiet).await?;
+    let lesson = {
+        let mut c = app.db.read().await?;
+        let campaign = tongyu_store::learning::list_campaigns(&mut c).await?.into_iter().next().ok_or("no campaign")?;
+        let targets = tongyu_store::learning::targets_of_campaign(&mut c, campaign.id).await?;
+        targets.iter().find(|t| t.grade.is_empty()).ok_or("no lesson for all")?.lesson_id
+    };
+    // One signed-in parent per connection.
+    let origin = tongyu_service::Origin::default();
+    let mut tokens = Vec::with_capacity(clients);
+    for i in 1..=clients {
+        let login = format!("139{i:08}");
+        let out = tongyu_service::auth::login(&app, &origin, &login, PW, tongyu_service::auth::SessionKind::Api).await?;
+        tokens.push(out.token);
+    }
+    let config = tongyu_web::WebConfig { bench_routes: true, ..tongyu_web::WebConfig::default() };
+    let router = tongyu_web::router(tongyu_web::AppState::new(app.clone(), config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
+    });
+    let noop = load(addr, "/api/v1/bench/noop", &tokens, seconds, lesson).await?;
+    let reports = load(addr, "/api/v1/progress", &tokens, seconds, lesson).await?;
+    server.abort();
+    let rows = app.db.query_i64("SELECT COUNT(*) FROM lesson_progress").await?;
+    println!("progress reports over loopback, {clients} connections, {seconds} s each:");
+    println!("  no-op POST (same server)     {noop:>10.0} req/s");
+    println!("  progress, durable            {reports:>10.0} req/s  ({rows} parent-lesson rows)");
+    println!("  ratio progress/no-op         {:>10.2}   (goal >= 0.60)", reports / noop);
+    app.db.close().await;
+    Ok(())
 }

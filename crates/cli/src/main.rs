@@ -106,15 +106,22 @@ enum Command {
     /// Run a benchmark and print its ratio against a baseline measured in
     /// the same run (see docs/benchmarks.md).
     Bench {
-        /// import, org or all.
+        /// import, org, progress or all.
         #[arg(long, default_value = "all")]
         which: String,
         /// Rows in the import benchmark.
         #[arg(long, default_value_t = 20_000)]
         rows: usize,
-        /// The large scale of the org benchmark: demo, city (the design scale) or tiny.
+        /// The large scale of the org benchmark, and the scale the progress
+        /// benchmark runs at: demo, city (the design scale) or tiny.
         #[arg(long, default_value = "city")]
         large: String,
+        /// How long each load of the progress benchmark runs, in seconds.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent connections (one parent each) in the progress benchmark.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
         /// Run on this PostgreSQL server (a schema per database) instead of SQLite files.
         #[arg(long)]
         postgres: Option<String>,
@@ -377,12 +384,9 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
             println!("已备份到 {dest}");
             Ok(())
         }
-        Command::Bench {
-            which,
-            rows,
-            large,
-            postgres,
-        } => bench::run(&which, rows, &large, postgres).await,
+        Command::Bench { which, rows, large, postgres, seconds, clients } => {
+            bench::run(&which, rows, &large, postgres, seconds, clients).await
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {

@@ -32,6 +32,9 @@ pub struct WebConfig {
     pub body_limit: usize,
     /// The address parents reach the platform at, for links in QR codes.
     pub public_url: String,
+    /// Serve `POST /api/v1/bench/noop`, the baseline of `tongyu bench`
+    /// (never in production).
+    pub bench_routes: bool,
 }
 
 impl Default for WebConfig {
@@ -41,6 +44,7 @@ impl Default for WebConfig {
             trust_proxy: false,
             body_limit: 1024 * 1024,
             public_url: "http://127.0.0.1:8080".into(),
+            bench_routes: false,
         }
     }
 }

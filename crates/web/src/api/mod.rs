@@ -21,6 +21,7 @@ use crate::AppState;
 use crate::error::ApiError;
 
 pub fn routes(state: AppState) -> Router<AppState> {
+    let bench = state.config.bench_routes;
     let v1 = Router::new()
         .merge(auth::routes(state))
         .merge(units::routes())
@@ -28,6 +29,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(classes::routes())
         .merge(imports::routes())
         .merge(learning::routes())
+        .merge(if bench { Router::new().route("/bench/noop", axum::routing::post(noop)) } else { Router::new() })
         .fallback(not_found);
     Router::new()
         .nest("/v1", v1)
@@ -95,4 +97,9 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for
             ))),
         }
     }
+}
+
+/// The benchmark's baseline: parse a progress report's body, do nothing.
+async fn noop(ApiJson(_): ApiJson<tongyu_service::learning::Report>) -> axum::response::Response {
+    no_content()
 }
