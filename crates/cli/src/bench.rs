@@ -59,7 +59,14 @@ async fn fresh(dir: &std::path::Path, name: &str, pg: Option<&str>) -> Result<Ap
 
 fn quiet(_: &str, _: u64, _: u64) {}
 
-pub async fn run(which: &str, rows: usize, large: &str, pg: Option<String>, seconds: u64, clients: usize) -> Result<(), AnyError> {
+pub async fn run(
+    which: &str,
+    rows: usize,
+    large: &str,
+    pg: Option<String>,
+    seconds: u64,
+    clients: usize,
+) -> Result<(), AnyError> {
     let dir = std::env::temp_dir().join(format!("tongyu-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     println!(
@@ -287,7 +294,9 @@ async fn post_loop(
     body: impl Fn(u64) -> String,
 ) -> Result<u64, String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+    let mut s = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| e.to_string())?;
     s.set_nodelay(true).map_err(|e| e.to_string())?;
     let mut buf = vec![0u8; 16 * 1024];
     let mut acked = 0u64;
@@ -299,7 +308,9 @@ async fn post_loop(
             "POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}",
             b.len()
         );
-        s.write_all(req.as_bytes()).await.map_err(|e| e.to_string())?;
+        s.write_all(req.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
         let mut have = 0usize;
         let (head_end, length) = loop {
             let n = s.read(&mut buf[have..]).await.map_err(|e| e.to_string())?;
@@ -318,7 +329,10 @@ async fn post_loop(
                     acked += 1;
                 } else if i == 1 {
                     let body = String::from_utf8_lossy(&buf[p + 4..have]).into_owned();
-                    return Err(format!("{path} answered {}: {body}", head.lines().next().unwrap_or("")));
+                    return Err(format!(
+                        "{path} answered {}: {body}",
+                        head.lines().next().unwrap_or("")
+                    ));
                 }
                 break (p + 4, len);
             }
@@ -335,17 +349,32 @@ async fn post_loop(
 }
 
 /// Runs one connection per token for `seconds`; returns 2xx answers per second.
-async fn load(addr: std::net::SocketAddr, path: &str, tokens: &[String], seconds: u64, lesson: i64) -> Result<f64, AnyError> {
+async fn load(
+    addr: std::net::SocketAddr,
+    path: &str,
+    tokens: &[String],
+    seconds: u64,
+    lesson: i64,
+) -> Result<f64, AnyError> {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for token in tokens {
         let (path, token) = (path.to_owned(), token.clone());
-        tasks.push(tokio::spawn(post_loop(addr, path, token, deadline, move |i| {
-            // Ten seconds further into the lesson each time, round and round.
-            let from = (i * 10) % 600;
-            format!("{{\"lesson_id\":{lesson},\"segments\":[[{from},{}]]}}", from + 10)
-        })));
+        tasks.push(tokio::spawn(post_loop(
+            addr,
+            path,
+            token,
+            deadline,
+            move |i| {
+                // Ten seconds further into the lesson each time, round and round.
+                let from = (i * 10) % 600;
+                format!(
+                    "{{\"lesson_id\":{lesson},\"segments\":[[{from},{}]]}}",
+                    from + 10
+                )
+            },
+        )));
     }
     let mut total = 0u64;
     for t in tasks {
@@ -354,39 +383,73 @@ async fn load(addr: std::net::SocketAddr, path: &str, tokens: &[String], seconds
     Ok(total as f64 / started.elapsed().as_secs_f64())
 }
 
-async fn progress(dir: &std::path::Path, scale: &str, pg: Option<&str>, seconds: u64, clients: usize) -> Result<(), AnyError> {
+async fn progress(
+    dir: &std::path::Path,
+    scale: &str,
+    pg: Option<&str>,
+    seconds: u64,
+    clients: usize,
+) -> Result<(), AnyError> {
     let app = fresh(dir, &format!("progress_{scale}"), pg).await?;
     eprintln!("generating the {scale} city for the progress benchmark...");
     demo::generate(&app, DemoScale::parse(scale)?, PW, &quiet).await?;
     let lesson = {
         let mut c = app.db.read().await?;
-        let campaign = tongyu_store::learning::list_campaigns(&mut c).await?.into_iter().next().ok_or("no campaign")?;
+        let campaign = tongyu_store::learning::list_campaigns(&mut c)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or("no campaign")?;
         let targets = tongyu_store::learning::targets_of_campaign(&mut c, campaign.id).await?;
-        targets.iter().find(|t| t.grade.is_empty()).ok_or("no lesson for all")?.lesson_id
+        targets
+            .iter()
+            .find(|t| t.grade.is_empty())
+            .ok_or("no lesson for all")?
+            .lesson_id
     };
     // One signed-in parent per connection.
     let origin = tongyu_service::Origin::default();
     let mut tokens = Vec::with_capacity(clients);
     for i in 1..=clients {
         let login = format!("139{i:08}");
-        let out = tongyu_service::auth::login(&app, &origin, &login, PW, tongyu_service::auth::SessionKind::Api).await?;
+        let out = tongyu_service::auth::login(
+            &app,
+            &origin,
+            &login,
+            PW,
+            tongyu_service::auth::SessionKind::Api,
+        )
+        .await?;
         tokens.push(out.token);
     }
-    let config = tongyu_web::WebConfig { bench_routes: true, ..tongyu_web::WebConfig::default() };
+    let config = tongyu_web::WebConfig {
+        bench_routes: true,
+        ..tongyu_web::WebConfig::default()
+    };
     let router = tongyu_web::router(tongyu_web::AppState::new(app.clone(), config));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await;
     });
     let noop = load(addr, "/api/v1/bench/noop", &tokens, seconds, lesson).await?;
     let reports = load(addr, "/api/v1/progress", &tokens, seconds, lesson).await?;
     server.abort();
-    let rows = app.db.query_i64("SELECT COUNT(*) FROM lesson_progress").await?;
+    let rows = app
+        .db
+        .query_i64("SELECT COUNT(*) FROM lesson_progress")
+        .await?;
     println!("progress reports over loopback, {clients} connections, {seconds} s each:");
     println!("  no-op POST (same server)     {noop:>10.0} req/s");
     println!("  progress, durable            {reports:>10.0} req/s  ({rows} parent-lesson rows)");
-    println!("  ratio progress/no-op         {:>10.2}   (goal >= 0.60)", reports / noop);
+    println!(
+        "  ratio progress/no-op         {:>10.2}   (goal >= 0.60)",
+        reports / noop
+    );
     app.db.close().await;
     Ok(())
 }

@@ -384,9 +384,14 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
             println!("已备份到 {dest}");
             Ok(())
         }
-        Command::Bench { which, rows, large, postgres, seconds, clients } => {
-            bench::run(&which, rows, &large, postgres, seconds, clients).await
-        }
+        Command::Bench {
+            which,
+            rows,
+            large,
+            postgres,
+            seconds,
+            clients,
+        } => bench::run(&which, rows, &large, postgres, seconds, clients).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => {

@@ -225,6 +225,7 @@ pub async fn add_grant(
     };
     let unit = visible_unit(app, ctx, unit_id).await?;
     require_grantable(app, ctx, role, &unit).await?;
+    app.forget_account(account.id);
     let mut tx = app.db.write().await?;
     if accounts::insert_grant(
         &mut tx,
@@ -268,6 +269,7 @@ pub async fn remove_grant(
     if account.id == ctx.actor.account_id && role.is_unit_admin() {
         return Err(Error::invalid("role", "不能撤销自己的管理员角色"));
     }
+    app.forget_account(account.id);
     let mut tx = app.db.write().await?;
     if accounts::delete_grant(&mut tx, account.id, role, unit.id).await? {
         let detail = format!("{} @ {}", role.as_str(), unit.name);
@@ -285,7 +287,9 @@ pub async fn remove_grant(
         )
         .await?;
     }
-    tx.commit().await.db()
+    tx.commit().await.db()?;
+    app.forget_account(account.id);
+    Ok(())
 }
 
 /// Sets a new temporary password, to be changed at next login; ends the
@@ -294,6 +298,7 @@ pub async fn reset_password(app: &App, ctx: &Ctx, id: i64) -> Result<String> {
     let account = manageable(app, ctx, id, Action::ManageAccounts).await?;
     let password = auth::temporary_password();
     let hash = auth::hash_password_async(password.clone()).await?;
+    app.forget_account(account.id);
     let mut tx = app.db.write().await?;
     accounts::set_password(&mut tx, account.id, &hash, true).await?;
     accounts::unlock(&mut tx, account.id).await?;
@@ -312,6 +317,7 @@ pub async fn reset_password(app: &App, ctx: &Ctx, id: i64) -> Result<String> {
     )
     .await?;
     tx.commit().await.db()?;
+    app.forget_account(account.id);
     Ok(password)
 }
 
@@ -332,6 +338,7 @@ pub async fn set_active(app: &App, ctx: &Ctx, id: i64, active: bool) -> Result<(
     if account.id == ctx.actor.account_id {
         return Err(Error::invalid("id", "不能停用自己的账号"));
     }
+    app.forget_account(account.id);
     let mut tx = app.db.write().await?;
     accounts::set_active(&mut tx, account.id, active).await?;
     if !active {
@@ -347,7 +354,10 @@ pub async fn set_active(app: &App, ctx: &Ctx, id: i64, active: bool) -> Result<(
         &audit::entry(app, ctx, action, "account", account.id, None, ""),
     )
     .await?;
-    tx.commit().await.db()
+    tx.commit().await.db()?;
+    // Again after the commit: a request in between may have cached the old state.
+    app.forget_account(account.id);
+    Ok(())
 }
 
 /// Creates an account from the command line (the first city administrator,
@@ -426,6 +436,7 @@ fn cli_entry(app: &App, action: &str, id: i64) -> tongyu_store::audit::AuditEntr
 /// Resets a password from the command line (audited as the operator).
 pub async fn cli_reset_password(app: &App, id: i64, password: &str) -> Result<()> {
     let hash = auth::hash_password_async(password.to_owned()).await?;
+    app.forget_account(id);
     let mut tx = app.db.write().await?;
     accounts::set_password(&mut tx, id, &hash, true).await?;
     accounts::unlock(&mut tx, id).await?;

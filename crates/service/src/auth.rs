@@ -217,29 +217,42 @@ pub async fn login(
 pub async fn authenticate(app: &App, token: &str) -> Result<Session> {
     let id_hash = token_hash(token);
     let now = app.now();
-    let mut c = app.db.read().await?;
-    let Some(row) = sessions::get(&mut c, &id_hash).await? else {
-        return Err(Error::new(ErrorCode::Unauthenticated));
+    // The session, its account and grants, as read at most a few seconds
+    // ago (see `App::caches`); the timeouts are checked against now.
+    let cached = app.caches.sessions.get(&id_hash);
+    let (mut row, account, grants) = match cached {
+        Some(c) => c,
+        None => {
+            let mut c = app.db.read().await?;
+            let Some(row) = sessions::get(&mut c, &id_hash).await? else {
+                return Err(Error::new(ErrorCode::Unauthenticated));
+            };
+            let account = accounts::get(&mut c, row.account_id).await?;
+            let Some(account) = account.filter(|a| a.active) else {
+                return Err(Error::new(ErrorCode::Unauthenticated));
+            };
+            let grants = accounts::grants_of(&mut c, account.id).await?;
+            (row, account, grants)
+        }
     };
     if now >= row.expires_at || now - row.last_seen_at >= row.idle_secs {
-        drop(c);
+        app.caches.sessions.remove_where(|k, _| *k == id_hash);
         let mut tx = app.db.write().await?;
         sessions::delete(&mut tx, &id_hash).await?;
         tx.commit().await.db()?;
         return Err(Error::new(ErrorCode::SessionExpired));
     }
-    let account = accounts::get(&mut c, row.account_id).await?;
-    let Some(account) = account.filter(|a| a.active) else {
-        return Err(Error::new(ErrorCode::Unauthenticated));
-    };
-    let grants = accounts::grants_of(&mut c, account.id).await?;
-    drop(c);
     // Sliding idle timeout, written at most once a minute per session.
     if now - row.last_seen_at >= 60 {
         let mut tx = app.db.write().await?;
         sessions::touch(&mut tx, &id_hash, now).await?;
         tx.commit().await.db()?;
+        row.last_seen_at = now;
     }
+    app.caches.sessions.put(
+        id_hash.clone(),
+        (row.clone(), account.clone(), grants.clone()),
+    );
     let actor = Actor {
         account_id: account.id,
         username: account.username.clone(),
@@ -256,6 +269,9 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Session> {
 
 /// Ends a session.
 pub async fn logout(app: &App, origin: &Origin, session: &Session) -> Result<()> {
+    app.caches
+        .sessions
+        .remove_where(|k, _| *k == session.id_hash);
     let mut tx = app.db.write().await?;
     sessions::delete(&mut tx, &session.id_hash).await?;
     let ctx = Ctx {
@@ -306,6 +322,7 @@ pub async fn change_password(
         return Err(Error::invalid("current", "当前密码不正确"));
     }
     let new_hash = hash_password_async(new.to_owned()).await?;
+    app.forget_account(session.account.id);
     let mut tx = app.db.write().await?;
     accounts::set_password(&mut tx, session.account.id, &new_hash, false).await?;
     sessions::delete_for_account(&mut tx, session.account.id, &session.id_hash).await?;
@@ -424,6 +441,8 @@ pub async fn authenticate_integration(app: &App, token: &str) -> Result<Integrat
 /// Forgets a session by its token without further ado (a stale cookie
 /// presented at a new login).
 pub async fn discard(app: &App, token: &str) -> Result<()> {
+    let hash = token_hash(token);
+    app.caches.sessions.remove_where(|k, _| *k == hash);
     let mut tx = app.db.write().await?;
     sessions::delete(&mut tx, &token_hash(token)).await?;
     tx.commit().await.db()

@@ -129,6 +129,10 @@ pub async fn run(
         ImportKind::Students => import_students(app, ctx, &rows, progress).await?,
         ImportKind::Guardians => import_guardians(app, ctx, &rows, progress).await?,
     };
+    // Imported grants and links change what sessions and parents see.
+    if out.ok() {
+        app.forget_all();
+    }
     // A large load changes the shape of the data the planner knows.
     if out.created >= 10_000 {
         app.db.analyze().await?;

@@ -194,6 +194,7 @@ pub async fn set_course_status(app: &App, ctx: &Ctx, course_id: i64, to: &str) -
     for l in &lessons {
         store::set_lesson_status(&mut tx, l.id, to, now).await?;
     }
+    app.caches.lessons.clear();
     let detail = format!("{} → {}", course.status.as_str(), to.as_str());
     audit::append(
         &mut tx,
@@ -363,6 +364,7 @@ pub async fn add_campaign_lesson(
         school_id: school,
     };
     let mut tx = app.db.write().await?;
+    app.caches.lessons.clear();
     if store::add_target(&mut tx, &target, ctx.actor.account_id, app.now()).await? {
         let detail = format!(
             "lesson {} grade '{}' school {}",
@@ -396,6 +398,9 @@ pub(crate) struct Child {
 }
 
 pub(crate) async fn children(app: &App, account_id: i64) -> Result<Vec<Child>> {
+    if let Some(kids) = app.caches.children.get(&account_id) {
+        return Ok(kids);
+    }
     let mut c = app.db.read().await?;
     let kids = students::children_of(&mut c, account_id).await?;
     let ids: Vec<i64> = kids.iter().map(|k| k.class_id).collect();
@@ -404,7 +409,7 @@ pub(crate) async fn children(app: &App, account_id: i64) -> Result<Vec<Child>> {
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
-    Ok(kids
+    let out: Vec<Child> = kids
         .into_iter()
         .filter_map(|k| {
             let class = classes.get(&k.class_id)?.clone();
@@ -416,7 +421,37 @@ pub(crate) async fn children(app: &App, account_id: i64) -> Result<Vec<Child>> {
                 school_id,
             })
         })
-        .collect())
+        .collect();
+    app.caches.children.put(account_id, out.clone());
+    Ok(out)
+}
+
+/// A lesson and, for each campaign it is in, the campaign, the lesson's
+/// target there, and all of that campaign's targets.
+#[derive(Debug, Clone)]
+pub struct LessonPlan {
+    pub lesson: Lesson,
+    pub campaigns: Vec<(Campaign, Target, Vec<Target>)>,
+}
+
+async fn lesson_plan(app: &App, lesson_id: i64) -> Result<Option<LessonPlan>> {
+    if let Some(p) = app.caches.lessons.get(&lesson_id) {
+        return Ok(Some(p));
+    }
+    let mut c = app.db.read().await?;
+    let Some(lesson) = store::get_lesson(&mut c, lesson_id).await? else {
+        return Ok(None);
+    };
+    let mut campaigns = Vec::new();
+    for t in store::targets_of_lesson(&mut c, lesson.id).await? {
+        if let Some(camp) = store::get_campaign(&mut c, t.campaign_id).await? {
+            let all = store::targets_of_campaign(&mut c, camp.id).await?;
+            campaigns.push((camp, t, all));
+        }
+    }
+    let plan = LessonPlan { lesson, campaigns };
+    app.caches.lessons.put(lesson_id, plan.clone());
+    Ok(Some(plan))
 }
 
 /// A lesson meant for a child, with the parent's progress.
@@ -535,33 +570,27 @@ pub struct Reported {
 }
 
 /// Checks a report and hands it to the writer; answers once it is durable.
+/// The reads it needs (the parent's children, the lesson's campaigns) come
+/// from short-lived caches, so a report costs the database only its write.
 pub async fn report(app: &App, ctx: &Ctx, r: &Report) -> Result<Reported> {
-    let lesson = {
-        let mut c = app.db.read().await?;
-        store::get_lesson(&mut c, r.lesson_id).await?
-    };
-    let lesson = lesson
-        .filter(|l| l.status == Status::Published)
+    let plan = lesson_plan(app, r.lesson_id).await?;
+    let plan = plan
+        .filter(|p| p.lesson.status == Status::Published)
         .ok_or_else(|| Error::with_message(ErrorCode::NotFound, "没有这节课，或它尚未发布"))?;
+    let lesson = &plan.lesson;
     let spans = learning::parse_segments(&r.segments, lesson.duration_s)?;
     let kids = children(app, ctx.actor.account_id).await?;
     let now = app.now();
-    let mut c = app.db.read().await?;
-    let targets = store::targets_of_lesson(&mut c, lesson.id).await?;
-    let mut credits = Vec::new();
+    let mut credits: Vec<progress::Credit> = Vec::new();
     let mut meant = false;
-    for t in &targets {
-        let Some(camp) = store::get_campaign(&mut c, t.campaign_id).await? else {
-            continue;
-        };
+    for (camp, t, all) in &plan.campaigns {
         let open = camp.opens_at <= now && now < camp.closes_at;
-        let all = store::targets_of_campaign(&mut c, camp.id).await?;
         for kid in kids.iter().filter(|k| t.fits(&k.class.grade, k.school_id)) {
             meant = true;
             if open
-                && !credits.iter().any(|x: &progress::Credit| {
-                    x.campaign_id == camp.id && x.student_id == kid.student_id
-                })
+                && !credits
+                    .iter()
+                    .any(|x| x.campaign_id == camp.id && x.student_id == kid.student_id)
             {
                 let mut lessons: Vec<i64> = all
                     .iter()
@@ -582,7 +611,6 @@ pub async fn report(app: &App, ctx: &Ctx, r: &Report) -> Result<Reported> {
             }
         }
     }
-    drop(c);
     if !meant {
         return Err(Error::with_message(
             ErrorCode::Forbidden,
@@ -830,11 +858,19 @@ pub mod progress {
     /// rollups, summed per unit before they are written.
     async fn apply(db: &Db, events: &[&Event]) -> Result<Vec<(i64, bool)>> {
         let mut tx = db.write().await?;
+        let mut keys: Vec<(i64, i64)> =
+            events.iter().map(|e| (e.account_id, e.lesson_id)).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        // Read every row the batch touches at once, merge in memory (two
+        // reports of one parent and lesson apply in order), write once.
+        let mut state = store::get_progress_many(&mut tx, &keys).await?;
         let mut out = Vec::with_capacity(events.len());
         let mut deltas: HashMap<i64, HashMap<i64, (i64, i64)>> = HashMap::new();
         for e in events {
-            let old = store::get_progress(&mut tx, e.account_id, e.lesson_id)
-                .await?
+            let old = state
+                .get(&(e.account_id, e.lesson_id))
+                .cloned()
                 .unwrap_or_default();
             let mut cov = Coverage::decode(&old.spans);
             cov.add_within(&e.spans, credit_budget(old.last_report_at, e.now));
@@ -850,7 +886,6 @@ pub mod progress {
                 },
                 last_report_at: e.now,
             };
-            store::put_progress(&mut tx, e.account_id, e.lesson_id, &p).await?;
             if complete_now {
                 for cr in &e.credits {
                     if !store::mark_student_lesson(
@@ -884,7 +919,13 @@ pub mod progress {
                 }
             }
             out.push((covered, p.completed_at > 0));
+            state.insert((e.account_id, e.lesson_id), p);
         }
+        let rows: Vec<((i64, i64), store::Progress)> = keys
+            .iter()
+            .filter_map(|k| state.remove(k).map(|p| (*k, p)))
+            .collect();
+        store::put_progress_many(&mut tx, &rows).await?;
         for (campaign, units) in &deltas {
             store::add_rollups(&mut tx, *campaign, units).await?;
         }

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod clock;
 pub mod demo;
 pub mod import;
@@ -53,6 +54,39 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
     progress: Arc<std::sync::OnceLock<learning::progress::Writer>>,
+    pub(crate) caches: Arc<Caches>,
+}
+
+/// What hot requests read again and again, kept for a few seconds. A change
+/// made here forgets what it touches at once; one made by another instance
+/// is seen here within `CACHE_TTL`.
+pub(crate) struct Caches {
+    /// Session id hash → (session row, account, grants).
+    pub sessions: cache::Ttl<
+        String,
+        (
+            tongyu_store::session::SessionRow,
+            tongyu_domain::account::Account,
+            Vec<tongyu_domain::policy::Grant>,
+        ),
+    >,
+    /// Parent account → their children with classes.
+    pub children: cache::Ttl<i64, Vec<learning::Child>>,
+    /// Lesson → the lesson and, per campaign it is in, the campaign and all its targets.
+    pub lessons: cache::Ttl<i64, learning::LessonPlan>,
+}
+
+/// How long a cached read may be used.
+pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Default for Caches {
+    fn default() -> Self {
+        Caches {
+            sessions: cache::Ttl::new(CACHE_TTL, 200_000),
+            children: cache::Ttl::new(CACHE_TTL, 200_000),
+            lessons: cache::Ttl::new(CACHE_TTL, 10_000),
+        }
+    }
 }
 
 impl App {
@@ -62,10 +96,28 @@ impl App {
             clock,
             settings: Arc::new(settings),
             progress: Arc::default(),
+            caches: Arc::default(),
         }
     }
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// Forgets what is cached about an account (its sessions' grants, its
+    /// children) after a change to it.
+    pub fn forget_account(&self, account_id: i64) {
+        self.caches
+            .sessions
+            .remove_where(|_, (_, a, _)| a.id == account_id);
+        self.caches.children.remove_where(|k, _| *k == account_id);
+    }
+
+    /// Forgets everything cached (after changes that touch many accounts,
+    /// units or lessons at once).
+    pub fn forget_all(&self) {
+        self.caches.sessions.clear();
+        self.caches.children.clear();
+        self.caches.lessons.clear();
     }
 
     /// This instance's writer of progress reports, started on first use.

@@ -256,6 +256,7 @@ pub async fn move_unit(app: &App, ctx: &Ctx, id: i64, new_parent_id: i64) -> Res
     if unit.parent_id == Some(target.id) {
         return Ok(unit);
     }
+    app.forget_all();
     let mut tx = app.db.write().await?;
     units::move_to(&mut tx, &unit, &target, app.now()).await?;
     let detail = format!("{} → {}", unit.parent_id.unwrap_or_default(), target.id);
@@ -286,6 +287,7 @@ pub async fn set_active(app: &App, ctx: &Ctx, id: i64, active: bool) -> Result<U
         return Err(Error::invalid("id", "不能停用全市"));
     }
     require_above(app, ctx, &unit).await?;
+    app.forget_all();
     let mut tx = app.db.write().await?;
     units::set_active(&mut tx, &unit, active, app.now()).await?;
     let action = if active {

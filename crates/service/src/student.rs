@@ -313,6 +313,7 @@ pub async fn decide_link(
     ctx.require(app, Action::ManageGuardians, class.id, &class.path)
         .await?;
     let now = app.now();
+    app.forget_account(account_id);
     let mut tx = app.db.write().await?;
     let link = students::get_link(&mut tx, student_id, account_id)
         .await?

@@ -576,3 +576,76 @@ pub async fn all_rollups(c: &mut Conn, campaign_id: i64) -> Result<HashMap<i64, 
         })
         .collect()
 }
+
+/// Progress rows for many (account, lesson) pairs at once.
+pub async fn get_progress_many(
+    c: &mut Conn,
+    keys: &[(i64, i64)],
+) -> Result<HashMap<(i64, i64), Progress>> {
+    let mut out = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(400) {
+        let pairs = (0..chunk.len())
+            .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT account_id, lesson_id, spans, covered_s, completed_at, last_report_at FROM lesson_progress
+             WHERE (account_id, lesson_id) IN ({pairs})"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (a, l) in chunk {
+            q = q.bind(*a).bind(*l);
+        }
+        for r in q.fetch_all(&mut *c).await.db()? {
+            out.insert(
+                (col(&r, "account_id")?, col(&r, "lesson_id")?),
+                Progress {
+                    spans: col(&r, "spans")?,
+                    covered_s: col(&r, "covered_s")?,
+                    completed_at: col(&r, "completed_at")?,
+                    last_report_at: col(&r, "last_report_at")?,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Writes many progress rows in multi-row upserts (each key once).
+pub async fn put_progress_many(c: &mut Conn, rows: &[((i64, i64), Progress)]) -> Result<()> {
+    for chunk in rows.chunks(200) {
+        let values = (0..chunk.len())
+            .map(|i| {
+                let b = i * 6;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO lesson_progress (account_id, lesson_id, spans, covered_s, completed_at, last_report_at)
+             VALUES {values}
+             ON CONFLICT (account_id, lesson_id) DO UPDATE SET spans = excluded.spans, covered_s = excluded.covered_s,
+                 completed_at = excluded.completed_at, last_report_at = excluded.last_report_at"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for ((a, l), p) in chunk {
+            q = q
+                .bind(*a)
+                .bind(*l)
+                .bind(p.spans.clone())
+                .bind(p.covered_s)
+                .bind(p.completed_at)
+                .bind(p.last_report_at);
+        }
+        q.execute(&mut *c).await.db()?;
+    }
+    Ok(())
+}

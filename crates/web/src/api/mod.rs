@@ -29,7 +29,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(classes::routes())
         .merge(imports::routes())
         .merge(learning::routes())
-        .merge(if bench { Router::new().route("/bench/noop", axum::routing::post(noop)) } else { Router::new() })
+        .merge(if bench {
+            Router::new().route("/bench/noop", axum::routing::post(noop))
+        } else {
+            Router::new()
+        })
         .fallback(not_found);
     Router::new()
         .nest("/v1", v1)
