@@ -513,3 +513,121 @@ fn import_and_export_from_the_command_line() {
     assert_eq!(table.rows[0].1[11], "0", "no students yet");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The lesson for every parent in the demo's campaign, and a parent's covered seconds of it.
+fn covered(port: u16, token: &str) -> (i64, i64) {
+    let (s, v) = json_call(port, "GET", "/api/v1/me/lessons", Some(token), "");
+    assert_eq!(s, 200, "{v}");
+    let l = &v["children"][0]["lessons"][0];
+    (
+        l["lesson_id"].as_i64().expect("lesson"),
+        l["covered_s"].as_i64().expect("covered"),
+    )
+}
+
+#[test]
+fn every_acknowledged_progress_report_survives_a_kill() {
+    let dir = tempdir("kill");
+    let url = shared_database(&dir);
+    let o = bin()
+        .args([
+            "demo",
+            "--scale",
+            "tiny",
+            "--no-serve",
+            "--database-url",
+            &url,
+            "--demo-password",
+            "Kill-Password-1",
+        ])
+        .output()
+        .expect("demo");
+    assert!(o.status.success(), "{}", text(&o));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let up = |port: u16| {
+        for _ in 0..100 {
+            if http(port, "GET /healthz HTTP/1.0\r\n\r\n")
+                .is_ok_and(|r| r.starts_with("HTTP/1.0 200"))
+            {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the server did not come up");
+    };
+    let mut server = Kill(serve(&url, port));
+    up(port);
+    let parents: Vec<String> = (1..=8)
+        .map(|i| {
+            let body = format!(r#"{{"username":"139{i:08}","password":"Kill-Password-1"}}"#);
+            let (s, v) = json_call(port, "POST", "/api/v1/auth/login", None, &body);
+            assert_eq!(s, 200, "{v}");
+            v["token"].as_str().expect("token").to_owned()
+        })
+        .collect();
+    let (lesson, _) = covered(port, &parents[0]);
+    // Each parent reports ten more seconds at a time until the server dies;
+    // the largest covered figure each was told is what must survive.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let workers: Vec<_> = parents
+        .iter()
+        .cloned()
+        .map(|token| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut acked = 0i64;
+                let mut from = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) && from < 600 {
+                    let body = format!(r#"{{"lesson_id":{lesson},"segments":[[{from},{}]]}}"#, from + 10);
+                    let req = format!(
+                        "POST /api/v1/progress HTTP/1.0\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    match http(port, &req) {
+                        Ok(r) if r.starts_with("HTTP/1.0 200") => {
+                            let v: serde_json::Value =
+                                serde_json::from_str(r.split_once("\r\n\r\n").map_or("", |(_, b)| b)).unwrap_or_default();
+                            acked = acked.max(v["covered_s"].as_i64().unwrap_or(0));
+                            from += 10;
+                        }
+                        _ => break,
+                    }
+                }
+                (token, acked)
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    // SIGKILL: no graceful shutdown, no flush.
+    let _ = server.0.kill();
+    let _ = server.0.wait();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let acked: Vec<(String, i64)> = workers
+        .into_iter()
+        .map(|w| w.join().expect("worker"))
+        .collect();
+    assert!(
+        acked.iter().any(|(_, a)| *a > 0),
+        "some reports were acknowledged before the kill"
+    );
+    let _again = Kill(serve(&url, port));
+    up(port);
+    for (token, promised) in &acked {
+        let (_, stored) = covered(port, token);
+        assert!(
+            stored >= *promised,
+            "acknowledged {promised} s, found {stored} s after the restart"
+        );
+    }
+    let o = bin()
+        .args(["audit", "verify"])
+        .env("TONGYU_DATABASE_URL", &url)
+        .output()
+        .expect("verify");
+    assert!(o.status.success(), "{}", text(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
