@@ -4,8 +4,9 @@
 //! - import: guardian rows imported per second (validation, new parent
 //!   accounts, links, grants, rollups) ÷ the same rows written by a raw
 //!   batched insert into the same database. Goal ≥ 0.3.
-//! - org: the org browser page of a district at a large scale ÷ the same
-//!   page at demo scale. Goal ≤ 1.5.
+//! - org (also `board`): the org browser page of a district, and the first
+//!   lesson board of the city and of a district, at a large scale ÷ the same
+//!   pages at demo scale. Goal ≤ 1.5.
 //! - progress: acknowledged, durable progress reports per second through
 //!   the real server over loopback ÷ the same server's no-op POST. Goal ≥ 0.6.
 
@@ -76,7 +77,7 @@ pub async fn run(
     if which == "import" || which == "all" {
         import(&dir, rows, pg.as_deref()).await?;
     }
-    if which == "org" || which == "all" {
+    if which == "org" || which == "board" || which == "all" {
         org(&dir, large, pg.as_deref()).await?;
     }
     if which == "progress" || which == "all" {
@@ -181,27 +182,22 @@ fn chrono_now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// Times the org page of the city's first district; returns (median, p95).
-async fn org_page_times(
+/// Times a page for a signed-in user; returns (median, p95, size in bytes).
+async fn page_times(
     app: &App,
+    username: &str,
+    path: &str,
     requests: usize,
 ) -> Result<(Duration, Duration, usize), AnyError> {
     let origin = tongyu_service::Origin::default();
     let login = tongyu_service::auth::login(
         app,
         &origin,
-        "district-admin",
+        username,
         PW,
         tongyu_service::auth::SessionKind::Web,
     )
     .await?;
-    let district = {
-        let mut c = app.db.read().await?;
-        tongyu_store::org::get_by_external_id(&mut c, "d0")
-            .await?
-            .ok_or("no district d0")?
-            .id
-    };
     let router = tongyu_web::router(tongyu_web::AppState::new(
         app.clone(),
         tongyu_web::WebConfig::default(),
@@ -210,7 +206,7 @@ async fn org_page_times(
     let mut size = 0;
     for i in 0..requests + 20 {
         let req = axum::http::Request::builder()
-            .uri(format!("/org/{district}"))
+            .uri(path)
             .header("cookie", format!("tongyu_session={}", login.token))
             .body(axum::body::Body::empty())?;
         let t = Instant::now();
@@ -219,7 +215,7 @@ async fn org_page_times(
         let body = axum::body::to_bytes(res.into_body(), usize::MAX).await?;
         let took = t.elapsed();
         if status != axum::http::StatusCode::OK {
-            return Err(format!("the org page answered {status}").into());
+            return Err(format!("{path} answered {status}").into());
         }
         size = body.len();
         if i >= 20 {
@@ -230,53 +226,121 @@ async fn org_page_times(
     Ok((times[times.len() / 2], times[times.len() * 95 / 100], size))
 }
 
-async fn org(dir: &std::path::Path, large: &str, pg: Option<&str>) -> Result<(), AnyError> {
-    let small_app = fresh(dir, "org_demo", pg).await?;
-    demo::generate(&small_app, DemoScale::demo(), PW, &quiet).await?;
-    let (small_med, small_p95, small_size) = org_page_times(&small_app, 300).await?;
-    let small_students = small_app
-        .db
-        .query_i64("SELECT COUNT(*) FROM students")
-        .await?;
-    small_app.db.close().await;
+/// The pages the benchmark times at one scale: (label, user, path).
+async fn pages_of(app: &App) -> Result<Vec<(&'static str, &'static str, String)>, AnyError> {
+    let mut c = app.db.read().await?;
+    let city = tongyu_store::org::city(&mut c).await?.ok_or("no city")?.id;
+    let d0 = tongyu_store::org::get_by_external_id(&mut c, "d0")
+        .await?
+        .ok_or("no district d0")?
+        .id;
+    let campaign = tongyu_store::learning::list_campaigns(&mut c)
+        .await?
+        .first()
+        .ok_or("no campaign")?
+        .id;
+    Ok(vec![
+        (
+            "org browser page of a district",
+            "district-admin",
+            format!("/org/{d0}"),
+        ),
+        (
+            "campaign board of the city",
+            "city-admin",
+            format!("/campaigns/{campaign}/board/{city}"),
+        ),
+        (
+            "campaign board of a district",
+            "district-admin",
+            format!("/campaigns/{campaign}/board/{d0}"),
+        ),
+    ])
+}
 
-    let large_scale = DemoScale::parse(large)?;
-    let large_app = fresh(dir, &format!("org_{large}"), pg).await?;
-    let started = Instant::now();
-    eprintln!("generating the {large} city (this takes a while at city scale)...");
-    demo::generate(&large_app, large_scale, PW, &|phase, done, total| {
-        if done == total {
-            eprintln!("  {phase}: {total}");
+/// The parents of the first `n` demo phones finish the lesson for everyone,
+/// so that the boards have completions to show.
+async fn some_completions(app: &App, n: usize) -> Result<(), AnyError> {
+    let origin = tongyu_service::Origin::default();
+    let lesson = {
+        let mut c = app.db.read().await?;
+        let campaign = tongyu_store::learning::list_campaigns(&mut c)
+            .await?
+            .first()
+            .ok_or("no campaign")?
+            .id;
+        let targets = tongyu_store::learning::targets_of_campaign(&mut c, campaign).await?;
+        targets
+            .iter()
+            .find(|t| t.grade.is_empty())
+            .ok_or("no lesson for all")?
+            .lesson_id
+    };
+    for i in 1..=n {
+        let login = format!("139{i:08}");
+        let out = tongyu_service::auth::login(
+            app,
+            &origin,
+            &login,
+            PW,
+            tongyu_service::auth::SessionKind::Api,
+        )
+        .await?;
+        let session = tongyu_service::auth::authenticate(app, &out.token).await?;
+        let ctx = tongyu_service::Ctx {
+            actor: session.actor,
+            origin: origin.clone(),
+        };
+        for from in (0..600).step_by(30) {
+            let r = tongyu_service::learning::Report {
+                lesson_id: lesson,
+                segments: vec![[from as f64, (from + 30) as f64]],
+            };
+            tongyu_service::learning::report(app, &ctx, &r).await?;
         }
-    })
-    .await?;
-    let generated = started.elapsed();
-    let (large_med, large_p95, large_size) = org_page_times(&large_app, 300).await?;
-    let large_students = large_app
-        .db
-        .query_i64("SELECT COUNT(*) FROM students")
-        .await?;
-    let large_parents = large_app
-        .db
-        .query_i64("SELECT COUNT(*) FROM guardians")
-        .await?;
-    large_app.db.close().await;
-    println!("org browser page of a district (median / p95 of 300 requests):");
+    }
+    Ok(())
+}
+
+async fn org(dir: &std::path::Path, large: &str, pg: Option<&str>) -> Result<(), AnyError> {
+    let mut results = Vec::new();
+    for (name, scale) in [
+        ("demo", DemoScale::demo()),
+        (large, DemoScale::parse(large)?),
+    ] {
+        let app = fresh(dir, &format!("pages_{name}"), pg).await?;
+        let started = Instant::now();
+        eprintln!("generating the {name} city...");
+        demo::generate(&app, scale, PW, &quiet).await?;
+        let generated = started.elapsed();
+        some_completions(&app, 20).await?;
+        let students = app.db.query_i64("SELECT COUNT(*) FROM students").await?;
+        let guardians = app.db.query_i64("SELECT COUNT(*) FROM guardians").await?;
+        let mut times = Vec::new();
+        for (label, user, path) in pages_of(&app).await? {
+            times.push((label, page_times(&app, user, &path, 300).await?));
+        }
+        app.db.close().await;
+        results.push((name, students, guardians, generated, times));
+    }
+    let (_, small_students, _, _, small) = &results[0];
+    let (large_name, large_students, large_guardians, generated, big) = &results[1];
     println!(
-        "  demo scale  ({small_students:>8} students)              {:>8.3} ms / {:>8.3} ms  ({small_size} bytes)",
-        ms(small_med),
-        ms(small_p95)
-    );
-    println!(
-        "  {large} scale ({large_students:>8} students, {large_parents:>8} guardians) {:>8.3} ms / {:>8.3} ms  ({large_size} bytes; generated in {:.0} s)",
-        ms(large_med),
-        ms(large_p95),
+        "pages at demo scale ({small_students} students) and {large_name} scale ({large_students} students, \
+         {large_guardians} guardians; generated in {:.0} s); median / p95 of 300 requests:",
         generated.as_secs_f64()
     );
-    println!(
-        "  ratio {large}/demo (median)                  {:>8.2}   (goal <= 1.50)",
-        ms(large_med) / ms(small_med)
-    );
+    for ((label, (sm, sp, _)), (_, (lm, lp, _))) in small.iter().zip(big) {
+        println!("  {label}");
+        println!(
+            "    demo {:>7.3} / {:>7.3} ms   {large_name} {:>7.3} / {:>7.3} ms   ratio {:.2} (goal <= 1.50)",
+            ms(*sm),
+            ms(*sp),
+            ms(*lm),
+            ms(*lp),
+            ms(*lm) / ms(*sm)
+        );
+    }
     Ok(())
 }
 
