@@ -8,6 +8,7 @@ pub mod import;
 pub mod learning;
 pub mod org;
 pub mod policy;
+pub mod search;
 pub mod student;
 
 pub use error::{Error, ErrorCode, Result};

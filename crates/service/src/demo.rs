@@ -590,5 +590,6 @@ async fn first_lesson(
         )
         .await?;
     }
+    crate::search::index_course(c, course, now).await?;
     Ok(())
 }

@@ -194,6 +194,7 @@ pub async fn set_course_status(app: &App, ctx: &Ctx, course_id: i64, to: &str) -
     for l in &lessons {
         store::set_lesson_status(&mut tx, l.id, to, now).await?;
     }
+    crate::search::index_course(&mut tx, course.id, now).await?;
     app.caches.lessons.clear();
     let detail = format!("{} → {}", course.status.as_str(), to.as_str());
     audit::append(
@@ -535,23 +536,27 @@ pub async fn my_lessons(app: &App, ctx: &Ctx) -> Result<Vec<ChildLessons>> {
     Ok(out)
 }
 
-/// The parent's view of one lesson, if it is meant for one of their children.
-pub async fn lesson_for_parent(
+/// A published lesson as anyone signed in may read it, with the reader's
+/// progress when it is meant for one of their children.
+pub async fn lesson_view(
     app: &App,
     ctx: &Ctx,
     lesson_id: i64,
-) -> Result<(Lesson, i64, bool)> {
+) -> Result<(Lesson, Option<(i64, bool)>)> {
+    let lesson = {
+        let mut c = app.db.read().await?;
+        store::get_lesson(&mut c, lesson_id).await?
+    };
+    let lesson = lesson
+        .filter(|l| l.status == Status::Published)
+        .ok_or_else(Error::not_found)?;
     let all = my_lessons(app, ctx).await?;
     let mine = all
         .iter()
         .flat_map(|c| c.lessons.iter())
         .find(|l| l.lesson_id == lesson_id)
-        .ok_or_else(Error::not_found)?;
-    let mut c = app.db.read().await?;
-    let lesson = store::get_lesson(&mut c, lesson_id)
-        .await?
-        .ok_or_else(Error::not_found)?;
-    Ok((lesson, mine.covered_s, mine.completed))
+        .map(|l| (l.covered_s, l.completed));
+    Ok((lesson, mine))
 }
 
 /// What the player reports, and what the parent hears back.

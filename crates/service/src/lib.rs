@@ -12,6 +12,7 @@ pub mod demo;
 pub mod import;
 pub mod learning;
 pub mod org;
+pub mod search;
 pub mod sheet;
 pub mod student;
 

@@ -12,6 +12,7 @@ pub mod import;
 pub mod learning;
 pub mod migrate;
 pub mod org;
+pub mod search;
 pub mod session;
 pub mod student;
 

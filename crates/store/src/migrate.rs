@@ -8,24 +8,19 @@ use tongyu_domain::Error;
 use crate::{Backend, Db, DbResult};
 
 /// (version, name, source) in order. A published migration never changes.
+#[rustfmt::skip]
 const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "foundation",
-        include_str!("../migrations/0001_foundation.sql"),
-    ),
+    (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
     (2, "imports", include_str!("../migrations/0002_imports.sql")),
-    (
-        3,
-        "learning",
-        include_str!("../migrations/0003_learning.sql"),
-    ),
+    (3, "learning", include_str!("../migrations/0003_learning.sql")),
+    (4, "search", include_str!("../migrations/0004_search.sql")),
 ];
 
 /// The lock key PostgreSQL instances take while migrating.
 const PG_LOCK_KEY: i64 = 0x746f_6e67_7975;
 
-/// Renders a migration's tokens for the backend.
+/// Renders a migration for the backend: its tokens replaced, and only the
+/// lines meant for it (between `-- @sqlite` or `-- @postgres` and `-- @both`).
 pub fn render(source: &str, backend: Backend) -> String {
     let (pk, text_c, blob) = match backend {
         Backend::Sqlite => ("INTEGER PRIMARY KEY", "TEXT", "BLOB"),
@@ -35,8 +30,21 @@ pub fn render(source: &str, backend: Backend) -> String {
             "BYTEA",
         ),
     };
-    source
-        .replace("@PK@", pk)
+    let mut keep = true;
+    let mut out = String::with_capacity(source.len());
+    for line in source.lines() {
+        match line.trim() {
+            "-- @sqlite" => keep = backend == Backend::Sqlite,
+            "-- @postgres" => keep = backend == Backend::Postgres,
+            "-- @both" => keep = true,
+            _ if keep => {
+                out.push_str(line);
+                out.push('\n');
+            }
+            _ => {}
+        }
+    }
+    out.replace("@PK@", pk)
         .replace("@TEXT_C@", text_c)
         .replace("@BLOB@", blob)
 }
@@ -108,4 +116,16 @@ async fn apply(db: &Db, conn: &mut sqlx::AnyConnection) -> Result<(), Error> {
         tx.commit().await.db()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_go_to_their_backend() {
+        let src = "A;\n-- @sqlite\nS;\n-- @postgres\nP;\n-- @both\nB;\n";
+        assert_eq!(render(src, Backend::Sqlite), "A;\nS;\nB;\n");
+        assert_eq!(render(src, Backend::Postgres), "A;\nP;\nB;\n");
+    }
 }

@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/campaigns/{id}/classes/{class_id}", get(class_families))
         .route("/me/lessons", get(my_lessons))
         .route("/progress", post(progress))
+        .route("/search", get(search))
 }
 
 async fn create_course(
@@ -156,5 +157,16 @@ async fn progress(
 ) -> ApiResult<Json<Value>> {
     Ok(Json(json!(
         learning::report(&state.app, &user.ctx, &b).await?
+    )))
+}
+
+/// Published courses and lessons matching the words, best first.
+async fn search(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiQuery(q): ApiQuery<tongyu_service::search::Query>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(
+        tongyu_service::search::search(&state.app, &user.ctx, &q).await?
     )))
 }

@@ -108,6 +108,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, bool, u16)] = &[
     ("get", "/api/v1/campaigns/{id}/board", "完成情况看板（unit_id），逐级下钻", "learning", false, 200),
     ("get", "/api/v1/campaigns/{id}/classes/{class_id}", "班级各家庭完成情况（记入审计）", "learning", false, 200),
     ("get", "/api/v1/me/lessons", "家长：每个孩子要看的课及自己的进度", "learning", false, 200),
+    ("get", "/api/v1/search", "课程搜索（q、category、subject、stage、grade），命中词已标注", "learning", false, 200),
     ("post", "/api/v1/progress", "播放器上报已播放片段 {lesson_id, segments}，持久化后应答", "learning", true, 200),
 ];
 

@@ -88,6 +88,7 @@ async fn learn(State(state): State<AppState>, user: PageUser) -> PageResult<Resp
 struct LessonPage {
     nav: Nav,
     id: i64,
+    tracked: bool,
     title: String,
     video_url: String,
     percent: i64,
@@ -100,10 +101,12 @@ async fn lesson(
     user: PageUser,
     Path(id): Path<i64>,
 ) -> PageResult<Response> {
-    let (l, covered, completed) = learning::lesson_for_parent(&state.app, &user.ctx, id).await?;
+    let (l, mine) = learning::lesson_view(&state.app, &user.ctx, id).await?;
+    let (covered, completed) = mine.unwrap_or((0, false));
     let page = LessonPage {
         nav: Nav::for_user(&user),
         id: l.id,
+        tracked: mine.is_some(),
         percent: percent(covered, l.duration_s),
         completed,
         paragraphs: l

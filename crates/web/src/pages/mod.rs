@@ -7,6 +7,7 @@ mod classes;
 mod imports;
 mod learning;
 mod org;
+mod search;
 
 use askama::Template;
 use axum::Router;
@@ -28,6 +29,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(audit::routes())
         .merge(imports::routes())
         .merge(learning::routes())
+        .merge(search::routes())
 }
 
 pub struct NavLink {
@@ -70,6 +72,10 @@ impl Nav {
             links.push(NavLink {
                 href: "/learn",
                 label: "家长课堂",
+            });
+            links.push(NavLink {
+                href: "/search",
+                label: "搜索",
             });
             links.push(NavLink {
                 href: "/my",

@@ -10,3 +10,4 @@ mod guardians;
 mod imports;
 mod learning;
 mod org;
+mod search;

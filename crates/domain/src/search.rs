@@ -1,0 +1,136 @@
+//! Chinese search: text is cut into words with jieba before it is indexed,
+//! and a query is cut the same way, so that two-character words such as
+//! 安全 or 焦虑 are found. Matched words are marked for display.
+
+use std::sync::OnceLock;
+
+use jieba_rs::Jieba;
+
+fn jieba() -> &'static Jieba {
+    static J: OnceLock<Jieba> = OnceLock::new();
+    J.get_or_init(Jieba::new)
+}
+
+/// A word worth indexing: letters, digits or CJK, nothing a query language
+/// would read as an operator.
+fn is_word(w: &str) -> bool {
+    !w.trim().is_empty() && w.chars().all(|c| c.is_alphanumeric())
+}
+
+/// The words of a text, space-separated, as the index stores them.
+pub fn index_words(text: &str) -> String {
+    jieba()
+        .cut_for_search(text, true)
+        .into_iter()
+        .map(|t| t.word.to_lowercase())
+        .filter(|w| is_word(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The distinct words of a query, at most ten.
+pub fn query_words(q: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in jieba().cut(q, true) {
+        let w = t.word.to_lowercase();
+        if is_word(&w) && !out.contains(&w) {
+            out.push(w);
+        }
+        if out.len() == 10 {
+            break;
+        }
+    }
+    out
+}
+
+/// A text cut into runs, each marked when it is one of the words.
+pub fn highlight(text: &str, words: &[String]) -> Vec<(String, bool)> {
+    let lower = text.to_lowercase();
+    if lower.len() != text.len() || words.is_empty() {
+        return vec![(text.to_owned(), false)];
+    }
+    let mut marks = vec![false; text.len()];
+    for w in words.iter().filter(|w| !w.is_empty()) {
+        let mut from = 0;
+        while let Some(i) = lower[from..].find(w.as_str()) {
+            let start = from + i;
+            for m in &mut marks[start..start + w.len()] {
+                *m = true;
+            }
+            from = start + w.len();
+        }
+    }
+    let mut out: Vec<(String, bool)> = Vec::new();
+    for (i, ch) in text.char_indices() {
+        let m = marks[i];
+        match out.last_mut() {
+            Some((s, last)) if *last == m => s.push(ch),
+            _ => out.push((ch.to_string(), m)),
+        }
+    }
+    out
+}
+
+/// Up to `max` characters of `text` around the first of the words.
+pub fn snippet(text: &str, words: &[String], max: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let lower = text.to_lowercase();
+    let first_byte = words
+        .iter()
+        .filter_map(|w| lower.find(w.as_str()))
+        .min()
+        .unwrap_or(0);
+    let first = if lower.len() == text.len() {
+        text[..first_byte.min(text.len())].chars().count()
+    } else {
+        0
+    };
+    let start = first.saturating_sub(max / 4);
+    let end = (start + max).min(chars.len());
+    let mut s: String = chars[start..end].iter().collect();
+    if start > 0 {
+        s.insert(0, '…');
+    }
+    if end < chars.len() {
+        s.push('…');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_character_words_are_words() {
+        let words = index_words("孩子的安全教育与考试焦虑");
+        for w in ["孩子", "安全", "教育", "考试", "焦虑"] {
+            assert!(words.split(' ').any(|x| x == w), "{w} in {words}");
+        }
+        assert_eq!(
+            query_words("安全！安全 焦虑"),
+            vec!["安全".to_owned(), "焦虑".to_owned()]
+        );
+        assert!(query_words("&|()'").is_empty(), "operators are not words");
+    }
+
+    #[test]
+    fn marks_and_snippets() {
+        let w = vec!["安全".to_owned()];
+        let h = highlight("校园安全第一课", &w);
+        assert_eq!(
+            h,
+            vec![
+                ("校园".into(), false),
+                ("安全".into(), true),
+                ("第一课".into(), false)
+            ]
+        );
+        let long = format!("{}安全{}", "前".repeat(100), "后".repeat(100));
+        let s = snippet(&long, &w, 40);
+        assert!(
+            s.contains("安全") && s.starts_with('…') && s.ends_with('…'),
+            "{s}"
+        );
+    }
+}

@@ -1,0 +1,157 @@
+//! The search index. The words are cut before they get here; each backend
+//! matches them with its own full-text engine (FTS5 on SQLite, a `simple`
+//! tsvector on PostgreSQL): the one place where the two dialects part.
+
+use tongyu_domain::Result;
+
+use crate::{Backend, Conn, DbResult, col};
+
+#[derive(Debug, Clone)]
+pub struct Doc {
+    /// `course` or `lesson`.
+    pub kind: &'static str,
+    pub ref_id: i64,
+    pub course_id: i64,
+    pub title: String,
+    pub body: String,
+    pub category: String,
+    pub subject: String,
+    pub grades: String,
+    pub words: String,
+}
+
+pub async fn upsert(c: &mut Conn, d: &Doc, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO search_docs (kind, ref_id, course_id, title, body, category, subject, grades, words, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (kind, ref_id) DO UPDATE SET course_id = excluded.course_id, title = excluded.title,
+             body = excluded.body, category = excluded.category, subject = excluded.subject,
+             grades = excluded.grades, words = excluded.words, updated_at = excluded.updated_at",
+    )
+    .bind(d.kind)
+    .bind(d.ref_id)
+    .bind(d.course_id)
+    .bind(&d.title)
+    .bind(&d.body)
+    .bind(&d.category)
+    .bind(&d.subject)
+    .bind(&d.grades)
+    .bind(&d.words)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .db()?;
+    Ok(())
+}
+
+/// Removes a course and its lessons from the index.
+pub async fn remove_course(c: &mut Conn, course_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM search_docs WHERE course_id = $1")
+        .bind(course_id)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    pub category: String,
+    pub subject: String,
+    /// Grade codes; a document for every grade ('') always fits.
+    pub grades: Vec<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Hit {
+    pub kind: String,
+    pub ref_id: i64,
+    pub course_id: i64,
+    pub title: String,
+    pub body: String,
+    pub category: String,
+    pub subject: String,
+    pub rank: f64,
+}
+
+/// Documents matching all the words (or any, when `any`), best first.
+pub async fn find(
+    c: &mut Conn,
+    backend: Backend,
+    words: &[String],
+    any: bool,
+    f: &Filters,
+    limit: i64,
+) -> Result<Vec<Hit>> {
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (from_where, order, query) = match backend {
+        Backend::Sqlite => {
+            let q = words
+                .iter()
+                .map(|w| format!("\"{w}\""))
+                .collect::<Vec<_>>()
+                .join(if any { " OR " } else { " " });
+            (
+                "FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid WHERE search_fts MATCH $1",
+                "CAST(bm25(search_fts) AS DOUBLE PRECISION)",
+                q,
+            )
+        }
+        Backend::Postgres => {
+            let q = words.join(if any { " | " } else { " & " });
+            (
+                "FROM search_docs d WHERE d.tsv @@ to_tsquery('simple', $1)",
+                "CAST(-ts_rank(d.tsv, to_tsquery('simple', $1)) AS DOUBLE PRECISION)",
+                q,
+            )
+        }
+    };
+    let grade_clause = if f.grades.is_empty() {
+        String::new()
+    } else {
+        let ors = (0..f.grades.len())
+            .map(|i| format!("(',' || d.grades || ',') LIKE ${}", 5 + i))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        format!(" AND (d.grades = '' OR {ors})")
+    };
+    let sql = format!(
+        "SELECT d.kind, d.ref_id, d.course_id, d.title, d.body, d.category, d.subject, {order} AS rank
+         {from_where} AND ($2 = '' OR d.category = $2) AND ($3 = '' OR d.subject = $3){grade_clause}
+         ORDER BY rank, d.id LIMIT $4"
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(query)
+        .bind(&f.category)
+        .bind(&f.subject)
+        .bind(limit);
+    for g in &f.grades {
+        q = q.bind(format!("%,{g},%"));
+    }
+    let rows = q.fetch_all(&mut *c).await.db()?;
+    rows.iter()
+        .map(|r| {
+            Ok(Hit {
+                kind: col(r, "kind")?,
+                ref_id: col(r, "ref_id")?,
+                course_id: col(r, "course_id")?,
+                title: col(r, "title")?,
+                body: col(r, "body")?,
+                category: col(r, "category")?,
+                subject: col(r, "subject")?,
+                rank: col(r, "rank")?,
+            })
+        })
+        .collect()
+}
+
+/// The newest published course titles (suggestions when nothing matches).
+pub async fn recent_titles(c: &mut Conn, limit: i64) -> Result<Vec<String>> {
+    sqlx::query_scalar("SELECT title FROM search_docs WHERE kind = 'course' ORDER BY updated_at DESC, id DESC LIMIT $1")
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await
+        .db()
+}
