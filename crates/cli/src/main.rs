@@ -106,7 +106,7 @@ enum Command {
     /// Run a benchmark and print its ratio against a baseline measured in
     /// the same run (see docs/benchmarks.md).
     Bench {
-        /// import, org, progress or all.
+        /// import, org (with the campaign boards), search, progress or all.
         #[arg(long, default_value = "all")]
         which: String,
         /// Rows in the import benchmark.
