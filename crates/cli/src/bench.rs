@@ -524,15 +524,83 @@ async fn progress(
 
 /// Words of family education, to make documents and queries from.
 const VOCAB: &[&str] = &[
-    "孩子", "家长", "学习", "习惯", "沟通", "情绪", "焦虑", "安全", "阅读", "运动", "睡眠", "手机", "游戏", "作业",
-    "考试", "压力", "陪伴", "鼓励", "批评", "规则", "自律", "责任", "劳动", "家务", "饮食", "健康", "心理", "青春期",
-    "叛逆", "同伴", "友谊", "欺凌", "网络", "视力", "专注", "兴趣", "特长", "生涯", "职业", "理想", "衔接", "入学",
-    "幼儿园", "小学", "初中", "高中", "升学", "选科", "志愿", "亲子", "父亲", "母亲", "祖辈", "隔代", "教养", "榜样",
-    "倾听", "表达", "合作", "分享", "感恩", "挫折", "韧性", "自信", "独立", "时间", "管理", "计划", "目标", "反思",
+    "孩子",
+    "家长",
+    "学习",
+    "习惯",
+    "沟通",
+    "情绪",
+    "焦虑",
+    "安全",
+    "阅读",
+    "运动",
+    "睡眠",
+    "手机",
+    "游戏",
+    "作业",
+    "考试",
+    "压力",
+    "陪伴",
+    "鼓励",
+    "批评",
+    "规则",
+    "自律",
+    "责任",
+    "劳动",
+    "家务",
+    "饮食",
+    "健康",
+    "心理",
+    "青春期",
+    "叛逆",
+    "同伴",
+    "友谊",
+    "欺凌",
+    "网络",
+    "视力",
+    "专注",
+    "兴趣",
+    "特长",
+    "生涯",
+    "职业",
+    "理想",
+    "衔接",
+    "入学",
+    "幼儿园",
+    "小学",
+    "初中",
+    "高中",
+    "升学",
+    "选科",
+    "志愿",
+    "亲子",
+    "父亲",
+    "母亲",
+    "祖辈",
+    "隔代",
+    "教养",
+    "榜样",
+    "倾听",
+    "表达",
+    "合作",
+    "分享",
+    "感恩",
+    "挫折",
+    "韧性",
+    "自信",
+    "独立",
+    "时间",
+    "管理",
+    "计划",
+    "目标",
+    "反思",
 ];
 
 fn synthetic(rng: &mut impl rand_like::Rng, words: usize) -> String {
-    (0..words).map(|_| VOCAB[rng.below(VOCAB.len())]).collect::<Vec<_>>().join("")
+    (0..words)
+        .map(|_| VOCAB[rng.below(VOCAB.len())])
+        .collect::<Vec<_>>()
+        .join("")
 }
 
 mod rand_like {
@@ -551,7 +619,12 @@ mod rand_like {
     }
 }
 
-async fn add_docs(app: &App, from: usize, to: usize, rng: &mut rand_like::XorShift) -> Result<(), AnyError> {
+async fn add_docs(
+    app: &App,
+    from: usize,
+    to: usize,
+    rng: &mut rand_like::XorShift,
+) -> Result<(), AnyError> {
     let now = chrono_now();
     let mut tx = app.db.write().await?;
     for i in from..to {
@@ -572,6 +645,7 @@ async fn add_docs(app: &App, from: usize, to: usize, rng: &mut rand_like::XorShi
         if i % 5000 == 4999 {
             tx.commit().await.db()?;
             tx = app.db.write().await?;
+            eprintln!("  {} documents", i + 1);
         }
     }
     tx.commit().await.db()?;
@@ -580,7 +654,11 @@ async fn add_docs(app: &App, from: usize, to: usize, rng: &mut rand_like::XorShi
 }
 
 /// p95 of `n` searches of one or two vocabulary words.
-async fn search_p95(app: &App, n: usize, rng: &mut rand_like::XorShift) -> Result<Duration, AnyError> {
+async fn search_p95(
+    app: &App,
+    n: usize,
+    rng: &mut rand_like::XorShift,
+) -> Result<Duration, AnyError> {
     use rand_like::Rng;
     let ctx = tongyu_service::import::operator_ctx(app).await?;
     let mut times = Vec::with_capacity(n);
@@ -588,9 +666,16 @@ async fn search_p95(app: &App, n: usize, rng: &mut rand_like::XorShift) -> Resul
         let q = if i % 2 == 0 {
             VOCAB[rng.below(VOCAB.len())].to_owned()
         } else {
-            format!("{} {}", VOCAB[rng.below(VOCAB.len())], VOCAB[rng.below(VOCAB.len())])
+            format!(
+                "{} {}",
+                VOCAB[rng.below(VOCAB.len())],
+                VOCAB[rng.below(VOCAB.len())]
+            )
         };
-        let query = tongyu_service::search::Query { q, ..Default::default() };
+        let query = tongyu_service::search::Query {
+            q,
+            ..Default::default()
+        };
         let t = Instant::now();
         tongyu_service::search::search(app, &ctx, &query).await?;
         times.push(t.elapsed());
@@ -611,7 +696,10 @@ pub async fn search(dir: &std::path::Path, pg: Option<&str>) -> Result<(), AnyEr
     println!("search, p95 of 400 queries of one or two words:");
     println!("  1,000 documents     {:>8.3} ms", ms(small));
     println!("  100,000 documents   {:>8.3} ms", ms(large));
-    println!("  ratio               {:>8.2}   (goal <= 3.00)", ms(large) / ms(small));
+    println!(
+        "  ratio               {:>8.2}   (goal <= 3.00)",
+        ms(large) / ms(small)
+    );
     app.db.close().await;
     Ok(())
 }
