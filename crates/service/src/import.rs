@@ -247,6 +247,34 @@ fn tick(progress: Progress<'_>, done: usize, total: usize) {
     }
 }
 
+/// Students by external id, and the classes they are in by id.
+async fn students_with_classes(
+    c: &mut Conn,
+    exts: &[String],
+) -> Result<(
+    HashMap<String, tongyu_domain::student::Student>,
+    HashMap<i64, Unit>,
+)> {
+    let found: HashMap<String, tongyu_domain::student::Student> =
+        students::by_external_ids(c, exts)
+            .await?
+            .into_iter()
+            .filter_map(|s| s.external_id.clone().map(|e| (e, s)))
+            .collect();
+    let class_ids: Vec<i64> = found
+        .values()
+        .map(|s| s.class_id)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let classes = units::get_many(c, &class_ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    Ok((found, classes))
+}
+
 fn parse_kind(s: &str) -> Option<UnitKind> {
     match s {
         "区" | "区(市)" | "区（市）" | "市" | "县级市" | "功能区" | "district" => {
@@ -858,23 +886,7 @@ async fn import_students(
     let mut c = app.db.read().await?;
     let classes = units_by_ext(&mut c, ok.iter().map(|r| r.get("class"))).await?;
     let exts: Vec<String> = ok.iter().map(|r| r.get("external_id").to_owned()).collect();
-    let existing: HashMap<String, tongyu_domain::student::Student> =
-        students::by_external_ids(&mut c, &exts)
-            .await?
-            .into_iter()
-            .filter_map(|s| s.external_id.clone().map(|e| (e, s)))
-            .collect();
-    let current_ids: Vec<i64> = existing
-        .values()
-        .map(|s| s.class_id)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let current: HashMap<i64, Unit> = units::get_many(&mut c, &current_ids)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+    let (existing, current) = students_with_classes(&mut c, &exts).await?;
     drop(c);
     struct StudentRow<'a> {
         ext: &'a str,
@@ -988,23 +1000,7 @@ async fn import_guardians(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let kids: HashMap<String, tongyu_domain::student::Student> =
-        students::by_external_ids(&mut c, &exts)
-            .await?
-            .into_iter()
-            .filter_map(|s| s.external_id.clone().map(|e| (e, s)))
-            .collect();
-    let class_ids: Vec<i64> = kids
-        .values()
-        .map(|s| s.class_id)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let classes: HashMap<i64, Unit> = units::get_many(&mut c, &class_ids)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+    let (kids, classes) = students_with_classes(&mut c, &exts).await?;
     struct LinkRow<'a> {
         row: &'a Row<'a>,
         student: i64,
