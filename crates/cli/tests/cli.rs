@@ -200,7 +200,10 @@ fn shared_database(dir: &Path) -> String {
         .filter(|u| !u.is_empty())
     {
         Some(base) => {
-            let schema = format!("cli_{}", std::process::id());
+            // A schema of its own per call: the tests of this file run in parallel.
+            static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let schema = format!("cli_{}_{n}", std::process::id());
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
