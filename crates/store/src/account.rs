@@ -388,16 +388,6 @@ pub async fn grant_paths(c: &mut Conn, account_id: i64) -> Result<Vec<String>> {
     .db()
 }
 
-/// How many accounts hold `role` on `unit_id` (for a unit's people page).
-pub async fn count_role_at(c: &mut Conn, role: Role, unit_id: i64) -> Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM grants WHERE role = $1 AND unit_id = $2")
-        .bind(role.as_str())
-        .bind(unit_id)
-        .fetch_one(&mut *c)
-        .await
-        .db()
-}
-
 /// Accounts by id, for labels.
 pub async fn require(c: &mut Conn, id: i64) -> Result<Account> {
     get(c, id).await?.ok_or_else(Error::not_found)

@@ -315,31 +315,6 @@ pub struct Progress {
     pub last_report_at: i64,
 }
 
-pub async fn get_progress(
-    c: &mut Conn,
-    account_id: i64,
-    lesson_id: i64,
-) -> Result<Option<Progress>> {
-    let r = sqlx::query(
-        "SELECT spans, covered_s, completed_at, last_report_at FROM lesson_progress
-         WHERE account_id = $1 AND lesson_id = $2",
-    )
-    .bind(account_id)
-    .bind(lesson_id)
-    .fetch_optional(&mut *c)
-    .await
-    .db()?;
-    r.map(|r| {
-        Ok(Progress {
-            spans: col(&r, "spans")?,
-            covered_s: col(&r, "covered_s")?,
-            completed_at: col(&r, "completed_at")?,
-            last_report_at: col(&r, "last_report_at")?,
-        })
-    })
-    .transpose()
-}
-
 /// A parent's progress on many lessons: lesson id → (covered seconds, completed at).
 pub async fn progress_of(c: &mut Conn, account_id: i64) -> Result<HashMap<i64, (i64, i64)>> {
     let rows = sqlx::query(
@@ -357,30 +332,6 @@ pub async fn progress_of(c: &mut Conn, account_id: i64) -> Result<HashMap<i64, (
             ))
         })
         .collect()
-}
-
-pub async fn put_progress(
-    c: &mut Conn,
-    account_id: i64,
-    lesson_id: i64,
-    p: &Progress,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO lesson_progress (account_id, lesson_id, spans, covered_s, completed_at, last_report_at)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (account_id, lesson_id) DO UPDATE SET spans = excluded.spans, covered_s = excluded.covered_s,
-             completed_at = excluded.completed_at, last_report_at = excluded.last_report_at",
-    )
-    .bind(account_id)
-    .bind(lesson_id)
-    .bind(&p.spans)
-    .bind(p.covered_s)
-    .bind(p.completed_at)
-    .bind(p.last_report_at)
-    .execute(&mut *c)
-    .await
-    .db()?;
-    Ok(())
 }
 
 /// Marks a lesson done for a child in a campaign; false if it already was.

@@ -1,6 +1,5 @@
 //! Queries of the org tree.
 
-use sqlx::Row;
 use tongyu_domain::org::{Counts, Stage, Unit, UnitKind, path_upper_bound};
 use tongyu_domain::{Error, Result};
 
@@ -284,22 +283,6 @@ pub async fn set_active(c: &mut Conn, unit: &Unit, active: bool, now: i64) -> Re
         unit.counts.negate()
     };
     add_counts(c, &unit.ancestor_ids(), delta).await
-}
-
-/// How many units there are of each kind (for status output).
-pub async fn count_by_kind(c: &mut Conn) -> Result<Vec<(String, i64)>> {
-    let rows = sqlx::query("SELECT kind, COUNT(*) AS n FROM units GROUP BY kind ORDER BY kind")
-        .fetch_all(&mut *c)
-        .await
-        .db()?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get::<String, _>("kind").db()?,
-                r.try_get::<i64, _>("n").db()?,
-            ))
-        })
-        .collect()
 }
 
 /// Recomputes every rollup counter from the rows themselves, bottom up,
