@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lessons/{id}", get(lesson))
         .route("/campaigns", get(campaigns))
         .route("/campaigns/{id}/board/{unit}", get(board))
+        .route("/campaigns/{id}/board/{unit}/export.xlsx", get(board_xlsx))
         .route("/static/player.js", get(player_js))
 }
 
@@ -186,6 +187,7 @@ struct BoardPage {
     nav: Nav,
     campaign_id: i64,
     campaign: String,
+    unit_id: i64,
     unit_name: String,
     percent: i64,
     families_done: i64,
@@ -220,6 +222,7 @@ async fn board(
         nav: Nav::for_user(&user),
         campaign_id: campaign.id,
         campaign: campaign.title,
+        unit_id: top.unit.id,
         unit_name: top.unit.name.clone(),
         percent: top.permille() / 10,
         families_done: top.families_done,
@@ -247,4 +250,38 @@ async fn player_js() -> impl IntoResponse {
         ],
         include_str!("../../static/player.js"),
     )
+}
+
+/// The board's rows as a spreadsheet.
+async fn board_xlsx(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path((id, unit)): Path<(i64, i64)>,
+) -> PageResult<Response> {
+    let (campaign, top, rows) = learning::board(&state.app, &user.ctx, id, unit).await?;
+    let line = |r: &learning::BoardRow| {
+        vec![
+            r.unit.name.clone(),
+            r.unit.kind.label().to_owned(),
+            r.families_done.to_string(),
+            r.families.to_string(),
+            format!("{:.1}%", r.permille() as f64 / 10.0),
+            r.lessons_done.to_string(),
+        ]
+    };
+    let mut table = vec![line(&top)];
+    table.extend(rows.iter().map(line));
+    let headers = [
+        "单位",
+        "类型",
+        "已完成家庭",
+        "家庭总数",
+        "完成率",
+        "已完成课次",
+    ];
+    let bytes = tongyu_service::sheet::write_xlsx("完成情况", &headers, &table)?;
+    Ok(crate::export::xlsx(
+        &format!("campaign-{}-{}.xlsx", campaign.id, top.unit.id),
+        bytes,
+    ))
 }

@@ -463,6 +463,14 @@ async fn the_parent_s_classroom_and_player_in_the_browser() {
         p.body
     );
     assert!(!p.body.contains("本班家庭"));
+    let p = district
+        .get(&format!("/campaigns/{camp}/board/{d0}/export.xlsx"))
+        .await;
+    assert_eq!(
+        p.status,
+        StatusCode::OK,
+        "the board exports to a spreadsheet"
+    );
 }
 
 #[tokio::test]
