@@ -938,3 +938,26 @@ pub mod progress {
         Ok(out)
     }
 }
+
+/// The courses the actor may write or review, with their lesson counts.
+pub async fn courses(app: &App, ctx: &Ctx) -> Result<Vec<(Course, i64)>> {
+    let mut roots = ctx.actor.scope(Action::AuthorCourses);
+    roots.extend(ctx.actor.scope(Action::PublishCourses));
+    roots.sort();
+    roots.dedup();
+    let all = roots.clone();
+    roots.retain(|r| !all.iter().any(|o| o != r && r.starts_with(o.as_str())));
+    if roots.is_empty() {
+        return Err(Error::forbidden());
+    }
+    let mut c = app.db.read().await?;
+    store::list_courses(&mut c, &roots).await
+}
+
+/// A course with its lessons, if the actor may see its owner unit.
+pub async fn course(app: &App, ctx: &Ctx, id: i64) -> Result<(Course, Vec<Lesson>)> {
+    let (course, _) = course_in_view(app, ctx, id).await?;
+    let mut c = app.db.read().await?;
+    let lessons = store::lessons_of_course(&mut c, course.id).await?;
+    Ok((course, lessons))
+}

@@ -600,3 +600,27 @@ pub async fn put_progress_many(c: &mut Conn, rows: &[((i64, i64), Progress)]) ->
     }
     Ok(())
 }
+
+/// Courses owned by units inside the subtrees `roots`, newest first, with
+/// their number of lessons.
+pub async fn list_courses(c: &mut Conn, roots: &[String]) -> Result<Vec<(Course, i64)>> {
+    let mut out = Vec::new();
+    for root in roots {
+        let rows = sqlx::query(
+            "SELECT k.id, k.title, k.description, k.category, k.subject, k.grades, k.owner_unit_id, k.status,
+                    (SELECT COUNT(*) FROM lessons l WHERE l.course_id = k.id) AS lessons
+             FROM courses k JOIN units u ON u.id = k.owner_unit_id
+             WHERE u.path >= $1 AND u.path < $2 ORDER BY k.id DESC LIMIT 500",
+        )
+        .bind(root)
+        .bind(tongyu_domain::org::path_upper_bound(root))
+        .fetch_all(&mut *c)
+        .await
+        .db()?;
+        for r in &rows {
+            out.push((course_from_row(r)?, col(r, "lessons")?));
+        }
+    }
+    out.sort_by(|a, b| b.0.id.cmp(&a.0.id));
+    Ok(out)
+}

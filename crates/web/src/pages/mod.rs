@@ -4,6 +4,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod classes;
+mod courses;
 mod imports;
 mod learning;
 mod org;
@@ -30,6 +31,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(imports::routes())
         .merge(learning::routes())
         .merge(search::routes())
+        .merge(courses::routes())
 }
 
 pub struct NavLink {
@@ -66,6 +68,13 @@ impl Nav {
             links.push(NavLink {
                 href: "/campaigns",
                 label: "开学第一课",
+            });
+        }
+        if !a.scope(Action::AuthorCourses).is_empty() || !a.scope(Action::PublishCourses).is_empty()
+        {
+            links.push(NavLink {
+                href: "/courses",
+                label: "课程管理",
             });
         }
         if a.has_role(Role::Parent) || a.grants.is_empty() {

@@ -528,3 +528,101 @@ async fn the_demo_city_has_an_open_first_lesson_with_playable_media() {
         StatusCode::RANGE_NOT_SATISFIABLE
     );
 }
+
+#[tokio::test]
+async fn an_instructor_writes_a_course_and_the_district_publishes_it_in_the_browser() {
+    let t = TestApp::demo().await;
+    let mut author = t.browser();
+    author.sign_in("instructor", crate::common::PW).await;
+    let p = author.get("/courses").await;
+    assert_eq!(p.status, StatusCode::OK);
+    let p = author
+        .post(
+            "/courses",
+            &[
+                ("unit_id", &t.unit_id("school0").await.to_string()),
+                ("title", "好习惯伴成长"),
+                ("category", "self_study"),
+                ("subject", "family_education"),
+                ("grades", "K1"),
+                ("description", "培养孩子的生活习惯"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let course_page = p
+        .location
+        .expect("to the course")
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    author.get(&course_page).await;
+    let p = author
+        .post(
+            &format!("{course_page}/lessons"),
+            &[
+                ("title", "早睡早起"),
+                ("minutes", "x"),
+                ("video_url", ""),
+                ("body", ""),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("分钟数"));
+    let p = author
+        .post(
+            &format!("{course_page}/lessons"),
+            &[
+                ("title", "早睡早起"),
+                ("minutes", "12"),
+                ("video_url", ""),
+                ("body", "规律作息。"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = author
+        .post(&format!("{course_page}/status"), &[("status", "submitted")])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    // The author may not review their own course.
+    let p = author
+        .post(&format!("{course_page}/status"), &[("status", "reviewed")])
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
+    let mut reviewer = t.browser();
+    reviewer.sign_in("district-admin", crate::common::PW).await;
+    let p = reviewer.get(&course_page).await;
+    assert!(
+        p.body.contains("审核通过") && p.body.contains("早睡早起"),
+        "{}",
+        p.body
+    );
+    for status in ["reviewed", "published"] {
+        let p = reviewer
+            .post(&format!("{course_page}/status"), &[("status", status)])
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{status}: {}", p.body);
+    }
+    let p = reviewer.get(&course_page).await;
+    assert!(
+        p.body.contains("已发布") && p.body.contains("撤回"),
+        "{}",
+        p.body
+    );
+    // Published, it is found.
+    let parent = t.login("parent").await;
+    assert!(
+        crate::search::titles(&crate::search::find(&t, &parent, "早睡早起").await)
+            .contains(&"早睡早起".to_owned())
+    );
+    // A parent has no course management.
+    let mut p_browser = t.browser();
+    p_browser.sign_in("parent", crate::common::PW).await;
+    assert_eq!(
+        p_browser.get("/courses").await.status,
+        StatusCode::FORBIDDEN
+    );
+}

@@ -38,14 +38,14 @@ async fn publish(t: &TestApp, title: &str, subject: &str, lessons: &[(&str, &str
     id
 }
 
-async fn find(t: &TestApp, token: &str, query: &str) -> Value {
+pub(crate) async fn find(t: &TestApp, token: &str, query: &str) -> Value {
     let q = serde_urlencoded::to_string([("q", query)]).expect("query");
     let (s, v) = t.get(&format!("/api/v1/search?{q}"), token).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     v
 }
 
-fn titles(v: &Value) -> Vec<String> {
+pub(crate) fn titles(v: &Value) -> Vec<String> {
     v["hits"]
         .as_array()
         .expect("hits")

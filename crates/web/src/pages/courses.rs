@@ -1,0 +1,259 @@
+//! Writing and reviewing courses.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use tongyu_domain::course::{Category, Status, Subject};
+use tongyu_domain::policy::Action;
+use tongyu_domain::{Error, ErrorCode};
+use tongyu_service::learning::{self, CourseInput, LessonInput};
+
+use super::{Nav, Opt, notice, render, status_of};
+use crate::AppState;
+use crate::error::{PageError, PageResult};
+use crate::extract::{CsrfForm, PageUser};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/courses", get(index).post(create))
+        .route("/courses/{id}", get(show))
+        .route("/courses/{id}/lessons", post(add_lesson))
+        .route("/courses/{id}/status", post(set_status))
+}
+
+struct CourseRow {
+    id: i64,
+    title: String,
+    category: String,
+    lessons: i64,
+    status: String,
+}
+
+#[derive(Template)]
+#[template(path = "courses.html")]
+struct CoursesPage {
+    nav: Nav,
+    courses: Vec<CourseRow>,
+    can_author: bool,
+    unit_id: i64,
+    categories: Vec<Opt>,
+    subjects: Vec<Opt>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct Msg {
+    msg: Option<String>,
+}
+
+fn is_user_error(e: &Error) -> bool {
+    matches!(
+        e.code,
+        ErrorCode::ValidationFailed | ErrorCode::Conflict | ErrorCode::Forbidden
+    )
+}
+
+async fn list_page(
+    state: &AppState,
+    user: &PageUser,
+    notice_text: Option<String>,
+    error: Option<Error>,
+) -> PageResult<Response> {
+    let list = learning::courses(&state.app, &user.ctx).await?;
+    let author_root = user.ctx.actor.scope(Action::AuthorCourses).first().cloned();
+    let unit_id = author_root
+        .as_deref()
+        .and_then(|p| tongyu_domain::org::path_ids(p).last().copied())
+        .unwrap_or(0);
+    let page = CoursesPage {
+        nav: Nav::for_user(user),
+        courses: list
+            .into_iter()
+            .map(|(c, n)| CourseRow {
+                id: c.id,
+                title: c.title,
+                category: c.category.label().into(),
+                lessons: n,
+                status: c.status.label().into(),
+            })
+            .collect(),
+        can_author: author_root.is_some(),
+        unit_id,
+        categories: Category::ALL
+            .iter()
+            .map(|c| Opt {
+                value: c.as_str().into(),
+                label: c.label().into(),
+            })
+            .collect(),
+        subjects: Subject::ALL
+            .iter()
+            .map(|s| Opt {
+                value: s.as_str().into(),
+                label: s.label().into(),
+            })
+            .collect(),
+        notice: notice_text,
+        error: error.as_ref().map(|e| e.message.clone()),
+    };
+    Ok((status_of(error.as_ref()), render(&page)?).into_response())
+}
+
+async fn index(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<Msg>,
+) -> PageResult<Response> {
+    list_page(&state, &user, notice(q.msg.as_deref()), None).await
+}
+
+async fn create(
+    State(state): State<AppState>,
+    user: PageUser,
+    CsrfForm(f): CsrfForm<CourseInput>,
+) -> PageResult<Response> {
+    match learning::create_course(&state.app, &user.ctx, &f).await {
+        Ok(c) => Ok(Redirect::to(&format!("/courses/{}?msg=created", c.id)).into_response()),
+        Err(e) if is_user_error(&e) => list_page(&state, &user, None, Some(e)).await,
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+struct LessonRow {
+    title: String,
+    minutes: i64,
+}
+
+#[derive(Template)]
+#[template(path = "course.html")]
+struct CoursePage {
+    nav: Nav,
+    id: i64,
+    title: String,
+    status: String,
+    category: String,
+    subject: String,
+    lessons: Vec<LessonRow>,
+    actions: Vec<Opt>,
+    is_draft: bool,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+/// The moves the review path allows from a status, as buttons.
+fn actions(from: Status) -> Vec<Opt> {
+    let label = |s: Status| match s {
+        Status::Submitted => "提交审核",
+        Status::Reviewed => "审核通过",
+        Status::Published => "发布",
+        Status::Withdrawn => "撤回",
+        Status::Draft => "退回修改",
+    };
+    Status::ALL
+        .into_iter()
+        .filter(|to| from.can_become(*to))
+        .map(|to| Opt {
+            value: to.as_str().into(),
+            label: label(to).into(),
+        })
+        .collect()
+}
+
+async fn course_page(
+    state: &AppState,
+    user: &PageUser,
+    id: i64,
+    notice_text: Option<String>,
+    error: Option<Error>,
+) -> PageResult<Response> {
+    let (course, lessons) = learning::course(&state.app, &user.ctx, id).await?;
+    let page = CoursePage {
+        nav: Nav::for_user(user),
+        id: course.id,
+        title: course.title.clone(),
+        status: course.status.label().into(),
+        category: course.category.label().into(),
+        subject: course.subject.label().into(),
+        lessons: lessons
+            .iter()
+            .map(|l| LessonRow {
+                title: l.title.clone(),
+                minutes: l.duration_s / 60,
+            })
+            .collect(),
+        actions: actions(course.status),
+        is_draft: course.status == Status::Draft,
+        notice: notice_text,
+        error: error.as_ref().map(|e| e.message.clone()),
+    };
+    Ok((status_of(error.as_ref()), render(&page)?).into_response())
+}
+
+async fn show(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    Query(q): Query<Msg>,
+) -> PageResult<Response> {
+    course_page(&state, &user, id, notice(q.msg.as_deref()), None).await
+}
+
+#[derive(serde::Deserialize)]
+struct LessonForm {
+    title: String,
+    minutes: String,
+    #[serde(default)]
+    video_url: String,
+    #[serde(default)]
+    body: String,
+}
+
+async fn add_lesson(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<LessonForm>,
+) -> PageResult<Response> {
+    let Ok(minutes) = f.minutes.trim().parse::<i64>() else {
+        return course_page(
+            &state,
+            &user,
+            id,
+            None,
+            Some(Error::invalid("minutes", "时长请填写分钟数")),
+        )
+        .await;
+    };
+    let input = LessonInput {
+        title: f.title,
+        duration_s: minutes * 60,
+        video_url: f.video_url,
+        body: f.body,
+    };
+    match learning::add_lesson(&state.app, &user.ctx, id, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/courses/{id}?msg=created")).into_response()),
+        Err(e) if is_user_error(&e) => course_page(&state, &user, id, None, Some(e)).await,
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct StatusForm {
+    status: String,
+}
+
+async fn set_status(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<StatusForm>,
+) -> PageResult<Response> {
+    match learning::set_course_status(&state.app, &user.ctx, id, &f.status).await {
+        Ok(_) => Ok(Redirect::to(&format!("/courses/{id}?msg=saved")).into_response()),
+        Err(e) if is_user_error(&e) => course_page(&state, &user, id, None, Some(e)).await,
+        Err(e) => Err(PageError(e)),
+    }
+}
