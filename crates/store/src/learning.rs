@@ -621,6 +621,6 @@ pub async fn list_courses(c: &mut Conn, roots: &[String]) -> Result<Vec<(Course,
             out.push((course_from_row(r)?, col(r, "lessons")?));
         }
     }
-    out.sort_by(|a, b| b.0.id.cmp(&a.0.id));
+    out.sort_by_key(|k| std::cmp::Reverse(k.0.id));
     Ok(out)
 }
