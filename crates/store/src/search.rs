@@ -130,12 +130,24 @@ pub async fn find(
     // Rank at most CANDIDATES matches, the newest first: a word found in
     // a third of 100,000 documents would otherwise cost ranking 30,000 rows
     // on every search. Only the hits shown are read in full.
-    let sql = format!(
-        "SELECT x.kind, x.ref_id, x.course_id, x.title, x.body, x.category, x.subject, m.rank FROM (
-             SELECT d.id, {order} AS rank
+    let unfiltered = f.category.is_empty() && f.subject.is_empty() && f.grades.is_empty();
+    let candidates = if backend == Backend::Sqlite && unfiltered {
+        // With no filter the full-text table alone picks the candidates,
+        // walking its own rowids from the newest.
+        format!(
+            "SELECT search_fts.rowid AS id, {order} AS rank FROM search_fts WHERE search_fts MATCH $1
+               AND $2 = '' AND $3 = '' ORDER BY search_fts.rowid DESC LIMIT {CANDIDATES}"
+        )
+    } else {
+        format!(
+            "SELECT d.id, {order} AS rank
              {from_where} AND ($2 = '' OR d.category = $2) AND ($3 = '' OR d.subject = $3){grade_clause}
-             ORDER BY {newest} LIMIT {CANDIDATES}
-         ) AS m JOIN search_docs x ON x.id = m.id ORDER BY m.rank, m.id LIMIT $4"
+             ORDER BY {newest} LIMIT {CANDIDATES}"
+        )
+    };
+    let sql = format!(
+        "SELECT x.kind, x.ref_id, x.course_id, x.title, x.body, x.category, x.subject, m.rank
+         FROM ({candidates}) AS m JOIN search_docs x ON x.id = m.id ORDER BY m.rank, m.id LIMIT $4"
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(query)
