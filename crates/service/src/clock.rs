@@ -57,3 +57,13 @@ pub fn current_school_year(ts: i64) -> i64 {
         _ => 2026,
     }
 }
+
+/// Midnight (Beijing time) of a date written `YYYY-MM-DD`, in Unix seconds.
+pub fn parse_local_date(s: &str) -> Option<i64> {
+    use chrono::{FixedOffset, NaiveDate, TimeZone};
+    let date = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
+    let tz = FixedOffset::east_opt(8 * 3600)?;
+    tz.from_local_datetime(&date.and_hms_opt(0, 0, 0)?)
+        .single()
+        .map(|t| t.timestamp())
+}

@@ -624,3 +624,19 @@ pub async fn list_courses(c: &mut Conn, roots: &[String]) -> Result<Vec<(Course,
     out.sort_by_key(|k| std::cmp::Reverse(k.0.id));
     Ok(out)
 }
+
+/// Published lessons with their courses' titles, newest first (for choosing
+/// the lessons of a campaign).
+pub async fn published_lessons(c: &mut Conn, limit: i64) -> Result<Vec<(i64, String, String)>> {
+    let rows = sqlx::query(
+        "SELECT l.id, l.title, k.title AS course FROM lessons l JOIN courses k ON k.id = l.course_id
+         WHERE l.status = 'published' ORDER BY l.id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| Ok((col(r, "id")?, col(r, "title")?, col(r, "course")?)))
+        .collect()
+}

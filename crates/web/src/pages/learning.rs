@@ -20,7 +20,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/learn", get(learn))
         .route("/lessons/{id}", get(lesson))
-        .route("/campaigns", get(campaigns))
+        .route("/campaigns", get(campaigns).post(create_campaign))
+        .route("/campaigns/lessons", axum::routing::post(add_lesson))
         .route("/campaigns/{id}/board/{unit}", get(board))
         .route("/campaigns/{id}/board/{unit}/export.xlsx", get(board_xlsx))
         .route("/static/player.js", get(player_js))
@@ -134,17 +135,90 @@ struct CampaignsPage {
     nav: Nav,
     campaigns: Vec<CampaignRow>,
     home: i64,
+    /// The city administrator opens campaigns and adds stage-transition lessons.
+    is_city: bool,
+    /// A school's administrator or coordinator adds year-transition lessons.
+    school: Option<(i64, String)>,
+    lessons: Vec<super::Opt>,
+    grades: Vec<super::Opt>,
+    year: i64,
+    notice: Option<String>,
+    error: Option<String>,
 }
 
-async fn campaigns(State(state): State<AppState>, user: PageUser) -> PageResult<Response> {
+#[derive(serde::Deserialize, Default)]
+struct Msg {
+    msg: Option<String>,
+}
+
+async fn campaigns(
+    State(state): State<AppState>,
+    user: PageUser,
+    axum::extract::Query(q): axum::extract::Query<Msg>,
+) -> PageResult<Response> {
+    campaigns_page(&state, &user, super::notice(q.msg.as_deref()), None).await
+}
+
+async fn campaigns_page(
+    state: &AppState,
+    user: &PageUser,
+    notice: Option<String>,
+    error: Option<tongyu_domain::Error>,
+) -> PageResult<Response> {
+    use tongyu_domain::account::Role;
     let homes = tongyu_service::org::home_units(&state.app, &user.ctx).await?;
     let home = homes
         .first()
         .map(|u| u.id)
         .ok_or_else(|| crate::error::PageError(tongyu_domain::Error::forbidden()))?;
-    let list = {
+    let (list, published) = {
         let mut c = state.app.db.read().await?;
-        tongyu_store::learning::list_campaigns(&mut c).await?
+        (
+            tongyu_store::learning::list_campaigns(&mut c).await?,
+            tongyu_store::learning::published_lessons(&mut c, 200).await?,
+        )
+    };
+    let is_city = user.ctx.actor.has_role(Role::CityAdmin);
+    let school_grant = user
+        .ctx
+        .actor
+        .grants
+        .iter()
+        .find(|g| matches!(g.role, Role::SchoolAdmin | Role::Coordinator))
+        .map(|g| g.unit_id);
+    let school = match school_grant {
+        Some(id) => tongyu_service::org::visible_unit(&state.app, &user.ctx, id)
+            .await
+            .ok(),
+        None => None,
+    };
+    let grades: Vec<super::Opt> = if is_city {
+        let mut g = vec![super::Opt {
+            value: String::new(),
+            label: "全体家长".into(),
+        }];
+        g.extend(learning::STAGE_ENTRY_GRADES.iter().map(|c| {
+            super::Opt {
+                value: (*c).into(),
+                label: format!(
+                    "{}新生家长",
+                    tongyu_domain::org::Grade::parse(c)
+                        .map(|g| g.label())
+                        .unwrap_or_default()
+                ),
+            }
+        }));
+        g
+    } else {
+        school
+            .iter()
+            .flat_map(|s| s.stages.iter().flat_map(|st| st.grades()))
+            .filter(|g| !learning::STAGE_ENTRY_GRADES.contains(&g.code().as_str()))
+            .map(|g| super::Opt {
+                value: g.code(),
+                label: g.label(),
+            })
+            .collect()
     };
     let campaigns = list
         .into_iter()
@@ -158,12 +232,100 @@ async fn campaigns(State(state): State<AppState>, user: PageUser) -> PageResult<
             ),
         })
         .collect();
-    Ok(render(&CampaignsPage {
-        nav: Nav::for_user(&user),
+    let page = CampaignsPage {
+        nav: Nav::for_user(user),
         campaigns,
         home,
-    })?
-    .into_response())
+        is_city,
+        school: school.map(|s| (s.id, s.name)),
+        lessons: published
+            .into_iter()
+            .map(|(id, t, c)| super::Opt {
+                value: id.to_string(),
+                label: format!("{t}（{c}）"),
+            })
+            .collect(),
+        grades,
+        year: tongyu_service::clock::current_school_year(state.app.now()),
+        notice,
+        error: error.as_ref().map(|e| e.message.clone()),
+    };
+    Ok((super::status_of(error.as_ref()), render(&page)?).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct CampaignForm {
+    title: String,
+    school_year: String,
+    opens: String,
+    closes: String,
+}
+
+async fn create_campaign(
+    State(state): State<AppState>,
+    user: PageUser,
+    crate::extract::CsrfForm(f): crate::extract::CsrfForm<CampaignForm>,
+) -> PageResult<Response> {
+    use tongyu_service::clock::parse_local_date;
+    let input = match (
+        f.school_year.trim().parse::<i64>(),
+        parse_local_date(&f.opens),
+        parse_local_date(&f.closes),
+    ) {
+        (Ok(year), Some(opens), Some(closes)) => learning::CampaignInput {
+            title: f.title,
+            school_year: year,
+            opens_at: opens,
+            closes_at: closes + 86_400,
+        },
+        _ => {
+            let e = tongyu_domain::Error::invalid(
+                "opens",
+                "请填写学年和开始、结束日期（如 2026-08-25）",
+            );
+            return campaigns_page(&state, &user, None, Some(e)).await;
+        }
+    };
+    match learning::create_campaign(&state.app, &user.ctx, &input).await {
+        Ok(_) => Ok(axum::response::Redirect::to("/campaigns?msg=created").into_response()),
+        Err(e) if e.code != tongyu_domain::ErrorCode::Internal => {
+            campaigns_page(&state, &user, None, Some(e)).await
+        }
+        Err(e) => Err(crate::error::PageError(e)),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct AddLessonForm {
+    campaign_id: i64,
+    lesson_id: i64,
+    #[serde(default)]
+    grade: String,
+    #[serde(default)]
+    school_id: Option<i64>,
+}
+
+async fn add_lesson(
+    State(state): State<AppState>,
+    user: PageUser,
+    crate::extract::CsrfForm(f): crate::extract::CsrfForm<AddLessonForm>,
+) -> PageResult<Response> {
+    match learning::add_campaign_lesson(
+        &state.app,
+        &user.ctx,
+        f.campaign_id,
+        f.lesson_id,
+        &f.grade,
+        f.school_id,
+    )
+    .await
+    {
+        Ok(_) => Ok(axum::response::Redirect::to("/campaigns?msg=saved").into_response()),
+        Err(e) if e.code != tongyu_domain::ErrorCode::Internal => {
+            campaigns_page(&state, &user, None, Some(e)).await
+        }
+        Err(e) => Err(crate::error::PageError(e)),
+    }
 }
 
 struct UnitRow {

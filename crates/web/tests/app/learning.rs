@@ -626,3 +626,107 @@ async fn an_instructor_writes_a_course_and_the_district_publishes_it_in_the_brow
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn the_city_opens_a_campaign_and_a_school_adds_its_own_lesson_in_the_browser() {
+    let t = TestApp::demo().await;
+    let mut city = t.browser();
+    city.sign_in("city-admin", crate::common::PW).await;
+    let p = city.get("/campaigns").await;
+    assert!(
+        p.body.contains("新建活动") && p.body.contains("加入学段衔接课"),
+        "{}",
+        p.body
+    );
+    let p = city
+        .post(
+            "/campaigns",
+            &[
+                ("title", "2027学年家长开学第一课"),
+                ("school_year", "2027"),
+                ("opens", "2027-08-25"),
+                ("closes", "昨天"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("开始、结束日期"));
+    let p = city
+        .post(
+            "/campaigns",
+            &[
+                ("title", "2027学年家长开学第一课"),
+                ("school_year", "2027"),
+                ("opens", "2027-08-25"),
+                ("closes", "2027-09-30"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let admin = t.login("city-admin").await;
+    let (_, list) = t.get("/api/v1/campaigns", &admin).await;
+    let camp = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|c| c["school_year"] == 2027)
+        .expect("created")
+        .clone();
+    assert_eq!(
+        camp["opens_at"], 1_819_123_200_i64,
+        "midnight Beijing time of 2027-08-25"
+    );
+    // A published lesson of the demo goes in for K1 parents.
+    let (_, mine) = t.get("/api/v1/me/lessons", &t.login("parent").await).await;
+    let lesson = mine["children"][0]["lessons"][0]["lesson_id"]
+        .as_i64()
+        .expect("a lesson");
+    let p = city
+        .post(
+            "/campaigns/lessons",
+            &[
+                ("campaign_id", &camp["id"].to_string()),
+                ("lesson_id", &lesson.to_string()),
+                ("grade", "K1"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    // The school adds a year-transition lesson for its K2 parents, not for K1.
+    let mut school = t.browser();
+    school.sign_in("school-admin", crate::common::PW).await;
+    let p = school.get("/campaigns").await;
+    assert!(
+        p.body.contains("加入本校学年衔接课")
+            && p.body.contains("中班")
+            && !p.body.contains("新建活动"),
+        "{}",
+        p.body
+    );
+    let school_id = t.unit_id("school0").await.to_string();
+    let fields = |grade: &'static str| {
+        vec![
+            ("campaign_id", camp["id"].to_string()),
+            ("lesson_id", lesson.to_string()),
+            ("grade", grade.to_owned()),
+            ("school_id", school_id.clone()),
+        ]
+    };
+    let f = fields("K1");
+    let p = school
+        .post(
+            "/campaigns/lessons",
+            &f.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("新生年级由市级统一安排"), "{}", p.body);
+    let f = fields("K2");
+    let p = school
+        .post(
+            "/campaigns/lessons",
+            &f.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+}
