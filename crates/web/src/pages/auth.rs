@@ -320,10 +320,19 @@ struct ChildView {
     class_label: String,
 }
 
+struct TaskView {
+    lesson_id: i64,
+    title: String,
+    child: String,
+    started: bool,
+    percent: i64,
+}
+
 #[derive(Template)]
 #[template(path = "my.html")]
 struct MyPage {
     nav: Nav,
+    tasks: Vec<TaskView>,
     children: Vec<ChildView>,
     pending: Vec<i64>,
 }
@@ -334,8 +343,33 @@ async fn my(
 ) -> PageResult<axum::response::Html<String>> {
     let kids = student::my_children(&state.app, &user.ctx).await?;
     let pending = student::my_pending(&state.app, &user.ctx).await?;
+    // This term's tasks: lessons open now and not yet completed, the ones
+    // already started first ("continue watching"), each lesson once.
+    let mut tasks: Vec<TaskView> = Vec::new();
+    for child in tongyu_service::learning::my_lessons(&state.app, &user.ctx).await? {
+        for l in child.lessons.into_iter().filter(|l| l.open && !l.completed) {
+            if tasks.iter().any(|t| t.lesson_id == l.lesson_id) {
+                continue;
+            }
+            let started = l.covered_s > 0;
+            let percent = if l.duration_s > 0 {
+                (l.covered_s * 100 / l.duration_s).min(100)
+            } else {
+                0
+            };
+            tasks.push(TaskView {
+                lesson_id: l.lesson_id,
+                title: l.title,
+                child: child.name.clone(),
+                started,
+                percent,
+            });
+        }
+    }
+    tasks.sort_by_key(|t| !t.started);
     render(&MyPage {
         nav: Nav::for_user(&user),
+        tasks,
         children: kids
             .into_iter()
             .map(|(s, c)| ChildView {

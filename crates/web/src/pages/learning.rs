@@ -197,16 +197,14 @@ async fn campaigns_page(
             value: String::new(),
             label: "全体家长".into(),
         }];
-        g.extend(learning::STAGE_ENTRY_GRADES.iter().map(|c| {
-            super::Opt {
-                value: (*c).into(),
-                label: format!(
+        g.extend(learning::STAGE_ENTRY_GRADES.iter().map(|c| super::Opt {
+            value: (*c).into(),
+            label: format!(
                     "{}新生家长",
                     tongyu_domain::org::Grade::parse(c)
                         .map(|g| g.label())
                         .unwrap_or_default()
                 ),
-            }
         }));
         g
     } else {

@@ -730,3 +730,31 @@ async fn the_city_opens_a_campaign_and_a_school_adds_its_own_lesson_in_the_brows
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
 }
+
+#[tokio::test]
+async fn the_parent_s_home_lists_this_term_s_lessons_with_the_started_ones_first() {
+    let t = TestApp::demo().await;
+    let parent = t.login("parent").await;
+    let (_, mine) = t.get("/api/v1/me/lessons", &parent).await;
+    let second = mine["children"][0]["lessons"][1]["lesson_id"]
+        .as_i64()
+        .expect("two lessons");
+    t.clock.advance(30);
+    let (s, _) = report(&t, &parent, second, json!([[0, 30]])).await;
+    assert_eq!(s, StatusCode::OK);
+    let mut b = t.browser();
+    b.sign_in("parent", crate::common::PW).await;
+    let p = b.get("/my").await;
+    assert!(
+        p.body.contains("本学期要看的课") && p.body.contains("继续观看 · 5%"),
+        "{}",
+        p.body
+    );
+    let started = p.body.find("继续观看").expect("started lesson");
+    let first_link = p.body.find("/lessons/").expect("a lesson link");
+    assert!(
+        p.body[first_link..].starts_with(&format!("/lessons/{second}")),
+        "the started lesson comes first"
+    );
+    assert!(started > first_link);
+}
