@@ -13,7 +13,7 @@ use tongyu_service::clock::format_local;
 use tongyu_store::account::AccountFilter;
 
 use super::auth::GrantView;
-use super::{Nav, Opt, grantable_roles, notice, render};
+use super::{Nav, Opt, grantable_roles, is_user_error, notice, render};
 use crate::AppState;
 use crate::error::{PageError, PageResult};
 use crate::extract::{CsrfForm, PageUser};
@@ -308,13 +308,6 @@ async fn create(
         }
         Err(e) => Err(PageError(e)),
     }
-}
-
-fn is_user_error(e: &Error) -> bool {
-    matches!(
-        e.code,
-        ErrorCode::ValidationFailed | ErrorCode::Conflict | ErrorCode::Forbidden
-    )
 }
 
 #[derive(serde::Deserialize)]

@@ -5,12 +5,12 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use tongyu_domain::Error;
 use tongyu_domain::course::{Category, Status, Subject};
 use tongyu_domain::policy::Action;
-use tongyu_domain::{Error, ErrorCode};
 use tongyu_service::learning::{self, CourseInput, LessonInput};
 
-use super::{Nav, Opt, notice, render, status_of};
+use super::{Nav, Opt, is_user_error, notice, render, status_of};
 use crate::AppState;
 use crate::error::{PageError, PageResult};
 use crate::extract::{CsrfForm, PageUser};
@@ -47,13 +47,6 @@ struct CoursesPage {
 #[derive(serde::Deserialize, Default)]
 struct Msg {
     msg: Option<String>,
-}
-
-fn is_user_error(e: &Error) -> bool {
-    matches!(
-        e.code,
-        ErrorCode::ValidationFailed | ErrorCode::Conflict | ErrorCode::Forbidden
-    )
 }
 
 async fn list_page(

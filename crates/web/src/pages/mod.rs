@@ -126,6 +126,17 @@ pub async fn not_found() -> PageError {
     ))
 }
 
+/// An error the user can mend (bad input, a clash, a refusal): the page is
+/// shown again with the message rather than replaced by an error page.
+pub fn is_user_error(e: &Error) -> bool {
+    matches!(
+        e.code,
+        tongyu_domain::ErrorCode::ValidationFailed
+            | tongyu_domain::ErrorCode::Conflict
+            | tongyu_domain::ErrorCode::Forbidden
+    )
+}
+
 /// The status of a page shown again with a user's error (200 without one).
 pub fn status_of(error: Option<&tongyu_domain::Error>) -> axum::http::StatusCode {
     error.map_or(axum::http::StatusCode::OK, |e| {

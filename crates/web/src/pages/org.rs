@@ -5,9 +5,9 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use tongyu_domain::Error;
 use tongyu_domain::org::{Stage, Unit, UnitKind};
 use tongyu_domain::policy::Action;
-use tongyu_domain::{Error, ErrorCode};
 use tongyu_service::clock::current_school_year;
 use tongyu_service::org::{self, UnitInput};
 
@@ -261,14 +261,7 @@ async fn act<T>(
 ) -> PageResult<Response> {
     match result {
         Ok(v) => Ok(Redirect::to(&done(v)).into_response()),
-        Err(e)
-            if matches!(
-                e.code,
-                ErrorCode::ValidationFailed | ErrorCode::Conflict | ErrorCode::Forbidden
-            ) =>
-        {
-            org_page(state, user, id, false, None, Some(e)).await
-        }
+        Err(e) if super::is_user_error(&e) => org_page(state, user, id, false, None, Some(e)).await,
         Err(e) => Err(PageError(e)),
     }
 }
