@@ -107,6 +107,21 @@ async fn course_in_view(app: &App, ctx: &Ctx, id: i64) -> Result<(Course, Unit)>
     Ok((course, unit))
 }
 
+/// A lesson's title, duration and media address, checked.
+fn check_lesson(input: &LessonInput) -> Result<(String, i64, String)> {
+    let title = parse_title(&input.title)?;
+    let duration = parse_duration(input.duration_s)?;
+    let video = if input.video_url.trim().is_empty() {
+        String::new()
+    } else {
+        parse_media_url(&input.video_url)?
+    };
+    if input.body.chars().count() > 20_000 {
+        return Err(Error::invalid("body", "正文不能超过20000字"));
+    }
+    Ok((title, duration, video))
+}
+
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct LessonInput {
     pub title: String,
@@ -127,16 +142,7 @@ pub async fn add_lesson(
     let (course, unit) = course_in_view(app, ctx, course_id).await?;
     ctx.require(app, Action::AuthorCourses, unit.id, &unit.path)
         .await?;
-    let title = parse_title(&input.title)?;
-    let duration = parse_duration(input.duration_s)?;
-    let video = if input.video_url.trim().is_empty() {
-        String::new()
-    } else {
-        parse_media_url(&input.video_url)?
-    };
-    if input.body.chars().count() > 20_000 {
-        return Err(Error::invalid("body", "正文不能超过20000字"));
-    }
+    let (title, duration, video) = check_lesson(input)?;
     let mut tx = app.db.write().await?;
     let new = NewLesson {
         course_id: course.id,
@@ -960,4 +966,204 @@ pub async fn course(app: &App, ctx: &Ctx, id: i64) -> Result<(Course, Vec<Lesson
     let mut c = app.db.read().await?;
     let lessons = store::lessons_of_course(&mut c, course.id).await?;
     Ok((course, lessons))
+}
+
+/// What an edit did: a draft lesson changes in place; a published one gets
+/// a revision that waits for review while the published version stays.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Edit {
+    Updated { lesson: Lesson },
+    Proposed { revision: store::Revision },
+}
+
+async fn lesson_in_view(app: &App, ctx: &Ctx, lesson_id: i64) -> Result<(Lesson, Course, Unit)> {
+    let lesson = {
+        let mut c = app.db.read().await?;
+        store::get_lesson(&mut c, lesson_id)
+            .await?
+            .ok_or_else(Error::not_found)?
+    };
+    let (course, unit) = course_in_view(app, ctx, lesson.course_id).await?;
+    Ok((lesson, course, unit))
+}
+
+pub async fn edit_lesson(
+    app: &App,
+    ctx: &Ctx,
+    lesson_id: i64,
+    input: &LessonInput,
+) -> Result<Edit> {
+    let (lesson, _course, unit) = lesson_in_view(app, ctx, lesson_id).await?;
+    ctx.require(app, Action::AuthorCourses, unit.id, &unit.path)
+        .await?;
+    let (title, duration, video) = check_lesson(input)?;
+    let new = NewLesson {
+        course_id: lesson.course_id,
+        title: &title,
+        duration_s: duration,
+        video_url: &video,
+        body: &input.body,
+    };
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let out = match lesson.status {
+        Status::Draft => {
+            store::update_lesson(&mut tx, lesson.id, &new, lesson.version, now).await?;
+            audit::append(
+                &mut tx,
+                &audit::entry(
+                    app,
+                    ctx,
+                    "lesson.edit",
+                    "lesson",
+                    lesson.id,
+                    Some(unit.id),
+                    &title,
+                ),
+            )
+            .await?;
+            Edit::Updated {
+                lesson: store::get_lesson(&mut tx, lesson.id)
+                    .await?
+                    .ok_or_else(Error::internal)?,
+            }
+        }
+        Status::Published => {
+            if store::revisions_of(&mut tx, lesson.id)
+                .await?
+                .iter()
+                .any(|r| r.status == "submitted")
+            {
+                return Err(Error::conflict("这节课已有一份修改在等待审核"));
+            }
+            let id = store::insert_revision(
+                &mut tx,
+                lesson.id,
+                lesson.version + 1,
+                &new,
+                "submitted",
+                ctx.actor.account_id,
+                now,
+            )
+            .await?;
+            audit::append(
+                &mut tx,
+                &audit::entry(
+                    app,
+                    ctx,
+                    "lesson.propose",
+                    "lesson",
+                    lesson.id,
+                    Some(unit.id),
+                    format!("revision {id}"),
+                ),
+            )
+            .await?;
+            Edit::Proposed {
+                revision: store::get_revision(&mut tx, id)
+                    .await?
+                    .ok_or_else(Error::internal)?,
+            }
+        }
+        other => {
+            return Err(Error::invalid(
+                "status",
+                format!("“{}”的课程不能修改，请先退回修改", other.label()),
+            ));
+        }
+    };
+    tx.commit().await.db()?;
+    Ok(out)
+}
+
+/// A reviewer approves a revision (it becomes the lesson's next version and
+/// the replaced content is kept) or returns it.
+pub async fn decide_revision(
+    app: &App,
+    ctx: &Ctx,
+    revision_id: i64,
+    approve: bool,
+) -> Result<Lesson> {
+    let revision = {
+        let mut c = app.db.read().await?;
+        store::get_revision(&mut c, revision_id)
+            .await?
+            .ok_or_else(Error::not_found)?
+    };
+    let (lesson, course, unit) = lesson_in_view(app, ctx, revision.lesson_id).await?;
+    ctx.require(app, Action::PublishCourses, unit.id, &unit.path)
+        .await?;
+    if revision.status != "submitted" {
+        return Err(Error::invalid("status", "这份修改已处理过"));
+    }
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    if approve {
+        let old = NewLesson {
+            course_id: lesson.course_id,
+            title: &lesson.title,
+            duration_s: lesson.duration_s,
+            video_url: &lesson.video_url,
+            body: &lesson.body,
+        };
+        store::insert_revision(
+            &mut tx,
+            lesson.id,
+            lesson.version,
+            &old,
+            "superseded",
+            ctx.actor.account_id,
+            now,
+        )
+        .await?;
+        let new = NewLesson {
+            course_id: lesson.course_id,
+            title: &revision.title,
+            duration_s: revision.duration_s,
+            video_url: &revision.video_url,
+            body: &revision.body,
+        };
+        store::update_lesson(&mut tx, lesson.id, &new, revision.version, now).await?;
+        store::decide_revision(&mut tx, revision.id, "approved", ctx.actor.account_id, now).await?;
+        crate::search::index_course(&mut tx, course.id, now).await?;
+    } else {
+        store::decide_revision(&mut tx, revision.id, "returned", ctx.actor.account_id, now).await?;
+    }
+    let action = if approve {
+        "lesson.approve_revision"
+    } else {
+        "lesson.return_revision"
+    };
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            ctx,
+            action,
+            "lesson",
+            lesson.id,
+            Some(unit.id),
+            format!("revision {}", revision.id),
+        ),
+    )
+    .await?;
+    let lesson = store::get_lesson(&mut tx, lesson.id)
+        .await?
+        .ok_or_else(Error::internal)?;
+    tx.commit().await.db()?;
+    app.caches.lessons.clear();
+    Ok(lesson)
+}
+
+/// A lesson's revisions, for its authors and reviewers.
+pub async fn revisions(app: &App, ctx: &Ctx, lesson_id: i64) -> Result<Vec<store::Revision>> {
+    let (lesson, _, unit) = lesson_in_view(app, ctx, lesson_id).await?;
+    if !ctx.actor.can(Action::AuthorCourses, &unit.path)
+        && !ctx.actor.can(Action::PublishCourses, &unit.path)
+    {
+        return Err(Error::forbidden());
+    }
+    let mut c = app.db.read().await?;
+    store::revisions_of(&mut c, lesson.id).await
 }

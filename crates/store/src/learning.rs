@@ -640,3 +640,121 @@ pub async fn published_lessons(c: &mut Conn, limit: i64) -> Result<Vec<(i64, Str
         .map(|r| Ok((col(r, "id")?, col(r, "title")?, col(r, "course")?)))
         .collect()
 }
+
+/// A proposed or past version of a lesson's content.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Revision {
+    pub id: i64,
+    pub lesson_id: i64,
+    pub version: i64,
+    pub title: String,
+    pub duration_s: i64,
+    pub video_url: String,
+    pub body: String,
+    pub status: String,
+}
+
+fn revision_from_row(r: &sqlx::any::AnyRow) -> Result<Revision> {
+    Ok(Revision {
+        id: col(r, "id")?,
+        lesson_id: col(r, "lesson_id")?,
+        version: col(r, "version")?,
+        title: col(r, "title")?,
+        duration_s: col(r, "duration_s")?,
+        video_url: col(r, "video_url")?,
+        body: col(r, "body")?,
+        status: col(r, "status")?,
+    })
+}
+
+/// Records a revision of a lesson (content as given, with a status).
+pub async fn insert_revision(
+    c: &mut Conn,
+    lesson_id: i64,
+    version: i64,
+    n: &NewLesson<'_>,
+    status: &str,
+    by: i64,
+    now: i64,
+) -> Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO lesson_revisions (lesson_id, version, title, duration_s, video_url, body, status, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(lesson_id)
+    .bind(version)
+    .bind(n.title)
+    .bind(n.duration_s)
+    .bind(n.video_url)
+    .bind(n.body)
+    .bind(status)
+    .bind(by)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await
+    .db()
+}
+
+pub async fn get_revision(c: &mut Conn, id: i64) -> Result<Option<Revision>> {
+    let r = sqlx::query(
+        "SELECT id, lesson_id, version, title, duration_s, video_url, body, status FROM lesson_revisions WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await
+    .db()?;
+    r.as_ref().map(revision_from_row).transpose()
+}
+
+/// A lesson's revisions, newest first.
+pub async fn revisions_of(c: &mut Conn, lesson_id: i64) -> Result<Vec<Revision>> {
+    let rows = sqlx::query(
+        "SELECT id, lesson_id, version, title, duration_s, video_url, body, status FROM lesson_revisions
+         WHERE lesson_id = $1 ORDER BY id DESC",
+    )
+    .bind(lesson_id)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    rows.iter().map(revision_from_row).collect()
+}
+
+pub async fn decide_revision(c: &mut Conn, id: i64, status: &str, by: i64, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE lesson_revisions SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4",
+    )
+    .bind(status)
+    .bind(by)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *c)
+    .await
+    .db()?;
+    Ok(())
+}
+
+/// Replaces a lesson's content (a draft edited in place, or an approved
+/// revision becoming the published version).
+pub async fn update_lesson(
+    c: &mut Conn,
+    id: i64,
+    n: &NewLesson<'_>,
+    version: i64,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE lessons SET title = $1, duration_s = $2, video_url = $3, body = $4, version = $5, updated_at = $6
+         WHERE id = $7",
+    )
+    .bind(n.title)
+    .bind(n.duration_s)
+    .bind(n.video_url)
+    .bind(n.body)
+    .bind(version)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *c)
+    .await
+    .db()?;
+    Ok(())
+}

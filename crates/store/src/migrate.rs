@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "imports", include_str!("../migrations/0002_imports.sql")),
     (3, "learning", include_str!("../migrations/0003_learning.sql")),
     (4, "search", include_str!("../migrations/0004_search.sql")),
+    (5, "lesson_revisions", include_str!("../migrations/0005_lesson_revisions.sql")),
 ];
 
 /// The lock key PostgreSQL instances take while migrating.

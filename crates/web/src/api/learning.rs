@@ -23,6 +23,10 @@ pub fn routes() -> Router<AppState> {
         .route("/campaigns/{id}/classes/{class_id}", get(class_families))
         .route("/me/lessons", get(my_lessons))
         .route("/progress", post(progress))
+        .route("/lessons/{id}", post(edit_lesson))
+        .route("/lessons/{id}/revisions", get(revisions))
+        .route("/revisions/{id}/approve", post(approve_revision))
+        .route("/revisions/{id}/return", post(return_revision))
         .route("/search", get(search))
 }
 
@@ -168,5 +172,47 @@ async fn search(
 ) -> ApiResult<Json<Value>> {
     Ok(Json(json!(
         tongyu_service::search::search(&state.app, &user.ctx, &q).await?
+    )))
+}
+
+/// Edits a lesson: in place while a draft; a revision for review once published.
+async fn edit_lesson(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<LessonInput>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(
+        learning::edit_lesson(&state.app, &user.ctx, id, &b).await?
+    )))
+}
+
+async fn revisions(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        json!({ "items": learning::revisions(&state.app, &user.ctx, id).await? }),
+    ))
+}
+
+async fn approve_revision(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(
+        learning::decide_revision(&state.app, &user.ctx, id, true).await?
+    )))
+}
+
+async fn return_revision(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(
+        learning::decide_revision(&state.app, &user.ctx, id, false).await?
     )))
 }

@@ -108,6 +108,10 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, bool, u16)] = &[
     ("get", "/api/v1/campaigns/{id}/board", "完成情况看板（unit_id），逐级下钻", "learning", false, 200),
     ("get", "/api/v1/campaigns/{id}/classes/{class_id}", "班级各家庭完成情况（记入审计）", "learning", false, 200),
     ("get", "/api/v1/me/lessons", "家长：每个孩子要看的课及自己的进度", "learning", false, 200),
+    ("post", "/api/v1/lessons/{id}", "修改一节课：草稿直接修改；已发布的生成待审核的新版本", "learning", true, 200),
+    ("get", "/api/v1/lessons/{id}/revisions", "一节课的各个版本", "learning", false, 200),
+    ("post", "/api/v1/revisions/{id}/approve", "审核通过新版本（原版本保留）", "learning", false, 200),
+    ("post", "/api/v1/revisions/{id}/return", "退回新版本", "learning", false, 200),
     ("get", "/api/v1/search", "课程搜索（q、category、subject、stage、grade），命中词已标注", "learning", false, 200),
     ("post", "/api/v1/progress", "播放器上报已播放片段 {lesson_id, segments}，持久化后应答", "learning", true, 200),
 ];

@@ -758,3 +758,85 @@ async fn the_parent_s_home_lists_this_term_s_lessons_with_the_started_ones_first
     );
     assert!(started > first_link);
 }
+
+#[tokio::test]
+async fn editing_a_published_lesson_makes_a_new_version_after_review() {
+    let t = TestApp::demo().await;
+    let (_, all, _) = campaign(&t).await;
+    let admin = t.login("city-admin").await;
+    let instructor = t.login("instructor").await;
+    // The instructor works at a school: the city's lesson is not theirs to edit.
+    let (s, _) = t
+        .post(
+            &format!("/api/v1/lessons/{all}"),
+            &instructor,
+            json!({"title": "改", "duration_s": 600}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let edit = json!({"title": "全学段：陪伴孩子的新学年（修订）", "duration_s": 600, "body": "新增一段讨论题。"});
+    let (s, v) = t
+        .post(&format!("/api/v1/lessons/{all}"), &admin, edit.clone())
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["outcome"], "proposed");
+    assert_eq!(v["revision"]["version"], 2);
+    let revision = v["revision"]["id"].as_i64().expect("revision");
+    // Until it is approved parents see the published version.
+    let parent = t.login("parent").await;
+    let (_, mine) = t.get("/api/v1/me/lessons", &parent).await;
+    let titles: Vec<&str> = mine["children"][0]["lessons"]
+        .as_array()
+        .expect("lessons")
+        .iter()
+        .filter_map(|l| l["title"].as_str())
+        .collect();
+    assert!(titles.contains(&"全学段：陪伴孩子的新学年"), "{mine}");
+    let (s, _) = t
+        .post(&format!("/api/v1/lessons/{all}"), &admin, edit)
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "one pending revision at a time");
+    let (s, lesson) = t
+        .post(
+            &format!("/api/v1/revisions/{revision}/approve"),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{lesson}");
+    assert_eq!(
+        (lesson["version"].as_i64(), lesson["title"].as_str()),
+        (Some(2), Some("全学段：陪伴孩子的新学年（修订）"))
+    );
+    let (_, history) = t
+        .get(&format!("/api/v1/lessons/{all}/revisions"), &admin)
+        .await;
+    let statuses: Vec<&str> = history["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|r| r["status"].as_str())
+        .collect();
+    assert_eq!(
+        statuses,
+        vec!["superseded", "approved"],
+        "the replaced version is kept"
+    );
+    assert_eq!(history["items"][0]["title"], "全学段：陪伴孩子的新学年");
+    assert_eq!(
+        t.post(
+            &format!("/api/v1/revisions/{revision}/approve"),
+            &admin,
+            json!({})
+        )
+        .await
+        .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // The new title is what search finds now.
+    assert!(
+        crate::search::titles(&crate::search::find(&t, &parent, "修订").await)
+            .iter()
+            .any(|t| t.contains("修订"))
+    );
+}
