@@ -1167,3 +1167,36 @@ pub async fn revisions(app: &App, ctx: &Ctx, lesson_id: i64) -> Result<Vec<store
     let mut c = app.db.read().await?;
     store::revisions_of(&mut c, lesson.id).await
 }
+
+/// One school year of a parent's growth record.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GrowthYear {
+    pub school_year: i64,
+    pub lessons: i64,
+    /// Learning time in minutes.
+    pub minutes: i64,
+}
+
+/// A parent's learning record across school years, newest first. It
+/// belongs to the parent, so it stays when a child changes school.
+pub async fn growth_record(app: &App, ctx: &Ctx) -> Result<Vec<GrowthYear>> {
+    let mut c = app.db.read().await?;
+    let done = store::completions_of(&mut c, ctx.actor.account_id).await?;
+    let mut years: Vec<GrowthYear> = Vec::new();
+    for (at, duration) in done {
+        let year = crate::clock::current_school_year(at);
+        match years.iter_mut().find(|y| y.school_year == year) {
+            Some(y) => {
+                y.lessons += 1;
+                y.minutes += duration / 60;
+            }
+            None => years.push(GrowthYear {
+                school_year: year,
+                lessons: 1,
+                minutes: duration / 60,
+            }),
+        }
+    }
+    years.sort_by_key(|y| std::cmp::Reverse(y.school_year));
+    Ok(years)
+}

@@ -758,3 +758,18 @@ pub async fn update_lesson(
     .db()?;
     Ok(())
 }
+
+/// The lessons a parent has completed: (completed at, duration in seconds).
+pub async fn completions_of(c: &mut Conn, account_id: i64) -> Result<Vec<(i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT p.completed_at, l.duration_s FROM lesson_progress p JOIN lessons l ON l.id = p.lesson_id
+         WHERE p.account_id = $1 AND p.completed_at > 0 ORDER BY p.completed_at",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| Ok((col(r, "completed_at")?, col(r, "duration_s")?)))
+        .collect()
+}

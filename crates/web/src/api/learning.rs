@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/campaigns/{id}/board", get(board))
         .route("/campaigns/{id}/classes/{class_id}", get(class_families))
         .route("/me/lessons", get(my_lessons))
+        .route("/me/growth", get(my_growth))
         .route("/progress", post(progress))
         .route("/lessons/{id}", post(edit_lesson))
         .route("/lessons/{id}/revisions", get(revisions))
@@ -215,4 +216,11 @@ async fn return_revision(
     Ok(Json(json!(
         learning::decide_revision(&state.app, &user.ctx, id, false).await?
     )))
+}
+
+/// The parent's learning record per school year.
+async fn my_growth(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        json!({ "years": learning::growth_record(&state.app, &user.ctx).await? }),
+    ))
 }

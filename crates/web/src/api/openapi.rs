@@ -107,6 +107,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, bool, u16)] = &[
     ("post", "/api/v1/campaigns/{id}/lessons", "加入学段衔接课（市级）或学年衔接课（学校）", "learning", true, 201),
     ("get", "/api/v1/campaigns/{id}/board", "完成情况看板（unit_id），逐级下钻", "learning", false, 200),
     ("get", "/api/v1/campaigns/{id}/classes/{class_id}", "班级各家庭完成情况（记入审计）", "learning", false, 200),
+    ("get", "/api/v1/me/growth", "家长：每学年的学习记录（完成的课与时长）", "learning", false, 200),
     ("get", "/api/v1/me/lessons", "家长：每个孩子要看的课及自己的进度", "learning", false, 200),
     ("post", "/api/v1/lessons/{id}", "修改一节课：草稿直接修改；已发布的生成待审核的新版本", "learning", true, 200),
     ("get", "/api/v1/lessons/{id}/revisions", "一节课的各个版本", "learning", false, 200),

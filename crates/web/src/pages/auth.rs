@@ -333,6 +333,7 @@ struct TaskView {
 struct MyPage {
     nav: Nav,
     tasks: Vec<TaskView>,
+    growth: Vec<tongyu_service::learning::GrowthYear>,
     children: Vec<ChildView>,
     pending: Vec<i64>,
 }
@@ -367,9 +368,11 @@ async fn my(
         }
     }
     tasks.sort_by_key(|t| !t.started);
+    let growth = tongyu_service::learning::growth_record(&state.app, &user.ctx).await?;
     render(&MyPage {
         nav: Nav::for_user(&user),
         tasks,
+        growth,
         children: kids
             .into_iter()
             .map(|(s, c)| ChildView {
