@@ -57,7 +57,6 @@ impl Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
-    url: String,
 }
 
 /// How to open the database.
@@ -160,7 +159,7 @@ impl Db {
                 tracing::error!(error = %e, "cannot open the database");
                 Error::with_message(ErrorCode::Internal, format!("无法打开数据库：{e}"))
             })?;
-        Ok(Db { pool, backend, url })
+        Ok(Db { pool, backend })
     }
 
     pub fn backend(&self) -> Backend {
@@ -169,17 +168,6 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
-    }
-
-    /// The SQLite file, if this is SQLite on a file.
-    pub fn sqlite_path(&self) -> Option<String> {
-        match self.backend {
-            Backend::Sqlite => {
-                let rest = self.url.strip_prefix("sqlite://")?;
-                Some(rest.split('?').next().unwrap_or(rest).to_owned())
-            }
-            Backend::Postgres => None,
-        }
     }
 
     /// A write transaction. On SQLite it takes the write lock at once
