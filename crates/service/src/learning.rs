@@ -497,12 +497,15 @@ pub async fn my_lessons(app: &App, ctx: &Ctx) -> Result<Vec<ChildLessons>> {
             targets.push((camp.clone(), t));
         }
     }
+    drop(c);
+    // Lessons come from the same short-lived cache the progress reports use:
+    // every parent's home reads the same few.
     let mut lessons: HashMap<i64, Lesson> = HashMap::new();
     for (_, t) in &targets {
         if !lessons.contains_key(&t.lesson_id)
-            && let Some(l) = store::get_lesson(&mut c, t.lesson_id).await?
+            && let Some(plan) = lesson_plan(app, t.lesson_id).await?
         {
-            lessons.insert(l.id, l);
+            lessons.insert(plan.lesson.id, plan.lesson);
         }
     }
     let mut out = Vec::new();
