@@ -45,7 +45,7 @@ pub async fn request_meta(State(state): State<AppState>, mut req: Request, next:
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_graphic()))
         .map(str::to_owned)
-        .unwrap_or_else(|| auth::random_token(12));
+        .unwrap_or_else(new_request_id);
     let peer = req
         .extensions()
         .get::<ConnectInfo<std::net::SocketAddr>>()
@@ -83,6 +83,18 @@ pub async fn request_meta(State(state): State<AppState>, mut req: Request, next:
         res.headers_mut().insert("x-request-id", v);
     }
     res
+}
+
+/// A request id: a random prefix drawn once per process and a counter, so
+/// ids are unique across instances without asking the OS for randomness on
+/// every request.
+fn new_request_id() -> String {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| auth::random_token(6));
+    format!("{prefix}-{:x}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 fn meta(parts: &Parts) -> RequestMeta {

@@ -257,3 +257,24 @@ async fn swagger_ui_is_served_from_the_binary() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_a_caller_s_is_kept() {
+    let t = TestApp::empty().await;
+    let get = |id: Option<&str>| {
+        let mut r = Request::builder().uri("/healthz");
+        if let Some(v) = id {
+            r = r.header("x-request-id", v);
+        }
+        r.body(Body::empty()).expect("req")
+    };
+    let (_, a, _) = t.send(get(None)).await;
+    let (_, b, _) = t.send(get(None)).await;
+    let (a, b) = (
+        a.get("x-request-id").expect("id"),
+        b.get("x-request-id").expect("id"),
+    );
+    assert_ne!(a, b);
+    let (_, c, _) = t.send(get(Some("gateway-42"))).await;
+    assert_eq!(c.get("x-request-id").expect("id"), "gateway-42");
+}
