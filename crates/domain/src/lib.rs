@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod course;
+pub mod delivery;
 pub mod error;
 pub mod import;
 pub mod learning;

@@ -56,10 +56,12 @@ pub enum Action {
     PublishCourses,
     /// Run the first lesson of term: campaigns and the lessons in them.
     ManageCampaigns,
+    /// Plan and hold the required course's sessions with a class's parents.
+    DeliverCourses,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Self::ViewUnit,
         Self::ManageUnit,
         Self::ViewAccounts,
@@ -74,6 +76,7 @@ impl Action {
         Self::AuthorCourses,
         Self::PublishCourses,
         Self::ManageCampaigns,
+        Self::DeliverCourses,
     ];
 
     /// The roles that may take the action (within the subtree of their grant).
@@ -143,6 +146,9 @@ impl Action {
             // The city runs the campaign; a school adds its year-transition
             // lessons (the service checks which lessons a school may add).
             Self::ManageCampaigns => &[CityAdmin, SchoolAdmin, Coordinator],
+            // The head teacher teaches the class; the school's instructors,
+            // coordinator and administrator may stand in.
+            Self::DeliverCourses => &[SchoolAdmin, Coordinator, HeadTeacher, Instructor],
         }
     }
 }

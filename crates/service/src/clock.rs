@@ -67,3 +67,37 @@ pub fn parse_local_date(s: &str) -> Option<i64> {
         .single()
         .map(|t| t.timestamp())
 }
+
+/// A Unix time shown in Beijing time to the minute.
+pub fn format_local_minute(ts: i64) -> String {
+    let full = format_local(ts);
+    full.get(..16).map_or(full.clone(), str::to_owned)
+}
+
+/// A Beijing time written `YYYY-MM-DDTHH:MM` (as a browser's
+/// datetime-local field sends it) or `YYYY-MM-DD HH:MM`, in Unix seconds.
+pub fn parse_local_datetime(s: &str) -> Option<i64> {
+    use chrono::{FixedOffset, NaiveDateTime, TimeZone};
+    let s = s.trim().replace(' ', "T");
+    let t = NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M:%S"))
+        .ok()?;
+    FixedOffset::east_opt(8 * 3600)?
+        .from_local_datetime(&t)
+        .single()
+        .map(|t| t.timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_datetimes_round_trip() {
+        let t = parse_local_datetime("2026-10-12T19:30").expect("parses");
+        assert_eq!(format_local_minute(t), "2026-10-12 19:30");
+        assert_eq!(parse_local_datetime("2026-10-12 19:30"), Some(t));
+        assert_eq!(parse_local_datetime("2026-13-12T19:30"), None);
+        assert_eq!(parse_local_datetime("明天"), None);
+    }
+}

@@ -1178,6 +1178,9 @@ pub struct GrowthYear {
     pub lessons: i64,
     /// Learning time in minutes.
     pub minutes: i64,
+    /// Sessions of the required course attended, and their class hours.
+    pub sessions: i64,
+    pub class_hours: i64,
 }
 
 /// A parent's learning record across school years, newest first. It
@@ -1197,6 +1200,24 @@ pub async fn growth_record(app: &App, ctx: &Ctx) -> Result<Vec<GrowthYear>> {
                 school_year: year,
                 lessons: 1,
                 minutes: duration / 60,
+                sessions: 0,
+                class_hours: 0,
+            }),
+        }
+    }
+    drop(c);
+    for (year, (sessions, hours)) in crate::delivery::attended_by(app, ctx.actor.account_id).await? {
+        match years.iter_mut().find(|y| y.school_year == year) {
+            Some(y) => {
+                y.sessions = sessions;
+                y.class_hours = hours;
+            }
+            None => years.push(GrowthYear {
+                school_year: year,
+                lessons: 0,
+                minutes: 0,
+                sessions,
+                class_hours: hours,
             }),
         }
     }

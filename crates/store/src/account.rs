@@ -542,3 +542,22 @@ pub async fn has_password(c: &mut Conn, id: i64) -> Result<bool> {
 
 /// The password hash of an account that cannot log in yet.
 pub const NO_PASSWORD: &str = "!";
+
+/// Display names of these accounts (accounts that do not exist are absent).
+pub async fn display_names(c: &mut Conn, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT id, display_name FROM accounts WHERE id IN ({})",
+            crate::placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *c).await.db()? {
+            out.insert(col(&r, "id")?, col(&r, "display_name")?);
+        }
+    }
+    Ok(out)
+}

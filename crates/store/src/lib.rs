@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod delivery;
 pub mod import;
 pub mod learning;
 pub mod migrate;

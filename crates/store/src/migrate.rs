@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "learning", include_str!("../migrations/0003_learning.sql")),
     (4, "search", include_str!("../migrations/0004_search.sql")),
     (5, "lesson_revisions", include_str!("../migrations/0005_lesson_revisions.sql")),
+    (6, "delivery", include_str!("../migrations/0006_delivery.sql")),
 ];
 
 /// The lock key PostgreSQL instances take while migrating.

@@ -4,6 +4,7 @@
 mod accounts;
 mod auth;
 mod classes;
+mod delivery;
 mod imports;
 mod learning;
 pub mod openapi;
@@ -29,6 +30,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(classes::routes())
         .merge(imports::routes())
         .merge(learning::routes())
+        .merge(delivery::routes())
         .merge(if bench {
             Router::new().route("/bench/noop", axum::routing::post(noop))
         } else {

@@ -115,6 +115,23 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, bool, u16)] = &[
     ("post", "/api/v1/revisions/{id}/return", "退回新版本", "learning", false, 200),
     ("get", "/api/v1/search", "课程搜索（q、category、subject、stage、grade），命中词已标注", "learning", false, 200),
     ("post", "/api/v1/progress", "播放器上报已播放片段 {lesson_id, segments}，持久化后应答", "learning", true, 200),
+    ("get", "/api/v1/classes/{id}/sessions", "班级本学年必修课安排与达标情况（school_year）", "delivery", false, 200),
+    ("post", "/api/v1/classes/{id}/sessions", "班主任安排一次必修课", "delivery", true, 201),
+    ("get", "/api/v1/sessions/{id}", "一次课的详情：五步记录、出勤、评价（记入审计）", "delivery", false, 200),
+    ("post", "/api/v1/sessions/{id}", "修改尚未上课的安排", "delivery", true, 200),
+    ("post", "/api/v1/sessions/{id}/status", "标记已上课、取消或撤回（planned、held、cancelled）", "delivery", true, 200),
+    ("post", "/api/v1/sessions/{id}/record", "记录五步教学环节与课程资料", "delivery", true, 204),
+    ("post", "/api/v1/sessions/{id}/attendance", "登记出勤与家长参与度评分", "delivery", true, 204),
+    ("post", "/api/v1/sessions/{id}/rating", "家长评价一次课（1-5 分与留言）", "delivery", true, 204),
+    ("post", "/api/v1/checkin", "家长扫码签到 {token}", "delivery", true, 200),
+    ("get", "/api/v1/me/sessions", "家长：孩子班级本学年的必修课", "delivery", false, 200),
+    ("get", "/api/v1/me/surveys", "家长：现在可以填写的效果追踪问卷", "delivery", false, 200),
+    ("post", "/api/v1/classes/{id}/survey", "家长填写问卷 {phase, answers}", "delivery", true, 204),
+    ("post", "/api/v1/courses/{id}/questionnaire", "设置课程的效果追踪问卷 {questions}", "delivery", true, 204),
+    ("get", "/api/v1/units/{id}/delivery", "必修课达标情况：逐级下钻，未达标的班级标出", "delivery", false, 200),
+    ("get", "/api/v1/units/{id}/workload", "教师必修课课时（计入工作量）", "delivery", false, 200),
+    ("get", "/api/v1/me/workload", "教师：自己每学年的必修课课时", "delivery", false, 200),
+    ("get", "/api/v1/courses/{id}/effect/{unit_id}", "效果追踪：课前课后各题均值与变化", "delivery", false, 200),
 ];
 
 fn error_response(description: &str) -> Value {

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod classes;
 mod courses;
+mod delivery;
 mod imports;
 mod learning;
 mod org;
@@ -32,6 +33,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(learning::routes())
         .merge(search::routes())
         .merge(courses::routes())
+        .merge(delivery::routes())
 }
 
 pub struct NavLink {
@@ -68,6 +70,12 @@ impl Nav {
             links.push(NavLink {
                 href: "/campaigns",
                 label: "开学第一课",
+            });
+        }
+        if !a.scope(Action::DeliverCourses).is_empty() || a.is_admin() {
+            links.push(NavLink {
+                href: "/delivery",
+                label: "必修课",
             });
         }
         if !a.scope(Action::AuthorCourses).is_empty() || !a.scope(Action::PublishCourses).is_empty()
