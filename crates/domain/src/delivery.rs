@@ -217,7 +217,12 @@ pub const MAX_QUESTIONS: usize = 10;
 /// characters, no two the same. Each is answered on a scale of 1 to 5.
 pub fn parse_questions(raw: &str) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
-    for (i, line) in raw.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+    for (i, line) in raw
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
         let n = line.chars().count();
         if !(4..=100).contains(&n) {
             return Err(Error::invalid(
@@ -293,9 +298,27 @@ mod tests {
 
     #[test]
     fn minimum_needs_both_sessions_and_hours() {
-        assert!(!Tally { sessions: 4, hours: 7 }.met());
-        assert!(!Tally { sessions: 3, hours: 9 }.met());
-        assert!(Tally { sessions: 4, hours: 8 }.met());
+        assert!(
+            !Tally {
+                sessions: 4,
+                hours: 7
+            }
+            .met()
+        );
+        assert!(
+            !Tally {
+                sessions: 3,
+                hours: 9
+            }
+            .met()
+        );
+        assert!(
+            Tally {
+                sessions: 4,
+                hours: 8
+            }
+            .met()
+        );
     }
 
     #[test]

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 
 use tongyu_domain::course::{Category, Status};
 use tongyu_domain::delivery::{
-    self as rules, Phase, SessionStatus, Step, Tally, parse_class_hours, parse_note,
-    parse_score, parse_venue,
+    self as rules, Phase, SessionStatus, Step, Tally, parse_class_hours, parse_note, parse_score,
+    parse_venue,
 };
 use tongyu_domain::org::{Unit, UnitKind, path_ids};
 use tongyu_domain::policy::Action;
@@ -441,12 +441,7 @@ pub struct PresentInput {
     pub participation: i64,
 }
 
-pub async fn save_attendance(
-    app: &App,
-    ctx: &Ctx,
-    id: i64,
-    input: &AttendanceInput,
-) -> Result<()> {
+pub async fn save_attendance(app: &App, ctx: &Ctx, id: i64, input: &AttendanceInput) -> Result<()> {
     let (s, class) = session_for(app, ctx, id, Action::DeliverCourses).await?;
     if s.status == SessionStatus::Cancelled {
         return Err(Error::invalid("status", "这次课已取消"));
@@ -481,8 +476,15 @@ pub async fn save_attendance(
         }
     }
     for p in &input.present {
-        store::check_in(&mut tx, s.id, p.account_id, child_of[&p.account_id], "teacher", now)
-            .await?;
+        store::check_in(
+            &mut tx,
+            s.id,
+            p.account_id,
+            child_of[&p.account_id],
+            "teacher",
+            now,
+        )
+        .await?;
         store::set_participation(&mut tx, s.id, p.account_id, p.participation).await?;
     }
     audit::append(
@@ -539,7 +541,10 @@ pub async fn check_in(app: &App, ctx: &Ctx, token: &str) -> Result<CheckIn> {
     let now = app.now();
     let (from, to) = rules::checkin_window(s.starts_at, s.class_hours);
     if now < from {
-        return Err(Error::invalid("token", "还没到签到时间：开课前30分钟开放签到"));
+        return Err(Error::invalid(
+            "token",
+            "还没到签到时间：开课前30分钟开放签到",
+        ));
     }
     if now > to {
         return Err(Error::invalid("token", "签到已结束，请联系班主任补登"));
@@ -590,7 +595,15 @@ pub async fn rate(app: &App, ctx: &Ctx, id: i64, score: i64, comment: &str) -> R
     if !marks.get(&s.id).is_some_and(|m| m.0) {
         return Err(Error::invalid("score", "签到参加了这次课才能评价"));
     }
-    store::rate(&mut tx, s.id, ctx.actor.account_id, score, &comment, app.now()).await?;
+    store::rate(
+        &mut tx,
+        s.id,
+        ctx.actor.account_id,
+        score,
+        &comment,
+        app.now(),
+    )
+    .await?;
     audit::append(
         &mut tx,
         &audit::entry(
@@ -698,7 +711,12 @@ pub struct ClassPlan {
     pub may_plan: bool,
 }
 
-pub async fn class_plan(app: &App, ctx: &Ctx, class_id: i64, school_year: i64) -> Result<ClassPlan> {
+pub async fn class_plan(
+    app: &App,
+    ctx: &Ctx,
+    class_id: i64,
+    school_year: i64,
+) -> Result<ClassPlan> {
     let class = class_for(app, ctx, class_id, Action::ViewUnit).await?;
     let mut c = app.db.read().await?;
     let sessions = store::sessions_of_class(&mut c, class.id, school_year).await?;
@@ -868,8 +886,14 @@ pub async fn set_questionnaire(app: &App, ctx: &Ctx, course_id: i64, raw: &str) 
     if store::has_answers(&mut tx, course.id).await? {
         return Err(Error::conflict("家长已开始作答，问卷题目不能再修改"));
     }
-    store::put_questionnaire(&mut tx, course.id, &questions, ctx.actor.account_id, app.now())
-        .await?;
+    store::put_questionnaire(
+        &mut tx,
+        course.id,
+        &questions,
+        ctx.actor.account_id,
+        app.now(),
+    )
+    .await?;
     audit::append(
         &mut tx,
         &audit::entry(
@@ -884,6 +908,13 @@ pub async fn set_questionnaire(app: &App, ctx: &Ctx, course_id: i64, raw: &str) 
     )
     .await?;
     tx.commit().await.db()
+}
+
+/// A course's questionnaire questions, if it has one (they are not secret:
+/// every parent of a class taught the course answers them).
+pub async fn questionnaire(app: &App, course_id: i64) -> Result<Option<Vec<String>>> {
+    let mut c = app.db.read().await?;
+    store::questionnaire(&mut c, course_id).await
 }
 
 /// The questionnaire a parent may answer now for a child's class.

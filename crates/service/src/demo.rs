@@ -487,6 +487,22 @@ pub async fn generate(
         now,
     )
     .await?;
+    let id_of = |name: &str| {
+        named
+            .iter()
+            .zip(&created)
+            .find(|((u, _, _), _)| *u == name)
+            .map_or(0, |(_, (_, id))| *id)
+    };
+    required_course(
+        &mut tx,
+        &city,
+        class,
+        id_of("head-teacher"),
+        id_of("parent"),
+        now,
+    )
+    .await?;
     units::recount(&mut tx).await?;
     let mut e = crate::audit::anonymous(
         app,
@@ -591,5 +607,115 @@ async fn first_lesson(
         .await?;
     }
     crate::search::index_course(c, course, now).await?;
+    Ok(())
+}
+
+/// The demo's required course: four lessons in the five steps, a
+/// questionnaire, and in the demo head teacher's class four sessions this
+/// school year: two held (the demo parent came to both and rated them) and
+/// two to come.
+async fn required_course(
+    c: &mut tongyu_store::Conn,
+    city: &Unit,
+    class: &Unit,
+    teacher: i64,
+    parent: i64,
+    now: i64,
+) -> Result<()> {
+    use tongyu_domain::course::{Category, Status, Subject};
+    use tongyu_domain::delivery::{SessionStatus, Step};
+    use tongyu_store::delivery::{self as delivery, NewSession};
+    use tongyu_store::learning::{self as learning, NewCourse, NewLesson};
+    let course = learning::insert_course(
+        c,
+        &NewCourse {
+            title: "家庭教育必修课：做孩子成长的同行者",
+            description: "班主任每学年为本班家长讲授4次、8课时，按视频导课、现场讨论、课堂总结、拓展训练、微课巩固五步进行。",
+            category: Category::Required,
+            subject: Subject::FamilyEducation,
+            grades: "",
+            owner_unit_id: city.id,
+            created_by: teacher,
+        },
+        now,
+    )
+    .await?;
+    learning::set_course_status(c, course, Status::Published, now).await?;
+    let titles = [
+        "第一讲：读懂孩子的情绪",
+        "第二讲：好习惯从家庭开始",
+        "第三讲：亲子沟通的五个小方法",
+        "第四讲：陪伴孩子规划成长",
+    ];
+    let mut lessons = Vec::new();
+    for t in titles {
+        let body = "视频导课：观看本讲短片。\n\n现场讨论：分组交流家里的做法。\n\n课堂总结：班主任归纳要点。\n\n拓展训练：本周在家完成一次练习。\n\n微课巩固：回家后观看配套微课。";
+        let id = learning::insert_lesson(
+            c,
+            &NewLesson {
+                course_id: course,
+                title: t,
+                duration_s: 600,
+                video_url: "/media/demo-lesson.wav",
+                body,
+            },
+            now,
+        )
+        .await?;
+        learning::set_lesson_status(c, id, Status::Published, now).await?;
+        lessons.push(id);
+    }
+    crate::search::index_course(c, course, now).await?;
+    delivery::put_questionnaire(
+        c,
+        course,
+        &[
+            "我能耐心倾听孩子的想法".to_owned(),
+            "我知道怎样和孩子商量规则".to_owned(),
+            "我每周有固定的亲子陪伴时间".to_owned(),
+        ],
+        teacher,
+        now,
+    )
+    .await?;
+    let child = tongyu_store::student::children_of(c, parent)
+        .await?
+        .first()
+        .map_or(0, |s| s.id);
+    let year = crate::clock::current_school_year(now);
+    let day = 86_400;
+    for (i, (lesson, title)) in lessons.iter().zip(titles).enumerate() {
+        let starts_at = now + [-2 * day, -day, 7 * day, 14 * day][i];
+        let token = crate::auth::random_token(18);
+        let id = delivery::insert_session(
+            c,
+            &NewSession {
+                class_id: class.id,
+                school_year: year,
+                course_id: course,
+                lesson_id: *lesson,
+                title,
+                starts_at,
+                class_hours: 2,
+                place: "学校三楼多功能厅",
+                online_url: "",
+                checkin_token: &token,
+                created_by: teacher,
+            },
+            now,
+        )
+        .await?;
+        if starts_at < now {
+            let steps: Vec<(Step, String)> =
+                Step::ALL.iter().map(|s| (*s, String::new())).collect();
+            delivery::replace_steps(c, id, &steps, now).await?;
+            delivery::set_session_status(c, id, SessionStatus::Held, teacher, now, now).await?;
+            delivery::add_to_tally(c, class.id, year, 1, 2).await?;
+            if child != 0 {
+                delivery::check_in(c, id, parent, child, "qr", starts_at).await?;
+                delivery::rate(c, id, parent, 5, "讲得很实在，回家就能用。", now).await?;
+            }
+        }
+    }
     Ok(())
 }

@@ -1206,7 +1206,8 @@ pub async fn growth_record(app: &App, ctx: &Ctx) -> Result<Vec<GrowthYear>> {
         }
     }
     drop(c);
-    for (year, (sessions, hours)) in crate::delivery::attended_by(app, ctx.actor.account_id).await? {
+    for (year, (sessions, hours)) in crate::delivery::attended_by(app, ctx.actor.account_id).await?
+    {
         match years.iter_mut().find(|y| y.school_year == year) {
             Some(y) => {
                 y.sessions = sessions;

@@ -544,7 +544,10 @@ pub async fn has_password(c: &mut Conn, id: i64) -> Result<bool> {
 pub const NO_PASSWORD: &str = "!";
 
 /// Display names of these accounts (accounts that do not exist are absent).
-pub async fn display_names(c: &mut Conn, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
+pub async fn display_names(
+    c: &mut Conn,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>> {
     let mut out = std::collections::HashMap::new();
     for chunk in ids.chunks(500) {
         let sql = format!(

@@ -28,7 +28,8 @@ pub struct Session {
     pub held_at: i64,
 }
 
-const SESSION_COLS: &str = "id, class_id, school_year, course_id, lesson_id, title, starts_at, class_hours,
+const SESSION_COLS: &str =
+    "id, class_id, school_year, course_id, lesson_id, title, starts_at, class_hours,
     place, online_url, materials, status, checkin_token, teacher_id, held_at";
 
 fn session_from_row(r: &sqlx::any::AnyRow) -> Result<Session> {
@@ -132,7 +133,11 @@ pub async fn session_by_token(c: &mut Conn, token: &str) -> Result<Option<Sessio
 }
 
 /// A class's sessions in a school year, by start time.
-pub async fn sessions_of_class(c: &mut Conn, class_id: i64, school_year: i64) -> Result<Vec<Session>> {
+pub async fn sessions_of_class(
+    c: &mut Conn,
+    class_id: i64,
+    school_year: i64,
+) -> Result<Vec<Session>> {
     let sql = format!(
         "SELECT {SESSION_COLS} FROM delivery_sessions WHERE class_id = $1 AND school_year = $2
          ORDER BY starts_at, id"
@@ -207,7 +212,10 @@ pub async fn replace_steps(
 }
 
 /// The steps done in these sessions: session → [(step, note)] in the method's order.
-pub async fn steps_of(c: &mut Conn, session_ids: &[i64]) -> Result<HashMap<i64, Vec<(Step, String)>>> {
+pub async fn steps_of(
+    c: &mut Conn,
+    session_ids: &[i64],
+) -> Result<HashMap<i64, Vec<(Step, String)>>> {
     let mut out: HashMap<i64, Vec<(Step, String)>> = HashMap::new();
     for chunk in session_ids.chunks(500) {
         let sql = format!(

@@ -328,11 +328,24 @@ struct TaskView {
     percent: i64,
 }
 
+/// A required-course session on the parent's home.
+struct SessionView {
+    id: i64,
+    title: String,
+    child: String,
+    when: String,
+    upcoming: bool,
+    attended: bool,
+    to_rate: bool,
+}
+
 #[derive(Template)]
 #[template(path = "my.html")]
 struct MyPage {
     nav: Nav,
     tasks: Vec<TaskView>,
+    sessions: Vec<SessionView>,
+    surveys: Vec<tongyu_service::delivery::Survey>,
     growth: Vec<tongyu_service::learning::GrowthYear>,
     children: Vec<ChildView>,
     pending: Vec<i64>,
@@ -369,9 +382,36 @@ async fn my(
     }
     tasks.sort_by_key(|t| !t.started);
     let growth = tongyu_service::learning::growth_record(&state.app, &user.ctx).await?;
+    // Sessions of the required course: the coming ones, and past ones the
+    // parent attended but has not rated yet.
+    let now = state.app.now();
+    let sessions = tongyu_service::delivery::my_sessions(&state.app, &user.ctx)
+        .await?
+        .into_iter()
+        .filter(|s| {
+            s.starts_at + s.class_hours * tongyu_domain::delivery::CLASS_HOUR_S >= now
+                || (s.attended && s.my_score == 0)
+        })
+        .map(|s| SessionView {
+            id: s.id,
+            upcoming: s.starts_at > now,
+            to_rate: s.attended && s.my_score == 0 && s.starts_at <= now,
+            attended: s.attended,
+            title: s.title,
+            child: s.child,
+            when: tongyu_service::clock::format_local_minute(s.starts_at),
+        })
+        .collect();
+    let surveys = tongyu_service::delivery::my_surveys(&state.app, &user.ctx)
+        .await?
+        .into_iter()
+        .filter(|s| !s.answered)
+        .collect();
     render(&MyPage {
         nav: Nav::for_user(&user),
         tasks,
+        sessions,
+        surveys,
         growth,
         children: kids
             .into_iter()

@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/courses/{id}", get(show))
         .route("/courses/{id}/lessons", post(add_lesson))
         .route("/courses/{id}/status", post(set_status))
+        .route("/courses/{id}/questionnaire", post(set_questionnaire))
 }
 
 struct CourseRow {
@@ -132,6 +133,11 @@ struct CoursePage {
     lessons: Vec<LessonRow>,
     actions: Vec<Opt>,
     is_draft: bool,
+    /// Required courses: the effect-tracking questions, and the unit whose
+    /// effect page to link to.
+    is_required: bool,
+    questions: String,
+    effect_unit: Option<i64>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -163,7 +169,23 @@ async fn course_page(
     error: Option<Error>,
 ) -> PageResult<Response> {
     let (course, lessons) = learning::course(&state.app, &user.ctx, id).await?;
+    let is_required = course.category == tongyu_domain::course::Category::Required;
+    let questions = if is_required {
+        tongyu_service::delivery::questionnaire(&state.app, course.id)
+            .await?
+            .unwrap_or_default()
+            .join("\n")
+    } else {
+        String::new()
+    };
+    let effect_unit = tongyu_service::org::home_units(&state.app, &user.ctx)
+        .await?
+        .first()
+        .map(|u| u.id);
     let page = CoursePage {
+        is_required,
+        questions,
+        effect_unit,
         nav: Nav::for_user(user),
         id: course.id,
         title: course.title.clone(),
@@ -246,6 +268,25 @@ async fn set_status(
 ) -> PageResult<Response> {
     match learning::set_course_status(&state.app, &user.ctx, id, &f.status).await {
         Ok(_) => Ok(Redirect::to(&format!("/courses/{id}?msg=saved")).into_response()),
+        Err(e) if is_user_error(&e) => course_page(&state, &user, id, None, Some(e)).await,
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct QuestionnaireForm {
+    questions: String,
+}
+
+async fn set_questionnaire(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<QuestionnaireForm>,
+) -> PageResult<Response> {
+    match tongyu_service::delivery::set_questionnaire(&state.app, &user.ctx, id, &f.questions).await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/courses/{id}?msg=saved")).into_response()),
         Err(e) if is_user_error(&e) => course_page(&state, &user, id, None, Some(e)).await,
         Err(e) => Err(PageError(e)),
     }

@@ -28,7 +28,10 @@ pub fn routes() -> Router<AppState> {
             "/delivery/sessions/{id}/status",
             axum::routing::post(set_status),
         )
-        .route("/delivery/sessions/{id}/record", axum::routing::post(record))
+        .route(
+            "/delivery/sessions/{id}/record",
+            axum::routing::post(record),
+        )
         .route(
             "/delivery/sessions/{id}/attendance",
             axum::routing::post(attendance),
@@ -455,7 +458,9 @@ async fn record(
         materials: field("materials"),
     };
     match delivery::save_record(&state.app, &user.ctx, id, &input).await {
-        Ok(()) => Ok(Redirect::to(&format!("/delivery/sessions/{id}?msg=recorded")).into_response()),
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/delivery/sessions/{id}?msg=recorded")).into_response())
+        }
         Err(e) if is_user_error(&e) => session_view(&state, &user, id, None, Some(e)).await,
         Err(e) => Err(PageError(e)),
     }
@@ -556,9 +561,11 @@ async fn compliance(
     } else {
         Vec::new()
     };
-    let parent_id = u
-        .parent_id
-        .filter(|p| user.ctx.actor.can(Action::ViewUnit, &parent_path(&u.path, *p)));
+    let parent_id = u.parent_id.filter(|p| {
+        user.ctx
+            .actor
+            .can(Action::ViewUnit, &parent_path(&u.path, *p))
+    });
     let page = CompliancePage {
         nav: Nav::for_user(&user),
         unit_id: top.unit_id,
@@ -594,7 +601,9 @@ async fn compliance_xlsx(
     let year = year_of(&state, &q);
     let (top, rows) = delivery::compliance(&state.app, &user.ctx, unit, year).await?;
     let line = |r: &delivery::ComplianceRow| {
-        let t = r.tally.map(|t| (t.sessions.to_string(), t.hours.to_string()));
+        let t = r
+            .tally
+            .map(|t| (t.sessions.to_string(), t.hours.to_string()));
         vec![
             r.name.clone(),
             r.kind.label().to_owned(),
@@ -717,10 +726,7 @@ struct CheckinPage {
     error: Option<String>,
 }
 
-async fn checkin_page(
-    user: PageUser,
-    Path(token): Path<String>,
-) -> PageResult<Response> {
+async fn checkin_page(user: PageUser, Path(token): Path<String>) -> PageResult<Response> {
     let page = CheckinPage {
         nav: Nav::for_user(&user),
         token,

@@ -247,11 +247,12 @@ async fn completion_rolls_up_and_the_head_teacher_sees_only_their_class() {
     for lesson in [all, k1] {
         watch(&t, &parent, lesson, 600).await;
     }
-    // Both lessons are in the parent's growth record for this school year.
+    // Both lessons are in the parent's growth record for this school year,
+    // beside the two required-course sessions the demo parent attended.
     let (_, growth) = t.get("/api/v1/me/growth", &parent).await;
     assert_eq!(
         growth["years"],
-        json!([{"school_year": 2026, "lessons": 2, "minutes": 20}])
+        json!([{"school_year": 2026, "lessons": 2, "minutes": 20, "sessions": 2, "class_hours": 4}])
     );
     let teacher = t.login("head-teacher").await;
     let class = t.login_unit(&teacher).await;

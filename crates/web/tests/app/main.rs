@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod authz;
 mod common;
+mod delivery;
 mod guardians;
 mod imports;
 mod learning;
