@@ -278,8 +278,8 @@ mod tests {
     #[test]
     fn steps_round_trip_by_code_and_label() {
         for s in Step::ALL {
-            assert_eq!(Step::parse(s.as_str()).unwrap(), s);
-            assert_eq!(Step::parse(s.label()).unwrap(), s);
+            assert_eq!(Step::parse(s.as_str()).expect("valid"), s);
+            assert_eq!(Step::parse(s.label()).expect("valid"), s);
         }
         assert!(Step::parse("warmup").is_err());
     }
@@ -288,7 +288,7 @@ mod tests {
     fn venue_needs_a_place_or_a_link() {
         assert!(parse_venue(" ", "").is_err());
         assert_eq!(
-            parse_venue("三楼会议室", "").unwrap(),
+            parse_venue("三楼会议室", "").expect("valid"),
             ("三楼会议室".into(), String::new())
         );
         assert!(parse_venue("", "https://meeting.example.cn/123").is_ok());
@@ -332,7 +332,7 @@ mod tests {
 
     #[test]
     fn questions_and_answers_are_checked() {
-        let q = parse_questions("我能耐心倾听孩子\n\n我每周陪孩子阅读\n").unwrap();
+        let q = parse_questions("我能耐心倾听孩子\n\n我每周陪孩子阅读\n").expect("valid");
         assert_eq!(q.len(), 2);
         assert!(parse_questions("").is_err());
         assert!(parse_questions("短\n").is_err());
@@ -352,6 +352,6 @@ mod tests {
         assert_eq!(to, 10_000 + 2 * 2700 + 7200);
         assert!(parse_class_hours(0).is_err());
         assert!(parse_class_hours(5).is_err());
-        assert_eq!(parse_class_hours(2).unwrap(), 2);
+        assert_eq!(parse_class_hours(2).expect("valid"), 2);
     }
 }

@@ -331,8 +331,8 @@ pub async fn session_figures(
         let ph = crate::placeholders(1, chunk.len());
         let sql = format!(
             "SELECT session_id, COUNT(*) AS n,
-                    COALESCE(SUM(participation), 0) AS p_sum,
-                    COALESCE(SUM(CASE WHEN participation > 0 THEN 1 ELSE 0 END), 0) AS p_n
+                    CAST(COALESCE(SUM(participation), 0) AS BIGINT) AS p_sum,
+                    CAST(COALESCE(SUM(CASE WHEN participation > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS p_n
              FROM delivery_attendance WHERE session_id IN ({ph}) GROUP BY session_id"
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -346,7 +346,7 @@ pub async fn session_figures(
             e.1 = if p_n > 0 { p_sum * 100 / p_n } else { 0 };
         }
         let sql = format!(
-            "SELECT session_id, COUNT(*) AS n, COALESCE(SUM(score), 0) AS s
+            "SELECT session_id, COUNT(*) AS n, CAST(COALESCE(SUM(score), 0) AS BIGINT) AS s
              FROM delivery_ratings WHERE session_id IN ({ph}) GROUP BY session_id"
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -585,7 +585,7 @@ pub async fn workload(
     school_year: i64,
 ) -> Result<Vec<(i64, i64, i64)>> {
     let rows = sqlx::query(
-        "SELECT s.teacher_id, COUNT(*) AS n, SUM(s.class_hours) AS h
+        "SELECT s.teacher_id, COUNT(*) AS n, CAST(SUM(s.class_hours) AS BIGINT) AS h
          FROM delivery_sessions s JOIN units u ON u.id = s.class_id
          WHERE s.status = 'held' AND s.school_year = $1 AND u.path >= $2 AND u.path < $3
          GROUP BY s.teacher_id ORDER BY s.teacher_id",
@@ -604,7 +604,7 @@ pub async fn workload(
 /// A teacher's held sessions and class hours per school year, newest first.
 pub async fn workload_of(c: &mut Conn, teacher_id: i64) -> Result<Vec<(i64, i64, i64)>> {
     let rows = sqlx::query(
-        "SELECT school_year, COUNT(*) AS n, SUM(class_hours) AS h FROM delivery_sessions
+        "SELECT school_year, COUNT(*) AS n, CAST(SUM(class_hours) AS BIGINT) AS h FROM delivery_sessions
          WHERE teacher_id = $1 AND status = 'held' GROUP BY school_year ORDER BY school_year DESC",
     )
     .bind(teacher_id)
