@@ -256,11 +256,79 @@ pub async fn move_to(c: &mut Conn, unit: &Unit, new_parent: &Unit, now: i64) -> 
         .execute(&mut *c)
         .await
         .db()?;
+    let mut new_ancestors = new_parent.ancestor_ids();
+    new_ancestors.push(new_parent.id);
     if unit.active {
         add_counts(c, &unit.ancestor_ids(), unit.counts.negate()).await?;
-        let mut ids = new_parent.ancestor_ids();
-        ids.push(new_parent.id);
-        add_counts(c, &ids, unit.counts).await?;
+        add_counts(c, &new_ancestors, unit.counts).await?;
+    }
+    move_rollups(c, unit.id, &unit.ancestor_ids(), &new_ancestors).await
+}
+
+/// The rollup tables other modules keep per unit and its ancestors: (table,
+/// key columns besides `unit_id`, counter columns). A unit's own row holds
+/// its subtree's totals.
+const ROLLUP_TABLES: &[(&str, &[&str], &[&str])] = &[
+    (
+        "campaign_rollups",
+        &["campaign_id"],
+        &["families_done", "lessons_done"],
+    ),
+    ("delivery_rollups", &["school_year"], &["classes_met"]),
+    (
+        "questionnaire_tallies",
+        &["course_id", "school_year", "phase", "question"],
+        &["responses", "total"],
+    ),
+];
+
+/// Moves a unit's subtree totals in every rollup table from its old
+/// ancestors to its new ones.
+async fn move_rollups(c: &mut Conn, unit_id: i64, from: &[i64], to: &[i64]) -> Result<()> {
+    let old: Vec<&i64> = from.iter().filter(|a| !to.contains(a)).collect();
+    let new: Vec<&i64> = to.iter().filter(|a| !from.contains(a)).collect();
+    for (table, keys, values) in ROLLUP_TABLES {
+        let minus: Vec<String> = values
+            .iter()
+            .map(|v| format!("{v} = {table}.{v} - s.{v}"))
+            .collect();
+        let join: Vec<String> = keys
+            .iter()
+            .map(|k| format!("{table}.{k} = s.{k}"))
+            .collect();
+        let cols = [*keys, *values].concat().join(", ");
+        let sub = format!(
+            "UPDATE {table} SET {} FROM (SELECT {cols} FROM {table} WHERE unit_id = $1) s
+             WHERE {table}.unit_id = $2 AND {}",
+            minus.join(", "),
+            join.join(" AND ")
+        );
+        for a in &old {
+            sqlx::query(sqlx::AssertSqlSafe(sub.clone()))
+                .bind(unit_id)
+                .bind(**a)
+                .execute(&mut *c)
+                .await
+                .db()?;
+        }
+        let plus: Vec<String> = values
+            .iter()
+            .map(|v| format!("{v} = {table}.{v} + excluded.{v}"))
+            .collect();
+        let add = format!(
+            "INSERT INTO {table} ({cols}, unit_id) SELECT {cols}, $2 FROM {table} WHERE unit_id = $1
+             ON CONFLICT ({}, unit_id) DO UPDATE SET {}",
+            keys.join(", "),
+            plus.join(", ")
+        );
+        for a in &new {
+            sqlx::query(sqlx::AssertSqlSafe(add.clone()))
+                .bind(unit_id)
+                .bind(**a)
+                .execute(&mut *c)
+                .await
+                .db()?;
+        }
     }
     Ok(())
 }

@@ -200,6 +200,38 @@ async fn held_sessions_count_toward_the_yearly_minimum_and_roll_up() {
     assert_eq!(kept, recount);
     assert_eq!(kept.get(&district), Some(&1));
 
+    // The school moves to another district: the counts follow it.
+    let city_admin = t.login("city-admin").await;
+    let (elsewhere, new_district) = {
+        let city = t.unit_id("qingdao").await;
+        let mut c = t.app.db.read().await.expect("conn");
+        let d = tongyu_store::org::children(&mut c, city, false)
+            .await
+            .expect("districts")
+            .into_iter()
+            .find(|d| d.id != district)
+            .expect("another district");
+        let sub = tongyu_store::org::children(&mut c, d.id, false)
+            .await
+            .expect("subdistricts")[0]
+            .id;
+        (sub, d.id)
+    };
+    let (s, v) = t
+        .post(
+            &format!("/api/v1/units/{school}/move"),
+            &city_admin,
+            json!({ "parent_id": elsewhere }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (kept, recount) = tongyu_service::delivery::check_rollups(&t.app, 2026)
+        .await
+        .expect("rollups");
+    assert_eq!(kept, recount);
+    assert_eq!(kept.get(&district), None);
+    assert_eq!(kept.get(&new_district), Some(&1));
+
     // The teacher's workload: every held session's class hours, credited to
     // whoever marked it held (the demo's two were 2 hours each).
     let (_, w) = t.get("/api/v1/me/workload", &teacher).await;

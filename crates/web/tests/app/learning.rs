@@ -333,6 +333,28 @@ async fn completion_rolls_up_and_the_head_teacher_sees_only_their_class() {
         .0,
         StatusCode::NOT_FOUND
     );
+    // The school moves to district 1: its families' completions follow it.
+    let school = tongyu_domain::org::path_ids(&t.unit(class).await.path)[3];
+    let sub = {
+        let mut c = t.app.db.read().await.expect("conn");
+        tongyu_store::org::children(&mut c, d1, false)
+            .await
+            .expect("subdistricts")[0]
+            .id
+    };
+    let (s, v) = t
+        .post(
+            &format!("/api/v1/units/{school}/move"),
+            &city_admin,
+            json!({ "parent_id": sub }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (kept, recount) = tongyu_service::learning::check_rollups(&t.app, camp)
+        .await
+        .expect("check");
+    assert_eq!(kept, recount);
+    assert_eq!(kept.get(&d1), Some(&(1, 2)));
 }
 
 #[tokio::test]
