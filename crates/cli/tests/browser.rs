@@ -298,6 +298,7 @@ fn a_district_administrator_signs_in_and_drills_down_on_a_phone() {
         ("/imports", "批量导入"),
         ("/me", "我的角色"),
         ("/password", "修改密码"),
+        ("/delivery", "家庭教育必修课"),
     ] {
         d.go(&format!("{base}{path}"));
         d.wait_for(marker);
@@ -309,19 +310,14 @@ fn a_district_administrator_signs_in_and_drills_down_on_a_phone() {
     fits(&d, "people");
     save_screenshot(&d, "people");
 
+    // The district's required-course compliance, flagged classes first.
+    d.go(&format!("{base}/delivery"));
+    d.click("css selector", "a[href^='/delivery/compliance/']");
+    d.wait_for("未达标");
+    fits(&d, "delivery compliance");
+
     // A parent plays the first lesson; what was played reaches the server.
-    d.click("css selector", "form[action='/logout'] button");
-    for _ in 0..100 {
-        if d.url().contains("/login") {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    d.wait_for("家长首次使用");
-    d.type_into("input[name=username]", "parent");
-    d.type_into("input[name=password]", PW);
-    d.click("css selector", "button[type=submit]");
-    d.wait_for("我的孩子");
+    switch_user(&d, "parent");
     d.go(&format!("{base}/learn"));
     d.wait_for("全学段：新学年，和孩子一起出发");
     fits(&d, "learn");
@@ -352,8 +348,43 @@ fn a_district_administrator_signs_in_and_drills_down_on_a_phone() {
         "three seconds of playback were recorded as {covered} s"
     );
     save_screenshot(&d, "lesson");
+    // The parent's coming session of the required course.
+    d.go(&format!("{base}/my"));
+    d.wait_for("家长课堂（必修课）");
+    fits(&d, "my");
+    d.click("css selector", "a[href^='/sessions/']");
+    d.wait_for("家庭教育必修课 · 为");
+    fits(&d, "parent's session");
+
+    // The head teacher's session sheet: QR code, five steps, attendance.
+    switch_user(&d, "head-teacher");
+    d.go(&format!("{base}/delivery"));
+    d.click("css selector", "a[href^='/delivery/classes/']");
+    d.wait_for("课程安排");
+    fits(&d, "class plan");
+    d.click("css selector", "a[href^='/delivery/sessions/']");
+    let page = d.wait_for("五步教学记录");
+    assert!(page.contains("<svg"), "the check-in QR code is drawn");
+    fits(&d, "session sheet");
+    save_screenshot(&d, "session");
     d.call("DELETE", "", None);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Signs out and signs in as another demo account.
+fn switch_user(d: &Driver, username: &str) {
+    d.click("css selector", "form[action='/logout'] button");
+    for _ in 0..100 {
+        if d.url().contains("/login") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    d.wait_for("家长首次使用");
+    d.type_into("input[name=username]", username);
+    d.type_into("input[name=password]", PW);
+    d.click("css selector", "button[type=submit]");
+    d.wait_for("退出");
 }
 
 /// Fails when the page is wider than the phone's screen.
