@@ -58,10 +58,14 @@ pub enum Action {
     ManageCampaigns,
     /// Plan and hold the required course's sessions with a class's parents.
     DeliverCourses,
+    /// Submit micro-courses and lesson plans for review.
+    Contribute,
+    /// Review contributions at the level of the reviewer's unit.
+    ReviewContributions,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 17] = [
         Self::ViewUnit,
         Self::ManageUnit,
         Self::ViewAccounts,
@@ -77,6 +81,8 @@ impl Action {
         Self::PublishCourses,
         Self::ManageCampaigns,
         Self::DeliverCourses,
+        Self::Contribute,
+        Self::ReviewContributions,
     ];
 
     /// The roles that may take the action (within the subtree of their grant).
@@ -149,6 +155,12 @@ impl Action {
             // The head teacher teaches the class; the school's instructors,
             // coordinator and administrator may stand in.
             Self::DeliverCourses => &[SchoolAdmin, Coordinator, HeadTeacher, Instructor],
+            Self::Contribute => &[Coordinator, HeadTeacher, Instructor, Teacher, Expert],
+            // Reviewers review at the level of their grant's unit (school,
+            // district or city); experts hold city grants.
+            Self::ReviewContributions => {
+                &[CityAdmin, DistrictAdmin, SchoolAdmin, Coordinator, Expert]
+            }
         }
     }
 }

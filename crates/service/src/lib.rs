@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod clock;
+pub mod contribution;
 pub mod delivery;
 pub mod demo;
 pub mod import;

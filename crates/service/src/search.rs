@@ -46,6 +46,29 @@ pub async fn index_course(c: &mut Conn, course_id: i64, now: i64) -> Result<()> 
     Ok(())
 }
 
+/// Puts a published lesson plan into the index (for the required course,
+/// whose teachers it serves). Runs in the caller's transaction.
+pub async fn index_lesson_plan(
+    c: &mut Conn,
+    plan: &tongyu_store::contribution::Contribution,
+    grades: &str,
+    now: i64,
+) -> Result<()> {
+    let text = format!("{} {} {}", plan.title, plan.summary, plan.body);
+    let doc = Doc {
+        kind: "lesson_plan",
+        ref_id: plan.id,
+        course_id: 0,
+        title: plan.title.clone(),
+        body: format!("{}\n\n{}", plan.summary, plan.body),
+        category: Category::Required.as_str().to_owned(),
+        subject: plan.subject.as_str().to_owned(),
+        grades: grades.to_owned(),
+        words: index_words(&text),
+    };
+    store::upsert(c, &doc, now).await
+}
+
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct Query {
     #[serde(default)]

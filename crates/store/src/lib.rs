@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod contribution;
 pub mod delivery;
 pub mod import;
 pub mod learning;

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "search", include_str!("../migrations/0004_search.sql")),
     (5, "lesson_revisions", include_str!("../migrations/0005_lesson_revisions.sql")),
     (6, "delivery", include_str!("../migrations/0006_delivery.sql")),
+    (7, "contributions", include_str!("../migrations/0007_contributions.sql")),
 ];
 
 /// The lock key PostgreSQL instances take while migrating.

@@ -8,7 +8,7 @@ use crate::{Backend, Conn, DbResult, col};
 
 #[derive(Debug, Clone)]
 pub struct Doc {
-    /// `course` or `lesson`.
+    /// `course`, `lesson` or `lesson_plan`.
     pub kind: &'static str,
     pub ref_id: i64,
     pub course_id: i64,

@@ -4,6 +4,7 @@
 mod accounts;
 mod auth;
 mod classes;
+mod contributions;
 mod delivery;
 mod imports;
 mod learning;
@@ -31,6 +32,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(imports::routes())
         .merge(learning::routes())
         .merge(delivery::routes())
+        .merge(contributions::routes())
         .merge(if bench {
             Router::new().route("/bench/noop", axum::routing::post(noop))
         } else {

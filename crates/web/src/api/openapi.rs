@@ -132,6 +132,12 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, bool, u16)] = &[
     ("get", "/api/v1/units/{id}/workload", "教师必修课课时（计入工作量）", "delivery", false, 200),
     ("get", "/api/v1/me/workload", "教师：自己每学年的必修课课时", "delivery", false, 200),
     ("get", "/api/v1/courses/{id}/effect/{unit_id}", "效果追踪：课前课后各题均值与变化", "delivery", false, 200),
+    ("get", "/api/v1/contributions", "我的投稿与待我审核的投稿", "contributions", false, 200),
+    ("post", "/api/v1/contributions", "投稿微课或教案（从作者单位的级别开始审核）", "contributions", true, 201),
+    ("get", "/api/v1/contributions/progress", "千人微课、千章教案进度：按学段统计已发布数量", "contributions", false, 200),
+    ("get", "/api/v1/contributions/{id}", "投稿详情与各级审核意见", "contributions", false, 200),
+    ("post", "/api/v1/contributions/{id}", "作者修改退回的投稿并重新提交", "contributions", true, 200),
+    ("post", "/api/v1/contributions/{id}/review", "审核：评分（0-100）、意见、通过或退回", "contributions", true, 200),
 ];
 
 fn error_response(description: &str) -> Value {

@@ -4,6 +4,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod classes;
+mod contributions;
 mod courses;
 mod delivery;
 mod imports;
@@ -34,6 +35,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(search::routes())
         .merge(courses::routes())
         .merge(delivery::routes())
+        .merge(contributions::routes())
 }
 
 pub struct NavLink {
@@ -70,6 +72,14 @@ impl Nav {
             links.push(NavLink {
                 href: "/campaigns",
                 label: "开学第一课",
+            });
+        }
+        if !a.scope(Action::Contribute).is_empty()
+            || !a.scope(Action::ReviewContributions).is_empty()
+        {
+            links.push(NavLink {
+                href: "/contributions",
+                label: "微课与教案",
             });
         }
         if !a.scope(Action::DeliverCourses).is_empty() || a.is_admin() {

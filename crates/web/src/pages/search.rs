@@ -33,6 +33,8 @@ impl HitView {
         let title: String = h.title.iter().map(|p| p.text.as_str()).collect();
         let (kind, link) = if h.kind == "lesson" {
             ("课", format!("/lessons/{}", h.ref_id))
+        } else if h.kind == "lesson_plan" {
+            ("教案", format!("/contributions/{}", h.ref_id))
         } else {
             (
                 "课程",
