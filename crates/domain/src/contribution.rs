@@ -94,9 +94,8 @@ impl Level {
     }
 }
 
-/// Where a contribution stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// Where a contribution stands; written as its code (`school_review`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
     InReview(Level),
     Published,
@@ -131,6 +130,12 @@ impl Status {
             "returned" => Self::Returned,
             _ => return Err(Error::invalid("status", format!("未知的状态：{s}"))),
         })
+    }
+}
+
+impl serde::Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -175,7 +180,10 @@ pub fn check_review(decision: Decision, score: i64, comment: &str) -> Result<(i6
         return Err(Error::invalid("comment", "意见不能超过1000字"));
     }
     if decision == Decision::Return && comment.chars().count() < 5 {
-        return Err(Error::invalid("comment", "退回时请写明修改意见（至少5个字）"));
+        return Err(Error::invalid(
+            "comment",
+            "退回时请写明修改意见（至少5个字）",
+        ));
     }
     Ok((score, comment.to_owned()))
 }

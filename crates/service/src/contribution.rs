@@ -205,7 +205,9 @@ pub async fn resubmit(
 fn reviews_at(actor: &Actor, level: Level, path: &str) -> bool {
     let roles = Action::ReviewContributions.roles();
     actor.grants.iter().any(|g| {
-        roles.contains(&g.role) && g.unit_kind == level.unit_kind() && path_within(path, &g.unit_path)
+        roles.contains(&g.role)
+            && g.unit_kind == level.unit_kind()
+            && path_within(path, &g.unit_path)
     })
 }
 
@@ -299,7 +301,9 @@ pub async fn review(app: &App, ctx: &Ctx, id: i64, input: &ReviewInput) -> Resul
     let now = app.now();
     let mut tx = app.db.write().await?;
     // Read again under the write lock: two reviewers at once decide once.
-    let item = store::get(&mut tx, id).await?.ok_or_else(Error::not_found)?;
+    let item = store::get(&mut tx, id)
+        .await?
+        .ok_or_else(Error::not_found)?;
     if item.status != Status::InReview(level) {
         return Err(Error::conflict("这份投稿已由其他审核人处理"));
     }
@@ -411,8 +415,7 @@ pub async fn lists(app: &App, ctx: &Ctx) -> Result<Lists> {
             continue;
         };
         for item in store::queue(&mut c, level, &g.unit_path, 200).await? {
-            if item.author_id != ctx.actor.account_id
-                && !to_review.iter().any(|x| x.id == item.id)
+            if item.author_id != ctx.actor.account_id && !to_review.iter().any(|x| x.id == item.id)
             {
                 to_review.push(item);
             }

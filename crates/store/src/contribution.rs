@@ -162,7 +162,12 @@ pub async fn by_author(c: &mut Conn, author_id: i64, limit: i64) -> Result<Vec<C
 }
 
 /// Contributions waiting at `level` from units within `root_path`, oldest first.
-pub async fn queue(c: &mut Conn, level: Level, root_path: &str, limit: i64) -> Result<Vec<Contribution>> {
+pub async fn queue(
+    c: &mut Conn,
+    level: Level,
+    root_path: &str,
+    limit: i64,
+) -> Result<Vec<Contribution>> {
     let sql = format!(
         "SELECT {COLS} FROM contributions c JOIN units u ON u.id = c.unit_id
          WHERE c.status = $1 AND u.path >= $2 AND u.path < $3 ORDER BY c.id LIMIT $4"

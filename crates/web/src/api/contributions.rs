@@ -22,7 +22,9 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn lists(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(contribution::lists(&state.app, &user.ctx).await?)))
+    Ok(Json(json!(
+        contribution::lists(&state.app, &user.ctx).await?
+    )))
 }
 
 async fn submit(

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod authz;
 mod common;
+mod contributions;
 mod delivery;
 mod guardians;
 mod imports;
