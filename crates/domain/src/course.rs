@@ -202,3 +202,147 @@ mod tests {
         );
     }
 }
+
+/// The five steps of a required-course lesson, as written by its author:
+/// (step, content) in the method's order.
+pub type LessonSteps = Vec<(crate::delivery::Step, String)>;
+
+/// Checks a lesson's five steps. A lesson of a required course has all
+/// five, each written out, and its micro-review step is a link to the
+/// micro-course (an http(s) address or a lesson of the platform). Other
+/// lessons may leave them out.
+pub fn check_steps(category: Category, raw: &[(String, String)]) -> Result<LessonSteps> {
+    use crate::delivery::Step;
+    let mut steps: LessonSteps = Vec::new();
+    for (code, content) in raw {
+        let step = Step::parse(code)?;
+        let content = content.trim();
+        if content.is_empty() {
+            continue;
+        }
+        if steps.iter().any(|(s, _)| *s == step) {
+            return Err(Error::invalid("steps", format!("“{}”重复", step.label())));
+        }
+        if content.chars().count() > 5000 {
+            return Err(Error::invalid(
+                "steps",
+                format!("“{}”不能超过5000字", step.label()),
+            ));
+        }
+        if step == Step::MicroReview {
+            let link_ok = (content.starts_with("https://")
+                || content.starts_with("http://")
+                || content.starts_with("/lessons/")
+                || content.starts_with("/media/"))
+                && !content.chars().any(char::is_whitespace);
+            if !link_ok {
+                return Err(Error::invalid(
+                    "steps",
+                    "“微课巩固”请填写微课的链接（https:// 或 /lessons/编号）",
+                ));
+            }
+        }
+        steps.push((step, content.to_owned()));
+    }
+    if category == Category::Required
+        && let Some(missing) = Step::ALL
+            .iter()
+            .find(|s| !steps.iter().any(|(x, _)| x == *s))
+    {
+        return Err(Error::invalid(
+            "steps",
+            format!("必修课的每节课要写全五个环节，缺少“{}”", missing.label()),
+        ));
+    }
+    steps.sort_by_key(|(s, _)| Step::ALL.iter().position(|x| x == s));
+    Ok(steps)
+}
+
+/// Steps as stored: one line per step, `code<TAB>content`, with
+/// backslashes, newlines and tabs in the content escaped.
+pub fn encode_steps(steps: &[(crate::delivery::Step, String)]) -> String {
+    steps
+        .iter()
+        .map(|(s, c)| {
+            let c = c
+                .replace('\\', "\\\\")
+                .replace('\n', "\\n")
+                .replace('\t', "\\t")
+                .replace('\r', "");
+            format!("{}\t{c}", s.as_str())
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The inverse of [`encode_steps`]; lines it cannot read are skipped.
+pub fn decode_steps(stored: &str) -> LessonSteps {
+    stored
+        .lines()
+        .filter_map(|line| {
+            let (code, raw) = line.split_once('\t')?;
+            let step = crate::delivery::Step::parse(code).ok()?;
+            let mut out = String::with_capacity(raw.len());
+            let mut chars = raw.chars();
+            while let Some(ch) = chars.next() {
+                if ch == '\\' {
+                    match chars.next() {
+                        Some('n') => out.push('\n'),
+                        Some('t') => out.push('\t'),
+                        Some(other) => out.push(other),
+                        None => {}
+                    }
+                } else {
+                    out.push(ch);
+                }
+            }
+            Some((step, out))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod step_tests {
+    use super::*;
+    use crate::delivery::Step;
+
+    fn five() -> Vec<(String, String)> {
+        Step::ALL
+            .iter()
+            .map(|s| {
+                let c = if *s == Step::MicroReview {
+                    "/lessons/12".to_owned()
+                } else {
+                    format!("{}：第一行\n第二行\t含制表符 \\ 反斜杠", s.label())
+                };
+                (s.as_str().to_owned(), c)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn required_lessons_need_all_five_steps() {
+        let steps = check_steps(Category::Required, &five()).expect("valid");
+        assert_eq!(steps.len(), 5);
+        let mut four = five();
+        four.remove(2);
+        assert!(check_steps(Category::Required, &four).is_err());
+        assert!(check_steps(Category::SelfStudy, &four).is_ok());
+        assert!(check_steps(Category::SelfStudy, &[]).is_ok());
+        let mut bad_link = five();
+        bad_link[4].1 = "看一看微课".into();
+        assert!(check_steps(Category::Required, &bad_link).is_err());
+        let mut unknown = five();
+        unknown.push(("warmup".into(), "x".into()));
+        assert!(check_steps(Category::Required, &unknown).is_err());
+    }
+
+    #[test]
+    fn steps_survive_storage() {
+        let steps = check_steps(Category::Required, &five()).expect("valid");
+        let stored = encode_steps(&steps);
+        assert_eq!(stored.lines().count(), 5);
+        assert_eq!(decode_steps(&stored), steps);
+        assert_eq!(decode_steps(""), vec![]);
+    }
+}

@@ -382,6 +382,7 @@ async fn publish(c: &mut tongyu_store::Conn, item: &Contribution, now: i64) -> R
                     duration_s: item.duration_s,
                     video_url: &item.media_url,
                     body: &item.body,
+                    steps: "",
                 },
                 now,
             )

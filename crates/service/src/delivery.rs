@@ -349,6 +349,8 @@ pub struct SessionDetail {
     pub class: Unit,
     pub course_title: String,
     pub steps: Vec<(Step, String)>,
+    /// The lesson's own five steps as its author wrote them, as a guide.
+    pub lesson_steps: Vec<(Step, String)>,
     pub families: Vec<FamilyAttendance>,
     pub ratings: Vec<(i64, String)>,
     /// Mean parent rating ×100 (0 without ratings).
@@ -365,6 +367,14 @@ pub async fn session_detail(app: &App, ctx: &Ctx, id: i64) -> Result<SessionDeta
         .await?
         .map(|c| c.title)
         .unwrap_or_default();
+    let lesson_steps = if s.lesson_id == 0 {
+        Vec::new()
+    } else {
+        courses::get_lesson(&mut c, s.lesson_id)
+            .await?
+            .map(|l| tongyu_domain::course::decode_steps(&l.steps))
+            .unwrap_or_default()
+    };
     let steps = store::steps_of(&mut c, &[s.id])
         .await?
         .remove(&s.id)
@@ -417,6 +427,7 @@ pub async fn session_detail(app: &App, ctx: &Ctx, id: i64) -> Result<SessionDeta
         checkin_token: s.checkin_token.clone(),
         course_title,
         steps,
+        lesson_steps,
         families,
         // Ratings are shown without names: parents speak freely.
         ratings: ratings.into_iter().map(|(_, sc, cm)| (sc, cm)).collect(),

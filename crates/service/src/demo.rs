@@ -588,6 +588,7 @@ async fn first_lesson(
                 duration_s: 600,
                 video_url: "/media/demo-lesson.wav",
                 body,
+                steps: "",
             },
             now,
         )
@@ -649,7 +650,27 @@ async fn required_course(
     ];
     let mut lessons = Vec::new();
     for t in titles {
-        let body = "视频导课：观看本讲短片。\n\n现场讨论：分组交流家里的做法。\n\n课堂总结：班主任归纳要点。\n\n拓展训练：本周在家完成一次练习。\n\n微课巩固：回家后观看配套微课。";
+        let body = "本讲按五步教学法进行，约两课时。";
+        let steps = tongyu_domain::course::encode_steps(&[
+            (
+                Step::VideoIntro,
+                format!("观看《{t}》导课短片（5分钟），请家长带着问题看。"),
+            ),
+            (
+                Step::Discussion,
+                "分组讨论：\n\n- 家里最近一次类似的情形是怎样的？\n- 孩子当时可能在想什么？"
+                    .to_owned(),
+            ),
+            (
+                Step::Summary,
+                "班主任归纳本讲的三个要点，家长各写下一条本周就能做到的做法。".to_owned(),
+            ),
+            (
+                Step::Practice,
+                "本周在家完成一次练习，下次课分享。".to_owned(),
+            ),
+            (Step::MicroReview, "/media/demo-lesson.wav".to_owned()),
+        ]);
         let id = learning::insert_lesson(
             c,
             &NewLesson {
@@ -658,6 +679,7 @@ async fn required_course(
                 duration_s: 600,
                 video_url: "/media/demo-lesson.wav",
                 body,
+                steps: &steps,
             },
             now,
         )

@@ -107,8 +107,9 @@ async fn course_in_view(app: &App, ctx: &Ctx, id: i64) -> Result<(Course, Unit)>
     Ok((course, unit))
 }
 
-/// A lesson's title, duration and media address, checked.
-fn check_lesson(input: &LessonInput) -> Result<(String, i64, String)> {
+/// A lesson's title, duration, media address and five steps (encoded),
+/// checked against its course's category.
+fn check_lesson(input: &LessonInput, category: Category) -> Result<(String, i64, String, String)> {
     let title = parse_title(&input.title)?;
     let duration = parse_duration(input.duration_s)?;
     let video = if input.video_url.trim().is_empty() {
@@ -119,7 +120,13 @@ fn check_lesson(input: &LessonInput) -> Result<(String, i64, String)> {
     if input.body.chars().count() > 20_000 {
         return Err(Error::invalid("body", "正文不能超过20000字"));
     }
-    Ok((title, duration, video))
+    let steps = tongyu_domain::course::check_steps(category, &input.steps)?;
+    Ok((
+        title,
+        duration,
+        video,
+        tongyu_domain::course::encode_steps(&steps),
+    ))
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -128,9 +135,12 @@ pub struct LessonInput {
     pub duration_s: i64,
     #[serde(default)]
     pub video_url: String,
-    /// Markdown text; shown escaped.
+    /// Markdown text, rendered sanitised.
     #[serde(default)]
     pub body: String,
+    /// The five steps as (step, content); required for a required course.
+    #[serde(default)]
+    pub steps: Vec<(String, String)>,
 }
 
 pub async fn add_lesson(
@@ -142,7 +152,7 @@ pub async fn add_lesson(
     let (course, unit) = course_in_view(app, ctx, course_id).await?;
     ctx.require(app, Action::AuthorCourses, unit.id, &unit.path)
         .await?;
-    let (title, duration, video) = check_lesson(input)?;
+    let (title, duration, video, steps) = check_lesson(input, course.category)?;
     let mut tx = app.db.write().await?;
     let new = NewLesson {
         course_id: course.id,
@@ -150,6 +160,7 @@ pub async fn add_lesson(
         duration_s: duration,
         video_url: &video,
         body: &input.body,
+        steps: &steps,
     };
     let id = store::insert_lesson(&mut tx, &new, app.now()).await?;
     audit::append(
@@ -997,16 +1008,17 @@ pub async fn edit_lesson(
     lesson_id: i64,
     input: &LessonInput,
 ) -> Result<Edit> {
-    let (lesson, _course, unit) = lesson_in_view(app, ctx, lesson_id).await?;
+    let (lesson, course, unit) = lesson_in_view(app, ctx, lesson_id).await?;
     ctx.require(app, Action::AuthorCourses, unit.id, &unit.path)
         .await?;
-    let (title, duration, video) = check_lesson(input)?;
+    let (title, duration, video, steps) = check_lesson(input, course.category)?;
     let new = NewLesson {
         course_id: lesson.course_id,
         title: &title,
         duration_s: duration,
         video_url: &video,
         body: &input.body,
+        steps: &steps,
     };
     let now = app.now();
     let mut tx = app.db.write().await?;
@@ -1109,6 +1121,7 @@ pub async fn decide_revision(
             duration_s: lesson.duration_s,
             video_url: &lesson.video_url,
             body: &lesson.body,
+            steps: &lesson.steps,
         };
         store::insert_revision(
             &mut tx,
@@ -1126,6 +1139,7 @@ pub async fn decide_revision(
             duration_s: revision.duration_s,
             video_url: &revision.video_url,
             body: &revision.body,
+            steps: &revision.steps,
         };
         store::update_lesson(&mut tx, lesson.id, &new, revision.version, now).await?;
         store::decide_revision(&mut tx, revision.id, "approved", ctx.actor.account_id, now).await?;

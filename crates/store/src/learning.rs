@@ -30,6 +30,8 @@ pub struct Lesson {
     pub body: String,
     pub status: Status,
     pub version: i64,
+    /// The five steps, stored encoded (`domain::course::encode_steps`).
+    pub steps: String,
 }
 
 fn course_from_row(r: &sqlx::any::AnyRow) -> Result<Course> {
@@ -56,6 +58,7 @@ fn lesson_from_row(r: &sqlx::any::AnyRow) -> Result<Lesson> {
         body: col(r, "body")?,
         status: Status::parse(&col::<String>(r, "status")?)?,
         version: col(r, "version")?,
+        steps: col(r, "steps")?,
     })
 }
 
@@ -116,6 +119,8 @@ pub struct NewLesson<'a> {
     pub duration_s: i64,
     pub video_url: &'a str,
     pub body: &'a str,
+    /// Encoded five steps, '' for none.
+    pub steps: &'a str,
 }
 
 pub async fn insert_lesson(c: &mut Conn, n: &NewLesson<'_>, now: i64) -> Result<i64> {
@@ -125,8 +130,8 @@ pub async fn insert_lesson(c: &mut Conn, n: &NewLesson<'_>, now: i64) -> Result<
         .await
         .db()?;
     sqlx::query_scalar(
-        "INSERT INTO lessons (course_id, seq, title, duration_s, video_url, body, status, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $7) RETURNING id",
+        "INSERT INTO lessons (course_id, seq, title, duration_s, video_url, body, steps, status, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $8, 'draft', $7, $7) RETURNING id",
     )
     .bind(n.course_id)
     .bind(seq + 1)
@@ -135,6 +140,7 @@ pub async fn insert_lesson(c: &mut Conn, n: &NewLesson<'_>, now: i64) -> Result<
     .bind(n.video_url)
     .bind(n.body)
     .bind(now)
+    .bind(n.steps)
     .fetch_one(&mut *c)
     .await
     .db()
@@ -142,7 +148,7 @@ pub async fn insert_lesson(c: &mut Conn, n: &NewLesson<'_>, now: i64) -> Result<
 
 pub async fn get_lesson(c: &mut Conn, id: i64) -> Result<Option<Lesson>> {
     let r = sqlx::query(
-        "SELECT id, course_id, seq, title, duration_s, video_url, body, status, version FROM lessons WHERE id = $1",
+        "SELECT id, course_id, seq, title, duration_s, video_url, body, status, version, steps FROM lessons WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *c)
@@ -153,7 +159,7 @@ pub async fn get_lesson(c: &mut Conn, id: i64) -> Result<Option<Lesson>> {
 
 pub async fn lessons_of_course(c: &mut Conn, course_id: i64) -> Result<Vec<Lesson>> {
     let rows = sqlx::query(
-        "SELECT id, course_id, seq, title, duration_s, video_url, body, status, version
+        "SELECT id, course_id, seq, title, duration_s, video_url, body, status, version, steps
          FROM lessons WHERE course_id = $1 ORDER BY seq",
     )
     .bind(course_id)
@@ -652,6 +658,7 @@ pub struct Revision {
     pub video_url: String,
     pub body: String,
     pub status: String,
+    pub steps: String,
 }
 
 fn revision_from_row(r: &sqlx::any::AnyRow) -> Result<Revision> {
@@ -664,6 +671,7 @@ fn revision_from_row(r: &sqlx::any::AnyRow) -> Result<Revision> {
         video_url: col(r, "video_url")?,
         body: col(r, "body")?,
         status: col(r, "status")?,
+        steps: col(r, "steps")?,
     })
 }
 
@@ -678,8 +686,8 @@ pub async fn insert_revision(
     now: i64,
 ) -> Result<i64> {
     sqlx::query_scalar(
-        "INSERT INTO lesson_revisions (lesson_id, version, title, duration_s, video_url, body, status, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        "INSERT INTO lesson_revisions (lesson_id, version, title, duration_s, video_url, body, status, created_by, created_at, steps)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(lesson_id)
     .bind(version)
@@ -690,6 +698,7 @@ pub async fn insert_revision(
     .bind(status)
     .bind(by)
     .bind(now)
+    .bind(n.steps)
     .fetch_one(&mut *c)
     .await
     .db()
@@ -697,7 +706,7 @@ pub async fn insert_revision(
 
 pub async fn get_revision(c: &mut Conn, id: i64) -> Result<Option<Revision>> {
     let r = sqlx::query(
-        "SELECT id, lesson_id, version, title, duration_s, video_url, body, status FROM lesson_revisions WHERE id = $1",
+        "SELECT id, lesson_id, version, title, duration_s, video_url, body, status, steps FROM lesson_revisions WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *c)
@@ -709,7 +718,7 @@ pub async fn get_revision(c: &mut Conn, id: i64) -> Result<Option<Revision>> {
 /// A lesson's revisions, newest first.
 pub async fn revisions_of(c: &mut Conn, lesson_id: i64) -> Result<Vec<Revision>> {
     let rows = sqlx::query(
-        "SELECT id, lesson_id, version, title, duration_s, video_url, body, status FROM lesson_revisions
+        "SELECT id, lesson_id, version, title, duration_s, video_url, body, status, steps FROM lesson_revisions
          WHERE lesson_id = $1 ORDER BY id DESC",
     )
     .bind(lesson_id)
@@ -743,7 +752,8 @@ pub async fn update_lesson(
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE lessons SET title = $1, duration_s = $2, video_url = $3, body = $4, version = $5, updated_at = $6
+        "UPDATE lessons SET title = $1, duration_s = $2, video_url = $3, body = $4, version = $5, updated_at = $6,
+             steps = $8
          WHERE id = $7",
     )
     .bind(n.title)
@@ -753,6 +763,7 @@ pub async fn update_lesson(
     .bind(version)
     .bind(now)
     .bind(id)
+    .bind(n.steps)
     .execute(&mut *c)
     .await
     .db()?;

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "lesson_revisions", include_str!("../migrations/0005_lesson_revisions.sql")),
     (6, "delivery", include_str!("../migrations/0006_delivery.sql")),
     (7, "contributions", include_str!("../migrations/0007_contributions.sql")),
+    (8, "lesson_steps", include_str!("../migrations/0008_lesson_steps.sql")),
 ];
 
 /// The lock key PostgreSQL instances take while migrating.

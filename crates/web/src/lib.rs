@@ -6,6 +6,7 @@ pub mod api;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod markdown;
 pub mod media;
 pub mod ops;
 pub mod pages;

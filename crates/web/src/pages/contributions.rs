@@ -225,7 +225,8 @@ struct ShowPage {
     is_plan: bool,
     title: String,
     summary: String,
-    paragraphs: Vec<String>,
+    /// Sanitised HTML of the text (Markdown).
+    body_html: String,
     body: String,
     media_url: String,
     minutes: i64,
@@ -272,12 +273,7 @@ async fn show_page(
         is_plan: c.kind == Kind::LessonPlan,
         title: c.title.clone(),
         summary: c.summary.clone(),
-        paragraphs: c
-            .body
-            .split("\n\n")
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty())
-            .collect(),
+        body_html: crate::markdown::render(&c.body),
         body: c.body.clone(),
         media_url: c.media_url.clone(),
         minutes: c.duration_s / 60,

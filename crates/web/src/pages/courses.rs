@@ -224,6 +224,16 @@ struct LessonForm {
     video_url: String,
     #[serde(default)]
     body: String,
+    #[serde(default)]
+    step_video_intro: String,
+    #[serde(default)]
+    step_discussion: String,
+    #[serde(default)]
+    step_summary: String,
+    #[serde(default)]
+    step_practice: String,
+    #[serde(default)]
+    step_micro_review: String,
 }
 
 async fn add_lesson(
@@ -247,6 +257,13 @@ async fn add_lesson(
         duration_s: minutes * 60,
         video_url: f.video_url,
         body: f.body,
+        steps: vec![
+            ("video_intro".into(), f.step_video_intro),
+            ("discussion".into(), f.step_discussion),
+            ("summary".into(), f.step_summary),
+            ("practice".into(), f.step_practice),
+            ("micro_review".into(), f.step_micro_review),
+        ],
     };
     match learning::add_lesson(&state.app, &user.ctx, id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/courses/{id}?msg=created")).into_response()),

@@ -279,6 +279,8 @@ struct StepView {
     label: &'static str,
     done: bool,
     note: String,
+    /// The lesson's plan for this step (sanitised HTML), if any.
+    guide: String,
 }
 
 struct FamilyView {
@@ -349,11 +351,24 @@ async fn session_view(
         .iter()
         .map(|st| {
             let done = d.steps.iter().find(|(x, _)| x == st);
+            let guide = d
+                .lesson_steps
+                .iter()
+                .find(|(x, _)| x == st)
+                .map(|(_, c)| {
+                    if *st == Step::MicroReview {
+                        crate::markdown::render(&format!("[观看微课]({c})"))
+                    } else {
+                        crate::markdown::render(c)
+                    }
+                })
+                .unwrap_or_default();
             StepView {
                 code: st.as_str(),
                 label: st.label(),
                 done: done.is_some(),
                 note: done.map(|(_, n)| n.clone()).unwrap_or_default(),
+                guide,
             }
         })
         .collect();

@@ -95,7 +95,10 @@ struct LessonPage {
     video_url: String,
     percent: i64,
     completed: bool,
-    paragraphs: Vec<String>,
+    /// Sanitised HTML from the lesson's Markdown.
+    body_html: String,
+    /// (step label, sanitised HTML) for a required-course lesson.
+    steps: Vec<(&'static str, String)>,
 }
 
 async fn lesson(
@@ -111,11 +114,17 @@ async fn lesson(
         tracked: mine.is_some(),
         percent: percent(covered, l.duration_s),
         completed,
-        paragraphs: l
-            .body
-            .split("\n\n")
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty())
+        body_html: crate::markdown::render(&l.body),
+        steps: tongyu_domain::course::decode_steps(&l.steps)
+            .into_iter()
+            .map(|(step, content)| {
+                let html = if step == tongyu_domain::delivery::Step::MicroReview {
+                    crate::markdown::render(&format!("[观看微课]({content})"))
+                } else {
+                    crate::markdown::render(&content)
+                };
+                (step.label(), html)
+            })
             .collect(),
         title: l.title,
         video_url: l.video_url,

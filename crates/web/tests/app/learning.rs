@@ -869,3 +869,108 @@ async fn editing_a_published_lesson_makes_a_new_version_after_review() {
             .any(|t| t.contains("修订"))
     );
 }
+
+#[tokio::test]
+async fn a_required_lesson_has_five_steps_and_its_text_is_safe_markdown() {
+    let t = TestApp::demo().await;
+    let city_admin = t.login("city-admin").await;
+    let city = t.unit_id("qingdao").await;
+    let (_, course) = t
+        .post("/api/v1/courses", &city_admin, json!({"title": "初中家长必修课", "category": "required", "subject": "family_education", "grades": "J1", "unit_id": city}))
+        .await;
+    let course = course["id"].as_i64().expect("id");
+    let steps = json!([
+        ["video_intro", "观看《青春期的孩子》短片"],
+        [
+            "discussion",
+            "- 孩子最近和您说过什么心事？\n- 您是怎么回应的？"
+        ],
+        ["summary", "**倾听**先于**说教**"],
+        ["practice", "本周和孩子散步一次"],
+        ["micro_review", "/lessons/1"]
+    ]);
+    let lesson = |steps: Value| {
+        json!({"title": "第一讲：走进青春期", "duration_s": 600,
+               "body": "本讲要点：\n\n1. 接纳变化\n2. 保持沟通\n\n<script>alert(1)</script>\n\n[危险](javascript:alert(2))",
+               "steps": steps})
+    };
+    // Four steps, or a micro-review that is not a link: refused.
+    let mut four = steps.clone();
+    four.as_array_mut().expect("steps").remove(1);
+    let mut not_a_link = steps.clone();
+    not_a_link[4][1] = json!("回家看微课");
+    for bad in [json!([]), four, not_a_link] {
+        let (s, e) = t
+            .post(
+                &format!("/api/v1/courses/{course}/lessons"),
+                &city_admin,
+                lesson(bad),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["field"], "steps");
+    }
+    let (s, l) = t
+        .post(
+            &format!("/api/v1/courses/{course}/lessons"),
+            &city_admin,
+            lesson(steps),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{l}");
+    let id = l["id"].as_i64().expect("id");
+    for status in ["submitted", "reviewed", "published"] {
+        let (s, v) = t
+            .post(
+                &format!("/api/v1/courses/{course}/status"),
+                &city_admin,
+                json!({"status": status}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    // The lesson page shows the five steps in order, the Markdown rendered
+    // and nothing of the author's HTML or script links.
+    let mut b = t.browser();
+    b.sign_in("parent", crate::common::PW).await;
+    let p = b.get(&format!("/lessons/{id}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let order: Vec<usize> = ["视频导课", "现场讨论", "课堂总结", "拓展训练", "微课巩固"]
+        .iter()
+        .map(|s| p.body.find(s).expect("each step is shown"))
+        .collect();
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "in the method's order"
+    );
+    assert!(p.body.contains("<strong>倾听</strong>"));
+    assert!(p.body.contains("<li>接纳变化</li>"));
+    assert!(p.body.contains("href=\"/lessons/1\""));
+    assert!(!p.body.contains("<script>alert(1)"));
+    assert!(p.body.contains(">危险</a>"), "the link text stays");
+    assert!(!p.body.contains("href=\"javascript:"));
+
+    // A new version carries new steps once approved.
+    let (s, v) = t
+        .post(
+            &format!("/api/v1/lessons/{id}"),
+            &city_admin,
+            json!({"title": "第一讲：走进青春期", "duration_s": 600, "body": "",
+                   "steps": [["video_intro", "新的导课短片"], ["discussion", "讨论"], ["summary", "总结"],
+                             ["practice", "练习"], ["micro_review", "https://example.cn/micro/1"]]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let rev = v["revision"]["id"].as_i64().expect("revision");
+    let (s, _) = t
+        .post(
+            &format!("/api/v1/revisions/{rev}/approve"),
+            &city_admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let p = b.get(&format!("/lessons/{id}")).await;
+    assert!(p.body.contains("新的导课短片"));
+    assert!(p.body.contains("https://example.cn/micro/1"));
+}

@@ -1,0 +1,82 @@
+//! Markdown that authors write (lesson text, steps, lesson plans), turned
+//! into HTML that is safe to show: raw HTML in the source is shown as text,
+//! and links and images may only point to http(s) addresses or to pages of
+//! the platform. Everything else pulldown-cmark escapes.
+
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, html};
+
+/// The source rendered as sanitised HTML.
+pub fn render(source: &str) -> String {
+    let events = Parser::new_ext(
+        source,
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
+    )
+    .map(|event| match event {
+        Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Link {
+            link_type,
+            dest_url: safe_url(dest_url),
+            title,
+            id,
+        }),
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Image {
+            link_type,
+            dest_url: safe_url(dest_url),
+            title,
+            id,
+        }),
+        other => other,
+    });
+    let mut out = String::with_capacity(source.len() * 3 / 2);
+    html::push_html(&mut out, events);
+    out
+}
+
+/// http(s) addresses and paths of this site pass; anything else
+/// (`javascript:`, `data:`, protocol-relative `//host`) becomes `#`.
+fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
+    let u = url.trim();
+    let ok = u.starts_with("https://")
+        || u.starts_with("http://")
+        || (u.starts_with('/') && !u.starts_with("//"))
+        || u.starts_with('#');
+    if ok { url } else { CowStr::Borrowed("#") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+
+    #[test]
+    fn formatting_passes_and_script_does_not() {
+        let html = render("**要点**\n\n- 倾听\n- 共情\n\n<script>alert(1)</script>");
+        assert!(html.contains("<strong>要点</strong>"));
+        assert!(html.contains("<li>倾听</li>"));
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn only_safe_links() {
+        assert!(render("[微课](/lessons/3)").contains("href=\"/lessons/3\""));
+        assert!(render("[站外](https://example.cn/a)").contains("href=\"https://example.cn/a\""));
+        let bad = render(
+            "[点我](javascript:alert(1)) ![x](data:image/png;base64,AAAA) [y](//evil.example)",
+        );
+        assert!(!bad.contains("javascript:"));
+        assert!(!bad.contains("data:"));
+        assert!(!bad.contains("//evil"));
+        let attr = render("<img src=x onerror=alert(1)>");
+        assert!(!attr.contains("<img"));
+    }
+}
