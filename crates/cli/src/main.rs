@@ -213,14 +213,18 @@ fn init_logging(cfg: &Config) {
 
 type AnyError = Box<dyn std::error::Error>;
 
-async fn open(url: &str, max_connections: u32) -> Result<App, AnyError> {
+async fn open(cfg: &Config, url: &str, max_connections: u32) -> Result<App, AnyError> {
     tracing::info!(database = %redact_url(url), "opening the database");
     let db = Db::connect(&DbOptions {
         url: url.to_owned(),
         max_connections,
     })
     .await?;
-    Ok(App::new(db, Arc::new(SystemClock), Settings::default()))
+    let settings = Settings {
+        media_dir: cfg.data_dir.join("media"),
+        ..Settings::default()
+    };
+    Ok(App::new(db, Arc::new(SystemClock), settings))
 }
 
 async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
@@ -235,7 +239,7 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
             if let Some(u) = database_url {
                 cfg.database_url = u;
             }
-            let app = open(&cfg.database_url(), cfg.max_connections).await?;
+            let app = open(&cfg, &cfg.database_url(), cfg.max_connections).await?;
             serve(app, &cfg).await
         }
         Command::Demo {
@@ -268,7 +272,7 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
             };
             cfg.database_url = url.clone();
             let scale = DemoScale::parse(&scale)?;
-            let app = open(&url, cfg.max_connections).await?;
+            let app = open(&cfg, &url, cfg.max_connections).await?;
             let started = std::time::Instant::now();
             let report = demo::generate(&app, scale, &demo_password, &progress_bar).await?;
             eprintln!();
@@ -284,7 +288,7 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
             admin_display_name,
             password,
         } => {
-            let app = open(&cfg.database_url(), 2).await?;
+            let app = open(&cfg, &cfg.database_url(), 2).await?;
             let city = tongyu_service::org::create_city(&app, &city_name).await?;
             println!("已创建城市 {}（编号 {}）", city.name, city.id);
             account(
@@ -303,12 +307,12 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
             if let Some(u) = database_url {
                 cfg.database_url = u;
             }
-            open(&cfg.database_url(), 2).await?;
+            open(&cfg, &cfg.database_url(), 2).await?;
             println!("数据库结构已是最新。");
             Ok(())
         }
         Command::Account { command } => {
-            let app = open(&cfg.database_url(), 2).await?;
+            let app = open(&cfg, &cfg.database_url(), 2).await?;
             account(&app, command).await
         }
         Command::Import {
@@ -319,7 +323,7 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
             let kind = tongyu_domain::import::ImportKind::parse(&kind)?;
             let bytes =
                 std::fs::read(&file).map_err(|e| format!("无法读取 {}: {e}", file.display()))?;
-            let app = open(&cfg.database_url(), 4).await?;
+            let app = open(&cfg, &cfg.database_url(), 4).await?;
             let ctx = tongyu_service::import::operator_ctx(&app).await?;
             let cb = |done: u64, total: u64| progress_bar("导入", done, total);
             let out = tongyu_service::import::run(&app, &ctx, kind, &bytes, &cb).await?;
@@ -371,14 +375,14 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
             if kind != "units" {
                 return Err(format!("未知的导出内容：{kind}（可用：units）").into());
             }
-            let app = open(&cfg.database_url(), 2).await?;
+            let app = open(&cfg, &cfg.database_url(), 2).await?;
             let bytes = tongyu_service::sheet::export_units(&app).await?;
             std::fs::write(&out, bytes)?;
             println!("已导出到 {}", out.display());
             Ok(())
         }
         Command::Backup { out } => {
-            let app = open(&cfg.database_url(), 2).await?;
+            let app = open(&cfg, &cfg.database_url(), 2).await?;
             let dest = out.display().to_string();
             app.db.backup_sqlite(&dest).await?;
             println!("已备份到 {dest}");
@@ -395,7 +399,7 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
-            let app = open(&cfg.database_url(), 2).await?;
+            let app = open(&cfg, &cfg.database_url(), 2).await?;
             let r = tongyu_service::audit::verify(&app).await?;
             match r.first_bad {
                 None => {

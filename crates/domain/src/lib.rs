@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod error;
 pub mod import;
 pub mod learning;
+pub mod media;
 pub mod org;
 pub mod policy;
 pub mod search;

@@ -991,7 +991,11 @@ pub enum Edit {
     Proposed { revision: store::Revision },
 }
 
-async fn lesson_in_view(app: &App, ctx: &Ctx, lesson_id: i64) -> Result<(Lesson, Course, Unit)> {
+pub(crate) async fn lesson_in_view(
+    app: &App,
+    ctx: &Ctx,
+    lesson_id: i64,
+) -> Result<(Lesson, Course, Unit)> {
     let lesson = {
         let mut c = app.db.read().await?;
         store::get_lesson(&mut c, lesson_id)

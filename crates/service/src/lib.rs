@@ -13,6 +13,7 @@ pub mod delivery;
 pub mod demo;
 pub mod import;
 pub mod learning;
+pub mod media;
 pub mod org;
 pub mod search;
 pub mod sheet;
@@ -35,6 +36,8 @@ pub struct Settings {
     pub max_failed_logins: i64,
     pub lockout_secs: i64,
     pub invite_ttl_secs: i64,
+    /// Where uploaded files are kept (shared by every instance).
+    pub media_dir: std::path::PathBuf,
 }
 
 impl Default for Settings {
@@ -46,6 +49,7 @@ impl Default for Settings {
             max_failed_logins: 5,
             lockout_secs: 15 * 60,
             invite_ttl_secs: 14 * 24 * 3600,
+            media_dir: std::path::PathBuf::from("data/media"),
         }
     }
 }

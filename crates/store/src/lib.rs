@@ -12,6 +12,7 @@ pub mod contribution;
 pub mod delivery;
 pub mod import;
 pub mod learning;
+pub mod media;
 pub mod migrate;
 pub mod org;
 pub mod search;

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "delivery", include_str!("../migrations/0006_delivery.sql")),
     (7, "contributions", include_str!("../migrations/0007_contributions.sql")),
     (8, "lesson_steps", include_str!("../migrations/0008_lesson_steps.sql")),
+    (9, "media", include_str!("../migrations/0009_media.sql")),
 ];
 
 /// The lock key PostgreSQL instances take while migrating.

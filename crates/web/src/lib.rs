@@ -76,21 +76,30 @@ impl AppState {
 /// The whole application as one router.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
-    Router::new()
+    // Every request must finish within 30 s, but an upload of a lesson's
+    // video over a slow line may take half an hour.
+    let timed = Router::new()
         .merge(pages::routes(state.clone()))
         .nest("/api", api::routes(state.clone()))
         .merge(ops::routes())
         .merge(media::routes())
         .fallback(pages::not_found)
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ));
+    let uploads = media::upload_routes().layer(TimeoutLayer::with_status_code(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        Duration::from_secs(30 * 60),
+    ));
+    Router::new()
+        .merge(uploads)
+        .merge(timed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             extract::request_meta,
         ))
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

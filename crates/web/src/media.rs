@@ -1,18 +1,41 @@
-//! Media served with HTTP range requests, so players can seek. For now the
-//! demo's generated lesson audio; uploaded lesson media will use the same
-//! range handling.
+//! Media served with HTTP range requests, so players can seek: the demo's
+//! generated lesson audio, and uploaded files (`/media/f/{token}`) read from
+//! the media directory in chunks. Uploads stream to disk (see
+//! `tongyu_service::media`) through routes with their own size limit and a
+//! longer timeout than the rest of the platform.
 
 use std::sync::OnceLock;
 
 use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, body::Bytes};
+use futures_util::StreamExt;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tongyu_domain::{Error, ErrorCode};
+use tongyu_service::media;
 
 use crate::AppState;
+use crate::error::{ApiError, PageError};
+use crate::extract::{ApiUser, PageUser};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/media/demo-lesson.wav", get(demo_lesson))
+    Router::new()
+        .route("/media/demo-lesson.wav", get(demo_lesson))
+        .route("/media/f/{token}", get(stored))
+}
+
+/// Upload routes: no timeout of 30 s, and a body limit of their own (the
+/// service refuses a file as soon as it is too large for its kind).
+pub fn upload_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/media", post(api_upload))
+        .route("/courses/{id}/media", post(page_upload))
+        .layer(DefaultBodyLimit::max(1100 * 1024 * 1024))
 }
 
 /// Ten minutes of 8 kHz mono audio: a soft tone every five seconds over
@@ -54,50 +77,243 @@ async fn demo_lesson(headers: HeaderMap) -> Response {
     ranged(&headers, demo_wav(), "audio/wav")
 }
 
+/// The byte range a `Range` header asks for, within a body of `len`
+/// bytes: none for the whole body, an error for a range outside it.
+fn range_of(headers: &HeaderMap, len: u64) -> Option<Result<(u64, u64), ()>> {
+    let spec = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("bytes="))?;
+    let parsed = spec.split_once('-').and_then(|(a, b)| {
+        let last = len.checked_sub(1)?;
+        let (start, end) = match (a.trim(), b.trim()) {
+            ("", suffix) => (len.saturating_sub(suffix.parse().ok()?), last),
+            (a, "") => (a.parse().ok()?, last),
+            (a, b) => (a.parse().ok()?, b.parse::<u64>().ok()?.min(last)),
+        };
+        (start <= end && end < len).then_some((start, end))
+    });
+    Some(parsed.ok_or(()))
+}
+
+fn not_satisfiable(len: u64) -> Response {
+    let mut res = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
+        res.headers_mut().insert(header::CONTENT_RANGE, v);
+    }
+    res
+}
+
+fn partial(mut res: Response, start: u64, end: u64, len: u64) -> Response {
+    *res.status_mut() = StatusCode::PARTIAL_CONTENT;
+    if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
+        res.headers_mut().insert(header::CONTENT_RANGE, v);
+    }
+    res
+}
+
 /// The whole body, or the one byte range asked for (206), or 416 for a
 /// range outside the body.
 pub fn ranged(headers: &HeaderMap, body: &'static [u8], content_type: &'static str) -> Response {
-    let len = body.len();
-    let range = headers
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("bytes="));
+    let len = body.len() as u64;
     let common = [
         (header::CONTENT_TYPE, content_type),
         (header::ACCEPT_RANGES, "bytes"),
         (header::CACHE_CONTROL, "public, max-age=86400"),
     ];
-    let Some(spec) = range else {
-        return (common, body).into_response();
+    match range_of(headers, len) {
+        None => (common, body).into_response(),
+        Some(Ok((start, end))) => partial(
+            (common, &body[start as usize..=end as usize]).into_response(),
+            start,
+            end,
+            len,
+        ),
+        Some(Err(())) => not_satisfiable(len),
+    }
+}
+
+/// An uploaded file, whole or the range asked for, read in chunks.
+async fn stored(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let (f, path) = media::open(&state.app, &token).await?;
+    let len = f.size.max(0) as u64;
+    let (start, end) = match range_of(&headers, len) {
+        None => (0, len.saturating_sub(1)),
+        Some(Ok(r)) => r,
+        Some(Err(())) => return Ok(not_satisfiable(len)),
     };
-    let parsed = spec.split_once('-').and_then(|(a, b)| {
-        let (start, end) = match (a.trim(), b.trim()) {
-            ("", suffix) => {
-                let n: usize = suffix.parse().ok()?;
-                (len.saturating_sub(n), len.checked_sub(1)?)
+    let mut file = tokio::fs::File::open(&path).await.map_err(|e| {
+        tracing::error!(error = %e, token = %f.token, "stored file missing");
+        PageError(Error::not_found())
+    })?;
+    if start > 0 {
+        file.seek(std::io::SeekFrom::Start(start))
+            .await
+            .map_err(|_| PageError(Error::internal()))?;
+    }
+    let remaining = if len == 0 { 0 } else { end - start + 1 };
+    let stream = futures_util::stream::unfold((file, remaining), |(mut file, left)| async move {
+        if left == 0 {
+            return None;
+        }
+        let mut buf = vec![0u8; left.min(256 * 1024) as usize];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((
+                    Ok::<_, std::io::Error>(Bytes::from(buf)),
+                    (file, left - n as u64),
+                ))
             }
-            (a, "") => (a.parse().ok()?, len.checked_sub(1)?),
-            (a, b) => (
-                a.parse().ok()?,
-                b.parse::<usize>().ok()?.min(len.checked_sub(1)?),
-            ),
-        };
-        (start <= end && end < len).then_some((start, end))
+            Err(e) => Some((Err(e), (file, 0))),
+        }
     });
-    match parsed {
-        Some((start, end)) => {
-            let mut res = (StatusCode::PARTIAL_CONTENT, common, &body[start..=end]).into_response();
-            if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
-                res.headers_mut().insert(header::CONTENT_RANGE, v);
+    let disposition = if f.kind == tongyu_domain::media::MediaKind::Document {
+        "attachment"
+    } else {
+        "inline"
+    };
+    let mut res = Response::new(Body::from_stream(stream));
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&f.mime) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=86400"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&remaining.to_string()) {
+        h.insert(header::CONTENT_LENGTH, v);
+    }
+    let encoded: String = serde_urlencoded::to_string([("", f.filename.as_str())])
+        .unwrap_or_default()
+        .trim_start_matches('=')
+        .replace('+', "%20");
+    if let Ok(v) = HeaderValue::from_str(&format!("{disposition}; filename*=UTF-8''{encoded}")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if headers.contains_key(header::RANGE) {
+        return Ok(partial(res, start, end, len));
+    }
+    Ok(res)
+}
+
+#[derive(serde::Deserialize, Default)]
+struct UploadQuery {
+    #[serde(default)]
+    filename: String,
+}
+
+/// `POST /api/v1/media?filename=...` with the file as the body → 201 with
+/// its address.
+async fn api_upload(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(q): Query<UploadQuery>,
+    body: Body,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let mut upload = media::begin(&state.app, &user.ctx, &q.filename).await?;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|_| ApiError(Error::with_message(ErrorCode::BadRequest, "上传中断")))?;
+        upload.push(&chunk).await?;
+    }
+    let f = upload.finish(&state.app, &user.ctx).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "token": f.token, "url": media::url_of(&f), "kind": f.kind,
+            "mime": f.mime, "size": f.size, "filename": f.filename,
+        })),
+    ))
+}
+
+/// The course page's upload form (multipart: `_csrf` first, then `purpose`
+/// (`lesson_media` or `attachment`), `lesson_id` and `title` for an
+/// attachment, and `file`).
+async fn page_upload(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(course_id): Path<i64>,
+    mut form: Multipart,
+) -> Result<Response, PageError> {
+    let back = |msg: &str| Redirect::to(&format!("/courses/{course_id}?msg={msg}")).into_response();
+    let (mut csrf, mut purpose, mut lesson_id, mut title) =
+        (String::new(), String::new(), 0i64, String::new());
+    let mut stored_file = None;
+    loop {
+        let mut field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(_) => return Ok(back("upload_failed")),
+        };
+        match field.name().unwrap_or("") {
+            "_csrf" => csrf = field.text().await.unwrap_or_default(),
+            "purpose" => purpose = field.text().await.unwrap_or_default(),
+            "lesson_id" => {
+                lesson_id = field
+                    .text()
+                    .await
+                    .unwrap_or_default()
+                    .trim()
+                    .parse()
+                    .unwrap_or(0)
             }
-            res
-        }
-        None => {
-            let mut res = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
-            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
-                res.headers_mut().insert(header::CONTENT_RANGE, v);
+            "title" => title = field.text().await.unwrap_or_default(),
+            "file" => {
+                if csrf.is_empty() || csrf != user.session.csrf {
+                    return Err(PageError(Error::new(ErrorCode::CsrfFailed)));
+                }
+                let name = field.file_name().unwrap_or("upload").to_owned();
+                let mut upload = media::begin(&state.app, &user.ctx, &name).await?;
+                loop {
+                    match field.chunk().await {
+                        Ok(Some(chunk)) => {
+                            if let Err(e) = upload.push(&chunk).await {
+                                return Ok(back(upload_error(&e)));
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(_) => return Ok(back("upload_failed")),
+                    }
+                }
+                match upload.finish(&state.app, &user.ctx).await {
+                    Ok(f) => stored_file = Some(f),
+                    Err(e) => return Ok(back(upload_error(&e))),
+                }
             }
-            res
+            _ => {}
         }
+    }
+    let Some(f) = stored_file else {
+        return Ok(back("upload_empty"));
+    };
+    if purpose == "attachment" {
+        return match media::attach(&state.app, &user.ctx, lesson_id, &f.token, &title).await {
+            Ok(()) => Ok(back("attached")),
+            Err(e) if e.code == ErrorCode::Internal => Err(PageError(e)),
+            Err(_) => Ok(back("attach_failed")),
+        };
+    }
+    Ok(Redirect::to(&format!(
+        "/courses/{course_id}?msg=uploaded&media={}",
+        media::url_of(&f)
+    ))
+    .into_response())
+}
+
+/// The notice key for a refused upload.
+fn upload_error(e: &Error) -> &'static str {
+    match e.code {
+        ErrorCode::PayloadTooLarge => "upload_too_large",
+        ErrorCode::ValidationFailed => "upload_unsupported",
+        _ => "upload_failed",
     }
 }

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/progress", post(progress))
         .route("/lessons/{id}", post(edit_lesson))
         .route("/lessons/{id}/revisions", get(revisions))
+        .route("/lessons/{id}/attachments", post(attach))
         .route("/revisions/{id}/approve", post(approve_revision))
         .route("/revisions/{id}/return", post(return_revision))
         .route("/search", get(search))
@@ -223,4 +224,21 @@ async fn my_growth(State(state): State<AppState>, user: ApiUser) -> ApiResult<Js
     Ok(Json(
         json!({ "years": learning::growth_record(&state.app, &user.ctx).await? }),
     ))
+}
+
+#[derive(serde::Deserialize)]
+struct AttachBody {
+    token: String,
+    #[serde(default)]
+    title: String,
+}
+
+async fn attach(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<AttachBody>,
+) -> ApiResult<StatusCode> {
+    tongyu_service::media::attach(&state.app, &user.ctx, id, &b.token, &b.title).await?;
+    Ok(StatusCode::CREATED)
 }

@@ -111,6 +111,8 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, bool, u16)] = &[
     ("get", "/api/v1/me/lessons", "家长：每个孩子要看的课及自己的进度", "learning", false, 200),
     ("post", "/api/v1/lessons/{id}", "修改一节课：草稿直接修改；已发布的生成待审核的新版本", "learning", true, 200),
     ("get", "/api/v1/lessons/{id}/revisions", "一节课的各个版本", "learning", false, 200),
+    ("post", "/api/v1/lessons/{id}/attachments", "为一节课添加已上传的附件 {token, title}", "learning", true, 201),
+    ("post", "/api/v1/media", "上传视频、音频、文档或图片（请求体为文件；参数 filename），按内容识别，返回地址", "learning", false, 201),
     ("post", "/api/v1/revisions/{id}/approve", "审核通过新版本（原版本保留）", "learning", false, 200),
     ("post", "/api/v1/revisions/{id}/return", "退回新版本", "learning", false, 200),
     ("get", "/api/v1/search", "课程搜索（q、category、subject、stage、grade），命中词已标注", "learning", false, 200),

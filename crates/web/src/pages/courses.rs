@@ -48,6 +48,24 @@ struct CoursesPage {
 #[derive(serde::Deserialize, Default)]
 struct Msg {
     msg: Option<String>,
+    /// The address of a file just uploaded, for the lesson form.
+    media: Option<String>,
+}
+
+/// Notices after an upload on the course page.
+fn upload_notice(key: Option<&str>) -> Option<String> {
+    let text = match key? {
+        "uploaded" => "已上传，地址已填入下面的“增加一节课”。",
+        "attached" => "已添加附件。",
+        "upload_too_large" => "文件太大：视频不超过1 GB，音频200 MB，文档30 MB，图片10 MB。",
+        "upload_unsupported" => {
+            "不支持的文件：视频请用 MP4 或 WebM，音频 MP3、M4A、WAV 或 OGG，附件 PDF、Word、PowerPoint、Excel 或图片。"
+        }
+        "upload_empty" => "请选择要上传的文件。",
+        "upload_failed" | "attach_failed" => "上传没有完成，请重试。",
+        other => return notice(Some(other)),
+    };
+    Some(text.to_owned())
 }
 
 async fn list_page(
@@ -117,8 +135,10 @@ async fn create(
 }
 
 struct LessonRow {
+    id: i64,
     title: String,
     minutes: i64,
+    attachments: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -133,6 +153,8 @@ struct CoursePage {
     lessons: Vec<LessonRow>,
     actions: Vec<Opt>,
     is_draft: bool,
+    /// The address of a file just uploaded, put into the lesson form.
+    media: String,
     /// Required courses: the effect-tracking questions, and the unit whose
     /// effect page to link to.
     is_required: bool,
@@ -168,6 +190,17 @@ async fn course_page(
     notice_text: Option<String>,
     error: Option<Error>,
 ) -> PageResult<Response> {
+    course_page_with(state, user, id, notice_text, error, None).await
+}
+
+async fn course_page_with(
+    state: &AppState,
+    user: &PageUser,
+    id: i64,
+    notice_text: Option<String>,
+    error: Option<Error>,
+    media: Option<String>,
+) -> PageResult<Response> {
     let (course, lessons) = learning::course(&state.app, &user.ctx, id).await?;
     let is_required = course.category == tongyu_domain::course::Category::Required;
     let questions = if is_required {
@@ -182,7 +215,23 @@ async fn course_page(
         .await?
         .first()
         .map(|u| u.id);
+    let mut rows = Vec::new();
+    for l in &lessons {
+        rows.push(LessonRow {
+            id: l.id,
+            title: l.title.clone(),
+            minutes: l.duration_s / 60,
+            attachments: tongyu_service::media::attachments(&state.app, l.id)
+                .await?
+                .into_iter()
+                .map(|(t, f)| (t, tongyu_service::media::url_of(&f)))
+                .collect(),
+        });
+    }
     let page = CoursePage {
+        media: media
+            .filter(|m| m.starts_with("/media/f/"))
+            .unwrap_or_default(),
         is_required,
         questions,
         effect_unit,
@@ -192,13 +241,7 @@ async fn course_page(
         status: course.status.label().into(),
         category: course.category.label().into(),
         subject: course.subject.label().into(),
-        lessons: lessons
-            .iter()
-            .map(|l| LessonRow {
-                title: l.title.clone(),
-                minutes: l.duration_s / 60,
-            })
-            .collect(),
+        lessons: rows,
         actions: actions(course.status),
         is_draft: course.status == Status::Draft,
         notice: notice_text,
@@ -213,7 +256,15 @@ async fn show(
     Path(id): Path<i64>,
     Query(q): Query<Msg>,
 ) -> PageResult<Response> {
-    course_page(&state, &user, id, notice(q.msg.as_deref()), None).await
+    course_page_with(
+        &state,
+        &user,
+        id,
+        upload_notice(q.msg.as_deref()),
+        None,
+        q.media,
+    )
+    .await
 }
 
 #[derive(serde::Deserialize)]

@@ -99,6 +99,8 @@ struct LessonPage {
     body_html: String,
     /// (step label, sanitised HTML) for a required-course lesson.
     steps: Vec<(&'static str, String)>,
+    /// (title, address) of each attachment.
+    attachments: Vec<(String, String)>,
 }
 
 async fn lesson(
@@ -108,12 +110,18 @@ async fn lesson(
 ) -> PageResult<Response> {
     let (l, mine) = learning::lesson_view(&state.app, &user.ctx, id).await?;
     let (covered, completed) = mine.unwrap_or((0, false));
+    let attachments = tongyu_service::media::attachments(&state.app, l.id)
+        .await?
+        .into_iter()
+        .map(|(t, f)| (t, tongyu_service::media::url_of(&f)))
+        .collect();
     let page = LessonPage {
         nav: Nav::for_user(&user),
         id: l.id,
         tracked: mine.is_some(),
         percent: percent(covered, l.duration_s),
         completed,
+        attachments,
         body_html: crate::markdown::render(&l.body),
         steps: tongyu_domain::course::decode_steps(&l.steps)
             .into_iter()

@@ -30,10 +30,12 @@ pub struct TestApp {
     pub app: App,
     pub clock: Arc<TestClock>,
     sqlite_file: Option<std::path::PathBuf>,
+    pub media_dir: std::path::PathBuf,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.media_dir);
         if let Some(f) = &self.sqlite_file {
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", f.display()));
@@ -92,13 +94,19 @@ impl TestApp {
         .await
         .expect("open test database");
         let clock = Arc::new(TestClock::new(START));
-        let app = App::new(db, clock.clone(), Settings::default());
+        let media_dir = std::env::temp_dir().join(format!("tongyu-media-{}", unique()));
+        let settings = Settings {
+            media_dir: media_dir.clone(),
+            ..Settings::default()
+        };
+        let app = App::new(db, clock.clone(), settings);
         let state = tongyu_web::AppState::new(app.clone(), tongyu_web::WebConfig::default());
         TestApp {
             router: tongyu_web::router(state),
             app,
             clock,
             sqlite_file,
+            media_dir,
         }
     }
 

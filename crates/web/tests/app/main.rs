@@ -11,5 +11,6 @@ mod delivery;
 mod guardians;
 mod imports;
 mod learning;
+mod media;
 mod org;
 mod search;
