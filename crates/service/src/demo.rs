@@ -494,6 +494,7 @@ pub async fn generate(
             .find(|((u, _, _), _)| *u == name)
             .map_or(0, |(_, (_, id))| *id)
     };
+    library(&mut tx, &city, id_of("expert"), now).await?;
     required_course(
         &mut tx,
         &city,
@@ -739,5 +740,58 @@ async fn required_course(
             }
         }
     }
+    Ok(())
+}
+
+/// The demo's library: a published self-study course of micro-courses for
+/// every grade, which parents' homes recommend.
+async fn library(c: &mut tongyu_store::Conn, city: &Unit, by: i64, now: i64) -> Result<()> {
+    use tongyu_domain::course::{Category, Status, Subject};
+    use tongyu_store::learning::{self as learning, NewCourse, NewLesson};
+    let course = learning::insert_course(
+        c,
+        &NewCourse {
+            title: "家长微课堂：每天十分钟",
+            description: "短小实用的家庭教育微课，随时随地学习。",
+            category: Category::SelfStudy,
+            subject: Subject::FamilyEducation,
+            grades: "",
+            owner_unit_id: city.id,
+            created_by: by,
+        },
+        now,
+    )
+    .await?;
+    for (title, body) in [
+        (
+            "三分钟学会倾听",
+            "**倾听**是亲子沟通的第一步：放下手机，看着孩子，听完再说。",
+        ),
+        (
+            "和孩子一起做家务",
+            "家务是最好的劳动教育：从整理书包、摆放碗筷开始。",
+        ),
+        (
+            "睡前十分钟的亲子阅读",
+            "固定时间、固定地点、孩子选书，读完聊一聊。",
+        ),
+    ] {
+        let id = learning::insert_lesson(
+            c,
+            &NewLesson {
+                course_id: course,
+                title,
+                duration_s: 600,
+                video_url: "/media/demo-lesson.wav",
+                body,
+                steps: "",
+            },
+            now,
+        )
+        .await?;
+        learning::set_lesson_status(c, id, Status::Published, now).await?;
+    }
+    learning::set_course_status(c, course, Status::Published, now).await?;
+    crate::search::index_course(c, course, now).await?;
     Ok(())
 }

@@ -212,7 +212,7 @@ pub async fn set_course_status(app: &App, ctx: &Ctx, course_id: i64, to: &str) -
         store::set_lesson_status(&mut tx, l.id, to, now).await?;
     }
     crate::search::index_course(&mut tx, course.id, now).await?;
-    app.caches.lessons.clear();
+    app.forget_lessons();
     let detail = format!("{} → {}", course.status.as_str(), to.as_str());
     audit::append(
         &mut tx,
@@ -382,7 +382,7 @@ pub async fn add_campaign_lesson(
         school_id: school,
     };
     let mut tx = app.db.write().await?;
-    app.caches.lessons.clear();
+    app.forget_lessons();
     if store::add_target(&mut tx, &target, ctx.actor.account_id, app.now()).await? {
         let detail = format!(
             "lesson {} grade '{}' school {}",
@@ -571,11 +571,24 @@ pub async fn lesson_view(
         .filter(|l| l.status == Status::Published)
         .ok_or_else(Error::not_found)?;
     let all = my_lessons(app, ctx).await?;
-    let mine = all
+    let mut mine = all
         .iter()
         .flat_map(|c| c.lessons.iter())
         .find(|l| l.lesson_id == lesson_id)
         .map(|l| (l.covered_s, l.completed));
+    // A library lesson (in no campaign) is tracked for whoever watches it.
+    let library = lesson_plan(app, lesson_id)
+        .await?
+        .is_some_and(|p| p.campaigns.is_empty());
+    if mine.is_none() && library {
+        let mut c = app.db.read().await?;
+        let (covered, at) = store::progress_of(&mut c, ctx.actor.account_id)
+            .await?
+            .get(&lesson_id)
+            .copied()
+            .unwrap_or((0, 0));
+        mine = Some((covered, at > 0));
+    }
     Ok((lesson, mine))
 }
 
@@ -595,6 +608,8 @@ pub struct Reported {
 }
 
 /// Checks a report and hands it to the writer; answers once it is durable.
+/// Campaign lessons count for the children they are meant for, within the
+/// campaign's window; library lessons (in no campaign) for anyone.
 /// The reads it needs (the parent's children, the lesson's campaigns) come
 /// from short-lived caches, so a report costs the database only its write.
 pub async fn report(app: &App, ctx: &Ctx, r: &Report) -> Result<Reported> {
@@ -636,13 +651,16 @@ pub async fn report(app: &App, ctx: &Ctx, r: &Report) -> Result<Reported> {
             }
         }
     }
-    if !meant {
+    // A lesson in no campaign is the library's: anyone may learn from it,
+    // and it counts in their growth record only.
+    let library = plan.campaigns.is_empty();
+    if !meant && !library {
         return Err(Error::with_message(
             ErrorCode::Forbidden,
             "这节课不是为您的孩子安排的",
         ));
     }
-    if credits.is_empty() {
+    if credits.is_empty() && !library {
         return Err(Error::invalid("lesson_id", "这节课现在不在观看时间内"));
     }
     let event = progress::Event {
@@ -1173,7 +1191,7 @@ pub async fn decide_revision(
         .await?
         .ok_or_else(Error::internal)?;
     tx.commit().await.db()?;
-    app.caches.lessons.clear();
+    app.forget_lessons();
     Ok(lesson)
 }
 
@@ -1242,4 +1260,63 @@ pub async fn growth_record(app: &App, ctx: &Ctx) -> Result<Vec<GrowthYear>> {
     }
     years.sort_by_key(|y| std::cmp::Reverse(y.school_year));
     Ok(years)
+}
+
+/// A lesson recommended to a parent for a child.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Recommendation {
+    pub student_id: i64,
+    pub child: String,
+    pub lesson_id: i64,
+    pub title: String,
+    pub course: String,
+    pub minutes: i64,
+}
+
+/// For each child, up to `per_child` self-study lessons for the child's
+/// grade that the parent has not finished, newest first; a lesson already
+/// recommended for another child is not repeated.
+pub async fn recommendations(
+    app: &App,
+    ctx: &Ctx,
+    per_child: usize,
+) -> Result<Vec<Recommendation>> {
+    let kids = children(app, ctx.actor.account_id).await?;
+    let progress = {
+        let mut c = app.db.read().await?;
+        store::progress_of(&mut c, ctx.actor.account_id).await?
+    };
+    let mut out: Vec<Recommendation> = Vec::new();
+    for kid in kids {
+        let grade = kid.class.grade.clone();
+        let list = match app.caches.for_grade.get(&grade) {
+            Some(l) => l,
+            None => {
+                let mut c = app.db.read().await?;
+                let l = store::self_study_for(&mut c, &grade, 50).await?;
+                app.caches.for_grade.put(grade.clone(), l.clone());
+                l
+            }
+        };
+        let mut n = 0;
+        for (lesson_id, title, duration, course) in list {
+            if n >= per_child {
+                break;
+            }
+            let done = progress.get(&lesson_id).is_some_and(|(_, at)| *at > 0);
+            if done || out.iter().any(|r| r.lesson_id == lesson_id) {
+                continue;
+            }
+            out.push(Recommendation {
+                student_id: kid.student_id,
+                child: kid.name.clone(),
+                lesson_id,
+                title,
+                course,
+                minutes: duration / 60,
+            });
+            n += 1;
+        }
+    }
+    Ok(out)
 }

@@ -81,6 +81,8 @@ pub(crate) struct Caches {
     pub children: cache::Ttl<i64, Vec<learning::Child>>,
     /// Lesson → the lesson and, per campaign it is in, the campaign and all its targets.
     pub lessons: cache::Ttl<i64, learning::LessonPlan>,
+    /// Grade → the newest self-study lessons for it (recommendations).
+    pub for_grade: cache::Ttl<String, Vec<(i64, String, i64, String)>>,
 }
 
 /// How long a cached read may be used.
@@ -92,6 +94,7 @@ impl Default for Caches {
             sessions: cache::Ttl::new(CACHE_TTL, 200_000),
             children: cache::Ttl::new(CACHE_TTL, 200_000),
             lessons: cache::Ttl::new(CACHE_TTL, 10_000),
+            for_grade: cache::Ttl::new(CACHE_TTL, 100),
         }
     }
 }
@@ -125,6 +128,14 @@ impl App {
         self.caches.sessions.clear();
         self.caches.children.clear();
         self.caches.lessons.clear();
+        self.caches.for_grade.clear();
+    }
+
+    /// Forgets cached lessons and recommendations after a lesson or course
+    /// changes.
+    pub fn forget_lessons(&self) {
+        self.caches.lessons.clear();
+        self.caches.for_grade.clear();
     }
 
     /// This instance's writer of progress reports, started on first use.

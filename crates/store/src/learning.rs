@@ -647,6 +647,36 @@ pub async fn published_lessons(c: &mut Conn, limit: i64) -> Result<Vec<(i64, Str
         .collect()
 }
 
+/// Published self-study lessons for a grade (courses for every grade or
+/// this one), newest first: (lesson id, title, duration, course title).
+pub async fn self_study_for(
+    c: &mut Conn,
+    grade: &str,
+    limit: i64,
+) -> Result<Vec<(i64, String, i64, String)>> {
+    let rows = sqlx::query(
+        "SELECT l.id, l.title, l.duration_s, k.title AS course FROM lessons l JOIN courses k ON k.id = l.course_id
+         WHERE l.status = 'published' AND k.status = 'published' AND k.category = 'self_study'
+           AND (k.grades = '' OR (',' || k.grades || ',') LIKE $1)
+         ORDER BY l.id DESC LIMIT $2",
+    )
+    .bind(format!("%,{grade},%"))
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                col(r, "id")?,
+                col(r, "title")?,
+                col(r, "duration_s")?,
+                col(r, "course")?,
+            ))
+        })
+        .collect()
+}
+
 /// A proposed or past version of a lesson's content.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Revision {

@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/campaigns/{id}/classes/{class_id}", get(class_families))
         .route("/me/lessons", get(my_lessons))
         .route("/me/growth", get(my_growth))
+        .route("/me/recommendations", get(my_recommendations))
         .route("/progress", post(progress))
         .route("/lessons/{id}", post(edit_lesson))
         .route("/lessons/{id}/revisions", get(revisions))
@@ -241,4 +242,13 @@ async fn attach(
 ) -> ApiResult<StatusCode> {
     tongyu_service::media::attach(&state.app, &user.ctx, id, &b.token, &b.title).await?;
     Ok(StatusCode::CREATED)
+}
+
+async fn my_recommendations(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({
+        "items": learning::recommendations(&state.app, &user.ctx, 3).await?,
+    })))
 }

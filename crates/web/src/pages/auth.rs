@@ -346,6 +346,7 @@ struct MyPage {
     tasks: Vec<TaskView>,
     sessions: Vec<SessionView>,
     surveys: Vec<tongyu_service::delivery::Survey>,
+    recommended: Vec<tongyu_service::learning::Recommendation>,
     growth: Vec<tongyu_service::learning::GrowthYear>,
     children: Vec<ChildView>,
     pending: Vec<i64>,
@@ -407,11 +408,13 @@ async fn my(
         .into_iter()
         .filter(|s| !s.answered)
         .collect();
+    let recommended = tongyu_service::learning::recommendations(&state.app, &user.ctx, 3).await?;
     render(&MyPage {
         nav: Nav::for_user(&user),
         tasks,
         sessions,
         surveys,
+        recommended,
         growth,
         children: kids
             .into_iter()

@@ -974,3 +974,71 @@ async fn a_required_lesson_has_five_steps_and_its_text_is_safe_markdown() {
     assert!(p.body.contains("新的导课短片"));
     assert!(p.body.contains("https://example.cn/micro/1"));
 }
+
+#[tokio::test]
+async fn the_library_is_recommended_by_grade_and_watching_it_counts_for_the_parent() {
+    let t = TestApp::demo().await;
+    let city_admin = t.login("city-admin").await;
+    let city = t.unit_id("qingdao").await;
+    let parent = t.login("parent").await;
+    // The demo's library: three micro-courses, newest first.
+    let (_, recs) = t.get("/api/v1/me/recommendations", &parent).await;
+    assert_eq!(recs["items"].as_array().map(Vec::len), Some(3), "{recs}");
+    assert_eq!(recs["items"][0]["title"], "睡前十分钟的亲子阅读");
+    // Two self-study courses: one for every grade, one for senior grades only.
+    let mut lessons = Vec::new();
+    for (title, grades) in [("亲子阅读十分钟", ""), ("高三家长减压课", "S3")] {
+        let (_, c) = t
+            .post("/api/v1/courses", &city_admin, json!({"title": title, "category": "self_study", "subject": "mental_health", "grades": grades, "unit_id": city}))
+            .await;
+        let c = c["id"].as_i64().expect("id");
+        let (_, l) = t
+            .post(
+                &format!("/api/v1/courses/{c}/lessons"),
+                &city_admin,
+                json!({"title": title, "duration_s": 120}),
+            )
+            .await;
+        lessons.push(l["id"].as_i64().expect("id"));
+        for status in ["submitted", "reviewed", "published"] {
+            t.post(
+                &format!("/api/v1/courses/{c}/status"),
+                &city_admin,
+                json!({"status": status}),
+            )
+            .await;
+        }
+    }
+    t.clock.advance(11); // past the recommendations' cache
+    let (_, recs) = t.get("/api/v1/me/recommendations", &parent).await;
+    let ids: Vec<i64> = recs["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|r| r["lesson_id"].as_i64())
+        .collect();
+    assert_eq!(ids[0], lessons[0], "the newest first");
+    assert!(
+        !ids.contains(&lessons[1]),
+        "only what fits the child's grade"
+    );
+    assert_eq!(ids.len(), 3, "three per child");
+    // The parent watches it: progress is kept, the growth record counts it,
+    // and it is no longer recommended.
+    watch(&t, &parent, lessons[0], 120).await;
+    let (_, growth) = t.get("/api/v1/me/growth", &parent).await;
+    assert_eq!(growth["years"][0]["lessons"], 1, "{growth}");
+    let (_, recs) = t.get("/api/v1/me/recommendations", &parent).await;
+    assert!(
+        !recs["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|r| r["lesson_id"] == lessons[0]),
+        "a finished lesson is not recommended again"
+    );
+    let mut b = t.browser();
+    b.sign_in("parent", crate::common::PW).await;
+    let p = b.get(&format!("/lessons/{}", lessons[0])).await;
+    assert!(p.body.contains("已看 100%"), "{}", p.body);
+}
