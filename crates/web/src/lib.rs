@@ -53,7 +53,8 @@ impl Default for WebConfig {
 #[derive(Clone)]
 pub struct AppState {
     pub app: App,
-    pub config: WebConfig,
+    /// Shared, not copied: the state is cloned for every request.
+    pub config: std::sync::Arc<WebConfig>,
     pub metrics: ops::Metrics,
     /// Imports running here, and first passwords until downloaded.
     pub jobs: tongyu_service::import::Jobs,
@@ -65,7 +66,7 @@ impl AppState {
     pub fn new(app: App, config: WebConfig) -> Self {
         Self {
             app,
-            config,
+            config: std::sync::Arc::new(config),
             metrics: ops::Metrics::default(),
             jobs: Default::default(),
             throttle: Default::default(),
