@@ -220,6 +220,7 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Session> {
     // The session, its account and grants, as read at most a few seconds
     // ago (see `App::caches`); the timeouts are checked against now.
     let cached = app.caches.sessions.get(&id_hash);
+    let mut changed = cached.is_none();
     let (mut row, account, grants) = match cached {
         Some(c) => c,
         None => {
@@ -248,11 +249,14 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Session> {
         sessions::touch(&mut tx, &id_hash, now).await?;
         tx.commit().await.db()?;
         row.last_seen_at = now;
+        changed = true;
     }
-    app.caches.sessions.put(
-        id_hash.clone(),
-        (row.clone(), account.clone(), grants.clone()),
-    );
+    if changed {
+        app.caches.sessions.put(
+            id_hash.clone(),
+            (row.clone(), account.clone(), grants.clone()),
+        );
+    }
     let actor = Actor {
         account_id: account.id,
         username: account.username.clone(),

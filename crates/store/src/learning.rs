@@ -540,7 +540,7 @@ pub async fn get_progress_many(
     keys: &[(i64, i64)],
 ) -> Result<HashMap<(i64, i64), Progress>> {
     let mut out = HashMap::with_capacity(keys.len());
-    for chunk in keys.chunks(400) {
+    for chunk in crate::fixed_chunks(keys) {
         let pairs = (0..chunk.len())
             .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
             .collect::<Vec<_>>()
@@ -570,7 +570,7 @@ pub async fn get_progress_many(
 
 /// Writes many progress rows in multi-row upserts (each key once).
 pub async fn put_progress_many(c: &mut Conn, rows: &[((i64, i64), Progress)]) -> Result<()> {
-    for chunk in rows.chunks(200) {
+    for chunk in crate::fixed_chunks(rows) {
         let values = (0..chunk.len())
             .map(|i| {
                 let b = i * 6;

@@ -269,6 +269,24 @@ pub(crate) fn placeholders(from: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// Splits `rows` into chunks of a few fixed sizes (64, 16, 4, 1), so a
+/// batch statement built for a chunk has one of four texts whatever the
+/// batch's size, and each connection prepares it once and reuses it.
+pub(crate) fn fixed_chunks<T>(rows: &[T]) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let size = [64, 16, 4, 1]
+            .into_iter()
+            .find(|s| *s <= rest.len())
+            .unwrap_or(1);
+        let (head, tail) = rest.split_at(size);
+        out.push(head);
+        rest = tail;
+    }
+    out
+}
+
 impl Db {
     /// Writes a consistent copy of a SQLite database to `dest` (`VACUUM
     /// INTO`), while the platform keeps running. PostgreSQL is backed up
@@ -311,3 +329,20 @@ fn like_escape(s: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_")
 }
+
+#[cfg(test)]
+mod chunk_tests {
+    use super::fixed_chunks;
+
+    #[test]
+    fn chunks_come_in_four_sizes_and_keep_every_row_in_order() {
+        let rows: Vec<u32> = (0..150).collect();
+        let chunks = fixed_chunks(&rows);
+        let sizes: Vec<usize> = chunks.iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, vec![64, 64, 16, 4, 1, 1]);
+        let flat: Vec<u32> = chunks.concat();
+        assert_eq!(flat, rows);
+        assert!(fixed_chunks::<u32>(&[]).is_empty());
+    }
+}
+
