@@ -222,7 +222,7 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Session> {
     let cached = app.caches.sessions.get(&id_hash);
     let mut changed = cached.is_none();
     let (mut row, account, grants) = match cached {
-        Some(c) => c,
+        Some(c) => (c.0.clone(), c.1.clone(), c.2.clone()),
         None => {
             let mut c = app.db.read().await?;
             let Some(row) = sessions::get(&mut c, &id_hash).await? else {
@@ -254,7 +254,7 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Session> {
     if changed {
         app.caches.sessions.put(
             id_hash.clone(),
-            (row.clone(), account.clone(), grants.clone()),
+            std::sync::Arc::new((row.clone(), account.clone(), grants.clone())),
         );
     }
     let actor = Actor {

@@ -518,7 +518,7 @@ pub async fn save_attendance(app: &App, ctx: &Ctx, id: i64, input: &AttendanceIn
 async fn my_child_in(app: &App, ctx: &Ctx, class_id: i64) -> Result<Option<i64>> {
     Ok(crate::learning::children(app, ctx.actor.account_id)
         .await?
-        .into_iter()
+        .iter()
         .find(|k| k.class.id == class_id)
         .map(|k| k.student_id))
 }
@@ -655,7 +655,7 @@ pub async fn my_sessions(app: &App, ctx: &Ctx) -> Result<Vec<ParentSession>> {
     let year = current_school_year(app.now());
     let mut c = app.db.read().await?;
     let mut out: Vec<ParentSession> = Vec::new();
-    for kid in &kids {
+    for kid in kids.iter() {
         if out.iter().any(|s| s.class_id == kid.class.id) {
             continue;
         }
@@ -965,7 +965,7 @@ pub async fn my_surveys(app: &App, ctx: &Ctx) -> Result<Vec<Survey>> {
     let year = current_school_year(app.now());
     let mut c = app.db.read().await?;
     let mut out: Vec<Survey> = Vec::new();
-    for kid in kids {
+    for kid in kids.iter() {
         if out.iter().any(|s| s.class_id == kid.class.id) {
             continue;
         }
@@ -987,7 +987,7 @@ pub async fn my_surveys(app: &App, ctx: &Ctx) -> Result<Vec<Survey>> {
             .contains(&phase);
         out.push(Survey {
             class_id: kid.class.id,
-            child: kid.name,
+            child: kid.name.clone(),
             course_id,
             course_title,
             school_year: year,

@@ -415,7 +415,8 @@ pub(crate) struct Child {
     pub school_id: i64,
 }
 
-pub(crate) async fn children(app: &App, account_id: i64) -> Result<Vec<Child>> {
+/// A parent's children with their classes, shared from the short-lived cache.
+pub(crate) async fn children(app: &App, account_id: i64) -> Result<std::sync::Arc<Vec<Child>>> {
     if let Some(kids) = app.caches.children.get(&account_id) {
         return Ok(kids);
     }
@@ -440,6 +441,7 @@ pub(crate) async fn children(app: &App, account_id: i64) -> Result<Vec<Child>> {
             })
         })
         .collect();
+    let out = std::sync::Arc::new(out);
     app.caches.children.put(account_id, out.clone());
     Ok(out)
 }
@@ -452,7 +454,7 @@ pub struct LessonPlan {
     pub campaigns: Vec<(Campaign, Target, Vec<Target>)>,
 }
 
-async fn lesson_plan(app: &App, lesson_id: i64) -> Result<Option<LessonPlan>> {
+async fn lesson_plan(app: &App, lesson_id: i64) -> Result<Option<std::sync::Arc<LessonPlan>>> {
     if let Some(p) = app.caches.lessons.get(&lesson_id) {
         return Ok(Some(p));
     }
@@ -467,7 +469,7 @@ async fn lesson_plan(app: &App, lesson_id: i64) -> Result<Option<LessonPlan>> {
             campaigns.push((camp, t, all));
         }
     }
-    let plan = LessonPlan { lesson, campaigns };
+    let plan = std::sync::Arc::new(LessonPlan { lesson, campaigns });
     app.caches.lessons.put(lesson_id, plan.clone());
     Ok(Some(plan))
 }
@@ -511,16 +513,16 @@ pub async fn my_lessons(app: &App, ctx: &Ctx) -> Result<Vec<ChildLessons>> {
     drop(c);
     // Lessons come from the same short-lived cache the progress reports use:
     // every parent's home reads the same few.
-    let mut lessons: HashMap<i64, Lesson> = HashMap::new();
+    let mut lessons: HashMap<i64, std::sync::Arc<LessonPlan>> = HashMap::new();
     for (_, t) in &targets {
         if !lessons.contains_key(&t.lesson_id)
             && let Some(plan) = lesson_plan(app, t.lesson_id).await?
         {
-            lessons.insert(plan.lesson.id, plan.lesson);
+            lessons.insert(plan.lesson.id, plan);
         }
     }
     let mut out = Vec::new();
-    for kid in kids {
+    for kid in kids.iter() {
         let mut list = Vec::new();
         for (camp, t) in &targets {
             if !t.fits(&kid.class.grade, kid.school_id)
@@ -530,6 +532,7 @@ pub async fn my_lessons(app: &App, ctx: &Ctx) -> Result<Vec<ChildLessons>> {
             }
             let Some(l) = lessons
                 .get(&t.lesson_id)
+                .map(|p| &p.lesson)
                 .filter(|l| l.status == Status::Published)
             else {
                 continue;
@@ -548,7 +551,7 @@ pub async fn my_lessons(app: &App, ctx: &Ctx) -> Result<Vec<ChildLessons>> {
         }
         out.push(ChildLessons {
             student_id: kid.student_id,
-            name: kid.name,
+            name: kid.name.clone(),
             class_name: kid.class.name.clone(),
             lessons: list,
         });
@@ -1287,7 +1290,7 @@ pub async fn recommendations(
         store::progress_of(&mut c, ctx.actor.account_id).await?
     };
     let mut out: Vec<Recommendation> = Vec::new();
-    for kid in kids {
+    for kid in kids.iter() {
         let grade = kid.class.grade.clone();
         let list = match app.caches.for_grade.get(&grade) {
             Some(l) => l,

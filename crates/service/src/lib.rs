@@ -71,16 +71,16 @@ pub(crate) struct Caches {
     /// Session id hash → (session row, account, grants).
     pub sessions: cache::Ttl<
         String,
-        (
+        Arc<(
             tongyu_store::session::SessionRow,
             tongyu_domain::account::Account,
             Vec<tongyu_domain::policy::Grant>,
-        ),
+        )>,
     >,
     /// Parent account → their children with classes.
-    pub children: cache::Ttl<i64, Vec<learning::Child>>,
+    pub children: cache::Ttl<i64, Arc<Vec<learning::Child>>>,
     /// Lesson → the lesson and, per campaign it is in, the campaign and all its targets.
-    pub lessons: cache::Ttl<i64, learning::LessonPlan>,
+    pub lessons: cache::Ttl<i64, Arc<learning::LessonPlan>>,
     /// Grade → the newest self-study lessons for it (recommendations).
     pub for_grade: cache::Ttl<String, Vec<(i64, String, i64, String)>>,
 }
@@ -118,7 +118,7 @@ impl App {
     pub fn forget_account(&self, account_id: i64) {
         self.caches
             .sessions
-            .remove_where(|_, (_, a, _)| a.id == account_id);
+            .remove_where(|_, v| v.1.id == account_id);
         self.caches.children.remove_where(|k, _| *k == account_id);
     }
 

@@ -345,4 +345,3 @@ mod chunk_tests {
         assert!(fixed_chunks::<u32>(&[]).is_empty());
     }
 }
-
