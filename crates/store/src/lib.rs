@@ -108,13 +108,26 @@ impl Db {
     }
 
     /// Refreshes the planner's statistics after a bulk load, so that the
-    /// next queries use the indexes the data now calls for.
+    /// next queries use the indexes the data now calls for. On SQLite it
+    /// also merges the full-text index's segments into one and folds the
+    /// write-ahead log back into the database file, so reads after a bulk
+    /// load do not walk many segments or a long log.
     pub async fn analyze(&self) -> Result<(), Error> {
         sqlx::query("ANALYZE")
             .execute(&self.pool)
             .await
-            .db()
-            .map(|_| ())
+            .db()?;
+        if self.backend == Backend::Sqlite {
+            sqlx::query("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
+                .execute(&self.pool)
+                .await
+                .db()?;
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await
+                .db()?;
+        }
+        Ok(())
     }
 
     /// One integer from a statement written by the operator (counts in
@@ -149,6 +162,10 @@ impl Db {
                             "PRAGMA synchronous = FULL",
                             "PRAGMA foreign_keys = ON",
                             "PRAGMA busy_timeout = 10000",
+                            // Reads through the OS page cache shared by every
+                            // connection, and a larger cache of its own each.
+                            "PRAGMA mmap_size = 1073741824",
+                            "PRAGMA cache_size = -32000",
                         ] {
                             sqlx::query(pragma).execute(&mut *conn).await?;
                         }
