@@ -113,10 +113,7 @@ impl Db {
     /// write-ahead log back into the database file, so reads after a bulk
     /// load do not walk many segments or a long log.
     pub async fn analyze(&self) -> Result<(), Error> {
-        sqlx::query("ANALYZE")
-            .execute(&self.pool)
-            .await
-            .db()?;
+        sqlx::query("ANALYZE").execute(&self.pool).await.db()?;
         if self.backend == Backend::Sqlite {
             sqlx::query("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
                 .execute(&self.pool)

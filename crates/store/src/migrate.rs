@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "contributions", include_str!("../migrations/0007_contributions.sql")),
     (8, "lesson_steps", include_str!("../migrations/0008_lesson_steps.sql")),
     (9, "media", include_str!("../migrations/0009_media.sql")),
+    (10, "search_newest_first", include_str!("../migrations/0010_search_newest_first.sql")),
 ];
 
 /// The lock key PostgreSQL instances take while migrating.

@@ -74,9 +74,14 @@ pub struct Hit {
     pub rank: f64,
 }
 
-/// Documents matching all the words (or any, when `any`), best first.
 /// How many of the newest matches a search ranks.
 pub const CANDIDATES: i64 = 500;
+
+/// SQLite's full-text key of a document: this minus its id, so the index
+/// reads the newest first (migration 0010).
+const FTS_KEY_BASE: i64 = 4_611_686_018_427_387_904;
+
+/// Documents matching all the words (or any, when `any`), best first.
 
 pub async fn find(
     c: &mut Conn,
@@ -89,7 +94,7 @@ pub async fn find(
     if words.is_empty() {
         return Ok(Vec::new());
     }
-    let (from_where, order, newest, query) = match backend {
+    let (from_where, newest, query) = match backend {
         Backend::Sqlite => {
             let q = words
                 .iter()
@@ -100,11 +105,10 @@ pub async fn find(
                 // CROSS JOIN keeps the full-text match as the outer loop: left
                 // to itself, SQLite may scan the documents and test the match
                 // row by row.
-                "FROM search_fts CROSS JOIN search_docs d WHERE d.id = search_fts.rowid AND search_fts MATCH $1",
-                "CAST(bm25(search_fts) AS DOUBLE PRECISION)",
-                // FTS5 walks its matches in rowid order itself, so the
-                // newest few thousand cost only themselves.
-                "search_fts.rowid DESC",
+                "FROM search_fts CROSS JOIN search_docs d WHERE d.fts_key = search_fts.rowid AND search_fts MATCH $1",
+                // FTS5 reads its matches forward by key, newest first, and
+                // stops after the candidates: they cost only themselves.
+                "search_fts.rowid ASC",
                 q,
             )
         }
@@ -112,7 +116,6 @@ pub async fn find(
             let q = words.join(if any { " | " } else { " & " });
             (
                 "FROM search_docs d WHERE d.tsv @@ to_tsquery('simple', $1)",
-                "CAST(-ts_rank(d.tsv, to_tsquery('simple', $1)) AS DOUBLE PRECISION)",
                 "d.id DESC",
                 q,
             )
@@ -135,19 +138,39 @@ pub async fn find(
         // With no filter the full-text table alone picks the candidates,
         // walking its own rowids from the newest.
         format!(
-            "SELECT search_fts.rowid AS id, {order} AS rank FROM search_fts WHERE search_fts MATCH $1
-               AND $2 = '' AND $3 = '' ORDER BY search_fts.rowid DESC LIMIT {CANDIDATES}"
+            "SELECT {FTS_KEY_BASE} - search_fts.rowid AS id FROM search_fts
+             WHERE search_fts MATCH $1 AND $2 = '' AND $3 = ''
+             ORDER BY search_fts.rowid ASC LIMIT {CANDIDATES}"
         )
     } else {
         format!(
-            "SELECT d.id, {order} AS rank
+            "SELECT d.id
              {from_where} AND ($2 = '' OR d.category = $2) AND ($3 = '' OR d.subject = $3){grade_clause}
              ORDER BY {newest} LIMIT {CANDIDATES}"
         )
     };
+    // The candidates are ranked by the query's words they hold, a word in
+    // the title counting twice, the newest first among equals. (bm25 and
+    // ts_rank would weigh each word by how many documents hold it, which
+    // costs reading every match of the word on every search.)
+    let first_word = 5 + f.grades.len();
+    let find_in = match backend {
+        Backend::Sqlite => "instr",
+        Backend::Postgres => "strpos",
+    };
+    let terms: Vec<String> = (0..words.len())
+        .map(|i| {
+            let p = first_word + i;
+            format!(
+                "CASE WHEN {find_in}(x.title, ${p}) > 0 THEN 2 ELSE 0 END
+                 + CASE WHEN {find_in}(' ' || x.words || ' ', ' ' || ${p} || ' ') > 0 THEN 1 ELSE 0 END"
+            )
+        })
+        .collect();
+    let rank = format!("CAST(-({}) AS DOUBLE PRECISION)", terms.join(" + "));
     let sql = format!(
-        "SELECT x.kind, x.ref_id, x.course_id, x.title, x.body, x.category, x.subject, m.rank
-         FROM ({candidates}) AS m JOIN search_docs x ON x.id = m.id ORDER BY m.rank, m.id LIMIT $4"
+        "SELECT x.kind, x.ref_id, x.course_id, x.title, x.body, x.category, x.subject, {rank} AS rank
+         FROM ({candidates}) AS m JOIN search_docs x ON x.id = m.id ORDER BY 8, m.id DESC LIMIT $4"
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(query)
@@ -156,6 +179,9 @@ pub async fn find(
         .bind(limit);
     for g in &f.grades {
         q = q.bind(format!("%,{g},%"));
+    }
+    for w in words {
+        q = q.bind(w.clone());
     }
     let rows = q.fetch_all(&mut *c).await.db()?;
     rows.iter()

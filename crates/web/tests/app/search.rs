@@ -210,3 +210,40 @@ async fn the_search_page_marks_what_matched() {
         p.body
     );
 }
+
+#[tokio::test]
+async fn a_word_in_the_title_ranks_first_and_newer_comes_before_older() {
+    let t = TestApp::demo().await;
+    publish(
+        &t,
+        "家庭教育漫谈",
+        "family_education",
+        &[
+            ("周末安排", "周末和孩子沟通的时间要固定。"),
+            ("亲子沟通的技巧", "多听少说，先共情。"),
+            ("睡前阅读", "每天阅读十分钟，顺便沟通一天的心情。"),
+        ],
+    )
+    .await;
+    let parent = t.login("parent").await;
+    let v = find(&t, &parent, "沟通").await;
+    let found = titles(&v);
+    assert_eq!(
+        found[0], "亲子沟通的技巧",
+        "the newest title match first: {v}"
+    );
+    let ours: Vec<&String> = found
+        .iter()
+        .filter(|t| ["亲子沟通的技巧", "睡前阅读", "周末安排"].contains(&t.as_str()))
+        .collect();
+    assert_eq!(ours, vec!["亲子沟通的技巧", "睡前阅读", "周末安排"], "{v}");
+    // Every title match comes before every body-only match.
+    let title_hits = found.iter().take_while(|t| t.contains("沟通")).count();
+    assert!(
+        found[title_hits..].iter().all(|t| !t.contains("沟通")),
+        "{v}"
+    );
+    // With two words, documents holding both come before those with one.
+    let v = find(&t, &parent, "沟通 阅读").await;
+    assert_eq!(titles(&v)[0], "睡前阅读", "{v}");
+}
