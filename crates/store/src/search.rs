@@ -82,7 +82,6 @@ pub const CANDIDATES: i64 = 500;
 const FTS_KEY_BASE: i64 = 4_611_686_018_427_387_904;
 
 /// Documents matching all the words (or any, when `any`), best first.
-
 pub async fn find(
     c: &mut Conn,
     backend: Backend,
