@@ -540,7 +540,7 @@ pub async fn get_progress_many(
     keys: &[(i64, i64)],
 ) -> Result<HashMap<(i64, i64), Progress>> {
     let mut out = HashMap::with_capacity(keys.len());
-    for chunk in crate::fixed_chunks(keys) {
+    for chunk in crate::padded_chunks(keys) {
         let pairs = (0..chunk.len())
             .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
             .collect::<Vec<_>>()
@@ -550,7 +550,7 @@ pub async fn get_progress_many(
              WHERE (account_id, lesson_id) IN ({pairs})"
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (a, l) in chunk {
+        for (a, l) in &chunk {
             q = q.bind(*a).bind(*l);
         }
         for r in q.fetch_all(&mut *c).await.db()? {
