@@ -171,11 +171,20 @@ pub fn url_of(f: &MediaFile) -> String {
     format!("/media/f/{}", f.token)
 }
 
-/// Attaches an uploaded file to a lesson (by an author of its course).
+/// Attaches an uploaded file to a lesson of a draft course (by an author
+/// of the course).
 pub async fn attach(app: &App, ctx: &Ctx, lesson_id: i64, token: &str, title: &str) -> Result<()> {
-    let (lesson, _course, unit) = crate::learning::lesson_in_view(app, ctx, lesson_id).await?;
+    let (lesson, course, unit) = crate::learning::lesson_in_view(app, ctx, lesson_id).await?;
     ctx.require(app, Action::AuthorCourses, unit.id, &unit.path)
         .await?;
+    // What parents see passes review: attachments are added while the
+    // course is a draft, like its lessons.
+    if course.status != tongyu_domain::course::Status::Draft {
+        return Err(Error::invalid(
+            "lesson_id",
+            "附件只能在课程为草稿时添加，请先退回修改",
+        ));
+    }
     let (file, _) = open(app, token)
         .await
         .map_err(|_| Error::invalid("token", "找不到这个文件，请重新上传"))?;

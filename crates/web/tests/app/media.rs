@@ -179,6 +179,15 @@ async fn a_lesson_plays_an_uploaded_video_and_lists_its_attachments() {
         )
         .await;
     }
+    // Published, its attachments change only through review.
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/lessons/{lesson}/attachments"),
+            &author,
+            json!({"token": pdf_token, "title": "另一份"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     let mut b = t.browser();
     b.sign_in("parent", PW).await;
     let p = b.get(&format!("/lessons/{lesson}")).await;
