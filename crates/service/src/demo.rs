@@ -288,7 +288,7 @@ pub async fn generate(
         let name = format!("{}第{}{}", base_name(&sub.name), seq, suffix);
         let mut new = plain(UnitKind::School, &name, format!("school{i}"));
         new.stages = stages.clone();
-        let school = units::insert(&mut tx, Some(sub), &new, now).await?;
+        let school = units::insert_row(&mut tx, Some(sub), &new, now).await?;
         for stage in &stages {
             for g in stage.grades() {
                 let mut gnew = plain(
@@ -297,7 +297,7 @@ pub async fn generate(
                     format!("school{i}-{}", g.code()),
                 );
                 gnew.grade = g.code();
-                let grade = units::insert(&mut tx, Some(&school), &gnew, now).await?;
+                let grade = units::insert_row(&mut tx, Some(&school), &gnew, now).await?;
                 for k in 1..=scale.classes_per_grade {
                     let mut cnew = plain(
                         UnitKind::Class,
@@ -306,7 +306,7 @@ pub async fn generate(
                     );
                     cnew.grade = g.code();
                     cnew.school_year = year;
-                    classes.push(units::insert(&mut tx, Some(&grade), &cnew, now).await?);
+                    classes.push(units::insert_row(&mut tx, Some(&grade), &cnew, now).await?);
                 }
             }
         }

@@ -53,6 +53,23 @@ pub struct NewUnit {
 /// Inserts a unit below `parent` (the city has none) and counts it in its
 /// ancestors' rollups.
 pub async fn insert(c: &mut Conn, parent: Option<&Unit>, new: &NewUnit, now: i64) -> Result<Unit> {
+    let unit = insert_row(c, parent, new, now).await?;
+    if let Some(p) = parent {
+        let mut ids = p.ancestor_ids();
+        ids.push(p.id);
+        add_counts(c, &ids, unit.counts).await?;
+    }
+    Ok(unit)
+}
+
+/// Inserts a unit without adding it to its ancestors' counters: for bulk
+/// loads, which call [`recount`] once at the end (ADR 0004).
+pub async fn insert_row(
+    c: &mut Conn,
+    parent: Option<&Unit>,
+    new: &NewUnit,
+    now: i64,
+) -> Result<Unit> {
     let depth = parent.map_or(0, |p| p.depth + 1);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO units (parent_id, kind, name, external_id, depth, stages, grade, school_year,
@@ -85,11 +102,6 @@ pub async fn insert(c: &mut Conn, parent: Option<&Unit>, new: &NewUnit, now: i64
         .execute(&mut *c)
         .await
         .db()?;
-    if let Some(p) = parent {
-        let mut ids = p.ancestor_ids();
-        ids.push(p.id);
-        add_counts(c, &ids, own).await?;
-    }
     get(c, id).await?.ok_or_else(Error::internal)
 }
 
