@@ -214,19 +214,23 @@ pub async fn set_status(app: &App, ctx: &Ctx, id: i64, to: &str) -> Result<Sessi
     let to = SessionStatus::parse(to)?;
     let (s, class) = session_for(app, ctx, id, Action::DeliverCourses).await?;
     let now = app.now();
-    let allowed = matches!(
-        (s.status, to),
-        (SessionStatus::Planned, SessionStatus::Held)
-            | (SessionStatus::Planned, SessionStatus::Cancelled)
-            | (SessionStatus::Held, SessionStatus::Planned)
-            | (SessionStatus::Cancelled, SessionStatus::Planned)
-    );
-    if !allowed {
-        return Err(Error::invalid(
-            "status",
-            format!("不能从“{}”改为“{}”", s.status.label(), to.label()),
-        ));
-    }
+    let allowed = |from: SessionStatus| {
+        if matches!(
+            (from, to),
+            (SessionStatus::Planned, SessionStatus::Held)
+                | (SessionStatus::Planned, SessionStatus::Cancelled)
+                | (SessionStatus::Held, SessionStatus::Planned)
+                | (SessionStatus::Cancelled, SessionStatus::Planned)
+        ) {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "status",
+                format!("不能从“{}”改为“{}”", from.label(), to.label()),
+            ))
+        }
+    };
+    allowed(s.status)?;
     if to == SessionStatus::Held && s.starts_at > now {
         return Err(Error::invalid("status", "课程开始后才能标记为已上课"));
     }
@@ -239,6 +243,7 @@ pub async fn set_status(app: &App, ctx: &Ctx, id: i64, to: &str) -> Result<Sessi
         tx.rollback().await.db()?;
         return Ok(s);
     }
+    allowed(s.status)?;
     let sign = match (s.status, to) {
         (_, SessionStatus::Held) => 1,
         (SessionStatus::Held, _) => -1,
@@ -437,12 +442,15 @@ pub async fn session_detail(app: &App, ctx: &Ctx, id: i64) -> Result<SessionDeta
     })
 }
 
-/// The teacher's attendance sheet: who was present (parents who checked in
-/// by QR code stay unless unticked) and each one's participation (1-5, 0 to
-/// leave unrated).
+/// The teacher's attendance sheet: parents present, each with a
+/// participation score (1-5, 0 to leave unrated), and parents to mark
+/// absent. Anyone not named stays as recorded, so a parent who scans the
+/// code while the teacher has the sheet open is not lost.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct AttendanceInput {
     pub present: Vec<PresentInput>,
+    #[serde(default)]
+    pub absent: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -467,23 +475,27 @@ pub async fn save_attendance(app: &App, ctx: &Ctx, id: i64, input: &AttendanceIn
     }
     let mut c = app.db.read().await?;
     let links = students::links_of_class(&mut c, class.id).await?;
-    let before = store::attendance_of(&mut c, s.id).await?;
     drop(c);
     let child_of: HashMap<i64, i64> = links
         .iter()
         .filter(|l| l.status == LinkStatus::Confirmed)
         .map(|l| (l.account_id, l.student_id))
         .collect();
-    for p in &input.present {
-        if !child_of.contains_key(&p.account_id) {
+    for id in input
+        .present
+        .iter()
+        .map(|p| p.account_id)
+        .chain(input.absent.iter().copied())
+    {
+        if !child_of.contains_key(&id) {
             return Err(Error::invalid("present", "名单中有不属于本班的家长"));
         }
     }
     let now = app.now();
     let mut tx = app.db.write().await?;
-    for a in &before {
-        if !input.present.iter().any(|p| p.account_id == a.account_id) {
-            store::remove_attendance(&mut tx, s.id, a.account_id).await?;
+    for id in &input.absent {
+        if !input.present.iter().any(|p| p.account_id == *id) {
+            store::remove_attendance(&mut tx, s.id, *id).await?;
         }
     }
     for p in &input.present {

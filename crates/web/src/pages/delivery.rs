@@ -481,8 +481,9 @@ async fn record(
     }
 }
 
-/// The attendance form: `present` for each parent ticked, `p_{account}`
-/// for their participation score.
+/// The attendance form: `shown` for each parent on the sheet, `present`
+/// for each ticked, `p_{account}` for their participation score. Parents
+/// shown and not ticked are marked absent; others are left as they are.
 async fn attendance(
     State(state): State<AppState>,
     user: PageUser,
@@ -507,7 +508,13 @@ async fn attendance(
             participation,
         });
     }
-    let input = AttendanceInput { present };
+    let absent: Vec<i64> = f
+        .iter()
+        .filter(|(k, _)| k == "shown")
+        .filter_map(|(_, v)| v.parse::<i64>().ok())
+        .filter(|id| !present.iter().any(|p: &PresentInput| p.account_id == *id))
+        .collect();
+    let input = AttendanceInput { present, absent };
     match delivery::save_attendance(&state.app, &user.ctx, id, &input).await {
         Ok(()) => {
             Ok(Redirect::to(&format!("/delivery/sessions/{id}?msg=attendance")).into_response())

@@ -467,6 +467,24 @@ async fn parents_check_in_by_qr_code_rate_and_keep_it_in_their_growth_record() {
     assert!(present.contains(&(classmate_id, "teacher".into(), 3)));
     assert_eq!(d["rating_mean"], 4.0);
     assert_eq!(d["ratings"], json!([{"score": 4, "comment": "很有收获"}]));
+    // The classmate is marked absent again; the parent not named stays.
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/sessions/{sid}/attendance"),
+            &teacher,
+            json!({"present": [], "absent": [classmate_id]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
+    let (_, d) = t.get(&format!("/api/v1/sessions/{sid}"), &teacher).await;
+    let present: Vec<i64> = d["families"]
+        .as_array()
+        .expect("families")
+        .iter()
+        .filter(|f| f["present"] == true)
+        .filter_map(|f| f["account_id"].as_i64())
+        .collect();
+    assert_eq!(present, vec![parent_id]);
 
     // Held: the parent's growth record counts it (with the demo's two).
     let (s, _) = set_status(&t, &teacher, sid, "held").await;
@@ -747,6 +765,14 @@ async fn pages_take_a_head_teacher_and_a_parent_through_a_session() {
     assert!(p.body.contains("5 分："), "the comment is listed");
     assert!(!p.body.contains("<b>好</b>"), "comment shown escaped");
     assert!(p.body.contains("扫码"), "checked in by QR");
+    // A sheet saved with nobody ticked leaves a QR check-in alone: only
+    // parents shown on the sheet and unticked are marked absent.
+    let p = hb
+        .post(&format!("/delivery/sessions/{sid}/attendance"), &[])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = hb.get(&format!("/delivery/sessions/{sid}")).await;
+    assert!(p.body.contains("扫码"), "the QR check-in stays");
 
     // Held from the page; the class page counts it.
     let p = hb
