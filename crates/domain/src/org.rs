@@ -288,6 +288,13 @@ pub fn path_ids(path: &str) -> Vec<i64> {
     path.split('/').filter_map(|p| p.parse().ok()).collect()
 }
 
+/// The path of a unit's parent: `/1/5/23/` → `/1/5/`; none for the root.
+pub fn parent_path(path: &str) -> Option<String> {
+    let trimmed = path.strip_suffix('/')?;
+    let cut = trimmed.rfind('/')?;
+    (cut > 0).then(|| trimmed[..=cut].to_owned())
+}
+
 /// True when `path` lies inside the subtree whose root has `root_path`.
 pub fn path_within(path: &str, root_path: &str) -> bool {
     path.starts_with(root_path)
@@ -299,6 +306,19 @@ pub fn path_upper_bound(root_path: &str) -> String {
     let mut s = root_path.trim_end_matches('/').to_owned();
     s.push('0');
     s
+}
+
+#[cfg(test)]
+mod parent_path_tests {
+    use super::parent_path;
+
+    #[test]
+    fn parents_of_paths() {
+        assert_eq!(parent_path("/1/5/23/").as_deref(), Some("/1/5/"));
+        assert_eq!(parent_path("/1/5/").as_deref(), Some("/1/"));
+        assert_eq!(parent_path("/1/"), None);
+        assert_eq!(parent_path(""), None);
+    }
 }
 
 #[cfg(test)]

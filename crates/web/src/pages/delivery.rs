@@ -583,10 +583,9 @@ async fn compliance(
     } else {
         Vec::new()
     };
-    let parent_id = u.parent_id.filter(|p| {
-        user.ctx
-            .actor
-            .can(Action::ViewUnit, &parent_path(&u.path, *p))
+    let parent_id = u.parent_id.filter(|_| {
+        tongyu_domain::org::parent_path(&u.path)
+            .is_some_and(|p| user.ctx.actor.can(Action::ViewUnit, &p))
     });
     let page = CompliancePage {
         nav: Nav::for_user(&user),
@@ -603,15 +602,6 @@ async fn compliance(
         hours_per_year: HOURS_PER_YEAR,
     };
     Ok(render(&page)?.into_response())
-}
-
-/// The path of a unit's parent, from the unit's own path.
-fn parent_path(path: &str, parent_id: i64) -> String {
-    let marker = format!("/{parent_id}/");
-    match path.find(&marker) {
-        Some(i) => path[..i + marker.len()].to_owned(),
-        None => String::new(),
-    }
 }
 
 async fn compliance_xlsx(
