@@ -1323,3 +1323,28 @@ pub async fn recommendations(
     }
     Ok(out)
 }
+
+/// A lesson the parent started and has not finished.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Started {
+    pub lesson_id: i64,
+    pub title: String,
+    pub duration_s: i64,
+    pub covered_s: i64,
+}
+
+/// "Continue watching": lessons the parent started and has not finished,
+/// the latest first.
+pub async fn continue_watching(app: &App, ctx: &Ctx, limit: i64) -> Result<Vec<Started>> {
+    let mut c = app.db.read().await?;
+    Ok(store::started_of(&mut c, ctx.actor.account_id, limit)
+        .await?
+        .into_iter()
+        .map(|(lesson_id, title, duration_s, covered_s)| Started {
+            lesson_id,
+            title,
+            duration_s,
+            covered_s,
+        })
+        .collect())
+}

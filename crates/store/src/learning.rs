@@ -647,6 +647,36 @@ pub async fn published_lessons(c: &mut Conn, limit: i64) -> Result<Vec<(i64, Str
         .collect()
 }
 
+/// Lessons a parent has started and not finished, the latest first:
+/// (lesson id, title, duration, covered seconds).
+pub async fn started_of(
+    c: &mut Conn,
+    account_id: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT p.lesson_id, l.title, l.duration_s, p.covered_s FROM lesson_progress p
+         JOIN lessons l ON l.id = p.lesson_id
+         WHERE p.account_id = $1 AND p.completed_at = 0 AND p.covered_s > 0 AND l.status = 'published'
+         ORDER BY p.last_report_at DESC LIMIT $2",
+    )
+    .bind(account_id)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                col(r, "lesson_id")?,
+                col(r, "title")?,
+                col(r, "duration_s")?,
+                col(r, "covered_s")?,
+            ))
+        })
+        .collect()
+}
+
 /// Published self-study lessons for a grade (courses for every grade or
 /// this one), newest first: (lesson id, title, duration, course title).
 pub async fn self_study_for(

@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/me/lessons", get(my_lessons))
         .route("/me/growth", get(my_growth))
         .route("/me/recommendations", get(my_recommendations))
+        .route("/me/continue", get(my_continue))
         .route("/progress", post(progress))
         .route("/lessons/{id}", post(edit_lesson))
         .route("/lessons/{id}/revisions", get(revisions))
@@ -250,5 +251,11 @@ async fn my_recommendations(
 ) -> ApiResult<Json<Value>> {
     Ok(Json(json!({
         "items": learning::recommendations(&state.app, &user.ctx, 3).await?,
+    })))
+}
+
+async fn my_continue(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({
+        "items": learning::continue_watching(&state.app, &user.ctx, 20).await?,
     })))
 }

@@ -110,6 +110,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, bool, u16)] = &[
     ("get", "/api/v1/me/growth", "家长：每学年的学习记录（完成的课与时长）", "learning", false, 200),
     ("get", "/api/v1/me/lessons", "家长：每个孩子要看的课及自己的进度", "learning", false, 200),
     ("get", "/api/v1/me/recommendations", "家长：按孩子年级推荐的自修课（未看完的）", "learning", false, 200),
+    ("get", "/api/v1/me/continue", "家长：看了一部分、还没看完的课（继续观看）", "learning", false, 200),
     ("post", "/api/v1/lessons/{id}", "修改一节课：草稿直接修改；已发布的生成待审核的新版本", "learning", true, 200),
     ("get", "/api/v1/lessons/{id}/revisions", "一节课的各个版本", "learning", false, 200),
     ("post", "/api/v1/lessons/{id}/attachments", "为一节课添加已上传的附件 {token, title}", "learning", true, 201),

@@ -381,6 +381,23 @@ async fn my(
             });
         }
     }
+    // Library lessons started and not finished ("continue watching").
+    for l in tongyu_service::learning::continue_watching(&state.app, &user.ctx, 5).await? {
+        if tasks.iter().any(|t| t.lesson_id == l.lesson_id) {
+            continue;
+        }
+        tasks.push(TaskView {
+            lesson_id: l.lesson_id,
+            title: l.title,
+            child: String::new(),
+            started: true,
+            percent: if l.duration_s > 0 {
+                (l.covered_s * 100 / l.duration_s).min(100)
+            } else {
+                0
+            },
+        });
+    }
     tasks.sort_by_key(|t| !t.started);
     let growth = tongyu_service::learning::growth_record(&state.app, &user.ctx).await?;
     // Sessions of the required course: the coming ones, and past ones the
@@ -408,7 +425,11 @@ async fn my(
         .into_iter()
         .filter(|s| !s.answered)
         .collect();
-    let recommended = tongyu_service::learning::recommendations(&state.app, &user.ctx, 3).await?;
+    let recommended: Vec<_> = tongyu_service::learning::recommendations(&state.app, &user.ctx, 3)
+        .await?
+        .into_iter()
+        .filter(|r| !tasks.iter().any(|t| t.lesson_id == r.lesson_id))
+        .collect();
     render(&MyPage {
         nav: Nav::for_user(&user),
         tasks,

@@ -1025,6 +1025,25 @@ async fn the_library_is_recommended_by_grade_and_watching_it_counts_for_the_pare
     assert_eq!(ids.len(), 3, "three per child");
     // The parent watches it: progress is kept, the growth record counts it,
     // and it is no longer recommended.
+    // Half watched: it is on the home under "continue watching", not
+    // among the recommendations.
+    t.clock.advance(30);
+    let (s, v) = report(&t, &parent, lessons[0], json!([[0, 30]])).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mut b = t.browser();
+    b.sign_in("parent", crate::common::PW).await;
+    let home = b.get("/my").await;
+    let at = home.body.find("亲子阅读十分钟").expect("on the home");
+    assert!(
+        home.body[at..].starts_with("亲子阅读十分钟</a> <small class=\"tag\">继续观看 · 25%"),
+        "{}",
+        home.body
+    );
+    assert_eq!(
+        home.body.matches("亲子阅读十分钟").count(),
+        1,
+        "not recommended as well"
+    );
     watch(&t, &parent, lessons[0], 120).await;
     let (_, growth) = t.get("/api/v1/me/growth", &parent).await;
     assert_eq!(growth["years"][0]["lessons"], 1, "{growth}");
@@ -1037,7 +1056,6 @@ async fn the_library_is_recommended_by_grade_and_watching_it_counts_for_the_pare
             .any(|r| r["lesson_id"] == lessons[0]),
         "a finished lesson is not recommended again"
     );
-    let mut b = t.browser();
     b.sign_in("parent", crate::common::PW).await;
     let p = b.get(&format!("/lessons/{}", lessons[0])).await;
     assert!(p.body.contains("已看 100%"), "{}", p.body);
