@@ -775,7 +775,7 @@ async fn the_parent_s_home_lists_this_term_s_lessons_with_the_started_ones_first
     b.sign_in("parent", crate::common::PW).await;
     let p = b.get("/my").await;
     assert!(
-        p.body.contains("本学期要看的课") && p.body.contains("继续观看 · 5%"),
+        p.body.contains("要看的课") && p.body.contains("继续观看 · 5%"),
         "{}",
         p.body
     );
