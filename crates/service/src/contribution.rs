@@ -429,7 +429,7 @@ pub async fn lists(app: &App, ctx: &Ctx) -> Result<Lists> {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Progress {
     pub goal: i64,
-    /// Per kind: (kind, published by stage, published in all, waiting for review, returned).
+    /// Micro-courses and lesson plans, each with its counts.
     pub kinds: Vec<KindProgress>,
 }
 

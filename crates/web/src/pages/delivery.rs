@@ -574,17 +574,18 @@ async fn compliance(
 ) -> PageResult<Response> {
     let year = year_of(&state, &q);
     let (top, rows) = delivery::compliance(&state.app, &user.ctx, unit, year).await?;
-    let u = tongyu_service::org::visible_unit(&state.app, &user.ctx, unit).await?;
     // Teachers' class hours, for those who may see the unit's staff.
-    let workload = if matches!(u.kind, UnitKind::School | UnitKind::Grade | UnitKind::Class)
-        && user.ctx.actor.can(Action::ViewAccounts, &u.path)
+    let workload = if matches!(
+        top.kind,
+        UnitKind::School | UnitKind::Grade | UnitKind::Class
+    ) && user.ctx.actor.can(Action::ViewAccounts, &top.path)
     {
         delivery::workload(&state.app, &user.ctx, unit, year).await?
     } else {
         Vec::new()
     };
-    let parent_id = u.parent_id.filter(|_| {
-        tongyu_domain::org::parent_path(&u.path)
+    let parent_id = top.parent_id.filter(|_| {
+        tongyu_domain::org::parent_path(&top.path)
             .is_some_and(|p| user.ctx.actor.can(Action::ViewUnit, &p))
     });
     let page = CompliancePage {

@@ -790,10 +790,22 @@ async fn pages_take_a_head_teacher_and_a_parent_through_a_session() {
     // The district's compliance page and its spreadsheet.
     let mut db = t.browser();
     db.sign_in("district-admin", PW).await;
-    let district = school_and_district(&t.unit(class).await).1;
+    let (school, district) = school_and_district(&t.unit(class).await);
     let p = db.get(&format!("/delivery/compliance/{district}")).await;
     assert_eq!(p.status, StatusCode::OK);
     assert!(p.body.contains("未达标"));
+    assert!(
+        !p.body.contains("上一级"),
+        "the city is above the district's reach"
+    );
+    // A school's page: a way back up, and its teachers' class hours.
+    let p = db.get(&format!("/delivery/compliance/{school}")).await;
+    assert!(p.body.contains("上一级"), "{}", p.body);
+    assert!(
+        p.body.contains("班主任（演示）：3 次，6 课时"),
+        "{}",
+        p.body
+    );
     let p = db
         .get(&format!("/delivery/compliance/{district}/export.xlsx"))
         .await;
