@@ -558,7 +558,8 @@ async fn the_questionnaire_before_and_after_shows_the_change() {
     .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let first = v["id"].as_i64().expect("id");
-    let p2 = t.login(&a_parent_of(&t, other, "").await).await;
+    let p2_name = a_parent_of(&t, other, "").await;
+    let p2 = t.login(&p2_name).await;
     let (_, surveys) = t.get("/api/v1/me/surveys", &p2).await;
     assert_eq!(surveys["items"][0]["phase"], "before", "{surveys}");
     assert_eq!(
@@ -580,8 +581,29 @@ async fn the_questionnaire_before_and_after_shows_the_change() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "1 to 5: {e}");
     let (s, e) = answer(&p2, "after", json!([2, 3, 3])).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "not open: {e}");
-    let (s, e) = answer(&p2, "before", json!([2, 3, 1])).await;
-    assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
+    // The parent answers on the page: every question needs an answer.
+    let mut b = t.browser();
+    b.sign_in(&p2_name, PW).await;
+    let page = b.get(&format!("/surveys/{other}")).await;
+    assert!(page.body.contains("课前问卷"), "{}", page.body);
+    assert!(page.body.contains("我能耐心倾听孩子的想法"));
+    let page = b
+        .post(
+            &format!("/surveys/{other}"),
+            &[("phase", "before"), ("q0", "2")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("请回答全部题目"), "{}", page.body);
+    let page = b
+        .post(
+            &format!("/surveys/{other}"),
+            &[("phase", "before"), ("q0", "2"), ("q1", "3"), ("q2", "1")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let page = b.get(page.location.as_deref().expect("back")).await;
+    assert!(page.body.contains("感谢您填写问卷"), "{}", page.body);
     let (s, e) = answer(&p2, "before", json!([5, 5, 5])).await;
     assert_eq!(s, StatusCode::CONFLICT, "once per round: {e}");
     // The demo parent's class has held 2: no round is open for them.
