@@ -169,6 +169,12 @@ pub async fn update_session(
     if s.status != SessionStatus::Planned {
         return Err(Error::invalid("status", "只能修改尚未上课的安排"));
     }
+    // Re-planned without a title or lesson, the session keeps its title.
+    let mut input = input.clone();
+    if input.title.trim().is_empty() && input.lesson_id == 0 {
+        input.title = s.title.clone();
+    }
+    let input = &input;
     let (title, hours, place, url) = checked(app, &class, input, 0).await?;
     let mut tx = app.db.write().await?;
     let new = NewSession {

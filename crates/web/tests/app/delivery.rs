@@ -122,6 +122,7 @@ async fn held_sessions_count_toward_the_yearly_minimum_and_roll_up() {
 
     // Plan two more this week (2 hours and 1 hour), hold them: 4 sessions, 7 hours.
     let mut new = Vec::new();
+    let mut titles = Vec::new();
     for (hours, ago) in [(2, 3 * DAY), (1, 2 * DAY + HOUR)] {
         let (s, v) = plan(
             &t,
@@ -133,6 +134,7 @@ async fn held_sessions_count_toward_the_yearly_minimum_and_roll_up() {
         assert_eq!(s, StatusCode::CREATED, "{v}");
         assert_eq!(v["status"], "planned");
         new.push(v["id"].as_i64().expect("id"));
+        titles.push(v["title"].as_str().expect("title").to_owned());
     }
     for id in &new {
         let (s, v) = set_status(&t, &teacher, *id, "held").await;
@@ -156,6 +158,12 @@ async fn held_sessions_count_toward_the_yearly_minimum_and_roll_up() {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["title"], titles[1], "re-planned, it keeps its title");
+    assert_eq!(
+        titles,
+        vec!["第5次课", "第6次课"],
+        "numbered after the demo's four"
+    );
     let (s, _) = set_status(&t, &teacher, new[1], "held").await;
     assert_eq!(s, StatusCode::OK);
     // Marking it held twice counts once.
