@@ -534,76 +534,78 @@ pub async fn all_rollups(c: &mut Conn, campaign_id: i64) -> Result<HashMap<i64, 
         .collect()
 }
 
-/// Progress rows for many (account, lesson) pairs at once.
+/// Progress rows for many (account, lesson) pairs at once. The keys travel
+/// as one JSON parameter: one prepared statement whatever the batch size,
+/// and no per-parameter cost (SQLite looks each `$N` up in a list, so a
+/// statement with a thousand parameters costs a million steps to bind).
 pub async fn get_progress_many(
     c: &mut Conn,
     keys: &[(i64, i64)],
 ) -> Result<HashMap<(i64, i64), Progress>> {
     let mut out = HashMap::with_capacity(keys.len());
-    for chunk in crate::padded_chunks(keys) {
-        let pairs = (0..chunk.len())
-            .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT account_id, lesson_id, spans, covered_s, completed_at, last_report_at FROM lesson_progress
-             WHERE (account_id, lesson_id) IN ({pairs})"
+    if keys.is_empty() {
+        return Ok(out);
+    }
+    let json = serde_json::to_string(keys).map_err(|_| tongyu_domain::Error::internal())?;
+    let sql = if crate::is_postgres(c) {
+        "SELECT p.account_id, p.lesson_id, p.spans, p.covered_s, p.completed_at, p.last_report_at
+         FROM jsonb_array_elements($1::jsonb) k
+         JOIN lesson_progress p ON p.account_id = (k->>0)::bigint AND p.lesson_id = (k->>1)::bigint"
+    } else {
+        "SELECT p.account_id, p.lesson_id, p.spans, p.covered_s, p.completed_at, p.last_report_at
+         FROM json_each($1) k
+         JOIN lesson_progress p ON p.account_id = k.value->>0 AND p.lesson_id = k.value->>1"
+    };
+    for r in sqlx::query(sql).bind(json).fetch_all(&mut *c).await.db()? {
+        out.insert(
+            (col(&r, "account_id")?, col(&r, "lesson_id")?),
+            Progress {
+                spans: col(&r, "spans")?,
+                covered_s: col(&r, "covered_s")?,
+                completed_at: col(&r, "completed_at")?,
+                last_report_at: col(&r, "last_report_at")?,
+            },
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (a, l) in &chunk {
-            q = q.bind(*a).bind(*l);
-        }
-        for r in q.fetch_all(&mut *c).await.db()? {
-            out.insert(
-                (col(&r, "account_id")?, col(&r, "lesson_id")?),
-                Progress {
-                    spans: col(&r, "spans")?,
-                    covered_s: col(&r, "covered_s")?,
-                    completed_at: col(&r, "completed_at")?,
-                    last_report_at: col(&r, "last_report_at")?,
-                },
-            );
-        }
     }
     Ok(out)
 }
 
-/// Writes many progress rows in multi-row upserts (each key once).
+/// Writes many progress rows in one upsert (each key once), the rows as one
+/// JSON parameter like [`get_progress_many`].
 pub async fn put_progress_many(c: &mut Conn, rows: &[((i64, i64), Progress)]) -> Result<()> {
-    for chunk in crate::fixed_chunks(rows) {
-        let values = (0..chunk.len())
-            .map(|i| {
-                let b = i * 6;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "INSERT INTO lesson_progress (account_id, lesson_id, spans, covered_s, completed_at, last_report_at)
-             VALUES {values}
-             ON CONFLICT (account_id, lesson_id) DO UPDATE SET spans = excluded.spans, covered_s = excluded.covered_s,
-                 completed_at = excluded.completed_at, last_report_at = excluded.last_report_at"
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for ((a, l), p) in chunk {
-            q = q
-                .bind(*a)
-                .bind(*l)
-                .bind(p.spans.clone())
-                .bind(p.covered_s)
-                .bind(p.completed_at)
-                .bind(p.last_report_at);
-        }
-        q.execute(&mut *c).await.db()?;
+    if rows.is_empty() {
+        return Ok(());
     }
+    let flat: Vec<(i64, i64, &str, i64, i64, i64)> = rows
+        .iter()
+        .map(|((a, l), p)| {
+            (
+                *a,
+                *l,
+                p.spans.as_str(),
+                p.covered_s,
+                p.completed_at,
+                p.last_report_at,
+            )
+        })
+        .collect();
+    let json = serde_json::to_string(&flat).map_err(|_| tongyu_domain::Error::internal())?;
+    let sql = if crate::is_postgres(c) {
+        "INSERT INTO lesson_progress (account_id, lesson_id, spans, covered_s, completed_at, last_report_at)
+         SELECT (r->>0)::bigint, (r->>1)::bigint, r->>2, (r->>3)::bigint, (r->>4)::bigint, (r->>5)::bigint
+         FROM jsonb_array_elements($1::jsonb) r
+         ON CONFLICT (account_id, lesson_id) DO UPDATE SET spans = excluded.spans, covered_s = excluded.covered_s,
+             completed_at = excluded.completed_at, last_report_at = excluded.last_report_at"
+    } else {
+        // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the
+        // INSERT, not to a join in the SELECT.
+        "INSERT INTO lesson_progress (account_id, lesson_id, spans, covered_s, completed_at, last_report_at)
+         SELECT r.value->>0, r.value->>1, r.value->>2, r.value->>3, r.value->>4, r.value->>5
+         FROM json_each($1) r WHERE true
+         ON CONFLICT (account_id, lesson_id) DO UPDATE SET spans = excluded.spans, covered_s = excluded.covered_s,
+             completed_at = excluded.completed_at, last_report_at = excluded.last_report_at"
+    };
+    sqlx::query(sql).bind(json).execute(&mut *c).await.db()?;
     Ok(())
 }
 

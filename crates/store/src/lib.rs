@@ -283,38 +283,10 @@ pub(crate) fn placeholders(from: usize, n: usize) -> String {
         .join(", ")
 }
 
-/// Splits `rows` into chunks whose sizes are powers of two (at most 256),
-/// so a batch statement built for a chunk has one of nine texts whatever
-/// the batch's size, and each connection prepares it once and reuses it.
-pub(crate) fn fixed_chunks<T>(rows: &[T]) -> Vec<&[T]> {
-    let mut out = Vec::new();
-    let mut rest = rows;
-    while !rest.is_empty() {
-        let size = if rest.len() >= 256 {
-            256
-        } else {
-            1 << (usize::BITS - 1 - rest.len().leading_zeros())
-        };
-        let (head, tail) = rest.split_at(size);
-        out.push(head);
-        rest = tail;
-    }
-    out
-}
-
-/// Like [`fixed_chunks`] for keys looked up with `IN (...)`, where a key
-/// may repeat: chunks of at most 256, the last filled up to the next power
-/// of two by repeating its last key, so a lookup takes one statement.
-pub(crate) fn padded_chunks<T: Clone>(keys: &[T]) -> Vec<Vec<T>> {
-    keys.chunks(256)
-        .map(|c| {
-            let mut v = c.to_vec();
-            if let Some(last) = c.last() {
-                v.resize(c.len().next_power_of_two(), last.clone());
-            }
-            v
-        })
-        .collect()
+/// Is this connection to PostgreSQL? (For the few statements whose text
+/// differs between the backends.)
+pub(crate) fn is_postgres(c: &Conn) -> bool {
+    c.backend_name() == "PostgreSQL"
 }
 
 impl Db {
@@ -358,25 +330,4 @@ fn like_escape(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
-}
-
-#[cfg(test)]
-mod chunk_tests {
-    use super::fixed_chunks;
-
-    #[test]
-    fn chunks_come_in_powers_of_two_and_keep_every_row_in_order() {
-        let rows: Vec<u32> = (0..300).collect();
-        let chunks = fixed_chunks(&rows);
-        let sizes: Vec<usize> = chunks.iter().map(|c| c.len()).collect();
-        assert_eq!(sizes, vec![256, 32, 8, 4]);
-        let flat: Vec<u32> = chunks.concat();
-        assert_eq!(flat, rows);
-        assert!(fixed_chunks::<u32>(&[]).is_empty());
-        let padded = super::padded_chunks(&rows[..37]);
-        assert_eq!(padded.len(), 1);
-        assert_eq!(padded[0].len(), 64);
-        assert_eq!(padded[0][..37], rows[..37]);
-        assert!(padded[0][37..].iter().all(|k| *k == 36));
-    }
 }
