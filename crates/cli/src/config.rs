@@ -18,6 +18,114 @@ pub struct Config {
     pub max_connections: u32,
     /// `text` or `json`.
     pub log_format: String,
+    /// Deadlines and sign-off of appeals.
+    pub appeals: AppealsConfig,
+}
+
+/// `[appeals]`: durations accept `90s`, `30m`, `4h`, `3d` and `2bd`
+/// (business days, by the city's calendar).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AppealsConfig {
+    /// First contact with the parent, where no rule says otherwise.
+    pub first_contact: String,
+    /// The three-part reply, where no rule says otherwise.
+    pub reply: String,
+    /// Time to rate a reply before it closes as "no feedback".
+    pub rating_window: String,
+    /// Levels (`school`, `district`, `city`) whose replies need a sign-off.
+    pub sign_off: Vec<String>,
+    /// How often the deadline sweep runs, in seconds.
+    pub sweep_every_s: u64,
+    /// Rules for a level, a category or both (`[[appeals.rules]]`).
+    pub rules: Vec<DeadlineRuleConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlineRuleConfig {
+    #[serde(default)]
+    pub level: String,
+    #[serde(default)]
+    pub category: String,
+    pub first_contact: String,
+    pub reply: String,
+}
+
+impl Default for AppealsConfig {
+    fn default() -> Self {
+        Self {
+            first_contact: "1bd".into(),
+            reply: "5bd".into(),
+            rating_window: "7d".into(),
+            sign_off: Vec::new(),
+            sweep_every_s: 60,
+            rules: vec![
+                DeadlineRuleConfig {
+                    level: String::new(),
+                    category: "bullying".into(),
+                    first_contact: "4h".into(),
+                    reply: "2bd".into(),
+                },
+                DeadlineRuleConfig {
+                    level: String::new(),
+                    category: "safety".into(),
+                    first_contact: "4h".into(),
+                    reply: "2bd".into(),
+                },
+            ],
+        }
+    }
+}
+
+impl AppealsConfig {
+    /// The settings the service runs with; a mistake names its key.
+    pub fn settings(&self) -> Result<tongyu_service::appeal::AppealSettings, String> {
+        use tongyu_domain::appeal::{Category, Deadlines, Level, Span};
+        let span = |key: &str, v: &str| {
+            Span::parse(v).map_err(|e| format!("[appeals] {key}: {}", e.message))
+        };
+        let level = |v: &str| {
+            Level::parse(v.trim()).ok_or_else(|| {
+                format!("[appeals] 级别“{v}”不正确，应为 school、district 或 city")
+            })
+        };
+        let mut rules = Vec::new();
+        for r in &self.rules {
+            rules.push(tongyu_service::appeal::DeadlineRule {
+                level: if r.level.is_empty() {
+                    None
+                } else {
+                    Some(level(&r.level)?)
+                },
+                category: if r.category.is_empty() {
+                    None
+                } else {
+                    Some(Category::parse(r.category.trim()).ok_or_else(|| {
+                        format!("[appeals] 类别“{}”不正确", r.category)
+                    })?)
+                },
+                deadlines: Deadlines {
+                    first_contact: span("rules.first_contact", &r.first_contact)?,
+                    reply: span("rules.reply", &r.reply)?,
+                },
+            });
+        }
+        Ok(tongyu_service::appeal::AppealSettings {
+            deadlines: Deadlines {
+                first_contact: span("first_contact", &self.first_contact)?,
+                reply: span("reply", &self.reply)?,
+            },
+            rules,
+            rating_window: span("rating_window", &self.rating_window)?,
+            sign_off: self
+                .sign_off
+                .iter()
+                .map(|l| level(l))
+                .collect::<Result<_, _>>()?,
+            ..tongyu_service::appeal::AppealSettings::default()
+        })
+    }
 }
 
 impl Default for Config {
@@ -31,6 +139,7 @@ impl Default for Config {
             trust_proxy: false,
             max_connections: 16,
             log_format: "text".into(),
+            appeals: AppealsConfig::default(),
         }
     }
 }
@@ -129,6 +238,35 @@ mod tests {
             redact_url("sqlite://data/tongyu.db"),
             "sqlite://data/tongyu.db"
         );
+    }
+
+    #[test]
+    fn appeal_deadlines_come_from_the_file_with_units_down_to_seconds() {
+        let c: Config = toml::from_str(
+            r#"
+            [appeals]
+            first_contact = "90s"
+            reply = "2bd"
+            sign_off = ["district"]
+            [[appeals.rules]]
+            category = "bullying"
+            first_contact = "30s"
+            reply = "4h"
+            "#,
+        )
+        .expect("parses");
+        let s = c.appeals.settings().expect("valid");
+        use tongyu_domain::appeal::{Category, Level, Span};
+        let d = s.deadlines(Level::School, Category::Fees);
+        assert_eq!(d.first_contact, Span::Seconds(90));
+        assert_eq!(d.reply, Span::BusinessDays(2));
+        let b = s.deadlines(Level::City, Category::Bullying);
+        assert_eq!(b.first_contact, Span::Seconds(30));
+        assert_eq!(s.sign_off, vec![Level::District]);
+        let bad: Config = toml::from_str("[appeals]\nreply = \"5 days\"").expect("parses");
+        let e = bad.appeals.settings().expect_err("bad span");
+        assert!(e.contains("reply"), "{e}");
+        assert!(Config::default().appeals.settings().is_ok());
     }
 
     #[test]

@@ -222,6 +222,7 @@ async fn open(cfg: &Config, url: &str, max_connections: u32) -> Result<App, AnyE
     .await?;
     let settings = Settings {
         media_dir: cfg.data_dir.join("media"),
+        appeals: cfg.appeals.settings()?,
         ..Settings::default()
     };
     Ok(App::new(db, Arc::new(SystemClock), settings))
@@ -533,6 +534,10 @@ async fn serve(app: App, cfg: &Config) -> Result<(), AnyError> {
     let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
     println!("同育已启动：http://{}", listener.local_addr()?);
     let janitor = tokio::spawn(purge_sessions(app.clone()));
+    let clocks = tongyu_service::appeal::start_sweeper(
+        app.clone(),
+        Duration::from_secs(cfg.appeals.sweep_every_s.max(1)),
+    );
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -540,6 +545,7 @@ async fn serve(app: App, cfg: &Config) -> Result<(), AnyError> {
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     janitor.abort();
+    clocks.abort();
     app.db.close().await;
     tracing::info!("stopped");
     Ok(())

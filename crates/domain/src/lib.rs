@@ -2,6 +2,7 @@
 //! authorization policy. Every other crate asks this one what is allowed.
 
 pub mod account;
+pub mod appeal;
 pub mod contribution;
 pub mod course;
 pub mod delivery;

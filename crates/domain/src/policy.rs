@@ -62,10 +62,17 @@ pub enum Action {
     Contribute,
     /// Review contributions at the level of the reviewer's unit.
     ReviewContributions,
+    /// Work the appeals of a unit's inbox: assign, contact, note, transfer,
+    /// reply, mark spam; raise one on a parent's behalf.
+    HandleAppeals,
+    /// Sign off a reply before the parent sees it (where the level asks for it).
+    SignOffAppeals,
+    /// The schools' gate codes and posters, and the calendar of days off.
+    ManageAppeals,
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 20] = [
         Self::ViewUnit,
         Self::ManageUnit,
         Self::ViewAccounts,
@@ -83,6 +90,9 @@ impl Action {
         Self::DeliverCourses,
         Self::Contribute,
         Self::ReviewContributions,
+        Self::HandleAppeals,
+        Self::SignOffAppeals,
+        Self::ManageAppeals,
     ];
 
     /// The roles that may take the action (within the subtree of their grant).
@@ -161,6 +171,11 @@ impl Action {
             Self::ReviewContributions => {
                 &[CityAdmin, DistrictAdmin, SchoolAdmin, Coordinator, Expert]
             }
+            // Appeals are handled by schools and by district and city
+            // bureaus; subdistricts are not a level of the chain.
+            Self::HandleAppeals => &[CityAdmin, DistrictAdmin, SchoolAdmin, Coordinator],
+            Self::SignOffAppeals => &[CityAdmin, DistrictAdmin, SchoolAdmin],
+            Self::ManageAppeals => &[CityAdmin, DistrictAdmin, SchoolAdmin],
         }
     }
 }

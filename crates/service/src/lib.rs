@@ -4,6 +4,7 @@
 //! come through here, so they obey the same rules.
 
 pub mod account;
+pub mod appeal;
 pub mod audit;
 pub mod auth;
 pub mod cache;
@@ -38,6 +39,8 @@ pub struct Settings {
     pub invite_ttl_secs: i64,
     /// Where uploaded files are kept (shared by every instance).
     pub media_dir: std::path::PathBuf,
+    /// Deadlines, sign-off and the rating window of appeals.
+    pub appeals: appeal::AppealSettings,
 }
 
 impl Default for Settings {
@@ -50,6 +53,7 @@ impl Default for Settings {
             lockout_secs: 15 * 60,
             invite_ttl_secs: 14 * 24 * 3600,
             media_dir: std::path::PathBuf::from("data/media"),
+            appeals: appeal::AppealSettings::default(),
         }
     }
 }

@@ -564,3 +564,30 @@ pub async fn display_names(
     }
     Ok(out)
 }
+
+/// Active accounts holding one of `roles` at exactly this unit: (id, name),
+/// by name.
+pub async fn with_roles_at(
+    c: &mut Conn,
+    unit_id: i64,
+    roles: &[tongyu_domain::account::Role],
+) -> Result<Vec<(i64, String)>> {
+    if roles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT DISTINCT a.id, a.display_name FROM grants g JOIN accounts a ON a.id = g.account_id
+         WHERE g.unit_id = $1 AND a.active = 1 AND g.role IN ({}) ORDER BY a.display_name, a.id",
+        crate::placeholders(2, roles.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(unit_id);
+    for r in roles {
+        q = q.bind(r.as_str());
+    }
+    q.fetch_all(&mut *c)
+        .await
+        .db()?
+        .iter()
+        .map(|r| Ok((col(r, "id")?, col(r, "display_name")?)))
+        .collect()
+}

@@ -7,6 +7,7 @@
 //! differ, a query asks [`Db::backend`].
 
 pub mod account;
+pub mod appeal;
 pub mod audit;
 pub mod contribution;
 pub mod delivery;

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "lesson_steps", include_str!("../migrations/0008_lesson_steps.sql")),
     (9, "media", include_str!("../migrations/0009_media.sql")),
     (10, "search_newest_first", include_str!("../migrations/0010_search_newest_first.sql")),
+    (11, "appeals", include_str!("../migrations/0011_appeals.sql")),
 ];
 
 /// The lock key PostgreSQL instances take while migrating.

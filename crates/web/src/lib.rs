@@ -60,6 +60,8 @@ pub struct AppState {
     pub jobs: tongyu_service::import::Jobs,
     /// Logins and sign-ups per client address.
     pub throttle: throttle::Throttle,
+    /// The public appeal form and status page, per address and per code.
+    pub public_limits: throttle::PublicLimits,
 }
 
 impl AppState {
@@ -70,6 +72,7 @@ impl AppState {
             metrics: ops::Metrics::default(),
             jobs: Default::default(),
             throttle: Default::default(),
+            public_limits: Default::default(),
         }
     }
 }

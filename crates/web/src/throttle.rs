@@ -57,6 +57,42 @@ impl Throttle {
     }
 }
 
+/// Limits of the public appeal channel, which anyone may reach without an
+/// account. Mobile carriers put many phones behind one address, so the
+/// per-address limits leave room for a busy school gate.
+#[derive(Clone)]
+pub struct PublicLimits {
+    /// Appeals and follow-ups sent from one address.
+    pub submit_per_ip: Throttle,
+    /// Appeals made through one gate code.
+    pub submit_per_code: Throttle,
+    /// Status pages looked up from one address (tracking codes cannot be
+    /// enumerated: 80 random bits, and this limit).
+    pub lookup_per_ip: Throttle,
+}
+
+impl Default for PublicLimits {
+    fn default() -> Self {
+        Self {
+            submit_per_ip: Throttle::new(20, Duration::from_secs(600)),
+            submit_per_code: Throttle::new(300, Duration::from_secs(600)),
+            lookup_per_ip: Throttle::new(120, Duration::from_secs(60)),
+        }
+    }
+}
+
+impl PublicLimits {
+    /// No limits (for the benchmark, which sends from one address).
+    pub fn unlimited() -> Self {
+        let none = || Throttle::new(u32::MAX, Duration::from_secs(1));
+        Self {
+            submit_per_ip: none(),
+            submit_per_code: none(),
+            lookup_per_ip: none(),
+        }
+    }
+}
+
 /// Middleware for the throttled POST routes.
 pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() != axum::http::Method::POST {

@@ -2,6 +2,7 @@
 //! Errors are `{"code", "message"}` with a stable code.
 
 mod accounts;
+mod appeals;
 mod auth;
 mod classes;
 mod contributions;
@@ -33,6 +34,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(learning::routes())
         .merge(delivery::routes())
         .merge(contributions::routes())
+        .merge(appeals::routes())
         .merge(if bench {
             Router::new().route("/bench/noop", axum::routing::post(noop))
         } else {

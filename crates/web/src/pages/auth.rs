@@ -66,14 +66,14 @@ struct LoginPage {
 }
 
 /// The CSRF token of a visitor with no session, kept in a cookie.
-fn anon_csrf(headers: &axum::http::HeaderMap) -> (String, bool) {
+pub(super) fn anon_csrf(headers: &axum::http::HeaderMap) -> (String, bool) {
     match cookie(headers, CSRF_COOKIE) {
         Some(t) if t.len() >= 16 => (t, false),
         _ => (auth::random_token(24), true),
     }
 }
 
-fn with_csrf_cookie(
+pub(super) fn with_csrf_cookie(
     state: &AppState,
     page: axum::response::Html<String>,
     csrf: &str,

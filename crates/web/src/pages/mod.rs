@@ -1,6 +1,7 @@
 //! Server-rendered pages in Simplified Chinese.
 
 mod accounts;
+mod appeals;
 mod audit;
 mod auth;
 mod classes;
@@ -36,6 +37,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(courses::routes())
         .merge(delivery::routes())
         .merge(contributions::routes())
+        .merge(appeals::routes())
 }
 
 pub struct NavLink {
@@ -86,6 +88,12 @@ impl Nav {
             links.push(NavLink {
                 href: "/delivery",
                 label: "必修课",
+            });
+        }
+        if !a.scope(Action::HandleAppeals).is_empty() {
+            links.push(NavLink {
+                href: "/appeals",
+                label: "诉求办理",
             });
         }
         if !a.scope(Action::AuthorCourses).is_empty() || !a.scope(Action::PublishCourses).is_empty()

@@ -1,0 +1,823 @@
+//! Appeals (群众诉求): what a parent writes after scanning one of the two
+//! codes at the school gate, the clocks that run on it, the three-part reply
+//! and the parent's rating. No HTTP, no SQL.
+
+use crate::{Error, ErrorCode, Result};
+
+/// Who the parent writes to: the school, or the school's district bureau.
+/// An appeal escalates school → district → city.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    School,
+    District,
+    City,
+}
+
+impl Level {
+    pub const ALL: [Level; 3] = [Level::School, Level::District, Level::City];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::School => "school",
+            Self::District => "district",
+            Self::City => "city",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::School => "学校",
+            Self::District => "区(市)教育局",
+            Self::City => "市教育局",
+        }
+    }
+    /// The level an overdue or unsatisfying appeal goes to; none above the city.
+    pub fn above(self) -> Option<Level> {
+        match self {
+            Self::School => Some(Self::District),
+            Self::District => Some(Self::City),
+            Self::City => None,
+        }
+    }
+}
+
+/// The two codes at a school gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeKind {
+    /// To the school itself.
+    School,
+    /// To the school's district bureau.
+    Bureau,
+}
+
+impl CodeKind {
+    pub const ALL: [CodeKind; 2] = [CodeKind::School, CodeKind::Bureau];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::School => "school",
+            Self::Bureau => "bureau",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::School => "向学校反映",
+            Self::Bureau => "向教育局反映",
+        }
+    }
+    /// The level an appeal made through this code starts at.
+    pub fn level(self) -> Level {
+        match self {
+            Self::School => Level::School,
+            Self::Bureau => Level::District,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Teaching,
+    Safety,
+    Fees,
+    Food,
+    Bullying,
+    StaffConduct,
+    FamilyEducation,
+    Other,
+}
+
+impl Category {
+    pub const ALL: [Category; 8] = [
+        Self::Teaching,
+        Self::Safety,
+        Self::Fees,
+        Self::Food,
+        Self::Bullying,
+        Self::StaffConduct,
+        Self::FamilyEducation,
+        Self::Other,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Teaching => "teaching",
+            Self::Safety => "safety",
+            Self::Fees => "fees",
+            Self::Food => "food",
+            Self::Bullying => "bullying",
+            Self::StaffConduct => "staff_conduct",
+            Self::FamilyEducation => "family_education",
+            Self::Other => "other",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Teaching => "教育教学",
+            Self::Safety => "校园安全",
+            Self::Fees => "收费问题",
+            Self::Food => "食堂餐饮",
+            Self::Bullying => "学生欺凌",
+            Self::StaffConduct => "师德师风",
+            Self::FamilyEducation => "家庭教育",
+            Self::Other => "其他",
+        }
+    }
+}
+
+/// Where an appeal came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Scanned at the school gate.
+    Qr,
+    /// The 12345 hotline.
+    Hotline,
+    /// Taken back from a home visit.
+    HomeVisit,
+    /// The principal's mailbox.
+    PrincipalMailbox,
+    /// A bureau's own public telephone.
+    BureauPhone,
+}
+
+impl Source {
+    pub const ALL: [Source; 5] = [
+        Self::Qr,
+        Self::Hotline,
+        Self::HomeVisit,
+        Self::PrincipalMailbox,
+        Self::BureauPhone,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Qr => "qr",
+            Self::Hotline => "hotline",
+            Self::HomeVisit => "home_visit",
+            Self::PrincipalMailbox => "principal_mailbox",
+            Self::BureauPhone => "bureau_phone",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Qr => "校门二维码",
+            Self::Hotline => "12345热线",
+            Self::HomeVisit => "家访带回",
+            Self::PrincipalMailbox => "校长信箱",
+            Self::BureauPhone => "教育局电话",
+        }
+    }
+}
+
+/// Where an appeal stands. Stored as its code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Received; nobody has contacted the parent yet.
+    Received,
+    /// The parent has been contacted; the reply is being prepared.
+    InProgress,
+    /// A reply waits for the supervisor's sign-off.
+    AwaitingSignOff,
+    /// The reply is published; the parent may rate it.
+    Replied,
+    /// Closed: rated satisfied or basically satisfied, or no rating in time.
+    Closed,
+    /// Marked as spam by staff; hidden.
+    Spam,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Self::Received,
+        Self::InProgress,
+        Self::AwaitingSignOff,
+        Self::Replied,
+        Self::Closed,
+        Self::Spam,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::InProgress => "in_progress",
+            Self::AwaitingSignOff => "awaiting_sign_off",
+            Self::Replied => "replied",
+            Self::Closed => "closed",
+            Self::Spam => "spam",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Received => "已受理",
+            Self::InProgress => "办理中",
+            Self::AwaitingSignOff => "答复待审核",
+            Self::Replied => "已答复",
+            Self::Closed => "已办结",
+            Self::Spam => "已标记为无效",
+        }
+    }
+    /// Still on someone's desk: the clocks run.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            Self::Received | Self::InProgress | Self::AwaitingSignOff
+        )
+    }
+}
+
+/// The parent's verdict on a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rating {
+    Satisfied,
+    BasicallySatisfied,
+    Unsatisfied,
+    /// Not given within the rating window.
+    NoFeedback,
+}
+
+impl Rating {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Satisfied => "satisfied",
+            Self::BasicallySatisfied => "basically_satisfied",
+            Self::Unsatisfied => "unsatisfied",
+            Self::NoFeedback => "no_feedback",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Satisfied,
+            Self::BasicallySatisfied,
+            Self::Unsatisfied,
+            Self::NoFeedback,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+    /// What a parent may choose (no feedback is what silence means).
+    pub fn parse_given(s: &str) -> Result<Self> {
+        match Self::parse(s) {
+            Some(Self::NoFeedback) | None => Err(Error::invalid(
+                "rating",
+                "请选择：满意、基本满意或不满意",
+            )),
+            Some(r) => Ok(r),
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Satisfied => "满意",
+            Self::BasicallySatisfied => "基本满意",
+            Self::Unsatisfied => "不满意",
+            Self::NoFeedback => "未评价",
+        }
+    }
+}
+
+pub const TEXT_MIN: usize = 10;
+pub const TEXT_MAX: usize = 2000;
+pub const MAX_PHOTOS: usize = 3;
+pub const PHOTO_MAX_BYTES: u64 = 5 * 1024 * 1024;
+
+/// Checks what a parent wrote: 10 to 2,000 characters once trimmed.
+pub fn check_text(field: &'static str, raw: &str) -> Result<String> {
+    let t = raw.trim();
+    let n = t.chars().count();
+    if n < TEXT_MIN {
+        return Err(Error::invalid(
+            field,
+            format!("请把情况写清楚，至少{TEXT_MIN}个字"),
+        ));
+    }
+    if n > TEXT_MAX {
+        return Err(Error::invalid(
+            field,
+            format!("内容不能超过{TEXT_MAX}个字，现在是{n}个字"),
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+/// An optional name: at most 20 characters.
+pub fn check_name(raw: &str) -> Result<String> {
+    let t = raw.trim();
+    if t.chars().count() > 20 {
+        return Err(Error::invalid("contact_name", "称呼不能超过20个字"));
+    }
+    if t.chars().any(char::is_control) {
+        return Err(Error::invalid("contact_name", "称呼里有不可见的字符"));
+    }
+    Ok(t.to_owned())
+}
+
+/// An optional phone: a mainland mobile number (11 digits starting with 1)
+/// or a landline of 7 to 12 digits with an optional area-code dash.
+pub fn check_phone(raw: &str) -> Result<String> {
+    let t: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+    if t.is_empty() {
+        return Ok(t);
+    }
+    let digits: String = t.chars().filter(|c| *c != '-').collect();
+    let ok_chars = t.chars().all(|c| c.is_ascii_digit() || c == '-') && t.matches('-').count() <= 1;
+    let mobile = digits.len() == 11 && digits.starts_with('1');
+    let landline = (7..=12).contains(&digits.len()) && !digits.starts_with('1');
+    if !ok_chars || !(mobile || landline) {
+        return Err(Error::invalid(
+            "contact_phone",
+            "请填写正确的手机号（11位）或座机号码",
+        ));
+    }
+    Ok(t)
+}
+
+/// A phone as people other than the handler see it: 138****5678.
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    if chars.len() < 7 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}****{tail}")
+}
+
+/// The three-part reply (三说明).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Reply {
+    /// 官方政策规定
+    pub policy: String,
+    /// 当前工作情况
+    pub status: String,
+    /// 下一步解决措施
+    pub next_steps: String,
+}
+
+/// The shortest part that says something.
+pub const REPLY_PART_MIN: usize = 15;
+pub const REPLY_PART_MAX: usize = 3000;
+
+impl Reply {
+    /// Each part present, substantive (at least 15 characters of text, not
+    /// only punctuation or one character repeated), and no two the same.
+    pub fn check(&self) -> Result<Reply> {
+        let parts = [
+            ("policy", "官方政策规定", self.policy.trim()),
+            ("status", "当前工作情况", self.status.trim()),
+            ("next_steps", "下一步解决措施", self.next_steps.trim()),
+        ];
+        for (field, label, text) in parts {
+            let meaningful: Vec<char> = text.chars().filter(|c| c.is_alphanumeric()).collect();
+            if text.is_empty() {
+                return Err(Error::invalid(field, format!("请填写“{label}”")));
+            }
+            let mut distinct = meaningful.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            if meaningful.len() < REPLY_PART_MIN || distinct.len() < 4 {
+                return Err(Error::invalid(
+                    field,
+                    format!("“{label}”要具体说明，至少{REPLY_PART_MIN}个字"),
+                ));
+            }
+            if text.chars().count() > REPLY_PART_MAX {
+                return Err(Error::invalid(
+                    field,
+                    format!("“{label}”不能超过{REPLY_PART_MAX}个字"),
+                ));
+            }
+        }
+        let norm = |s: &str| -> String { s.chars().filter(|c| c.is_alphanumeric()).collect() };
+        for i in 0..3 {
+            for j in (i + 1)..3 {
+                if norm(parts[i].2) == norm(parts[j].2) {
+                    return Err(Error::invalid(
+                        parts[j].0,
+                        format!("“{}”与“{}”内容相同，请分别说明", parts[j].1, parts[i].1),
+                    ));
+                }
+            }
+        }
+        Ok(Reply {
+            policy: parts[0].2.to_owned(),
+            status: parts[1].2.to_owned(),
+            next_steps: parts[2].2.to_owned(),
+        })
+    }
+}
+
+/// A span of time from configuration: `90s`, `30m`, `4h`, `3d` (calendar
+/// days) or `2bd` (business days, by the calendar).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    Seconds(i64),
+    BusinessDays(i64),
+}
+
+impl Span {
+    pub fn parse(raw: &str) -> Result<Span> {
+        let t = raw.trim();
+        let bad = || {
+            Error::with_message(
+                ErrorCode::ValidationFailed,
+                format!("时限“{t}”格式不正确，应为如 90s、30m、4h、3d、2bd"),
+            )
+        };
+        let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        let (num, unit) = t.split_at(split);
+        let n: i64 = num.parse().map_err(|_| bad())?;
+        if n <= 0 || n > 100_000 {
+            return Err(bad());
+        }
+        match unit {
+            "s" => Ok(Span::Seconds(n)),
+            "m" => Ok(Span::Seconds(n * 60)),
+            "h" => Ok(Span::Seconds(n * 3600)),
+            "d" => Ok(Span::Seconds(n * 86_400)),
+            "bd" => Ok(Span::BusinessDays(n)),
+            _ => Err(bad()),
+        }
+    }
+
+    pub fn describe(self) -> String {
+        match self {
+            Span::BusinessDays(n) => format!("{n}个工作日"),
+            Span::Seconds(s) if s % 86_400 == 0 => format!("{}天", s / 86_400),
+            Span::Seconds(s) if s % 3600 == 0 => format!("{}小时", s / 3600),
+            Span::Seconds(s) if s % 60 == 0 => format!("{}分钟", s / 60),
+            Span::Seconds(s) => format!("{s}秒"),
+        }
+    }
+}
+
+/// Beijing time has no daylight saving: a local day is a fixed 8 hours off UTC.
+pub const LOCAL_OFFSET_S: i64 = 8 * 3600;
+const DAY_S: i64 = 86_400;
+
+/// A local date as days since 1970-01-01 (Beijing time).
+pub fn local_day(ts: i64) -> i64 {
+    (ts + LOCAL_OFFSET_S).div_euclid(DAY_S)
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// (year, month, day) → days since 1970-01-01.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses `2026-10-01` into a day number.
+pub fn parse_date(raw: &str) -> Option<i64> {
+    let mut it = raw.trim().split('-');
+    let y: i64 = it.next()?.parse().ok()?;
+    let m: u32 = it.next()?.parse().ok()?;
+    let d: u32 = it.next()?.parse().ok()?;
+    if it.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let day = days_from_civil(y, m, d);
+    (civil_from_days(day) == (y, m, d)).then_some(day)
+}
+
+pub fn format_date(day: i64) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// How a day differs from the usual week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DayKind {
+    /// A public holiday on what would be a working day.
+    Holiday,
+    /// A make-up working day (调休) on what would be a weekend.
+    Workday,
+}
+
+impl DayKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Holiday => "holiday",
+            Self::Workday => "workday",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "holiday" => Some(Self::Holiday),
+            "workday" => Some(Self::Workday),
+            _ => None,
+        }
+    }
+}
+
+/// Working days: Monday to Friday, less holidays, plus make-up days.
+#[derive(Debug, Clone, Default)]
+pub struct Calendar {
+    exceptions: std::collections::HashMap<i64, DayKind>,
+}
+
+impl Calendar {
+    pub fn new(days: impl IntoIterator<Item = (i64, DayKind)>) -> Self {
+        Self {
+            exceptions: days.into_iter().collect(),
+        }
+    }
+
+    pub fn is_business_day(&self, day: i64) -> bool {
+        match self.exceptions.get(&day) {
+            Some(DayKind::Holiday) => false,
+            Some(DayKind::Workday) => true,
+            // 1970-01-01 was a Thursday: day 0 → weekday 3 (Monday = 0).
+            None => (day + 3).rem_euclid(7) < 5,
+        }
+    }
+
+    /// When a span that starts at `from` ends. Business days count whole
+    /// working days after the day it starts: Friday 15:00 + 1bd is the next
+    /// working day at 15:00; a start on a day off counts from the start of
+    /// the next working day.
+    pub fn add(&self, from: i64, span: Span) -> i64 {
+        match span {
+            Span::Seconds(s) => from + s,
+            Span::BusinessDays(n) => {
+                let mut day = local_day(from);
+                let mut time_of_day = from + LOCAL_OFFSET_S - day * DAY_S;
+                if !self.is_business_day(day) {
+                    day += 1;
+                    while !self.is_business_day(day) {
+                        day += 1;
+                    }
+                    day -= 1; // counting starts on that working day, at 00:00
+                    time_of_day = DAY_S;
+                }
+                let mut left = n;
+                // A year of holidays cannot stop the walk: bound it anyway.
+                let mut guard = 0;
+                while left > 0 && guard < 3660 {
+                    day += 1;
+                    guard += 1;
+                    if self.is_business_day(day) {
+                        left -= 1;
+                    }
+                }
+                day * DAY_S + time_of_day - LOCAL_OFFSET_S
+            }
+        }
+    }
+}
+
+/// The clocks of one level and category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadlines {
+    pub first_contact: Span,
+    pub reply: Span,
+}
+
+/// How long before a deadline it shows as "due soon": a fifth of the span,
+/// at most a day.
+pub fn warn_before(start: i64, due: i64) -> i64 {
+    ((due - start) / 5).clamp(0, DAY_S)
+}
+
+/// Where a clock stands, for the badge on every appeal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockState {
+    /// Met before the deadline.
+    Met,
+    /// Met, but after the deadline.
+    MetLate,
+    Running,
+    DueSoon,
+    Overdue,
+}
+
+impl ClockState {
+    pub fn of(start: i64, due: i64, done_at: i64, now: i64) -> ClockState {
+        if done_at > 0 {
+            return if done_at <= due { Self::Met } else { Self::MetLate };
+        }
+        if now >= due {
+            Self::Overdue
+        } else if now >= due - warn_before(start, due) {
+            Self::DueSoon
+        } else {
+            Self::Running
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Met => "按时完成",
+            Self::MetLate => "超时完成",
+            Self::Running => "进行中",
+            Self::DueSoon => "即将到期",
+            Self::Overdue => "已超时",
+        }
+    }
+}
+
+/// The key that makes the same text from the same phone or device within
+/// the window land on one appeal: normalised text, and who sent it.
+pub fn dedupe_key(text: &str, sender: &str) -> String {
+    let norm: String = text
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    format!("{sender}|{norm}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> i64 {
+        parse_date(s).expect("date")
+    }
+    /// A local time as a Unix timestamp.
+    fn at(date: &str, h: i64, m: i64) -> i64 {
+        day(date) * DAY_S + h * 3600 + m * 60 - LOCAL_OFFSET_S
+    }
+    fn show(ts: i64) -> String {
+        let d = local_day(ts);
+        let rest = ts + LOCAL_OFFSET_S - d * DAY_S;
+        format!("{} {:02}:{:02}", format_date(d), rest / 3600, rest % 3600 / 60)
+    }
+
+    #[test]
+    fn dates_round_trip() {
+        assert_eq!(format_date(day("2026-10-01")), "2026-10-01");
+        assert_eq!(format_date(day("2024-02-29")), "2024-02-29");
+        assert_eq!(parse_date("2025-02-29"), None);
+        assert_eq!(parse_date("2026-13-01"), None);
+        assert_eq!(parse_date("2026/10/01"), None);
+        assert_eq!(day("1970-01-01"), 0);
+    }
+
+    #[test]
+    fn weekends_are_days_off() {
+        let c = Calendar::default();
+        // 2026-11-27 is a Friday.
+        assert!(c.is_business_day(day("2026-11-27")));
+        assert!(!c.is_business_day(day("2026-11-28")));
+        assert!(!c.is_business_day(day("2026-11-29")));
+        assert!(c.is_business_day(day("2026-11-30")));
+    }
+
+    #[test]
+    fn business_days_skip_weekends() {
+        let c = Calendar::default();
+        let fri = at("2026-11-27", 15, 0);
+        assert_eq!(show(c.add(fri, Span::BusinessDays(1))), "2026-11-30 15:00");
+        assert_eq!(show(c.add(fri, Span::BusinessDays(5))), "2026-12-04 15:00");
+        let wed = at("2026-11-25", 9, 30);
+        assert_eq!(show(c.add(wed, Span::BusinessDays(2))), "2026-11-27 09:30");
+        // Sent on Saturday: counting starts Monday morning, due end of Monday.
+        let sat = at("2026-11-28", 22, 0);
+        assert_eq!(show(c.add(sat, Span::BusinessDays(1))), "2026-12-01 00:00");
+        // Late at night in Beijing is still the same local day (UTC is a day behind).
+        let late = at("2026-11-26", 23, 59);
+        assert_eq!(show(c.add(late, Span::BusinessDays(1))), "2026-11-27 23:59");
+    }
+
+    #[test]
+    fn holidays_and_make_up_days() {
+        // National Day 2026: 1-7 October off; Sunday 27 September and
+        // Saturday 10 October are make-up working days.
+        let mut days: Vec<(i64, DayKind)> = (1..=7)
+            .map(|d| (day(&format!("2026-10-0{d}")), DayKind::Holiday))
+            .collect();
+        days.push((day("2026-09-27"), DayKind::Workday));
+        days.push((day("2026-10-10"), DayKind::Workday));
+        let c = Calendar::new(days);
+        // Friday 25 September + 1bd → the make-up Sunday.
+        let fri = at("2026-09-25", 10, 0);
+        assert_eq!(show(c.add(fri, Span::BusinessDays(1))), "2026-09-27 10:00");
+        // Wednesday 30 September + 2bd → Thursday 8 and Friday 9 October.
+        let wed = at("2026-09-30", 16, 0);
+        assert_eq!(show(c.add(wed, Span::BusinessDays(1))), "2026-10-08 16:00");
+        assert_eq!(show(c.add(wed, Span::BusinessDays(2))), "2026-10-09 16:00");
+        // … and the make-up Saturday counts as the third.
+        assert_eq!(show(c.add(wed, Span::BusinessDays(3))), "2026-10-10 16:00");
+        // Sent during the holiday: counting starts on 8 October.
+        let hol = at("2026-10-03", 11, 0);
+        assert_eq!(show(c.add(hol, Span::BusinessDays(1))), "2026-10-09 00:00");
+    }
+
+    #[test]
+    fn spans_parse_down_to_seconds() {
+        assert_eq!(Span::parse("90s"), Ok(Span::Seconds(90)));
+        assert_eq!(Span::parse("30m"), Ok(Span::Seconds(1800)));
+        assert_eq!(Span::parse("4h"), Ok(Span::Seconds(14_400)));
+        assert_eq!(Span::parse("3d"), Ok(Span::Seconds(259_200)));
+        assert_eq!(Span::parse("2bd"), Ok(Span::BusinessDays(2)));
+        for bad in ["", "bd", "0s", "-1h", "4 hours", "1w", "2.5h"] {
+            assert!(Span::parse(bad).is_err(), "{bad}");
+        }
+        let c = Calendar::default();
+        assert_eq!(c.add(1000, Span::parse("90s").expect("span")), 1090);
+        assert_eq!(Span::parse("5bd").expect("span").describe(), "5个工作日");
+    }
+
+    #[test]
+    fn clocks_warn_then_go_overdue() {
+        let (start, due) = (0, 1000);
+        assert_eq!(ClockState::of(start, due, 0, 100), ClockState::Running);
+        assert_eq!(ClockState::of(start, due, 0, 850), ClockState::DueSoon);
+        assert_eq!(ClockState::of(start, due, 0, 1000), ClockState::Overdue);
+        assert_eq!(ClockState::of(start, due, 900, 2000), ClockState::Met);
+        assert_eq!(ClockState::of(start, due, 1001, 2000), ClockState::MetLate);
+    }
+
+    #[test]
+    fn replies_need_three_substantive_distinct_parts() {
+        let good = Reply {
+            policy: "根据《青岛市中小学校收费管理办法》第五条，学校不得代收教辅资料费。".into(),
+            status: "学校已核实，本学期三年级二班确有代收情况，已暂停收费。".into(),
+            next_steps: "本周五前全额退还已收费用，并在家长会上向家长说明。".into(),
+        };
+        assert!(good.check().is_ok());
+        let empty = Reply {
+            status: "  ".into(),
+            ..good.clone()
+        };
+        assert_eq!(empty.check().map_err(|e| e.field), Err(Some("status")));
+        let thin = Reply {
+            next_steps: "已处理。".into(),
+            ..good.clone()
+        };
+        assert_eq!(thin.check().map_err(|e| e.field), Err(Some("next_steps")));
+        let filler = Reply {
+            policy: "啊啊啊啊啊啊啊啊啊啊啊啊啊啊啊啊".into(),
+            ..good.clone()
+        };
+        assert_eq!(filler.check().map_err(|e| e.field), Err(Some("policy")));
+        let same = Reply {
+            next_steps: format!("{}！", good.status),
+            ..good.clone()
+        };
+        let e = same.check().expect_err("same text");
+        assert_eq!(e.field, Some("next_steps"));
+        assert!(e.message.contains("内容相同"), "{}", e.message);
+    }
+
+    #[test]
+    fn text_and_contact_checks() {
+        assert!(check_text("text", "太短了").is_err());
+        assert!(check_text("text", &"长".repeat(2001)).is_err());
+        assert_eq!(
+            check_text("text", "  学校门口放学时车辆拥堵很危险  ").as_deref(),
+            Ok("学校门口放学时车辆拥堵很危险")
+        );
+        assert_eq!(check_phone("138 0000 1234").as_deref(), Ok("13800001234"));
+        assert_eq!(check_phone("0532-88886666").as_deref(), Ok("0532-88886666"));
+        assert_eq!(check_phone("").as_deref(), Ok(""));
+        assert!(check_phone("12345").is_err());
+        assert!(check_phone("1380000123a").is_err());
+        assert_eq!(mask_phone("13800001234"), "138****1234");
+        assert_eq!(
+            dedupe_key("校门口，拥堵！", "p:138"),
+            dedupe_key("校门口拥堵", "p:138")
+        );
+    }
+
+    #[test]
+    fn escalation_goes_up_to_the_city() {
+        assert_eq!(Level::School.above(), Some(Level::District));
+        assert_eq!(Level::District.above(), Some(Level::City));
+        assert_eq!(Level::City.above(), None);
+        assert_eq!(CodeKind::Bureau.level(), Level::District);
+    }
+}

@@ -1,0 +1,669 @@
+//! Queries of appeals: the codes at the school gate, appeals and their
+//! events, notices to units and the calendar of days off.
+
+use tongyu_domain::appeal::{Category, CodeKind, DayKind, Level, Rating, Source, Status};
+use tongyu_domain::org::path_upper_bound;
+use tongyu_domain::{Error, Result};
+
+use crate::{Conn, DbResult, col};
+
+fn bad_value(what: &str, v: &str) -> Error {
+    tracing::error!(what, value = v, "unknown value stored in appeals");
+    Error::internal()
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Code {
+    pub id: i64,
+    pub token: String,
+    pub school_id: i64,
+    pub kind: CodeKind,
+    pub replaced_by: i64,
+    pub created_at: i64,
+}
+
+fn code_from_row(r: &sqlx::any::AnyRow) -> Result<Code> {
+    let kind: String = col(r, "kind")?;
+    Ok(Code {
+        id: col(r, "id")?,
+        token: col(r, "token")?,
+        school_id: col(r, "school_id")?,
+        kind: CodeKind::parse(&kind).ok_or_else(|| bad_value("code kind", &kind))?,
+        replaced_by: col::<Option<i64>>(r, "replaced_by")?.unwrap_or(0),
+        created_at: col(r, "created_at")?,
+    })
+}
+
+const CODE_COLS: &str = "id, token, school_id, kind, replaced_by, created_at";
+
+pub async fn insert_code(
+    c: &mut Conn,
+    token: &str,
+    school_id: i64,
+    kind: CodeKind,
+    by: i64,
+    now: i64,
+) -> Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO appeal_codes (token, school_id, kind, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(token)
+    .bind(school_id)
+    .bind(kind.as_str())
+    .bind(by)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await
+    .db()
+}
+
+pub async fn replace_code(c: &mut Conn, old_id: i64, new_id: i64) -> Result<()> {
+    sqlx::query("UPDATE appeal_codes SET replaced_by = $1 WHERE id = $2")
+        .bind(new_id)
+        .bind(old_id)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    Ok(())
+}
+
+pub async fn code_by_token(c: &mut Conn, token: &str) -> Result<Option<Code>> {
+    let sql = format!("SELECT {CODE_COLS} FROM appeal_codes WHERE token = $1");
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(token)
+        .fetch_optional(&mut *c)
+        .await
+        .db()?;
+    r.as_ref().map(code_from_row).transpose()
+}
+
+pub async fn code_by_id(c: &mut Conn, id: i64) -> Result<Option<Code>> {
+    let sql = format!("SELECT {CODE_COLS} FROM appeal_codes WHERE id = $1");
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await
+        .db()?;
+    r.as_ref().map(code_from_row).transpose()
+}
+
+/// The current codes of the schools in a subtree (at most `limit`), in
+/// school order.
+pub async fn current_codes_within(c: &mut Conn, path: &str, limit: i64) -> Result<Vec<Code>> {
+    let sql = format!(
+        "SELECT k.id, k.token, k.school_id, k.kind, k.replaced_by, k.created_at
+         FROM appeal_codes k JOIN units u ON u.id = k.school_id
+         WHERE k.replaced_by IS NULL AND u.path >= $1 AND u.path < $2
+         ORDER BY u.path, k.kind LIMIT $3"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(path)
+        .bind(path_upper_bound(path))
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await
+        .db()?;
+    rows.iter().map(code_from_row).collect()
+}
+
+pub async fn current_codes(c: &mut Conn, school_id: i64) -> Result<Vec<Code>> {
+    let sql = format!(
+        "SELECT {CODE_COLS} FROM appeal_codes WHERE school_id = $1 AND replaced_by IS NULL ORDER BY kind"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(school_id)
+        .fetch_all(&mut *c)
+        .await
+        .db()?;
+    rows.iter().map(code_from_row).collect()
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Appeal {
+    pub id: i64,
+    pub tracking_code: String,
+    pub source: Source,
+    pub external_ref: String,
+    pub school_id: i64,
+    pub unit_id: i64,
+    pub level: Level,
+    pub category: Category,
+    pub text: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub status: Status,
+    pub handler_id: i64,
+    pub urgent: bool,
+    pub escalations: i64,
+    pub reopened: i64,
+    pub clock_start: i64,
+    pub contact_due: i64,
+    pub contacted_at: i64,
+    pub reply_due: i64,
+    pub replied_at: i64,
+    pub swept_at: i64,
+    pub contact_late: bool,
+    pub reply_late: bool,
+    pub reply_policy: String,
+    pub reply_status: String,
+    pub reply_next_steps: String,
+    pub replied_by: i64,
+    pub rating: Option<Rating>,
+    pub rating_comment: String,
+    pub rating_due: i64,
+    pub rated_at: i64,
+    pub closed_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLS: &str = "a.id, a.tracking_code, a.source, a.external_ref, a.school_id, a.unit_id, a.level,
+    a.category, a.text, a.contact_name, a.contact_phone, a.status, a.handler_id, a.urgent,
+    a.escalations, a.reopened, a.clock_start, a.contact_due, a.contacted_at, a.reply_due,
+    a.replied_at, a.swept_at, a.contact_late, a.reply_late, a.reply_policy, a.reply_status, a.reply_next_steps,
+    a.replied_by, a.rating, a.rating_comment, a.rating_due, a.rated_at, a.closed_at, a.created_at,
+    a.updated_at";
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Appeal> {
+    let source: String = col(r, "source")?;
+    let level: String = col(r, "level")?;
+    let category: String = col(r, "category")?;
+    let status: String = col(r, "status")?;
+    let rating: String = col(r, "rating")?;
+    Ok(Appeal {
+        id: col(r, "id")?,
+        tracking_code: col(r, "tracking_code")?,
+        source: Source::parse(&source).ok_or_else(|| bad_value("source", &source))?,
+        external_ref: col::<Option<String>>(r, "external_ref")?.unwrap_or_default(),
+        school_id: col(r, "school_id")?,
+        unit_id: col(r, "unit_id")?,
+        level: Level::parse(&level).ok_or_else(|| bad_value("level", &level))?,
+        category: Category::parse(&category).ok_or_else(|| bad_value("category", &category))?,
+        text: col(r, "text")?,
+        contact_name: col(r, "contact_name")?,
+        contact_phone: col(r, "contact_phone")?,
+        status: Status::parse(&status).ok_or_else(|| bad_value("status", &status))?,
+        handler_id: col(r, "handler_id")?,
+        urgent: col::<i64>(r, "urgent")? != 0,
+        escalations: col(r, "escalations")?,
+        reopened: col(r, "reopened")?,
+        clock_start: col(r, "clock_start")?,
+        contact_due: col(r, "contact_due")?,
+        contacted_at: col(r, "contacted_at")?,
+        reply_due: col(r, "reply_due")?,
+        replied_at: col(r, "replied_at")?,
+        swept_at: col(r, "swept_at")?,
+        contact_late: col::<i64>(r, "contact_late")? != 0,
+        reply_late: col::<i64>(r, "reply_late")? != 0,
+        reply_policy: col(r, "reply_policy")?,
+        reply_status: col(r, "reply_status")?,
+        reply_next_steps: col(r, "reply_next_steps")?,
+        replied_by: col(r, "replied_by")?,
+        rating: if rating.is_empty() {
+            None
+        } else {
+            Some(Rating::parse(&rating).ok_or_else(|| bad_value("rating", &rating))?)
+        },
+        rating_comment: col(r, "rating_comment")?,
+        rating_due: col(r, "rating_due")?,
+        rated_at: col(r, "rated_at")?,
+        closed_at: col(r, "closed_at")?,
+        created_at: col(r, "created_at")?,
+        updated_at: col(r, "updated_at")?,
+    })
+}
+
+/// A new appeal, as received.
+pub struct NewAppeal<'a> {
+    pub tracking_code: &'a str,
+    pub source: Source,
+    pub external_ref: Option<&'a str>,
+    pub school_id: i64,
+    pub unit_id: i64,
+    pub level: Level,
+    pub category: Category,
+    pub text: &'a str,
+    pub contact_name: &'a str,
+    pub contact_phone: &'a str,
+    pub dedupe_key: &'a str,
+    pub urgent: bool,
+    pub contact_due: i64,
+    pub reply_due: i64,
+}
+
+pub async fn insert(c: &mut Conn, n: &NewAppeal<'_>, now: i64) -> Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO appeals (tracking_code, source, external_ref, school_id, unit_id, level, category,
+             text, contact_name, contact_phone, dedupe_key, status, urgent, clock_start, contact_due,
+             reply_due, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'received', $12, $13, $14, $15, $13, $13)
+         RETURNING id",
+    )
+    .bind(n.tracking_code)
+    .bind(n.source.as_str())
+    .bind(n.external_ref)
+    .bind(n.school_id)
+    .bind(n.unit_id)
+    .bind(n.level.as_str())
+    .bind(n.category.as_str())
+    .bind(n.text)
+    .bind(n.contact_name)
+    .bind(n.contact_phone)
+    .bind(n.dedupe_key)
+    .bind(i64::from(n.urgent))
+    .bind(now)
+    .bind(n.contact_due)
+    .bind(n.reply_due)
+    .fetch_one(&mut *c)
+    .await
+    .db()
+}
+
+pub async fn get(c: &mut Conn, id: i64) -> Result<Option<Appeal>> {
+    let sql = format!("SELECT {COLS} FROM appeals a WHERE a.id = $1");
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await
+        .db()?;
+    r.as_ref().map(from_row).transpose()
+}
+
+pub async fn by_tracking_code(c: &mut Conn, code: &str) -> Result<Option<Appeal>> {
+    let sql = format!("SELECT {COLS} FROM appeals a WHERE a.tracking_code = $1");
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(code)
+        .fetch_optional(&mut *c)
+        .await
+        .db()?;
+    r.as_ref().map(from_row).transpose()
+}
+
+pub async fn by_external_ref(c: &mut Conn, source: Source, r#ref: &str) -> Result<Option<Appeal>> {
+    let sql = format!("SELECT {COLS} FROM appeals a WHERE a.source = $1 AND a.external_ref = $2");
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(source.as_str())
+        .bind(r#ref)
+        .fetch_optional(&mut *c)
+        .await
+        .db()?;
+    r.as_ref().map(from_row).transpose()
+}
+
+/// The latest appeal with the same dedupe key since `since`.
+pub async fn recent_duplicate(c: &mut Conn, key: &str, since: i64) -> Result<Option<Appeal>> {
+    let sql = format!(
+        "SELECT {COLS} FROM appeals a WHERE a.dedupe_key = $1 AND a.created_at >= $2
+         ORDER BY a.created_at DESC LIMIT 1"
+    );
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(key)
+        .bind(since)
+        .fetch_optional(&mut *c)
+        .await
+        .db()?;
+    r.as_ref().map(from_row).transpose()
+}
+
+/// Writes back everything that handling changes (the text, the contact and
+/// where it came from never change).
+pub async fn save(c: &mut Conn, a: &Appeal, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE appeals SET unit_id = $1, level = $2, status = $3, handler_id = $4, urgent = $5,
+             escalations = $6, reopened = $7, clock_start = $8, contact_due = $9, contacted_at = $10,
+             reply_due = $11, replied_at = $12, contact_late = $13, reply_late = $14,
+             reply_policy = $15, reply_status = $16, reply_next_steps = $17, replied_by = $18,
+             rating = $19, rating_comment = $20, rating_due = $21, rated_at = $22, closed_at = $23,
+             swept_at = $24, updated_at = $25
+         WHERE id = $26",
+    )
+    .bind(a.unit_id)
+    .bind(a.level.as_str())
+    .bind(a.status.as_str())
+    .bind(a.handler_id)
+    .bind(i64::from(a.urgent))
+    .bind(a.escalations)
+    .bind(a.reopened)
+    .bind(a.clock_start)
+    .bind(a.contact_due)
+    .bind(a.contacted_at)
+    .bind(a.reply_due)
+    .bind(a.replied_at)
+    .bind(i64::from(a.contact_late))
+    .bind(i64::from(a.reply_late))
+    .bind(&a.reply_policy)
+    .bind(&a.reply_status)
+    .bind(&a.reply_next_steps)
+    .bind(a.replied_by)
+    .bind(a.rating.map_or("", |r| r.as_str()))
+    .bind(&a.rating_comment)
+    .bind(a.rating_due)
+    .bind(a.rated_at)
+    .bind(a.closed_at)
+    .bind(a.swept_at)
+    .bind(now)
+    .bind(a.id)
+    .execute(&mut *c)
+    .await
+    .db()?;
+    Ok(())
+}
+
+/// What an inbox shows.
+#[derive(Debug, Clone, Default)]
+pub struct InboxFilter {
+    /// Only appeals in these units' inboxes; empty means "by path" below.
+    pub units: Vec<i64>,
+    /// Or: every appeal held by a unit in this subtree.
+    pub path: Option<String>,
+    /// One status; None for all but spam.
+    pub status: Option<Status>,
+    /// Only those with a running clock past due.
+    pub overdue_at: Option<i64>,
+    /// Keyset: appeals with a smaller id.
+    pub before_id: i64,
+    pub limit: i64,
+}
+
+/// The newest appeals of an inbox first. Reads only the index entries of
+/// the units asked for, so its cost follows the page, not the city.
+pub async fn inbox(c: &mut Conn, f: &InboxFilter) -> Result<Vec<Appeal>> {
+    let mut sql = format!("SELECT {COLS} FROM appeals a");
+    let mut next = 1;
+    let mut wheres: Vec<String> = Vec::new();
+    if !f.units.is_empty() {
+        wheres.push(format!(
+            "a.unit_id IN ({})",
+            crate::placeholders(next, f.units.len())
+        ));
+        next += f.units.len();
+    } else if f.path.is_some() {
+        sql.push_str(" JOIN units u ON u.id = a.unit_id");
+        wheres.push(format!("u.path >= ${next} AND u.path < ${}", next + 1));
+        next += 2;
+    } else {
+        return Ok(Vec::new());
+    }
+    match f.status {
+        Some(_) => {
+            wheres.push(format!("a.status = ${next}"));
+            next += 1;
+        }
+        None => wheres.push("a.status <> 'spam'".into()),
+    }
+    if f.overdue_at.is_some() {
+        wheres.push(format!(
+            "a.status IN ('received', 'in_progress', 'awaiting_sign_off')
+             AND ((a.contacted_at = 0 AND a.contact_due <= ${next}) OR (a.replied_at = 0 AND a.reply_due <= ${next}))"
+        ));
+        next += 1;
+    }
+    if f.before_id > 0 {
+        wheres.push(format!("a.id < ${next}"));
+        next += 1;
+    }
+    sql.push_str(" WHERE ");
+    sql.push_str(&wheres.join(" AND "));
+    sql.push_str(&format!(" ORDER BY a.id DESC LIMIT ${next}"));
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for u in &f.units {
+        q = q.bind(*u);
+    }
+    if f.units.is_empty()
+        && let Some(p) = &f.path
+    {
+        q = q.bind(p.clone()).bind(path_upper_bound(p));
+    }
+    if let Some(s) = f.status {
+        q = q.bind(s.as_str());
+    }
+    if let Some(t) = f.overdue_at {
+        q = q.bind(t);
+    }
+    if f.before_id > 0 {
+        q = q.bind(f.before_id);
+    }
+    q = q.bind(f.limit);
+    let rows = q.fetch_all(&mut *c).await.db()?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Open appeals whose first-contact or reply clock ran out by `now`
+/// (oldest first, at most `limit`).
+pub async fn overdue(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<Appeal>> {
+    let sql = format!(
+        "SELECT {COLS} FROM appeals a WHERE a.id IN (
+             SELECT id FROM appeals WHERE contacted_at = 0 AND contact_due <= $1
+               AND contact_due > swept_at
+               AND status IN ('received', 'in_progress', 'awaiting_sign_off')
+             UNION
+             SELECT id FROM appeals WHERE replied_at = 0 AND reply_due <= $1
+               AND reply_due > swept_at
+               AND status IN ('received', 'in_progress', 'awaiting_sign_off'))
+         ORDER BY a.id LIMIT $2"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await
+        .db()?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Replied appeals whose rating window closed by `now`.
+pub async fn rating_expired(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<Appeal>> {
+    let sql = format!(
+        "SELECT {COLS} FROM appeals a WHERE a.status = 'replied' AND a.rating_due <= $1
+         ORDER BY a.id LIMIT $2"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await
+        .db()?;
+    rows.iter().map(from_row).collect()
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Event {
+    pub id: i64,
+    pub appeal_id: i64,
+    pub kind: String,
+    pub public: bool,
+    pub actor_id: i64,
+    pub unit_id: i64,
+    pub text: String,
+    pub created_at: i64,
+}
+
+pub struct NewEvent<'a> {
+    pub appeal_id: i64,
+    pub kind: &'a str,
+    pub public: bool,
+    pub actor_id: i64,
+    pub unit_id: i64,
+    pub text: &'a str,
+}
+
+pub async fn add_event(c: &mut Conn, e: &NewEvent<'_>, now: i64) -> Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO appeal_events (appeal_id, kind, public, actor_id, unit_id, text, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(e.appeal_id)
+    .bind(e.kind)
+    .bind(i64::from(e.public))
+    .bind(e.actor_id)
+    .bind(e.unit_id)
+    .bind(e.text)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await
+    .db()
+}
+
+/// An appeal's events in order; `public_only` for the parent's page.
+pub async fn events(c: &mut Conn, appeal_id: i64, public_only: bool) -> Result<Vec<Event>> {
+    let rows = sqlx::query(
+        "SELECT id, appeal_id, kind, public, actor_id, unit_id, text, created_at FROM appeal_events
+         WHERE appeal_id = $1 AND ($2 = 0 OR public = 1) ORDER BY id",
+    )
+    .bind(appeal_id)
+    .bind(i64::from(public_only))
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| {
+            Ok(Event {
+                id: col(r, "id")?,
+                appeal_id: col(r, "appeal_id")?,
+                kind: col(r, "kind")?,
+                public: col::<i64>(r, "public")? != 0,
+                actor_id: col(r, "actor_id")?,
+                unit_id: col(r, "unit_id")?,
+                text: col(r, "text")?,
+                created_at: col(r, "created_at")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn add_photo(c: &mut Conn, appeal_id: i64, media_id: i64) -> Result<()> {
+    sqlx::query("INSERT INTO appeal_photos (appeal_id, media_id) VALUES ($1, $2)")
+        .bind(appeal_id)
+        .bind(media_id)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    Ok(())
+}
+
+/// The tokens of an appeal's photos (served at /media/f/{token}).
+pub async fn photo_tokens(c: &mut Conn, appeal_id: i64) -> Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT m.token FROM appeal_photos p JOIN media_files m ON m.id = p.media_id
+         WHERE p.appeal_id = $1 ORDER BY m.id",
+    )
+    .bind(appeal_id)
+    .fetch_all(&mut *c)
+    .await
+    .db()
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Notice {
+    pub id: i64,
+    pub unit_id: i64,
+    pub appeal_id: i64,
+    pub text: String,
+    pub created_at: i64,
+}
+
+pub async fn notify(c: &mut Conn, unit_id: i64, appeal_id: i64, text: &str, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO appeal_notices (unit_id, appeal_id, text, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(unit_id)
+    .bind(appeal_id)
+    .bind(text)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .db()?;
+    Ok(())
+}
+
+/// Unread notices of these units, newest first.
+pub async fn unread_notices(c: &mut Conn, units: &[i64], limit: i64) -> Result<Vec<Notice>> {
+    if units.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id, unit_id, appeal_id, text, created_at FROM appeal_notices
+         WHERE read_at = 0 AND unit_id IN ({}) ORDER BY id DESC LIMIT ${}",
+        crate::placeholders(1, units.len()),
+        units.len() + 1
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for u in units {
+        q = q.bind(*u);
+    }
+    let rows = q.bind(limit).fetch_all(&mut *c).await.db()?;
+    rows.iter()
+        .map(|r| {
+            Ok(Notice {
+                id: col(r, "id")?,
+                unit_id: col(r, "unit_id")?,
+                appeal_id: col(r, "appeal_id")?,
+                text: col(r, "text")?,
+                created_at: col(r, "created_at")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn read_notices(c: &mut Conn, units: &[i64], appeal_id: i64, now: i64) -> Result<()> {
+    for u in units {
+        sqlx::query(
+            "UPDATE appeal_notices SET read_at = $1 WHERE unit_id = $2 AND appeal_id = $3 AND read_at = 0",
+        )
+        .bind(now)
+        .bind(*u)
+        .bind(appeal_id)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    }
+    Ok(())
+}
+
+/// The calendar's exceptions to the usual week.
+pub async fn calendar(c: &mut Conn) -> Result<Vec<(i64, DayKind, String)>> {
+    let rows = sqlx::query("SELECT day, kind, note FROM calendar_days ORDER BY day")
+        .fetch_all(&mut *c)
+        .await
+        .db()?;
+    rows.iter()
+        .map(|r| {
+            let kind: String = col(r, "kind")?;
+            Ok((
+                col(r, "day")?,
+                DayKind::parse(&kind).ok_or_else(|| bad_value("day kind", &kind))?,
+                col(r, "note")?,
+            ))
+        })
+        .collect()
+}
+
+pub async fn set_day(c: &mut Conn, day: i64, kind: Option<DayKind>, note: &str) -> Result<()> {
+    sqlx::query("DELETE FROM calendar_days WHERE day = $1")
+        .bind(day)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    if let Some(k) = kind {
+        sqlx::query("INSERT INTO calendar_days (day, kind, note) VALUES ($1, $2, $3)")
+            .bind(day)
+            .bind(k.as_str())
+            .bind(note)
+            .execute(&mut *c)
+            .await
+            .db()?;
+    }
+    Ok(())
+}
+
+/// The school an appeal concerns (changed when it is transferred to one).
+pub async fn set_school(c: &mut Conn, id: i64, school_id: i64) -> Result<()> {
+    sqlx::query("UPDATE appeals SET school_id = $1 WHERE id = $2")
+        .bind(school_id)
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    Ok(())
+}

@@ -1,0 +1,296 @@
+//! Appeals: the public side (no account: submit, status, follow-up,
+//! rating) and the staff side (inbox, one appeal, the actions on it,
+//! appeals raised on a parent's behalf, gate codes, the calendar).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use tongyu_domain::appeal::{CodeKind, Reply};
+use tongyu_domain::{Error, ErrorCode};
+use tongyu_service::appeal::{self, DayInput, InboxQuery, OnBehalfInput, PublicInput, RatingInput};
+
+use super::{ApiJson, ApiQuery, no_content};
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiUser, RequestMeta};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/public/appeals", post(submit))
+        .route("/public/appeals/{code}", get(status))
+        .route("/public/appeals/{code}/rating", post(rate))
+        .route("/public/appeals/{code}/follow-up", post(follow_up))
+        .route("/appeals", get(inbox).post(raise))
+        .route("/appeals/notices", get(notices))
+        .route("/appeals/sweep", post(sweep))
+        .route("/appeals/{id}", get(detail))
+        .route("/appeals/{id}/reply", post(reply))
+        .route("/appeals/{id}/assign", post(assign))
+        .route("/appeals/{id}/contact", post(contact))
+        .route("/appeals/{id}/note", post(note))
+        .route("/appeals/{id}/transfer", post(transfer))
+        .route("/appeals/{id}/sign-off", post(sign_off))
+        .route("/appeals/{id}/spam", post(spam))
+        .route("/schools/{id}/appeal-codes", get(codes))
+        .route("/schools/{id}/appeal-codes/{kind}/rotate", post(rotate))
+        .route("/calendar", get(calendar).post(set_day))
+}
+
+fn limited() -> ApiError {
+    ApiError(Error::with_message(
+        ErrorCode::RateLimited,
+        "提交过于频繁，请稍后再试",
+    ))
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiJson(b): ApiJson<PublicInput>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let limits = &state.public_limits;
+    if !limits.submit_per_ip.allow(&meta.ip) || !limits.submit_per_code.allow(&b.qr_token) {
+        return Err(limited());
+    }
+    let r = appeal::submit(&state.app, &meta.origin(), &b).await?;
+    let status = if r.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(json!(r))))
+}
+
+async fn status(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    Path(code): Path<String>,
+) -> ApiResult<Json<Value>> {
+    if !state.public_limits.lookup_per_ip.allow(&meta.ip) {
+        return Err(limited());
+    }
+    Ok(Json(json!(
+        appeal::public_status(&state.app, &code).await?
+    )))
+}
+
+async fn rate(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    Path(code): Path<String>,
+    ApiJson(b): ApiJson<RatingInput>,
+) -> ApiResult<Json<Value>> {
+    if !state.public_limits.submit_per_ip.allow(&meta.ip) {
+        return Err(limited());
+    }
+    let s = appeal::rate(&state.app, &meta.origin(), &code, &b).await?;
+    Ok(Json(json!({"status": s})))
+}
+
+#[derive(serde::Deserialize)]
+struct TextBody {
+    text: String,
+}
+
+async fn follow_up(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    Path(code): Path<String>,
+    ApiJson(b): ApiJson<TextBody>,
+) -> ApiResult<axum::response::Response> {
+    if !state.public_limits.submit_per_ip.allow(&meta.ip) {
+        return Err(limited());
+    }
+    appeal::follow_up(&state.app, &meta.origin(), &code, &b.text).await?;
+    Ok(no_content())
+}
+
+async fn inbox(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiQuery(q): ApiQuery<InboxQuery>,
+) -> ApiResult<Json<Value>> {
+    let rows = appeal::inbox(&state.app, &user.ctx, &q).await?;
+    Ok(Json(json!({ "appeals": rows })))
+}
+
+async fn notices(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({
+        "notices": appeal::notices(&state.app, &user.ctx).await?
+    })))
+}
+
+async fn raise(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(b): ApiJson<OnBehalfInput>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let r = appeal::raise(&state.app, &user.ctx, &b).await?;
+    let status = if r.existing {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(json!(r))))
+}
+
+/// Runs the deadline clocks now (the server also runs them every minute).
+async fn sweep(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Value>> {
+    if user.ctx.actor.scope(tongyu_domain::policy::Action::ManageAppeals).is_empty() {
+        return Err(ApiError(Error::forbidden()));
+    }
+    Ok(Json(json!(appeal::sweep(&state.app).await?)))
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(appeal::detail(&state.app, &user.ctx, id).await?)))
+}
+
+async fn reply(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<Reply>,
+) -> ApiResult<Json<Value>> {
+    let s = appeal::reply(&state.app, &user.ctx, id, &b).await?;
+    Ok(Json(json!({"status": s})))
+}
+
+#[derive(serde::Deserialize)]
+struct AssignBody {
+    handler_id: i64,
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<AssignBody>,
+) -> ApiResult<axum::response::Response> {
+    appeal::assign(&state.app, &user.ctx, id, b.handler_id).await?;
+    Ok(no_content())
+}
+
+#[derive(serde::Deserialize)]
+struct ContactBody {
+    note: String,
+    #[serde(default)]
+    public: bool,
+}
+
+async fn contact(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ContactBody>,
+) -> ApiResult<axum::response::Response> {
+    appeal::contact(&state.app, &user.ctx, id, &b.note, b.public).await?;
+    Ok(no_content())
+}
+
+async fn note(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<TextBody>,
+) -> ApiResult<axum::response::Response> {
+    appeal::note(&state.app, &user.ctx, id, &b.text).await?;
+    Ok(no_content())
+}
+
+#[derive(serde::Deserialize)]
+struct TransferBody {
+    unit_id: i64,
+    reason: String,
+}
+
+async fn transfer(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<TransferBody>,
+) -> ApiResult<axum::response::Response> {
+    appeal::transfer(&state.app, &user.ctx, id, b.unit_id, &b.reason).await?;
+    Ok(no_content())
+}
+
+#[derive(serde::Deserialize)]
+struct SignOffBody {
+    approve: bool,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn sign_off(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<SignOffBody>,
+) -> ApiResult<Json<Value>> {
+    let s = appeal::sign_off(&state.app, &user.ctx, id, b.approve, &b.comment).await?;
+    Ok(Json(json!({"status": s})))
+}
+
+#[derive(serde::Deserialize)]
+struct ReasonBody {
+    reason: String,
+}
+
+async fn spam(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ReasonBody>,
+) -> ApiResult<axum::response::Response> {
+    appeal::mark_spam(&state.app, &user.ctx, id, &b.reason).await?;
+    Ok(no_content())
+}
+
+fn code_json(state: &AppState, c: &tongyu_store::appeal::Code) -> Value {
+    json!({
+        "kind": c.kind,
+        "token": c.token,
+        "url": format!("{}/q/{}", state.config.public_url, c.token),
+        "created_at": c.created_at,
+    })
+}
+
+async fn codes(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let codes = appeal::school_codes(&state.app, &user.ctx, id).await?;
+    let list: Vec<Value> = codes.iter().map(|c| code_json(&state, c)).collect();
+    Ok(Json(json!({ "codes": list })))
+}
+
+async fn rotate(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path((id, kind)): Path<(i64, String)>,
+) -> ApiResult<Json<Value>> {
+    let kind = CodeKind::parse(&kind)
+        .ok_or_else(|| ApiError(Error::invalid("kind", "二维码类型应为 school 或 bureau")))?;
+    let c = appeal::rotate_code(&state.app, &user.ctx, id, kind).await?;
+    Ok(Json(code_json(&state, &c)))
+}
+
+async fn calendar(State(state): State<AppState>, _user: ApiUser) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({ "days": appeal::calendar(&state.app).await? })))
+}
+
+async fn set_day(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(b): ApiJson<DayInput>,
+) -> ApiResult<axum::response::Response> {
+    appeal::set_day(&state.app, &user.ctx, &b).await?;
+    Ok(no_content())
+}

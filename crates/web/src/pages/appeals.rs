@@ -1,0 +1,661 @@
+//! Appeal pages. Public, with no login: the form a gate code opens
+//! (`/q/{token}`), the receipt, and the status page by tracking code
+//! (`/a/{code}`) with the parent's follow-up and rating. For staff: the
+//! inbox, one appeal with everything that can be done to it, and the
+//! schools' posters.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use tongyu_domain::appeal::{Category, CodeKind, Reply, Status};
+use tongyu_domain::policy::Action;
+use tongyu_domain::{Error, ErrorCode};
+use tongyu_service::appeal::{self, InboxQuery, PublicInput, RatingInput};
+
+use super::auth::{anon_csrf, with_csrf_cookie};
+use super::{Nav, Opt, is_user_error, render, status_of};
+use crate::AppState;
+use crate::error::{PageError, PageResult};
+use crate::extract::{CsrfForm, PageUser, RequestMeta, cookie, set_cookie};
+
+const DEVICE_COOKIE: &str = "tongyu_device";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/q/{token}", get(form).post(submit))
+        .route("/a", get(lookup))
+        .route("/a/{code}", get(status_page))
+        .route("/a/{code}/follow-up", post(follow_up))
+        .route("/a/{code}/rating", post(rate))
+        .route("/appeals", get(inbox))
+        .route("/appeals/posters/{unit_id}", get(posters))
+        .route("/appeals/codes/{school_id}/rotate", post(rotate))
+        .route("/appeals/codes/{school_id}/poster.svg", get(poster_svg))
+        .route("/appeals/{id}", get(show))
+        .route("/appeals/{id}/{action}", post(act))
+}
+
+fn categories() -> Vec<Opt> {
+    Category::ALL
+        .iter()
+        .map(|c| Opt {
+            value: c.as_str().into(),
+            label: c.label().into(),
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- public
+
+#[derive(Template)]
+#[template(path = "appeal_form.html")]
+struct FormPage {
+    nav: Nav,
+    csrf: String,
+    token: String,
+    addressee: String,
+    school_name: String,
+    to_bureau: bool,
+    categories: Vec<Opt>,
+    category: String,
+    text: String,
+    contact_name: String,
+    contact_phone: String,
+    error: Option<String>,
+    /// The code was replaced: the page only points to the new one.
+    replaced_by: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct FormInput {
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    contact_name: String,
+    #[serde(default)]
+    contact_phone: String,
+    #[serde(default)]
+    consent: String,
+}
+
+async fn form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> PageResult<Response> {
+    let target = appeal::resolve_code(&state.app, &token).await?;
+    let (csrf, fresh) = anon_csrf(&headers);
+    let page = FormPage {
+        nav: Nav::default(),
+        csrf: csrf.clone(),
+        token: target.token.clone(),
+        addressee: target.addressee.clone(),
+        school_name: target.school_name.clone(),
+        to_bureau: target.kind == CodeKind::Bureau,
+        categories: categories(),
+        category: String::new(),
+        text: String::new(),
+        contact_name: String::new(),
+        contact_phone: String::new(),
+        error: None,
+        replaced_by: target.replaced_by.clone(),
+    };
+    let mut res = with_csrf_cookie(&state, render(&page)?, &csrf, fresh, StatusCode::OK);
+    if cookie(&headers, DEVICE_COOKIE).is_none() {
+        let device = tongyu_service::auth::random_token(16);
+        res.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(&state, DEVICE_COOKIE, &device, Some(365 * 86_400)),
+        );
+    }
+    Ok(res)
+}
+
+#[derive(Template)]
+#[template(path = "appeal_receipt.html")]
+struct ReceiptPage {
+    nav: Nav,
+    code: String,
+    link: String,
+    addressee: String,
+    duplicate: bool,
+    contact_due: String,
+    reply_due: String,
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    CsrfForm(f): CsrfForm<FormInput>,
+) -> PageResult<Response> {
+    let limits = &state.public_limits;
+    if !limits.submit_per_ip.allow(&meta.ip) || !limits.submit_per_code.allow(&token) {
+        return Err(PageError(Error::with_message(
+            ErrorCode::RateLimited,
+            "提交过于频繁，请稍后再试",
+        )));
+    }
+    let input = PublicInput {
+        qr_token: token.clone(),
+        category: f.category.clone(),
+        text: f.text.clone(),
+        contact_name: f.contact_name.clone(),
+        contact_phone: f.contact_phone.clone(),
+        device: cookie(&headers, DEVICE_COOKIE).unwrap_or_default(),
+    };
+    let result = if f.consent != "1" {
+        Err(Error::invalid("consent", "请阅读并同意说明后提交"))
+    } else {
+        appeal::submit(&state.app, &meta.origin(), &input).await
+    };
+    match result {
+        Ok(r) => {
+            let page = ReceiptPage {
+                nav: Nav::default(),
+                link: format!("{}/a/{}", state.config.public_url, r.tracking_code),
+                code: r.tracking_code,
+                addressee: r.addressee,
+                duplicate: r.duplicate,
+                contact_due: tongyu_service::clock::format_local_minute(r.contact_due),
+                reply_due: tongyu_service::clock::format_local_minute(r.reply_due),
+            };
+            Ok((StatusCode::CREATED, render(&page)?).into_response())
+        }
+        Err(e) if e.code == ErrorCode::ValidationFailed => {
+            // Show the form again with everything the parent wrote.
+            let target = appeal::resolve_code(&state.app, &token).await?;
+            let (csrf, _) = anon_csrf(&headers);
+            let page = FormPage {
+                nav: Nav::default(),
+                csrf,
+                token: target.token,
+                addressee: target.addressee,
+                school_name: target.school_name,
+                to_bureau: target.kind == CodeKind::Bureau,
+                categories: categories(),
+                category: f.category,
+                text: f.text,
+                contact_name: f.contact_name,
+                contact_phone: f.contact_phone,
+                error: Some(e.message.clone()),
+                replaced_by: None,
+            };
+            Ok((status_of(Some(&e)), render(&page)?).into_response())
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+struct LookupQuery {
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(Template)]
+#[template(path = "appeal_lookup.html")]
+struct LookupPage {
+    nav: Nav,
+    error: Option<String>,
+}
+
+/// A form to type a tracking code; a code given goes to its page.
+async fn lookup(Query(q): Query<LookupQuery>) -> PageResult<Response> {
+    let code = appeal::normalize_tracking_code(&q.code);
+    if !code.is_empty() {
+        return Ok(Redirect::to(&format!("/a/{code}")).into_response());
+    }
+    let page = LookupPage {
+        nav: Nav::default(),
+        error: None,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "appeal_status.html")]
+struct StatusPage {
+    nav: Nav,
+    csrf: String,
+    s: appeal::PublicStatus,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct Msg {
+    msg: Option<String>,
+}
+
+async fn status_page(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Query(q): Query<Msg>,
+) -> PageResult<Response> {
+    let notice = match q.msg.as_deref() {
+        Some("rated") => Some("感谢您的评价。".to_owned()),
+        Some("added") => Some("已补充，办理人员会看到。".to_owned()),
+        _ => None,
+    };
+    status_view(&state, &meta, &headers, &code, notice, None).await
+}
+
+async fn status_view(
+    state: &AppState,
+    meta: &RequestMeta,
+    headers: &HeaderMap,
+    code: &str,
+    notice: Option<String>,
+    error: Option<Error>,
+) -> PageResult<Response> {
+    if !state.public_limits.lookup_per_ip.allow(&meta.ip) {
+        return Err(PageError(Error::with_message(
+            ErrorCode::RateLimited,
+            "查询过于频繁，请稍后再试",
+        )));
+    }
+    let s = appeal::public_status(&state.app, code).await?;
+    let (csrf, fresh) = anon_csrf(headers);
+    let page = StatusPage {
+        nav: Nav::default(),
+        csrf: csrf.clone(),
+        s,
+        notice,
+        error: error.as_ref().map(|e| e.message.clone()),
+    };
+    Ok(with_csrf_cookie(
+        state,
+        render(&page)?,
+        &csrf,
+        fresh,
+        status_of(error.as_ref()),
+    ))
+}
+
+#[derive(serde::Deserialize, Default)]
+struct FollowUpForm {
+    #[serde(default)]
+    text: String,
+}
+
+async fn follow_up(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    CsrfForm(f): CsrfForm<FollowUpForm>,
+) -> PageResult<Response> {
+    if !state.public_limits.submit_per_ip.allow(&meta.ip) {
+        return Err(PageError(Error::new(ErrorCode::RateLimited)));
+    }
+    match appeal::follow_up(&state.app, &meta.origin(), &code, &f.text).await {
+        Ok(()) => Ok(Redirect::to(&format!("/a/{code}?msg=added")).into_response()),
+        Err(e) if is_user_error(&e) => status_view(&state, &meta, &headers, &code, None, Some(e)).await,
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+async fn rate(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    CsrfForm(f): CsrfForm<RatingInput>,
+) -> PageResult<Response> {
+    match appeal::rate(&state.app, &meta.origin(), &code, &f).await {
+        Ok(_) => Ok(Redirect::to(&format!("/a/{code}?msg=rated")).into_response()),
+        Err(e) if is_user_error(&e) => status_view(&state, &meta, &headers, &code, None, Some(e)).await,
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+// ---------------------------------------------------------------- staff
+
+#[derive(Template)]
+#[template(path = "appeals.html")]
+struct InboxPage {
+    nav: Nav,
+    rows: Vec<appeal::InboxRow>,
+    notices: Vec<tongyu_store::appeal::Notice>,
+    statuses: Vec<Opt>,
+    status: String,
+    scope: String,
+    overdue: bool,
+    next_before: Option<i64>,
+    /// Units whose posters the actor may print: (id, name).
+    poster_units: Vec<(i64, String)>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct InboxParams {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    overdue: String,
+    #[serde(default)]
+    before: i64,
+}
+
+async fn inbox(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(p): Query<InboxParams>,
+) -> PageResult<Response> {
+    let q = InboxQuery {
+        status: p.status.clone(),
+        scope: p.scope.clone(),
+        overdue: p.overdue == "1",
+        before: p.before,
+        limit: 50,
+    };
+    let rows = appeal::inbox(&state.app, &user.ctx, &q).await?;
+    let notices = appeal::notices(&state.app, &user.ctx).await?;
+    let next_before = (rows.len() == 50).then(|| rows.last().map(|r| r.id)).flatten();
+    let roles = Action::ManageAppeals.roles();
+    let poster_units = user
+        .ctx
+        .actor
+        .grants
+        .iter()
+        .filter(|g| roles.contains(&g.role))
+        .map(|g| (g.unit_id, g.unit_kind.label().to_owned()))
+        .collect();
+    let page = InboxPage {
+        nav: Nav::for_user(&user),
+        rows,
+        notices,
+        statuses: Status::ALL
+            .iter()
+            .map(|s| Opt {
+                value: s.as_str().into(),
+                label: s.label().into(),
+            })
+            .collect(),
+        status: p.status,
+        scope: p.scope,
+        overdue: q.overdue,
+        next_before,
+        poster_units,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "appeal.html")]
+struct ShowPage {
+    nav: Nav,
+    d: appeal::Detail,
+    notice: Option<String>,
+    error: Option<String>,
+    reply: Reply,
+    sign_off_needed: bool,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    Query(q): Query<Msg>,
+) -> PageResult<Response> {
+    let notice = q.msg.as_deref().map(|m| match m {
+        "assigned" => "已指派。",
+        "contacted" => "已记录联系情况。",
+        "noted" => "已添加内部备注。",
+        "transferred" => "已转办。",
+        "replied" => "答复已提交。",
+        "signed_off" => "已审核。",
+        "spam" => "已标记为无效。",
+        _ => "已保存。",
+    });
+    show_page(&state, &user, id, notice.map(str::to_owned), None, None).await
+}
+
+async fn show_page(
+    state: &AppState,
+    user: &PageUser,
+    id: i64,
+    notice: Option<String>,
+    error: Option<Error>,
+    draft: Option<Reply>,
+) -> PageResult<Response> {
+    let d = appeal::detail(&state.app, &user.ctx, id).await?;
+    let reply = draft.unwrap_or_else(|| d.reply.clone());
+    let sign_off_needed = state.app.settings.appeals.sign_off.contains(&d.row.level);
+    let page = ShowPage {
+        nav: Nav::for_user(user),
+        d,
+        notice,
+        error: error.as_ref().map(|e| e.message.clone()),
+        reply,
+        sign_off_needed,
+    };
+    Ok((status_of(error.as_ref()), render(&page)?).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ActForm {
+    #[serde(default)]
+    handler_id: i64,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    public: String,
+    #[serde(default)]
+    unit_id: i64,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    policy: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    next_steps: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn act(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path((id, action)): Path<(i64, String)>,
+    CsrfForm(f): CsrfForm<ActForm>,
+) -> PageResult<Response> {
+    let app = &state.app;
+    let ctx = &user.ctx;
+    let mut draft = None;
+    let result = match action.as_str() {
+        "assign" => appeal::assign(app, ctx, id, f.handler_id).await,
+        "contact" => appeal::contact(app, ctx, id, &f.note, f.public == "1").await,
+        "note" => appeal::note(app, ctx, id, &f.note).await,
+        "transfer" => appeal::transfer(app, ctx, id, f.unit_id, &f.reason).await,
+        "reply" => {
+            let r = Reply {
+                policy: f.policy.clone(),
+                status: f.status.clone(),
+                next_steps: f.next_steps.clone(),
+            };
+            draft = Some(r.clone());
+            appeal::reply(app, ctx, id, &r).await.map(|_| ())
+        }
+        "sign-off" => appeal::sign_off(app, ctx, id, f.decision == "approve", &f.comment)
+            .await
+            .map(|_| ()),
+        "spam" => appeal::mark_spam(app, ctx, id, &f.reason).await,
+        _ => return Err(PageError(Error::not_found())),
+    };
+    let msg = match action.as_str() {
+        "assign" => "assigned",
+        "contact" => "contacted",
+        "note" => "noted",
+        "transfer" => "transferred",
+        "reply" => "replied",
+        "sign-off" => "signed_off",
+        _ => "spam",
+    };
+    match result {
+        // A transferred appeal may have left the actor's scope.
+        Ok(()) if action == "transfer" => Ok(Redirect::to("/appeals?msg=transferred").into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/appeals/{id}?msg={msg}")).into_response()),
+        Err(e) if is_user_error(&e) => show_page(&state, &user, id, None, Some(e), draft).await,
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+// ---------------------------------------------------------------- posters
+
+struct Poster {
+    school_id: i64,
+    school_name: String,
+    school_svg: String,
+    bureau_svg: String,
+    school_url: String,
+    bureau_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "appeal_posters.html")]
+struct PostersPage {
+    nav: Nav,
+    posters: Vec<Poster>,
+    unit_name: String,
+}
+
+fn code_url(state: &AppState, token: &str) -> String {
+    format!("{}/q/{token}", state.config.public_url)
+}
+
+async fn posters(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(unit_id): Path<i64>,
+) -> PageResult<Response> {
+    let unit = tongyu_service::org::visible_unit(&state.app, &user.ctx, unit_id).await?;
+    let schools = appeal::codes_within(&state.app, &user.ctx, unit_id).await?;
+    let posters = schools
+        .into_iter()
+        .map(|(school, codes)| {
+            let url_of = |k: CodeKind| {
+                codes
+                    .iter()
+                    .find(|c| c.kind == k)
+                    .map(|c| code_url(&state, &c.token))
+                    .unwrap_or_default()
+            };
+            let (su, bu) = (url_of(CodeKind::School), url_of(CodeKind::Bureau));
+            Poster {
+                school_id: school.id,
+                school_name: school.name,
+                school_svg: super::classes::qr_svg(&su),
+                bureau_svg: super::classes::qr_svg(&bu),
+                school_url: su,
+                bureau_url: bu,
+            }
+        })
+        .collect();
+    let page = PostersPage {
+        nav: Nav::for_user(&user),
+        posters,
+        unit_name: unit.name,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+struct RotateForm {
+    #[serde(default)]
+    kind: String,
+}
+
+async fn rotate(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(school_id): Path<i64>,
+    CsrfForm(f): CsrfForm<RotateForm>,
+) -> PageResult<Response> {
+    let kind = CodeKind::parse(&f.kind).ok_or_else(|| PageError(Error::invalid("kind", "请选择要更换的二维码")))?;
+    appeal::rotate_code(&state.app, &user.ctx, school_id, kind).await?;
+    Ok(Redirect::to(&format!("/appeals/posters/{school_id}")).into_response())
+}
+
+/// One school's poster as an SVG file: its name, both codes, and what to do.
+async fn poster_svg(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(school_id): Path<i64>,
+) -> PageResult<Response> {
+    let codes = appeal::school_codes(&state.app, &user.ctx, school_id).await?;
+    let school = tongyu_service::org::visible_unit(&state.app, &user.ctx, school_id).await?;
+    let url_of = |k: CodeKind| {
+        codes
+            .iter()
+            .find(|c| c.kind == k)
+            .map(|c| code_url(&state, &c.token))
+            .unwrap_or_default()
+    };
+    let svg = poster(&school.name, &url_of(CodeKind::School), &url_of(CodeKind::Bureau));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"poster-{school_id}.svg\""),
+            ),
+        ],
+        svg,
+    )
+        .into_response())
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// An A4-proportioned poster (210 × 297 units).
+pub fn poster(school_name: &str, school_url: &str, bureau_url: &str) -> String {
+    let inner = |url: &str| -> String {
+        let svg = super::classes::qr_svg(url);
+        // Nest the code's own <svg> without its XML declaration.
+        match svg.find("<svg") {
+            Some(i) => svg[i..].to_owned(),
+            None => String::new(),
+        }
+    };
+    let place = |svg: String, x: u32| -> String {
+        svg.replacen("<svg", &format!("<svg x=\"{x}\" y=\"95\" width=\"80\" height=\"80\""), 1)
+    };
+    format!(
+        r##"<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 210 297" width="210mm" height="297mm" font-family="WenQuanYi Micro Hei, Noto Sans CJK SC, sans-serif">
+<rect width="210" height="297" fill="#fff"/>
+<text x="105" y="40" font-size="12" text-anchor="middle" font-weight="bold">{name}</text>
+<text x="105" y="62" font-size="10" text-anchor="middle">家长诉求 扫码反映</text>
+<text x="105" y="78" font-size="5" text-anchor="middle">有意见、建议或困难，请扫码填写，我们会在规定时间内联系您并答复</text>
+{school}
+{bureau}
+<text x="55" y="185" font-size="7" text-anchor="middle">向学校反映</text>
+<text x="155" y="185" font-size="7" text-anchor="middle">向教育局反映</text>
+<text x="105" y="215" font-size="4.5" text-anchor="middle">可匿名反映；提交后请保存查询码，凭查询码查看办理进度和答复</text>
+<text x="105" y="225" font-size="4.5" text-anchor="middle">答复包括：政策规定、当前工作情况、下一步解决措施</text>
+</svg>
+"##,
+        name = xml_escape(school_name),
+        school = place(inner(school_url), 15),
+        bureau = place(inner(bureau_url), 115),
+    )
+}
