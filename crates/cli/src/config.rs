@@ -86,9 +86,8 @@ impl AppealsConfig {
             Span::parse(v).map_err(|e| format!("[appeals] {key}: {}", e.message))
         };
         let level = |v: &str| {
-            Level::parse(v.trim()).ok_or_else(|| {
-                format!("[appeals] 级别“{v}”不正确，应为 school、district 或 city")
-            })
+            Level::parse(v.trim())
+                .ok_or_else(|| format!("[appeals] 级别“{v}”不正确，应为 school、district 或 city"))
         };
         let mut rules = Vec::new();
         for r in &self.rules {
@@ -101,9 +100,10 @@ impl AppealsConfig {
                 category: if r.category.is_empty() {
                     None
                 } else {
-                    Some(Category::parse(r.category.trim()).ok_or_else(|| {
-                        format!("[appeals] 类别“{}”不正确", r.category)
-                    })?)
+                    Some(
+                        Category::parse(r.category.trim())
+                            .ok_or_else(|| format!("[appeals] 类别“{}”不正确", r.category))?,
+                    )
                 },
                 deadlines: Deadlines {
                     first_contact: span("rules.first_contact", &r.first_contact)?,

@@ -272,10 +272,9 @@ impl Rating {
     /// What a parent may choose (no feedback is what silence means).
     pub fn parse_given(s: &str) -> Result<Self> {
         match Self::parse(s) {
-            Some(Self::NoFeedback) | None => Err(Error::invalid(
-                "rating",
-                "请选择：满意、基本满意或不满意",
-            )),
+            Some(Self::NoFeedback) | None => {
+                Err(Error::invalid("rating", "请选择：满意、基本满意或不满意"))
+            }
             Some(r) => Ok(r),
         }
     }
@@ -627,7 +626,11 @@ pub enum ClockState {
 impl ClockState {
     pub fn of(start: i64, due: i64, done_at: i64, now: i64) -> ClockState {
         if done_at > 0 {
-            return if done_at <= due { Self::Met } else { Self::MetLate };
+            return if done_at <= due {
+                Self::Met
+            } else {
+                Self::MetLate
+            };
         }
         if now >= due {
             Self::Overdue
@@ -673,7 +676,12 @@ mod tests {
     fn show(ts: i64) -> String {
         let d = local_day(ts);
         let rest = ts + LOCAL_OFFSET_S - d * DAY_S;
-        format!("{} {:02}:{:02}", format_date(d), rest / 3600, rest % 3600 / 60)
+        format!(
+            "{} {:02}:{:02}",
+            format_date(d),
+            rest / 3600,
+            rest % 3600 / 60
+        )
     }
 
     #[test]

@@ -142,7 +142,11 @@ async fn unit_for_level(c: &mut Conn, from: &Unit, level: Level) -> Result<Unit>
         .into_iter()
         .find(|u| u.kind == want);
     found.ok_or_else(|| {
-        tracing::error!(unit = from.id, level = level.as_str(), "no unit at this level");
+        tracing::error!(
+            unit = from.id,
+            level = level.as_str(),
+            "no unit at this level"
+        );
         Error::internal()
     })
 }
@@ -246,14 +250,29 @@ pub async fn school_codes(app: &App, ctx: &Ctx, school_id: i64) -> Result<Vec<st
     let have = store::current_codes(&mut tx, school.id).await?;
     for kind in CodeKind::ALL {
         if !have.iter().any(|k| k.kind == kind) {
-            store::insert_code(&mut tx, &random_token(18), school.id, kind, ctx.actor.account_id, now)
-                .await?;
+            store::insert_code(
+                &mut tx,
+                &random_token(18),
+                school.id,
+                kind,
+                ctx.actor.account_id,
+                now,
+            )
+            .await?;
         }
     }
     let out = store::current_codes(&mut tx, school.id).await?;
     audit::append(
         &mut tx,
-        &audit::entry(app, ctx, "appeal.codes_issued", "unit", school.id, Some(school.id), ""),
+        &audit::entry(
+            app,
+            ctx,
+            "appeal.codes_issued",
+            "unit",
+            school.id,
+            Some(school.id),
+            "",
+        ),
     )
     .await?;
     tx.commit().await.db()?;
@@ -263,7 +282,12 @@ pub async fn school_codes(app: &App, ctx: &Ctx, school_id: i64) -> Result<Vec<st
 /// Replaces one of a school's codes (a poster was defaced or copied
 /// somewhere it should not be). The old code keeps working as a pointer
 /// to the new one; it no longer takes appeals.
-pub async fn rotate_code(app: &App, ctx: &Ctx, school_id: i64, kind: CodeKind) -> Result<store::Code> {
+pub async fn rotate_code(
+    app: &App,
+    ctx: &Ctx,
+    school_id: i64,
+    kind: CodeKind,
+) -> Result<store::Code> {
     let codes = school_codes(app, ctx, school_id).await?;
     let old = codes
         .iter()
@@ -271,8 +295,15 @@ pub async fn rotate_code(app: &App, ctx: &Ctx, school_id: i64, kind: CodeKind) -
         .ok_or_else(Error::internal)?;
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let id = store::insert_code(&mut tx, &random_token(18), school_id, kind, ctx.actor.account_id, now)
-        .await?;
+    let id = store::insert_code(
+        &mut tx,
+        &random_token(18),
+        school_id,
+        kind,
+        ctx.actor.account_id,
+        now,
+    )
+    .await?;
     store::replace_code(&mut tx, old.id, id).await?;
     audit::append(
         &mut tx,
@@ -308,7 +339,11 @@ async fn school_in_scope(app: &App, ctx: &Ctx, school_id: i64) -> Result<Unit> {
 
 /// Schools and their current codes in the actor's subtree (for printing
 /// every poster at once); codes are made for schools that have none.
-pub async fn codes_within(app: &App, ctx: &Ctx, unit_id: i64) -> Result<Vec<(Unit, Vec<store::Code>)>> {
+pub async fn codes_within(
+    app: &App,
+    ctx: &Ctx,
+    unit_id: i64,
+) -> Result<Vec<(Unit, Vec<store::Code>)>> {
     let mut c = app.db.read().await?;
     let root = units::get(&mut c, unit_id)
         .await?
@@ -320,7 +355,14 @@ pub async fn codes_within(app: &App, ctx: &Ctx, unit_id: i64) -> Result<Vec<(Uni
     let schools: Vec<Unit> = if root.kind == UnitKind::School {
         vec![root.clone()]
     } else {
-        units::search(&mut c, std::slice::from_ref(&root.path), Some(UnitKind::School), "", 5000).await?
+        units::search(
+            &mut c,
+            std::slice::from_ref(&root.path),
+            Some(UnitKind::School),
+            "",
+            5000,
+        )
+        .await?
     };
     drop(c);
     let mut out = Vec::with_capacity(schools.len());
@@ -381,7 +423,10 @@ pub async fn submit(app: &App, origin: &Origin, input: &PublicInput) -> Result<R
     let sender = if !phone.is_empty() {
         format!("p:{phone}")
     } else if !input.device.trim().is_empty() {
-        format!("d:{}", input.device.trim().chars().take(64).collect::<String>())
+        format!(
+            "d:{}",
+            input.device.trim().chars().take(64).collect::<String>()
+        )
     } else {
         format!("ip:{}", origin.ip)
     };
@@ -438,7 +483,11 @@ pub async fn submit(app: &App, origin: &Origin, input: &PublicInput) -> Result<R
         now,
     )
     .await?;
-    audit::append(&mut tx, &public_entry(origin, app, "appeal.submitted", id, unit.id)).await?;
+    audit::append(
+        &mut tx,
+        &public_entry(origin, app, "appeal.submitted", id, unit.id),
+    )
+    .await?;
     tx.commit().await.db()?;
     let (contact_due, reply_due) = (new.contact_due, new.reply_due);
     Ok(Receipt {
@@ -618,7 +667,11 @@ pub async fn follow_up(app: &App, origin: &Origin, tracking_code: &str, text: &s
     )
     .await?;
     store::notify(&mut tx, a.unit_id, a.id, "家长补充了情况", now).await?;
-    audit::append(&mut tx, &public_entry(origin, app, "appeal.follow_up", a.id, a.unit_id)).await?;
+    audit::append(
+        &mut tx,
+        &public_entry(origin, app, "appeal.follow_up", a.id, a.unit_id),
+    )
+    .await?;
     tx.commit().await.db()
 }
 
@@ -631,14 +684,22 @@ pub struct RatingInput {
 
 /// The parent rates the reply: satisfied and basically satisfied close the
 /// appeal; unsatisfied reopens it one level up (at the city, at the city).
-pub async fn rate(app: &App, origin: &Origin, tracking_code: &str, input: &RatingInput) -> Result<Status> {
+pub async fn rate(
+    app: &App,
+    origin: &Origin,
+    tracking_code: &str,
+    input: &RatingInput,
+) -> Result<Status> {
     let rating = Rating::parse_given(&input.rating)?;
     let comment = input.comment.trim().to_owned();
     if comment.chars().count() > 500 {
         return Err(Error::invalid("comment", "评价说明不能超过500字"));
     }
     if rating == Rating::Unsatisfied && comment.chars().count() < 2 {
-        return Err(Error::invalid("comment", "请说明不满意的原因，以便继续办理"));
+        return Err(Error::invalid(
+            "comment",
+            "请说明不满意的原因，以便继续办理",
+        ));
     }
     let now = app.now();
     let mut tx = app.db.write().await?;
@@ -677,7 +738,11 @@ pub async fn rate(app: &App, origin: &Origin, tracking_code: &str, input: &Ratin
         a.closed_at = now;
     }
     store::save(&mut tx, &a, now).await?;
-    audit::append(&mut tx, &public_entry(origin, app, "appeal.rated", a.id, a.unit_id)).await?;
+    audit::append(
+        &mut tx,
+        &public_entry(origin, app, "appeal.rated", a.id, a.unit_id),
+    )
+    .await?;
     tx.commit().await.db()?;
     Ok(a.status)
 }
@@ -686,7 +751,9 @@ pub async fn rate(app: &App, origin: &Origin, tracking_code: &str, input: &Ratin
 /// fresh clocks, and tells both units.
 async fn escalate(c: &mut Conn, app: &App, a: &mut Appeal, why: &str, now: i64) -> Result<()> {
     let from_unit = a.unit_id;
-    let here = units::get(c, a.unit_id).await?.ok_or_else(Error::internal)?;
+    let here = units::get(c, a.unit_id)
+        .await?
+        .ok_or_else(Error::internal)?;
     let (level, unit) = match a.level.above() {
         Some(l) => (l, unit_for_level(c, &here, l).await?),
         None => (a.level, here),
@@ -728,7 +795,14 @@ async fn escalate(c: &mut Conn, app: &App, a: &mut Appeal, why: &str, now: i64) 
     .await?;
     store::notify(c, unit.id, a.id, &format!("{why}，已转入本单位办理"), now).await?;
     if from_unit != unit.id {
-        store::notify(c, from_unit, a.id, &format!("{why}，已上报{handled_by}"), now).await?;
+        store::notify(
+            c,
+            from_unit,
+            a.id,
+            &format!("{why}，已上报{handled_by}"),
+            now,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -827,10 +901,7 @@ pub async fn inbox(app: &App, ctx: &Ctx, q: &InboxQuery) -> Result<Vec<InboxRow>
         if units.is_empty() {
             return Err(Error::forbidden());
         }
-        let f = InboxFilter {
-            units,
-            ..base
-        };
+        let f = InboxFilter { units, ..base };
         rows = store::inbox(&mut c, &f).await?;
     }
     let mut unit_ids: Vec<i64> = rows.iter().flat_map(|a| [a.unit_id, a.school_id]).collect();
@@ -842,7 +913,11 @@ pub async fn inbox(app: &App, ctx: &Ctx, q: &InboxQuery) -> Result<Vec<InboxRow>
         .into_iter()
         .map(|u| (u.id, u.name))
         .collect();
-    let mut handler_ids: Vec<i64> = rows.iter().map(|a| a.handler_id).filter(|h| *h > 0).collect();
+    let mut handler_ids: Vec<i64> = rows
+        .iter()
+        .map(|a| a.handler_id)
+        .filter(|h| *h > 0)
+        .collect();
     handler_ids.sort_unstable();
     handler_ids.dedup();
     let handlers = accounts::display_names(&mut c, &handler_ids).await?;
@@ -903,9 +978,17 @@ pub struct Detail {
     pub handlers: Vec<(i64, String)>,
 }
 
-async fn appeal_in_scope(app: &App, ctx: &Ctx, c: &mut Conn, id: i64, action: Action) -> Result<(Appeal, Unit)> {
+async fn appeal_in_scope(
+    app: &App,
+    ctx: &Ctx,
+    c: &mut Conn,
+    id: i64,
+    action: Action,
+) -> Result<(Appeal, Unit)> {
     let a = store::get(c, id).await?.ok_or_else(Error::not_found)?;
-    let unit = units::get(c, a.unit_id).await?.ok_or_else(Error::not_found)?;
+    let unit = units::get(c, a.unit_id)
+        .await?
+        .ok_or_else(Error::not_found)?;
     if !ctx.actor.can(action, &unit.path) {
         // The same answer as for an appeal that does not exist.
         audit::record_denied(app, ctx, action, "appeal", &id.to_string(), Some(unit.id)).await;
@@ -920,7 +1003,11 @@ pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
     let mut c = app.db.read().await?;
     let (a, unit) = appeal_in_scope(app, ctx, &mut c, id, Action::HandleAppeals).await?;
     let events = store::events(&mut c, a.id, false).await?;
-    let mut people: Vec<i64> = events.iter().map(|e| e.actor_id).filter(|x| *x > 0).collect();
+    let mut people: Vec<i64> = events
+        .iter()
+        .map(|e| e.actor_id)
+        .filter(|x| *x > 0)
+        .collect();
     people.push(a.handler_id);
     people.sort_unstable();
     people.dedup();
@@ -930,7 +1017,8 @@ pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
     } else {
         None
     };
-    let candidates = accounts::with_roles_at(&mut c, unit.id, Action::HandleAppeals.roles()).await?;
+    let candidates =
+        accounts::with_roles_at(&mut c, unit.id, Action::HandleAppeals.roles()).await?;
     drop(c);
     let is_handler = a.handler_id == ctx.actor.account_id;
     audit::append_alone(
@@ -1010,7 +1098,13 @@ pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
 
 /// Loads an appeal for a change inside the write transaction, checks the
 /// actor's scope and that it is still open.
-async fn for_change(app: &App, ctx: &Ctx, c: &mut Conn, id: i64, action: Action) -> Result<(Appeal, Unit)> {
+async fn for_change(
+    app: &App,
+    ctx: &Ctx,
+    c: &mut Conn,
+    id: i64,
+    action: Action,
+) -> Result<(Appeal, Unit)> {
     let (a, unit) = appeal_in_scope(app, ctx, c, id, action).await?;
     if matches!(a.status, Status::Closed | Status::Spam) {
         return Err(Error::with_message(
@@ -1071,13 +1165,35 @@ pub async fn assign(app: &App, ctx: &Ctx, id: i64, handler_id: i64) -> Result<()
     let now = app.now();
     let mut tx = app.db.write().await?;
     let (mut a, unit) = for_change(app, ctx, &mut tx, id, Action::HandleAppeals).await?;
-    let candidates = accounts::with_roles_at(&mut tx, unit.id, Action::HandleAppeals.roles()).await?;
+    let candidates =
+        accounts::with_roles_at(&mut tx, unit.id, Action::HandleAppeals.roles()).await?;
     let Some((_, name)) = candidates.iter().find(|(cid, _)| *cid == handler_id) else {
-        return Err(Error::invalid("handler_id", "只能指派本单位负责诉求办理的人员"));
+        return Err(Error::invalid(
+            "handler_id",
+            "只能指派本单位负责诉求办理的人员",
+        ));
     };
     a.handler_id = handler_id;
-    staff_event(&mut tx, ctx, &a, "assigned", false, &format!("指派{name}办理"), now).await?;
-    finish(app, ctx, tx, &a, "appeal.assigned", &handler_id.to_string(), now).await
+    staff_event(
+        &mut tx,
+        ctx,
+        &a,
+        "assigned",
+        false,
+        &format!("指派{name}办理"),
+        now,
+    )
+    .await?;
+    finish(
+        app,
+        ctx,
+        tx,
+        &a,
+        "appeal.assigned",
+        &handler_id.to_string(),
+        now,
+    )
+    .await
 }
 
 /// Records that the parent was contacted (the first-contact clock stops),
@@ -1145,7 +1261,10 @@ pub async fn transfer(app: &App, ctx: &Ctx, id: i64, to_unit: i64, reason: &str)
         .filter(|u| u.active)
         .ok_or_else(|| Error::invalid("unit_id", "没有这个单位"))?;
     let Some(level) = level_of_kind(target.kind) else {
-        return Err(Error::invalid("unit_id", "只能转给学校、区(市)教育局或市教育局"));
+        return Err(Error::invalid(
+            "unit_id",
+            "只能转给学校、区(市)教育局或市教育局",
+        ));
     };
     if !ctx.actor.can(Action::HandleAppeals, &target.path) {
         return Err(Error::invalid("unit_id", "只能转给您管辖范围内的单位"));
@@ -1164,13 +1283,39 @@ pub async fn transfer(app: &App, ctx: &Ctx, id: i64, to_unit: i64, reason: &str)
         Level::School => target.name.clone(),
         _ => format!("{}教育局", target.name),
     };
-    staff_event(&mut tx, ctx, &a, "transferred", false, &format!("转办原因：{reason}"), now).await?;
-    staff_event(&mut tx, ctx, &a, "transferred_public", true, &format!("已转由{handled_by}办理"), now)
-        .await?;
+    staff_event(
+        &mut tx,
+        ctx,
+        &a,
+        "transferred",
+        false,
+        &format!("转办原因：{reason}"),
+        now,
+    )
+    .await?;
+    staff_event(
+        &mut tx,
+        ctx,
+        &a,
+        "transferred_public",
+        true,
+        &format!("已转由{handled_by}办理"),
+        now,
+    )
+    .await?;
     store::notify(&mut tx, target.id, a.id, &format!("转办：{reason}"), now).await?;
     store::set_school(&mut tx, a.id, a.school_id).await?;
     store::read_notices(&mut tx, &[from], a.id, now).await?;
-    finish(app, ctx, tx, &a, "appeal.transferred", &to_unit.to_string(), now).await
+    finish(
+        app,
+        ctx,
+        tx,
+        &a,
+        "appeal.transferred",
+        &to_unit.to_string(),
+        now,
+    )
+    .await
 }
 
 /// Writes the three-part reply. Where the level asks for a sign-off it
@@ -1195,7 +1340,16 @@ pub async fn reply(app: &App, ctx: &Ctx, id: i64, r: &Reply) -> Result<Status> {
     }
     if app.settings.appeals.sign_off.contains(&a.level) {
         a.status = Status::AwaitingSignOff;
-        staff_event(&mut tx, ctx, &a, "reply_drafted", false, "答复已提交，等待审核", now).await?;
+        staff_event(
+            &mut tx,
+            ctx,
+            &a,
+            "reply_drafted",
+            false,
+            "答复已提交，等待审核",
+            now,
+        )
+        .await?;
     } else {
         publish(&mut tx, app, ctx, &mut a, now).await?;
     }
@@ -1219,18 +1373,36 @@ async fn publish(c: &mut Conn, app: &App, ctx: &Ctx, a: &mut Appeal, now: i64) -
         }
     }
     a.rating_due = cal.add(now, app.settings.appeals.rating_window);
-    staff_event(c, ctx, a, "replied", true, "已答复，请查看答复内容并评价", now).await
+    staff_event(
+        c,
+        ctx,
+        a,
+        "replied",
+        true,
+        "已答复，请查看答复内容并评价",
+        now,
+    )
+    .await
 }
 
 /// A supervisor approves a waiting reply (the parent sees it) or sends it
 /// back with a comment.
-pub async fn sign_off(app: &App, ctx: &Ctx, id: i64, approve: bool, comment: &str) -> Result<Status> {
+pub async fn sign_off(
+    app: &App,
+    ctx: &Ctx,
+    id: i64,
+    approve: bool,
+    comment: &str,
+) -> Result<Status> {
     let comment = comment.trim();
     let now = app.now();
     let mut tx = app.db.write().await?;
     let (mut a, _) = for_change(app, ctx, &mut tx, id, Action::SignOffAppeals).await?;
     if a.status != Status::AwaitingSignOff {
-        return Err(Error::with_message(ErrorCode::Conflict, "这件诉求没有待审核的答复"));
+        return Err(Error::with_message(
+            ErrorCode::Conflict,
+            "这件诉求没有待审核的答复",
+        ));
     }
     if approve {
         staff_event(&mut tx, ctx, &a, "signed_off", false, "答复审核通过", now).await?;
@@ -1240,12 +1412,28 @@ pub async fn sign_off(app: &App, ctx: &Ctx, id: i64, approve: bool, comment: &st
             return Err(Error::invalid("comment", "退回时请写明需要修改的地方"));
         }
         a.status = Status::InProgress;
-        staff_event(&mut tx, ctx, &a, "sign_off_returned", false, &format!("答复退回：{comment}"), now)
-            .await?;
+        staff_event(
+            &mut tx,
+            ctx,
+            &a,
+            "sign_off_returned",
+            false,
+            &format!("答复退回：{comment}"),
+            now,
+        )
+        .await?;
     }
     let status = a.status;
-    finish(app, ctx, tx, &a, "appeal.signed_off", if approve { "approved" } else { "returned" }, now)
-        .await?;
+    finish(
+        app,
+        ctx,
+        tx,
+        &a,
+        "appeal.signed_off",
+        if approve { "approved" } else { "returned" },
+        now,
+    )
+    .await?;
     Ok(status)
 }
 
@@ -1260,7 +1448,16 @@ pub async fn mark_spam(app: &App, ctx: &Ctx, id: i64, reason: &str) -> Result<()
     let (mut a, _) = for_change(app, ctx, &mut tx, id, Action::HandleAppeals).await?;
     a.status = Status::Spam;
     a.closed_at = now;
-    staff_event(&mut tx, ctx, &a, "spam", false, &format!("标记为无效：{reason}"), now).await?;
+    staff_event(
+        &mut tx,
+        ctx,
+        &a,
+        "spam",
+        false,
+        &format!("标记为无效：{reason}"),
+        now,
+    )
+    .await?;
     finish(app, ctx, tx, &a, "appeal.spam", "", now).await
 }
 
@@ -1298,16 +1495,36 @@ pub struct Raised {
 pub async fn raise(app: &App, ctx: &Ctx, input: &OnBehalfInput) -> Result<Raised> {
     let source = Source::parse(input.source.trim())
         .filter(|s| *s != Source::Qr)
-        .ok_or_else(|| Error::invalid("source", "来源应为 hotline、home_visit、principal_mailbox 或 bureau_phone"))?;
+        .ok_or_else(|| {
+            Error::invalid(
+                "source",
+                "来源应为 hotline、home_visit、principal_mailbox 或 bureau_phone",
+            )
+        })?;
     let mut c = app.db.read().await?;
     let unit = units::get(&mut c, input.unit_id)
         .await?
         .filter(|u| u.active)
         .ok_or_else(|| Error::invalid("unit_id", "没有这个学校或区(市)"))?;
     drop(c);
-    ctx.require(app, Action::HandleAppeals, unit.id, &unit.path).await?;
-    raise_checked(app, &audit::entry(app, ctx, "appeal.raised", "appeal", 0, Some(unit.id), source.as_str()), source, &unit, input)
-        .await
+    ctx.require(app, Action::HandleAppeals, unit.id, &unit.path)
+        .await?;
+    raise_checked(
+        app,
+        &audit::entry(
+            app,
+            ctx,
+            "appeal.raised",
+            "appeal",
+            0,
+            Some(unit.id),
+            source.as_str(),
+        ),
+        source,
+        &unit,
+        input,
+    )
+    .await
 }
 
 /// Raises an appeal whose caller was already authorised (a signed-in
@@ -1355,7 +1572,11 @@ pub async fn raise_checked(
         tracking_code: &code,
         source,
         external_ref: (!external_ref.is_empty()).then_some(external_ref),
-        school_id: if unit.kind == UnitKind::School { unit.id } else { 0 },
+        school_id: if unit.kind == UnitKind::School {
+            unit.id
+        } else {
+            0
+        },
         unit_id: unit.id,
         level,
         category,
@@ -1381,7 +1602,14 @@ pub async fn raise_checked(
         now,
     )
     .await?;
-    store::notify(&mut tx, unit.id, id, &format!("新诉求（{}）", source.label()), now).await?;
+    store::notify(
+        &mut tx,
+        unit.id,
+        id,
+        &format!("新诉求（{}）", source.label()),
+        now,
+    )
+    .await?;
     let mut e = entry.clone();
     e.object_id = id.to_string();
     audit::append(&mut tx, &e).await?;
@@ -1418,7 +1646,8 @@ pub async fn sweep(app: &App) -> Result<SweepReport> {
         let Some(mut a) = store::get(&mut tx, stale.id).await? else {
             continue;
         };
-        let contact_over = a.contacted_at == 0 && a.contact_due <= now && a.contact_due > a.swept_at;
+        let contact_over =
+            a.contacted_at == 0 && a.contact_due <= now && a.contact_due > a.swept_at;
         let reply_over = a.replied_at == 0 && a.reply_due <= now && a.reply_due > a.swept_at;
         if !a.status.is_open() || !(contact_over || reply_over) {
             continue;
@@ -1430,7 +1659,11 @@ pub async fn sweep(app: &App) -> Result<SweepReport> {
             a.reply_late = true;
         }
         a.swept_at = now;
-        let what = if contact_over { "未在时限内联系家长" } else { "未在时限内答复" };
+        let what = if contact_over {
+            "未在时限内联系家长"
+        } else {
+            "未在时限内答复"
+        };
         if a.level.above().is_some() {
             escalate(&mut tx, app, &mut a, &format!("{what}（已超时）"), now).await?;
             report.escalated += 1;
@@ -1452,7 +1685,11 @@ pub async fn sweep(app: &App) -> Result<SweepReport> {
             report.overdue_at_top += 1;
         }
         store::save(&mut tx, &a, now).await?;
-        audit::append(&mut tx, &system_entry(app, "appeal.overdue", a.id, a.unit_id)).await?;
+        audit::append(
+            &mut tx,
+            &system_entry(app, "appeal.overdue", a.id, a.unit_id),
+        )
+        .await?;
         tx.commit().await.db()?;
     }
     for stale in expired {
@@ -1480,7 +1717,11 @@ pub async fn sweep(app: &App) -> Result<SweepReport> {
         )
         .await?;
         store::save(&mut tx, &a, now).await?;
-        audit::append(&mut tx, &system_entry(app, "appeal.closed_no_feedback", a.id, a.unit_id)).await?;
+        audit::append(
+            &mut tx,
+            &system_entry(app, "appeal.closed_no_feedback", a.id, a.unit_id),
+        )
+        .await?;
         tx.commit().await.db()?;
         report.closed_without_rating += 1;
     }
@@ -1512,7 +1753,12 @@ pub fn start_sweeper(app: App, every: std::time::Duration) -> tokio::task::JoinH
             tick.tick().await;
             match sweep(&app).await {
                 Ok(r) if r != SweepReport::default() => {
-                    tracing::info!(escalated = r.escalated, at_top = r.overdue_at_top, closed = r.closed_without_rating, "appeal clocks");
+                    tracing::info!(
+                        escalated = r.escalated,
+                        at_top = r.overdue_at_top,
+                        closed = r.closed_without_rating,
+                        "appeal clocks"
+                    );
                 }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "appeal sweep failed"),
@@ -1558,11 +1804,15 @@ pub async fn set_day(app: &App, ctx: &Ctx, input: &DayInput) -> Result<()> {
     let mut c = app.db.read().await?;
     let city = units::city(&mut c).await?.ok_or_else(Error::not_found)?;
     drop(c);
-    ctx.require(app, Action::ManageAppeals, city.id, &city.path).await?;
-    let day = parse_date(&input.date).ok_or_else(|| Error::invalid("date", "日期格式应为 2026-10-01"))?;
+    ctx.require(app, Action::ManageAppeals, city.id, &city.path)
+        .await?;
+    let day =
+        parse_date(&input.date).ok_or_else(|| Error::invalid("date", "日期格式应为 2026-10-01"))?;
     let kind = match input.kind.trim() {
         "" => None,
-        k => Some(DayKind::parse(k).ok_or_else(|| Error::invalid("kind", "类型应为 holiday（放假）或 workday（调休上班）"))?),
+        k => Some(DayKind::parse(k).ok_or_else(|| {
+            Error::invalid("kind", "类型应为 holiday（放假）或 workday（调休上班）")
+        })?),
     };
     let note = input.note.trim();
     if note.chars().count() > 50 {
@@ -1572,7 +1822,15 @@ pub async fn set_day(app: &App, ctx: &Ctx, input: &DayInput) -> Result<()> {
     store::set_day(&mut tx, day, kind, note).await?;
     audit::append(
         &mut tx,
-        &audit::entry(app, ctx, "calendar.set_day", "calendar", &input.date, Some(city.id), input.kind.trim()),
+        &audit::entry(
+            app,
+            ctx,
+            "calendar.set_day",
+            "calendar",
+            &input.date,
+            Some(city.id),
+            input.kind.trim(),
+        ),
     )
     .await?;
     tx.commit().await.db()

@@ -88,25 +88,6 @@ pub async fn code_by_id(c: &mut Conn, id: i64) -> Result<Option<Code>> {
     r.as_ref().map(code_from_row).transpose()
 }
 
-/// The current codes of the schools in a subtree (at most `limit`), in
-/// school order.
-pub async fn current_codes_within(c: &mut Conn, path: &str, limit: i64) -> Result<Vec<Code>> {
-    let sql = format!(
-        "SELECT k.id, k.token, k.school_id, k.kind, k.replaced_by, k.created_at
-         FROM appeal_codes k JOIN units u ON u.id = k.school_id
-         WHERE k.replaced_by IS NULL AND u.path >= $1 AND u.path < $2
-         ORDER BY u.path, k.kind LIMIT $3"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(path)
-        .bind(path_upper_bound(path))
-        .bind(limit)
-        .fetch_all(&mut *c)
-        .await
-        .db()?;
-    rows.iter().map(code_from_row).collect()
-}
-
 pub async fn current_codes(c: &mut Conn, school_id: i64) -> Result<Vec<Code>> {
     let sql = format!(
         "SELECT {CODE_COLS} FROM appeal_codes WHERE school_id = $1 AND replaced_by IS NULL ORDER BY kind"
@@ -563,7 +544,13 @@ pub struct Notice {
     pub created_at: i64,
 }
 
-pub async fn notify(c: &mut Conn, unit_id: i64, appeal_id: i64, text: &str, now: i64) -> Result<()> {
+pub async fn notify(
+    c: &mut Conn,
+    unit_id: i64,
+    appeal_id: i64,
+    text: &str,
+    now: i64,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO appeal_notices (unit_id, appeal_id, text, created_at) VALUES ($1, $2, $3, $4)",
     )

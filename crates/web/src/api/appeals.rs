@@ -71,9 +71,7 @@ async fn status(
     if !state.public_limits.lookup_per_ip.allow(&meta.ip) {
         return Err(limited());
     }
-    Ok(Json(json!(
-        appeal::public_status(&state.app, &code).await?
-    )))
+    Ok(Json(json!(appeal::public_status(&state.app, &code).await?)))
 }
 
 async fn rate(
@@ -138,7 +136,12 @@ async fn raise(
 
 /// Runs the deadline clocks now (the server also runs them every minute).
 async fn sweep(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Value>> {
-    if user.ctx.actor.scope(tongyu_domain::policy::Action::ManageAppeals).is_empty() {
+    if user
+        .ctx
+        .actor
+        .scope(tongyu_domain::policy::Action::ManageAppeals)
+        .is_empty()
+    {
         return Err(ApiError(Error::forbidden()));
     }
     Ok(Json(json!(appeal::sweep(&state.app).await?)))
@@ -149,7 +152,9 @@ async fn detail(
     user: ApiUser,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(appeal::detail(&state.app, &user.ctx, id).await?)))
+    Ok(Json(json!(
+        appeal::detail(&state.app, &user.ctx, id).await?
+    )))
 }
 
 async fn reply(

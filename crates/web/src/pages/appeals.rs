@@ -299,7 +299,9 @@ async fn follow_up(
     }
     match appeal::follow_up(&state.app, &meta.origin(), &code, &f.text).await {
         Ok(()) => Ok(Redirect::to(&format!("/a/{code}?msg=added")).into_response()),
-        Err(e) if is_user_error(&e) => status_view(&state, &meta, &headers, &code, None, Some(e)).await,
+        Err(e) if is_user_error(&e) => {
+            status_view(&state, &meta, &headers, &code, None, Some(e)).await
+        }
         Err(e) => Err(PageError(e)),
     }
 }
@@ -313,7 +315,9 @@ async fn rate(
 ) -> PageResult<Response> {
     match appeal::rate(&state.app, &meta.origin(), &code, &f).await {
         Ok(_) => Ok(Redirect::to(&format!("/a/{code}?msg=rated")).into_response()),
-        Err(e) if is_user_error(&e) => status_view(&state, &meta, &headers, &code, None, Some(e)).await,
+        Err(e) if is_user_error(&e) => {
+            status_view(&state, &meta, &headers, &code, None, Some(e)).await
+        }
         Err(e) => Err(PageError(e)),
     }
 }
@@ -361,7 +365,9 @@ async fn inbox(
     };
     let rows = appeal::inbox(&state.app, &user.ctx, &q).await?;
     let notices = appeal::notices(&state.app, &user.ctx).await?;
-    let next_before = (rows.len() == 50).then(|| rows.last().map(|r| r.id)).flatten();
+    let next_before = (rows.len() == 50)
+        .then(|| rows.last().map(|r| r.id))
+        .flatten();
     let roles = Action::ManageAppeals.roles();
     let poster_units = user
         .ctx
@@ -507,7 +513,9 @@ async fn act(
     };
     match result {
         // A transferred appeal may have left the actor's scope.
-        Ok(()) if action == "transfer" => Ok(Redirect::to("/appeals?msg=transferred").into_response()),
+        Ok(()) if action == "transfer" => {
+            Ok(Redirect::to("/appeals?msg=transferred").into_response())
+        }
         Ok(()) => Ok(Redirect::to(&format!("/appeals/{id}?msg={msg}")).into_response()),
         Err(e) if is_user_error(&e) => show_page(&state, &user, id, None, Some(e), draft).await,
         Err(e) => Err(PageError(e)),
@@ -585,7 +593,8 @@ async fn rotate(
     Path(school_id): Path<i64>,
     CsrfForm(f): CsrfForm<RotateForm>,
 ) -> PageResult<Response> {
-    let kind = CodeKind::parse(&f.kind).ok_or_else(|| PageError(Error::invalid("kind", "请选择要更换的二维码")))?;
+    let kind = CodeKind::parse(&f.kind)
+        .ok_or_else(|| PageError(Error::invalid("kind", "请选择要更换的二维码")))?;
     appeal::rotate_code(&state.app, &user.ctx, school_id, kind).await?;
     Ok(Redirect::to(&format!("/appeals/posters/{school_id}")).into_response())
 }
@@ -605,10 +614,17 @@ async fn poster_svg(
             .map(|c| code_url(&state, &c.token))
             .unwrap_or_default()
     };
-    let svg = poster(&school.name, &url_of(CodeKind::School), &url_of(CodeKind::Bureau));
+    let svg = poster(
+        &school.name,
+        &url_of(CodeKind::School),
+        &url_of(CodeKind::Bureau),
+    );
     Ok((
         [
-            (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_TYPE,
+                "image/svg+xml; charset=utf-8".to_owned(),
+            ),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"poster-{school_id}.svg\""),
@@ -637,7 +653,11 @@ pub fn poster(school_name: &str, school_url: &str, bureau_url: &str) -> String {
         }
     };
     let place = |svg: String, x: u32| -> String {
-        svg.replacen("<svg", &format!("<svg x=\"{x}\" y=\"95\" width=\"80\" height=\"80\""), 1)
+        svg.replacen(
+            "<svg",
+            &format!("<svg x=\"{x}\" y=\"95\" width=\"80\" height=\"80\""),
+            1,
+        )
     };
     format!(
         r##"<?xml version="1.0" encoding="UTF-8"?>

@@ -62,6 +62,11 @@ pub fn backend_url() -> Option<String> {
 impl TestApp {
     /// An empty platform (no city yet).
     pub async fn empty() -> TestApp {
+        TestApp::empty_with(|_| {}).await
+    }
+
+    /// An empty platform whose settings `adjust` changes first.
+    pub async fn empty_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         // Errors the platform logs show in a failing test's output.
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
@@ -95,10 +100,11 @@ impl TestApp {
         .expect("open test database");
         let clock = Arc::new(TestClock::new(START));
         let media_dir = std::env::temp_dir().join(format!("tongyu-media-{}", unique()));
-        let settings = Settings {
+        let mut settings = Settings {
             media_dir: media_dir.clone(),
             ..Settings::default()
         };
+        adjust(&mut settings);
         let app = App::new(db, clock.clone(), settings);
         let state = tongyu_web::AppState::new(app.clone(), tongyu_web::WebConfig::default());
         TestApp {
@@ -112,7 +118,12 @@ impl TestApp {
 
     /// A platform with a tiny demo city; every demo account has password [`PW`].
     pub async fn demo() -> TestApp {
-        let t = TestApp::empty().await;
+        TestApp::demo_with(|_| {}).await
+    }
+
+    /// A tiny demo city whose settings `adjust` changes first.
+    pub async fn demo_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let t = TestApp::empty_with(adjust).await;
         demo::generate(&t.app, DemoScale::tiny(), PW, &|_, _, _| {})
             .await
             .expect("demo city");

@@ -2,6 +2,7 @@
 //! PostgreSQL when `TONGYU_TEST_DATABASE_URL` names one.
 
 mod api_errors;
+mod appeals;
 mod audit;
 mod auth;
 mod authz;

@@ -1,0 +1,712 @@
+//! Appeals: a parent scans a gate code and writes; the school or the
+//! district bureau contacts them and replies in three parts within the
+//! deadlines; an overdue appeal escalates; the parent rates the reply and
+//! an unsatisfied rating reopens it one level up.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use tongyu_domain::appeal::Level;
+use tongyu_domain::org::UnitKind;
+
+use crate::common::{START, TestApp};
+
+const TEXT: &str = "放学时学校门口车辆乱停，孩子过马路很危险，希望学校和交警协调。";
+
+fn good_reply() -> Value {
+    json!({
+        "policy": "根据《青岛市中小学校园周边交通安全管理办法》，学校应会同公安交警设置护学岗。",
+        "status": "学校已与辖区交警中队联系，本周起放学时段在东门设置临时停车区和护学岗。",
+        "next_steps": "下周一起家委会志愿者轮值护学，两周后学校回访家长并公布调整效果。"
+    })
+}
+
+/// The school of the demo's `school-admin`, and another school's admin.
+async fn schools(t: &TestApp) -> (i64, String, i64) {
+    let token = t.login("school-admin").await;
+    let school = t.login_unit(&token).await;
+    let mut c = t.app.db.read().await.expect("conn");
+    let city = tongyu_store::org::city(&mut c)
+        .await
+        .expect("q")
+        .expect("city");
+    let all = tongyu_store::org::search(&mut c, &[city.path], Some(UnitKind::School), "", 100)
+        .await
+        .expect("schools");
+    let other = all.iter().find(|s| s.id != school).expect("another school");
+    (school, format!("school{}-admin", other.id), other.id)
+}
+
+async fn codes(t: &TestApp, admin: &str, school: i64) -> (String, String) {
+    let (s, v) = t
+        .get(&format!("/api/v1/schools/{school}/appeal-codes"), admin)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let find = |k: &str| {
+        v["codes"]
+            .as_array()
+            .expect("codes")
+            .iter()
+            .find(|c| c["kind"] == k)
+            .expect("code of kind")["token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    };
+    (find("school"), find("bureau"))
+}
+
+async fn public_post(t: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
+    t.api(Method::POST, path, None, Some(body)).await
+}
+
+async fn public_get(t: &TestApp, path: &str) -> (StatusCode, Value) {
+    t.api(Method::GET, path, None, None).await
+}
+
+async fn submit(t: &TestApp, qr: &str, phone: &str) -> String {
+    let (s, v) = public_post(
+        t,
+        "/api/v1/public/appeals",
+        json!({"qr_token": qr, "category": "safety", "text": TEXT, "contact_name": "王女士", "contact_phone": phone}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["tracking_code"].as_str().expect("code").to_owned()
+}
+
+async fn inbox_ids(t: &TestApp, token: &str, query: &str) -> Vec<i64> {
+    let (s, v) = t.get(&format!("/api/v1/appeals{query}"), token).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["appeals"]
+        .as_array()
+        .expect("appeals")
+        .iter()
+        .map(|a| a["id"].as_i64().expect("id"))
+        .collect()
+}
+
+async fn id_of(t: &TestApp, code: &str) -> i64 {
+    let mut c = t.app.db.read().await.expect("conn");
+    tongyu_store::appeal::by_tracking_code(&mut c, code)
+        .await
+        .expect("q")
+        .expect("appeal")
+        .id
+}
+
+#[tokio::test]
+async fn a_parent_writes_to_the_school_and_follows_it_to_a_three_part_reply() {
+    let t = TestApp::demo().await;
+    let admin = t.login("school-admin").await;
+    let (school, other_admin, _) = schools(&t).await;
+    let (qr, _) = codes(&t, &admin, school).await;
+
+    // The public form needs no login and names the school.
+    let mut b = t.browser();
+    let page = b.get(&format!("/q/{qr}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("向"), "{}", page.body);
+    let school_name = t.unit(school).await.name;
+    assert!(page.body.contains(&school_name));
+
+    let code = submit(&t, &qr, "13800001234").await;
+    assert_eq!(code.len(), 16);
+    // The same text from the same phone lands on the same appeal.
+    let (s, again) = public_post(
+        &t,
+        "/api/v1/public/appeals",
+        json!({"qr_token": qr, "category": "safety", "text": format!("{TEXT}！"), "contact_phone": "138 0000 1234"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{again}");
+    assert_eq!(again["tracking_code"], code.as_str());
+    assert_eq!(again["duplicate"], true);
+
+    // The status page shows where it is and its clocks: safety is 4 hours
+    // to first contact, 2 business days to reply (from Tuesday 10:00).
+    let (s, st) = public_get(&t, &format!("/api/v1/public/appeals/{code}")).await;
+    assert_eq!(s, StatusCode::OK, "{st}");
+    assert_eq!(st["status"], "received");
+    assert_eq!(st["first_contact"]["due"], START + 4 * 3600);
+    assert_eq!(st["reply_clock"]["due"], START + 2 * 86_400);
+    assert_eq!(st["handled_by"], school_name.as_str());
+    assert!(st["reply"].is_null());
+
+    // The school sees it, the phone masked; another school does not.
+    let id = id_of(&t, &code).await;
+    assert_eq!(inbox_ids(&t, &admin, "").await, vec![id]);
+    let (_, d) = t.get(&format!("/api/v1/appeals/{id}"), &admin).await;
+    assert_eq!(d["contact_phone"], "138****1234");
+    let other = t.login(&other_admin).await;
+    assert!(inbox_ids(&t, &other, "").await.is_empty());
+    let (s, _) = t.get(&format!("/api/v1/appeals/{id}"), &other).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = t
+        .post(&format!("/api/v1/appeals/{id}/reply"), &other, good_reply())
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // The district's own inbox holds only bureau-level and escalated
+    // appeals; its oversight view shows the schools' too.
+    let district = t.login("district-admin").await;
+    assert!(inbox_ids(&t, &district, "").await.is_empty());
+    assert_eq!(inbox_ids(&t, &district, "?scope=subtree").await, vec![id]);
+
+    // Contact stops the first clock and makes the admin the handler, who
+    // sees the whole number.
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/appeals/{id}/contact"),
+            &admin,
+            json!({"note": "电话联系王女士，了解了具体路段"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
+    let (_, d) = t.get(&format!("/api/v1/appeals/{id}"), &admin).await;
+    assert_eq!(d["contact_phone"], "13800001234");
+    assert_eq!(d["row"]["status"], "in_progress");
+    assert_eq!(d["row"]["first_contact"]["state"], "met");
+    // An internal note stays internal.
+    let (s, _) = t
+        .post(
+            &format!("/api/v1/appeals/{id}/note"),
+            &admin,
+            json!({"text": "内部：需与交警中队再确认"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+
+    // A reply missing a part, or with two parts the same, is refused.
+    let mut thin = good_reply();
+    thin["next_steps"] = json!("会处理。");
+    let (s, e) = t
+        .post(&format!("/api/v1/appeals/{id}/reply"), &admin, thin)
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["field"], "next_steps");
+    let mut same = good_reply();
+    same["status"] = same["policy"].clone();
+    let (s, e) = t
+        .post(&format!("/api/v1/appeals/{id}/reply"), &admin, same)
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["field"], "status");
+    let (s, e) = t
+        .post(&format!("/api/v1/appeals/{id}/reply"), &admin, good_reply())
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    assert_eq!(e["status"], "replied");
+
+    // The parent reads the three parts, never the internal note, and rates.
+    let (_, st) = public_get(&t, &format!("/api/v1/public/appeals/{code}")).await;
+    assert_eq!(st["status"], "replied");
+    assert_eq!(st["reply"]["policy"], good_reply()["policy"]);
+    assert_eq!(st["can_rate"], true);
+    assert!(!st.to_string().contains("内部"), "{st}");
+    let (s, r) = public_post(
+        &t,
+        &format!("/api/v1/public/appeals/{code}/rating"),
+        json!({"rating": "satisfied"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["status"], "closed");
+    let (s, _) = public_post(
+        &t,
+        &format!("/api/v1/public/appeals/{code}/rating"),
+        json!({"rating": "unsatisfied", "comment": "再评一次"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+
+    // Every step is in the audit log.
+    for a in [
+        "appeal.submitted",
+        "appeal.read",
+        "appeal.contacted",
+        "appeal.noted",
+        "appeal.replied",
+        "appeal.rated",
+    ] {
+        let n = t
+            .app
+            .db
+            .query_i64(&format!(
+                "SELECT COUNT(*) FROM audit_log WHERE action = '{a}' AND object_id = '{id}'"
+            ))
+            .await
+            .expect("audit");
+        assert!(n >= 1, "{a} missing from the audit log");
+    }
+}
+
+#[tokio::test]
+async fn a_bureau_code_reaches_the_district_and_an_unanswered_appeal_climbs_to_the_city() {
+    let t = TestApp::demo().await;
+    let admin = t.login("school-admin").await;
+    let (school, _, _) = schools(&t).await;
+    let (_, bureau) = codes(&t, &admin, school).await;
+    let (s, v) = public_post(
+        &t,
+        "/api/v1/public/appeals",
+        json!({"qr_token": bureau, "category": "fees", "text": "学校要求统一购买校服和教辅资料，费用较高且没有公示。"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let code = v["tracking_code"].as_str().expect("code").to_owned();
+    let id = id_of(&t, &code).await;
+
+    // The school never sees what was written to its bureau.
+    assert!(inbox_ids(&t, &admin, "").await.is_empty());
+    let district = t.login("district-admin").await;
+    assert_eq!(inbox_ids(&t, &district, "").await, vec![id]);
+    let city = t.login("city-admin").await;
+    assert!(inbox_ids(&t, &city, "").await.is_empty());
+
+    // Nothing is due yet: the sweep changes nothing.
+    let r = tongyu_service::appeal::sweep(&t.app).await.expect("sweep");
+    assert_eq!(r.escalated, 0);
+    // One business day later (Tuesday → Wednesday 10:00) the first-contact
+    // clock has run out: the appeal goes to the city, both are told.
+    t.clock.advance(86_400);
+    let r = tongyu_service::appeal::sweep(&t.app).await.expect("sweep");
+    assert_eq!(r.escalated, 1);
+    // (A day later everyone signs in again.)
+    let district = t.login("district-admin").await;
+    let city = t.login("city-admin").await;
+    assert!(inbox_ids(&t, &district, "").await.is_empty());
+    assert_eq!(inbox_ids(&t, &city, "").await, vec![id]);
+    let (_, n) = t.get("/api/v1/appeals/notices", &city).await;
+    assert!(n["notices"].to_string().contains("已转入本单位"), "{n}");
+    let (_, n) = t.get("/api/v1/appeals/notices", &district).await;
+    assert!(n["notices"].to_string().contains("已上报"), "{n}");
+    let (_, st) = public_get(&t, &format!("/api/v1/public/appeals/{code}")).await;
+    assert_eq!(st["overdue"], true);
+    assert_eq!(st["level"], "city");
+    assert_eq!(st["escalations"], 1);
+    // The city's clocks start afresh; a second sweep at once changes nothing.
+    let r = tongyu_service::appeal::sweep(&t.app).await.expect("sweep");
+    assert_eq!(r, tongyu_service::appeal::SweepReport::default());
+    // At the city there is nowhere higher: overdue is flagged once.
+    t.clock.advance(86_400);
+    let r = tongyu_service::appeal::sweep(&t.app).await.expect("sweep");
+    assert_eq!((r.escalated, r.overdue_at_top), (0, 1));
+    let r = tongyu_service::appeal::sweep(&t.app).await.expect("sweep");
+    assert_eq!(r, tongyu_service::appeal::SweepReport::default());
+}
+
+#[tokio::test]
+async fn an_unsatisfied_parent_reopens_the_appeal_one_level_up_and_silence_closes_it() {
+    let t = TestApp::demo().await;
+    let admin = t.login("school-admin").await;
+    let (school, _, _) = schools(&t).await;
+    let (qr, _) = codes(&t, &admin, school).await;
+    let first = submit(&t, &qr, "13900001111").await;
+    let second = submit(&t, &qr, "13900002222").await;
+    for code in [&first, &second] {
+        let id = id_of(&t, code).await;
+        let (s, e) = t
+            .post(&format!("/api/v1/appeals/{id}/reply"), &admin, good_reply())
+            .await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+    }
+    // Unsatisfied needs a reason, then reopens at the district.
+    let (s, e) = public_post(
+        &t,
+        &format!("/api/v1/public/appeals/{first}/rating"),
+        json!({"rating": "unsatisfied"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["field"], "comment");
+    let (s, r) = public_post(
+        &t,
+        &format!("/api/v1/public/appeals/{first}/rating"),
+        json!({"rating": "unsatisfied", "comment": "护学岗只设了两天就撤了"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["status"], "received");
+    let (_, st) = public_get(&t, &format!("/api/v1/public/appeals/{first}")).await;
+    assert_eq!(st["level"], "district");
+    assert!(st["reply"].is_null(), "the old reply is withdrawn: {st}");
+    let district = t.login("district-admin").await;
+    let id = id_of(&t, &first).await;
+    assert_eq!(inbox_ids(&t, &district, "").await, vec![id]);
+    let (_, d) = t.get(&format!("/api/v1/appeals/{id}"), &district).await;
+    assert_eq!(d["rating"], "unsatisfied");
+
+    // The second is never rated: after the window it closes as no feedback.
+    t.clock.advance(7 * 86_400 + 1);
+    let r = tongyu_service::appeal::sweep(&t.app).await.expect("sweep");
+    assert_eq!(r.closed_without_rating, 1);
+    let (_, st) = public_get(&t, &format!("/api/v1/public/appeals/{second}")).await;
+    assert_eq!(st["status"], "closed");
+    assert_eq!(st["rating"], "no_feedback");
+}
+
+#[tokio::test]
+async fn a_level_with_sign_off_holds_the_reply_until_a_supervisor_approves() {
+    let t = TestApp::demo_with(|s| s.appeals.sign_off = vec![Level::School]).await;
+    let admin = t.login("school-admin").await;
+    let coordinator = t.login("coordinator").await;
+    let (school, _, _) = schools(&t).await;
+    let (qr, _) = codes(&t, &admin, school).await;
+    let code = submit(&t, &qr, "").await;
+    let id = id_of(&t, &code).await;
+    // The coordinator may reply but not sign off.
+    let (s, r) = t
+        .post(
+            &format!("/api/v1/appeals/{id}/reply"),
+            &coordinator,
+            good_reply(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["status"], "awaiting_sign_off");
+    let (_, st) = public_get(&t, &format!("/api/v1/public/appeals/{code}")).await;
+    assert!(st["reply"].is_null(), "not published yet: {st}");
+    let (s, _) = t
+        .post(
+            &format!("/api/v1/appeals/{id}/sign-off"),
+            &coordinator,
+            json!({"approve": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/appeals/{id}/sign-off"),
+            &admin,
+            json!({"approve": false}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a return needs a comment: {e}"
+    );
+    let (s, r) = t
+        .post(
+            &format!("/api/v1/appeals/{id}/sign-off"),
+            &admin,
+            json!({"approve": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["status"], "replied");
+    let (_, st) = public_get(&t, &format!("/api/v1/public/appeals/{code}")).await;
+    assert_eq!(st["reply"]["next_steps"], good_reply()["next_steps"]);
+}
+
+#[tokio::test]
+async fn deadlines_skip_the_city_s_holidays_and_count_make_up_days() {
+    let t = TestApp::demo().await;
+    let city = t.login("city-admin").await;
+    let admin = t.login("school-admin").await;
+    // START is Tuesday 2026-09-15 10:00. Wednesday is made a holiday.
+    let (s, e) = t
+        .post(
+            "/api/v1/calendar",
+            &city,
+            json!({"date": "2026-09-16", "kind": "holiday", "note": "演练"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
+    let (s, _) = t
+        .post(
+            "/api/v1/calendar",
+            &admin,
+            json!({"date": "2026-09-17", "kind": "holiday"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "only the city sets the calendar");
+    let (s, e) = t
+        .post(
+            "/api/v1/calendar",
+            &city,
+            json!({"date": "2026-02-30", "kind": "holiday"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("date"))
+    );
+    let (school, _, _) = schools(&t).await;
+    let (qr, _) = codes(&t, &admin, school).await;
+    let (s, v) = public_post(
+        &t,
+        "/api/v1/public/appeals",
+        json!({"qr_token": qr, "category": "teaching", "text": "希望学校多开设一些课后服务的兴趣课程，比如书法和围棋。"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // 1 business day: Wednesday is off, so Thursday 10:00.
+    assert_eq!(v["contact_due"], START + 2 * 86_400);
+    // 5 business days: Thu, Fri, Mon, Tue, Wed → Wednesday 23 September.
+    assert_eq!(v["reply_due"], START + 8 * 86_400);
+    let (_, cal) = t.get("/api/v1/calendar", &city).await;
+    assert_eq!(cal["days"][0]["date"], "2026-09-16");
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_answer_and_parent_text_never_runs_as_script() {
+    let t = TestApp::demo().await;
+    let admin = t.login("school-admin").await;
+    let (school, _, _) = schools(&t).await;
+    let (qr, _) = codes(&t, &admin, school).await;
+    let ok = json!({"qr_token": qr, "category": "food", "text": "食堂饭菜偏咸，孩子回家说经常吃不饱，希望改进。"});
+    for (field, value, want) in [
+        ("text", json!("太短"), "text"),
+        ("text", json!("长".repeat(2001)), "text"),
+        ("category", json!("weather"), "category"),
+        ("contact_phone", json!("12345"), "contact_phone"),
+        ("contact_name", json!("名".repeat(21)), "contact_name"),
+    ] {
+        let mut b = ok.clone();
+        b[field] = value;
+        let (s, e) = public_post(&t, "/api/v1/public/appeals", b).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {e}");
+        assert_eq!(e["field"], want);
+        assert!(e["message"].as_str().is_some_and(|m| !m.is_ascii()), "{e}");
+    }
+    // An unknown code: a clear page and a stable code; no appeal is made.
+    let mut b = ok.clone();
+    b["qr_token"] = json!("not-a-real-token");
+    let (s, e) = public_post(&t, "/api/v1/public/appeals", b).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let page = t.browser().get("/q/not-a-real-token").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains("二维码无效"), "{}", page.body);
+    // A tracking code that does not exist looks like any other miss.
+    let (s, _) = public_get(&t, "/api/v1/public/appeals/ABCDEFGHJKLMNPQR").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = public_get(&t, "/api/v1/public/appeals/x").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // A rotated code points to its replacement and takes no appeals.
+    let (s, new) = t
+        .post(
+            &format!("/api/v1/schools/{school}/appeal-codes/school/rotate"),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{new}");
+    let new_token = new["token"].as_str().expect("token");
+    assert_ne!(new_token, qr);
+    let page = t.browser().get(&format!("/q/{qr}")).await;
+    assert!(page.body.contains("已更换"), "{}", page.body);
+    assert!(page.body.contains(&format!("/q/{new_token}")));
+    let (s, _) = public_post(&t, "/api/v1/public/appeals", ok.clone()).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+
+    // Markup in an appeal is shown as text to staff and parent alike.
+    let evil = "<script>alert('x')</script> 孩子在校被同学推倒受伤，老师没有告知家长。";
+    let mut b = ok.clone();
+    b["qr_token"] = json!(new_token);
+    b["text"] = json!(evil);
+    let (s, v) = public_post(&t, "/api/v1/public/appeals", b).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let code = v["tracking_code"].as_str().expect("code").to_owned();
+    let id = id_of(&t, &code).await;
+    let mut staff = t.browser();
+    staff.sign_in("school-admin", crate::common::PW).await;
+    let page = staff.get(&format!("/appeals/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("<script>alert"), "{}", page.body);
+    assert!(
+        page.body.contains("&lt;script&gt;") || page.body.contains("&#60;script&#62;"),
+        "shown as text: {}",
+        page.body
+    );
+    let page = t.browser().get(&format!("/a/{code}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("<script>alert"));
+}
+
+#[tokio::test]
+async fn the_public_form_takes_an_appeal_and_the_status_page_takes_a_rating() {
+    let t = TestApp::demo().await;
+    let admin = t.login("school-admin").await;
+    let (school, _, _) = schools(&t).await;
+    let (qr, _) = codes(&t, &admin, school).await;
+    let mut parent = t.browser();
+    parent.get(&format!("/q/{qr}")).await;
+    // Without consent, or too short: the form comes back with what was typed.
+    let page = parent
+        .post(
+            &format!("/q/{qr}"),
+            &[
+                ("category", "bullying"),
+                ("text", "班上有同学经常被几个高年级学生堵在厕所里要钱。"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("同意"), "{}", page.body);
+    assert!(page.body.contains("堵在厕所里要钱"));
+    let page = parent
+        .post(
+            &format!("/q/{qr}"),
+            &[
+                ("category", "bullying"),
+                ("text", "班上有同学经常被几个高年级学生堵在厕所里要钱。"),
+                ("consent", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+    let start = page.body.find("id=\"tracking-code\">").expect("code shown") + 19;
+    let code = page.body[start..start + 16].to_owned();
+    // Sending it again from the same phone (its device cookie) lands once.
+    let again = parent
+        .post(
+            &format!("/q/{qr}"),
+            &[
+                ("category", "bullying"),
+                ("text", "班上有同学经常被几个高年级学生堵在厕所里要钱。"),
+                ("consent", "1"),
+            ],
+        )
+        .await;
+    assert!(
+        again.body.contains(&code) && again.body.contains("已经收到过"),
+        "{}",
+        again.body
+    );
+
+    let id = id_of(&t, &code).await;
+    let mut staff = t.browser();
+    staff.sign_in("school-admin", crate::common::PW).await;
+    let inbox = staff.get("/appeals").await;
+    assert!(inbox.body.contains("学生欺凌"), "{}", inbox.body);
+    let page = staff.get(&format!("/appeals/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    // A reply with an empty part comes back with the parts kept.
+    let page = staff
+        .post(
+            &format!("/appeals/{id}/reply"),
+            &[
+                ("policy", good_reply()["policy"].as_str().expect("s")),
+                ("status", ""),
+                ("next_steps", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("当前工作情况"));
+    assert!(page.body.contains("护学岗"));
+    let r = good_reply();
+    let page = staff
+        .post(
+            &format!("/appeals/{id}/reply"),
+            &[
+                ("policy", r["policy"].as_str().expect("s")),
+                ("status", r["status"].as_str().expect("s")),
+                ("next_steps", r["next_steps"].as_str().expect("s")),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+
+    let status = parent.get(&format!("/a/{code}")).await;
+    assert!(status.body.contains("下一步解决措施"), "{}", status.body);
+    let page = parent
+        .post(
+            &format!("/a/{code}/rating"),
+            &[("rating", "basically_satisfied"), ("comment", "")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let status = parent.get(&format!("/a/{code}?msg=rated")).await;
+    assert!(status.body.contains("基本满意"));
+    assert!(status.body.contains("已办结"));
+}
+
+#[tokio::test]
+async fn hotline_tickets_and_other_sources_enter_once_and_transfers_stay_in_scope() {
+    let t = TestApp::demo().await;
+    let district = t.login("district-admin").await;
+    let admin = t.login("school-admin").await;
+    let (school, _, other_school) = schools(&t).await;
+    let ticket = json!({"source": "hotline", "external_ref": "QD12345-20260915-0001", "unit_id": school,
+                        "category": "fees", "text": "市民来电反映学校收取资料费未公示，要求核实。", "contact_phone": "13700009999"});
+    let (s, first) = t.post("/api/v1/appeals", &district, ticket.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{first}");
+    let (s, again) = t.post("/api/v1/appeals", &district, ticket.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{again}");
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(again["existing"], true);
+    let mut no_ref = ticket.clone();
+    no_ref["external_ref"] = json!("");
+    let (s, e) = t.post("/api/v1/appeals", &district, no_ref).await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("external_ref"))
+    );
+    // A school cannot raise one for another school.
+    let mut elsewhere = ticket.clone();
+    elsewhere["source"] = json!("principal_mailbox");
+    elsewhere["external_ref"] = json!("");
+    elsewhere["unit_id"] = json!(other_school);
+    let (s, _) = t.post("/api/v1/appeals", &admin, elsewhere).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    let id = first["id"].as_i64().expect("id");
+    assert_eq!(inbox_ids(&t, &admin, "").await, vec![id]);
+    let (_, d) = t.get(&format!("/api/v1/appeals/{id}"), &admin).await;
+    assert_eq!(d["row"]["source"], "hotline");
+    // The school may not hand it to a school outside its scope…
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/appeals/{id}/transfer"),
+            &admin,
+            json!({"unit_id": other_school, "reason": "应由该校办理"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unit_id")),
+        "{e}"
+    );
+    // …the district may, within its own.
+    let other_in_district = {
+        let d = t.unit(t.login_unit(&district).await).await;
+        let mut c = t.app.db.read().await.expect("conn");
+        tongyu_store::org::search(&mut c, &[d.path], Some(UnitKind::School), "", 50)
+            .await
+            .expect("q")
+            .into_iter()
+            .find(|s| s.id != school)
+            .expect("another school in the district")
+    };
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/appeals/{id}/transfer"),
+            &district,
+            json!({"unit_id": other_in_district.id, "reason": "涉及的是该校学生"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
+    assert!(inbox_ids(&t, &admin, "").await.is_empty());
+    let other_admin = t
+        .login(&format!("school{}-admin", other_in_district.id))
+        .await;
+    assert_eq!(inbox_ids(&t, &other_admin, "").await, vec![id]);
+    // Spam leaves the inbox and the status page.
+    let (s, _) = t
+        .post(
+            &format!("/api/v1/appeals/{id}/spam"),
+            &other_admin,
+            json!({"reason": "重复骚扰"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert!(inbox_ids(&t, &other_admin, "").await.is_empty());
+    let code = first["tracking_code"].as_str().expect("code");
+    let (s, _) = public_get(&t, &format!("/api/v1/public/appeals/{code}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
