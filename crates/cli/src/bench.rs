@@ -10,6 +10,10 @@
 //! - search: p95 of searches over 100,000 documents ÷ over 1,000. Goal ≤ 3.
 //! - progress: acknowledged, durable progress reports per second through
 //!   the real server over loopback ÷ the same server's no-op POST. Goal ≥ 0.6.
+//! - appeals: durable public submissions per second through the real
+//!   server over loopback ÷ the same server's no-op POST (goal ≥ 0.3); and
+//!   a unit's inbox with 1,000,000 appeals in the city ÷ with 1,000 (goal
+//!   ≤ 1.5).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -86,6 +90,9 @@ pub async fn run(
     }
     if which == "progress" || which == "all" {
         progress(&dir, large, pg.as_deref(), seconds, clients).await?;
+    }
+    if which == "appeals" || which == "all" {
+        appeals(&dir, pg.as_deref(), seconds, clients).await?;
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
@@ -416,7 +423,18 @@ async fn post_loop(
     Ok(acked)
 }
 
-/// Runs one connection per token for `seconds`; returns 2xx answers per second.
+/// A progress report: ten seconds further into the lesson each time,
+/// round and round.
+fn report_body(lesson: i64, i: u64) -> String {
+    let from = (i * 10) % 600;
+    format!(
+        "{{\"lesson_id\":{lesson},\"segments\":[[{from},{}]]}}",
+        from + 10
+    )
+}
+
+/// Runs one connection per token for `seconds`, posting progress reports;
+/// returns 2xx answers per second.
 async fn load(
     addr: std::net::SocketAddr,
     path: &str,
@@ -424,24 +442,33 @@ async fn load(
     seconds: u64,
     lesson: i64,
 ) -> Result<f64, AnyError> {
+    load_with(addr, path, tokens, seconds, move |_, i| {
+        report_body(lesson, i)
+    })
+    .await
+}
+
+/// Runs one connection per token for `seconds`; `body(connection, i)` makes
+/// each request's body. Returns 2xx answers per second.
+async fn load_with(
+    addr: std::net::SocketAddr,
+    path: &str,
+    tokens: &[String],
+    seconds: u64,
+    body: impl Fn(usize, u64) -> String + Clone + Send + 'static,
+) -> Result<f64, AnyError> {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for token in tokens {
+    for (n, token) in tokens.iter().enumerate() {
         let (path, token) = (path.to_owned(), token.clone());
+        let body = body.clone();
         tasks.push(tokio::spawn(post_loop(
             addr,
             path,
             token,
             deadline,
-            move |i| {
-                // Ten seconds further into the lesson each time, round and round.
-                let from = (i * 10) % 600;
-                format!(
-                    "{{\"lesson_id\":{lesson},\"segments\":[[{from},{}]]}}",
-                    from + 10
-                )
-            },
+            move |i| body(n, i),
         )));
     }
     let mut total = 0u64;
@@ -700,6 +727,212 @@ pub async fn search(dir: &std::path::Path, pg: Option<&str>) -> Result<(), AnyEr
         "  ratio               {:>8.2}   (goal <= 3.00)",
         ms(large) / ms(small)
     );
+    app.db.close().await;
+    Ok(())
+}
+
+/// Inserts `n` appeals spread over the schools (nine in ten at school
+/// level, one in ten at the school's district bureau), in one statement per
+/// school, numbered from `from`.
+async fn add_appeals(
+    app: &App,
+    schools: &[(i64, i64)],
+    from: usize,
+    n: usize,
+) -> Result<(), AnyError> {
+    let now = chrono_now();
+    let per = n / schools.len();
+    let extra = n % schools.len();
+    let mut next = from;
+    for (k, (school, district)) in schools.iter().enumerate() {
+        let count = per + usize::from(k < extra);
+        if count == 0 {
+            continue;
+        }
+        // Rows made in SQL (every value an integer formatted here): a
+        // counter from `next` to `next + count - 1`.
+        let (first, last) = (next, next + count - 1);
+        let sql = format!(
+            "WITH RECURSIVE n(i) AS (SELECT CAST({first} AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < {last})
+             INSERT INTO appeals (tracking_code, source, school_id, unit_id, level, category, text,
+                 contact_name, contact_phone, dedupe_key, status, clock_start, contact_due, reply_due,
+                 created_at, updated_at)
+             SELECT 'B' || CAST(i AS TEXT), 'qr', {school},
+                    CASE WHEN i % 10 = 0 THEN {district} ELSE {school} END,
+                    CASE WHEN i % 10 = 0 THEN 'district' ELSE 'school' END,
+                    'teaching', '基准诉求：希望学校增加课后服务的兴趣课程 ' || CAST(i AS TEXT), '', '',
+                    'bench' || CAST(i AS TEXT), 'received', {now} - i,
+                    CASE WHEN i % 20 = 0 THEN {now} - 3600 ELSE {now} + 86400 END, {now} + 432000,
+                    {now} - i, {now} - i
+             FROM n"
+        );
+        app.db.execute_raw(&sql).await?;
+        next += count;
+    }
+    app.db.analyze().await?;
+    Ok(())
+}
+
+/// Public submissions through the real server (durable, with their audit
+/// entries) ÷ the no-op POST; then a school's and a district's inbox with
+/// 1,000 and with 1,000,000 appeals in the city.
+async fn appeals(
+    dir: &std::path::Path,
+    pg: Option<&str>,
+    seconds: u64,
+    clients: usize,
+) -> Result<(), AnyError> {
+    let app = fresh(dir, "appeals", pg).await?;
+    eprintln!("generating the demo city for the appeal benchmark...");
+    demo::generate(&app, DemoScale::demo(), PW, &quiet).await?;
+    let origin = tongyu_service::Origin::default();
+    let admin = tongyu_service::auth::login(
+        &app,
+        &origin,
+        "school-admin",
+        PW,
+        tongyu_service::auth::SessionKind::Api,
+    )
+    .await?;
+    let ctx = tongyu_service::Ctx {
+        actor: tongyu_service::auth::authenticate(&app, &admin.token)
+            .await?
+            .actor,
+        origin,
+    };
+    let school = ctx
+        .actor
+        .grants
+        .first()
+        .ok_or("school-admin has no grant")?
+        .unit_id;
+    let codes = tongyu_service::appeal::school_codes(&app, &ctx, school).await?;
+    let qr = codes
+        .iter()
+        .find(|c| c.kind == tongyu_domain::appeal::CodeKind::School)
+        .ok_or("no school code")?
+        .token
+        .clone();
+
+    // Submissions: every connection a different phone, every text new.
+    let config = tongyu_web::WebConfig {
+        bench_routes: true,
+        ..tongyu_web::WebConfig::default()
+    };
+    let mut state = tongyu_web::AppState::new(app.clone(), config);
+    state.public_limits = tongyu_web::throttle::PublicLimits::unlimited();
+    let router = tongyu_web::router(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await;
+    });
+    let tokens: Vec<String> = (0..clients).map(|_| "public".to_owned()).collect();
+    let noop = load_with(addr, "/api/v1/bench/noop", &tokens, seconds, |_, i| {
+        report_body(1, i)
+    })
+    .await?;
+    let before = app.db.query_i64("SELECT COUNT(*) FROM appeals").await?;
+    let submitted = load_with(
+        addr,
+        "/api/v1/public/appeals",
+        &tokens,
+        seconds,
+        move |n, i| {
+            format!(
+                "{{\"qr_token\":\"{qr}\",\"category\":\"teaching\",\"text\":\"希望学校增加课后服务的兴趣课程，第{i}次反映。\",\"contact_phone\":\"136{n:08}\"}}"
+            )
+        },
+    )
+    .await?;
+    server.abort();
+    let rows = app.db.query_i64("SELECT COUNT(*) FROM appeals").await? - before;
+    println!("public appeal submissions over loopback, {clients} connections, {seconds} s each:");
+    println!("  no-op POST (same server)     {noop:>10.0} req/s");
+    println!("  appeals, durable             {submitted:>10.0} req/s  ({rows} appeals stored)");
+    println!(
+        "  ratio appeals/no-op          {:>10.2}   (goal >= 0.30)",
+        submitted / noop
+    );
+
+    // Inboxes: the appeals above are cleared, then 1,000 spread over the
+    // city, then 999,000 more.
+    app.db.execute_raw("DELETE FROM appeal_events").await?;
+    app.db.execute_raw("DELETE FROM appeals").await?;
+    let schools: Vec<(i64, i64)> = {
+        let mut c = app.db.read().await?;
+        let city = tongyu_store::org::city(&mut c).await?.ok_or("no city")?;
+        let all = tongyu_store::org::search(
+            &mut c,
+            std::slice::from_ref(&city.path),
+            Some(tongyu_domain::org::UnitKind::School),
+            "",
+            100_000,
+        )
+        .await?;
+        all.iter()
+            .map(|s| {
+                let district = tongyu_domain::org::path_ids(&s.path)
+                    .get(1)
+                    .copied()
+                    .unwrap_or(city.id);
+                (s.id, district)
+            })
+            .collect()
+    };
+    let pages = [
+        ("school inbox (API)", "school-admin", "/api/v1/appeals"),
+        ("school inbox page", "school-admin", "/appeals"),
+        ("district inbox (API)", "district-admin", "/api/v1/appeals"),
+        (
+            "district, overdue only (API)",
+            "district-admin",
+            "/api/v1/appeals?overdue=true&limit=20",
+        ),
+    ];
+    // The measured school holds 500 of the first 1,000 (so its first page,
+    // and its district's, are full at both sizes); the rest are spread.
+    let own = schools
+        .iter()
+        .copied()
+        .find(|(s, _)| *s == school)
+        .ok_or("the school is not in the city")?;
+    add_appeals(&app, &[own], 1, 500).await?;
+    let mut results = Vec::new();
+    for (label, total) in [("1,000", 1_000usize), ("1,000,000", 1_000_000)] {
+        let have = app.db.query_i64("SELECT COUNT(*) FROM appeals").await? as usize;
+        let started = Instant::now();
+        add_appeals(&app, &schools, have + 1, total - have).await?;
+        eprintln!(
+            "{label} appeals in the city ({} added in {:.1} s)",
+            total - have,
+            started.elapsed().as_secs_f64()
+        );
+        let mut times = Vec::new();
+        for (_, user, path) in &pages {
+            times.push(page_times(&app, user, path, 300).await?);
+        }
+        results.push(times);
+    }
+    println!(
+        "a unit's inbox, median / p95 of 300 requests, 1,000 vs 1,000,000 appeals in the city:"
+    );
+    for (k, (label, _, _)) in pages.iter().enumerate() {
+        let (sm, sp, _) = results[0][k];
+        let (lm, lp, _) = results[1][k];
+        println!(
+            "  {label:<30} {:>7.3} / {:>7.3} ms   {:>7.3} / {:>7.3} ms   ratio {:.2} (goal <= 1.50)",
+            ms(sm),
+            ms(sp),
+            ms(lm),
+            ms(lp),
+            ms(lm) / ms(sm)
+        );
+    }
     app.db.close().await;
     Ok(())
 }

@@ -843,7 +843,8 @@ pub struct InboxQuery {
     /// (everything held below them).
     #[serde(default)]
     pub scope: String,
-    /// Only appeals with a clock past due.
+    /// Only appeals with a clock past due, the most overdue first (up to
+    /// `limit`, no further pages).
     #[serde(default)]
     pub overdue: bool,
     /// Keyset: appeals older than this id.
@@ -893,7 +894,11 @@ pub async fn inbox(app: &App, ctx: &Ctx, q: &InboxQuery) -> Result<Vec<InboxRow>
             };
             rows.extend(store::inbox(&mut c, &f).await?);
         }
-        rows.sort_by_key(|a| std::cmp::Reverse(a.id));
+        if q.overdue {
+            rows.sort_by_key(|a| (a.contact_due.min(a.reply_due), a.id));
+        } else {
+            rows.sort_by_key(|a| std::cmp::Reverse(a.id));
+        }
         rows.dedup_by_key(|a| a.id);
         rows.truncate(usize::try_from(limit).unwrap_or(50));
     } else {

@@ -63,13 +63,23 @@ CREATE TABLE appeals (
     rated_at BIGINT NOT NULL DEFAULT 0,
     closed_at BIGINT NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL
+    updated_at BIGINT NOT NULL,
+    -- The earliest deadline still running (far in the future once nothing
+    -- runs): "overdue" is one range of an index, whatever the inbox's size.
+    next_due BIGINT GENERATED ALWAYS AS (
+        CASE
+            WHEN status NOT IN ('received', 'in_progress', 'awaiting_sign_off') THEN 4611686018427387904
+            WHEN contacted_at = 0 AND replied_at = 0 AND contact_due < reply_due THEN contact_due
+            WHEN replied_at = 0 THEN reply_due
+            WHEN contacted_at = 0 THEN contact_due
+            ELSE 4611686018427387904
+        END) STORED
 );
 CREATE INDEX appeals_inbox ON appeals (unit_id, id);
+CREATE INDEX appeals_inbox_due ON appeals (unit_id, next_due);
+CREATE INDEX appeals_next_due ON appeals (next_due);
 CREATE INDEX appeals_inbox_status ON appeals (unit_id, status, id);
 CREATE INDEX appeals_school ON appeals (school_id, id);
-CREATE INDEX appeals_contact_due ON appeals (contacted_at, contact_due);
-CREATE INDEX appeals_reply_due ON appeals (replied_at, reply_due);
 CREATE INDEX appeals_rating_due ON appeals (status, rating_due);
 CREATE INDEX appeals_dedupe ON appeals (dedupe_key, created_at);
 CREATE UNIQUE INDEX appeals_external ON appeals (source, external_ref);

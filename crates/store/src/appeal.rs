@@ -342,7 +342,7 @@ pub struct InboxFilter {
     pub status: Option<Status>,
     /// Only those with a running clock past due.
     pub overdue_at: Option<i64>,
-    /// Keyset: appeals with a smaller id.
+    /// Keyset: appeals with a smaller id (not with `overdue_at`).
     pub before_id: i64,
     pub limit: i64,
 }
@@ -374,19 +374,23 @@ pub async fn inbox(c: &mut Conn, f: &InboxFilter) -> Result<Vec<Appeal>> {
         None => wheres.push("a.status <> 'spam'".into()),
     }
     if f.overdue_at.is_some() {
-        wheres.push(format!(
-            "a.status IN ('received', 'in_progress', 'awaiting_sign_off')
-             AND ((a.contacted_at = 0 AND a.contact_due <= ${next}) OR (a.replied_at = 0 AND a.reply_due <= ${next}))"
-        ));
+        wheres.push(format!("a.next_due <= ${next}"));
         next += 1;
     }
-    if f.before_id > 0 {
+    let keyset = f.before_id > 0 && f.overdue_at.is_none();
+    if keyset {
         wheres.push(format!("a.id < ${next}"));
         next += 1;
     }
     sql.push_str(" WHERE ");
     sql.push_str(&wheres.join(" AND "));
-    sql.push_str(&format!(" ORDER BY a.id DESC LIMIT ${next}"));
+    // Overdue ones, most overdue first (one range of the due index);
+    // otherwise the newest first.
+    if f.overdue_at.is_some() {
+        sql.push_str(&format!(" ORDER BY a.next_due, a.id LIMIT ${next}"));
+    } else {
+        sql.push_str(&format!(" ORDER BY a.id DESC LIMIT ${next}"));
+    }
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for u in &f.units {
         q = q.bind(*u);
@@ -402,7 +406,7 @@ pub async fn inbox(c: &mut Conn, f: &InboxFilter) -> Result<Vec<Appeal>> {
     if let Some(t) = f.overdue_at {
         q = q.bind(t);
     }
-    if f.before_id > 0 {
+    if keyset {
         q = q.bind(f.before_id);
     }
     q = q.bind(f.limit);
@@ -410,19 +414,13 @@ pub async fn inbox(c: &mut Conn, f: &InboxFilter) -> Result<Vec<Appeal>> {
     rows.iter().map(from_row).collect()
 }
 
-/// Open appeals whose first-contact or reply clock ran out by `now`
-/// (oldest first, at most `limit`).
+/// Open appeals whose first-contact or reply clock ran out by `now` and
+/// that the sweep has not acted on since (most overdue first, at most
+/// `limit`).
 pub async fn overdue(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<Appeal>> {
     let sql = format!(
-        "SELECT {COLS} FROM appeals a WHERE a.id IN (
-             SELECT id FROM appeals WHERE contacted_at = 0 AND contact_due <= $1
-               AND contact_due > swept_at
-               AND status IN ('received', 'in_progress', 'awaiting_sign_off')
-             UNION
-             SELECT id FROM appeals WHERE replied_at = 0 AND reply_due <= $1
-               AND reply_due > swept_at
-               AND status IN ('received', 'in_progress', 'awaiting_sign_off'))
-         ORDER BY a.id LIMIT $2"
+        "SELECT {COLS} FROM appeals a WHERE a.next_due <= $1 AND a.next_due > a.swept_at
+         ORDER BY a.next_due LIMIT $2"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(now)

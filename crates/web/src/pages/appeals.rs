@@ -365,7 +365,7 @@ async fn inbox(
     };
     let rows = appeal::inbox(&state.app, &user.ctx, &q).await?;
     let notices = appeal::notices(&state.app, &user.ctx).await?;
-    let next_before = (rows.len() == 50)
+    let next_before = (rows.len() == 50 && !q.overdue)
         .then(|| rows.last().map(|r| r.id))
         .flatten();
     let roles = Action::ManageAppeals.roles();
