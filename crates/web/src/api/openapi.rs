@@ -142,6 +142,26 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, bool, u16)] = &[
     ("get", "/api/v1/contributions/{id}", "投稿详情与各级审核意见", "contributions", false, 200),
     ("post", "/api/v1/contributions/{id}", "作者修改退回的投稿并重新提交", "contributions", true, 200),
     ("post", "/api/v1/contributions/{id}/review", "审核：评分（0-100）、意见、通过或退回", "contributions", true, 200),
+    ("post", "/api/v1/public/appeals", "家长扫码提交诉求（无需登录）：返回查询码", "appeals", true, 201),
+    ("get", "/api/v1/public/appeals/{tracking_code}", "凭查询码查看诉求进度、时限与答复（无需登录）", "appeals", false, 200),
+    ("post", "/api/v1/public/appeals/{tracking_code}/rating", "家长评价答复：满意、基本满意、不满意（不满意则上报重办）", "appeals", true, 200),
+    ("post", "/api/v1/public/appeals/{tracking_code}/follow-up", "家长补充情况", "appeals", true, 204),
+    ("get", "/api/v1/appeals", "诉求收件箱（本单位或辖区全部；可按状态、超时筛选）", "appeals", false, 200),
+    ("post", "/api/v1/appeals", "代家长登记诉求（12345热线、家访、校长信箱、教育局电话）；同一工单只登记一次", "appeals", true, 201),
+    ("get", "/api/v1/appeals/notices", "本单位未读的诉求提醒（上报、转办、家长补充）", "appeals", false, 200),
+    ("post", "/api/v1/appeals/sweep", "立即运行时限检查（超时上报、未评价办结）", "appeals", false, 200),
+    ("get", "/api/v1/appeals/{id}", "诉求详情与办理记录（读取记入审计）", "appeals", false, 200),
+    ("post", "/api/v1/appeals/{id}/reply", "答复（三说明：政策规定、当前工作情况、下一步解决措施）", "appeals", true, 200),
+    ("post", "/api/v1/appeals/{id}/assign", "指派办理人", "appeals", true, 204),
+    ("post", "/api/v1/appeals/{id}/contact", "记录联系家长（首次联系时限停止）", "appeals", true, 204),
+    ("post", "/api/v1/appeals/{id}/note", "内部备注（家长不可见）", "appeals", true, 204),
+    ("post", "/api/v1/appeals/{id}/transfer", "转办给管辖范围内的学校或教育局", "appeals", true, 204),
+    ("post", "/api/v1/appeals/{id}/sign-off", "审核答复：通过发布或退回修改", "appeals", true, 200),
+    ("post", "/api/v1/appeals/{id}/spam", "标记为无效诉求", "appeals", true, 204),
+    ("get", "/api/v1/schools/{id}/appeal-codes", "学校的两个校门二维码（学校、教育局）", "appeals", false, 200),
+    ("post", "/api/v1/schools/{id}/appeal-codes/{kind}/rotate", "更换二维码（旧码指向新码）", "appeals", false, 200),
+    ("get", "/api/v1/calendar", "工作日历：节假日与调休上班日", "appeals", false, 200),
+    ("post", "/api/v1/calendar", "设置节假日或调休上班日（市级）", "appeals", true, 204),
 ];
 
 fn error_response(description: &str) -> Value {
@@ -156,7 +176,11 @@ pub fn build() -> Value {
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| {
-                let ty = if name == "role" { "string" } else { "integer" };
+                let ty = if matches!(name, "role" | "tracking_code" | "kind") {
+                    "string"
+                } else {
+                    "integer"
+                };
                 json!({ "name": name, "in": "path", "required": true, "schema": { "type": ty } })
             })
             .collect();
