@@ -520,6 +520,19 @@ fn print_demo(report: &demo::DemoReport, cfg: &Config, took: Duration) {
     println!(
         "（所有演示账号的密码相同，见 --demo-password；家长也可用手机号 139 开头的演示账号登录。）"
     );
+    let base = cfg.public_url();
+    println!();
+    println!(
+        "校门二维码（无需登录）：向学校反映 {base}/q/{}",
+        report.gate_codes.0
+    );
+    println!(
+        "                        向教育局反映 {base}/q/{}",
+        report.gate_codes.1
+    );
+    if let Some(code) = report.tracking_codes.get(1) {
+        println!("已答复、待家长评价的诉求：{base}/a/{code}");
+    }
 }
 
 async fn serve(app: App, cfg: &Config) -> Result<(), AnyError> {

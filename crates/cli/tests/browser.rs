@@ -367,6 +367,43 @@ fn a_district_administrator_signs_in_and_drills_down_on_a_phone() {
     assert!(page.contains("<svg"), "the check-in QR code is drawn");
     fits(&d, "session sheet");
     save_screenshot(&d, "session");
+
+    // The school's inbox and posters; then a parent scans the school's
+    // code, writes without an account and gets a tracking code.
+    switch_user(&d, "school-admin");
+    d.go(&format!("{base}/appeals"));
+    let page = d.wait_for("诉求办理");
+    assert!(page.contains("校园安全"), "the demo appeals are listed");
+    fits(&d, "appeal inbox");
+    d.click("css selector", "a[href^='/appeals/posters/']");
+    let page = d.wait_for("校门二维码海报");
+    assert!(page.contains("<svg"), "the gate codes are drawn");
+    let start = page
+        .find(&format!("{base}/q/"))
+        .expect("the school code's address");
+    let url: String = page[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '<')
+        .collect();
+    d.click("css selector", "form[action='/logout'] button");
+    d.wait_for("家长首次使用");
+    d.go(&url);
+    d.wait_for("我已知晓");
+    fits(&d, "public appeal form");
+    d.click("css selector", "input[name=category][value=food]");
+    d.type_into(
+        "textarea[name=text]",
+        "食堂饭菜偏咸，孩子回家说经常吃不饱，希望学校改进。",
+    );
+    d.click("css selector", "input[name=consent]");
+    d.click("css selector", "button[type=submit]");
+    let page = d.wait_for("已收到您的诉求");
+    assert!(page.contains("tracking-code"), "{page}");
+    fits(&d, "appeal receipt");
+    d.click("css selector", "a[href^='/a/']");
+    d.wait_for("办理记录");
+    fits(&d, "appeal status");
+    save_screenshot(&d, "appeal-status");
     d.call("DELETE", "", None);
     let _ = std::fs::remove_dir_all(&dir);
 }

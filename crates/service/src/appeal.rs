@@ -21,7 +21,7 @@ use tongyu_store::audit::AuditEntry;
 use tongyu_store::{Conn, DbResult, account as accounts, org as units};
 
 use crate::auth::random_token;
-use crate::clock::format_local;
+use crate::clock::{format_local, format_local_minute};
 use crate::{App, Ctx, Origin, audit};
 
 /// One rule of the deadline table: the most specific rule that matches an
@@ -99,7 +99,7 @@ impl AppealSettings {
     }
 }
 
-fn new_tracking_code() -> String {
+pub(crate) fn new_tracking_code() -> String {
     // 16 characters from an alphabet without look-alikes: 80 bits.
     const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
     use rand::RngCore;
@@ -524,7 +524,7 @@ fn clock(start: i64, due: i64, done: i64, now: i64) -> ClockView {
     let state = ClockState::of(start, due, done, now);
     ClockView {
         due,
-        due_local: format_local(due),
+        due_local: format_local_minute(due),
         state,
         label: state.label(),
     }
