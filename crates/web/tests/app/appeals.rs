@@ -132,13 +132,14 @@ async fn a_parent_writes_to_the_school_and_follows_it_to_a_three_part_reply() {
     assert_eq!(st["handled_by"], school_name.as_str());
     assert!(st["reply"].is_null());
 
-    // The school sees it, the phone masked; another school does not.
+    // The school sees it, the phone masked; another school does not. (The
+    // demo city has sample appeals of its own.)
     let id = id_of(&t, &code).await;
-    assert_eq!(inbox_ids(&t, &admin, "").await, vec![id]);
+    assert!(inbox_ids(&t, &admin, "").await.contains(&id));
     let (_, d) = t.get(&format!("/api/v1/appeals/{id}"), &admin).await;
     assert_eq!(d["contact_phone"], "138****1234");
     let other = t.login(&other_admin).await;
-    assert!(inbox_ids(&t, &other, "").await.is_empty());
+    assert!(!inbox_ids(&t, &other, "").await.contains(&id));
     let (s, _) = t.get(&format!("/api/v1/appeals/{id}"), &other).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = t
@@ -148,8 +149,12 @@ async fn a_parent_writes_to_the_school_and_follows_it_to_a_three_part_reply() {
     // The district's own inbox holds only bureau-level and escalated
     // appeals; its oversight view shows the schools' too.
     let district = t.login("district-admin").await;
-    assert!(inbox_ids(&t, &district, "").await.is_empty());
-    assert_eq!(inbox_ids(&t, &district, "?scope=subtree").await, vec![id]);
+    assert!(!inbox_ids(&t, &district, "").await.contains(&id));
+    assert!(
+        inbox_ids(&t, &district, "?scope=subtree")
+            .await
+            .contains(&id)
+    );
 
     // Contact stops the first clock and makes the admin the handler, who
     // sees the whole number.
@@ -256,11 +261,11 @@ async fn a_bureau_code_reaches_the_district_and_an_unanswered_appeal_climbs_to_t
     let id = id_of(&t, &code).await;
 
     // The school never sees what was written to its bureau.
-    assert!(inbox_ids(&t, &admin, "").await.is_empty());
+    assert!(!inbox_ids(&t, &admin, "").await.contains(&id));
     let district = t.login("district-admin").await;
-    assert_eq!(inbox_ids(&t, &district, "").await, vec![id]);
+    assert!(inbox_ids(&t, &district, "").await.contains(&id));
     let city = t.login("city-admin").await;
-    assert!(inbox_ids(&t, &city, "").await.is_empty());
+    assert!(!inbox_ids(&t, &city, "").await.contains(&id));
 
     // Nothing is due yet: the sweep changes nothing.
     let r = tongyu_service::appeal::sweep(&t.app).await.expect("sweep");
@@ -269,12 +274,12 @@ async fn a_bureau_code_reaches_the_district_and_an_unanswered_appeal_climbs_to_t
     // clock has run out: the appeal goes to the city, both are told.
     t.clock.advance(86_400);
     let r = tongyu_service::appeal::sweep(&t.app).await.expect("sweep");
-    assert_eq!(r.escalated, 1);
+    assert!(r.escalated >= 1, "{r:?}");
     // (A day later everyone signs in again.)
     let district = t.login("district-admin").await;
     let city = t.login("city-admin").await;
-    assert!(inbox_ids(&t, &district, "").await.is_empty());
-    assert_eq!(inbox_ids(&t, &city, "").await, vec![id]);
+    assert!(!inbox_ids(&t, &district, "").await.contains(&id));
+    assert!(inbox_ids(&t, &city, "").await.contains(&id));
     let (_, n) = t.get("/api/v1/appeals/notices", &city).await;
     assert!(n["notices"].to_string().contains("已转入本单位"), "{n}");
     let (_, n) = t.get("/api/v1/appeals/notices", &district).await;
@@ -289,9 +294,23 @@ async fn a_bureau_code_reaches_the_district_and_an_unanswered_appeal_climbs_to_t
     // At the city there is nowhere higher: overdue is flagged once.
     t.clock.advance(86_400);
     let r = tongyu_service::appeal::sweep(&t.app).await.expect("sweep");
-    assert_eq!((r.escalated, r.overdue_at_top), (0, 1));
+    assert!(r.overdue_at_top >= 1, "{r:?}");
+    let (_, st) = public_get(&t, &format!("/api/v1/public/appeals/{code}")).await;
+    assert_eq!(
+        (st["level"].as_str(), st["escalations"].as_i64()),
+        (Some("city"), Some(1))
+    );
     let r = tongyu_service::appeal::sweep(&t.app).await.expect("sweep");
     assert_eq!(r, tongyu_service::appeal::SweepReport::default());
+    let flagged = t
+        .app
+        .db
+        .query_i64(&format!(
+            "SELECT COUNT(*) FROM appeal_events WHERE appeal_id = {id} AND kind = 'overdue'"
+        ))
+        .await
+        .expect("events");
+    assert_eq!(flagged, 1);
 }
 
 #[tokio::test]
@@ -331,14 +350,14 @@ async fn an_unsatisfied_parent_reopens_the_appeal_one_level_up_and_silence_close
     assert!(st["reply"].is_null(), "the old reply is withdrawn: {st}");
     let district = t.login("district-admin").await;
     let id = id_of(&t, &first).await;
-    assert_eq!(inbox_ids(&t, &district, "").await, vec![id]);
+    assert!(inbox_ids(&t, &district, "").await.contains(&id));
     let (_, d) = t.get(&format!("/api/v1/appeals/{id}"), &district).await;
     assert_eq!(d["rating"], "unsatisfied");
 
     // The second is never rated: after the window it closes as no feedback.
     t.clock.advance(7 * 86_400 + 1);
     let r = tongyu_service::appeal::sweep(&t.app).await.expect("sweep");
-    assert_eq!(r.closed_without_rating, 1);
+    assert!(r.closed_without_rating >= 1, "{r:?}");
     let (_, st) = public_get(&t, &format!("/api/v1/public/appeals/{second}")).await;
     assert_eq!(st["status"], "closed");
     assert_eq!(st["rating"], "no_feedback");
@@ -656,7 +675,7 @@ async fn hotline_tickets_and_other_sources_enter_once_and_transfers_stay_in_scop
     assert_eq!(s, StatusCode::FORBIDDEN);
 
     let id = first["id"].as_i64().expect("id");
-    assert_eq!(inbox_ids(&t, &admin, "").await, vec![id]);
+    assert!(inbox_ids(&t, &admin, "").await.contains(&id));
     let (_, d) = t.get(&format!("/api/v1/appeals/{id}"), &admin).await;
     assert_eq!(d["row"]["source"], "hotline");
     // The school may not hand it to a school outside its scope…
@@ -691,11 +710,11 @@ async fn hotline_tickets_and_other_sources_enter_once_and_transfers_stay_in_scop
         )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
-    assert!(inbox_ids(&t, &admin, "").await.is_empty());
+    assert!(!inbox_ids(&t, &admin, "").await.contains(&id));
     let other_admin = t
         .login(&format!("school{}-admin", other_in_district.id))
         .await;
-    assert_eq!(inbox_ids(&t, &other_admin, "").await, vec![id]);
+    assert!(inbox_ids(&t, &other_admin, "").await.contains(&id));
     // Spam leaves the inbox and the status page.
     let (s, _) = t
         .post(
@@ -705,7 +724,7 @@ async fn hotline_tickets_and_other_sources_enter_once_and_transfers_stay_in_scop
         )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    assert!(inbox_ids(&t, &other_admin, "").await.is_empty());
+    assert!(!inbox_ids(&t, &other_admin, "").await.contains(&id));
     let code = first["tracking_code"].as_str().expect("code");
     let (s, _) = public_get(&t, &format!("/api/v1/public/appeals/{code}")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
