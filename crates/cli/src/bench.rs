@@ -862,6 +862,7 @@ async fn appeals(
     // Inboxes: the appeals above are cleared, then 1,000 spread over the
     // city, then 999,000 more.
     app.db.execute_raw("DELETE FROM appeal_events").await?;
+    app.db.execute_raw("DELETE FROM appeal_keywords").await?;
     app.db.execute_raw("DELETE FROM appeals").await?;
     let schools: Vec<(i64, i64)> = {
         let mut c = app.db.read().await?;

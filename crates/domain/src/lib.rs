@@ -10,6 +10,7 @@ pub mod error;
 pub mod import;
 pub mod learning;
 pub mod media;
+pub mod opinion;
 pub mod org;
 pub mod policy;
 pub mod search;

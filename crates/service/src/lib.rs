@@ -15,6 +15,7 @@ pub mod demo;
 pub mod import;
 pub mod learning;
 pub mod media;
+pub mod opinion;
 pub mod org;
 pub mod search;
 pub mod sheet;

@@ -123,3 +123,17 @@ CREATE TABLE calendar_days (
     kind TEXT NOT NULL,
     note TEXT NOT NULL
 );
+
+-- Opinion watch: the keywords of each appeal, by day and place (the day
+-- counts from 1970-01-01 in Beijing time).
+CREATE TABLE appeal_keywords (
+    appeal_id BIGINT NOT NULL REFERENCES appeals(id),
+    word TEXT NOT NULL,
+    school_id BIGINT NOT NULL,
+    district_id BIGINT NOT NULL,
+    day BIGINT NOT NULL,
+    PRIMARY KEY (appeal_id, word)
+);
+CREATE INDEX appeal_keywords_day ON appeal_keywords (day, word);
+CREATE INDEX appeal_keywords_district ON appeal_keywords (district_id, day);
+CREATE INDEX appeal_keywords_school ON appeal_keywords (school_id, day);

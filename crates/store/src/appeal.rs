@@ -652,3 +652,25 @@ pub async fn set_school(c: &mut Conn, id: i64, school_id: i64) -> Result<()> {
         .db()?;
     Ok(())
 }
+
+/// Appeals of one source held by units in a subtree, oldest first.
+pub async fn by_source_within(
+    c: &mut Conn,
+    source: Source,
+    path: &str,
+    limit: i64,
+) -> Result<Vec<Appeal>> {
+    let sql = format!(
+        "SELECT {COLS} FROM appeals a JOIN units u ON u.id = a.unit_id
+         WHERE a.source = $1 AND u.path >= $2 AND u.path < $3 ORDER BY a.id LIMIT $4"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(source.as_str())
+        .bind(path)
+        .bind(path_upper_bound(path))
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await
+        .db()?;
+    rows.iter().map(from_row).collect()
+}

@@ -14,7 +14,7 @@ use tongyu_service::appeal::{self, DayInput, InboxQuery, OnBehalfInput, PublicIn
 use super::{ApiJson, ApiQuery, no_content};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiUser, RequestMeta};
+use crate::extract::{ApiIntegration, ApiUser, RequestMeta};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -36,6 +36,78 @@ pub fn routes() -> Router<AppState> {
         .route("/schools/{id}/appeal-codes", get(codes))
         .route("/schools/{id}/appeal-codes/{kind}/rotate", post(rotate))
         .route("/calendar", get(calendar).post(set_day))
+        .route("/appeals/import", post(import_tickets))
+        .route(
+            "/appeals/import/file",
+            post(import_file).layer(axum::extract::DefaultBodyLimit::max(
+                tongyu_service::sheet::MAX_BYTES,
+            )),
+        )
+        .route("/appeals/hotline-replies.xlsx", get(hotline_replies))
+        .route("/units/{id}/opinion", get(opinion))
+}
+
+#[derive(serde::Deserialize)]
+struct TicketsBody {
+    tickets: Vec<tongyu_service::appeal::hotline::Ticket>,
+}
+
+/// 12345 tickets from the hotline's system (integration token). Each
+/// ticket gets its own outcome; importing again changes nothing.
+async fn import_tickets(
+    State(state): State<AppState>,
+    caller: ApiIntegration,
+    ApiJson(b): ApiJson<TicketsBody>,
+) -> ApiResult<Json<Value>> {
+    let results = tongyu_service::appeal::hotline::import_by_token(
+        &state.app,
+        &caller.meta.origin(),
+        &caller.token.name,
+        &caller.token.unit_path,
+        &b.tickets,
+    )
+    .await?;
+    Ok(Json(json!({ "results": results })))
+}
+
+/// A spreadsheet of tickets (the body: .xlsx or UTF-8 CSV) uploaded by staff.
+async fn import_file(
+    State(state): State<AppState>,
+    user: ApiUser,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    if body.is_empty() {
+        return Err(ApiError(Error::invalid("file", "请求体中没有文件")));
+    }
+    let results =
+        tongyu_service::appeal::hotline::import_file(&state.app, &user.ctx, &body).await?;
+    Ok(Json(json!({ "results": results })))
+}
+
+async fn hotline_replies(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> ApiResult<axum::response::Response> {
+    let bytes = tongyu_service::appeal::hotline::export_replies(&state.app, &user.ctx).await?;
+    Ok(crate::export::xlsx("12345工单答复.xlsx", bytes))
+}
+
+#[derive(serde::Deserialize, Default)]
+struct PeriodQuery {
+    #[serde(default)]
+    period: String,
+}
+
+async fn opinion(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
+) -> ApiResult<Json<Value>> {
+    let period = tongyu_domain::opinion::Period::parse(&q.period);
+    Ok(Json(json!(
+        tongyu_service::opinion::report(&state.app, &user.ctx, id, period).await?
+    )))
 }
 
 fn limited() -> ApiError {

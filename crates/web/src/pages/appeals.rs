@@ -34,6 +34,14 @@ pub fn routes() -> Router<AppState> {
         .route("/appeals/posters/{unit_id}", get(posters))
         .route("/appeals/codes/{school_id}/rotate", post(rotate))
         .route("/appeals/codes/{school_id}/poster.svg", get(poster_svg))
+        .route("/appeals/opinion/{unit_id}", get(opinion))
+        .route(
+            "/appeals/hotline",
+            post(hotline_upload).layer(axum::extract::DefaultBodyLimit::max(
+                tongyu_service::sheet::MAX_BYTES + 64 * 1024,
+            )),
+        )
+        .route("/appeals/hotline-replies.xlsx", get(hotline_replies))
         .route("/appeals/{id}", get(show))
         .route("/appeals/{id}/{action}", post(act))
 }
@@ -337,6 +345,8 @@ struct InboxPage {
     next_before: Option<i64>,
     /// Units whose posters the actor may print: (id, name).
     poster_units: Vec<(i64, String)>,
+    /// Units whose opinion report the actor may read: (id, kind label).
+    report_units: Vec<(i64, String)>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -377,8 +387,19 @@ async fn inbox(
         .filter(|g| roles.contains(&g.role))
         .map(|g| (g.unit_id, g.unit_kind.label().to_owned()))
         .collect();
+    let handle = Action::HandleAppeals.roles();
+    let mut report_units: Vec<(i64, String)> = user
+        .ctx
+        .actor
+        .grants
+        .iter()
+        .filter(|g| handle.contains(&g.role))
+        .map(|g| (g.unit_id, g.unit_kind.label().to_owned()))
+        .collect();
+    report_units.dedup();
     let page = InboxPage {
         nav: Nav::for_user(&user),
+        report_units,
         rows,
         notices,
         statuses: Status::ALL
@@ -678,4 +699,103 @@ pub fn poster(school_name: &str, school_url: &str, bureau_url: &str) -> String {
         school = place(inner(school_url), 15),
         bureau = place(inner(bureau_url), 115),
     )
+}
+
+// ---------------------------------------------------------------- opinion watch
+
+#[derive(Template)]
+#[template(path = "appeal_opinion.html")]
+struct OpinionPage {
+    nav: Nav,
+    r: tongyu_service::opinion::Report,
+    max: i64,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct PeriodParams {
+    #[serde(default)]
+    period: String,
+}
+
+async fn opinion(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(unit_id): Path<i64>,
+    Query(p): Query<PeriodParams>,
+) -> PageResult<Response> {
+    let period = tongyu_domain::opinion::Period::parse(&p.period);
+    let r = tongyu_service::opinion::report(&state.app, &user.ctx, unit_id, period).await?;
+    let max = r.topics.iter().map(|t| t.count).max().unwrap_or(1).max(1);
+    let page = OpinionPage {
+        nav: Nav::for_user(&user),
+        r,
+        max,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+// ---------------------------------------------------------------- 12345
+
+#[derive(Template)]
+#[template(path = "appeal_hotline.html")]
+struct HotlinePage {
+    nav: Nav,
+    results: Vec<tongyu_service::appeal::hotline::TicketResult>,
+    created: usize,
+    existing: usize,
+    failed: usize,
+}
+
+/// A multipart form: `_csrf` and `file` (CSV or .xlsx of 12345 tickets).
+async fn hotline_upload(
+    State(state): State<AppState>,
+    user: PageUser,
+    mut form: axum::extract::Multipart,
+) -> PageResult<Response> {
+    let (mut csrf, mut file) = (String::new(), Vec::new());
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(_) => {
+                return Err(PageError(Error::with_message(
+                    ErrorCode::BadRequest,
+                    "上传的表单不完整，或文件超过 20 MB",
+                )));
+            }
+        };
+        match field.name().unwrap_or("") {
+            "_csrf" => csrf = field.text().await.unwrap_or_default(),
+            "file" => {
+                file = field
+                    .bytes()
+                    .await
+                    .map_err(|_| PageError(Error::new(ErrorCode::PayloadTooLarge)))?
+                    .to_vec();
+            }
+            _ => {}
+        }
+    }
+    if csrf.is_empty() || csrf != user.session.csrf {
+        return Err(PageError(Error::new(ErrorCode::CsrfFailed)));
+    }
+    if file.is_empty() {
+        return Err(PageError(Error::invalid("file", "请选择要导入的工单文件")));
+    }
+    let results =
+        tongyu_service::appeal::hotline::import_file(&state.app, &user.ctx, &file).await?;
+    let count = |o: &str| results.iter().filter(|r| r.outcome == o).count();
+    let page = HotlinePage {
+        nav: Nav::for_user(&user),
+        created: count("created"),
+        existing: count("existing"),
+        failed: count("error"),
+        results,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+async fn hotline_replies(State(state): State<AppState>, user: PageUser) -> PageResult<Response> {
+    let bytes = tongyu_service::appeal::hotline::export_replies(&state.app, &user.ctx).await?;
+    Ok(crate::export::xlsx("12345工单答复.xlsx", bytes))
 }

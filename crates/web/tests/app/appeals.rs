@@ -729,3 +729,251 @@ async fn hotline_tickets_and_other_sources_enter_once_and_transfers_stay_in_scop
     let (s, _) = public_get(&t, &format!("/api/v1/public/appeals/{code}")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn hotline_tickets_come_in_by_token_and_by_file_once_each_and_replies_go_back() {
+    let t = TestApp::demo().await;
+    let district = t.login("district-admin").await;
+    let d0 = t.login_unit(&district).await;
+    let (school, _, _) = schools(&t).await;
+    let school_unit = t.unit(school).await;
+    let code = school_unit.external_id.clone().expect("school code");
+    let (s, v) = t
+        .post(
+            "/api/v1/integrations",
+            &district,
+            json!({"name": "12345 热线", "unit_id": d0}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let token = v["token"].as_str().expect("token").to_owned();
+    let far = {
+        let mut c = t.app.db.read().await.expect("conn");
+        let city = tongyu_store::org::city(&mut c)
+            .await
+            .expect("q")
+            .expect("city");
+        tongyu_store::org::search(&mut c, &[city.path], Some(UnitKind::School), "", 500)
+            .await
+            .expect("q")
+            .into_iter()
+            .find(|s| !s.path.contains(&format!("/{d0}/")))
+            .expect("a school in another district")
+    };
+    let tickets = json!({"tickets": [
+        {"ticket_no": "QD-0001", "unit": code, "category": "收费问题", "text": "市民来电反映学校代收教辅资料费，要求核实是否合规。", "contact_phone": "13600001111"},
+        {"ticket_no": "QD-0002", "unit": school_unit.name, "category": "城市管理", "text": "市民来电反映学校周边早高峰拥堵，希望错峰放学。"},
+        {"ticket_no": "QD-0003", "unit": "不存在的学校", "category": "其他", "text": "市民来电反映的情况无法对应到具体学校。"},
+        {"ticket_no": "QD-0004", "unit": far.external_id.clone().unwrap_or_default(), "text": "另一区的学校，不在这个令牌的范围内。"}
+    ]});
+    let (s, r) = t
+        .post("/api/v1/appeals/import", &token, tickets.clone())
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let outcomes: Vec<&str> = r["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|x| x["outcome"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec!["created", "created", "error", "error"],
+        "{r}"
+    );
+    assert!(
+        r["results"][2]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("找不到单位")
+    );
+    // Sent again: nothing new.
+    let (_, again) = t.post("/api/v1/appeals/import", &token, tickets).await;
+    let outcomes: Vec<&str> = again["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|x| x["outcome"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(outcomes, vec!["existing", "existing", "error", "error"]);
+    assert_eq!(
+        again["results"][0]["appeal_id"],
+        r["results"][0]["appeal_id"]
+    );
+    // A staff token is not an integration token.
+    let (s, _) = t
+        .post("/api/v1/appeals/import", &district, json!({"tickets": []}))
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let id = r["results"][0]["appeal_id"].as_i64().expect("id");
+    let (_, d) = t.get(&format!("/api/v1/appeals/{id}"), &district).await;
+    assert_eq!(
+        (d["row"]["category"].as_str(), d["external_ref"].as_str()),
+        (Some("fees"), Some("QD-0001"))
+    );
+    let second = r["results"][1]["appeal_id"].as_i64().expect("id");
+    let (_, d) = t.get(&format!("/api/v1/appeals/{second}"), &district).await;
+    assert_eq!(d["row"]["category"], "other");
+
+    // The same tickets in a file from the school: one known, one new.
+    let admin = t.login("school-admin").await;
+    let csv = format!(
+        "工单编号,承办单位,类别,诉求内容,联系人,联系电话\nQD-0001,{code},收费问题,市民来电反映学校代收教辅资料费，要求核实是否合规。,,\nQD-0005,{code},食堂餐饮,市民来电反映学校食堂饭菜温度偏低。,李先生,13600002222\n"
+    );
+    let r: (StatusCode, axum::http::HeaderMap, String) = t
+        .send(
+            axum::http::Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/appeals/import/file")
+                .header("authorization", format!("Bearer {admin}"))
+                .header("content-type", "text/csv")
+                .body(axum::body::Body::from(csv))
+                .expect("request"),
+        )
+        .await;
+    let s = r.0;
+    let r: Value = serde_json::from_str(&r.2).unwrap_or(Value::Null);
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let outcomes: Vec<&str> = r["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|x| x["outcome"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(outcomes, vec!["existing", "created"], "{r}");
+    assert_eq!(r["results"][1]["row"], 3);
+
+    // Replies go back to the hotline as a spreadsheet.
+    let (s, e) = t
+        .post(&format!("/api/v1/appeals/{id}/reply"), &admin, good_reply())
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let (s, headers, _) = t
+        .send(
+            axum::http::Request::builder()
+                .uri("/api/v1/appeals/hotline-replies.xlsx")
+                .header("authorization", format!("Bearer {admin}"))
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .contains("spreadsheetml")
+    );
+}
+
+#[tokio::test]
+async fn urgent_words_flag_the_district_at_once_and_a_rising_topic_is_a_surge() {
+    let t = TestApp::demo().await;
+    let admin = t.login("school-admin").await;
+    let district = t.login("district-admin").await;
+    let d0 = t.login_unit(&district).await;
+    let (school, _, _) = schools(&t).await;
+    let (qr, _) = codes(&t, &admin, school).await;
+    let send = |text: &'static str, phone: String| {
+        let qr = qr.clone();
+        let t = &t;
+        async move {
+            let (s, v) = public_post(t, "/api/v1/public/appeals", json!({"qr_token": qr, "category": "bullying", "text": text, "contact_phone": phone})).await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+            id_of(t, v["tracking_code"].as_str().expect("code")).await
+        }
+    };
+    let hurt = send(
+        "孩子说放学后在操场被几个高年级学生殴打，身上有淤青。",
+        "13500000001".into(),
+    )
+    .await;
+    let calm = send(
+        "老师说并没有殴打，只是同学之间推搡，想再确认一下情况。",
+        "13500000002".into(),
+    )
+    .await;
+    let (_, d) = t.get(&format!("/api/v1/appeals/{hurt}"), &admin).await;
+    assert_eq!(d["row"]["urgent"], true);
+    let (_, d) = t.get(&format!("/api/v1/appeals/{calm}"), &admin).await;
+    assert_eq!(d["row"]["urgent"], false);
+    // The district is told at once, though the appeal is the school's.
+    assert!(!inbox_ids(&t, &district, "").await.contains(&hurt));
+    let (_, n) = t.get("/api/v1/appeals/notices", &district).await;
+    let notices = n["notices"].as_array().expect("notices");
+    assert!(
+        notices
+            .iter()
+            .any(|x| x["appeal_id"] == hurt && x["text"].as_str().unwrap_or("").contains("殴打")),
+        "{n}"
+    );
+    assert!(!notices.iter().any(|x| x["appeal_id"] == calm));
+
+    // Six parents write about the canteen today: a surge against nothing before.
+    for i in 0..6 {
+        send(
+            "学校食堂的饭菜经常变质，孩子吃了肚子疼，食堂卫生需要整改。",
+            format!("1370000000{i}"),
+        )
+        .await;
+    }
+    let (s, r) = t
+        .get(
+            &format!("/api/v1/units/{d0}/opinion?period=week"),
+            &district,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let canteen = r["topics"]
+        .as_array()
+        .expect("topics")
+        .iter()
+        .find(|x| x["word"] == "食堂")
+        .cloned()
+        .expect("食堂 is a topic");
+    assert!(canteen["count"].as_i64().expect("count") >= 6, "{canteen}");
+    assert_eq!(canteen["surge"], true);
+    assert!(
+        r["surges"]
+            .as_array()
+            .expect("surges")
+            .iter()
+            .any(|x| x["word"] == "食堂")
+    );
+    assert!(
+        r["children"]
+            .as_array()
+            .expect("children")
+            .iter()
+            .any(|x| x["unit_id"] == school)
+    );
+    // The page shows the same; a school may not read its district's report.
+    let mut b = t.browser();
+    b.sign_in("district-admin", crate::common::PW).await;
+    let page = b.get(&format!("/appeals/opinion/{d0}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("激增预警") && page.body.contains("食堂"),
+        "{}",
+        page.body
+    );
+    let (s, _) = t.get(&format!("/api/v1/units/{d0}/opinion"), &admin).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Two weeks later the canteen is no longer this week's topic.
+    t.clock.advance(14 * 86_400);
+    let district = t.login("district-admin").await;
+    let (_, r) = t
+        .get(
+            &format!("/api/v1/units/{d0}/opinion?period=week"),
+            &district,
+        )
+        .await;
+    assert!(
+        !r["topics"]
+            .as_array()
+            .expect("topics")
+            .iter()
+            .any(|x| x["word"] == "食堂"),
+        "{r}"
+    );
+}

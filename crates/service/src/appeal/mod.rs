@@ -6,6 +6,8 @@
 //! rating reopens it one level up. Hotline tickets and appeals taken on a
 //! parent's behalf enter the same loop.
 
+pub mod hotline;
+
 use std::collections::HashMap;
 
 use tongyu_domain::appeal::{
@@ -450,6 +452,8 @@ pub async fn submit(app: &App, origin: &Origin, input: &PublicInput) -> Result<R
         .await?
         .ok_or_else(Error::not_found)?;
     let unit = unit_for_level(&mut tx, &school, level).await?;
+    let district = unit_for_level(&mut tx, &school, Level::District).await?;
+    let signals = crate::opinion::read(&text);
     let cal = load_calendar(&mut tx).await?;
     let d = app.settings.appeals.deadlines(level, category);
     let code = new_tracking_code();
@@ -465,7 +469,7 @@ pub async fn submit(app: &App, origin: &Origin, input: &PublicInput) -> Result<R
         contact_name: &name,
         contact_phone: &phone,
         dedupe_key: &key,
-        urgent: false,
+        urgent: signals.is_urgent(),
         contact_due: cal.add(now, d.first_contact),
         reply_due: cal.add(now, d.reply),
     };
@@ -483,6 +487,7 @@ pub async fn submit(app: &App, origin: &Origin, input: &PublicInput) -> Result<R
         now,
     )
     .await?;
+    after_insert(&mut tx, id, &text, school.id, district.id, &signals, now).await?;
     audit::append(
         &mut tx,
         &public_entry(origin, app, "appeal.submitted", id, unit.id),
@@ -497,6 +502,45 @@ pub async fn submit(app: &App, origin: &Origin, input: &PublicInput) -> Result<R
         contact_due,
         reply_due,
     })
+}
+
+/// What every new appeal gets in its own transaction: its keywords for
+/// opinion watch and, if it holds urgent words, a flag to the district.
+async fn after_insert(
+    c: &mut Conn,
+    id: i64,
+    text: &str,
+    school_id: i64,
+    district_id: i64,
+    signals: &tongyu_domain::opinion::Signals,
+    now: i64,
+) -> Result<()> {
+    crate::opinion::index_appeal(c, id, text, school_id, district_id, now).await?;
+    if signals.is_urgent() {
+        let words = signals.urgent.join("、");
+        store::notify(
+            c,
+            district_id,
+            id,
+            &format!("紧急诉求：涉及“{words}”，请立即核实"),
+            now,
+        )
+        .await?;
+        store::add_event(
+            c,
+            &NewEvent {
+                appeal_id: id,
+                kind: "urgent",
+                public: false,
+                actor_id: 0,
+                unit_id: district_id,
+                text: &format!("含紧急词语“{words}”，已同时通知区(市)教育局"),
+            },
+            now,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// One line of an appeal's history.
@@ -1569,6 +1613,8 @@ pub async fn raise_checked(
             existing: true,
         });
     }
+    let district = unit_for_level(&mut tx, unit, Level::District).await?;
+    let signals = crate::opinion::read(&text);
     let cal = load_calendar(&mut tx).await?;
     let d = app.settings.appeals.deadlines(level, category);
     let code = new_tracking_code();
@@ -1589,7 +1635,7 @@ pub async fn raise_checked(
         contact_name: &name,
         contact_phone: &phone,
         dedupe_key: &key,
-        urgent: false,
+        urgent: signals.is_urgent(),
         contact_due: cal.add(now, d.first_contact),
         reply_due: cal.add(now, d.reply),
     };
@@ -1615,6 +1661,12 @@ pub async fn raise_checked(
         now,
     )
     .await?;
+    let school_id = if unit.kind == UnitKind::School {
+        unit.id
+    } else {
+        0
+    };
+    after_insert(&mut tx, id, &text, school_id, district.id, &signals, now).await?;
     let mut e = entry.clone();
     e.object_id = id.to_string();
     audit::append(&mut tx, &e).await?;

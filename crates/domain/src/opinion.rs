@@ -1,0 +1,225 @@
+//! Opinion watch (舆情监测): the keywords of what parents write, a lexicon
+//! of negative and urgent terms read with their negations, and the rule
+//! that calls a topic's rise a surge.
+
+use std::sync::OnceLock;
+
+use jieba_rs::{KeywordExtract, TfIdf};
+
+fn tfidf() -> &'static TfIdf {
+    static T: OnceLock<TfIdf> = OnceLock::new();
+    T.get_or_init(TfIdf::default)
+}
+
+/// Words that say nothing about a topic in an appeal.
+const STOP: &[&str] = &[
+    "学校", "孩子", "家长", "老师", "希望", "问题", "情况", "反映", "我们", "现在", "没有", "一下",
+    "这个", "那个", "什么", "可以", "因为", "所以", "但是", "还是", "已经", "经常", "一些", "如果",
+    "谢谢", "请问", "相关", "处理", "解决", "时候", "非常", "觉得", "就是", "学生",
+];
+
+/// The `k` words that best say what a text is about (TF-IDF over jieba's
+/// dictionary), two characters or more, without the words every appeal uses.
+pub fn keywords(text: &str, k: usize) -> Vec<String> {
+    let found = tfidf().extract_keywords(crate::search::jieba(), text, k + STOP.len(), Vec::new());
+    let mut out: Vec<String> = Vec::with_capacity(k);
+    for w in found {
+        let word = w.keyword.trim().to_owned();
+        if word.chars().count() < 2
+            || word.chars().all(|c| c.is_ascii_digit())
+            || STOP.contains(&word.as_str())
+            || out.contains(&word)
+        {
+            continue;
+        }
+        out.push(word);
+        if out.len() == k {
+            break;
+        }
+    }
+    out
+}
+
+/// Terms that flag an appeal to the district at once.
+pub const URGENT: &[&str] = &[
+    "自杀",
+    "轻生",
+    "跳楼",
+    "自残",
+    "割腕",
+    "不想活",
+    "殴打",
+    "打伤",
+    "持刀",
+    "性侵",
+    "猥亵",
+    "虐待",
+    "家暴",
+    "失踪",
+    "离家出走",
+    "食物中毒",
+    "体罚",
+];
+
+/// Terms of discontent, counted for the report.
+pub const NEGATIVE: &[&str] = &[
+    "乱收费",
+    "收费",
+    "不满",
+    "投诉",
+    "辱骂",
+    "歧视",
+    "欺负",
+    "霸凌",
+    "变质",
+    "拖欠",
+    "敷衍",
+    "推诿",
+    "不作为",
+    "危险",
+    "隐患",
+    "索要",
+    "补课",
+    "强制",
+    "威胁",
+    "恐吓",
+];
+
+/// Words that, just before a term, deny it: "没有打人" is not violence.
+const NEGATIONS: &[&str] = &[
+    "没有",
+    "没",
+    "不是",
+    "并非",
+    "并未",
+    "未",
+    "无",
+    "不会",
+    "不存在",
+];
+
+/// How many characters before a term a negation may stand.
+const NEGATION_REACH: usize = 4;
+
+/// The lexicon's terms found in a text, those denied by a negation left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Signals {
+    pub urgent: Vec<&'static str>,
+    pub negative: Vec<&'static str>,
+}
+
+impl Signals {
+    pub fn is_urgent(&self) -> bool {
+        !self.urgent.is_empty()
+    }
+}
+
+fn affirmed(text: &str, term: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    let t: Vec<char> = term.chars().collect();
+    if t.is_empty() || chars.len() < t.len() {
+        return false;
+    }
+    (0..=chars.len() - t.len()).any(|i| {
+        if chars[i..i + t.len()] != t[..] {
+            return false;
+        }
+        let from = i.saturating_sub(NEGATION_REACH);
+        let before: String = chars[from..i].iter().collect();
+        // The clause before the term, up to the last punctuation mark.
+        let clause = before
+            .rsplit(|c: char| "，。！？；、,.!?;".contains(c))
+            .next()
+            .unwrap_or("");
+        !NEGATIONS.iter().any(|n| clause.contains(n))
+    })
+}
+
+pub fn signals(text: &str) -> Signals {
+    Signals {
+        urgent: URGENT
+            .iter()
+            .copied()
+            .filter(|t| affirmed(text, t))
+            .collect(),
+        negative: NEGATIVE
+            .iter()
+            .copied()
+            .filter(|t| affirmed(text, t))
+            .collect(),
+    }
+}
+
+/// A topic surges when this period's count is at least five and at least
+/// three times the average of the periods before (taken as at least one).
+pub fn is_surge(count: i64, baseline_avg: f64) -> bool {
+    count >= 5 && count as f64 >= 3.0 * baseline_avg.max(1.0)
+}
+
+/// The periods a report compares: a week or a month (30 days), and the
+/// four periods before as the baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    Week,
+    Month,
+}
+
+impl Period {
+    pub const BASELINE_PERIODS: i64 = 4;
+    pub fn parse(s: &str) -> Period {
+        if s == "month" {
+            Period::Month
+        } else {
+            Period::Week
+        }
+    }
+    pub fn days(self) -> i64 {
+        match self {
+            Period::Week => 7,
+            Period::Month => 30,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Period::Week => "近7天",
+            Period::Month => "近30天",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_say_what_the_appeal_is_about() {
+        let k = keywords(
+            "学校食堂的饭菜经常变质，孩子吃了以后肚子疼，食堂卫生问题希望尽快整改。",
+            5,
+        );
+        assert!(k.iter().any(|w| w == "食堂"), "{k:?}");
+        assert!(!k.iter().any(|w| w == "孩子" || w == "学校"), "{k:?}");
+        assert!(k.len() <= 5);
+    }
+
+    #[test]
+    fn urgent_terms_count_unless_denied() {
+        let s = signals("孩子说同学在厕所里殴打他，还威胁不许告诉老师。");
+        assert_eq!(s.urgent, vec!["殴打"]);
+        assert!(s.negative.contains(&"威胁"));
+        assert!(!signals("老师并没有殴打学生，只是批评了几句。").is_urgent());
+        assert!(!signals("孩子没有自残倾向，请放心。").is_urgent());
+        // A negation in an earlier clause does not deny a later term.
+        assert!(signals("没有人管，孩子昨天被殴打了").is_urgent());
+        assert!(signals("他说不想活了").is_urgent());
+    }
+
+    #[test]
+    fn a_surge_is_large_and_well_above_its_baseline() {
+        assert!(!is_surge(4, 0.0), "too few to call");
+        assert!(is_surge(5, 0.0));
+        assert!(is_surge(9, 3.0));
+        assert!(!is_surge(8, 3.0));
+    }
+}
