@@ -674,3 +674,82 @@ pub async fn by_source_within(
         .db()?;
     rows.iter().map(from_row).collect()
 }
+
+/// The counts a board row is made of, for the appeals concerning one
+/// school (or, naming no school, held by one district).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct BoardCounts {
+    pub total: i64,
+    /// Appeals whose first contact was made or is late, and of those made in time.
+    pub contact_due: i64,
+    pub contact_on_time: i64,
+    pub reply_due: i64,
+    pub reply_on_time: i64,
+    pub escalated: i64,
+    pub rated: i64,
+    /// Satisfied or basically satisfied.
+    pub pleased: i64,
+    pub answered: i64,
+    pub reopened: i64,
+}
+
+impl BoardCounts {
+    pub fn add(&mut self, o: &BoardCounts) {
+        self.total += o.total;
+        self.contact_due += o.contact_due;
+        self.contact_on_time += o.contact_on_time;
+        self.reply_due += o.reply_due;
+        self.reply_on_time += o.reply_on_time;
+        self.escalated += o.escalated;
+        self.rated += o.rated;
+        self.pleased += o.pleased;
+        self.answered += o.answered;
+        self.reopened += o.reopened;
+    }
+}
+
+/// Board counts per school (or district, for appeals naming no school) in
+/// a subtree, for appeals received from `from` on; spam left out.
+pub async fn board_counts(c: &mut Conn, path: &str, from: i64) -> Result<Vec<(i64, BoardCounts)>> {
+    let rows = sqlx::query(
+        "SELECT u.id AS uid, COUNT(*) AS total,
+             SUM(CASE WHEN a.contacted_at > 0 OR a.contact_late = 1 THEN 1 ELSE 0 END) AS contact_due,
+             SUM(CASE WHEN a.contacted_at > 0 AND a.contact_late = 0 THEN 1 ELSE 0 END) AS contact_on_time,
+             SUM(CASE WHEN a.replied_at > 0 OR a.reply_late = 1 THEN 1 ELSE 0 END) AS reply_due,
+             SUM(CASE WHEN a.replied_at > 0 AND a.reply_late = 0 THEN 1 ELSE 0 END) AS reply_on_time,
+             SUM(CASE WHEN a.escalations > 0 THEN 1 ELSE 0 END) AS escalated,
+             SUM(CASE WHEN a.rating IN ('satisfied', 'basically_satisfied', 'unsatisfied') THEN 1 ELSE 0 END) AS rated,
+             SUM(CASE WHEN a.rating IN ('satisfied', 'basically_satisfied') THEN 1 ELSE 0 END) AS pleased,
+             SUM(CASE WHEN a.replied_at > 0 OR a.reopened > 0 THEN 1 ELSE 0 END) AS answered,
+             SUM(CASE WHEN a.reopened > 0 THEN 1 ELSE 0 END) AS reopened
+         FROM appeals a
+         JOIN units u ON u.id = (CASE WHEN a.school_id > 0 THEN a.school_id ELSE a.unit_id END)
+         WHERE u.path >= $1 AND u.path < $2 AND a.created_at >= $3 AND a.status <> 'spam'
+         GROUP BY u.id",
+    )
+    .bind(path)
+    .bind(path_upper_bound(path))
+    .bind(from)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                col(r, "uid")?,
+                BoardCounts {
+                    total: col(r, "total")?,
+                    contact_due: col(r, "contact_due")?,
+                    contact_on_time: col(r, "contact_on_time")?,
+                    reply_due: col(r, "reply_due")?,
+                    reply_on_time: col(r, "reply_on_time")?,
+                    escalated: col(r, "escalated")?,
+                    rated: col(r, "rated")?,
+                    pleased: col(r, "pleased")?,
+                    answered: col(r, "answered")?,
+                    reopened: col(r, "reopened")?,
+                },
+            ))
+        })
+        .collect()
+}

@@ -6,6 +6,7 @@
 //! rating reopens it one level up. Hotline tickets and appeals taken on a
 //! parent's behalf enter the same loop.
 
+pub mod board;
 pub mod hotline;
 
 use std::collections::HashMap;

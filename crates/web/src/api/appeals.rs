@@ -45,6 +45,36 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/appeals/hotline-replies.xlsx", get(hotline_replies))
         .route("/units/{id}/opinion", get(opinion))
+        .route("/units/{id}/appeal-board", get(board))
+        .route("/units/{id}/appeal-board.xlsx", get(board_xlsx))
+}
+
+#[derive(serde::Deserialize, Default)]
+struct SinceQuery {
+    #[serde(default)]
+    since: String,
+}
+
+async fn board(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiQuery(q): ApiQuery<SinceQuery>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(
+        tongyu_service::appeal::board::board(&state.app, &user.ctx, id, &q.since).await?
+    )))
+}
+
+async fn board_xlsx(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiQuery(q): ApiQuery<SinceQuery>,
+) -> ApiResult<axum::response::Response> {
+    let (name, bytes) =
+        tongyu_service::appeal::board::export(&state.app, &user.ctx, id, &q.since).await?;
+    Ok(crate::export::xlsx(&name, bytes))
 }
 
 #[derive(serde::Deserialize)]

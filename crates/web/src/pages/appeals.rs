@@ -35,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .route("/appeals/codes/{school_id}/rotate", post(rotate))
         .route("/appeals/codes/{school_id}/poster.svg", get(poster_svg))
         .route("/appeals/opinion/{unit_id}", get(opinion))
+        .route("/appeals/board/{unit_id}", get(board))
+        .route("/appeals/board/{unit_id}/export.xlsx", get(board_xlsx))
         .route(
             "/appeals/hotline",
             post(hotline_upload).layer(axum::extract::DefaultBodyLimit::max(
@@ -798,4 +800,49 @@ async fn hotline_upload(
 async fn hotline_replies(State(state): State<AppState>, user: PageUser) -> PageResult<Response> {
     let bytes = tongyu_service::appeal::hotline::export_replies(&state.app, &user.ctx).await?;
     Ok(crate::export::xlsx("12345工单答复.xlsx", bytes))
+}
+
+// ---------------------------------------------------------------- board
+
+#[derive(Template)]
+#[template(path = "appeal_board.html")]
+struct BoardPage {
+    nav: Nav,
+    b: tongyu_service::appeal::board::Board,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct SinceParams {
+    #[serde(default)]
+    since: String,
+}
+
+async fn board(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(unit_id): Path<i64>,
+    Query(p): Query<SinceParams>,
+) -> PageResult<Response> {
+    let b = tongyu_service::appeal::board::board(&state.app, &user.ctx, unit_id, &p.since).await?;
+    let page = BoardPage {
+        nav: Nav::for_user(&user),
+        b,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+async fn board_xlsx(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(unit_id): Path<i64>,
+    Query(p): Query<SinceParams>,
+) -> PageResult<Response> {
+    let (name, bytes) =
+        tongyu_service::appeal::board::export(&state.app, &user.ctx, unit_id, &p.since).await?;
+    Ok(crate::export::xlsx(&name, bytes))
+}
+
+/// A per-mille figure as a percentage, or a dash.
+fn pct(v: &Option<i64>) -> String {
+    v.map_or("—".to_owned(), |p| format!("{:.1}%", p as f64 / 10.0))
 }

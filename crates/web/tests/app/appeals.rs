@@ -977,3 +977,109 @@ async fn urgent_words_flag_the_district_at_once_and_a_rising_topic_is_a_surge() 
         "{r}"
     );
 }
+
+#[tokio::test]
+async fn the_board_counts_on_time_escalated_satisfied_and_reopened_from_city_to_school() {
+    let t = TestApp::demo().await;
+    let district_admin = t.login("district-admin").await;
+    let d0 = t.login_unit(&district_admin).await;
+    // A school outside the demo district (whose school holds the samples).
+    let (school, district) = {
+        let mut c = t.app.db.read().await.expect("conn");
+        let city = tongyu_store::org::city(&mut c)
+            .await
+            .expect("q")
+            .expect("city");
+        let s = tongyu_store::org::search(&mut c, &[city.path], Some(UnitKind::School), "", 500)
+            .await
+            .expect("q")
+            .into_iter()
+            .find(|s| !s.path.contains(&format!("/{d0}/")))
+            .expect("a school elsewhere");
+        let district = tongyu_domain::org::path_ids(&s.path)[1];
+        (s.id, district)
+    };
+    let admin_name = format!("school{school}-admin");
+    let admin = t.login(&admin_name).await;
+    let (qr, _) = codes(&t, &admin, school).await;
+    // C is left alone a business day: it escalates, late.
+    submit(&t, &qr, "13400000003").await;
+    t.clock.advance(86_400);
+    tongyu_service::appeal::sweep(&t.app).await.expect("sweep");
+    let admin = t.login(&admin_name).await;
+    // A is answered at once and the parent is satisfied; B's parent is not.
+    let a = submit(&t, &qr, "13400000001").await;
+    let b = submit(&t, &qr, "13400000002").await;
+    for code in [&a, &b] {
+        let id = id_of(&t, code).await;
+        let (s, e) = t
+            .post(
+                &format!("/api/v1/appeals/{id}/contact"),
+                &admin,
+                json!({"note": "电话联系家长了解情况"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
+        let (s, e) = t
+            .post(&format!("/api/v1/appeals/{id}/reply"), &admin, good_reply())
+            .await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+    }
+    public_post(
+        &t,
+        &format!("/api/v1/public/appeals/{a}/rating"),
+        json!({"rating": "satisfied"}),
+    )
+    .await;
+    public_post(
+        &t,
+        &format!("/api/v1/public/appeals/{b}/rating"),
+        json!({"rating": "unsatisfied", "comment": "问题没有解决"}),
+    )
+    .await;
+
+    let city = t.login("city-admin").await;
+    let city_id = t.login_unit(&city).await;
+    let (s, board) = t
+        .get(&format!("/api/v1/units/{city_id}/appeal-board"), &city)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{board}");
+    let row = board["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["unit_id"] == district)
+        .cloned()
+        .expect("the district's row");
+    assert_eq!(row["counts"]["total"], 3, "{row}");
+    assert_eq!(row["drill"], true);
+    let (_, board) = t
+        .get(&format!("/api/v1/units/{school}/appeal-board"), &city)
+        .await;
+    let total = &board["total"];
+    assert_eq!(total["counts"]["total"], 3, "{board}");
+    // Contact: A in time, C late (B's clocks started again at the district).
+    assert_eq!(total["contact_on_time"], 500);
+    assert_eq!(total["reply_on_time"], 1000);
+    assert_eq!(total["counts"]["escalated"], 2);
+    assert_eq!(total["satisfaction"], 500);
+    assert_eq!(total["reopen_rate"], 500);
+    // The school sees its own board, not the city's; the page and the export work.
+    let (s, _) = t
+        .get(&format!("/api/v1/units/{city_id}/appeal-board"), &admin)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let mut browser = t.browser();
+    browser.sign_in("city-admin", crate::common::PW).await;
+    let page = browser.get(&format!("/appeals/board/{city_id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("满意率") && page.body.contains(&format!("/appeals/board/{district}")),
+        "{}",
+        page.body
+    );
+    let page = browser
+        .get(&format!("/appeals/board/{school}/export.xlsx"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+}
