@@ -137,3 +137,35 @@ CREATE TABLE appeal_keywords (
 CREATE INDEX appeal_keywords_day ON appeal_keywords (day, word);
 CREATE INDEX appeal_keywords_district ON appeal_keywords (district_id, day);
 CREATE INDEX appeal_keywords_school ON appeal_keywords (school_id, day);
+
+-- Reusable replies per category, written by a unit for itself and the
+-- units below it.
+CREATE TABLE appeal_templates (
+    id @PK@,
+    unit_id BIGINT NOT NULL REFERENCES units(id),
+    category TEXT NOT NULL,
+    title TEXT NOT NULL,
+    policy TEXT NOT NULL,
+    status TEXT NOT NULL,
+    next_steps TEXT NOT NULL,
+    created_by BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    deleted_at BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX appeal_templates_unit ON appeal_templates (unit_id, category);
+
+-- The level above checks closed appeals by calling parents back.
+CREATE TABLE appeal_callbacks (
+    id @PK@,
+    appeal_id BIGINT NOT NULL REFERENCES appeals(id),
+    -- The unit that checks (the level above the one that closed it).
+    unit_id BIGINT NOT NULL,
+    sampled_at BIGINT NOT NULL,
+    -- '' until recorded; then resolved | unresolved | unreachable
+    outcome TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    checked_by BIGINT NOT NULL DEFAULT 0,
+    checked_at BIGINT NOT NULL DEFAULT 0,
+    UNIQUE (appeal_id)
+);
+CREATE INDEX appeal_callbacks_unit ON appeal_callbacks (unit_id, outcome, id);

@@ -753,3 +753,224 @@ pub async fn board_counts(c: &mut Conn, path: &str, from: i64) -> Result<Vec<(i6
         })
         .collect()
 }
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Template {
+    pub id: i64,
+    pub unit_id: i64,
+    pub category: Category,
+    pub title: String,
+    pub policy: String,
+    pub status: String,
+    pub next_steps: String,
+}
+
+pub async fn insert_template(
+    c: &mut Conn,
+    unit_id: i64,
+    category: Category,
+    title: &str,
+    reply: &tongyu_domain::appeal::Reply,
+    by: i64,
+    now: i64,
+) -> Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO appeal_templates (unit_id, category, title, policy, status, next_steps, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(unit_id)
+    .bind(category.as_str())
+    .bind(title)
+    .bind(&reply.policy)
+    .bind(&reply.status)
+    .bind(&reply.next_steps)
+    .bind(by)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await
+    .db()
+}
+
+pub async fn delete_template(c: &mut Conn, id: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE appeal_templates SET deleted_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    Ok(())
+}
+
+fn template_from_row(r: &sqlx::any::AnyRow) -> Result<Template> {
+    let category: String = col(r, "category")?;
+    Ok(Template {
+        id: col(r, "id")?,
+        unit_id: col(r, "unit_id")?,
+        category: Category::parse(&category).ok_or_else(|| bad_value("category", &category))?,
+        title: col(r, "title")?,
+        policy: col(r, "policy")?,
+        status: col(r, "status")?,
+        next_steps: col(r, "next_steps")?,
+    })
+}
+
+/// Live templates of these units (a unit and its ancestors), optionally of
+/// one category, the nearest unit's first.
+pub async fn templates_of(
+    c: &mut Conn,
+    unit_ids: &[i64],
+    category: Option<Category>,
+) -> Result<Vec<Template>> {
+    if unit_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id, unit_id, category, title, policy, status, next_steps FROM appeal_templates
+         WHERE deleted_at = 0 AND unit_id IN ({}) AND (${} = '' OR category = ${})
+         ORDER BY id DESC LIMIT 200",
+        crate::placeholders(1, unit_ids.len()),
+        unit_ids.len() + 1,
+        unit_ids.len() + 1
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for u in unit_ids {
+        q = q.bind(*u);
+    }
+    let rows = q
+        .bind(category.map_or("", |c| c.as_str()))
+        .fetch_all(&mut *c)
+        .await
+        .db()?;
+    let mut out: Vec<Template> = rows.iter().map(template_from_row).collect::<Result<_>>()?;
+    out.sort_by_key(|t| {
+        (
+            std::cmp::Reverse(unit_ids.iter().position(|u| *u == t.unit_id).unwrap_or(0)),
+            std::cmp::Reverse(t.id),
+        )
+    });
+    Ok(out)
+}
+
+pub async fn template(c: &mut Conn, id: i64) -> Result<Option<Template>> {
+    let r = sqlx::query(
+        "SELECT id, unit_id, category, title, policy, status, next_steps FROM appeal_templates
+         WHERE id = $1 AND deleted_at = 0",
+    )
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await
+    .db()?;
+    r.as_ref().map(template_from_row).transpose()
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Callback {
+    pub id: i64,
+    pub appeal_id: i64,
+    pub unit_id: i64,
+    pub sampled_at: i64,
+    pub outcome: String,
+    pub note: String,
+    pub checked_by: i64,
+    pub checked_at: i64,
+}
+
+/// Closed appeals held by units in a subtree (other than `checker`),
+/// closed since `since`, not yet sampled; random order, at most `limit`.
+pub async fn unsampled_closed(
+    c: &mut Conn,
+    path: &str,
+    checker: i64,
+    since: i64,
+    limit: i64,
+) -> Result<Vec<i64>> {
+    sqlx::query_scalar(
+        "SELECT a.id FROM appeals a JOIN units u ON u.id = a.unit_id
+         WHERE a.status = 'closed' AND a.closed_at >= $1 AND u.path >= $2 AND u.path < $3 AND a.unit_id <> $4
+           AND NOT EXISTS (SELECT 1 FROM appeal_callbacks k WHERE k.appeal_id = a.id)
+         ORDER BY RANDOM() LIMIT $5",
+    )
+    .bind(since)
+    .bind(path)
+    .bind(path_upper_bound(path))
+    .bind(checker)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await
+    .db()
+}
+
+pub async fn insert_callback(c: &mut Conn, appeal_id: i64, unit_id: i64, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO appeal_callbacks (appeal_id, unit_id, sampled_at) VALUES ($1, $2, $3)
+         ON CONFLICT (appeal_id) DO NOTHING",
+    )
+    .bind(appeal_id)
+    .bind(unit_id)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .db()?;
+    Ok(())
+}
+
+fn callback_from_row(r: &sqlx::any::AnyRow) -> Result<Callback> {
+    Ok(Callback {
+        id: col(r, "id")?,
+        appeal_id: col(r, "appeal_id")?,
+        unit_id: col(r, "unit_id")?,
+        sampled_at: col(r, "sampled_at")?,
+        outcome: col(r, "outcome")?,
+        note: col(r, "note")?,
+        checked_by: col(r, "checked_by")?,
+        checked_at: col(r, "checked_at")?,
+    })
+}
+
+/// A unit's call-backs, those still to make first.
+pub async fn callbacks_of(c: &mut Conn, unit_id: i64, limit: i64) -> Result<Vec<Callback>> {
+    let rows = sqlx::query(
+        "SELECT id, appeal_id, unit_id, sampled_at, outcome, note, checked_by, checked_at
+         FROM appeal_callbacks WHERE unit_id = $1 ORDER BY (CASE WHEN outcome = '' THEN 0 ELSE 1 END), id DESC LIMIT $2",
+    )
+    .bind(unit_id)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    rows.iter().map(callback_from_row).collect()
+}
+
+pub async fn callback(c: &mut Conn, id: i64) -> Result<Option<Callback>> {
+    let r = sqlx::query(
+        "SELECT id, appeal_id, unit_id, sampled_at, outcome, note, checked_by, checked_at
+         FROM appeal_callbacks WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await
+    .db()?;
+    r.as_ref().map(callback_from_row).transpose()
+}
+
+pub async fn record_callback(
+    c: &mut Conn,
+    id: i64,
+    outcome: &str,
+    note: &str,
+    by: i64,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE appeal_callbacks SET outcome = $1, note = $2, checked_by = $3, checked_at = $4 WHERE id = $5",
+    )
+    .bind(outcome)
+    .bind(note)
+    .bind(by)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *c)
+    .await
+    .db()?;
+    Ok(())
+}

@@ -7,7 +7,9 @@
 //! parent's behalf enter the same loop.
 
 pub mod board;
+pub mod callbacks;
 pub mod hotline;
+pub mod templates;
 
 use std::collections::HashMap;
 

@@ -45,6 +45,17 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/appeals/hotline-replies.xlsx", get(hotline_replies))
         .route("/units/{id}/opinion", get(opinion))
+        .route(
+            "/units/{id}/appeal-templates",
+            get(templates).post(create_template),
+        )
+        .route(
+            "/appeal-templates/{id}",
+            axum::routing::delete(delete_template),
+        )
+        .route("/units/{id}/appeal-callbacks", get(callbacks))
+        .route("/units/{id}/appeal-callbacks/draw", post(draw_callbacks))
+        .route("/appeal-callbacks/{id}", post(record_callback))
         .route("/units/{id}/appeal-board", get(board))
         .route("/units/{id}/appeal-board.xlsx", get(board_xlsx))
 }
@@ -399,5 +410,76 @@ async fn set_day(
     ApiJson(b): ApiJson<DayInput>,
 ) -> ApiResult<axum::response::Response> {
     appeal::set_day(&state.app, &user.ctx, &b).await?;
+    Ok(no_content())
+}
+
+#[derive(serde::Deserialize, Default)]
+struct CategoryQuery {
+    #[serde(default)]
+    category: String,
+}
+
+async fn templates(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiQuery(q): ApiQuery<CategoryQuery>,
+) -> ApiResult<Json<Value>> {
+    let category = tongyu_domain::appeal::Category::parse(q.category.trim());
+    let list =
+        tongyu_service::appeal::templates::available(&state.app, &user.ctx, id, category).await?;
+    Ok(Json(json!({ "templates": list })))
+}
+
+async fn create_template(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<tongyu_service::appeal::templates::TemplateInput>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let tid = tongyu_service::appeal::templates::create(&state.app, &user.ctx, id, &b).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": tid }))))
+}
+
+async fn delete_template(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::response::Response> {
+    tongyu_service::appeal::templates::delete(&state.app, &user.ctx, id).await?;
+    Ok(no_content())
+}
+
+async fn callbacks(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let list = tongyu_service::appeal::callbacks::list(&state.app, &user.ctx, id).await?;
+    Ok(Json(json!({ "callbacks": list })))
+}
+
+#[derive(serde::Deserialize)]
+struct DrawBody {
+    count: i64,
+}
+
+async fn draw_callbacks(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<DrawBody>,
+) -> ApiResult<Json<Value>> {
+    let n = tongyu_service::appeal::callbacks::draw(&state.app, &user.ctx, id, b.count).await?;
+    Ok(Json(json!({ "drawn": n })))
+}
+
+async fn record_callback(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<tongyu_service::appeal::callbacks::OutcomeInput>,
+) -> ApiResult<axum::response::Response> {
+    tongyu_service::appeal::callbacks::record(&state.app, &user.ctx, id, &b).await?;
     Ok(no_content())
 }

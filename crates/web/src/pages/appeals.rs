@@ -35,6 +35,19 @@ pub fn routes() -> Router<AppState> {
         .route("/appeals/codes/{school_id}/rotate", post(rotate))
         .route("/appeals/codes/{school_id}/poster.svg", get(poster_svg))
         .route("/appeals/opinion/{unit_id}", get(opinion))
+        .route(
+            "/appeals/templates/{unit_id}",
+            get(templates_page).post(create_template),
+        )
+        .route(
+            "/appeals/templates/{unit_id}/{id}/delete",
+            post(delete_template),
+        )
+        .route(
+            "/appeals/callbacks/{unit_id}",
+            get(callbacks_page).post(draw_callbacks),
+        )
+        .route("/appeals/callbacks/{unit_id}/{id}", post(record_callback))
         .route("/appeals/board/{unit_id}", get(board))
         .route("/appeals/board/{unit_id}/export.xlsx", get(board_xlsx))
         .route(
@@ -242,6 +255,8 @@ struct StatusPage {
 #[derive(serde::Deserialize, Default)]
 struct Msg {
     msg: Option<String>,
+    /// A reply template to start the reply from.
+    template: Option<i64>,
 }
 
 async fn status_page(
@@ -424,6 +439,7 @@ async fn inbox(
 #[template(path = "appeal.html")]
 struct ShowPage {
     nav: Nav,
+    templates: Vec<tongyu_store::appeal::Template>,
     d: appeal::Detail,
     notice: Option<String>,
     error: Option<String>,
@@ -447,7 +463,25 @@ async fn show(
         "spam" => "已标记为无效。",
         _ => "已保存。",
     });
-    show_page(&state, &user, id, notice.map(str::to_owned), None, None).await
+    let draft = match q.template {
+        Some(tid) => {
+            let d = appeal::detail(&state.app, &user.ctx, id).await?;
+            let t = tongyu_service::appeal::templates::get_for(
+                &state.app,
+                &user.ctx,
+                d.row.unit_id,
+                tid,
+            )
+            .await?;
+            Some(Reply {
+                policy: t.policy,
+                status: t.status,
+                next_steps: t.next_steps,
+            })
+        }
+        None => None,
+    };
+    show_page(&state, &user, id, notice.map(str::to_owned), None, draft).await
 }
 
 async fn show_page(
@@ -461,8 +495,20 @@ async fn show_page(
     let d = appeal::detail(&state.app, &user.ctx, id).await?;
     let reply = draft.unwrap_or_else(|| d.reply.clone());
     let sign_off_needed = state.app.settings.appeals.sign_off.contains(&d.row.level);
+    let templates = if d.can_handle {
+        tongyu_service::appeal::templates::available(
+            &state.app,
+            &user.ctx,
+            d.row.unit_id,
+            Some(d.row.category),
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
     let page = ShowPage {
         nav: Nav::for_user(user),
+        templates,
         d,
         notice,
         error: error.as_ref().map(|e| e.message.clone()),
@@ -845,4 +891,143 @@ async fn board_xlsx(
 /// A per-mille figure as a percentage, or a dash.
 fn pct(v: &Option<i64>) -> String {
     v.map_or("—".to_owned(), |p| format!("{:.1}%", p as f64 / 10.0))
+}
+
+// ---------------------------------------------------------------- templates
+
+#[derive(Template)]
+#[template(path = "appeal_templates.html")]
+struct TemplatesPage {
+    nav: Nav,
+    unit_id: i64,
+    templates: Vec<tongyu_store::appeal::Template>,
+    categories: Vec<Opt>,
+    form: tongyu_service::appeal::templates::TemplateInput,
+    error: Option<String>,
+}
+
+async fn templates_view(
+    state: &AppState,
+    user: &PageUser,
+    unit_id: i64,
+    form: tongyu_service::appeal::templates::TemplateInput,
+    error: Option<Error>,
+) -> PageResult<Response> {
+    let templates =
+        tongyu_service::appeal::templates::available(&state.app, &user.ctx, unit_id, None).await?;
+    let page = TemplatesPage {
+        nav: Nav::for_user(user),
+        unit_id,
+        templates,
+        categories: categories(),
+        form,
+        error: error.as_ref().map(|e| e.message.clone()),
+    };
+    Ok((status_of(error.as_ref()), render(&page)?).into_response())
+}
+
+async fn templates_page(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(unit_id): Path<i64>,
+) -> PageResult<Response> {
+    templates_view(&state, &user, unit_id, Default::default(), None).await
+}
+
+async fn create_template(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(unit_id): Path<i64>,
+    CsrfForm(f): CsrfForm<tongyu_service::appeal::templates::TemplateInput>,
+) -> PageResult<Response> {
+    match tongyu_service::appeal::templates::create(&state.app, &user.ctx, unit_id, &f).await {
+        Ok(_) => Ok(Redirect::to(&format!("/appeals/templates/{unit_id}")).into_response()),
+        Err(e) if is_user_error(&e) => templates_view(&state, &user, unit_id, f, Some(e)).await,
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+struct Empty {}
+
+async fn delete_template(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path((unit_id, id)): Path<(i64, i64)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult<Response> {
+    tongyu_service::appeal::templates::delete(&state.app, &user.ctx, id).await?;
+    Ok(Redirect::to(&format!("/appeals/templates/{unit_id}")).into_response())
+}
+
+// ---------------------------------------------------------------- call-backs
+
+#[derive(Template)]
+#[template(path = "appeal_callbacks.html")]
+struct CallbacksPage {
+    nav: Nav,
+    unit_id: i64,
+    rows: Vec<tongyu_service::appeal::callbacks::CallbackRow>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn callbacks_view(
+    state: &AppState,
+    user: &PageUser,
+    unit_id: i64,
+    notice: Option<String>,
+    error: Option<Error>,
+) -> PageResult<Response> {
+    let rows = tongyu_service::appeal::callbacks::list(&state.app, &user.ctx, unit_id).await?;
+    let page = CallbacksPage {
+        nav: Nav::for_user(user),
+        unit_id,
+        rows,
+        notice,
+        error: error.as_ref().map(|e| e.message.clone()),
+    };
+    Ok((status_of(error.as_ref()), render(&page)?).into_response())
+}
+
+async fn callbacks_page(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(unit_id): Path<i64>,
+    Query(q): Query<Msg>,
+) -> PageResult<Response> {
+    let notice = q.msg.map(|m| format!("已抽取 {m} 件。"));
+    callbacks_view(&state, &user, unit_id, notice, None).await
+}
+
+#[derive(serde::Deserialize, Default)]
+struct DrawForm {
+    #[serde(default)]
+    count: i64,
+}
+
+async fn draw_callbacks(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(unit_id): Path<i64>,
+    CsrfForm(f): CsrfForm<DrawForm>,
+) -> PageResult<Response> {
+    match tongyu_service::appeal::callbacks::draw(&state.app, &user.ctx, unit_id, f.count).await {
+        Ok(n) => Ok(Redirect::to(&format!("/appeals/callbacks/{unit_id}?msg={n}")).into_response()),
+        Err(e) if is_user_error(&e) => callbacks_view(&state, &user, unit_id, None, Some(e)).await,
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+async fn record_callback(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path((unit_id, id)): Path<(i64, i64)>,
+    CsrfForm(f): CsrfForm<tongyu_service::appeal::callbacks::OutcomeInput>,
+) -> PageResult<Response> {
+    match tongyu_service::appeal::callbacks::record(&state.app, &user.ctx, id, &f).await {
+        Ok(()) => Ok(Redirect::to(&format!("/appeals/callbacks/{unit_id}")).into_response()),
+        Err(e) if is_user_error(&e) => callbacks_view(&state, &user, unit_id, None, Some(e)).await,
+        Err(e) => Err(PageError(e)),
+    }
 }

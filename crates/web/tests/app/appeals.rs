@@ -1083,3 +1083,189 @@ async fn the_board_counts_on_time_escalated_satisfied_and_reopened_from_city_to_
         .await;
     assert_eq!(page.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn templates_start_replies_and_call_backs_catch_a_closure_without_a_fix() {
+    let t = TestApp::demo().await;
+    let district = t.login("district-admin").await;
+    let d0 = t.login_unit(&district).await;
+    let admin = t.login("school-admin").await;
+    let (school, _, _) = schools(&t).await;
+    // The district writes a template for fee complaints; the school uses it.
+    let mut tpl = good_reply();
+    tpl["category"] = json!("fees");
+    tpl["title"] = json!("代收费用答复");
+    let (s, v) = t
+        .post(
+            &format!("/api/v1/units/{d0}/appeal-templates"),
+            &district,
+            tpl.clone(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let tid = v["id"].as_i64().expect("id");
+    let mut thin = tpl.clone();
+    thin["policy"] = json!("按规定");
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/units/{d0}/appeal-templates"),
+            &district,
+            thin,
+        )
+        .await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("policy"))
+    );
+    let (_, list) = t
+        .get(
+            &format!("/api/v1/units/{school}/appeal-templates?category=fees"),
+            &admin,
+        )
+        .await;
+    assert!(
+        list["templates"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|x| x["id"] == tid),
+        "{list}"
+    );
+    let (_, list) = t
+        .get(
+            &format!("/api/v1/units/{school}/appeal-templates?category=food"),
+            &admin,
+        )
+        .await;
+    assert!(
+        !list["templates"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|x| x["id"] == tid)
+    );
+
+    let (qr, _) = codes(&t, &admin, school).await;
+    let (_, v) = public_post(&t, "/api/v1/public/appeals", json!({"qr_token": qr, "category": "fees", "text": "学校代收教辅资料费，没有公示收费依据。", "contact_phone": "13300000001"})).await;
+    let code = v["tracking_code"].as_str().expect("code").to_owned();
+    let id = id_of(&t, &code).await;
+    let mut staff = t.browser();
+    staff.sign_in("school-admin", crate::common::PW).await;
+    let page = staff.get(&format!("/appeals/{id}")).await;
+    assert!(
+        page.body.contains("代收费用答复"),
+        "the template is offered"
+    );
+    let page = staff.get(&format!("/appeals/{id}?template={tid}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("护学岗"),
+        "the reply form starts from the template"
+    );
+
+    // Replied and rated: closed. The district draws it for a call-back.
+    let (s, _) = t
+        .post(&format!("/api/v1/appeals/{id}/reply"), &admin, good_reply())
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    public_post(
+        &t,
+        &format!("/api/v1/public/appeals/{code}/rating"),
+        json!({"rating": "basically_satisfied"}),
+    )
+    .await;
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/units/{school}/appeal-callbacks/draw"),
+            &admin,
+            json!({"count": 5}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a school does not check itself: {e}"
+    );
+    let (s, v) = t
+        .post(
+            &format!("/api/v1/units/{d0}/appeal-callbacks/draw"),
+            &district,
+            json!({"count": 50}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["drawn"].as_i64().expect("n") >= 1);
+    let (_, list) = t
+        .get(&format!("/api/v1/units/{d0}/appeal-callbacks"), &district)
+        .await;
+    let row = list["callbacks"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|r| r["tracking_code"] == code.as_str())
+        .cloned()
+        .expect("drawn");
+    assert_eq!(
+        row["contact_phone"], "13300000001",
+        "the checker calls the parent"
+    );
+    let cb = row["callback"]["id"].as_i64().expect("id");
+    // Drawing again never draws it twice.
+    let (_, v) = t
+        .post(
+            &format!("/api/v1/units/{d0}/appeal-callbacks/draw"),
+            &district,
+            json!({"count": 50}),
+        )
+        .await;
+    let (_, list) = t
+        .get(&format!("/api/v1/units/{d0}/appeal-callbacks"), &district)
+        .await;
+    assert_eq!(
+        list["callbacks"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter(|r| r["tracking_code"] == code.as_str())
+            .count(),
+        1,
+        "{v}"
+    );
+    // The parent says nothing was fixed: the school handles it again.
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/appeal-callbacks/{cb}"),
+            &district,
+            json!({"outcome": "unresolved"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("note"))
+    );
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/appeal-callbacks/{cb}"),
+            &district,
+            json!({"outcome": "unresolved", "note": "家长说费用仍未退还"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
+    let (_, st) = public_get(&t, &format!("/api/v1/public/appeals/{code}")).await;
+    assert_eq!(st["status"], "received");
+    assert!(
+        inbox_ids(&t, &admin, "?status=received")
+            .await
+            .contains(&id)
+    );
+    let (_, n) = t.get("/api/v1/appeals/notices", &admin).await;
+    assert!(n["notices"].to_string().contains("回访"), "{n}");
+    let (s, _) = t
+        .post(
+            &format!("/api/v1/appeal-callbacks/{cb}"),
+            &district,
+            json!({"outcome": "resolved"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+}
