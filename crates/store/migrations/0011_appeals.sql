@@ -49,6 +49,8 @@ CREATE TABLE appeals (
     -- The latest due time the deadline sweep has acted on, so an appeal it
     -- could not move further (the city's) is not picked again.
     swept_at BIGINT NOT NULL DEFAULT 0,
+    -- The due time a "due soon" warning was sent for.
+    warned_due BIGINT NOT NULL DEFAULT 0,
     -- A clock ran out at some level (for the board: "on time" is never overdue).
     contact_late BIGINT NOT NULL DEFAULT 0,
     reply_late BIGINT NOT NULL DEFAULT 0,

@@ -124,6 +124,7 @@ pub struct Appeal {
     pub reply_due: i64,
     pub replied_at: i64,
     pub swept_at: i64,
+    pub warned_due: i64,
     pub contact_late: bool,
     pub reply_late: bool,
     pub reply_policy: String,
@@ -142,7 +143,7 @@ pub struct Appeal {
 const COLS: &str = "a.id, a.tracking_code, a.source, a.external_ref, a.school_id, a.unit_id, a.level,
     a.category, a.text, a.contact_name, a.contact_phone, a.status, a.handler_id, a.urgent,
     a.escalations, a.reopened, a.clock_start, a.contact_due, a.contacted_at, a.reply_due,
-    a.replied_at, a.swept_at, a.contact_late, a.reply_late, a.reply_policy, a.reply_status, a.reply_next_steps,
+    a.replied_at, a.swept_at, a.warned_due, a.contact_late, a.reply_late, a.reply_policy, a.reply_status, a.reply_next_steps,
     a.replied_by, a.rating, a.rating_comment, a.rating_due, a.rated_at, a.closed_at, a.created_at,
     a.updated_at";
 
@@ -175,6 +176,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Appeal> {
         reply_due: col(r, "reply_due")?,
         replied_at: col(r, "replied_at")?,
         swept_at: col(r, "swept_at")?,
+        warned_due: col(r, "warned_due")?,
         contact_late: col::<i64>(r, "contact_late")? != 0,
         reply_late: col::<i64>(r, "reply_late")? != 0,
         reply_policy: col(r, "reply_policy")?,
@@ -296,8 +298,8 @@ pub async fn save(c: &mut Conn, a: &Appeal, now: i64) -> Result<()> {
              reply_due = $11, replied_at = $12, contact_late = $13, reply_late = $14,
              reply_policy = $15, reply_status = $16, reply_next_steps = $17, replied_by = $18,
              rating = $19, rating_comment = $20, rating_due = $21, rated_at = $22, closed_at = $23,
-             swept_at = $24, updated_at = $25
-         WHERE id = $26",
+             swept_at = $24, warned_due = $25, updated_at = $26
+         WHERE id = $27",
     )
     .bind(a.unit_id)
     .bind(a.level.as_str())
@@ -323,6 +325,7 @@ pub async fn save(c: &mut Conn, a: &Appeal, now: i64) -> Result<()> {
     .bind(a.rated_at)
     .bind(a.closed_at)
     .bind(a.swept_at)
+    .bind(a.warned_due)
     .bind(now)
     .bind(a.id)
     .execute(&mut *c)
@@ -420,6 +423,25 @@ pub async fn inbox(c: &mut Conn, f: &InboxFilter) -> Result<Vec<Appeal>> {
 pub async fn overdue(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<Appeal>> {
     let sql = format!(
         "SELECT {COLS} FROM appeals a WHERE a.next_due <= $1 AND a.next_due > a.swept_at
+         ORDER BY a.next_due LIMIT $2"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await
+        .db()?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Open appeals whose running clock is within its warning time (a fifth
+/// of the span, at most a day) and not yet warned about.
+pub async fn due_soon(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<Appeal>> {
+    let sql = format!(
+        "SELECT {COLS} FROM appeals a WHERE a.next_due > $1 AND a.next_due <= $1 + 86400
+           AND a.warned_due < a.next_due
+           AND a.next_due - (CASE WHEN (a.next_due - a.clock_start) / 5 > 86400 THEN 86400
+                                  ELSE (a.next_due - a.clock_start) / 5 END) <= $1
          ORDER BY a.next_due LIMIT $2"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))

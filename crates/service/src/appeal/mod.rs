@@ -1685,6 +1685,7 @@ pub async fn raise_checked(
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SweepReport {
+    pub warned: usize,
     pub escalated: usize,
     pub overdue_at_top: usize,
     pub closed_without_rating: usize,
@@ -1698,9 +1699,41 @@ pub async fn sweep(app: &App) -> Result<SweepReport> {
     let now = app.now();
     let mut report = SweepReport::default();
     let mut c = app.db.read().await?;
+    let soon = store::due_soon(&mut c, now, 500).await?;
     let due = store::overdue(&mut c, now, 500).await?;
     let expired = store::rating_expired(&mut c, now, 500).await?;
     drop(c);
+    for early in soon {
+        let mut tx = app.db.write().await?;
+        let Some(mut a) = store::get(&mut tx, early.id).await? else {
+            continue;
+        };
+        let next = if a.contacted_at == 0 && a.contact_due < a.reply_due {
+            a.contact_due
+        } else {
+            a.reply_due
+        };
+        if !a.status.is_open() || a.warned_due >= next || next <= now {
+            continue;
+        }
+        a.warned_due = next;
+        let what = if a.contacted_at == 0 && next == a.contact_due {
+            "联系家长"
+        } else {
+            "答复"
+        };
+        store::notify(
+            &mut tx,
+            a.unit_id,
+            a.id,
+            &format!("即将超时：请在 {} 前{what}", format_local_minute(next)),
+            now,
+        )
+        .await?;
+        store::save(&mut tx, &a, now).await?;
+        tx.commit().await.db()?;
+        report.warned += 1;
+    }
     for stale in due {
         let mut tx = app.db.write().await?;
         let Some(mut a) = store::get(&mut tx, stale.id).await? else {
@@ -1814,6 +1847,7 @@ pub fn start_sweeper(app: App, every: std::time::Duration) -> tokio::task::JoinH
             match sweep(&app).await {
                 Ok(r) if r != SweepReport::default() => {
                     tracing::info!(
+                        warned = r.warned,
                         escalated = r.escalated,
                         at_top = r.overdue_at_top,
                         closed = r.closed_without_rating,

@@ -1269,3 +1269,35 @@ async fn templates_start_replies_and_call_backs_catch_a_closure_without_a_fix() 
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn a_unit_is_warned_once_before_a_clock_runs_out() {
+    let t = TestApp::demo().await;
+    let admin = t.login("school-admin").await;
+    let (school, _, _) = schools(&t).await;
+    let (qr, _) = codes(&t, &admin, school).await;
+    let (_, v) = public_post(&t, "/api/v1/public/appeals", json!({"qr_token": qr, "category": "teaching", "text": "希望学校调整作业量，孩子每天写作业到很晚。", "contact_phone": "13200000001"})).await;
+    let id = id_of(&t, v["tracking_code"].as_str().expect("code")).await;
+    let warned = || async {
+        t.app
+            .db
+            .query_i64(&format!(
+                "SELECT COUNT(*) FROM appeal_notices WHERE appeal_id = {id} AND text LIKE '即将超时%'"
+            ))
+            .await
+            .expect("notices")
+    };
+    // One business day to first contact: the warning comes in its last fifth.
+    t.clock.advance(12 * 3600);
+    tongyu_service::appeal::sweep(&t.app).await.expect("sweep");
+    assert_eq!(warned().await, 0);
+    t.clock.advance(8 * 3600);
+    let r = tongyu_service::appeal::sweep(&t.app).await.expect("sweep");
+    assert!(r.warned >= 1, "{r:?}");
+    assert_eq!(warned().await, 1);
+    tongyu_service::appeal::sweep(&t.app).await.expect("sweep");
+    assert_eq!(warned().await, 1, "warned once");
+    let admin = t.login("school-admin").await;
+    let (_, n) = t.get("/api/v1/appeals/notices", &admin).await;
+    assert!(n["notices"].to_string().contains("即将超时"), "{n}");
+}
