@@ -293,6 +293,22 @@ pub const TEXT_MAX: usize = 2000;
 pub const MAX_PHOTOS: usize = 3;
 pub const PHOTO_MAX_BYTES: u64 = 5 * 1024 * 1024;
 
+/// Checks a photo by its content: a JPEG or PNG of at most 5 MB, whatever
+/// its name says. Returns its MIME type.
+pub fn check_photo(bytes: &[u8]) -> Result<&'static str> {
+    let bad = || Error::invalid("photo", "照片只能是 JPG 或 PNG 图片");
+    if bytes.len() as u64 > PHOTO_MAX_BYTES {
+        return Err(Error::with_message(
+            ErrorCode::PayloadTooLarge,
+            "每张照片不能超过 5 MB",
+        ));
+    }
+    match crate::media::sniff(bytes, "") {
+        Ok((crate::media::MediaKind::Image, mime)) if bytes.len() > 64 => Ok(mime),
+        _ => Err(bad()),
+    }
+}
+
 /// Checks what a parent wrote: 10 to 2,000 characters once trimmed.
 pub fn check_text(field: &'static str, raw: &str) -> Result<String> {
     let t = raw.trim();
@@ -818,6 +834,25 @@ mod tests {
         assert_eq!(
             dedupe_key("校门口，拥堵！", "p:138"),
             dedupe_key("校门口拥堵", "p:138")
+        );
+    }
+
+    #[test]
+    fn photos_are_told_by_their_content() {
+        let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+        png.resize(200, 0);
+        assert_eq!(check_photo(&png), Ok("image/png"));
+        let mut jpg = vec![0xFF, 0xD8, 0xFF, 0xE0];
+        jpg.resize(200, 0);
+        assert_eq!(check_photo(&jpg), Ok("image/jpeg"));
+        let mut pdf = b"%PDF-1.7".to_vec();
+        pdf.resize(200, 0);
+        assert_eq!(check_photo(&pdf).map_err(|e| e.field), Err(Some("photo")));
+        let mut huge = jpg.clone();
+        huge.resize(5 * 1024 * 1024 + 1, 0);
+        assert_eq!(
+            check_photo(&huge).map_err(|e| e.code),
+            Err(ErrorCode::PayloadTooLarge)
         );
     }
 

@@ -152,6 +152,33 @@ impl Upload {
     }
 }
 
+/// Stores a small file held in memory (a parent's photo), durably, by its
+/// hash; returns the hash. The caller records it in its own transaction.
+pub(crate) async fn store_bytes(app: &App, bytes: &[u8]) -> Result<String> {
+    let sha = hex::encode(Sha256::digest(bytes));
+    let dest = stored_path(&app.settings.media_dir, &sha);
+    if tokio::fs::try_exists(&dest).await.unwrap_or(false) {
+        return Ok(sha);
+    }
+    let dir = app.settings.media_dir.join("tmp");
+    tokio::fs::create_dir_all(&dir).await.map_err(io_error)?;
+    let tmp = dir.join(crate::auth::random_token(12));
+    let mut file = tokio::fs::File::create(&tmp).await.map_err(io_error)?;
+    file.write_all(bytes).await.map_err(io_error)?;
+    file.sync_all().await.map_err(io_error)?;
+    drop(file);
+    if let Some(parent) = dest.parent() {
+        tokio::fs::create_dir_all(parent).await.map_err(io_error)?;
+    }
+    tokio::fs::rename(&tmp, &dest).await.map_err(io_error)?;
+    Ok(sha)
+}
+
+/// Where a stored file is on disk, by its row.
+pub(crate) fn path_of(app: &App, f: &MediaFile) -> PathBuf {
+    stored_path(&app.settings.media_dir, &f.sha256)
+}
+
 /// A stored file by its token, and where it is on disk.
 pub async fn open(app: &App, token: &str) -> Result<(MediaFile, PathBuf)> {
     if token.len() > 64 {

@@ -394,6 +394,53 @@ pub struct PublicInput {
     /// twice from one phone lands once even without a phone number.
     #[serde(default)]
     pub device: String,
+    /// Up to three JPEG or PNG photos (from the page's form).
+    #[serde(skip)]
+    pub photos: Vec<Vec<u8>>,
+}
+
+/// Checks photos by content and stores them durably before the appeal's
+/// transaction: (hash, MIME type, size) of each.
+async fn keep_photos(app: &App, photos: &[Vec<u8>]) -> Result<Vec<(String, &'static str, i64)>> {
+    if photos.len() > tongyu_domain::appeal::MAX_PHOTOS {
+        return Err(Error::invalid("photo", "最多上传3张照片"));
+    }
+    let mut out = Vec::with_capacity(photos.len());
+    for p in photos {
+        let mime = tongyu_domain::appeal::check_photo(p)?;
+        let sha = crate::media::store_bytes(app, p).await?;
+        out.push((sha, mime, p.len() as i64));
+    }
+    Ok(out)
+}
+
+/// Records kept photos as the appeal's, in its transaction.
+async fn attach_photos(
+    c: &mut Conn,
+    appeal_id: i64,
+    kept: &[(String, &'static str, i64)],
+    now: i64,
+) -> Result<()> {
+    for (i, (sha, mime, size)) in kept.iter().enumerate() {
+        let ext = if *mime == "image/png" { "png" } else { "jpg" };
+        let token = random_token(18);
+        let media_id = tongyu_store::media::insert(
+            c,
+            &tongyu_store::media::NewFile {
+                token: &token,
+                sha256: sha,
+                kind: tongyu_domain::media::MediaKind::Image,
+                mime,
+                size: *size,
+                filename: &format!("photo-{}.{ext}", i + 1),
+                uploaded_by: 0,
+            },
+            now,
+        )
+        .await?;
+        store::add_photo(c, appeal_id, media_id).await?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -437,6 +484,7 @@ pub async fn submit(app: &App, origin: &Origin, input: &PublicInput) -> Result<R
     };
     let key = dedupe_key(&text, &sender);
     let level = target.kind.level();
+    let kept = keep_photos(app, &input.photos).await?;
     let now = app.now();
     let mut tx = app.db.write().await?;
     if let Some(dup) =
@@ -491,6 +539,7 @@ pub async fn submit(app: &App, origin: &Origin, input: &PublicInput) -> Result<R
     )
     .await?;
     after_insert(&mut tx, id, &text, school.id, district.id, &signals, now).await?;
+    attach_photos(&mut tx, id, &kept, now).await?;
     audit::append(
         &mut tx,
         &public_entry(origin, app, "appeal.submitted", id, unit.id),
@@ -604,6 +653,8 @@ pub struct PublicStatus {
     pub rating_due_local: String,
     pub can_follow_up: bool,
     pub events: Vec<EventView>,
+    /// How many photos the parent sent (served at `/a/{code}/photos/{n}`).
+    pub photos: usize,
 }
 
 async fn by_code(c: &mut Conn, code: &str) -> Result<Appeal> {
@@ -633,6 +684,7 @@ pub async fn public_status(app: &App, tracking_code: &str) -> Result<PublicStatu
         (_, None) => String::new(),
     };
     let events = store::events(&mut c, a.id, true).await?;
+    let photos = store::photo_tokens(&mut c, a.id).await?.len();
     let now = app.now();
     let published = matches!(a.status, Status::Replied | Status::Closed) && a.replied_at > 0;
     Ok(PublicStatus {
@@ -674,6 +726,7 @@ pub async fn public_status(app: &App, tracking_code: &str) -> Result<PublicStatu
             String::new()
         },
         can_follow_up: a.status != Status::Closed,
+        photos,
         events: events
             .into_iter()
             .map(|e| EventView {
@@ -686,6 +739,57 @@ pub async fn public_status(app: &App, tracking_code: &str) -> Result<PublicStatu
             })
             .collect(),
     })
+}
+
+/// The `n`-th photo (from 1) of an appeal: its MIME type and bytes.
+async fn photo_of(app: &App, appeal_id: i64, n: usize) -> Result<(String, Vec<u8>)> {
+    let mut c = app.db.read().await?;
+    let tokens = store::photo_tokens(&mut c, appeal_id).await?;
+    let token = n
+        .checked_sub(1)
+        .and_then(|i| tokens.get(i))
+        .ok_or_else(Error::not_found)?;
+    let f = tongyu_store::media::by_token(&mut c, token)
+        .await?
+        .ok_or_else(Error::not_found)?;
+    drop(c);
+    let bytes = tokio::fs::read(crate::media::path_of(app, &f))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "appeal photo missing");
+            Error::not_found()
+        })?;
+    Ok((f.mime, bytes))
+}
+
+/// A photo for the parent who holds the tracking code.
+pub async fn public_photo(app: &App, tracking_code: &str, n: usize) -> Result<(String, Vec<u8>)> {
+    let mut c = app.db.read().await?;
+    let a = by_code(&mut c, tracking_code).await?;
+    drop(c);
+    photo_of(app, a.id, n).await
+}
+
+/// A photo for staff whose scope holds the appeal (audited).
+pub async fn staff_photo(app: &App, ctx: &Ctx, id: i64, n: usize) -> Result<(String, Vec<u8>)> {
+    let mut c = app.db.read().await?;
+    let (a, unit) = appeal_in_scope(app, ctx, &mut c, id, Action::HandleAppeals).await?;
+    drop(c);
+    let out = photo_of(app, a.id, n).await?;
+    audit::append_alone(
+        app,
+        &audit::entry(
+            app,
+            ctx,
+            "appeal.photo_read",
+            "appeal",
+            a.id,
+            Some(unit.id),
+            n.to_string(),
+        ),
+    )
+    .await?;
+    Ok(out)
 }
 
 /// The parent adds to an open appeal.
@@ -1028,6 +1132,8 @@ pub struct Detail {
     pub can_sign_off: bool,
     /// Accounts who may be assigned: (id, name).
     pub handlers: Vec<(i64, String)>,
+    /// How many photos the parent sent (served at `/appeals/{id}/photos/{n}`).
+    pub photos: usize,
 }
 
 async fn appeal_in_scope(
@@ -1071,6 +1177,7 @@ pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
     };
     let candidates =
         accounts::with_roles_at(&mut c, unit.id, Action::HandleAppeals.roles()).await?;
+    let photos = store::photo_tokens(&mut c, a.id).await?.len();
     drop(c);
     let is_handler = a.handler_id == ctx.actor.account_id;
     audit::append_alone(
@@ -1145,6 +1252,7 @@ pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
         can_sign_off: a.status == Status::AwaitingSignOff
             && ctx.actor.can(Action::SignOffAppeals, &unit.path),
         handlers: candidates,
+        photos,
     })
 }
 

@@ -23,9 +23,19 @@ use crate::extract::{CsrfForm, PageUser, RequestMeta, cookie, set_cookie};
 
 const DEVICE_COOKIE: &str = "tongyu_device";
 
+/// Three photos of 5 MB and the text.
+const PUBLIC_FORM_LIMIT: usize = 16 * 1024 * 1024;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/q/{token}", get(form).post(submit))
+        .route(
+            "/q/{token}",
+            get(form)
+                .post(submit)
+                .layer(axum::extract::DefaultBodyLimit::max(PUBLIC_FORM_LIMIT)),
+        )
+        .route("/a/{code}/photos/{n}", get(public_photo))
+        .route("/appeals/{id}/photos/{n}", get(staff_photo))
         .route("/a", get(lookup))
         .route("/a/{code}", get(status_page))
         .route("/a/{code}/follow-up", post(follow_up))
@@ -92,7 +102,7 @@ struct FormPage {
     replaced_by: Option<String>,
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, Clone)]
 struct FormInput {
     #[serde(default)]
     category: String,
@@ -104,6 +114,84 @@ struct FormInput {
     contact_phone: String,
     #[serde(default)]
     consent: String,
+    #[serde(skip)]
+    photos: Vec<Vec<u8>>,
+}
+
+/// The public form, sent as a multipart form (with photos) or, from a
+/// browser that sends none, as a plain one. Either way its `_csrf` must
+/// match the visitor's cookie.
+struct PublicForm(FormInput);
+
+impl axum::extract::FromRequest<AppState> for PublicForm {
+    type Rejection = PageError;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if !multipart {
+            let CsrfForm(f) = CsrfForm::<FormInput>::from_request(req, state).await?;
+            return Ok(PublicForm(f));
+        }
+        let expected = cookie(req.headers(), crate::extract::CSRF_COOKIE).unwrap_or_default();
+        let mut form = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(|_| PageError(Error::new(ErrorCode::BadRequest)))?;
+        let mut f = FormInput::default();
+        let mut csrf = String::new();
+        loop {
+            let field = match form.next_field().await {
+                Ok(Some(x)) => x,
+                Ok(None) => break,
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    return Err(PageError(Error::with_message(
+                        ErrorCode::PayloadTooLarge,
+                        "照片太大：每张不超过 5 MB，最多3张",
+                    )));
+                }
+                Err(_) => {
+                    return Err(PageError(Error::with_message(
+                        ErrorCode::BadRequest,
+                        "提交的内容不完整，请重试",
+                    )));
+                }
+            };
+            let name = field.name().unwrap_or("").to_owned();
+            if name == "photo" {
+                let bytes = field.bytes().await.map_err(|_| {
+                    PageError(Error::with_message(
+                        ErrorCode::PayloadTooLarge,
+                        "照片太大：每张不超过 5 MB，最多3张",
+                    ))
+                })?;
+                // A file input left empty still sends an empty part.
+                if !bytes.is_empty() {
+                    f.photos.push(bytes.to_vec());
+                }
+                continue;
+            }
+            let text = field.text().await.unwrap_or_default();
+            match name.as_str() {
+                "_csrf" => csrf = text,
+                "category" => f.category = text,
+                "text" => f.text = text,
+                "contact_name" => f.contact_name = text,
+                "contact_phone" => f.contact_phone = text,
+                "consent" => f.consent = text,
+                _ => {}
+            }
+        }
+        if expected.is_empty() || csrf != expected {
+            return Err(PageError(Error::new(ErrorCode::CsrfFailed)));
+        }
+        Ok(PublicForm(f))
+    }
 }
 
 async fn form(
@@ -156,7 +244,7 @@ async fn submit(
     meta: RequestMeta,
     headers: HeaderMap,
     Path(token): Path<String>,
-    CsrfForm(f): CsrfForm<FormInput>,
+    PublicForm(f): PublicForm,
 ) -> PageResult<Response> {
     let limits = &state.public_limits;
     if !limits.submit_per_ip.allow(&meta.ip) || !limits.submit_per_code.allow(&token) {
@@ -172,6 +260,7 @@ async fn submit(
         contact_name: f.contact_name.clone(),
         contact_phone: f.contact_phone.clone(),
         device: cookie(&headers, DEVICE_COOKIE).unwrap_or_default(),
+        photos: f.photos.clone(),
     };
     let result = if f.consent != "1" {
         Err(Error::invalid("consent", "请阅读并同意说明后提交"))
@@ -191,7 +280,12 @@ async fn submit(
             };
             Ok((StatusCode::CREATED, render(&page)?).into_response())
         }
-        Err(e) if e.code == ErrorCode::ValidationFailed => {
+        Err(e)
+            if matches!(
+                e.code,
+                ErrorCode::ValidationFailed | ErrorCode::PayloadTooLarge
+            ) =>
+        {
             // Show the form again with everything the parent wrote.
             let target = appeal::resolve_code(&state.app, &token).await?;
             let (csrf, _) = anon_csrf(&headers);
@@ -1030,4 +1124,38 @@ async fn record_callback(
         Err(e) if is_user_error(&e) => callbacks_view(&state, &user, unit_id, None, Some(e)).await,
         Err(e) => Err(PageError(e)),
     }
+}
+
+// ---------------------------------------------------------------- photos
+
+fn image(mime: String, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+async fn public_photo(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    Path((code, n)): Path<(String, usize)>,
+) -> PageResult<Response> {
+    if !state.public_limits.lookup_per_ip.allow(&meta.ip) {
+        return Err(PageError(Error::new(ErrorCode::RateLimited)));
+    }
+    let (mime, bytes) = appeal::public_photo(&state.app, &code, n).await?;
+    Ok(image(mime, bytes))
+}
+
+async fn staff_photo(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path((id, n)): Path<(i64, usize)>,
+) -> PageResult<Response> {
+    let (mime, bytes) = appeal::staff_photo(&state.app, &user.ctx, id, n).await?;
+    Ok(image(mime, bytes))
 }

@@ -1301,3 +1301,80 @@ async fn a_unit_is_warned_once_before_a_clock_runs_out() {
     let (_, n) = t.get("/api/v1/appeals/notices", &admin).await;
     assert!(n["notices"].to_string().contains("即将超时"), "{n}");
 }
+
+#[tokio::test]
+async fn photos_are_checked_by_content_and_shown_only_to_the_parent_and_the_handlers() {
+    let t = TestApp::demo().await;
+    let admin = t.login("school-admin").await;
+    let (school, other_admin, _) = schools(&t).await;
+    let (qr, _) = codes(&t, &admin, school).await;
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    png.extend((0..300u32).map(|i| (i % 251) as u8));
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    pdf.resize(300, b' ');
+    let mut parent = t.browser();
+    parent.get(&format!("/q/{qr}")).await;
+    let text = "学校围墙有一处破损，孩子放学会从缺口钻出去，很危险，附上照片。";
+    let fields = [("category", "safety"), ("text", text), ("consent", "1")];
+    // A PDF named like a photo is refused, with the text kept.
+    let page = parent
+        .post_multipart(&format!("/q/{qr}"), &fields, &[("photo", "wall.jpg", &pdf)])
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("JPG 或 PNG") && page.body.contains("围墙有一处破损"));
+    let four: Vec<(&str, &str, &[u8])> =
+        (0..4).map(|_| ("photo", "p.png", png.as_slice())).collect();
+    let page = parent
+        .post_multipart(&format!("/q/{qr}"), &fields, &four)
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("最多上传3张"));
+    let page = parent
+        .post_multipart(
+            &format!("/q/{qr}"),
+            &fields,
+            &[("photo", "wall.png", &png), ("photo", "", b"")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+    let start = page.body.find("id=\"tracking-code\">").expect("code") + 19;
+    let code = page.body[start..start + 16].to_owned();
+    let id = id_of(&t, &code).await;
+    let (_, st) = public_get(&t, &format!("/api/v1/public/appeals/{code}")).await;
+    assert_eq!(st["photos"], 1);
+    // The parent sees it by the code; the school's handlers see it; another school does not.
+    let (s, _, body) = t
+        .send(
+            axum::http::Request::builder()
+                .uri(format!("/a/{code}/photos/1"))
+                .body(axum::body::Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(body.len() > 100);
+    let (s, _, _) = t
+        .send(
+            axum::http::Request::builder()
+                .uri(format!("/a/{code}/photos/2"))
+                .body(axum::body::Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let mut staff = t.browser();
+    staff.sign_in("school-admin", crate::common::PW).await;
+    let page = staff.get(&format!("/appeals/{id}")).await;
+    assert!(page.body.contains(&format!("/appeals/{id}/photos/1")));
+    let photo = staff.get(&format!("/appeals/{id}/photos/1")).await;
+    assert_eq!(photo.status, StatusCode::OK);
+    let mut stranger = t.browser();
+    stranger.sign_in(&other_admin, crate::common::PW).await;
+    let photo = stranger.get(&format!("/appeals/{id}/photos/1")).await;
+    assert_eq!(photo.status, StatusCode::NOT_FOUND);
+}
