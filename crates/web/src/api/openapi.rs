@@ -162,6 +162,18 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, bool, u16)] = &[
     ("post", "/api/v1/schools/{id}/appeal-codes/{kind}/rotate", "更换二维码（旧码指向新码）", "appeals", false, 200),
     ("get", "/api/v1/calendar", "工作日历：节假日与调休上班日", "appeals", false, 200),
     ("post", "/api/v1/calendar", "设置节假日或调休上班日（市级）", "appeals", true, 204),
+    ("post", "/api/v1/appeals/import", "12345工单接入（接口令牌）：同一工单编号只登记一次", "appeals", true, 200),
+    ("post", "/api/v1/appeals/import/file", "上传12345工单表格（CSV或Excel）", "appeals", true, 200),
+    ("get", "/api/v1/appeals/hotline-replies.xlsx", "导出12345工单答复", "appeals", false, 200),
+    ("get", "/api/v1/units/{id}/appeal-board", "诉求办理情况：按时联系、按时答复、上报、满意率、重办率，逐级下钻", "appeals", false, 200),
+    ("get", "/api/v1/units/{id}/appeal-board.xlsx", "导出诉求办理情况", "appeals", false, 200),
+    ("get", "/api/v1/units/{id}/opinion", "舆情监测：近7天或30天热点话题、激增预警、来源", "appeals", false, 200),
+    ("get", "/api/v1/units/{id}/appeal-templates", "本单位及上级单位的答复模板", "appeals", false, 200),
+    ("post", "/api/v1/units/{id}/appeal-templates", "新建答复模板", "appeals", true, 201),
+    ("delete", "/api/v1/appeal-templates/{id}", "删除答复模板", "appeals", false, 204),
+    ("get", "/api/v1/units/{id}/appeal-callbacks", "回访抽查清单", "appeals", false, 200),
+    ("post", "/api/v1/units/{id}/appeal-callbacks/draw", "随机抽取下级已办结诉求进行回访", "appeals", true, 200),
+    ("post", "/api/v1/appeal-callbacks/{id}", "记录回访结果（未解决则退回重办）", "appeals", true, 204),
 ];
 
 fn error_response(description: &str) -> Value {
