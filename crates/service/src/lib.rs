@@ -66,6 +66,7 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
     progress: Arc<std::sync::OnceLock<learning::progress::Writer>>,
+    intake: Arc<std::sync::OnceLock<appeal::intake::Writer>>,
     pub(crate) caches: Arc<Caches>,
 }
 
@@ -88,6 +89,10 @@ pub(crate) struct Caches {
     pub lessons: cache::Ttl<i64, Arc<learning::LessonPlan>>,
     /// Grade → the newest self-study lessons for it (recommendations).
     pub for_grade: cache::Ttl<String, Vec<(i64, String, i64, String)>>,
+    /// Gate code token → where its appeals go.
+    pub codes: cache::Ttl<String, Arc<appeal::Route>>,
+    /// The calendar of days off (one entry).
+    pub calendar: cache::Ttl<(), Arc<tongyu_domain::appeal::Calendar>>,
 }
 
 /// How long a cached read may be used.
@@ -100,6 +105,8 @@ impl Default for Caches {
             children: cache::Ttl::new(CACHE_TTL, 200_000),
             lessons: cache::Ttl::new(CACHE_TTL, 10_000),
             for_grade: cache::Ttl::new(CACHE_TTL, 100),
+            codes: cache::Ttl::new(CACHE_TTL, 50_000),
+            calendar: cache::Ttl::new(CACHE_TTL, 1),
         }
     }
 }
@@ -111,6 +118,7 @@ impl App {
             clock,
             settings: Arc::new(settings),
             progress: Arc::default(),
+            intake: Arc::default(),
             caches: Arc::default(),
         }
     }
@@ -141,6 +149,12 @@ impl App {
     pub fn forget_lessons(&self) {
         self.caches.lessons.clear();
         self.caches.for_grade.clear();
+    }
+
+    /// This instance's writer of public appeal submissions, started on first use.
+    pub(crate) fn intake(&self) -> &appeal::intake::Writer {
+        self.intake
+            .get_or_init(|| appeal::intake::Writer::start(self.db.clone()))
     }
 
     /// This instance's writer of progress reports, started on first use.

@@ -17,7 +17,7 @@ use tongyu_store::{Conn, org as units};
 use crate::{App, Ctx};
 
 /// Keywords kept per appeal.
-const KEYWORDS: usize = 5;
+pub(crate) const KEYWORDS: usize = 5;
 
 /// Reads an appeal as it arrives: its signals (for the urgent flag) and
 /// its keywords, kept in the caller's transaction.

@@ -996,3 +996,153 @@ pub async fn record_callback(
     .db()?;
     Ok(())
 }
+
+// ---------------------------------------------------------------- batches
+//
+// The public form's writer commits many submissions in one transaction.
+// Each statement below takes its rows as one JSON parameter, so a batch
+// costs a handful of statements whatever its size (see learning's
+// progress batches for why not one parameter per value).
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|_| Error::internal())
+}
+
+/// Appeals made since `since` under any of these dedupe keys: key →
+/// (tracking code, contact due, reply due), the latest of each key.
+pub async fn recent_duplicates(
+    c: &mut Conn,
+    keys: &[&str],
+    since: i64,
+) -> Result<std::collections::HashMap<String, (String, i64, i64)>> {
+    let mut out = std::collections::HashMap::new();
+    if keys.is_empty() {
+        return Ok(out);
+    }
+    let sql = if crate::is_postgres(c) {
+        "SELECT a.dedupe_key, a.tracking_code, a.contact_due, a.reply_due FROM appeals a
+         WHERE a.dedupe_key IN (SELECT jsonb_array_elements_text($1::jsonb)) AND a.created_at >= $2
+         ORDER BY a.created_at"
+    } else {
+        "SELECT a.dedupe_key, a.tracking_code, a.contact_due, a.reply_due FROM appeals a
+         WHERE a.dedupe_key IN (SELECT value FROM json_each($1)) AND a.created_at >= $2
+         ORDER BY a.created_at"
+    };
+    let rows = sqlx::query(sql)
+        .bind(to_json(&keys)?)
+        .bind(since)
+        .fetch_all(&mut *c)
+        .await
+        .db()?;
+    for r in &rows {
+        out.insert(
+            col(r, "dedupe_key")?,
+            (
+                col(r, "tracking_code")?,
+                col(r, "contact_due")?,
+                col(r, "reply_due")?,
+            ),
+        );
+    }
+    Ok(out)
+}
+
+/// Inserts many appeals in one statement; returns tracking code → id.
+pub async fn insert_many(
+    c: &mut Conn,
+    rows: &[NewAppeal<'_>],
+    now: i64,
+) -> Result<std::collections::HashMap<String, i64>> {
+    let mut out = std::collections::HashMap::with_capacity(rows.len());
+    if rows.is_empty() {
+        return Ok(out);
+    }
+    let flat: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|n| {
+            serde_json::json!([
+                n.tracking_code,
+                n.source.as_str(),
+                n.external_ref,
+                n.school_id,
+                n.unit_id,
+                n.level.as_str(),
+                n.category.as_str(),
+                n.text,
+                n.contact_name,
+                n.contact_phone,
+                n.dedupe_key,
+                i64::from(n.urgent),
+                n.contact_due,
+                n.reply_due
+            ])
+        })
+        .collect();
+    let sql = if crate::is_postgres(c) {
+        "INSERT INTO appeals (tracking_code, source, external_ref, school_id, unit_id, level, category,
+             text, contact_name, contact_phone, dedupe_key, status, urgent, clock_start, contact_due,
+             reply_due, created_at, updated_at)
+         SELECT r->>0, r->>1, r->>2, (r->>3)::bigint, (r->>4)::bigint, r->>5, r->>6, r->>7, r->>8,
+                r->>9, r->>10, 'received', (r->>11)::bigint, $2, (r->>12)::bigint, (r->>13)::bigint, $2, $2
+         FROM jsonb_array_elements($1::jsonb) r
+         RETURNING id, tracking_code"
+    } else {
+        "INSERT INTO appeals (tracking_code, source, external_ref, school_id, unit_id, level, category,
+             text, contact_name, contact_phone, dedupe_key, status, urgent, clock_start, contact_due,
+             reply_due, created_at, updated_at)
+         SELECT r.value->>0, r.value->>1, r.value->>2, r.value->>3, r.value->>4, r.value->>5,
+                r.value->>6, r.value->>7, r.value->>8, r.value->>9, r.value->>10, 'received',
+                r.value->>11, $2, r.value->>12, r.value->>13, $2, $2
+         FROM json_each($1) r WHERE true
+         RETURNING id, tracking_code"
+    };
+    let got = sqlx::query(sql)
+        .bind(to_json(&flat)?)
+        .bind(now)
+        .fetch_all(&mut *c)
+        .await
+        .db()?;
+    for r in &got {
+        out.insert(col(r, "tracking_code")?, col(r, "id")?);
+    }
+    if out.len() != rows.len() {
+        tracing::error!(
+            sent = rows.len(),
+            stored = out.len(),
+            "a batch of appeals was not stored whole"
+        );
+        return Err(Error::internal());
+    }
+    Ok(out)
+}
+
+/// Adds many events in one statement: (appeal, kind, public, actor, unit, text).
+pub async fn add_events_many(
+    c: &mut Conn,
+    events: &[(i64, &str, bool, i64, i64, &str)],
+    now: i64,
+) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let flat: Vec<(i64, &str, i64, i64, i64, &str)> = events
+        .iter()
+        .map(|(a, k, p, by, u, t)| (*a, *k, i64::from(*p), *by, *u, *t))
+        .collect();
+    let sql = if crate::is_postgres(c) {
+        "INSERT INTO appeal_events (appeal_id, kind, public, actor_id, unit_id, text, created_at)
+         SELECT (r->>0)::bigint, r->>1, (r->>2)::bigint, (r->>3)::bigint, (r->>4)::bigint, r->>5, $2
+         FROM jsonb_array_elements($1::jsonb) r"
+    } else {
+        "INSERT INTO appeal_events (appeal_id, kind, public, actor_id, unit_id, text, created_at)
+         SELECT r.value->>0, r.value->>1, r.value->>2, r.value->>3, r.value->>4, r.value->>5, $2
+         FROM json_each($1) r"
+    };
+    sqlx::query(sql)
+        .bind(to_json(&flat)?)
+        .bind(now)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    Ok(())
+}

@@ -9,6 +9,7 @@
 pub mod board;
 pub mod callbacks;
 pub mod hotline;
+pub(crate) mod intake;
 pub mod templates;
 
 use std::collections::HashMap;
@@ -196,10 +197,19 @@ pub struct CodeTarget {
     pub replaced_by: Option<String>,
 }
 
-/// Resolves a code from the gate. An unknown token is not found; a
-/// replaced one names its replacement.
-pub async fn resolve_code(app: &App, token: &str) -> Result<CodeTarget> {
-    let mut c = app.db.read().await?;
+/// Where a gate code's appeals go: the target as the form shows it, the
+/// school and its district.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub target: CodeTarget,
+    pub school: Unit,
+    pub district: Unit,
+}
+
+/// Resolves a code from the gate (from a short-lived cache: the form and
+/// every submission ask). An unknown token is not found; a replaced one
+/// names its replacement.
+pub async fn route(app: &App, token: &str) -> Result<std::sync::Arc<Route>> {
     let not_found = || {
         Error::with_message(
             ErrorCode::NotFound,
@@ -209,6 +219,10 @@ pub async fn resolve_code(app: &App, token: &str) -> Result<CodeTarget> {
     if token.is_empty() || token.len() > 64 {
         return Err(not_found());
     }
+    if let Some(r) = app.caches.codes.get(&token.to_owned()) {
+        return Ok(r);
+    }
+    let mut c = app.db.read().await?;
     let code = store::code_by_token(&mut c, token)
         .await?
         .ok_or_else(not_found)?;
@@ -216,9 +230,10 @@ pub async fn resolve_code(app: &App, token: &str) -> Result<CodeTarget> {
         .await?
         .filter(|u| u.active)
         .ok_or_else(not_found)?;
+    let district = unit_for_level(&mut c, &school, Level::District).await?;
     let addressee = match code.kind {
         CodeKind::School => school.name.clone(),
-        CodeKind::Bureau => unit_for_level(&mut c, &school, Level::District).await?.name + "教育局",
+        CodeKind::Bureau => format!("{}教育局", district.name),
     };
     let mut replaced_by = None;
     let mut next = code.replaced_by;
@@ -231,14 +246,36 @@ pub async fn resolve_code(app: &App, token: &str) -> Result<CodeTarget> {
         next = n.replaced_by;
         hops += 1;
     }
-    Ok(CodeTarget {
-        token: code.token,
-        kind: code.kind,
-        school_id: school.id,
-        school_name: school.name,
-        addressee,
-        replaced_by,
-    })
+    let r = std::sync::Arc::new(Route {
+        target: CodeTarget {
+            token: code.token,
+            kind: code.kind,
+            school_id: school.id,
+            school_name: school.name.clone(),
+            addressee,
+            replaced_by,
+        },
+        school,
+        district,
+    });
+    app.caches.codes.put(token.to_owned(), r.clone());
+    Ok(r)
+}
+
+/// Resolves a code from the gate.
+pub async fn resolve_code(app: &App, token: &str) -> Result<CodeTarget> {
+    Ok(route(app, token).await?.target.clone())
+}
+
+/// The city's calendar of days off, from a short-lived cache.
+async fn calendar_cached(app: &App) -> Result<std::sync::Arc<Calendar>> {
+    if let Some(c) = app.caches.calendar.get(&()) {
+        return Ok(c);
+    }
+    let mut c = app.db.read().await?;
+    let cal = std::sync::Arc::new(load_calendar(&mut c).await?);
+    app.caches.calendar.put((), cal.clone());
+    Ok(cal)
 }
 
 /// A school's two current codes, made on first ask.
@@ -310,6 +347,7 @@ pub async fn rotate_code(
     )
     .await?;
     store::replace_code(&mut tx, old.id, id).await?;
+    app.caches.codes.clear();
     audit::append(
         &mut tx,
         &audit::entry(
@@ -415,7 +453,7 @@ async fn keep_photos(app: &App, photos: &[Vec<u8>]) -> Result<Vec<(String, &'sta
 }
 
 /// Records kept photos as the appeal's, in its transaction.
-async fn attach_photos(
+pub(super) async fn attach_photos(
     c: &mut Conn,
     appeal_id: i64,
     kept: &[(String, &'static str, i64)],
@@ -461,7 +499,8 @@ fn parse_category(raw: &str) -> Result<Category> {
 /// Takes an appeal from the public form. It is in the database (and in the
 /// audit log) before the receipt is returned.
 pub async fn submit(app: &App, origin: &Origin, input: &PublicInput) -> Result<Receipt> {
-    let target = resolve_code(app, input.qr_token.trim()).await?;
+    let route = route(app, input.qr_token.trim()).await?;
+    let target = &route.target;
     if let Some(new) = &target.replaced_by {
         return Err(Error::with_message(
             ErrorCode::Conflict,
@@ -482,77 +521,45 @@ pub async fn submit(app: &App, origin: &Origin, input: &PublicInput) -> Result<R
     } else {
         format!("ip:{}", origin.ip)
     };
-    let key = dedupe_key(&text, &sender);
     let level = target.kind.level();
+    let unit = if level == Level::School {
+        &route.school
+    } else {
+        &route.district
+    };
     let kept = keep_photos(app, &input.photos).await?;
-    let now = app.now();
-    let mut tx = app.db.write().await?;
-    if let Some(dup) =
-        store::recent_duplicate(&mut tx, &key, now - app.settings.appeals.dedupe_window_s).await?
-    {
-        tx.commit().await.db()?;
-        return Ok(Receipt {
-            tracking_code: dup.tracking_code,
-            duplicate: true,
-            addressee: target.addressee,
-            contact_due: dup.contact_due,
-            reply_due: dup.reply_due,
-        });
-    }
-    let school = units::get(&mut tx, target.school_id)
-        .await?
-        .ok_or_else(Error::not_found)?;
-    let unit = unit_for_level(&mut tx, &school, level).await?;
-    let district = unit_for_level(&mut tx, &school, Level::District).await?;
-    let signals = crate::opinion::read(&text);
-    let cal = load_calendar(&mut tx).await?;
+    let cal = calendar_cached(app).await?;
     let d = app.settings.appeals.deadlines(level, category);
-    let code = new_tracking_code();
-    let new = NewAppeal {
-        tracking_code: &code,
-        source: Source::Qr,
-        external_ref: None,
-        school_id: school.id,
+    let signals = crate::opinion::read(&text);
+    let now = app.now();
+    let job = intake::Job {
+        tracking_code: new_tracking_code(),
+        school_id: route.school.id,
         unit_id: unit.id,
+        district_id: route.district.id,
         level,
         category,
-        text: &text,
-        contact_name: &name,
-        contact_phone: &phone,
-        dedupe_key: &key,
-        urgent: signals.is_urgent(),
+        dedupe_key: dedupe_key(&text, &sender),
+        dedupe_since: now - app.settings.appeals.dedupe_window_s,
+        urgent_words: signals.urgent,
         contact_due: cal.add(now, d.first_contact),
         reply_due: cal.add(now, d.reply),
-    };
-    let id = store::insert(&mut tx, &new, now).await?;
-    store::add_event(
-        &mut tx,
-        &NewEvent {
-            appeal_id: id,
-            kind: "received",
-            public: true,
-            actor_id: 0,
-            unit_id: unit.id,
-            text: &format!("{}已收到您的诉求", target.addressee),
-        },
+        keywords: tongyu_domain::opinion::keywords(&text, crate::opinion::KEYWORDS),
+        photos: kept,
+        received_text: format!("{}已收到您的诉求", target.addressee),
+        audit: public_entry(origin, app, "appeal.submitted", 0, unit.id),
+        text,
+        contact_name: name,
+        contact_phone: phone,
         now,
-    )
-    .await?;
-    after_insert(&mut tx, id, &text, school.id, district.id, &signals, now).await?;
-    attach_photos(&mut tx, id, &kept, now).await?;
-    audit::append(
-        &mut tx,
-        &public_entry(origin, app, "appeal.submitted", id, unit.id),
-    )
-    .await?;
-    tx.commit().await.db()?;
-    let (contact_due, reply_due) = (new.contact_due, new.reply_due);
+    };
+    let out = app.intake().submit(job).await?;
     Ok(Receipt {
-        tracking_code: code,
-        duplicate: false,
-        addressee: target.addressee,
-        contact_due,
-        reply_due,
+        tracking_code: out.tracking_code,
+        duplicate: out.duplicate,
+        addressee: target.addressee.clone(),
+        contact_due: out.contact_due,
+        reply_due: out.reply_due,
     })
 }
 
@@ -2022,6 +2029,7 @@ pub async fn set_day(app: &App, ctx: &Ctx, input: &DayInput) -> Result<()> {
     }
     let mut tx = app.db.write().await?;
     store::set_day(&mut tx, day, kind, note).await?;
+    app.caches.calendar.clear();
     audit::append(
         &mut tx,
         &audit::entry(

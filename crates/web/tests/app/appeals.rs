@@ -1378,3 +1378,99 @@ async fn photos_are_checked_by_content_and_shown_only_to_the_parent_and_the_hand
     let photo = stranger.get(&format!("/appeals/{id}/photos/1")).await;
     assert_eq!(photo.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn many_parents_at_once_each_get_their_own_appeal_and_the_audit_chain_holds() {
+    let t = TestApp::demo().await;
+    let admin = t.login("school-admin").await;
+    let (school, _, _) = schools(&t).await;
+    let (qr, _) = codes(&t, &admin, school).await;
+    let before = t
+        .app
+        .db
+        .query_i64("SELECT COUNT(*) FROM appeals")
+        .await
+        .expect("count");
+    // Forty parents at once, and each of the first ten sends twice. (The
+    // test's requests share one address: this router has no per-address
+    // limit; the end of the test shows the limit.)
+    let mut state = tongyu_web::AppState::new(t.app.clone(), tongyu_web::WebConfig::default());
+    state.public_limits = tongyu_web::throttle::PublicLimits::unlimited();
+    let unlimited = tongyu_web::router(state);
+    let mut tasks = Vec::new();
+    for i in 0..50u32 {
+        let router = unlimited.clone();
+        let qr = qr.clone();
+        let n = i % 40;
+        tasks.push(tokio::spawn(async move {
+            use tower::ServiceExt;
+            let body = json!({"qr_token": qr, "category": "food",
+                              "text": format!("食堂第{n}号窗口的饭菜偏凉，孩子吃了胃不舒服，希望改进。"),
+                              "contact_phone": format!("1310000{n:04}")});
+            let req = axum::http::Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/public/appeals")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(body.to_string()))
+                .expect("request");
+            let res = router.oneshot(req).await.expect("answer");
+            let status = res.status();
+            let bytes = http_body_util::BodyExt::collect(res.into_body())
+                .await
+                .expect("body")
+                .to_bytes();
+            let v: Value = serde_json::from_slice(&bytes).expect("json");
+            (n, status, v["tracking_code"].as_str().unwrap_or("").to_owned())
+        }));
+    }
+    let mut codes_of: std::collections::HashMap<u32, std::collections::HashSet<String>> =
+        Default::default();
+    for task in tasks {
+        let (n, status, code) = task.await.expect("task");
+        assert!(
+            status == StatusCode::CREATED || status == StatusCode::OK,
+            "{status}"
+        );
+        assert_eq!(code.len(), 16);
+        codes_of.entry(n).or_default().insert(code);
+    }
+    // One appeal per parent: the second sending got the first one's code.
+    assert_eq!(codes_of.len(), 40);
+    assert!(codes_of.values().all(|c| c.len() == 1), "{codes_of:?}");
+    let after = t
+        .app
+        .db
+        .query_i64("SELECT COUNT(*) FROM appeals")
+        .await
+        .expect("count");
+    assert_eq!(after - before, 40);
+    let keywords = t
+        .app
+        .db
+        .query_i64("SELECT COUNT(DISTINCT appeal_id) FROM appeal_keywords WHERE word = '食堂'")
+        .await
+        .expect("count");
+    assert_eq!(keywords, 40);
+    let report = tongyu_service::audit::verify(&t.app).await.expect("verify");
+    assert_eq!(report.first_bad, None);
+    assert_eq!(report.checked, report.head_seq);
+    let submitted = t
+        .app
+        .db
+        .query_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'appeal.submitted'")
+        .await
+        .expect("count");
+    assert_eq!(submitted, 40);
+    // One address sending on and on is stopped with a stable code.
+    let mut last = (StatusCode::OK, Value::Null);
+    for i in 0..25 {
+        last = public_post(
+            &t,
+            "/api/v1/public/appeals",
+            json!({"qr_token": qr, "category": "other", "text": format!("第{i}次测试提交，内容各不相同，请忽略。")}),
+        )
+        .await;
+    }
+    assert_eq!(last.0, StatusCode::TOO_MANY_REQUESTS, "{}", last.1);
+    assert_eq!(last.1["code"], "rate_limited");
+}

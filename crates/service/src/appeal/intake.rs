@@ -1,0 +1,235 @@
+//! The public form's writer. A submission is checked, routed, timed and
+//! read for keywords in its own request; the writer then commits many
+//! submissions in one transaction (a few statements whatever their number:
+//! the duplicate check, the appeals, their first events, their keywords,
+//! their audit entries) and answers each only after the commit. A batch
+//! that fails is retried one submission at a time, so one bad submission
+//! never costs the others theirs.
+
+use std::collections::HashMap;
+
+use tokio::sync::{mpsc, oneshot};
+use tongyu_domain::appeal::{Category, Level, Source, local_day};
+use tongyu_domain::{Error, Result};
+use tongyu_store::appeal::{self as store, NewAppeal};
+use tongyu_store::audit::AuditEntry;
+use tongyu_store::{Db, DbResult};
+
+/// A submission ready to be written.
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    pub tracking_code: String,
+    pub school_id: i64,
+    pub unit_id: i64,
+    pub district_id: i64,
+    pub level: Level,
+    pub category: Category,
+    pub text: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub dedupe_key: String,
+    /// Appeals under the same key since then are the same appeal.
+    pub dedupe_since: i64,
+    pub urgent_words: Vec<&'static str>,
+    pub contact_due: i64,
+    pub reply_due: i64,
+    pub keywords: Vec<String>,
+    pub photos: Vec<(String, &'static str, i64)>,
+    /// The public "received" line of the appeal's history.
+    pub received_text: String,
+    /// The audit entry (its object id is filled in once the id is known).
+    pub audit: AuditEntry,
+    pub now: i64,
+}
+
+/// What the parent's receipt says.
+#[derive(Debug, Clone)]
+pub(crate) struct Outcome {
+    pub tracking_code: String,
+    pub duplicate: bool,
+    pub contact_due: i64,
+    pub reply_due: i64,
+}
+
+type Reply = oneshot::Sender<Result<Outcome>>;
+
+/// Submissions in one transaction at most.
+const BATCH: usize = 256;
+
+#[derive(Clone)]
+pub(crate) struct Writer {
+    tx: mpsc::Sender<(Job, Reply)>,
+}
+
+impl Writer {
+    pub fn start(db: Db) -> Writer {
+        let (tx, mut rx) = mpsc::channel::<(Job, Reply)>(16_384);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < BATCH {
+                    match rx.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let jobs: Vec<&Job> = batch.iter().map(|(j, _)| j).collect();
+                match apply(&db, &jobs).await {
+                    Ok(outcomes) => {
+                        for ((_, reply), o) in batch.into_iter().zip(outcomes) {
+                            let _ = reply.send(Ok(o));
+                        }
+                    }
+                    Err(e) if batch.len() > 1 => {
+                        tracing::warn!(error = %e, size = batch.len(), "appeal batch failed; writing one by one");
+                        for (job, reply) in batch {
+                            let r = apply(&db, &[&job])
+                                .await
+                                .and_then(|mut v| v.pop().ok_or_else(Error::internal));
+                            let _ = reply.send(r);
+                        }
+                    }
+                    Err(e) => {
+                        for (_, reply) in batch {
+                            let _ = reply.send(Err(e.clone()));
+                        }
+                    }
+                }
+            }
+        });
+        Writer { tx }
+    }
+
+    /// Queues a submission and waits until it is durable.
+    pub async fn submit(&self, job: Job) -> Result<Outcome> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send((job, reply))
+            .await
+            .map_err(|_| Error::internal())?;
+        answer.await.map_err(|_| Error::internal())?
+    }
+}
+
+async fn apply(db: &Db, jobs: &[&Job]) -> Result<Vec<Outcome>> {
+    let mut tx = db.write().await?;
+    let keys: Vec<&str> = jobs.iter().map(|j| j.dedupe_key.as_str()).collect();
+    let since = jobs.iter().map(|j| j.dedupe_since).min().unwrap_or(0);
+    let mut seen = store::recent_duplicates(&mut tx, &keys, since).await?;
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    let mut fresh: Vec<&Job> = Vec::new();
+    for j in jobs {
+        if let Some((code, contact_due, reply_due)) = seen.get(&j.dedupe_key) {
+            outcomes.push(Outcome {
+                tracking_code: code.clone(),
+                duplicate: true,
+                contact_due: *contact_due,
+                reply_due: *reply_due,
+            });
+            continue;
+        }
+        seen.insert(
+            j.dedupe_key.clone(),
+            (j.tracking_code.clone(), j.contact_due, j.reply_due),
+        );
+        outcomes.push(Outcome {
+            tracking_code: j.tracking_code.clone(),
+            duplicate: false,
+            contact_due: j.contact_due,
+            reply_due: j.reply_due,
+        });
+        fresh.push(j);
+    }
+    let now = jobs.iter().map(|j| j.now).max().unwrap_or(0);
+    let rows: Vec<NewAppeal<'_>> = fresh
+        .iter()
+        .map(|j| NewAppeal {
+            tracking_code: &j.tracking_code,
+            source: Source::Qr,
+            external_ref: None,
+            school_id: j.school_id,
+            unit_id: j.unit_id,
+            level: j.level,
+            category: j.category,
+            text: &j.text,
+            contact_name: &j.contact_name,
+            contact_phone: &j.contact_phone,
+            dedupe_key: &j.dedupe_key,
+            urgent: !j.urgent_words.is_empty(),
+            contact_due: j.contact_due,
+            reply_due: j.reply_due,
+        })
+        .collect();
+    let ids: HashMap<String, i64> = store::insert_many(&mut tx, &rows, now).await?;
+    let id_of = |j: &Job| ids.get(&j.tracking_code).copied().unwrap_or(0);
+    let urgent_texts: Vec<String> = fresh
+        .iter()
+        .map(|j| {
+            format!(
+                "含紧急词语“{}”，已同时通知区(市)教育局",
+                j.urgent_words.join("、")
+            )
+        })
+        .collect();
+    let mut events: Vec<(i64, &str, bool, i64, i64, &str)> = Vec::with_capacity(fresh.len());
+    for (j, urgent_text) in fresh.iter().zip(&urgent_texts) {
+        events.push((
+            id_of(j),
+            "received",
+            true,
+            0,
+            j.unit_id,
+            j.received_text.as_str(),
+        ));
+        if !j.urgent_words.is_empty() {
+            events.push((
+                id_of(j),
+                "urgent",
+                false,
+                0,
+                j.district_id,
+                urgent_text.as_str(),
+            ));
+        }
+    }
+    store::add_events_many(&mut tx, &events, now).await?;
+    let mut words: Vec<(i64, &str, i64, i64, i64)> = Vec::new();
+    for j in &fresh {
+        for w in &j.keywords {
+            words.push((
+                id_of(j),
+                w.as_str(),
+                j.school_id,
+                j.district_id,
+                local_day(j.now),
+            ));
+        }
+    }
+    tongyu_store::opinion::add_keywords_many(&mut tx, &words).await?;
+    for j in &fresh {
+        if !j.urgent_words.is_empty() {
+            store::notify(
+                &mut tx,
+                j.district_id,
+                id_of(j),
+                &format!("紧急诉求：涉及“{}”，请立即核实", j.urgent_words.join("、")),
+                now,
+            )
+            .await?;
+        }
+        if !j.photos.is_empty() {
+            super::attach_photos(&mut tx, id_of(j), &j.photos, now).await?;
+        }
+    }
+    let entries: Vec<AuditEntry> = fresh
+        .iter()
+        .map(|j| {
+            let mut e = j.audit.clone();
+            e.object_id = id_of(j).to_string();
+            e
+        })
+        .collect();
+    tongyu_store::audit::append_many(&mut tx, &entries).await?;
+    tx.commit().await.db()?;
+    Ok(outcomes)
+}
