@@ -33,7 +33,8 @@ CREATE TABLE appeals (
     text TEXT NOT NULL,
     contact_name TEXT NOT NULL,
     contact_phone TEXT NOT NULL,
-    -- Normalised text and sender: the same appeal sent twice lands once.
+    -- A hash of the normalised text and its sender: the same appeal sent
+    -- twice lands once.
     dedupe_key TEXT NOT NULL,
     status TEXT NOT NULL,
     handler_id BIGINT NOT NULL DEFAULT 0,

@@ -1019,14 +1019,16 @@ pub async fn recent_duplicates(
     if keys.is_empty() {
         return Ok(out);
     }
+    // The keys drive the join (SQLite's CROSS JOIN keeps that order; with
+    // `IN (SELECT ...)` it chose to scan every appeal).
     let sql = if crate::is_postgres(c) {
-        "SELECT a.dedupe_key, a.tracking_code, a.contact_due, a.reply_due FROM appeals a
-         WHERE a.dedupe_key IN (SELECT jsonb_array_elements_text($1::jsonb)) AND a.created_at >= $2
-         ORDER BY a.created_at"
+        "SELECT a.dedupe_key, a.tracking_code, a.contact_due, a.reply_due
+         FROM jsonb_array_elements_text($1::jsonb) k(v) JOIN appeals a ON a.dedupe_key = k.v
+         WHERE a.created_at >= $2 ORDER BY a.created_at"
     } else {
-        "SELECT a.dedupe_key, a.tracking_code, a.contact_due, a.reply_due FROM appeals a
-         WHERE a.dedupe_key IN (SELECT value FROM json_each($1)) AND a.created_at >= $2
-         ORDER BY a.created_at"
+        "SELECT a.dedupe_key, a.tracking_code, a.contact_due, a.reply_due
+         FROM json_each($1) k CROSS JOIN appeals a
+         WHERE a.dedupe_key = k.value AND a.created_at >= $2 ORDER BY a.created_at"
     };
     let rows = sqlx::query(sql)
         .bind(to_json(&keys)?)

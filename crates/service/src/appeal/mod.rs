@@ -539,7 +539,7 @@ pub async fn submit(app: &App, origin: &Origin, input: &PublicInput) -> Result<R
         district_id: route.district.id,
         level,
         category,
-        dedupe_key: dedupe_key(&text, &sender),
+        dedupe_key: crate::auth::token_hash(&dedupe_key(&text, &sender)),
         dedupe_since: now - app.settings.appeals.dedupe_window_s,
         urgent_words: signals.urgent,
         contact_due: cal.add(now, d.first_contact),
@@ -1736,7 +1736,10 @@ pub async fn raise_checked(
     let cal = load_calendar(&mut tx).await?;
     let d = app.settings.appeals.deadlines(level, category);
     let code = new_tracking_code();
-    let key = dedupe_key(&text, &format!("{}:{external_ref}", source.as_str()));
+    let key = crate::auth::token_hash(&dedupe_key(
+        &text,
+        &format!("{}:{external_ref}", source.as_str()),
+    ));
     let new = NewAppeal {
         tracking_code: &code,
         source,
