@@ -1141,6 +1141,8 @@ pub struct Detail {
     pub handlers: Vec<(i64, String)>,
     /// How many photos the parent sent (served at `/appeals/{id}/photos/{n}`).
     pub photos: usize,
+    /// Where the actor may transfer it: (id, name), the bureaus first.
+    pub transfer_to: Vec<(i64, String)>,
 }
 
 async fn appeal_in_scope(
@@ -1185,6 +1187,7 @@ pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
     let candidates =
         accounts::with_roles_at(&mut c, unit.id, Action::HandleAppeals.roles()).await?;
     let photos = store::photo_tokens(&mut c, a.id).await?.len();
+    let transfer_to = transfer_targets(ctx, &mut c, &unit).await?;
     drop(c);
     let is_handler = a.handler_id == ctx.actor.account_id;
     audit::append_alone(
@@ -1260,7 +1263,52 @@ pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
             && ctx.actor.can(Action::SignOffAppeals, &unit.path),
         handlers: candidates,
         photos,
+        transfer_to,
     })
+}
+
+/// The units an appeal held by `here` may be handed to by the actor: the
+/// city and the district above it, and the district's schools, as far as
+/// the actor's scope reaches; not `here` itself.
+async fn transfer_targets(ctx: &Ctx, c: &mut Conn, here: &Unit) -> Result<Vec<(i64, String)>> {
+    let ids = path_ids(&here.path);
+    let above = units::get_many(c, &ids).await?;
+    let mut out: Vec<(i64, String)> = Vec::new();
+    let mut district_path = None;
+    for u in &above {
+        match u.kind {
+            UnitKind::City | UnitKind::District => {
+                if u.kind == UnitKind::District {
+                    district_path = Some(u.path.clone());
+                }
+                if u.id != here.id && ctx.actor.can(Action::HandleAppeals, &u.path) {
+                    out.push((u.id, format!("{}教育局", u.name)));
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(path) = district_path {
+        let roots: Vec<String> = ctx
+            .actor
+            .scope(Action::HandleAppeals)
+            .into_iter()
+            .filter(|r| r.starts_with(&path) || path.starts_with(r.as_str()))
+            .map(|r| {
+                if r.len() > path.len() {
+                    r
+                } else {
+                    path.clone()
+                }
+            })
+            .collect();
+        for s in units::search(c, &roots, Some(UnitKind::School), "", 1000).await? {
+            if s.id != here.id {
+                out.push((s.id, s.name));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Loads an appeal for a change inside the write transaction, checks the

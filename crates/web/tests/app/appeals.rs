@@ -702,6 +702,16 @@ async fn hotline_tickets_and_other_sources_enter_once_and_transfers_stay_in_scop
             .find(|s| s.id != school)
             .expect("another school in the district")
     };
+    // The page offers the district's schools to hand it to.
+    let mut page_user = t.browser();
+    page_user.sign_in("district-admin", crate::common::PW).await;
+    let page = page_user.get(&format!("/appeals/{id}")).await;
+    assert!(
+        page.body
+            .contains(&format!("<option value=\"{}\"", other_in_district.id)),
+        "{}",
+        page.body
+    );
     let (s, e) = t
         .post(
             &format!("/api/v1/appeals/{id}/transfer"),
