@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/a/{code}/rating", post(rate))
         .route("/appeals", get(inbox))
         .route("/appeals/posters/{unit_id}", get(posters))
+        .route("/appeals/posters/{unit_id}/posters.zip", get(posters_zip))
         .route("/appeals/codes/{school_id}/rotate", post(rotate))
         .route("/appeals/codes/{school_id}/poster.svg", get(poster_svg))
         .route("/appeals/opinion/{unit_id}", get(opinion))
@@ -701,6 +702,7 @@ struct Poster {
 struct PostersPage {
     nav: Nav,
     posters: Vec<Poster>,
+    unit_id: i64,
     unit_name: String,
 }
 
@@ -739,6 +741,7 @@ async fn posters(
     let page = PostersPage {
         nav: Nav::for_user(&user),
         posters,
+        unit_id,
         unit_name: unit.name,
     };
     Ok(render(&page)?.into_response())
@@ -1158,4 +1161,54 @@ async fn staff_photo(
 ) -> PageResult<Response> {
     let (mime, bytes) = appeal::staff_photo(&state.app, &user.ctx, id, n).await?;
     Ok(image(mime, bytes))
+}
+
+/// Every school's poster in the subtree as SVG files in one zip archive.
+async fn posters_zip(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(unit_id): Path<i64>,
+) -> PageResult<Response> {
+    use std::io::Write;
+    let unit = tongyu_service::org::visible_unit(&state.app, &user.ctx, unit_id).await?;
+    let schools = appeal::codes_within(&state.app, &user.ctx, unit_id).await?;
+    let failed = |_| PageError(Error::internal());
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (school, codes) in &schools {
+        let url_of = |k: CodeKind| {
+            codes
+                .iter()
+                .find(|c| c.kind == k)
+                .map(|c| code_url(&state, &c.token))
+                .unwrap_or_default()
+        };
+        let svg = poster(
+            &school.name,
+            &url_of(CodeKind::School),
+            &url_of(CodeKind::Bureau),
+        );
+        let name = format!(
+            "{}-{}.svg",
+            school.id,
+            school.name.replace(['/', '\\'], "-")
+        );
+        zip.start_file(name, options).map_err(failed)?;
+        zip.write_all(svg.as_bytes())
+            .map_err(|_| PageError(Error::internal()))?;
+    }
+    let bytes = zip.finish().map_err(failed)?.into_inner();
+    let filename = format!("校门二维码海报-{}.zip", unit.name);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }

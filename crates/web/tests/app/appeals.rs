@@ -1484,3 +1484,58 @@ async fn many_parents_at_once_each_get_their_own_appeal_and_the_audit_chain_hold
     assert_eq!(last.0, StatusCode::TOO_MANY_REQUESTS, "{}", last.1);
     assert_eq!(last.1["code"], "rate_limited");
 }
+
+#[tokio::test]
+async fn a_district_prints_or_downloads_every_school_s_poster_at_once() {
+    let t = TestApp::demo().await;
+    let district = t.login("district-admin").await;
+    let d0 = t.login_unit(&district).await;
+    let schools_in_d0 = {
+        let d = t.unit(d0).await;
+        let mut c = t.app.db.read().await.expect("conn");
+        tongyu_store::org::search(&mut c, &[d.path], Some(UnitKind::School), "", 500)
+            .await
+            .expect("q")
+    };
+    let mut b = t.browser();
+    b.sign_in("district-admin", crate::common::PW).await;
+    let page = b.get(&format!("/appeals/posters/{d0}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.body.matches("class=\"card poster\"").count(),
+        schools_in_d0.len()
+    );
+    for s in &schools_in_d0 {
+        assert!(page.body.contains(&s.name), "{} missing", s.name);
+    }
+    let zip = b.get(&format!("/appeals/posters/{d0}/posters.zip")).await;
+    assert_eq!(zip.status, StatusCode::OK);
+    assert!(zip.body.starts_with("PK"), "a zip archive");
+    assert!(zip.body.matches(".svg").count() >= schools_in_d0.len());
+    let one = b
+        .get(&format!(
+            "/appeals/codes/{}/poster.svg",
+            schools_in_d0[0].id
+        ))
+        .await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert!(one.body.contains("<svg") && one.body.contains(&schools_in_d0[0].name));
+    assert!(one.body.contains("向教育局反映"));
+    // A school administrator may not print another school's poster.
+    let admin = t.login("school-admin").await;
+    let own = t.login_unit(&admin).await;
+    let other = schools_in_d0
+        .iter()
+        .find(|s| s.id != own)
+        .expect("another school");
+    let mut sb = t.browser();
+    sb.sign_in("school-admin", crate::common::PW).await;
+    let page = sb
+        .get(&format!("/appeals/codes/{}/poster.svg", other.id))
+        .await;
+    assert!(
+        page.status == StatusCode::FORBIDDEN || page.status == StatusCode::NOT_FOUND,
+        "{}",
+        page.status
+    );
+}
