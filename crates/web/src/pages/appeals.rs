@@ -59,6 +59,7 @@ pub fn routes() -> Router<AppState> {
             get(callbacks_page).post(draw_callbacks),
         )
         .route("/appeals/callbacks/{unit_id}/{id}", post(record_callback))
+        .route("/appeals/calendar", get(calendar_page).post(set_day))
         .route("/appeals/board/{unit_id}", get(board))
         .route("/appeals/board/{unit_id}/export.xlsx", get(board_xlsx))
         .route(
@@ -1211,4 +1212,55 @@ async fn posters_zip(
         bytes,
     )
         .into_response())
+}
+
+// ---------------------------------------------------------------- calendar
+
+#[derive(Template)]
+#[template(path = "appeal_calendar.html")]
+struct CalendarPage {
+    nav: Nav,
+    days: Vec<tongyu_service::appeal::CalendarDay>,
+    form: tongyu_service::appeal::DayInput,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn calendar_view(
+    state: &AppState,
+    user: &PageUser,
+    form: tongyu_service::appeal::DayInput,
+    notice: Option<String>,
+    error: Option<Error>,
+) -> PageResult<Response> {
+    let days = appeal::calendar(&state.app).await?;
+    let page = CalendarPage {
+        nav: Nav::for_user(user),
+        days,
+        form,
+        notice,
+        error: error.as_ref().map(|e| e.message.clone()),
+    };
+    Ok((status_of(error.as_ref()), render(&page)?).into_response())
+}
+
+async fn calendar_page(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<Msg>,
+) -> PageResult<Response> {
+    let notice = q.msg.map(|_| "已保存。".to_owned());
+    calendar_view(&state, &user, Default::default(), notice, None).await
+}
+
+async fn set_day(
+    State(state): State<AppState>,
+    user: PageUser,
+    CsrfForm(f): CsrfForm<tongyu_service::appeal::DayInput>,
+) -> PageResult<Response> {
+    match appeal::set_day(&state.app, &user.ctx, &f).await {
+        Ok(()) => Ok(Redirect::to("/appeals/calendar?msg=saved").into_response()),
+        Err(e) if is_user_error(&e) => calendar_view(&state, &user, f, None, Some(e)).await,
+        Err(e) => Err(PageError(e)),
+    }
 }

@@ -465,6 +465,35 @@ async fn deadlines_skip_the_city_s_holidays_and_count_make_up_days() {
     assert_eq!(v["reply_due"], START + 8 * 86_400);
     let (_, cal) = t.get("/api/v1/calendar", &city).await;
     assert_eq!(cal["days"][0]["date"], "2026-09-16");
+    // The city keeps the calendar on its page too.
+    let mut b = t.browser();
+    b.sign_in("city-admin", crate::common::PW).await;
+    b.get("/appeals/calendar").await;
+    let page = b
+        .post(
+            "/appeals/calendar",
+            &[
+                ("date", "2026-10-10"),
+                ("kind", "workday"),
+                ("note", "国庆调休"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let page = b.get("/appeals/calendar?msg=saved").await;
+    assert!(
+        page.body.contains("2026-10-10") && page.body.contains("国庆调休"),
+        "{}",
+        page.body
+    );
+    let page = b
+        .post(
+            "/appeals/calendar",
+            &[("date", "十月一日"), ("kind", "holiday"), ("note", "")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("日期格式"));
 }
 
 #[tokio::test]
