@@ -818,9 +818,8 @@ pub mod progress {
 
     use std::collections::HashMap;
 
-    use tokio::sync::{mpsc, oneshot};
+    use tongyu_domain::Result;
     use tongyu_domain::learning::{Coverage, credit_budget, is_complete};
-    use tongyu_domain::{Error, Result};
     use tongyu_store::learning as store;
     use tongyu_store::{Db, DbResult};
 
@@ -846,56 +845,24 @@ pub mod progress {
         pub now: i64,
     }
 
-    type Reply = oneshot::Sender<Result<(i64, bool)>>;
-
-    /// Groups reports into transactions; answers each after its commit.
-    #[derive(Clone)]
-    pub struct Writer {
-        tx: mpsc::Sender<(Event, Reply)>,
+    /// Applies batches of reports.
+    pub struct Progress {
+        pub db: Db,
     }
 
-    /// Reports in one transaction at most.
-    const BATCH: usize = 512;
+    /// Groups reports into transactions; answers each after its commit.
+    pub(crate) type Writer = crate::batch::Writer<Progress>;
 
-    impl Writer {
-        pub fn start(db: Db) -> Writer {
-            let (tx, mut rx) = mpsc::channel::<(Event, Reply)>(16_384);
-            tokio::spawn(async move {
-                while let Some(first) = rx.recv().await {
-                    let mut batch = vec![first];
-                    while batch.len() < BATCH {
-                        match rx.try_recv() {
-                            Ok(job) => batch.push(job),
-                            Err(_) => break,
-                        }
-                    }
-                    let events: Vec<&Event> = batch.iter().map(|(e, _)| e).collect();
-                    match apply(&db, &events).await {
-                        Ok(results) => {
-                            for ((_, reply), r) in batch.into_iter().zip(results) {
-                                let _ = reply.send(Ok(r));
-                            }
-                        }
-                        Err(e) => {
-                            tracing::error!(error = %e, reports = batch.len(), "progress batch failed");
-                            for (_, reply) in batch {
-                                let _ = reply.send(Err(Error::internal()));
-                            }
-                        }
-                    }
-                }
-            });
-            Writer { tx }
-        }
-
-        /// Queues a report and waits until it is durable: (covered seconds, complete).
-        pub async fn submit(&self, event: Event) -> Result<(i64, bool)> {
-            let (reply, answer) = oneshot::channel();
-            self.tx
-                .send((event, reply))
-                .await
-                .map_err(|_| Error::internal())?;
-            answer.await.map_err(|_| Error::internal())?
+    impl crate::batch::Apply for Progress {
+        type Job = Event;
+        type Out = (i64, bool);
+        const BATCH: usize = 512;
+        const NAME: &'static str = "progress";
+        fn apply<'a>(
+            &'a self,
+            jobs: &'a [&'a Event],
+        ) -> impl std::future::Future<Output = Result<Vec<(i64, bool)>>> + Send + 'a {
+            apply(&self.db, jobs)
         }
     }
 

@@ -7,6 +7,7 @@ pub mod account;
 pub mod appeal;
 pub mod audit;
 pub mod auth;
+pub(crate) mod batch;
 pub mod cache;
 pub mod clock;
 pub mod contribution;
@@ -153,14 +154,20 @@ impl App {
 
     /// This instance's writer of public appeal submissions, started on first use.
     pub(crate) fn intake(&self) -> &appeal::intake::Writer {
-        self.intake
-            .get_or_init(|| appeal::intake::Writer::start(self.db.clone()))
+        self.intake.get_or_init(|| {
+            appeal::intake::Writer::start(appeal::intake::Intake {
+                db: self.db.clone(),
+            })
+        })
     }
 
     /// This instance's writer of progress reports, started on first use.
-    pub fn progress(&self) -> &learning::progress::Writer {
-        self.progress
-            .get_or_init(|| learning::progress::Writer::start(self.db.clone()))
+    pub(crate) fn progress(&self) -> &learning::progress::Writer {
+        self.progress.get_or_init(|| {
+            learning::progress::Writer::start(learning::progress::Progress {
+                db: self.db.clone(),
+            })
+        })
     }
 }
 

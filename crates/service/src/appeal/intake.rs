@@ -2,15 +2,13 @@
 //! read for keywords in its own request; the writer then commits many
 //! submissions in one transaction (a few statements whatever their number:
 //! the duplicate check, the appeals, their first events, their keywords,
-//! their audit entries) and answers each only after the commit. A batch
-//! that fails is retried one submission at a time, so one bad submission
-//! never costs the others theirs.
+//! their audit entries) and answers each only after the commit
+//! ([`crate::batch`]).
 
 use std::collections::HashMap;
 
-use tokio::sync::{mpsc, oneshot};
+use tongyu_domain::Result;
 use tongyu_domain::appeal::{Category, Level, Source, local_day};
-use tongyu_domain::{Error, Result};
 use tongyu_store::appeal::{self as store, NewAppeal};
 use tongyu_store::audit::AuditEntry;
 use tongyu_store::{Db, DbResult};
@@ -51,63 +49,23 @@ pub(crate) struct Outcome {
     pub reply_due: i64,
 }
 
-type Reply = oneshot::Sender<Result<Outcome>>;
-
-/// Submissions in one transaction at most.
-const BATCH: usize = 256;
-
-#[derive(Clone)]
-pub(crate) struct Writer {
-    tx: mpsc::Sender<(Job, Reply)>,
+/// Applies batches of submissions.
+pub(crate) struct Intake {
+    pub db: Db,
 }
 
-impl Writer {
-    pub fn start(db: Db) -> Writer {
-        let (tx, mut rx) = mpsc::channel::<(Job, Reply)>(16_384);
-        tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
-                let mut batch = vec![first];
-                while batch.len() < BATCH {
-                    match rx.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
-                }
-                let jobs: Vec<&Job> = batch.iter().map(|(j, _)| j).collect();
-                match apply(&db, &jobs).await {
-                    Ok(outcomes) => {
-                        for ((_, reply), o) in batch.into_iter().zip(outcomes) {
-                            let _ = reply.send(Ok(o));
-                        }
-                    }
-                    Err(e) if batch.len() > 1 => {
-                        tracing::warn!(error = %e, size = batch.len(), "appeal batch failed; writing one by one");
-                        for (job, reply) in batch {
-                            let r = apply(&db, &[&job])
-                                .await
-                                .and_then(|mut v| v.pop().ok_or_else(Error::internal));
-                            let _ = reply.send(r);
-                        }
-                    }
-                    Err(e) => {
-                        for (_, reply) in batch {
-                            let _ = reply.send(Err(e.clone()));
-                        }
-                    }
-                }
-            }
-        });
-        Writer { tx }
-    }
+pub(crate) type Writer = crate::batch::Writer<Intake>;
 
-    /// Queues a submission and waits until it is durable.
-    pub async fn submit(&self, job: Job) -> Result<Outcome> {
-        let (reply, answer) = oneshot::channel();
-        self.tx
-            .send((job, reply))
-            .await
-            .map_err(|_| Error::internal())?;
-        answer.await.map_err(|_| Error::internal())?
+impl crate::batch::Apply for Intake {
+    type Job = Job;
+    type Out = Outcome;
+    const BATCH: usize = 256;
+    const NAME: &'static str = "appeal intake";
+    fn apply<'a>(
+        &'a self,
+        jobs: &'a [&'a Job],
+    ) -> impl std::future::Future<Output = Result<Vec<Outcome>>> + Send + 'a {
+        apply(&self.db, jobs)
     }
 }
 

@@ -1086,29 +1086,48 @@ pub async fn inbox(app: &App, ctx: &Ctx, q: &InboxQuery) -> Result<Vec<InboxRow>
     let handlers = accounts::display_names(&mut c, &handler_ids).await?;
     Ok(rows
         .into_iter()
-        .map(|a| InboxRow {
-            id: a.id,
-            tracking_code: a.tracking_code.clone(),
-            source: a.source,
-            source_label: a.source.label(),
-            category: a.category,
-            category_label: a.category.label(),
-            excerpt: a.text.chars().take(60).collect(),
-            status: a.status,
-            status_label: a.status.label(),
-            level: a.level,
-            unit_id: a.unit_id,
-            unit_name: names.get(&a.unit_id).cloned().unwrap_or_default(),
-            school_name: names.get(&a.school_id).cloned().unwrap_or_default(),
-            urgent: a.urgent,
-            escalations: a.escalations,
-            handler: handlers.get(&a.handler_id).cloned().unwrap_or_default(),
-            first_contact: clock(a.clock_start, a.contact_due, a.contacted_at, now),
-            reply_clock: clock(a.clock_start, a.reply_due, a.replied_at, now),
-            created_at: a.created_at,
-            created_local: format_local(a.created_at),
+        .map(|a| {
+            inbox_row(
+                &a,
+                names.get(&a.unit_id).cloned().unwrap_or_default(),
+                names.get(&a.school_id).cloned().unwrap_or_default(),
+                handlers.get(&a.handler_id).cloned().unwrap_or_default(),
+                now,
+            )
         })
         .collect())
+}
+
+/// An appeal as a line of an inbox, its clocks read at `now`.
+fn inbox_row(
+    a: &Appeal,
+    unit_name: String,
+    school_name: String,
+    handler: String,
+    now: i64,
+) -> InboxRow {
+    InboxRow {
+        id: a.id,
+        tracking_code: a.tracking_code.clone(),
+        source: a.source,
+        source_label: a.source.label(),
+        category: a.category,
+        category_label: a.category.label(),
+        excerpt: a.text.chars().take(60).collect(),
+        status: a.status,
+        status_label: a.status.label(),
+        level: a.level,
+        unit_id: a.unit_id,
+        unit_name,
+        school_name,
+        urgent: a.urgent,
+        escalations: a.escalations,
+        handler,
+        first_contact: clock(a.clock_start, a.contact_due, a.contacted_at, now),
+        reply_clock: clock(a.clock_start, a.reply_due, a.replied_at, now),
+        created_at: a.created_at,
+        created_local: format_local(a.created_at),
+    }
 }
 
 /// Unread notices of the actor's inboxes.
@@ -1206,28 +1225,13 @@ pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
     let now = app.now();
     let published = a.replied_at > 0 && matches!(a.status, Status::Replied | Status::Closed);
     Ok(Detail {
-        row: InboxRow {
-            id: a.id,
-            tracking_code: a.tracking_code.clone(),
-            source: a.source,
-            source_label: a.source.label(),
-            category: a.category,
-            category_label: a.category.label(),
-            excerpt: a.text.chars().take(60).collect(),
-            status: a.status,
-            status_label: a.status.label(),
-            level: a.level,
-            unit_id: unit.id,
-            unit_name: unit.name.clone(),
-            school_name: school.map(|s| s.name).unwrap_or_default(),
-            urgent: a.urgent,
-            escalations: a.escalations,
-            handler: names.get(&a.handler_id).cloned().unwrap_or_default(),
-            first_contact: clock(a.clock_start, a.contact_due, a.contacted_at, now),
-            reply_clock: clock(a.clock_start, a.reply_due, a.replied_at, now),
-            created_at: a.created_at,
-            created_local: format_local(a.created_at),
-        },
+        row: inbox_row(
+            &a,
+            unit.name.clone(),
+            school.map(|s| s.name).unwrap_or_default(),
+            names.get(&a.handler_id).cloned().unwrap_or_default(),
+            now,
+        ),
         text: a.text.clone(),
         contact_name: a.contact_name.clone(),
         contact_phone: if is_handler {

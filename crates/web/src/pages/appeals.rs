@@ -1094,7 +1094,10 @@ async fn callbacks_page(
     Path(unit_id): Path<i64>,
     Query(q): Query<Msg>,
 ) -> PageResult<Response> {
-    let notice = q.msg.map(|m| format!("已抽取 {m} 件。"));
+    let notice = q
+        .msg
+        .and_then(|m| m.parse::<u32>().ok())
+        .map(|n| format!("已抽取 {n} 件。"));
     callbacks_view(&state, &user, unit_id, notice, None).await
 }
 

@@ -1,0 +1,158 @@
+//! The batching writer behind hot writes (progress reports, public appeal
+//! submissions): requests queue their jobs; one task per instance takes
+//! every job waiting (up to a limit), applies them in one transaction and
+//! answers each only after the commit. When a batch fails, its jobs are
+//! applied again one at a time, so one bad job never costs the others.
+
+use std::future::Future;
+
+use tokio::sync::{mpsc, oneshot};
+use tongyu_domain::{Error, Result};
+
+/// What a batch writer does with a batch: one transaction, one outcome per
+/// job, in order.
+pub(crate) trait Apply: Send + Sync + 'static {
+    type Job: Send + Sync + 'static;
+    type Out: Send + 'static;
+    /// Jobs in one transaction at most.
+    const BATCH: usize;
+    /// What the writer is called in the log.
+    const NAME: &'static str;
+    fn apply<'a>(
+        &'a self,
+        jobs: &'a [&'a Self::Job],
+    ) -> impl Future<Output = Result<Vec<Self::Out>>> + Send + 'a;
+}
+
+type Reply<O> = oneshot::Sender<Result<O>>;
+
+pub(crate) struct Writer<A: Apply> {
+    tx: mpsc::Sender<(A::Job, Reply<A::Out>)>,
+}
+
+impl<A: Apply> Clone for Writer<A> {
+    fn clone(&self) -> Self {
+        Writer {
+            tx: self.tx.clone(),
+        }
+    }
+}
+
+impl<A: Apply> Writer<A> {
+    pub fn start(applier: A) -> Writer<A> {
+        let (tx, mut rx) = mpsc::channel::<(A::Job, Reply<A::Out>)>(16_384);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < A::BATCH {
+                    match rx.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let jobs: Vec<&A::Job> = batch.iter().map(|(j, _)| j).collect();
+                let result = applier.apply(&jobs).await;
+                drop(jobs);
+                match result {
+                    Ok(outs) if outs.len() == batch.len() => {
+                        for ((_, reply), o) in batch.into_iter().zip(outs) {
+                            let _ = reply.send(Ok(o));
+                        }
+                    }
+                    Ok(_) => {
+                        tracing::error!(
+                            writer = A::NAME,
+                            "a batch answered the wrong number of jobs"
+                        );
+                        for (_, reply) in batch {
+                            let _ = reply.send(Err(Error::internal()));
+                        }
+                    }
+                    Err(e) if batch.len() > 1 => {
+                        tracing::warn!(writer = A::NAME, error = %e, size = batch.len(), "batch failed; applying its jobs one by one");
+                        for (job, reply) in batch {
+                            let r = applier
+                                .apply(&[&job])
+                                .await
+                                .and_then(|mut v| v.pop().ok_or_else(Error::internal));
+                            let _ = reply.send(r);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(writer = A::NAME, error = %e, "job failed");
+                        for (_, reply) in batch {
+                            let _ = reply.send(Err(e.clone()));
+                        }
+                    }
+                }
+            }
+        });
+        Writer { tx }
+    }
+
+    /// Queues a job and waits until it is durable (or failed).
+    pub async fn submit(&self, job: A::Job) -> Result<A::Out> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send((job, reply))
+            .await
+            .map_err(|_| Error::internal())?;
+        answer.await.map_err(|_| Error::internal())?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Doubles numbers; a batch holding a negative one fails as a whole.
+    struct Doubler {
+        batches: std::sync::Arc<Mutex<Vec<usize>>>,
+    }
+
+    impl Apply for Doubler {
+        type Job = i64;
+        type Out = i64;
+        const BATCH: usize = 64;
+        const NAME: &'static str = "test";
+        fn apply<'a>(
+            &'a self,
+            jobs: &'a [&'a i64],
+        ) -> impl Future<Output = Result<Vec<i64>>> + Send + 'a {
+            async move {
+                if let Ok(mut b) = self.batches.lock() {
+                    b.push(jobs.len());
+                }
+                if jobs.iter().any(|j| **j < 0) {
+                    return Err(Error::invalid("job", "negative"));
+                }
+                Ok(jobs.iter().map(|j| **j * 2).collect())
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn jobs_waiting_together_share_a_batch_and_a_bad_one_fails_alone() {
+        let batches = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let w = Writer::start(Doubler {
+            batches: batches.clone(),
+        });
+        let mut tasks = Vec::new();
+        for j in [1, 2, -3, 4, 5] {
+            let w = w.clone();
+            tasks.push(tokio::spawn(async move { w.submit(j).await }));
+        }
+        let mut got = Vec::new();
+        for t in tasks {
+            got.push(t.await.expect("task").map_err(|e| e.message));
+        }
+        assert_eq!(
+            got,
+            vec![Ok(2), Ok(4), Err("negative".to_owned()), Ok(8), Ok(10)]
+        );
+        // One batch of five failed; then each job alone.
+        let seen = batches.lock().map(|b| b.clone()).unwrap_or_default();
+        assert_eq!(seen, vec![5, 1, 1, 1, 1, 1]);
+    }
+}
