@@ -116,19 +116,14 @@ mod tests {
         type Out = i64;
         const BATCH: usize = 64;
         const NAME: &'static str = "test";
-        fn apply<'a>(
-            &'a self,
-            jobs: &'a [&'a i64],
-        ) -> impl Future<Output = Result<Vec<i64>>> + Send + 'a {
-            async move {
-                if let Ok(mut b) = self.batches.lock() {
-                    b.push(jobs.len());
-                }
-                if jobs.iter().any(|j| **j < 0) {
-                    return Err(Error::invalid("job", "negative"));
-                }
-                Ok(jobs.iter().map(|j| **j * 2).collect())
+        async fn apply(&self, jobs: &[&i64]) -> Result<Vec<i64>> {
+            if let Ok(mut b) = self.batches.lock() {
+                b.push(jobs.len());
             }
+            if jobs.iter().any(|j| **j < 0) {
+                return Err(Error::invalid("job", "negative"));
+            }
+            Ok(jobs.iter().map(|j| **j * 2).collect())
         }
     }
 
