@@ -106,7 +106,7 @@ enum Command {
     /// Run a benchmark and print its ratio against a baseline measured in
     /// the same run (see docs/benchmarks.md).
     Bench {
-        /// import, org (with the campaign boards), search, progress or all.
+        /// import, org (with the campaign boards), search, progress, appeals or all.
         #[arg(long, default_value = "all")]
         which: String,
         /// Rows in the import benchmark.
@@ -116,10 +116,10 @@ enum Command {
         /// benchmark runs at: demo, city (the design scale) or tiny.
         #[arg(long, default_value = "city")]
         large: String,
-        /// How long each load of the progress benchmark runs, in seconds.
+        /// How long each load of the progress and appeals benchmarks runs, in seconds.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
-        /// Concurrent connections (one parent each) in the progress benchmark.
+        /// Concurrent connections (one parent each) in the progress and appeals benchmarks.
         #[arg(long, default_value_t = 64)]
         clients: usize,
         /// Run on this PostgreSQL server (a schema per database) instead of SQLite files.
