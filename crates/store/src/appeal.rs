@@ -274,21 +274,6 @@ pub async fn by_external_ref(c: &mut Conn, source: Source, r#ref: &str) -> Resul
     r.as_ref().map(from_row).transpose()
 }
 
-/// The latest appeal with the same dedupe key since `since`.
-pub async fn recent_duplicate(c: &mut Conn, key: &str, since: i64) -> Result<Option<Appeal>> {
-    let sql = format!(
-        "SELECT {COLS} FROM appeals a WHERE a.dedupe_key = $1 AND a.created_at >= $2
-         ORDER BY a.created_at DESC LIMIT 1"
-    );
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(key)
-        .bind(since)
-        .fetch_optional(&mut *c)
-        .await
-        .db()?;
-    r.as_ref().map(from_row).transpose()
-}
-
 /// Writes back everything that handling changes (the text, the contact and
 /// where it came from never change).
 pub async fn save(c: &mut Conn, a: &Appeal, now: i64) -> Result<()> {

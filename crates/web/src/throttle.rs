@@ -74,9 +74,9 @@ pub struct PublicLimits {
 impl Default for PublicLimits {
     fn default() -> Self {
         Self {
-            submit_per_ip: Throttle::new(20, Duration::from_secs(600)),
+            submit_per_ip: Throttle::new(60, Duration::from_secs(600)),
             submit_per_code: Throttle::new(300, Duration::from_secs(600)),
-            lookup_per_ip: Throttle::new(120, Duration::from_secs(60)),
+            lookup_per_ip: Throttle::new(600, Duration::from_secs(60)),
         }
     }
 }

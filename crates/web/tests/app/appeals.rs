@@ -1502,7 +1502,7 @@ async fn many_parents_at_once_each_get_their_own_appeal_and_the_audit_chain_hold
     assert_eq!(submitted, 40);
     // One address sending on and on is stopped with a stable code.
     let mut last = (StatusCode::OK, Value::Null);
-    for i in 0..25 {
+    for i in 0..65 {
         last = public_post(
             &t,
             "/api/v1/public/appeals",
