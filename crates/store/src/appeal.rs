@@ -402,55 +402,66 @@ pub async fn inbox(c: &mut Conn, f: &InboxFilter) -> Result<Vec<Appeal>> {
     rows.iter().map(from_row).collect()
 }
 
+/// Appeals matching `cond` (which may use `$1`, the time), in `order`, at
+/// most `limit` (`$2`): the sweep's three questions.
+async fn select_at(
+    c: &mut Conn,
+    cond: &str,
+    order: &str,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<Appeal>> {
+    let sql = format!("SELECT {COLS} FROM appeals a WHERE {cond} ORDER BY {order} LIMIT $2");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await
+        .db()?;
+    rows.iter().map(from_row).collect()
+}
+
 /// Open appeals whose first-contact or reply clock ran out by `now` and
 /// that the sweep has not acted on since (most overdue first, at most
 /// `limit`).
 pub async fn overdue(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<Appeal>> {
-    let sql = format!(
-        "SELECT {COLS} FROM appeals a WHERE a.next_due <= $1 AND a.next_due > a.swept_at
-         ORDER BY a.next_due LIMIT $2"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&mut *c)
-        .await
-        .db()?;
-    rows.iter().map(from_row).collect()
+    select_at(
+        c,
+        "a.next_due <= $1 AND a.next_due > a.swept_at",
+        "a.next_due",
+        now,
+        limit,
+    )
+    .await
 }
 
-/// Open appeals whose running clock is within its warning time (a fifth
-/// of the span, at most a day) and not yet warned about.
+/// Open appeals whose running clock is within its warning time and not
+/// yet warned about. The warning time is `domain::appeal::warn_before`'s
+/// rule (a fifth of the span, at most a day), written here so that the
+/// due index finds them.
 pub async fn due_soon(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<Appeal>> {
-    let sql = format!(
-        "SELECT {COLS} FROM appeals a WHERE a.next_due > $1 AND a.next_due <= $1 + 86400
-           AND a.warned_due < a.next_due
-           AND a.next_due - (CASE WHEN (a.next_due - a.clock_start) / 5 > 86400 THEN 86400
-                                  ELSE (a.next_due - a.clock_start) / 5 END) <= $1
-         ORDER BY a.next_due LIMIT $2"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&mut *c)
-        .await
-        .db()?;
-    rows.iter().map(from_row).collect()
+    select_at(
+        c,
+        "a.next_due > $1 AND a.next_due <= $1 + 86400 AND a.warned_due < a.next_due
+         AND a.next_due - (CASE WHEN (a.next_due - a.clock_start) / 5 > 86400 THEN 86400
+                                ELSE (a.next_due - a.clock_start) / 5 END) <= $1",
+        "a.next_due",
+        now,
+        limit,
+    )
+    .await
 }
 
 /// Replied appeals whose rating window closed by `now`.
 pub async fn rating_expired(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<Appeal>> {
-    let sql = format!(
-        "SELECT {COLS} FROM appeals a WHERE a.status = 'replied' AND a.rating_due <= $1
-         ORDER BY a.id LIMIT $2"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&mut *c)
-        .await
-        .db()?;
-    rows.iter().map(from_row).collect()
+    select_at(
+        c,
+        "a.status = 'replied' AND a.rating_due <= $1",
+        "a.id",
+        now,
+        limit,
+    )
+    .await
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
