@@ -894,6 +894,7 @@ async fn appeals(
             "district-admin",
             "/api/v1/appeals?overdue=true&limit=20",
         ),
+        ("city board (API)", "city-admin", "/api/v1/units/CITY/appeal-board"),
     ];
     // The measured school holds 500 of the first 1,000 (so its first page,
     // and its district's, are full at both sizes); the rest are spread.
@@ -913,9 +914,15 @@ async fn appeals(
             total - have,
             started.elapsed().as_secs_f64()
         );
+        let city_id = {
+            let mut c = app.db.read().await?;
+            tongyu_store::org::city(&mut c).await?.ok_or("no city")?.id
+        };
         let mut times = Vec::new();
         for (_, user, path) in &pages {
-            times.push(page_times(&app, user, path, 300).await?);
+            let path = path.replace("CITY", &city_id.to_string());
+            let n = if path.contains("board") { 20 } else { 300 };
+            times.push(page_times(&app, user, &path, n).await?);
         }
         results.push(times);
     }
