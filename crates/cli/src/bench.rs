@@ -769,6 +769,9 @@ async fn add_appeals(
         app.db.execute_raw(&sql).await?;
         next += count;
     }
+    let mut tx = app.db.write().await?;
+    tongyu_store::appeal::recount_board(&mut tx).await?;
+    tx.commit().await.db()?;
     app.db.analyze().await?;
     Ok(())
 }
@@ -894,7 +897,11 @@ async fn appeals(
             "district-admin",
             "/api/v1/appeals?overdue=true&limit=20",
         ),
-        ("city board (API)", "city-admin", "/api/v1/units/CITY/appeal-board"),
+        (
+            "city board (API)",
+            "city-admin",
+            "/api/v1/units/CITY/appeal-board",
+        ),
     ];
     // The measured school holds 500 of the first 1,000 (so its first page,
     // and its district's, are full at both sizes); the rest are spread.

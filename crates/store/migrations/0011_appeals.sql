@@ -172,3 +172,22 @@ CREATE TABLE appeal_callbacks (
     UNIQUE (appeal_id)
 );
 CREATE INDEX appeal_callbacks_unit ON appeal_callbacks (unit_id, outcome, id);
+
+-- The board's counts per school (or, for appeals naming none, per holding
+-- district) and month of receipt (YYYYMM, Beijing time), kept as appeals
+-- change, so a board reads a few rows per school, not every appeal.
+CREATE TABLE appeal_board_rollups (
+    holder_id BIGINT NOT NULL,
+    month BIGINT NOT NULL,
+    total BIGINT NOT NULL,
+    contact_due BIGINT NOT NULL,
+    contact_on_time BIGINT NOT NULL,
+    reply_due BIGINT NOT NULL,
+    reply_on_time BIGINT NOT NULL,
+    escalated BIGINT NOT NULL,
+    rated BIGINT NOT NULL,
+    pleased BIGINT NOT NULL,
+    answered BIGINT NOT NULL,
+    reopened BIGINT NOT NULL,
+    PRIMARY KEY (holder_id, month)
+);

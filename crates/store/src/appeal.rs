@@ -216,6 +216,7 @@ pub struct NewAppeal<'a> {
 }
 
 pub async fn insert(c: &mut Conn, n: &NewAppeal<'_>, now: i64) -> Result<i64> {
+    add_board(c, &[(board_key(n.school_id, n.unit_id, now), new_counts())]).await?;
     sqlx::query_scalar(
         "INSERT INTO appeals (tracking_code, source, external_ref, school_id, unit_id, level, category,
              text, contact_name, contact_phone, dedupe_key, status, urgent, clock_start, contact_due,
@@ -277,14 +278,16 @@ pub async fn by_external_ref(c: &mut Conn, source: Source, r#ref: &str) -> Resul
 /// Writes back everything that handling changes (the text, the contact and
 /// where it came from never change).
 pub async fn save(c: &mut Conn, a: &Appeal, now: i64) -> Result<()> {
+    let before = get(c, a.id).await?.ok_or_else(Error::internal)?;
+    move_board(c, Some(&before), Some(a)).await?;
     sqlx::query(
         "UPDATE appeals SET unit_id = $1, level = $2, status = $3, handler_id = $4, urgent = $5,
              escalations = $6, reopened = $7, clock_start = $8, contact_due = $9, contacted_at = $10,
              reply_due = $11, replied_at = $12, contact_late = $13, reply_late = $14,
              reply_policy = $15, reply_status = $16, reply_next_steps = $17, replied_by = $18,
              rating = $19, rating_comment = $20, rating_due = $21, rated_at = $22, closed_at = $23,
-             swept_at = $24, warned_due = $25, updated_at = $26
-         WHERE id = $27",
+             swept_at = $24, warned_due = $25, updated_at = $26, school_id = $27
+         WHERE id = $28",
     )
     .bind(a.unit_id)
     .bind(a.level.as_str())
@@ -312,6 +315,7 @@ pub async fn save(c: &mut Conn, a: &Appeal, now: i64) -> Result<()> {
     .bind(a.swept_at)
     .bind(a.warned_due)
     .bind(now)
+    .bind(a.school_id)
     .bind(a.id)
     .execute(&mut *c)
     .await
@@ -657,17 +661,6 @@ pub async fn set_day(c: &mut Conn, day: i64, kind: Option<DayKind>, note: &str) 
             .await
             .db()?;
     }
-    Ok(())
-}
-
-/// The school an appeal concerns (changed when it is transferred to one).
-pub async fn set_school(c: &mut Conn, id: i64, school_id: i64) -> Result<()> {
-    sqlx::query("UPDATE appeals SET school_id = $1 WHERE id = $2")
-        .bind(school_id)
-        .bind(id)
-        .execute(&mut *c)
-        .await
-        .db()?;
     Ok(())
 }
 
@@ -1094,6 +1087,16 @@ pub async fn insert_many(
          FROM json_each($1) r WHERE true
          RETURNING id, tracking_code"
     };
+    let mut board: std::collections::HashMap<(i64, i64), BoardCounts> =
+        std::collections::HashMap::new();
+    for n in rows {
+        board
+            .entry(board_key(n.school_id, n.unit_id, now))
+            .or_default()
+            .add(&new_counts());
+    }
+    let board: Vec<((i64, i64), BoardCounts)> = board.into_iter().collect();
+    add_board(c, &board).await?;
     let got = sqlx::query(sql)
         .bind(to_json(&flat)?)
         .bind(now)
@@ -1142,5 +1145,207 @@ pub async fn add_events_many(
         .execute(&mut *c)
         .await
         .db()?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- board rollups
+
+/// Which rollup row an appeal counts in: the school it concerns (or the
+/// unit holding it, naming none) and its month of receipt.
+fn board_key(school_id: i64, unit_id: i64, created_at: i64) -> (i64, i64) {
+    let holder = if school_id > 0 { school_id } else { unit_id };
+    let (y, m, _) =
+        tongyu_domain::appeal::civil_from_days(tongyu_domain::appeal::local_day(created_at));
+    (holder, y * 100 + i64::from(m))
+}
+
+/// A new appeal's counts: one received, nothing else yet.
+fn new_counts() -> BoardCounts {
+    BoardCounts {
+        total: 1,
+        ..BoardCounts::default()
+    }
+}
+
+/// What one appeal adds to the board, as the board's query counts it.
+fn counts_of(a: &Appeal) -> BoardCounts {
+    if a.status == Status::Spam {
+        return BoardCounts::default();
+    }
+    let rated = matches!(
+        a.rating,
+        Some(Rating::Satisfied | Rating::BasicallySatisfied | Rating::Unsatisfied)
+    );
+    let b = |x: bool| i64::from(x);
+    BoardCounts {
+        total: 1,
+        contact_due: b(a.contacted_at > 0 || a.contact_late),
+        contact_on_time: b(a.contacted_at > 0 && !a.contact_late),
+        reply_due: b(a.replied_at > 0 || a.reply_late),
+        reply_on_time: b(a.replied_at > 0 && !a.reply_late),
+        escalated: b(a.escalations > 0),
+        rated: b(rated),
+        pleased: b(matches!(
+            a.rating,
+            Some(Rating::Satisfied | Rating::BasicallySatisfied)
+        )),
+        answered: b(a.replied_at > 0 || a.reopened > 0),
+        reopened: b(a.reopened > 0),
+    }
+}
+
+impl BoardCounts {
+    fn negated(&self) -> BoardCounts {
+        BoardCounts {
+            total: -self.total,
+            contact_due: -self.contact_due,
+            contact_on_time: -self.contact_on_time,
+            reply_due: -self.reply_due,
+            reply_on_time: -self.reply_on_time,
+            escalated: -self.escalated,
+            rated: -self.rated,
+            pleased: -self.pleased,
+            answered: -self.answered,
+            reopened: -self.reopened,
+        }
+    }
+}
+
+/// Moves an appeal's contribution from its old state to its new one.
+async fn move_board(c: &mut Conn, before: Option<&Appeal>, after: Option<&Appeal>) -> Result<()> {
+    let mut rows: Vec<((i64, i64), BoardCounts)> = Vec::new();
+    if let Some(a) = before {
+        rows.push((
+            board_key(a.school_id, a.unit_id, a.created_at),
+            counts_of(a).negated(),
+        ));
+    }
+    if let Some(a) = after {
+        let key = board_key(a.school_id, a.unit_id, a.created_at);
+        match rows.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, d)) => d.add(&counts_of(a)),
+            None => rows.push((key, counts_of(a))),
+        }
+    }
+    add_board(c, &rows).await
+}
+
+async fn add_board(c: &mut Conn, rows: &[((i64, i64), BoardCounts)]) -> Result<()> {
+    for ((holder, month), d) in rows {
+        sqlx::query(
+            "INSERT INTO appeal_board_rollups (holder_id, month, total, contact_due, contact_on_time,
+                 reply_due, reply_on_time, escalated, rated, pleased, answered, reopened)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (holder_id, month) DO UPDATE SET
+                 total = appeal_board_rollups.total + excluded.total,
+                 contact_due = appeal_board_rollups.contact_due + excluded.contact_due,
+                 contact_on_time = appeal_board_rollups.contact_on_time + excluded.contact_on_time,
+                 reply_due = appeal_board_rollups.reply_due + excluded.reply_due,
+                 reply_on_time = appeal_board_rollups.reply_on_time + excluded.reply_on_time,
+                 escalated = appeal_board_rollups.escalated + excluded.escalated,
+                 rated = appeal_board_rollups.rated + excluded.rated,
+                 pleased = appeal_board_rollups.pleased + excluded.pleased,
+                 answered = appeal_board_rollups.answered + excluded.answered,
+                 reopened = appeal_board_rollups.reopened + excluded.reopened",
+        )
+        .bind(*holder)
+        .bind(*month)
+        .bind(d.total)
+        .bind(d.contact_due)
+        .bind(d.contact_on_time)
+        .bind(d.reply_due)
+        .bind(d.reply_on_time)
+        .bind(d.escalated)
+        .bind(d.rated)
+        .bind(d.pleased)
+        .bind(d.answered)
+        .bind(d.reopened)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    }
+    Ok(())
+}
+
+/// Board counts per holder (school, or district for appeals naming no
+/// school) in a subtree, from the rollups, for months from `from_month`
+/// (YYYYMM) on. (PostgreSQL sums BIGINTs as NUMERIC: cast back.)
+pub async fn board_rollups(
+    c: &mut Conn,
+    path: &str,
+    from_month: i64,
+) -> Result<Vec<(i64, BoardCounts)>> {
+    let rows = sqlx::query(
+        "SELECT r.holder_id AS uid,
+             CAST(SUM(r.total) AS BIGINT) AS total,
+             CAST(SUM(r.contact_due) AS BIGINT) AS contact_due,
+             CAST(SUM(r.contact_on_time) AS BIGINT) AS contact_on_time,
+             CAST(SUM(r.reply_due) AS BIGINT) AS reply_due,
+             CAST(SUM(r.reply_on_time) AS BIGINT) AS reply_on_time,
+             CAST(SUM(r.escalated) AS BIGINT) AS escalated,
+             CAST(SUM(r.rated) AS BIGINT) AS rated,
+             CAST(SUM(r.pleased) AS BIGINT) AS pleased,
+             CAST(SUM(r.answered) AS BIGINT) AS answered,
+             CAST(SUM(r.reopened) AS BIGINT) AS reopened
+         FROM appeal_board_rollups r JOIN units u ON u.id = r.holder_id
+         WHERE u.path >= $1 AND u.path < $2 AND r.month >= $3
+         GROUP BY r.holder_id",
+    )
+    .bind(path)
+    .bind(path_upper_bound(path))
+    .bind(from_month)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    rows.iter().map(board_row).collect()
+}
+
+fn board_row(r: &sqlx::any::AnyRow) -> Result<(i64, BoardCounts)> {
+    Ok((
+        col(r, "uid")?,
+        BoardCounts {
+            total: col(r, "total")?,
+            contact_due: col(r, "contact_due")?,
+            contact_on_time: col(r, "contact_on_time")?,
+            reply_due: col(r, "reply_due")?,
+            reply_on_time: col(r, "reply_on_time")?,
+            escalated: col(r, "escalated")?,
+            rated: col(r, "rated")?,
+            pleased: col(r, "pleased")?,
+            answered: col(r, "answered")?,
+            reopened: col(r, "reopened")?,
+        },
+    ))
+}
+
+/// Rebuilds the rollups from the appeals (after a bulk load, or to check them).
+pub async fn recount_board(c: &mut Conn) -> Result<()> {
+    sqlx::query("DELETE FROM appeal_board_rollups")
+        .execute(&mut *c)
+        .await
+        .db()?;
+    let mut from_id = 0i64;
+    loop {
+        let sql = format!("SELECT {COLS} FROM appeals a WHERE a.id > $1 ORDER BY a.id LIMIT 5000");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(from_id)
+            .fetch_all(&mut *c)
+            .await
+            .db()?;
+        if rows.is_empty() {
+            break;
+        }
+        let mut sums: std::collections::HashMap<(i64, i64), BoardCounts> =
+            std::collections::HashMap::new();
+        for r in &rows {
+            let a = from_row(r)?;
+            from_id = a.id;
+            sums.entry(board_key(a.school_id, a.unit_id, a.created_at))
+                .or_default()
+                .add(&counts_of(&a));
+        }
+        let sums: Vec<((i64, i64), BoardCounts)> = sums.into_iter().collect();
+        add_board(c, &sums).await?;
+    }
     Ok(())
 }

@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
-use tongyu_domain::appeal::{LOCAL_OFFSET_S, days_from_civil, format_date, parse_date};
+use tongyu_domain::appeal::{civil_from_days, days_from_civil, format_date, parse_date};
 use tongyu_domain::org::{Unit, UnitKind, path_ids};
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, Result};
-use tongyu_store::appeal::{BoardCounts, board_counts};
+use tongyu_store::appeal::{BoardCounts, board_rollups};
 use tongyu_store::org as units;
 
 use crate::clock::current_school_year;
@@ -58,8 +58,10 @@ pub struct Board {
     pub ancestors: Vec<(i64, String)>,
 }
 
-/// The board of a unit in the actor's scope, from `since` (`YYYY-MM-DD`,
-/// by default the first of September of the current school year).
+/// The board of a unit in the actor's scope, for appeals received from the
+/// month of `since` (`YYYY-MM-DD`, by default the first of September of
+/// the current school year) on. It reads the rollups kept as appeals
+/// change, a few rows per school, whatever the number of appeals.
 pub async fn board(app: &App, ctx: &Ctx, unit_id: i64, since: &str) -> Result<Board> {
     let mut c = app.db.read().await?;
     let unit = units::get(&mut c, unit_id)
@@ -73,9 +75,11 @@ pub async fn board(app: &App, ctx: &Ctx, unit_id: i64, since: &str) -> Result<Bo
     } else {
         parse_date(since).ok_or_else(|| Error::invalid("since", "日期格式应为 2026-09-01"))?
     };
-    let from = day * 86_400 - LOCAL_OFFSET_S;
+    // Counted by month of receipt, from the month of `since` on.
+    let (y, m, _) = civil_from_days(day);
+    let day = days_from_civil(y, m, 1);
     let mut c = app.db.read().await?;
-    let counts = board_counts(&mut c, &unit.path, from).await?;
+    let counts = board_rollups(&mut c, &unit.path, y * 100 + i64::from(m)).await?;
     // Each school's (or district's) counts go to the child of `unit` on its path.
     let ids: Vec<i64> = counts.iter().map(|(id, _)| *id).collect();
     let holders: HashMap<i64, Unit> = units::get_many(&mut c, &ids)

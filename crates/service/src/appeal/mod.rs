@@ -1523,7 +1523,6 @@ pub async fn transfer(app: &App, ctx: &Ctx, id: i64, to_unit: i64, reason: &str)
     )
     .await?;
     store::notify(&mut tx, target.id, a.id, &format!("转办：{reason}"), now).await?;
-    store::set_school(&mut tx, a.id, a.school_id).await?;
     store::read_notices(&mut tx, &[from], a.id, now).await?;
     finish(
         app,
