@@ -128,9 +128,10 @@ CREATE TABLE calendar_days (
 );
 
 -- Opinion watch: the keywords of each appeal, by day and place (the day
--- counts from 1970-01-01 in Beijing time).
+-- counts from 1970-01-01 in Beijing time). Derived data written in the
+-- appeal's own transaction: no foreign key to check on every word.
 CREATE TABLE appeal_keywords (
-    appeal_id BIGINT NOT NULL REFERENCES appeals(id),
+    appeal_id BIGINT NOT NULL,
     word TEXT NOT NULL,
     school_id BIGINT NOT NULL,
     district_id BIGINT NOT NULL,
