@@ -1598,3 +1598,90 @@ async fn a_district_prints_or_downloads_every_school_s_poster_at_once() {
         page.status
     );
 }
+
+#[tokio::test]
+async fn an_anonymous_parent_hears_back_on_the_status_page_and_adds_to_the_appeal() {
+    let t = TestApp::demo().await;
+    let admin = t.login("school-admin").await;
+    let (school, _, _) = schools(&t).await;
+    let (qr, _) = codes(&t, &admin, school).await;
+    let code = submit(&t, &qr, "").await;
+    let id = id_of(&t, &code).await;
+    // No phone: the handler answers on the status page.
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/appeals/{id}/contact"),
+            &admin,
+            json!({"note": "您好，学校已安排值周老师放学时在东门值守", "public": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
+    let (_, st) = public_get(&t, &format!("/api/v1/public/appeals/{code}")).await;
+    assert!(st["events"].to_string().contains("值周老师"), "{st}");
+    assert_eq!(st["first_contact"]["state"], "met");
+    // The parent adds to it; the school is told; a short addition is refused.
+    let (s, e) = public_post(
+        &t,
+        &format!("/api/v1/public/appeals/{code}/follow-up"),
+        json!({"text": "补充"}),
+    )
+    .await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("text"))
+    );
+    let (s, _) = public_post(
+        &t,
+        &format!("/api/v1/public/appeals/{code}/follow-up"),
+        json!({"text": "今天放学时东门还是没有老师，车辆依旧乱停。"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, st) = public_get(&t, &format!("/api/v1/public/appeals/{code}")).await;
+    assert!(st["events"].to_string().contains("东门还是没有老师"));
+    let (_, n) = t.get("/api/v1/appeals/notices", &admin).await;
+    assert!(
+        n["notices"]
+            .as_array()
+            .expect("notices")
+            .iter()
+            .any(|x| x["appeal_id"] == id && x["text"] == "家长补充了情况"),
+        "{n}"
+    );
+    // Once closed, additions go to a new appeal.
+    let (s, _) = t
+        .post(&format!("/api/v1/appeals/{id}/reply"), &admin, good_reply())
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    public_post(
+        &t,
+        &format!("/api/v1/public/appeals/{code}/rating"),
+        json!({"rating": "satisfied"}),
+    )
+    .await;
+    let (s, e) = public_post(
+        &t,
+        &format!("/api/v1/public/appeals/{code}/follow-up"),
+        json!({"text": "问题已经解决了，谢谢学校的处理。"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    // The opinion report also reads by month.
+    let district = t.login("district-admin").await;
+    let d0 = t.login_unit(&district).await;
+    let (s, r) = t
+        .get(
+            &format!("/api/v1/units/{d0}/opinion?period=month"),
+            &district,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(r["period"], "month");
+    assert!(
+        r["children"]
+            .as_array()
+            .expect("children")
+            .iter()
+            .any(|x| x["unit_id"] == school)
+    );
+}
