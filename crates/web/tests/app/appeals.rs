@@ -74,6 +74,11 @@ async fn submit(t: &TestApp, qr: &str, phone: &str) -> String {
     v["tracking_code"].as_str().expect("code").to_owned()
 }
 
+/// The parent's rating of a reply, by tracking code.
+async fn rate(t: &TestApp, code: &str, body: Value) -> (StatusCode, Value) {
+    public_post(t, &format!("/api/v1/public/appeals/{code}/rating"), body).await
+}
+
 async fn inbox_ids(t: &TestApp, token: &str, query: &str) -> Vec<i64> {
     let (s, v) = t.get(&format!("/api/v1/appeals{query}"), token).await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -233,17 +238,12 @@ async fn a_parent_writes_to_the_school_and_follows_it_to_a_three_part_reply() {
     assert_eq!(st["reply"]["policy"], good_reply()["policy"]);
     assert_eq!(st["can_rate"], true);
     assert!(!st.to_string().contains("内部"), "{st}");
-    let (s, r) = public_post(
-        &t,
-        &format!("/api/v1/public/appeals/{code}/rating"),
-        json!({"rating": "satisfied"}),
-    )
-    .await;
+    let (s, r) = rate(&t, &code, json!({"rating": "satisfied"})).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["status"], "closed");
-    let (s, _) = public_post(
+    let (s, _) = rate(
         &t,
-        &format!("/api/v1/public/appeals/{code}/rating"),
+        &code,
         json!({"rating": "unsatisfied", "comment": "再评一次"}),
     )
     .await;
@@ -355,17 +355,12 @@ async fn an_unsatisfied_parent_reopens_the_appeal_one_level_up_and_silence_close
         assert_eq!(s, StatusCode::OK, "{e}");
     }
     // Unsatisfied needs a reason, then reopens at the district.
-    let (s, e) = public_post(
-        &t,
-        &format!("/api/v1/public/appeals/{first}/rating"),
-        json!({"rating": "unsatisfied"}),
-    )
-    .await;
+    let (s, e) = rate(&t, &first, json!({"rating": "unsatisfied"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(e["field"], "comment");
-    let (s, r) = public_post(
+    let (s, r) = rate(
         &t,
-        &format!("/api/v1/public/appeals/{first}/rating"),
+        &first,
         json!({"rating": "unsatisfied", "comment": "护学岗只设了两天就撤了"}),
     )
     .await;
@@ -1093,15 +1088,10 @@ async fn the_board_counts_on_time_escalated_satisfied_and_reopened_from_city_to_
             .await;
         assert_eq!(s, StatusCode::OK, "{e}");
     }
-    public_post(
+    rate(&t, &a, json!({"rating": "satisfied"})).await;
+    rate(
         &t,
-        &format!("/api/v1/public/appeals/{a}/rating"),
-        json!({"rating": "satisfied"}),
-    )
-    .await;
-    public_post(
-        &t,
-        &format!("/api/v1/public/appeals/{b}/rating"),
+        &b,
         json!({"rating": "unsatisfied", "comment": "问题没有解决"}),
     )
     .await;
@@ -1237,12 +1227,7 @@ async fn templates_start_replies_and_call_backs_catch_a_closure_without_a_fix() 
         .post(&format!("/api/v1/appeals/{id}/reply"), &admin, good_reply())
         .await;
     assert_eq!(s, StatusCode::OK);
-    public_post(
-        &t,
-        &format!("/api/v1/public/appeals/{code}/rating"),
-        json!({"rating": "basically_satisfied"}),
-    )
-    .await;
+    rate(&t, &code, json!({"rating": "basically_satisfied"})).await;
     let (s, e) = t
         .post(
             &format!("/api/v1/units/{school}/appeal-callbacks/draw"),
@@ -1653,12 +1638,7 @@ async fn an_anonymous_parent_hears_back_on_the_status_page_and_adds_to_the_appea
         .post(&format!("/api/v1/appeals/{id}/reply"), &admin, good_reply())
         .await;
     assert_eq!(s, StatusCode::OK);
-    public_post(
-        &t,
-        &format!("/api/v1/public/appeals/{code}/rating"),
-        json!({"rating": "satisfied"}),
-    )
-    .await;
+    rate(&t, &code, json!({"rating": "satisfied"})).await;
     let (s, e) = public_post(
         &t,
         &format!("/api/v1/public/appeals/{code}/follow-up"),
