@@ -67,7 +67,12 @@ pub async fn append_alone(app: &App, e: &AuditEntry) -> Result<()> {
 }
 
 /// Records a refused action. A failure to record is logged, not raised:
-/// the refusal stands either way.
+/// the refusal stands either way. A refusal can happen inside the caller's
+/// own write transaction (a scope check on a row it has just read), and on
+/// SQLite that transaction holds the one writer: then, or whenever another
+/// writer is busy, the entry is written by a task of its own as soon as the
+/// writer is free, instead of waiting for a transaction that waits for us.
+
 pub async fn record_denied(
     app: &App,
     ctx: &Ctx,
@@ -86,7 +91,20 @@ pub async fn record_denied(
         "",
     );
     e.result = "denied".into();
-    if let Err(err) = append_alone(app, &e).await {
+    let now = match app.db.try_write().await {
+        Ok(Some(mut tx)) => append(&mut tx, &e).await.and(tx.commit().await.db()),
+        Ok(None) => {
+            let app = app.clone();
+            tokio::spawn(async move {
+                if let Err(err) = append_alone(&app, &e).await {
+                    tracing::error!(error = %err, "could not record a refused action");
+                }
+            });
+            Ok(())
+        }
+        Err(err) => Err(err),
+    };
+    if let Err(err) = now {
         tracing::error!(error = %err, "could not record a refused action");
     }
 }

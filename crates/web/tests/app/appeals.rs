@@ -177,6 +177,28 @@ async fn a_parent_writes_to_the_school_and_follows_it_to_a_three_part_reply() {
         .post(&format!("/api/v1/appeals/{id}/reply"), &other, good_reply())
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    // The refusal came inside the reply's own write transaction; it is in
+    // the audit log all the same (written as soon as that transaction ends).
+    let auditor = t.login("audit-admin").await;
+    let mut refused = 0;
+    for _ in 0..50 {
+        let (_, log) = t.get("/api/v1/audit?limit=200", &auditor).await;
+        refused = log["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|e| {
+                e["result"] == "denied"
+                    && e["object_type"] == "appeal"
+                    && e["object_id"] == id.to_string()
+            })
+            .count();
+        if refused >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(refused, 2, "the refused read and the refused reply");
     // The district's own inbox holds only bureau-level and escalated
     // appeals; its oversight view shows the schools' too.
     let district = t.login("district-admin").await;
