@@ -72,7 +72,6 @@ pub async fn append_alone(app: &App, e: &AuditEntry) -> Result<()> {
 /// SQLite that transaction holds the one writer: then, or whenever another
 /// writer is busy, the entry is written by a task of its own as soon as the
 /// writer is free, instead of waiting for a transaction that waits for us.
-
 pub async fn record_denied(
     app: &App,
     ctx: &Ctx,
