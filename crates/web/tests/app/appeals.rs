@@ -180,6 +180,7 @@ async fn a_parent_writes_to_the_school_and_follows_it_to_a_three_part_reply() {
     // The refusal came inside the reply's own write transaction; it is in
     // the audit log all the same (written as soon as that transaction ends).
     let auditor = t.login("audit-admin").await;
+    let object_id = id.to_string();
     let mut refused = 0;
     for _ in 0..50 {
         let (_, log) = t.get("/api/v1/audit?limit=200", &auditor).await;
@@ -190,7 +191,7 @@ async fn a_parent_writes_to_the_school_and_follows_it_to_a_three_part_reply() {
             .filter(|e| {
                 e["result"] == "denied"
                     && e["object_type"] == "appeal"
-                    && e["object_id"] == id.to_string()
+                    && e["object_id"].as_str() == Some(object_id.as_str())
             })
             .count();
         if refused >= 2 {
