@@ -90,7 +90,7 @@ pub async fn record_denied(
         "",
     );
     e.result = "denied".into();
-    let now = match app.db.try_write().await {
+    let written = match app.db.try_write().await {
         Ok(Some(mut tx)) => append(&mut tx, &e).await.and(tx.commit().await.db()),
         Ok(None) => {
             let app = app.clone();
@@ -103,7 +103,7 @@ pub async fn record_denied(
         }
         Err(err) => Err(err),
     };
-    if let Err(err) = now {
+    if let Err(err) = written {
         tracing::error!(error = %err, "could not record a refused action");
     }
 }

@@ -155,9 +155,10 @@ impl Db {
         let connect = AnyConnectOptions::from_str(&url).map_err(|e| {
             Error::with_message(ErrorCode::Internal, format!("数据库地址无效：{e}"))
         })?;
-        let pool = Db::new_pool(backend, &connect, opts.max_connections).await?;
+        let pool = Db::new_pool(backend, &connect, 0, opts.max_connections).await?;
         let writer = match backend {
-            Backend::Sqlite => Db::new_pool(backend, &connect, 1).await?,
+            // Kept open, so that `try_write` finds it idle rather than absent.
+            Backend::Sqlite => Db::new_pool(backend, &connect, 1, 1).await?,
             Backend::Postgres => pool.clone(),
         };
         Ok(Db {
@@ -170,9 +171,11 @@ impl Db {
     async fn new_pool(
         backend: Backend,
         connect: &AnyConnectOptions,
+        min_connections: u32,
         max_connections: u32,
     ) -> Result<AnyPool, Error> {
         AnyPoolOptions::new()
+            .min_connections(min_connections)
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(move |conn, _meta| {
