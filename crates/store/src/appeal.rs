@@ -744,25 +744,7 @@ pub async fn board_counts(c: &mut Conn, path: &str, from: i64) -> Result<Vec<(i6
     .fetch_all(&mut *c)
     .await
     .db()?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                col(r, "uid")?,
-                BoardCounts {
-                    total: col(r, "total")?,
-                    contact_due: col(r, "contact_due")?,
-                    contact_on_time: col(r, "contact_on_time")?,
-                    reply_due: col(r, "reply_due")?,
-                    reply_on_time: col(r, "reply_on_time")?,
-                    escalated: col(r, "escalated")?,
-                    rated: col(r, "rated")?,
-                    pleased: col(r, "pleased")?,
-                    answered: col(r, "answered")?,
-                    reopened: col(r, "reopened")?,
-                },
-            ))
-        })
-        .collect()
+    rows.iter().map(board_row).collect()
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

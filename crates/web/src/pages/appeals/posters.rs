@@ -21,8 +21,16 @@ struct PostersPage {
     unit_name: String,
 }
 
-fn code_url(state: &AppState, token: &str) -> String {
-    format!("{}/q/{token}", state.config.public_url)
+/// The addresses a school's two codes open: (school, bureau).
+fn code_urls(state: &AppState, codes: &[tongyu_store::appeal::Code]) -> (String, String) {
+    let url_of = |k: CodeKind| {
+        codes
+            .iter()
+            .find(|c| c.kind == k)
+            .map(|c| format!("{}/q/{}", state.config.public_url, c.token))
+            .unwrap_or_default()
+    };
+    (url_of(CodeKind::School), url_of(CodeKind::Bureau))
 }
 
 pub(super) async fn posters(
@@ -35,14 +43,7 @@ pub(super) async fn posters(
     let posters = schools
         .into_iter()
         .map(|(school, codes)| {
-            let url_of = |k: CodeKind| {
-                codes
-                    .iter()
-                    .find(|c| c.kind == k)
-                    .map(|c| code_url(&state, &c.token))
-                    .unwrap_or_default()
-            };
-            let (su, bu) = (url_of(CodeKind::School), url_of(CodeKind::Bureau));
+            let (su, bu) = code_urls(&state, &codes);
             Poster {
                 school_id: school.id,
                 school_name: school.name,
@@ -88,18 +89,8 @@ pub(super) async fn poster_svg(
 ) -> PageResult<Response> {
     let codes = appeal::school_codes(&state.app, &user.ctx, school_id).await?;
     let school = tongyu_service::org::visible_unit(&state.app, &user.ctx, school_id).await?;
-    let url_of = |k: CodeKind| {
-        codes
-            .iter()
-            .find(|c| c.kind == k)
-            .map(|c| code_url(&state, &c.token))
-            .unwrap_or_default()
-    };
-    let svg = poster(
-        &school.name,
-        &url_of(CodeKind::School),
-        &url_of(CodeKind::Bureau),
-    );
+    let (su, bu) = code_urls(&state, &codes);
+    let svg = poster(&school.name, &su, &bu);
     Ok((
         [
             (
@@ -175,18 +166,8 @@ pub(super) async fn posters_zip(
     let options =
         zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     for (school, codes) in &schools {
-        let url_of = |k: CodeKind| {
-            codes
-                .iter()
-                .find(|c| c.kind == k)
-                .map(|c| code_url(&state, &c.token))
-                .unwrap_or_default()
-        };
-        let svg = poster(
-            &school.name,
-            &url_of(CodeKind::School),
-            &url_of(CodeKind::Bureau),
-        );
+        let (su, bu) = code_urls(&state, codes);
+        let svg = poster(&school.name, &su, &bu);
         let name = format!(
             "{}-{}.svg",
             school.id,
