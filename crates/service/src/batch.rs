@@ -1,16 +1,26 @@
 //! The batching writer behind hot writes (progress reports, public appeal
 //! submissions): requests queue their jobs; one task per instance takes
 //! every job waiting (up to a limit), applies them in one transaction and
-//! answers each only after the commit. When a batch fails, its jobs are
-//! applied again one at a time, so one bad job never costs the others.
+//! answers each only once the commit is on disk. It begins the next batch
+//! while the last one's commit goes to disk ([`tongyu_store::Durable`]).
+//! When a batch fails, its jobs are applied again one at a time, so one bad
+//! job never costs the others.
 
 use std::future::Future;
 
 use tokio::sync::{mpsc, oneshot};
 use tongyu_domain::{Error, Result};
+use tongyu_store::{DbResult, Durable};
 
-/// What a batch writer does with a batch: one transaction, one outcome per
-/// job, in order.
+/// A batch committed: one outcome per job, in order, and the commit on its
+/// way to disk.
+pub(crate) struct Applied<O> {
+    pub outs: Vec<O>,
+    pub durable: Durable,
+}
+
+/// What a batch writer does with a batch: one transaction, committed with
+/// [`tongyu_store::Tx::commit_deferred`].
 pub(crate) trait Apply: Send + Sync + 'static {
     type Job: Send + Sync + 'static;
     type Out: Send + 'static;
@@ -21,7 +31,7 @@ pub(crate) trait Apply: Send + Sync + 'static {
     fn apply<'a>(
         &'a self,
         jobs: &'a [&'a Self::Job],
-    ) -> impl Future<Output = Result<Vec<Self::Out>>> + Send + 'a;
+    ) -> impl Future<Output = Result<Applied<Self::Out>>> + Send + 'a;
 }
 
 type Reply<O> = oneshot::Sender<Result<O>>;
@@ -51,13 +61,32 @@ impl<A: Apply> Writer<A> {
                     }
                 }
                 let jobs: Vec<&A::Job> = batch.iter().map(|(j, _)| j).collect();
+                let started = std::time::Instant::now();
                 let result = applier.apply(&jobs).await;
                 drop(jobs);
+                tracing::debug!(
+                    writer = A::NAME,
+                    size = batch.len(),
+                    us = started.elapsed().as_micros() as u64,
+                    "batch committed"
+                );
                 match result {
-                    Ok(outs) if outs.len() == batch.len() => {
-                        for ((_, reply), o) in batch.into_iter().zip(outs) {
-                            let _ = reply.send(Ok(o));
-                        }
+                    Ok(done) if done.outs.len() == batch.len() => {
+                        // Answered once on disk; the next batch begins now.
+                        tokio::spawn(async move {
+                            match done.durable.wait().await.db() {
+                                Ok(()) => {
+                                    for ((_, reply), o) in batch.into_iter().zip(done.outs) {
+                                        let _ = reply.send(Ok(o));
+                                    }
+                                }
+                                Err(e) => {
+                                    for (_, reply) in batch {
+                                        let _ = reply.send(Err(e.clone()));
+                                    }
+                                }
+                            }
+                        });
                     }
                     Ok(_) => {
                         tracing::error!(
@@ -71,10 +100,15 @@ impl<A: Apply> Writer<A> {
                     Err(e) if batch.len() > 1 => {
                         tracing::warn!(writer = A::NAME, error = %e, size = batch.len(), "batch failed; applying its jobs one by one");
                         for (job, reply) in batch {
-                            let r = applier
-                                .apply(&[&job])
-                                .await
-                                .and_then(|mut v| v.pop().ok_or_else(Error::internal));
+                            let r = match applier.apply(&[&job]).await {
+                                Ok(mut done) => done
+                                    .durable
+                                    .wait()
+                                    .await
+                                    .db()
+                                    .and_then(|()| done.outs.pop().ok_or_else(Error::internal)),
+                                Err(e) => Err(e),
+                            };
                             let _ = reply.send(r);
                         }
                     }
@@ -116,14 +150,17 @@ mod tests {
         type Out = i64;
         const BATCH: usize = 64;
         const NAME: &'static str = "test";
-        async fn apply(&self, jobs: &[&i64]) -> Result<Vec<i64>> {
+        async fn apply(&self, jobs: &[&i64]) -> Result<Applied<i64>> {
             if let Ok(mut b) = self.batches.lock() {
                 b.push(jobs.len());
             }
             if jobs.iter().any(|j| **j < 0) {
                 return Err(Error::invalid("job", "negative"));
             }
-            Ok(jobs.iter().map(|j| **j * 2).collect())
+            Ok(Applied {
+                outs: jobs.iter().map(|j| **j * 2).collect(),
+                durable: Durable::ready(),
+            })
         }
     }
 

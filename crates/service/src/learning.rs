@@ -861,7 +861,8 @@ pub mod progress {
         fn apply<'a>(
             &'a self,
             jobs: &'a [&'a Event],
-        ) -> impl std::future::Future<Output = Result<Vec<(i64, bool)>>> + Send + 'a {
+        ) -> impl std::future::Future<Output = Result<crate::batch::Applied<(i64, bool)>>> + Send + 'a
+        {
             apply(&self.db, jobs)
         }
     }
@@ -869,7 +870,7 @@ pub mod progress {
     /// Applies a batch in one transaction: coverage per parent and lesson,
     /// then, for lessons just completed, the children's tallies and the
     /// rollups, summed per unit before they are written.
-    async fn apply(db: &Db, events: &[&Event]) -> Result<Vec<(i64, bool)>> {
+    async fn apply(db: &Db, events: &[&Event]) -> Result<crate::batch::Applied<(i64, bool)>> {
         let mut tx = db.write().await?;
         let mut keys: Vec<(i64, i64)> =
             events.iter().map(|e| (e.account_id, e.lesson_id)).collect();
@@ -942,8 +943,8 @@ pub mod progress {
         for (campaign, units) in &deltas {
             store::add_rollups(&mut tx, *campaign, units).await?;
         }
-        tx.commit().await.db()?;
-        Ok(out)
+        let durable = tx.commit_deferred().await.db()?;
+        Ok(crate::batch::Applied { outs: out, durable })
     }
 }
 

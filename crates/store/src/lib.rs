@@ -20,18 +20,18 @@ pub mod org;
 pub mod search;
 pub mod session;
 pub mod student;
+mod write;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, Transaction};
+use sqlx::{AnyConnection, AnyPool};
 use tongyu_domain::{Error, ErrorCode};
 
 pub use sqlx::Any;
+pub use write::{Durable, Tx};
 
-/// A transaction on either backend.
-pub type Tx = Transaction<'static, Any>;
 /// A connection on either backend; a `Tx` derefs to one.
 pub type Conn = AnyConnection;
 
@@ -68,6 +68,8 @@ pub struct Db {
     /// other connection changes the file under it. On PostgreSQL, the same
     /// pool as reads.
     writer: AnyPool,
+    /// SQLite in a file: makes the writer's commits durable (module `write`).
+    log_sync: Option<std::sync::Arc<write::LogSync>>,
     backend: Backend,
 }
 
@@ -155,15 +157,23 @@ impl Db {
         let connect = AnyConnectOptions::from_str(&url).map_err(|e| {
             Error::with_message(ErrorCode::Internal, format!("数据库地址无效：{e}"))
         })?;
-        let pool = Db::new_pool(backend, &connect, 0, opts.max_connections).await?;
-        let writer = match backend {
+        let pool = Db::new_pool(backend, &connect, 0, opts.max_connections, false).await?;
+        let (writer, log_sync) = match backend {
             // Kept open, so that `try_write` finds it idle rather than absent.
-            Backend::Sqlite => Db::new_pool(backend, &connect, 1, 1).await?,
-            Backend::Postgres => pool.clone(),
+            Backend::Sqlite => {
+                let sync =
+                    write::sqlite_file(&url).map(|f| std::sync::Arc::new(write::LogSync::new(f)));
+                (
+                    Db::new_pool(backend, &connect, 1, 1, sync.is_some()).await?,
+                    sync,
+                )
+            }
+            Backend::Postgres => (pool.clone(), None),
         };
         Ok(Db {
             pool,
             writer,
+            log_sync,
             backend,
         })
     }
@@ -173,25 +183,37 @@ impl Db {
         connect: &AnyConnectOptions,
         min_connections: u32,
         max_connections: u32,
+        synced_apart: bool,
     ) -> Result<AnyPool, Error> {
         AnyPoolOptions::new()
+            // A SQLite connection is a file handle in this process: there is
+            // no server that could have dropped it, so no ping before use.
+            .test_before_acquire(backend == Backend::Postgres)
             .min_connections(min_connections)
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL lets readers run beside the one writer; FULL makes
-                        // every commit durable before we answer "done".
+                        // WAL lets readers run beside the one writer. FULL
+                        // makes every commit durable before it returns; the
+                        // writer's commits are made durable apart from the
+                        // commit instead (module `write`), so NORMAL there.
+                        let synchronous = if synced_apart {
+                            "PRAGMA synchronous = NORMAL"
+                        } else {
+                            "PRAGMA synchronous = FULL"
+                        };
                         for pragma in [
                             "PRAGMA journal_mode = WAL",
-                            "PRAGMA synchronous = FULL",
+                            synchronous,
                             "PRAGMA foreign_keys = ON",
                             "PRAGMA busy_timeout = 10000",
                             // Reads through the OS page cache shared by every
                             // connection, and a larger cache of its own each.
                             "PRAGMA mmap_size = 1073741824",
                             "PRAGMA cache_size = -32000",
+                            "PRAGMA wal_autocheckpoint = 10000",
                         ] {
                             sqlx::query(pragma).execute(&mut *conn).await?;
                         }
@@ -219,10 +241,11 @@ impl Db {
     /// (`BEGIN IMMEDIATE`), so a transaction that reads and then writes never
     /// fails on a lock upgrade.
     pub async fn write(&self) -> Result<Tx, Error> {
-        match self.backend {
-            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await.db(),
-            Backend::Postgres => self.writer.begin().await.db(),
-        }
+        let tx = match self.backend {
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await.db()?,
+            Backend::Postgres => self.writer.begin().await.db()?,
+        };
+        Ok(Tx::new(tx, self.log_sync.clone()))
     }
 
     /// A write transaction if one can begin at once, without waiting for
@@ -230,10 +253,11 @@ impl Db {
     /// caller's own transaction). PostgreSQL, with many writers, always
     /// begins one.
     pub async fn try_write(&self) -> Result<Option<Tx>, Error> {
-        match self.backend {
-            Backend::Sqlite => self.writer.try_begin_with("BEGIN IMMEDIATE").await.db(),
-            Backend::Postgres => self.writer.begin().await.db().map(Some),
-        }
+        let tx = match self.backend {
+            Backend::Sqlite => self.writer.try_begin_with("BEGIN IMMEDIATE").await.db()?,
+            Backend::Postgres => Some(self.writer.begin().await.db()?),
+        };
+        Ok(tx.map(|t| Tx::new(t, self.log_sync.clone())))
     }
 
     /// A connection for reads.

@@ -64,12 +64,12 @@ impl crate::batch::Apply for Intake {
     fn apply<'a>(
         &'a self,
         jobs: &'a [&'a Job],
-    ) -> impl std::future::Future<Output = Result<Vec<Outcome>>> + Send + 'a {
+    ) -> impl std::future::Future<Output = Result<crate::batch::Applied<Outcome>>> + Send + 'a {
         apply(&self.db, jobs)
     }
 }
 
-async fn apply(db: &Db, jobs: &[&Job]) -> Result<Vec<Outcome>> {
+async fn apply(db: &Db, jobs: &[&Job]) -> Result<crate::batch::Applied<Outcome>> {
     let mut tx = db.write().await?;
     let keys: Vec<&str> = jobs.iter().map(|j| j.dedupe_key.as_str()).collect();
     let since = jobs.iter().map(|j| j.dedupe_since).min().unwrap_or(0);
@@ -188,6 +188,9 @@ async fn apply(db: &Db, jobs: &[&Job]) -> Result<Vec<Outcome>> {
         })
         .collect();
     tongyu_store::audit::append_many(&mut tx, &entries).await?;
-    tx.commit().await.db()?;
-    Ok(outcomes)
+    let durable = tx.commit_deferred().await.db()?;
+    Ok(crate::batch::Applied {
+        outs: outcomes,
+        durable,
+    })
 }
