@@ -538,6 +538,9 @@ pub async fn all_rollups(c: &mut Conn, campaign_id: i64) -> Result<HashMap<i64, 
 /// as one JSON parameter: one prepared statement whatever the batch size,
 /// and no per-parameter cost (SQLite looks each `$N` up in a list, so a
 /// statement with a thousand parameters costs a million steps to bind).
+/// The rows come back as one JSON value too: the driver hands SQLite's rows
+/// over one at a time between its thread and ours, which cost more than
+/// the query itself in a batch of a hundred.
 pub async fn get_progress_many(
     c: &mut Conn,
     keys: &[(i64, i64)],
@@ -548,22 +551,33 @@ pub async fn get_progress_many(
     }
     let json = serde_json::to_string(keys).map_err(|_| tongyu_domain::Error::internal())?;
     let sql = if crate::is_postgres(c) {
-        "SELECT p.account_id, p.lesson_id, p.spans, p.covered_s, p.completed_at, p.last_report_at
+        "SELECT COALESCE(json_agg(json_build_array(p.account_id, p.lesson_id, p.spans, p.covered_s,
+                    p.completed_at, p.last_report_at)), '[]'::json)::text
          FROM jsonb_array_elements($1::jsonb) k
          JOIN lesson_progress p ON p.account_id = (k->>0)::bigint AND p.lesson_id = (k->>1)::bigint"
     } else {
-        "SELECT p.account_id, p.lesson_id, p.spans, p.covered_s, p.completed_at, p.last_report_at
+        "SELECT json_group_array(json_array(p.account_id, p.lesson_id, p.spans, p.covered_s,
+                    p.completed_at, p.last_report_at))
          FROM json_each($1) k
          JOIN lesson_progress p ON p.account_id = k.value->>0 AND p.lesson_id = k.value->>1"
     };
-    for r in sqlx::query(sql).bind(json).fetch_all(&mut *c).await.db()? {
+    let all: String = sqlx::query_scalar(sql)
+        .bind(json)
+        .fetch_one(&mut *c)
+        .await
+        .db()?;
+    let rows: Vec<(i64, i64, String, i64, i64, i64)> = serde_json::from_str(&all).map_err(|e| {
+        tracing::error!(error = %e, "progress rows are not the JSON expected");
+        tongyu_domain::Error::internal()
+    })?;
+    for (account_id, lesson_id, spans, covered_s, completed_at, last_report_at) in rows {
         out.insert(
-            (col(&r, "account_id")?, col(&r, "lesson_id")?),
+            (account_id, lesson_id),
             Progress {
-                spans: col(&r, "spans")?,
-                covered_s: col(&r, "covered_s")?,
-                completed_at: col(&r, "completed_at")?,
-                last_report_at: col(&r, "last_report_at")?,
+                spans,
+                covered_s,
+                completed_at,
+                last_report_at,
             },
         );
     }
