@@ -16,6 +16,12 @@ use tongyu_store::{Db, DbOptions};
 
 use config::{Config, redact_url};
 
+/// Requests on every core allocate and free memory another core allocated
+/// (rows from the database's thread, bodies, answers); glibc's allocator
+/// makes them queue on its arena locks for that (ADR 0015).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "tongyu", version, about = "同育：家校社协同育人平台")]
 struct Cli {
