@@ -822,8 +822,11 @@ async fn appeals(
         bench_routes: true,
         ..tongyu_web::WebConfig::default()
     };
-    let mut state = tongyu_web::AppState::new(app.clone(), config);
-    state.public_limits = tongyu_web::throttle::PublicLimits::unlimited();
+    let state = tongyu_web::AppState::with_public_limits(
+        app.clone(),
+        config,
+        tongyu_web::throttle::PublicLimits::unlimited(),
+    );
     let router = tongyu_web::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;

@@ -50,11 +50,16 @@ impl Default for WebConfig {
     }
 }
 
+/// What every handler reads. Axum clones the state for each extractor and
+/// layer of every request, so it is one shared allocation: a clone is one
+/// reference count, not one per part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(std::sync::Arc<Shared>);
+
+/// The parts of [`AppState`].
+pub struct Shared {
     pub app: App,
-    /// Shared, not copied: the state is cloned for every request.
-    pub config: std::sync::Arc<WebConfig>,
+    pub config: WebConfig,
     pub metrics: ops::Metrics,
     /// Imports running here, and first passwords until downloaded.
     pub jobs: tongyu_service::import::Jobs,
@@ -66,14 +71,31 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(app: App, config: WebConfig) -> Self {
-        Self {
+        Self::with_public_limits(app, config, Default::default())
+    }
+
+    /// With other limits on the public form (load tests, tests of many
+    /// parents from one address).
+    pub fn with_public_limits(
+        app: App,
+        config: WebConfig,
+        public_limits: throttle::PublicLimits,
+    ) -> Self {
+        AppState(std::sync::Arc::new(Shared {
             app,
-            config: std::sync::Arc::new(config),
+            config,
             metrics: ops::Metrics::default(),
             jobs: Default::default(),
             throttle: Default::default(),
-            public_limits: Default::default(),
-        }
+            public_limits,
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }
 

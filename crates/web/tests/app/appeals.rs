@@ -1471,8 +1471,11 @@ async fn many_parents_at_once_each_get_their_own_appeal_and_the_audit_chain_hold
     // Forty parents at once, and each of the first ten sends twice. (The
     // test's requests share one address: this router has no per-address
     // limit; the end of the test shows the limit.)
-    let mut state = tongyu_web::AppState::new(t.app.clone(), tongyu_web::WebConfig::default());
-    state.public_limits = tongyu_web::throttle::PublicLimits::unlimited();
+    let state = tongyu_web::AppState::with_public_limits(
+        t.app.clone(),
+        tongyu_web::WebConfig::default(),
+        tongyu_web::throttle::PublicLimits::unlimited(),
+    );
     let unlimited = tongyu_web::router(state);
     let mut tasks = Vec::new();
     for i in 0..50u32 {
