@@ -206,6 +206,51 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_sqlite_commit_returns_once_its_log_is_synced() {
+        let dir = std::env::temp_dir().join(format!("tongyu-commit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("t.db");
+        let db = crate::Db::connect_raw(&format!("sqlite://{}", file.display()))
+            .await
+            .expect("open");
+        db.execute_raw("CREATE TABLE t (x INTEGER)")
+            .await
+            .expect("table");
+        let sync = db.log_sync.clone().expect("a file has a log to sync");
+        let mut tx = db.write().await.expect("begin");
+        // The writer leaves syncing to the commit's waiter; reads keep FULL.
+        let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *tx)
+            .await
+            .expect("pragma");
+        assert_eq!(level, 1, "the writer commits with synchronous = NORMAL");
+        assert_eq!(db.query_i64("PRAGMA synchronous").await.expect("read"), 2);
+        sqlx::query("INSERT INTO t VALUES (1)")
+            .execute(&mut *tx)
+            .await
+            .expect("insert");
+        tx.commit().await.expect("commit");
+        assert_eq!(sync.synced.load(Ordering::SeqCst), 1);
+
+        let mut tx = db.write().await.expect("begin");
+        sqlx::query("INSERT INTO t VALUES (2)")
+            .execute(&mut *tx)
+            .await
+            .expect("insert");
+        let durable = tx.commit_deferred().await.expect("commit");
+        // Committed and visible, not yet called durable.
+        assert_eq!(
+            db.query_i64("SELECT COUNT(*) FROM t").await.expect("count"),
+            2
+        );
+        assert_eq!(sync.synced.load(Ordering::SeqCst), 1);
+        durable.wait().await.expect("synced");
+        assert_eq!(sync.synced.load(Ordering::SeqCst), 2);
+        db.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
     async fn one_sync_covers_every_commit_before_it_and_a_failure_sticks() {
         let dir = std::env::temp_dir().join(format!("tongyu-logsync-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
