@@ -53,6 +53,17 @@ impl<A: Apply> Writer<A> {
         let (tx, mut rx) = mpsc::channel::<(A::Job, Reply<A::Out>)>(16_384);
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
+                // When few jobs wait, let the requests already running
+                // queue theirs first: a few turns of the scheduler cost
+                // microseconds, and each batch fewer costs a transaction
+                // and a sync (batches of about 120 progress reports instead
+                // of 45 at 256 connections; ADR 0015).
+                for _ in 0..4 {
+                    if rx.len() >= A::BATCH / 4 {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
                 let mut batch = vec![first];
                 while batch.len() < A::BATCH {
                     match rx.try_recv() {
