@@ -838,11 +838,13 @@ async fn appeals(
         .await;
     });
     let tokens: Vec<String> = (0..clients).map(|_| "public".to_owned()).collect();
+    eprintln!("measuring the no-op POST...");
     let noop = load_with(addr, "/api/v1/bench/noop", &tokens, seconds, |_, i| {
         report_body(1, i)
     })
     .await?;
     let before = app.db.query_i64("SELECT COUNT(*) FROM appeals").await?;
+    eprintln!("measuring public submissions...");
     let submitted = load_with(
         addr,
         "/api/v1/public/appeals",

@@ -166,6 +166,15 @@ impl Driver {
         }
         panic!("the page never showed “{text}”:\n{page}");
     }
+    /// Runs a script that answers through the callback WebDriver passes as
+    /// its last argument.
+    fn script_async(&self, js: &str) -> Value {
+        self.call(
+            "POST",
+            "/execute/async",
+            Some(json!({ "script": js, "args": [] })),
+        )
+    }
     fn script(&self, js: &str) -> Value {
         self.call(
             "POST",
@@ -378,6 +387,7 @@ fn a_district_administrator_signs_in_and_drills_down_on_a_phone() {
     d.click("css selector", "a[href^='/appeals/posters/']");
     let page = d.wait_for("校门二维码海报");
     assert!(page.contains("<svg"), "the gate codes are drawn");
+    poster_png(&d);
     let start = page
         .find(&format!("{base}/q/"))
         .expect("the school code's address");
@@ -406,6 +416,62 @@ fn a_district_administrator_signs_in_and_drills_down_on_a_phone() {
     save_screenshot(&d, "appeal-status");
     d.call("DELETE", "", None);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The first poster of the page drawn as a PNG (what its "下载 PNG" button
+/// saves): A4 at 300 dpi, the school's name and the codes drawn, the
+/// bottom margin white.
+fn poster_png(d: &Driver) {
+    let got = d.script_async(
+        r#"var done = arguments[arguments.length - 1];
+        var b = document.querySelector('[data-poster-svg]');
+        window.tongyuPosterPng(b.dataset.posterSvg).then(function (png) {
+          return createImageBitmap(png).then(function (bmp) {
+            var c = document.createElement('canvas');
+            c.width = bmp.width; c.height = bmp.height;
+            var g = c.getContext('2d');
+            g.drawImage(bmp, 0, 0);
+            function dark(x, y, w, h) {
+              var p = g.getImageData(x, y, w, h).data, n = 0;
+              for (var i = 0; i < p.length; i += 4) if (p[i] < 128) n++;
+              return n / (w * h);
+            }
+            var r = new FileReader();
+            r.onload = function () {
+              done({ type: png.type, width: bmp.width, height: bmp.height,
+                     name: dark(0, 330, 2480, 180), qr: dark(177, 1122, 945, 945),
+                     margin: dark(0, 3000, 2480, 400), data: r.result });
+            };
+            r.readAsDataURL(png);
+          });
+        }).catch(function (e) { done({ error: String(e) }); });"#,
+    );
+    assert_eq!(got["error"], Value::Null, "{}", got["error"]);
+    assert_eq!(got["type"], "image/png", "{}", got["type"]);
+    assert_eq!(
+        (got["width"].as_i64(), got["height"].as_i64()),
+        (Some(2480), Some(3508))
+    );
+    let share = |k: &str| got[k].as_f64().unwrap_or(-1.0);
+    assert!(
+        share("name") > 0.002,
+        "the school's name is drawn: {}",
+        got["name"]
+    );
+    assert!(
+        (0.2..0.8).contains(&share("qr")),
+        "the school's code is drawn: {got}"
+    );
+    assert!(
+        share("margin") == 0.0,
+        "the bottom margin is white: {}",
+        got["margin"]
+    );
+    let data = got["data"].as_str().unwrap_or("");
+    let png = base64_decode(data.trim_start_matches("data:image/png;base64,"));
+    assert!(png.starts_with(b"\x89PNG"), "a PNG file");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let _ = std::fs::write(dir.join("browser-poster.png"), png);
 }
 
 /// Signs out and signs in as another demo account.

@@ -1555,6 +1555,31 @@ async fn many_parents_at_once_each_get_their_own_appeal_and_the_audit_chain_hold
     assert_eq!(last.1["code"], "rate_limited");
 }
 
+/// Fails unless `xml` is well-formed: tags balanced, no attribute twice on
+/// one element (a viewer refuses to draw such a file at all).
+fn well_formed_xml(xml: &str) {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    reader.config_mut().check_end_names = true;
+    let mut elements = 0;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
+                elements += 1;
+                for a in e.attributes() {
+                    if let Err(err) = a {
+                        panic!("bad attribute in <{:?}>: {err}\n{xml}", e.name());
+                    }
+                }
+            }
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+            Err(err) => panic!("not well-formed XML: {err}\n{xml}"),
+        }
+    }
+    assert!(elements > 3, "{xml}");
+}
+
 #[tokio::test]
 async fn a_district_prints_or_downloads_every_school_s_poster_at_once() {
     let t = TestApp::demo().await;
@@ -1591,6 +1616,7 @@ async fn a_district_prints_or_downloads_every_school_s_poster_at_once() {
     assert_eq!(one.status, StatusCode::OK);
     assert!(one.body.contains("<svg") && one.body.contains(&schools_in_d0[0].name));
     assert!(one.body.contains("向教育局反映"));
+    well_formed_xml(&one.body);
     // A school administrator may not print another school's poster.
     let admin = t.login("school-admin").await;
     let own = t.login_unit(&admin).await;

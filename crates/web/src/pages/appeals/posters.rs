@@ -1,5 +1,5 @@
-//! The two codes at every school gate: posters (SVG, a print page, a zip
-//! of a whole subtree) and rotating a code.
+//! The two codes at every school gate: posters (SVG, PNG drawn in the
+//! browser, a print page, a zip of a whole subtree) and rotating a code.
 
 use super::*;
 
@@ -107,6 +107,18 @@ pub(super) async fn poster_svg(
         .into_response())
 }
 
+/// The script that turns a poster into a PNG in the browser, with the
+/// device's own Chinese fonts (the server has none to draw text with).
+pub(super) async fn poster_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../../static/poster.js"),
+    )
+}
+
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -125,6 +137,7 @@ pub fn poster(school_name: &str, school_url: &str, bureau_url: &str) -> String {
         }
     };
     let place = |svg: String, x: u32| -> String {
+        let svg = without_size(&svg);
         svg.replacen(
             "<svg",
             &format!("<svg x=\"{x}\" y=\"95\" width=\"80\" height=\"80\""),
@@ -150,6 +163,28 @@ pub fn poster(school_name: &str, school_url: &str, bureau_url: &str) -> String {
         school = place(inner(school_url), 15),
         bureau = place(inner(bureau_url), 115),
     )
+}
+
+/// The SVG with the `width` and `height` of its root element taken out (its
+/// `viewBox` stays), so that a nesting element can set its own: an element
+/// with an attribute twice is not XML, and no viewer draws it.
+fn without_size(svg: &str) -> String {
+    let Some(start) = svg.find("<svg") else {
+        return svg.to_owned();
+    };
+    let Some(len) = svg[start..].find('>') else {
+        return svg.to_owned();
+    };
+    let mut tag = svg[start..start + len].to_owned();
+    for name in [" width=\"", " height=\""] {
+        if let Some(i) = tag.find(name) {
+            let value = i + name.len();
+            if let Some(end) = tag[value..].find('"') {
+                tag.replace_range(i..value + end + 1, "");
+            }
+        }
+    }
+    format!("{}{tag}{}", &svg[..start], &svg[start + len..])
 }
 
 /// Every school's poster in the subtree as SVG files in one zip archive.
