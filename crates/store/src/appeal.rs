@@ -1020,7 +1020,8 @@ pub async fn recent_duplicates(
     Ok(out)
 }
 
-/// Inserts many appeals in one statement; returns tracking code → id.
+/// Inserts many appeals in a few statements ([`crate::rows`] on SQLite);
+/// returns tracking code → id.
 pub async fn insert_many(
     c: &mut Conn,
     rows: &[NewAppeal<'_>],
@@ -1030,45 +1031,6 @@ pub async fn insert_many(
     if rows.is_empty() {
         return Ok(out);
     }
-    let flat: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|n| {
-            serde_json::json!([
-                n.tracking_code,
-                n.source.as_str(),
-                n.external_ref,
-                n.school_id,
-                n.unit_id,
-                n.level.as_str(),
-                n.category.as_str(),
-                n.text,
-                n.contact_name,
-                n.contact_phone,
-                n.dedupe_key,
-                i64::from(n.urgent),
-                n.contact_due,
-                n.reply_due
-            ])
-        })
-        .collect();
-    let sql = if crate::is_postgres(c) {
-        "INSERT INTO appeals (tracking_code, source, external_ref, school_id, unit_id, level, category,
-             text, contact_name, contact_phone, dedupe_key, status, urgent, clock_start, contact_due,
-             reply_due, created_at, updated_at)
-         SELECT r->>0, r->>1, r->>2, (r->>3)::bigint, (r->>4)::bigint, r->>5, r->>6, r->>7, r->>8,
-                r->>9, r->>10, 'received', (r->>11)::bigint, $2, (r->>12)::bigint, (r->>13)::bigint, $2, $2
-         FROM jsonb_array_elements($1::jsonb) r
-         RETURNING id, tracking_code"
-    } else {
-        "INSERT INTO appeals (tracking_code, source, external_ref, school_id, unit_id, level, category,
-             text, contact_name, contact_phone, dedupe_key, status, urgent, clock_start, contact_due,
-             reply_due, created_at, updated_at)
-         SELECT r.value->>0, r.value->>1, r.value->>2, r.value->>3, r.value->>4, r.value->>5,
-                r.value->>6, r.value->>7, r.value->>8, r.value->>9, r.value->>10, 'received',
-                r.value->>11, $2, r.value->>12, r.value->>13, $2, $2
-         FROM json_each($1) r WHERE true
-         RETURNING id, tracking_code"
-    };
     let mut board: std::collections::HashMap<(i64, i64), BoardCounts> =
         std::collections::HashMap::new();
     for n in rows {
@@ -1079,12 +1041,74 @@ pub async fn insert_many(
     }
     let board: Vec<((i64, i64), BoardCounts)> = board.into_iter().collect();
     add_board(c, &board).await?;
-    let got = sqlx::query(sql)
-        .bind(to_json(&flat)?)
-        .bind(now)
-        .fetch_all(&mut *c)
-        .await
-        .db()?;
+    let head =
+        "INSERT INTO appeals (tracking_code, source, external_ref, school_id, unit_id, level,
+             category, text, contact_name, contact_phone, dedupe_key, status, urgent, clock_start,
+             contact_due, reply_due, created_at, updated_at)";
+    let got = if crate::is_postgres(c) {
+        let flat: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|n| {
+                serde_json::json!([
+                    n.tracking_code,
+                    n.source.as_str(),
+                    n.external_ref,
+                    n.school_id,
+                    n.unit_id,
+                    n.level.as_str(),
+                    n.category.as_str(),
+                    n.text,
+                    n.contact_name,
+                    n.contact_phone,
+                    n.dedupe_key,
+                    i64::from(n.urgent),
+                    n.contact_due,
+                    n.reply_due
+                ])
+            })
+            .collect();
+        let sql = format!(
+            "{head}
+             SELECT r->>0, r->>1, r->>2, (r->>3)::bigint, (r->>4)::bigint, r->>5, r->>6, r->>7, r->>8,
+                    r->>9, r->>10, 'received', (r->>11)::bigint, $2, (r->>12)::bigint, (r->>13)::bigint, $2, $2
+             FROM jsonb_array_elements($1::jsonb) r
+             RETURNING id, tracking_code"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_json(&flat)?)
+            .bind(now)
+            .fetch_all(&mut *c)
+            .await
+            .db()?
+    } else {
+        crate::rows::insert(
+            c,
+            head,
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?)",
+            "RETURNING id, tracking_code",
+            rows,
+            |q, n| {
+                q.bind(n.tracking_code)
+                    .bind(n.source.as_str())
+                    .bind(n.external_ref)
+                    .bind(n.school_id)
+                    .bind(n.unit_id)
+                    .bind(n.level.as_str())
+                    .bind(n.category.as_str())
+                    .bind(n.text)
+                    .bind(n.contact_name)
+                    .bind(n.contact_phone)
+                    .bind(n.dedupe_key)
+                    .bind(i64::from(n.urgent))
+                    .bind(now)
+                    .bind(n.contact_due)
+                    .bind(n.reply_due)
+                    .bind(now)
+                    .bind(now)
+            },
+        )
+        .await?
+    };
     for r in &got {
         out.insert(col(r, "tracking_code")?, col(r, "id")?);
     }
@@ -1099,7 +1123,7 @@ pub async fn insert_many(
     Ok(out)
 }
 
-/// Adds many events in one statement: (appeal, kind, public, actor, unit, text).
+/// Adds many events in a few statements: (appeal, kind, public, actor, unit, text).
 pub async fn add_events_many(
     c: &mut Conn,
     events: &[(i64, &str, bool, i64, i64, &str)],
@@ -1108,20 +1132,38 @@ pub async fn add_events_many(
     if events.is_empty() {
         return Ok(());
     }
+    let head =
+        "INSERT INTO appeal_events (appeal_id, kind, public, actor_id, unit_id, text, created_at)";
+    if !crate::is_postgres(c) {
+        crate::rows::insert(
+            c,
+            head,
+            "(?, ?, ?, ?, ?, ?, ?)",
+            "",
+            events,
+            |q, (a, k, p, by, u, t)| {
+                q.bind(*a)
+                    .bind(*k)
+                    .bind(i64::from(*p))
+                    .bind(*by)
+                    .bind(*u)
+                    .bind(*t)
+                    .bind(now)
+            },
+        )
+        .await?;
+        return Ok(());
+    }
     let flat: Vec<(i64, &str, i64, i64, i64, &str)> = events
         .iter()
         .map(|(a, k, p, by, u, t)| (*a, *k, i64::from(*p), *by, *u, *t))
         .collect();
-    let sql = if crate::is_postgres(c) {
-        "INSERT INTO appeal_events (appeal_id, kind, public, actor_id, unit_id, text, created_at)
+    let sql = format!(
+        "{head}
          SELECT (r->>0)::bigint, r->>1, (r->>2)::bigint, (r->>3)::bigint, (r->>4)::bigint, r->>5, $2
          FROM jsonb_array_elements($1::jsonb) r"
-    } else {
-        "INSERT INTO appeal_events (appeal_id, kind, public, actor_id, unit_id, text, created_at)
-         SELECT r.value->>0, r.value->>1, r.value->>2, r.value->>3, r.value->>4, r.value->>5, $2
-         FROM json_each($1) r"
-    };
-    sqlx::query(sql)
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(to_json(&flat)?)
         .bind(now)
         .execute(&mut *c)

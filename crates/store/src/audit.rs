@@ -116,44 +116,75 @@ pub async fn append_many(c: &mut Conn, entries: &[AuditEntry]) -> Result<()> {
             .db()?;
     let last: i64 = col(&row, "seq")?;
     let mut prev: String = col(&row, "last_hash")?;
-    let mut rows: Vec<serde_json::Value> = Vec::with_capacity(entries.len());
+    let mut rows: Vec<(i64, &AuditEntry, String, String)> = Vec::with_capacity(entries.len());
     for (i, e) in entries.iter().enumerate() {
         let seq = last - n + 1 + i as i64;
         let hash = chain_hash(&prev, seq, e);
-        rows.push(serde_json::json!([
-            seq,
-            e.at,
-            e.actor_id,
-            e.actor,
-            e.action,
-            e.object_type,
-            e.object_id,
-            e.unit_id,
-            e.result,
-            e.ip,
-            e.request_id,
-            e.detail,
-            prev,
-            hash
-        ]));
+        rows.push((seq, e, prev, hash.clone()));
         prev = hash;
     }
-    let json = serde_json::to_string(&rows).map_err(|_| Error::internal())?;
-    let sql = if crate::is_postgres(c) {
-        "INSERT INTO audit_log (seq, at, actor_id, actor, action, object_type, object_id, unit_id,
-                                result, ip, request_id, detail, prev_hash, hash)
-         SELECT (r->>0)::bigint, (r->>1)::bigint, (r->>2)::bigint, r->>3, r->>4, r->>5, r->>6,
-                (r->>7)::bigint, r->>8, r->>9, r->>10, r->>11, r->>12, r->>13
-         FROM jsonb_array_elements($1::jsonb) r"
+    let head = "INSERT INTO audit_log (seq, at, actor_id, actor, action, object_type, object_id,
+                                       unit_id, result, ip, request_id, detail, prev_hash, hash)";
+    if crate::is_postgres(c) {
+        let rows: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(seq, e, prev, hash)| {
+                serde_json::json!([
+                    seq,
+                    e.at,
+                    e.actor_id,
+                    e.actor,
+                    e.action,
+                    e.object_type,
+                    e.object_id,
+                    e.unit_id,
+                    e.result,
+                    e.ip,
+                    e.request_id,
+                    e.detail,
+                    prev,
+                    hash
+                ])
+            })
+            .collect();
+        let json = serde_json::to_string(&rows).map_err(|_| Error::internal())?;
+        let sql = format!(
+            "{head}
+             SELECT (r->>0)::bigint, (r->>1)::bigint, (r->>2)::bigint, r->>3, r->>4, r->>5, r->>6,
+                    (r->>7)::bigint, r->>8, r->>9, r->>10, r->>11, r->>12, r->>13
+             FROM jsonb_array_elements($1::jsonb) r"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(json)
+            .execute(&mut *c)
+            .await
+            .db()?;
     } else {
-        "INSERT INTO audit_log (seq, at, actor_id, actor, action, object_type, object_id, unit_id,
-                                result, ip, request_id, detail, prev_hash, hash)
-         SELECT r.value->>0, r.value->>1, r.value->>2, r.value->>3, r.value->>4, r.value->>5,
-                r.value->>6, r.value->>7, r.value->>8, r.value->>9, r.value->>10, r.value->>11,
-                r.value->>12, r.value->>13
-         FROM json_each($1) r"
-    };
-    sqlx::query(sql).bind(json).execute(&mut *c).await.db()?;
+        crate::rows::insert(
+            c,
+            head,
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "",
+            &rows,
+            |q, (seq, e, prev, hash)| {
+                q.bind(*seq)
+                    .bind(e.at)
+                    .bind(e.actor_id)
+                    .bind(e.actor.as_str())
+                    .bind(e.action.as_str())
+                    .bind(e.object_type.as_str())
+                    .bind(e.object_id.as_str())
+                    .bind(e.unit_id)
+                    .bind(e.result.as_str())
+                    .bind(e.ip.as_str())
+                    .bind(e.request_id.as_str())
+                    .bind(e.detail.as_str())
+                    .bind(prev.as_str())
+                    .bind(hash.as_str())
+            },
+        )
+        .await?;
+    }
     sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1")
         .bind(&prev)
         .execute(&mut *c)

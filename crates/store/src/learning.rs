@@ -584,10 +584,34 @@ pub async fn get_progress_many(
     Ok(out)
 }
 
-/// Writes many progress rows in one upsert (each key once), the rows as one
-/// JSON parameter like [`get_progress_many`].
+/// Writes many progress rows in a few upserts (each key once): on SQLite as
+/// plain parameters ([`crate::rows`]), on PostgreSQL as one JSON parameter.
 pub async fn put_progress_many(c: &mut Conn, rows: &[((i64, i64), Progress)]) -> Result<()> {
     if rows.is_empty() {
+        return Ok(());
+    }
+    let head = "INSERT INTO lesson_progress (account_id, lesson_id, spans, covered_s, completed_at,
+                 last_report_at)";
+    let tail = "ON CONFLICT (account_id, lesson_id) DO UPDATE SET spans = excluded.spans,
+                 covered_s = excluded.covered_s, completed_at = excluded.completed_at,
+                 last_report_at = excluded.last_report_at";
+    if !crate::is_postgres(c) {
+        crate::rows::insert(
+            c,
+            head,
+            "(?, ?, ?, ?, ?, ?)",
+            tail,
+            rows,
+            |q, ((a, l), p)| {
+                q.bind(*a)
+                    .bind(*l)
+                    .bind(p.spans.as_str())
+                    .bind(p.covered_s)
+                    .bind(p.completed_at)
+                    .bind(p.last_report_at)
+            },
+        )
+        .await?;
         return Ok(());
     }
     let flat: Vec<(i64, i64, &str, i64, i64, i64)> = rows
@@ -604,22 +628,17 @@ pub async fn put_progress_many(c: &mut Conn, rows: &[((i64, i64), Progress)]) ->
         })
         .collect();
     let json = serde_json::to_string(&flat).map_err(|_| tongyu_domain::Error::internal())?;
-    let sql = if crate::is_postgres(c) {
-        "INSERT INTO lesson_progress (account_id, lesson_id, spans, covered_s, completed_at, last_report_at)
+    let sql = format!(
+        "{head}
          SELECT (r->>0)::bigint, (r->>1)::bigint, r->>2, (r->>3)::bigint, (r->>4)::bigint, (r->>5)::bigint
          FROM jsonb_array_elements($1::jsonb) r
-         ON CONFLICT (account_id, lesson_id) DO UPDATE SET spans = excluded.spans, covered_s = excluded.covered_s,
-             completed_at = excluded.completed_at, last_report_at = excluded.last_report_at"
-    } else {
-        // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the
-        // INSERT, not to a join in the SELECT.
-        "INSERT INTO lesson_progress (account_id, lesson_id, spans, covered_s, completed_at, last_report_at)
-         SELECT r.value->>0, r.value->>1, r.value->>2, r.value->>3, r.value->>4, r.value->>5
-         FROM json_each($1) r WHERE true
-         ON CONFLICT (account_id, lesson_id) DO UPDATE SET spans = excluded.spans, covered_s = excluded.covered_s,
-             completed_at = excluded.completed_at, last_report_at = excluded.last_report_at"
-    };
-    sqlx::query(sql).bind(json).execute(&mut *c).await.db()?;
+         {tail}"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(json)
+        .execute(&mut *c)
+        .await
+        .db()?;
     Ok(())
 }
 

@@ -17,6 +17,7 @@ pub mod media;
 pub mod migrate;
 pub mod opinion;
 pub mod org;
+mod rows;
 pub mod search;
 pub mod session;
 pub mod student;

@@ -108,18 +108,23 @@ pub async fn add_keywords_many(c: &mut Conn, rows: &[(i64, &str, i64, i64, i64)]
     if rows.is_empty() {
         return Ok(());
     }
+    if !crate::is_postgres(c) {
+        crate::rows::insert(
+            c,
+            "INSERT INTO appeal_keywords (appeal_id, word, school_id, district_id, day)",
+            "(?, ?, ?, ?, ?)",
+            "ON CONFLICT (appeal_id, word) DO NOTHING",
+            rows,
+            |q, (a, w, s, d, day)| q.bind(*a).bind(*w).bind(*s).bind(*d).bind(*day),
+        )
+        .await?;
+        return Ok(());
+    }
     let json = serde_json::to_string(rows).map_err(|_| tongyu_domain::Error::internal())?;
-    let sql = if crate::is_postgres(c) {
-        "INSERT INTO appeal_keywords (appeal_id, word, school_id, district_id, day)
+    let sql = "INSERT INTO appeal_keywords (appeal_id, word, school_id, district_id, day)
          SELECT (r->>0)::bigint, r->>1, (r->>2)::bigint, (r->>3)::bigint, (r->>4)::bigint
          FROM jsonb_array_elements($1::jsonb) r
-         ON CONFLICT (appeal_id, word) DO NOTHING"
-    } else {
-        "INSERT INTO appeal_keywords (appeal_id, word, school_id, district_id, day)
-         SELECT r.value->>0, r.value->>1, r.value->>2, r.value->>3, r.value->>4
-         FROM json_each($1) r WHERE true
-         ON CONFLICT (appeal_id, word) DO NOTHING"
-    };
+         ON CONFLICT (appeal_id, word) DO NOTHING";
     sqlx::query(sql).bind(json).execute(&mut *c).await.db()?;
     Ok(())
 }
