@@ -5,6 +5,12 @@
 //! while the last one's commit goes to disk ([`tongyu_store::Durable`]).
 //! When a batch fails, its jobs are applied again one at a time, so one bad
 //! job never costs the others.
+//!
+//! A writer may run several lanes, each such a task with its own queue
+//! and its own transaction: on PostgreSQL, whose writers work side by side,
+//! one batch's round trips and commit then overlap another's. Jobs with the
+//! same [`Apply::lane`] key always take the same lane, in order. SQLite has
+//! one writer connection, and one lane.
 
 use std::future::Future;
 
@@ -32,24 +38,46 @@ pub(crate) trait Apply: Send + Sync + 'static {
         &'a self,
         jobs: &'a [&'a Self::Job],
     ) -> impl Future<Output = Result<Applied<Self::Out>>> + Send + 'a;
+    /// Jobs that must not be applied side by side (they touch the same
+    /// rows) share this key, and so a lane.
+    fn lane(_job: &Self::Job) -> u64 {
+        0
+    }
 }
 
 type Reply<O> = oneshot::Sender<Result<O>>;
+/// A lane's queue: jobs and where to answer each.
+type Lane<A> = mpsc::Sender<(<A as Apply>::Job, Reply<<A as Apply>::Out>)>;
 
 pub(crate) struct Writer<A: Apply> {
-    tx: mpsc::Sender<(A::Job, Reply<A::Out>)>,
+    lanes: Vec<Lane<A>>,
 }
 
 impl<A: Apply> Clone for Writer<A> {
     fn clone(&self) -> Self {
         Writer {
-            tx: self.tx.clone(),
+            lanes: self.lanes.clone(),
         }
     }
 }
 
 impl<A: Apply> Writer<A> {
+    /// One lane.
+    #[cfg(test)]
     pub fn start(applier: A) -> Writer<A> {
+        Self::with_lanes(applier, 1)
+    }
+
+    /// `lanes` lanes (at least one), sharing the applier.
+    pub fn with_lanes(applier: A, lanes: usize) -> Writer<A> {
+        let applier = std::sync::Arc::new(applier);
+        let lanes = (0..lanes.max(1))
+            .map(|_| Self::lane(applier.clone()))
+            .collect();
+        Writer { lanes }
+    }
+
+    fn lane(applier: std::sync::Arc<A>) -> Lane<A> {
         let (tx, mut rx) = mpsc::channel::<(A::Job, Reply<A::Out>)>(16_384);
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
@@ -132,13 +160,16 @@ impl<A: Apply> Writer<A> {
                 }
             }
         });
-        Writer { tx }
+        tx
     }
 
     /// Queues a job and waits until it is durable (or failed).
     pub async fn submit(&self, job: A::Job) -> Result<A::Out> {
         let (reply, answer) = oneshot::channel();
-        self.tx
+        let lane = (A::lane(&job) % self.lanes.len().max(1) as u64) as usize;
+        self.lanes
+            .get(lane)
+            .ok_or_else(Error::internal)?
             .send((job, reply))
             .await
             .map_err(|_| Error::internal())?;
@@ -197,5 +228,82 @@ mod tests {
         // One batch of five failed; then each job alone.
         let seen = batches.lock().map(|b| b.clone()).unwrap_or_default();
         assert_eq!(seen, vec![5, 1, 1, 1, 1, 1]);
+    }
+
+    /// Records each batch and how many were being applied at once; even
+    /// and odd numbers take different lanes.
+    struct Lanes {
+        batches: std::sync::Arc<Mutex<Vec<Vec<i64>>>>,
+        running: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+        most: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl Apply for Lanes {
+        type Job = i64;
+        type Out = i64;
+        const BATCH: usize = 64;
+        const NAME: &'static str = "lanes";
+        async fn apply(&self, jobs: &[&i64]) -> Result<Applied<i64>> {
+            use std::sync::atomic::Ordering::SeqCst;
+            let now = self.running.fetch_add(1, SeqCst) + 1;
+            self.most.fetch_max(now, SeqCst);
+            if let Ok(mut b) = self.batches.lock() {
+                b.push(jobs.iter().map(|j| **j).collect());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            self.running.fetch_sub(1, SeqCst);
+            Ok(Applied {
+                outs: jobs.iter().map(|j| **j * 2).collect(),
+                durable: Durable::ready(),
+            })
+        }
+        fn lane(job: &i64) -> u64 {
+            job.unsigned_abs() % 2
+        }
+    }
+
+    #[tokio::test]
+    async fn lanes_apply_side_by_side_and_a_key_keeps_to_its_lane_in_order() {
+        let batches = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let most = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let w = Writer::with_lanes(
+            Lanes {
+                batches: batches.clone(),
+                running: Default::default(),
+                most: most.clone(),
+            },
+            2,
+        );
+        let mut tasks = Vec::new();
+        for j in 1..=12 {
+            let w = w.clone();
+            tasks.push(tokio::spawn(async move { w.submit(j).await }));
+            tokio::task::yield_now().await;
+        }
+        let mut got = Vec::new();
+        for t in tasks {
+            got.push(t.await.expect("task").map_err(|e| e.message));
+        }
+        assert_eq!(got, (1..=12).map(|j| Ok(j * 2)).collect::<Vec<_>>());
+        let seen = batches.lock().map(|b| b.clone()).unwrap_or_default();
+        for b in &seen {
+            assert!(
+                b.iter().all(|j| j % 2 == b[0] % 2),
+                "a batch mixed the lanes: {seen:?}"
+            );
+        }
+        // Within a lane, jobs were applied in the order they came.
+        for parity in [0, 1] {
+            let order: Vec<i64> = seen
+                .iter()
+                .flatten()
+                .copied()
+                .filter(|j| j % 2 == parity)
+                .collect();
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(order, sorted);
+        }
+        assert_eq!(most.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 }

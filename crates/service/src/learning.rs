@@ -858,6 +858,10 @@ pub mod progress {
         type Out = (i64, bool);
         const BATCH: usize = 512;
         const NAME: &'static str = "progress";
+        /// A parent's reports stay in order, in one lane.
+        fn lane(job: &Event) -> u64 {
+            job.account_id.unsigned_abs()
+        }
         fn apply<'a>(
             &'a self,
             jobs: &'a [&'a Event],
@@ -881,6 +885,7 @@ pub mod progress {
         let mut state = store::get_progress_many(&mut tx, &keys).await?;
         let mut out = Vec::with_capacity(events.len());
         let mut deltas: HashMap<i64, HashMap<i64, (i64, i64)>> = HashMap::new();
+        let mut completions: Vec<(&Credit, i64, i64)> = Vec::new();
         for e in events {
             let old = state
                 .get(&(e.account_id, e.lesson_id))
@@ -901,46 +906,46 @@ pub mod progress {
                 last_report_at: e.now,
             };
             if complete_now {
-                for cr in &e.credits {
-                    if !store::mark_student_lesson(
-                        &mut tx,
-                        cr.campaign_id,
-                        cr.student_id,
-                        e.lesson_id,
-                        e.now,
-                    )
-                    .await?
-                    {
-                        continue; // another guardian finished it for this child already
-                    }
-                    let family_done = store::count_student_lesson(
-                        &mut tx,
-                        cr.campaign_id,
-                        cr.student_id,
-                        cr.class_id,
-                        cr.needed,
-                        e.now,
-                    )
-                    .await?;
-                    let units = deltas.entry(cr.campaign_id).or_default();
-                    for u in &cr.unit_ids {
-                        let d = units.entry(*u).or_default();
-                        d.1 += 1;
-                        if family_done {
-                            d.0 += 1;
-                        }
-                    }
-                }
+                completions.extend(e.credits.iter().map(|cr| (cr, e.lesson_id, e.now)));
             }
             out.push((covered, p.completed_at > 0));
             state.insert((e.account_id, e.lesson_id), p);
+        }
+        // Children in one order in every transaction, so that lanes side by
+        // side (PostgreSQL) never wait on each other's rows in a circle.
+        completions.sort_by_key(|(cr, lesson, _)| (cr.campaign_id, cr.student_id, *lesson));
+        for (cr, lesson_id, now) in completions {
+            if !store::mark_student_lesson(&mut tx, cr.campaign_id, cr.student_id, lesson_id, now)
+                .await?
+            {
+                continue; // another guardian finished it for this child already
+            }
+            let family_done = store::count_student_lesson(
+                &mut tx,
+                cr.campaign_id,
+                cr.student_id,
+                cr.class_id,
+                cr.needed,
+                now,
+            )
+            .await?;
+            let units = deltas.entry(cr.campaign_id).or_default();
+            for u in &cr.unit_ids {
+                let d = units.entry(*u).or_default();
+                d.1 += 1;
+                if family_done {
+                    d.0 += 1;
+                }
+            }
         }
         let rows: Vec<((i64, i64), store::Progress)> = keys
             .iter()
             .filter_map(|k| state.remove(k).map(|p| (*k, p)))
             .collect();
         store::put_progress_many(&mut tx, &rows).await?;
-        for (campaign, units) in &deltas {
+        let mut campaigns: Vec<_> = deltas.iter().collect();
+        campaigns.sort_by_key(|(campaign, _)| **campaign);
+        for (campaign, units) in campaigns {
             store::add_rollups(&mut tx, *campaign, units).await?;
         }
         let durable = tx.commit_deferred().await.db()?;

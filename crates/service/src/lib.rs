@@ -155,18 +155,25 @@ impl App {
     /// This instance's writer of public appeal submissions, started on first use.
     pub(crate) fn intake(&self) -> &appeal::intake::Writer {
         self.intake.get_or_init(|| {
-            appeal::intake::Writer::start(appeal::intake::Intake {
-                db: self.db.clone(),
-            })
+            // One lane: every submission appends to the audit chain's head.
+            appeal::intake::Writer::with_lanes(
+                appeal::intake::Intake {
+                    db: self.db.clone(),
+                },
+                1,
+            )
         })
     }
 
     /// This instance's writer of progress reports, started on first use.
     pub(crate) fn progress(&self) -> &learning::progress::Writer {
         self.progress.get_or_init(|| {
-            learning::progress::Writer::start(learning::progress::Progress {
-                db: self.db.clone(),
-            })
+            learning::progress::Writer::with_lanes(
+                learning::progress::Progress {
+                    db: self.db.clone(),
+                },
+                self.db.write_lanes(),
+            )
         })
     }
 }

@@ -72,6 +72,8 @@ pub struct Db {
     /// SQLite in a file: makes the writer's commits durable (module `write`).
     log_sync: Option<std::sync::Arc<write::LogSync>>,
     backend: Backend,
+    /// See [`Db::write_lanes`].
+    write_lanes: usize,
 }
 
 /// How to open the database.
@@ -171,11 +173,16 @@ impl Db {
             }
             Backend::Postgres => (pool.clone(), None),
         };
+        let write_lanes = match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => (opts.max_connections as usize / 2).clamp(1, 4),
+        };
         Ok(Db {
             pool,
             writer,
             log_sync,
             backend,
+            write_lanes,
         })
     }
 
@@ -232,6 +239,14 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How many write transactions a batching writer may keep going side
+    /// by side: one on SQLite (one writer connection); on PostgreSQL up to
+    /// four, and at most half the pool (a batch's round trips and commit
+    /// overlap another's; the other half serves everything else).
+    pub fn write_lanes(&self) -> usize {
+        self.write_lanes
     }
 
     pub fn pool(&self) -> &AnyPool {

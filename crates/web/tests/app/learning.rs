@@ -1060,3 +1060,37 @@ async fn the_library_is_recommended_by_grade_and_watching_it_counts_for_the_pare
     let p = b.get(&format!("/lessons/{}", lessons[0])).await;
     assert!(p.body.contains("已看 100%"), "{}", p.body);
 }
+
+#[tokio::test]
+async fn many_parents_finishing_at_once_roll_up_exactly_once_per_child() {
+    let t = TestApp::demo().await;
+    let (camp, all, _) = campaign(&t).await;
+    // Sixteen parents, most children with both guardians among them, all
+    // watching at once: on PostgreSQL their reports go through writer lanes
+    // side by side.
+    let mut parents = Vec::new();
+    for i in 1..=16 {
+        parents.push(t.login(&format!("139{i:08}")).await);
+    }
+    let watched =
+        futures_util::future::join_all(parents.iter().map(|p| watch(&t, p, all, 600))).await;
+    for v in &watched {
+        assert_eq!(v["completed"], true, "{v}");
+    }
+    let (kept, recount) = tongyu_service::learning::check_rollups(&t.app, camp)
+        .await
+        .expect("check");
+    assert_eq!(kept, recount);
+    // Each child counts once, however many of its guardians finished.
+    let children = t
+        .app
+        .db
+        .query_i64(&format!(
+            "SELECT COUNT(*) FROM campaign_student_lessons WHERE campaign_id = {camp} AND lesson_id = {all}"
+        ))
+        .await
+        .expect("count");
+    let city = t.unit_id("qingdao").await;
+    assert!(children >= 8, "{children} children");
+    assert_eq!(kept.get(&city).map(|k| k.1), Some(children));
+}
