@@ -4,7 +4,8 @@
 //! with `$1`-style placeholders (SQLite reads `$N` as the N-th argument too).
 //! Values cross the driver boundary as integers, floats, text and bytes only,
 //! which is all that sqlx's `Any` driver carries. Where the dialects really
-//! differ, a query asks [`Db::backend`].
+//! differ, a query asks [`Db::backend`]. The batching writers' bulk inserts
+//! on SQLite are the one place with nameless `?` placeholders (`rows`).
 
 pub mod account;
 pub mod appeal;
