@@ -439,6 +439,23 @@ pub async fn overdue(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<Appeal>> 
     .await
 }
 
+/// Open appeals at the city (no level above) whose reply clock ran out by
+/// `now` after the sweep flagged their missed first contact: `next_due`
+/// stays on that contact clock until someone contacts the parent, so
+/// [`overdue`] does not find them again. Read through the city's inbox.
+pub async fn overdue_replies_at_top(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<Appeal>> {
+    select_at(
+        c,
+        "a.unit_id IN (SELECT id FROM units WHERE parent_id IS NULL)
+         AND a.status IN ('received', 'in_progress', 'awaiting_sign_off')
+         AND a.contact_late = 1 AND a.reply_late = 0 AND a.replied_at = 0 AND a.reply_due <= $1",
+        "a.reply_due",
+        now,
+        limit,
+    )
+    .await
+}
+
 /// Open appeals whose running clock is within its warning time and not
 /// yet warned about. The warning time is `domain::appeal::warn_before`'s
 /// rule (a fifth of the span, at most a day), written here so that the

@@ -1869,7 +1869,8 @@ pub async fn sweep(app: &App) -> Result<SweepReport> {
     let mut report = SweepReport::default();
     let mut c = app.db.read().await?;
     let soon = store::due_soon(&mut c, now, 500).await?;
-    let due = store::overdue(&mut c, now, 500).await?;
+    let mut due = store::overdue(&mut c, now, 500).await?;
+    due.extend(store::overdue_replies_at_top(&mut c, now, 500).await?);
     let expired = store::rating_expired(&mut c, now, 500).await?;
     drop(c);
     for early in soon {

@@ -360,6 +360,32 @@ async fn a_bureau_code_reaches_the_district_and_an_unanswered_appeal_climbs_to_t
         .await
         .expect("events");
     assert_eq!(flagged, 1);
+    // Still nobody has called: when the reply clock runs out too, that is
+    // flagged as well (the board counts the reply late), once.
+    t.clock.advance(10 * 86_400);
+    let r = tongyu_service::appeal::sweep(&t.app).await.expect("sweep");
+    assert!(r.overdue_at_top >= 1, "{r:?}");
+    let r = tongyu_service::appeal::sweep(&t.app).await.expect("sweep");
+    assert_eq!(r, tongyu_service::appeal::SweepReport::default());
+    let texts = t
+        .app
+        .db
+        .query_i64(&format!(
+            "SELECT COUNT(*) FROM appeal_events WHERE appeal_id = {id} AND kind = 'overdue'
+             AND text LIKE '%未在时限内答复%'"
+        ))
+        .await
+        .expect("events");
+    assert_eq!(texts, 1);
+    let late = t
+        .app
+        .db
+        .query_i64(&format!(
+            "SELECT contact_late + reply_late FROM appeals WHERE id = {id}"
+        ))
+        .await
+        .expect("flags");
+    assert_eq!(late, 2);
 }
 
 #[tokio::test]
