@@ -1098,7 +1098,7 @@ pub async fn insert_many(
             .await
             .db()?
     } else {
-        crate::rows::insert(
+        crate::rows::insert_returning(
             c,
             head,
             "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?)",
