@@ -101,8 +101,10 @@ pub async fn append(c: &mut Conn, e: &AuditEntry) -> Result<i64> {
     Ok(seq)
 }
 
-/// Appends many entries in order, in the caller's transaction, with three
-/// statements whatever their number (a batch of the public form's writer).
+/// Appends many entries in order, in the caller's transaction, with a few
+/// statements whatever their number (a batch of the public form's writer):
+/// the head moved on, the entries ([`crate::rows`] on SQLite), the head's
+/// new hash.
 pub async fn append_many(c: &mut Conn, entries: &[AuditEntry]) -> Result<()> {
     if entries.is_empty() {
         return Ok(());
