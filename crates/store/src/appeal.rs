@@ -456,6 +456,26 @@ pub async fn overdue_replies_at_top(c: &mut Conn, now: i64, limit: i64) -> Resul
     .await
 }
 
+/// Open appeals at the city that missed their first contact (the sweep
+/// flagged it) and whose reply clock is now within its warning time, not
+/// yet warned about: [`due_soon`] looks at `next_due`, which stays on the
+/// missed contact clock. Read through the city's inbox.
+pub async fn reply_due_soon_at_top(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<Appeal>> {
+    select_at(
+        c,
+        "a.unit_id IN (SELECT id FROM units WHERE parent_id IS NULL)
+         AND a.status IN ('received', 'in_progress', 'awaiting_sign_off')
+         AND a.contacted_at = 0 AND a.replied_at = 0 AND a.contact_due <= a.swept_at
+         AND a.reply_due > $1 AND a.reply_due <= $1 + 86400 AND a.warned_due < a.reply_due
+         AND a.reply_due - (CASE WHEN (a.reply_due - a.clock_start) / 5 > 86400 THEN 86400
+                                 ELSE (a.reply_due - a.clock_start) / 5 END) <= $1",
+        "a.reply_due",
+        now,
+        limit,
+    )
+    .await
+}
+
 /// Open appeals whose running clock is within its warning time and not
 /// yet warned about. The warning time is `domain::appeal::warn_before`'s
 /// rule (a fifth of the span, at most a day), written here so that the

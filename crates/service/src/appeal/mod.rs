@@ -1868,7 +1868,8 @@ pub async fn sweep(app: &App) -> Result<SweepReport> {
     let now = app.now();
     let mut report = SweepReport::default();
     let mut c = app.db.read().await?;
-    let soon = store::due_soon(&mut c, now, 500).await?;
+    let mut soon = store::due_soon(&mut c, now, 500).await?;
+    soon.extend(store::reply_due_soon_at_top(&mut c, now, 500).await?);
     let mut due = store::overdue(&mut c, now, 500).await?;
     due.extend(store::overdue_replies_at_top(&mut c, now, 500).await?);
     let expired = store::rating_expired(&mut c, now, 500).await?;
@@ -1878,11 +1879,13 @@ pub async fn sweep(app: &App) -> Result<SweepReport> {
         let Some(mut a) = store::get(&mut tx, early.id).await? else {
             continue;
         };
-        let next = if a.contacted_at == 0 && a.contact_due < a.reply_due {
-            a.contact_due
-        } else {
-            a.reply_due
-        };
+        // The contact clock runs until it is met or, at the city, flagged.
+        let next =
+            if a.contacted_at == 0 && a.contact_due < a.reply_due && a.contact_due > a.swept_at {
+                a.contact_due
+            } else {
+                a.reply_due
+            };
         if !a.status.is_open() || a.warned_due >= next || next <= now {
             continue;
         }

@@ -360,8 +360,21 @@ async fn a_bureau_code_reaches_the_district_and_an_unanswered_appeal_climbs_to_t
         .await
         .expect("events");
     assert_eq!(flagged, 1);
-    // Still nobody has called: when the reply clock runs out too, that is
-    // flagged as well (the board counts the reply late), once.
+    // Still nobody has called: the city is warned before the reply is due,
+    // and when the reply clock runs out too, that is flagged as well (the
+    // board counts the reply late), once.
+    let reply_due = t
+        .app
+        .db
+        .query_i64(&format!("SELECT reply_due FROM appeals WHERE id = {id}"))
+        .await
+        .expect("due");
+    t.clock.advance(reply_due - 3_600 - t.app.now());
+    let r = tongyu_service::appeal::sweep(&t.app).await.expect("sweep");
+    assert!(r.warned >= 1, "{r:?}");
+    let city = t.login("city-admin").await;
+    let (_, n) = t.get("/api/v1/appeals/notices", &city).await;
+    assert!(n["notices"].to_string().contains("前答复"), "{n}");
     t.clock.advance(10 * 86_400);
     let r = tongyu_service::appeal::sweep(&t.app).await.expect("sweep");
     assert!(r.overdue_at_top >= 1, "{r:?}");
