@@ -439,58 +439,51 @@ pub async fn overdue(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<Appeal>> 
     .await
 }
 
-/// Open appeals at the city (no level above) whose reply clock ran out by
-/// `now` after the sweep flagged their missed first contact: `next_due`
-/// stays on that contact clock until someone contacts the parent, so
-/// [`overdue`] does not find them again. Read through the city's inbox.
-pub async fn overdue_replies_at_top(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<Appeal>> {
-    select_at(
-        c,
-        "a.unit_id IN (SELECT id FROM units WHERE parent_id IS NULL)
-         AND a.status IN ('received', 'in_progress', 'awaiting_sign_off')
-         AND a.contact_late = 1 AND a.reply_late = 0 AND a.replied_at = 0 AND a.reply_due <= $1",
-        "a.reply_due",
-        now,
-        limit,
+/// The city's open appeals (no level above theirs), read through the
+/// city's inbox index.
+const OPEN_AT_TOP: &str = "a.unit_id IN (SELECT id FROM units WHERE parent_id IS NULL)
+     AND a.status IN ('received', 'in_progress', 'awaiting_sign_off')";
+
+/// The clock `due` (a column) is within its warning time at `$1` and not yet
+/// warned about. The warning time is `domain::appeal::warn_before`'s rule (a
+/// fifth of the span, at most a day), written here so that an index on the
+/// clock finds them.
+fn within_warning(due: &str) -> String {
+    format!(
+        "{due} > $1 AND {due} <= $1 + 86400 AND a.warned_due < {due}
+         AND {due} - (CASE WHEN ({due} - a.clock_start) / 5 > 86400 THEN 86400
+                           ELSE ({due} - a.clock_start) / 5 END) <= $1"
     )
-    .await
+}
+
+/// Open appeals at the city whose reply clock ran out by `now` after the
+/// sweep flagged their missed first contact: `next_due` stays on that
+/// contact clock until someone contacts the parent, so [`overdue`] does not
+/// find them again.
+pub async fn overdue_replies_at_top(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<Appeal>> {
+    let cond = format!(
+        "{OPEN_AT_TOP} AND a.contact_late = 1 AND a.reply_late = 0 AND a.replied_at = 0
+         AND a.reply_due <= $1"
+    );
+    select_at(c, &cond, "a.reply_due", now, limit).await
 }
 
 /// Open appeals at the city that missed their first contact (the sweep
-/// flagged it) and whose reply clock is now within its warning time, not
-/// yet warned about: [`due_soon`] looks at `next_due`, which stays on the
-/// missed contact clock. Read through the city's inbox.
+/// flagged it) and whose reply clock is now within its warning time:
+/// [`due_soon`] looks at `next_due`, which stays on the missed contact clock.
 pub async fn reply_due_soon_at_top(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<Appeal>> {
-    select_at(
-        c,
-        "a.unit_id IN (SELECT id FROM units WHERE parent_id IS NULL)
-         AND a.status IN ('received', 'in_progress', 'awaiting_sign_off')
-         AND a.contacted_at = 0 AND a.replied_at = 0 AND a.contact_due <= a.swept_at
-         AND a.reply_due > $1 AND a.reply_due <= $1 + 86400 AND a.warned_due < a.reply_due
-         AND a.reply_due - (CASE WHEN (a.reply_due - a.clock_start) / 5 > 86400 THEN 86400
-                                 ELSE (a.reply_due - a.clock_start) / 5 END) <= $1",
-        "a.reply_due",
-        now,
-        limit,
-    )
-    .await
+    let cond = format!(
+        "{OPEN_AT_TOP} AND a.contacted_at = 0 AND a.replied_at = 0 AND a.contact_due <= a.swept_at
+         AND {}",
+        within_warning("a.reply_due")
+    );
+    select_at(c, &cond, "a.reply_due", now, limit).await
 }
 
 /// Open appeals whose running clock is within its warning time and not
-/// yet warned about. The warning time is `domain::appeal::warn_before`'s
-/// rule (a fifth of the span, at most a day), written here so that the
-/// due index finds them.
+/// yet warned about ([`within_warning`]).
 pub async fn due_soon(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<Appeal>> {
-    select_at(
-        c,
-        "a.next_due > $1 AND a.next_due <= $1 + 86400 AND a.warned_due < a.next_due
-         AND a.next_due - (CASE WHEN (a.next_due - a.clock_start) / 5 > 86400 THEN 86400
-                                ELSE (a.next_due - a.clock_start) / 5 END) <= $1",
-        "a.next_due",
-        now,
-        limit,
-    )
-    .await
+    select_at(c, &within_warning("a.next_due"), "a.next_due", now, limit).await
 }
 
 /// Replied appeals whose rating window closed by `now`.
