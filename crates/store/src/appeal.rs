@@ -215,33 +215,12 @@ pub struct NewAppeal<'a> {
     pub reply_due: i64,
 }
 
+/// Inserts one appeal (with its board rollup); returns its id.
 pub async fn insert(c: &mut Conn, n: &NewAppeal<'_>, now: i64) -> Result<i64> {
-    add_board(c, &[(board_key(n.school_id, n.unit_id, now), new_counts())]).await?;
-    sqlx::query_scalar(
-        "INSERT INTO appeals (tracking_code, source, external_ref, school_id, unit_id, level, category,
-             text, contact_name, contact_phone, dedupe_key, status, urgent, clock_start, contact_due,
-             reply_due, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'received', $12, $13, $14, $15, $13, $13)
-         RETURNING id",
-    )
-    .bind(n.tracking_code)
-    .bind(n.source.as_str())
-    .bind(n.external_ref)
-    .bind(n.school_id)
-    .bind(n.unit_id)
-    .bind(n.level.as_str())
-    .bind(n.category.as_str())
-    .bind(n.text)
-    .bind(n.contact_name)
-    .bind(n.contact_phone)
-    .bind(n.dedupe_key)
-    .bind(i64::from(n.urgent))
-    .bind(now)
-    .bind(n.contact_due)
-    .bind(n.reply_due)
-    .fetch_one(&mut *c)
-    .await
-    .db()
+    insert_many(c, std::slice::from_ref(n), now)
+        .await?
+        .remove(n.tracking_code)
+        .ok_or_else(Error::internal)
 }
 
 pub async fn get(c: &mut Conn, id: i64) -> Result<Option<Appeal>> {
@@ -1111,7 +1090,7 @@ pub async fn insert_many(
             .await
             .db()?
     } else {
-        crate::rows::insert_returning(
+        crate::rows::insert(
             c,
             head,
             "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?)",

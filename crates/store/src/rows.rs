@@ -64,7 +64,8 @@ fn statement(head: &str, row: &str, tail: &str, n: usize) -> String {
 
 /// Runs `head VALUES row, ... tail` over `items` in chunks; `row` holds one
 /// row's nameless placeholders (`(?, ?, 'received', ?)`) and `bind` binds
-/// one item's values in their order.
+/// one item's values in their order. Returns the rows of every chunk's
+/// `RETURNING` clause, in order (none when `tail` has no such clause).
 pub(crate) async fn insert<'a, T: Sync>(
     c: &mut Conn,
     head: &str,
@@ -72,33 +73,6 @@ pub(crate) async fn insert<'a, T: Sync>(
     tail: &str,
     items: &'a [T],
     bind: impl Fn(Q<'a>, &'a T) -> Q<'a>,
-) -> Result<()> {
-    run(c, head, row, tail, items, bind, false)
-        .await
-        .map(|_| ())
-}
-
-/// [`insert`] whose `tail` ends in a `RETURNING` clause: the rows of every
-/// chunk, in order.
-pub(crate) async fn insert_returning<'a, T: Sync>(
-    c: &mut Conn,
-    head: &str,
-    row: &str,
-    tail: &str,
-    items: &'a [T],
-    bind: impl Fn(Q<'a>, &'a T) -> Q<'a>,
-) -> Result<Vec<AnyRow>> {
-    run(c, head, row, tail, items, bind, true).await
-}
-
-async fn run<'a, T: Sync>(
-    c: &mut Conn,
-    head: &str,
-    row: &str,
-    tail: &str,
-    items: &'a [T],
-    bind: impl Fn(Q<'a>, &'a T) -> Q<'a>,
-    returning: bool,
 ) -> Result<Vec<AnyRow>> {
     let params = row.matches('?').count().max(1);
     let most = MAX_ROWS.min(MAX_PARAMS / params).max(1);
@@ -109,11 +83,7 @@ async fn run<'a, T: Sync>(
         for item in &items[range] {
             q = bind(q, item);
         }
-        if returning {
-            out.extend(q.fetch_all(&mut *c).await.db()?);
-        } else {
-            q.execute(&mut *c).await.db()?;
-        }
+        out.extend(q.fetch_all(&mut *c).await.db()?);
     }
     Ok(out)
 }
