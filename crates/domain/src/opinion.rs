@@ -114,26 +114,35 @@ impl Signals {
     }
 }
 
+/// Whether `term` stands in `text` at least once without a negation in the
+/// few characters before it (within its clause: up to the last
+/// punctuation mark). Every occurrence counts, overlapping ones included.
 fn affirmed(text: &str, term: &str) -> bool {
-    let chars: Vec<char> = text.chars().collect();
-    let t: Vec<char> = term.chars().collect();
-    if t.is_empty() || chars.len() < t.len() {
+    let Some(first) = term.chars().next() else {
         return false;
-    }
-    (0..=chars.len() - t.len()).any(|i| {
-        if chars[i..i + t.len()] != t[..] {
-            return false;
+    };
+    let mut from = 0;
+    while let Some(at) = text[from..].find(term) {
+        let i = from + at;
+        // The clause before the term, at most NEGATION_REACH characters.
+        let start = text[..i]
+            .char_indices()
+            .rev()
+            .take(NEGATION_REACH)
+            .take_while(|(_, c)| !CLAUSE_ENDS.contains(*c))
+            .last()
+            .map_or(i, |(k, _)| k);
+        let clause = &text[start..i];
+        if !NEGATIONS.iter().any(|n| clause.contains(n)) {
+            return true;
         }
-        let from = i.saturating_sub(NEGATION_REACH);
-        let before: String = chars[from..i].iter().collect();
-        // The clause before the term, up to the last punctuation mark.
-        let clause = before
-            .rsplit(|c: char| "，。！？；、,.!?;".contains(c))
-            .next()
-            .unwrap_or("");
-        !NEGATIONS.iter().any(|n| clause.contains(n))
-    })
+        from = i + first.len_utf8();
+    }
+    false
 }
+
+/// Punctuation that ends a clause.
+const CLAUSE_ENDS: &str = "，。！？；、,.!?;";
 
 pub fn signals(text: &str) -> Signals {
     Signals {
@@ -213,6 +222,14 @@ mod tests {
         // A negation in an earlier clause does not deny a later term.
         assert!(signals("没有人管，孩子昨天被殴打了").is_urgent());
         assert!(signals("他说不想活了").is_urgent());
+        // Each occurrence is read on its own: a denied one does not hide a
+        // later affirmed one.
+        assert!(signals("起初没有殴打，后来又殴打了").is_urgent());
+        assert!(!signals("没有殴打，也没有殴打过别人").is_urgent());
+        // A negation further than four characters before does not deny.
+        assert!(signals("没有人在那天殴打他").is_urgent());
+        assert!(!signals("没殴打").is_urgent());
+        assert!(signals("殴打").is_urgent(), "a term at the very start");
     }
 
     #[test]

@@ -223,6 +223,10 @@ impl Db {
                             "PRAGMA mmap_size = 1073741824",
                             "PRAGMA cache_size = -32000",
                             "PRAGMA wal_autocheckpoint = 10000",
+                            // Statement journals (a multi-row insert's undo
+                            // within its transaction) stay in memory instead
+                            // of spilling to a temporary file past 64 KiB.
+                            "PRAGMA temp_store = MEMORY",
                         ] {
                             sqlx::query(pragma).execute(&mut *conn).await?;
                         }
