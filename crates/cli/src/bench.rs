@@ -433,31 +433,31 @@ fn report_body(lesson: i64, i: u64) -> String {
     )
 }
 
-/// Runs one connection per token for `seconds`, posting progress reports;
+/// Runs one connection per token for `time`, posting progress reports;
 /// returns 2xx answers per second.
 async fn load(
     addr: std::net::SocketAddr,
     path: &str,
     tokens: &[String],
-    seconds: u64,
+    time: Duration,
     lesson: i64,
 ) -> Result<f64, AnyError> {
-    load_with(addr, path, tokens, seconds, move |_, i| {
+    load_with(addr, path, tokens, time, move |_, i| {
         report_body(lesson, i)
     })
     .await
 }
 
-/// Runs one connection per token for `seconds`; `body(connection, i)` makes
+/// Runs one connection per token for `time`; `body(connection, i)` makes
 /// each request's body. Returns 2xx answers per second.
 async fn load_with(
     addr: std::net::SocketAddr,
     path: &str,
     tokens: &[String],
-    seconds: u64,
+    time: Duration,
     body: impl Fn(usize, u64) -> String + Clone + Send + 'static,
 ) -> Result<f64, AnyError> {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let deadline = Instant::now() + time;
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (n, token) in tokens.iter().enumerate() {
@@ -531,12 +531,12 @@ async fn progress(
         )
         .await;
     });
-    let each = seconds.div_ceil(ROUNDS).max(1);
+    let rounds = seconds.max(1);
     let mut paired = Paired { rounds: Vec::new() };
-    for round in 1..=ROUNDS {
-        eprintln!("round {round} of {ROUNDS}: the no-op POST, then progress reports...");
-        let noop = load(addr, "/api/v1/bench/noop", &tokens, each, lesson).await?;
-        let reports = load(addr, "/api/v1/progress", &tokens, each, lesson).await?;
+    for round in 1..=rounds {
+        eprintln!("round {round} of {rounds}: the no-op POST, then progress reports...");
+        let noop = load(addr, "/api/v1/bench/noop", &tokens, ROUND, lesson).await?;
+        let reports = load(addr, "/api/v1/progress", &tokens, ROUND, lesson).await?;
         paired.rounds.push((noop, reports));
     }
     server.abort();
@@ -545,7 +545,7 @@ async fn progress(
         .query_i64("SELECT COUNT(*) FROM lesson_progress")
         .await?;
     println!(
-        "progress reports over loopback, {clients} connections, {ROUNDS} rounds of {each} s each way:"
+        "progress reports over loopback, {clients} connections, {rounds} rounds of 1 s each way:"
     );
     paired.print(
         "progress, durable",
@@ -739,13 +739,12 @@ pub async fn search(dir: &std::path::Path, pg: Option<&str>) -> Result<(), AnyEr
     Ok(())
 }
 
-/// Inserts `n` appeals spread over the schools (nine in ten at school
-/// level, one in ten at the school's district bureau), in one statement per
-/// school, numbered from `from`.
-/// Rounds of a paired measurement: the no-op load and the measured load
-/// take turns, so both see the machine as it was (a shared machine's speed
-/// drifts by more than the difference being measured).
-const ROUNDS: u64 = 3;
+/// A round of a paired measurement: the no-op load and the measured load
+/// take turns a second at a time, so both see the machine as it was. A
+/// shared machine's speed drifts by a quarter for seconds at a time, more
+/// than the difference being measured, and a round of several seconds may
+/// catch a slow spell on one side only.
+const ROUND: Duration = Duration::from_secs(1);
 
 /// Per-round rates, (no-op, measured), and the median of the rounds' ratios.
 struct Paired {
@@ -771,32 +770,37 @@ impl Paired {
                 .collect(),
         )
     }
-    fn each(&self, pick: impl Fn(&(f64, f64)) -> f64) -> String {
-        self.rounds
-            .iter()
-            .map(|r| format!("{:.0}", pick(r)))
-            .collect::<Vec<_>>()
-            .join(", ")
+    /// The lowest and highest of the rounds, as "low-high".
+    fn range(&self, pick: impl Fn(&(f64, f64)) -> f64, precision: usize) -> String {
+        let v: Vec<f64> = self.rounds.iter().map(pick).collect();
+        let low = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        format!("{low:.precision$}-{high:.precision$}")
     }
     /// The three lines every throughput benchmark prints.
     fn print(&self, measured: &str, stored: &str, ratio: &str, goal: &str) {
+        let n = self.rounds.len();
         println!(
-            "  no-op POST (same server)     {:>10.0} req/s  (median of rounds: {})",
+            "  no-op POST (same server)     {:>10.0} req/s  (median of {n} rounds; {})",
             self.noop(),
-            self.each(|r| r.0)
+            self.range(|r| r.0, 0)
         );
         println!(
-            "  {measured:<28} {:>10.0} req/s  (rounds: {}; {stored})",
+            "  {measured:<28} {:>10.0} req/s  (median of {n} rounds; {}; {stored})",
             self.measured(),
-            self.each(|r| r.1)
+            self.range(|r| r.1, 0)
         );
         println!(
-            "  {ratio:<28} {:>10.2}   (median of the rounds' ratios; goal {goal})",
-            self.ratio()
+            "  {ratio:<28} {:>10.2}   (median of the rounds' ratios, {}; goal {goal})",
+            self.ratio(),
+            self.range(|(n, m)| if *n > 0.0 { m / n } else { 0.0 }, 2)
         );
     }
 }
 
+/// Inserts `n` appeals spread over the schools (nine in ten at school
+/// level, one in ten at the school's district bureau), in one statement per
+/// school, numbered from `from`.
 async fn add_appeals(
     app: &App,
     schools: &[(i64, i64)],
@@ -902,11 +906,11 @@ async fn appeals(
     });
     let tokens: Vec<String> = (0..clients).map(|_| "public".to_owned()).collect();
     let before = app.db.query_i64("SELECT COUNT(*) FROM appeals").await?;
-    let each = seconds.div_ceil(ROUNDS).max(1);
+    let rounds = seconds.max(1);
     let mut paired = Paired { rounds: Vec::new() };
-    for round in 1..=ROUNDS {
-        eprintln!("round {round} of {ROUNDS}: the no-op POST, then public submissions...");
-        let noop = load_with(addr, "/api/v1/bench/noop", &tokens, each, |_, i| {
+    for round in 1..=rounds {
+        eprintln!("round {round} of {rounds}: the no-op POST, then public submissions...");
+        let noop = load_with(addr, "/api/v1/bench/noop", &tokens, ROUND, |_, i| {
             report_body(1, i)
         })
         .await?;
@@ -915,7 +919,7 @@ async fn appeals(
             addr,
             "/api/v1/public/appeals",
             &tokens,
-            each,
+            ROUND,
             move |n, i| {
                 format!(
                     "{{\"qr_token\":\"{qr}\",\"category\":\"teaching\",\"text\":\"希望学校增加课后服务的兴趣课程，第{round}轮第{i}次反映。\",\"contact_phone\":\"136{n:08}\"}}"
@@ -928,7 +932,7 @@ async fn appeals(
     server.abort();
     let rows = app.db.query_i64("SELECT COUNT(*) FROM appeals").await? - before;
     println!(
-        "public appeal submissions over loopback, {clients} connections, {ROUNDS} rounds of {each} s each way:"
+        "public appeal submissions over loopback, {clients} connections, {rounds} rounds of 1 s each way:"
     );
     paired.print(
         "appeals, durable",

@@ -122,7 +122,8 @@ enum Command {
         /// benchmark runs at: demo, city (the design scale) or tiny.
         #[arg(long, default_value = "city")]
         large: String,
-        /// How long each load of the progress and appeals benchmarks runs, in seconds.
+        /// How long each load of the progress and appeals benchmarks runs in
+        /// all, in seconds, taken one second at a time by turns.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
         /// Concurrent connections (one parent each) in the progress and appeals benchmarks.
