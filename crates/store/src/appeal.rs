@@ -999,12 +999,20 @@ pub async fn recent_duplicates(
     if keys.is_empty() {
         return Ok(out);
     }
-    // The keys drive the join (SQLite's CROSS JOIN keeps that order; with
-    // `IN (SELECT ...)` it chose to scan every appeal).
+    // The keys drive the join, one index probe each (SQLite's CROSS JOIN
+    // keeps that order; with `IN (SELECT ...)` it chose to scan every
+    // appeal). On PostgreSQL the probe is a LATERAL subquery with a LIMIT,
+    // which the planner cannot fold into a join: as a plain join it hashed
+    // the keys and scanned every appeal whenever the table's statistics
+    // were older than its growth (3.4 ms at 6,000 appeals, and growing).
     let sql = if crate::is_postgres(c) {
         "SELECT a.dedupe_key, a.tracking_code, a.contact_due, a.reply_due
-         FROM jsonb_array_elements_text($1::jsonb) k(v) JOIN appeals a ON a.dedupe_key = k.v
-         WHERE a.created_at >= $2 ORDER BY a.created_at"
+         FROM jsonb_array_elements_text($1::jsonb) k(v)
+         CROSS JOIN LATERAL (SELECT dedupe_key, tracking_code, contact_due, reply_due, created_at
+                             FROM appeals
+                             WHERE dedupe_key = k.v AND created_at >= $2
+                             ORDER BY created_at DESC LIMIT 1) a
+         ORDER BY a.created_at"
     } else {
         "SELECT a.dedupe_key, a.tracking_code, a.contact_due, a.reply_due
          FROM json_each($1) k CROSS JOIN appeals a

@@ -540,7 +540,9 @@ pub async fn all_rollups(c: &mut Conn, campaign_id: i64) -> Result<HashMap<i64, 
 /// statement with a thousand parameters costs a million steps to bind).
 /// The rows come back as one JSON value too: the driver hands SQLite's rows
 /// over one at a time between its thread and ours, which cost more than
-/// the query itself in a batch of a hundred.
+/// the query itself in a batch of a hundred. On PostgreSQL each key is an
+/// index probe of its own (a LATERAL subquery, as in
+/// [`crate::appeal::recent_duplicates`]), whatever the table's statistics.
 pub async fn get_progress_many(
     c: &mut Conn,
     keys: &[(i64, i64)],
@@ -554,7 +556,9 @@ pub async fn get_progress_many(
         "SELECT COALESCE(json_agg(json_build_array(p.account_id, p.lesson_id, p.spans, p.covered_s,
                     p.completed_at, p.last_report_at)), '[]'::json)::text
          FROM jsonb_array_elements($1::jsonb) k
-         JOIN lesson_progress p ON p.account_id = (k->>0)::bigint AND p.lesson_id = (k->>1)::bigint"
+         CROSS JOIN LATERAL (SELECT * FROM lesson_progress
+                             WHERE account_id = (k->>0)::bigint AND lesson_id = (k->>1)::bigint
+                             LIMIT 1) p"
     } else {
         "SELECT json_group_array(json_array(p.account_id, p.lesson_id, p.spans, p.covered_s,
                     p.completed_at, p.last_report_at))

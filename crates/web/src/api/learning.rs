@@ -162,10 +162,8 @@ async fn progress(
     State(state): State<AppState>,
     user: ApiUser,
     ApiJson(b): ApiJson<Report>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(
-        learning::report(&state.app, &user.ctx, &b).await?
-    )))
+) -> ApiResult<Json<learning::Reported>> {
+    Ok(Json(learning::report(&state.app, &user.ctx, &b).await?))
 }
 
 /// Published courses and lessons matching the words, best first.
