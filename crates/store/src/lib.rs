@@ -219,9 +219,11 @@ impl Db {
                             "PRAGMA foreign_keys = ON",
                             "PRAGMA busy_timeout = 10000",
                             // Reads through the OS page cache shared by every
-                            // connection, and a larger cache of its own each.
+                            // connection. Each connection keeps SQLite's own
+                            // page cache at its default size (2 MB): with 32 MB,
+                            // every write commit walked the cache's hash table
+                            // (ADR 0016).
                             "PRAGMA mmap_size = 1073741824",
-                            "PRAGMA cache_size = -32000",
                             "PRAGMA wal_autocheckpoint = 10000",
                             // Statement journals (a multi-row insert's undo
                             // within its transaction) stay in memory instead
