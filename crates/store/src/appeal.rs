@@ -1005,14 +1005,14 @@ pub async fn recent_duplicates(
     // which the planner cannot fold into a join: as a plain join it hashed
     // the keys and scanned every appeal whenever the table's statistics
     // were older than its growth (3.4 ms at 6,000 appeals, and growing).
+    // Either way the newest appeal under a key is the one kept.
     let sql = if crate::is_postgres(c) {
         "SELECT a.dedupe_key, a.tracking_code, a.contact_due, a.reply_due
          FROM jsonb_array_elements_text($1::jsonb) k(v)
-         CROSS JOIN LATERAL (SELECT dedupe_key, tracking_code, contact_due, reply_due, created_at
+         CROSS JOIN LATERAL (SELECT dedupe_key, tracking_code, contact_due, reply_due
                              FROM appeals
                              WHERE dedupe_key = k.v AND created_at >= $2
-                             ORDER BY created_at DESC LIMIT 1) a
-         ORDER BY a.created_at"
+                             ORDER BY created_at DESC LIMIT 1) a"
     } else {
         "SELECT a.dedupe_key, a.tracking_code, a.contact_due, a.reply_due
          FROM json_each($1) k CROSS JOIN appeals a
