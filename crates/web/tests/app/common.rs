@@ -24,6 +24,8 @@ pub const PW: &str = "Test-Passw0rd-Qd";
 pub const START: i64 = 1_789_437_600;
 
 static SEQ: AtomicU64 = AtomicU64::new(0);
+/// Set once this process has dropped the schemas earlier runs left.
+static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
 
 pub struct TestApp {
     pub router: Router,
@@ -53,6 +55,41 @@ fn unique() -> String {
     )
 }
 
+/// Drops the schemas of test processes that are no longer running (a test
+/// keeps its schema to the end, and background tasks may still use it when
+/// the test returns), so a database reused run after run stays small.
+/// Schemas of test processes running beside this one are kept.
+async fn drop_stale_schemas(admin: &Db) {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return; // no way to tell which processes run: keep everything
+    };
+    let live: Vec<String> = entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    let stale = format!(
+        "SELECT COALESCE(MIN(oid::bigint), 0) FROM pg_namespace
+         WHERE nspname ~ '^t_[0-9]+_[0-9]+_[0-9]+$'
+           AND split_part(nspname, '_', 2)::bigint <> ALL('{{{}}}'::bigint[])",
+        live.join(",")
+    );
+    // One schema per transaction: a schema holds dozens of tables, and one
+    // transaction dropping hundreds would run out of locks.
+    while let Ok(oid) = admin.query_i64(&stale).await {
+        if oid == 0 {
+            break;
+        }
+        let drop = format!(
+            "DO $$ BEGIN EXECUTE 'DROP SCHEMA ' ||
+               quote_ident((SELECT nspname FROM pg_namespace WHERE oid = {oid})) || ' CASCADE';
+             END $$"
+        );
+        if admin.execute_raw(&drop).await.is_err() {
+            break;
+        }
+    }
+}
+
 pub fn backend_url() -> Option<String> {
     std::env::var("TONGYU_TEST_DATABASE_URL")
         .ok()
@@ -76,6 +113,7 @@ impl TestApp {
             Some(base) => {
                 let schema = format!("t_{}", unique());
                 let admin = Db::connect_raw(&base).await.expect("connect to PostgreSQL");
+                SWEPT.get_or_init(|| drop_stale_schemas(&admin)).await;
                 admin
                     .execute_raw(&format!("CREATE SCHEMA {schema}"))
                     .await
