@@ -625,6 +625,7 @@ async fn appeals(
             at,
         )
         .await?;
+        crate::opinion::index_appeal(c, id, text, school.id, district, at).await?;
         if i == 1 {
             let Some(mut a) = store::get(c, id).await? else {
                 return Err(Error::internal());

@@ -1563,10 +1563,15 @@ async fn many_parents_at_once_each_get_their_own_appeal_and_the_audit_chain_hold
         .await
         .expect("count");
     assert_eq!(after - before, 40);
+    // Each new appeal's keywords, beside those of the demo's own canteen appeal.
     let keywords = t
         .app
         .db
-        .query_i64("SELECT COUNT(DISTINCT appeal_id) FROM appeal_keywords WHERE word = '食堂'")
+        .query_i64(&format!(
+            "SELECT COUNT(DISTINCT appeal_id) FROM appeal_keywords
+             WHERE word = '食堂' AND appeal_id IN (SELECT id FROM appeals ORDER BY id DESC LIMIT {})",
+            after - before
+        ))
         .await
         .expect("count");
     assert_eq!(keywords, 40);
@@ -1755,4 +1760,27 @@ async fn an_anonymous_parent_hears_back_on_the_status_page_and_adds_to_the_appea
             .iter()
             .any(|x| x["unit_id"] == school)
     );
+}
+
+#[tokio::test]
+async fn the_demo_appeals_are_in_the_opinion_report() {
+    let t = TestApp::demo().await;
+    let district = t.login("district-admin").await;
+    let d0 = t.login_unit(&district).await;
+    let (s, r) = t
+        .get(
+            &format!("/api/v1/units/{d0}/opinion?period=week"),
+            &district,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let words: Vec<&str> = r["topics"]
+        .as_array()
+        .expect("topics")
+        .iter()
+        .filter_map(|x| x["word"].as_str())
+        .collect();
+    // The sample appeals: the canteen, the traffic at the gate, the fees.
+    assert!(words.contains(&"食堂"), "{r}");
+    assert!(words.len() >= 10, "{r}");
 }
