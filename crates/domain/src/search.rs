@@ -71,6 +71,39 @@ pub fn highlight(text: &str, words: &[String]) -> Vec<(String, bool)> {
     out
 }
 
+/// What a reader sees of Markdown an author wrote (lesson text, lesson
+/// plans), as plain text for the index and its snippets: the markup gone,
+/// a link's text kept and its address dropped, raw HTML kept as the text
+/// the pages show it as, and a space between blocks.
+pub fn plain_text(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Options, Parser, TagEnd};
+    let mut out = String::with_capacity(markdown.len());
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    for event in Parser::new_ext(markdown, options) {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => {
+                out.push_str(&t);
+            }
+            Event::SoftBreak
+            | Event::HardBreak
+            | Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::TableCell
+                | TagEnd::HtmlBlock,
+            ) => {
+                if !out.is_empty() && !out.ends_with(char::is_whitespace) {
+                    out.push(' ');
+                }
+            }
+            _ => {}
+        }
+    }
+    out.trim_end().to_owned()
+}
+
 /// Up to `max` characters of `text` around the first of the words.
 pub fn snippet(text: &str, words: &[String], max: usize) -> String {
     let chars: Vec<char> = text.chars().collect();
@@ -100,6 +133,22 @@ pub fn snippet(text: &str, words: &[String], max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_text_is_what_a_reader_sees() {
+        assert_eq!(
+            plain_text(
+                "## 倾听\n\n**倾听**是亲子沟通的第一步：放下手机，[看着孩子](https://example.cn/a)。"
+            ),
+            "倾听 倾听是亲子沟通的第一步：放下手机，看着孩子。"
+        );
+        assert_eq!(
+            plain_text("- 第一步\n- 第二步\n\n> 引用 `代码`"),
+            "第一步 第二步 引用 代码"
+        );
+        assert_eq!(plain_text("<b>粗体</b>之外"), "<b>粗体</b>之外");
+        assert_eq!(plain_text("没有标记的文字"), "没有标记的文字");
+    }
 
     #[test]
     fn two_character_words_are_words() {

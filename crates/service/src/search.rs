@@ -4,7 +4,7 @@
 
 use tongyu_domain::course::{Category, Status, Subject};
 use tongyu_domain::org::{Grade, Stage};
-use tongyu_domain::search::{highlight, index_words, query_words, snippet};
+use tongyu_domain::search::{highlight, index_words, plain_text, query_words, snippet};
 use tongyu_domain::{Error, Result};
 use tongyu_store::search::{self as store, Doc, Filters};
 use tongyu_store::{Conn, learning};
@@ -30,7 +30,7 @@ pub async fn index_course(c: &mut Conn, course_id: i64, now: i64) -> Result<()> 
         category: course.category.as_str().to_owned(),
         subject: course.subject.as_str().to_owned(),
         grades: course.grades.clone(),
-        words: index_words(&format!("{title} {body}")),
+        words: index_words(&format!("{title} {}", plain_text(body))),
     };
     store::upsert(
         c,
@@ -54,7 +54,7 @@ pub async fn index_lesson_plan(
     grades: &str,
     now: i64,
 ) -> Result<()> {
-    let text = format!("{} {} {}", plan.title, plan.summary, plan.body);
+    let text = format!("{} {} {}", plan.title, plan.summary, plain_text(&plan.body));
     let doc = Doc {
         kind: "lesson_plan",
         ref_id: plan.id,
@@ -158,7 +158,7 @@ pub async fn search(app: &App, _ctx: &Ctx, q: &Query) -> Result<Results> {
         .into_iter()
         .map(|h| Found {
             title: parts(&h.title, &words),
-            snippet: parts(&snippet(&h.body, &words, 80), &words),
+            snippet: parts(&snippet(&plain_text(&h.body), &words, 80), &words),
             kind: h.kind,
             ref_id: h.ref_id,
             course_id: h.course_id,

@@ -96,6 +96,39 @@ async fn two_character_words_are_found_and_marked() {
 }
 
 #[tokio::test]
+async fn snippets_show_lesson_text_as_read_not_its_markdown() {
+    let t = TestApp::demo().await;
+    publish(
+        &t,
+        "亲子阅读入门",
+        "family_education",
+        &[(
+            "睡前共读",
+            "## 共读的方法\n\n**共读**时请[放下手机](https://example.cn/phone)，让孩子翻页。",
+        )],
+    )
+    .await;
+    let parent = t.login("parent").await;
+    let v = find(&t, &parent, "共读").await;
+    let hit = v["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .find(|h| h["kind"] == "lesson")
+        .cloned()
+        .expect("the lesson is found");
+    let snippet: String = hit["snippet"]
+        .as_array()
+        .expect("parts")
+        .iter()
+        .filter_map(|p| p["text"].as_str())
+        .collect();
+    assert_eq!(snippet, "共读的方法 共读时请放下手机，让孩子翻页。", "{v}");
+    // The address behind a link is no word of the lesson.
+    assert!(titles(&find(&t, &parent, "example").await).is_empty());
+}
+
+#[tokio::test]
 async fn drafts_and_withdrawn_courses_are_not_found() {
     let t = TestApp::demo().await;
     let admin = t.login("city-admin").await;
