@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod appeal;
+pub mod collate;
 pub mod contribution;
 pub mod course;
 pub mod delivery;

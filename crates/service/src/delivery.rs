@@ -415,7 +415,7 @@ pub async fn session_detail(app: &App, ctx: &Ctx, id: i64) -> Result<SessionDeta
             participation: a.map_or(0, |a| a.participation),
         });
     }
-    families.sort_by(|a, b| a.student_name.cmp(&b.student_name));
+    tongyu_domain::collate::sort_by_name(&mut families, |f| &f.student_name);
     let mean = if ratings.is_empty() {
         0
     } else {

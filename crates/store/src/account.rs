@@ -577,17 +577,20 @@ pub async fn with_roles_at(
     }
     let sql = format!(
         "SELECT DISTINCT a.id, a.display_name FROM grants g JOIN accounts a ON a.id = g.account_id
-         WHERE g.unit_id = $1 AND a.active = 1 AND g.role IN ({}) ORDER BY a.display_name, a.id",
+         WHERE g.unit_id = $1 AND a.active = 1 AND g.role IN ({}) ORDER BY a.id",
         crate::placeholders(2, roles.len())
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(unit_id);
     for r in roles {
         q = q.bind(r.as_str());
     }
-    q.fetch_all(&mut *c)
+    let mut people = q
+        .fetch_all(&mut *c)
         .await
         .db()?
         .iter()
         .map(|r| Ok((col(r, "id")?, col(r, "display_name")?)))
-        .collect()
+        .collect::<Result<Vec<(i64, String)>>>()?;
+    tongyu_domain::collate::sort_by_name(&mut people, |p| &p.1);
+    Ok(people)
 }

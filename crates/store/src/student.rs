@@ -1,6 +1,7 @@
 //! Queries of students and guardian links.
 
 use tongyu_domain::Result;
+use tongyu_domain::collate::sort_by_name;
 use tongyu_domain::org::{Counts, Unit};
 use tongyu_domain::student::{LinkStatus, Student};
 
@@ -77,13 +78,18 @@ pub async fn get_by_external_id(c: &mut Conn, external_id: &str) -> Result<Optio
 pub async fn list_by_class(c: &mut Conn, class_id: i64) -> Result<Vec<Student>> {
     let rows = sqlx::query(
         "SELECT id, class_id, name, gender, external_id, active FROM students
-         WHERE class_id = $1 AND active = 1 ORDER BY name, id",
+         WHERE class_id = $1 AND active = 1 ORDER BY id",
     )
     .bind(class_id)
     .fetch_all(&mut *c)
     .await
     .db()?;
-    rows.iter().map(student_from_row).collect()
+    let mut list = rows
+        .iter()
+        .map(student_from_row)
+        .collect::<Result<Vec<_>>>()?;
+    sort_by_name(&mut list, |s| &s.name);
+    Ok(list)
 }
 
 /// A guardian link as a head teacher sees it.
@@ -119,13 +125,18 @@ pub async fn links_of_class(c: &mut Conn, class_id: i64) -> Result<Vec<GuardianL
         "SELECT l.student_id, s.name AS student_name, l.account_id, a.display_name, a.phone,
                 l.relation, l.status, l.requested_at
          FROM guardians l JOIN students s ON s.id = l.student_id JOIN accounts a ON a.id = l.account_id
-         WHERE s.class_id = $1 ORDER BY l.status DESC, s.name, a.display_name",
+         WHERE s.class_id = $1 ORDER BY l.status DESC, l.student_id, l.account_id",
     )
     .bind(class_id)
     .fetch_all(&mut *c)
     .await
     .db()?;
-    rows.iter().map(link_from_row).collect()
+    let mut links = rows.iter().map(link_from_row).collect::<Result<Vec<_>>>()?;
+    // By status as the query gave it, then by child and guardian in pinyin order.
+    sort_by_name(&mut links, |l| &l.guardian_name);
+    sort_by_name(&mut links, |l| &l.student_name);
+    links.sort_by_key(|l| std::cmp::Reverse(l.status.as_str()));
+    Ok(links)
 }
 
 pub async fn get_link(

@@ -197,3 +197,44 @@ async fn the_class_page_shows_the_invite_qr_and_pending_requests() {
     assert!(p.body.contains("<svg"), "QR code rendered");
     assert!(p.body.contains("/join?code="));
 }
+
+#[tokio::test]
+async fn class_lists_run_in_pinyin_order() {
+    let t = TestApp::demo().await;
+    let teacher = t.login("head-teacher").await;
+    let class = t.login_unit(&teacher).await;
+    let school = t.login("school-admin").await;
+    let mine = ["张伟", "王芳", "李娜", "章程", "陈静"];
+    for name in mine {
+        let (s, v) = t
+            .post(
+                &format!("/api/v1/classes/{class}/students"),
+                &school,
+                json!({ "name": name }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let (_, roster) = t
+        .get(&format!("/api/v1/classes/{class}/roster"), &teacher)
+        .await;
+    let names: Vec<&str> = roster["students"]
+        .as_array()
+        .expect("students")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    let added: Vec<&str> = names.iter().copied().filter(|n| mine.contains(n)).collect();
+    // chen, li, wang, zhang cheng, zhang wei: not the characters' code order.
+    assert_eq!(
+        added,
+        vec!["陈静", "李娜", "王芳", "章程", "张伟"],
+        "{roster}"
+    );
+    // The demo's own children fall in line with them.
+    let keys: Vec<String> = names
+        .iter()
+        .map(|n| tongyu_domain::collate::name_key(n))
+        .collect();
+    assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
+}
