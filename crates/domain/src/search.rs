@@ -93,11 +93,7 @@ pub fn plain_text(markdown: &str) -> String {
                 | TagEnd::CodeBlock
                 | TagEnd::TableCell
                 | TagEnd::HtmlBlock,
-            ) => {
-                if !out.is_empty() && !out.ends_with(char::is_whitespace) {
-                    out.push(' ');
-                }
-            }
+            ) if !out.is_empty() && !out.ends_with(char::is_whitespace) => out.push(' '),
             _ => {}
         }
     }
