@@ -59,6 +59,39 @@ pub fn sort_by_name<T>(items: &mut [T], name: impl Fn(&T) -> &str) {
     });
 }
 
+/// A key that sorts names with numbers in them as people count (2班
+/// before 10班): every run of digits, ASCII or full width, is compared by
+/// its value.
+pub fn numbered_key(name: &str) -> String {
+    let mut key = String::with_capacity(name.len() + 16);
+    let mut digits = String::new();
+    let flush = |digits: &mut String, key: &mut String| {
+        if !digits.is_empty() {
+            let trimmed = digits.trim_start_matches('0');
+            // Longer numbers are larger: the length first, then the digits.
+            key.push_str(&format!("{:03}", trimmed.len()));
+            key.push_str(trimmed);
+            digits.clear();
+        }
+    };
+    for ch in name.chars() {
+        let ascii = match ch {
+            '0'..='9' => Some(ch),
+            '０'..='９' => char::from_u32(u32::from(ch) - u32::from('０') + u32::from('0')),
+            _ => None,
+        };
+        match ascii {
+            Some(d) => digits.push(d),
+            None => {
+                flush(&mut digits, &mut key);
+                key.push(ch);
+            }
+        }
+    }
+    flush(&mut digits, &mut key);
+    key
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +108,21 @@ mod tests {
                 "Amy 周", "陈静", "李娜", "刘洋", "吕强", "王芳", "章程", "张伟"
             ]
         );
+    }
+
+    #[test]
+    fn numbers_in_names_count() {
+        let mut names = vec!["一年级10班", "一年级2班", "一年级1班", "一年级11班"];
+        names.sort_by_key(|n| numbered_key(n));
+        assert_eq!(
+            names,
+            vec!["一年级1班", "一年级2班", "一年级10班", "一年级11班"]
+        );
+        // Full-width digits count the same.
+        let mut names = vec!["初一（１２）班", "初一（3）班", "初一（２）班"];
+        names.sort_by_key(|n| numbered_key(n));
+        assert_eq!(names, vec!["初一（２）班", "初一（3）班", "初一（１２）班"]);
+        assert_eq!(numbered_key("3班"), numbered_key("03班"));
     }
 
     #[test]

@@ -257,6 +257,23 @@ impl Unit {
     }
 }
 
+/// Siblings in the order a reader expects: active ones first; grades by
+/// stage and year (小班 before 一年级 before 初一); classes by grade, then
+/// by the numbers in their names (2班 before 10班); other units
+/// (districts, subdistricts, schools) in the order they were registered,
+/// the order the bureau keeps its own lists in (ADR 0017).
+pub fn sort_siblings(units: &mut [Unit]) {
+    units.sort_by_cached_key(|u| {
+        let grade = Grade::parse(&u.grade).ok().map(|g| (g.stage, g.year));
+        let name = if grade.is_some() {
+            crate::collate::numbered_key(&u.name)
+        } else {
+            String::new()
+        };
+        (!u.active, grade, name, u.id)
+    });
+}
+
 /// The school year a date falls in, named by the year it starts: a school
 /// year starts on 1 September.
 pub fn school_year_of(year: i32, month: u32) -> i64 {

@@ -167,19 +167,22 @@ pub async fn city(c: &mut Conn) -> Result<Option<Unit>> {
     row.as_ref().map(unit_from_row).transpose()
 }
 
-/// The children of a unit, by name; inactive ones only when asked.
+/// The children of a unit in the order a reader expects
+/// ([`tongyu_domain::org::sort_siblings`]); inactive ones only when asked.
 pub async fn children(c: &mut Conn, parent_id: i64, include_inactive: bool) -> Result<Vec<Unit>> {
     let rows = sqlx::query(concat!(
         "SELECT ",
         unit_cols!(),
-        " FROM units WHERE parent_id = $1 AND active >= $2 ORDER BY active DESC, grade, name, id"
+        " FROM units WHERE parent_id = $1 AND active >= $2"
     ))
     .bind(parent_id)
     .bind(if include_inactive { 0_i64 } else { 1_i64 })
     .fetch_all(&mut *c)
     .await
     .db()?;
-    rows.iter().map(unit_from_row).collect()
+    let mut units = rows.iter().map(unit_from_row).collect::<Result<Vec<_>>>()?;
+    tongyu_domain::org::sort_siblings(&mut units);
+    Ok(units)
 }
 
 /// Units by id, in the order asked (missing ids are left out).
