@@ -50,21 +50,24 @@ async fn the_demo_city_has_the_plan_s_districts_and_consistent_counts() {
         .iter()
         .filter_map(|u| u["name"].as_str())
         .collect();
-    for d in [
-        "市南区",
-        "市北区",
-        "李沧区",
-        "崂山区",
-        "城阳区",
-        "黄岛区",
-        "即墨区",
-        "胶州市",
-        "平度市",
-        "莱西市",
-        "高新区",
-    ] {
-        assert!(names.contains(&d), "{d} missing from {names:?}");
-    }
+    // In the order they were registered (the bureau's own), not by the
+    // characters' code points (即墨区 first).
+    assert_eq!(
+        names,
+        vec![
+            "市南区",
+            "市北区",
+            "李沧区",
+            "崂山区",
+            "城阳区",
+            "黄岛区",
+            "即墨区",
+            "胶州市",
+            "平度市",
+            "莱西市",
+            "高新区",
+        ]
+    );
     let (_, c) = t.get(&format!("/api/v1/units/{city}"), &token).await;
     assert_eq!(c["counts"]["schools"], 12);
     assert!(c["counts"]["students"].as_i64().expect("students") > 0);
@@ -159,6 +162,59 @@ async fn building_a_school_with_grades_and_classes() {
     let (_, d) = t.get(&format!("/api/v1/units/{sub}"), &token).await;
     assert_eq!(d["counts"]["schools"], 3);
     assert_rollups_match_recount(&t).await;
+
+    // A nine-year school: grades by stage and year whatever the order they
+    // were made in, classes by the numbers in their names.
+    let (s, both) = t
+        .post(
+            &format!("/api/v1/units/{sub}/children"),
+            &token,
+            json!({"name": "海滨九年一贯制学校", "stages": "小学,初中"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{both}");
+    let both = both["id"].as_i64().expect("id");
+    let mut p1 = 0;
+    for code in ["J1", "P2", "P1"] {
+        let (s, g) = t
+            .post(
+                &format!("/api/v1/units/{both}/children"),
+                &token,
+                json!({"name": "", "grade": code}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{g}");
+        if code == "P1" {
+            p1 = g["id"].as_i64().expect("id");
+        }
+    }
+    for name in ["一年级10班", "一年级2班", "一年级1班"] {
+        let (s, c) = t
+            .post(
+                &format!("/api/v1/units/{p1}/children"),
+                &token,
+                json!({ "name": name }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{c}");
+    }
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|u| u["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let (_, grades) = t
+        .get(&format!("/api/v1/units/{both}/children"), &token)
+        .await;
+    assert_eq!(names(&grades), vec!["一年级", "二年级", "初一"]);
+    let (_, classes) = t.get(&format!("/api/v1/units/{p1}/children"), &token).await;
+    assert_eq!(
+        names(&classes),
+        vec!["一年级1班", "一年级2班", "一年级10班"]
+    );
 }
 
 #[tokio::test]
