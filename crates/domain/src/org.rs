@@ -264,7 +264,11 @@ impl Unit {
 /// the order the bureau keeps its own lists in (ADR 0017).
 pub fn sort_siblings(units: &mut [Unit]) {
     units.sort_by_cached_key(|u| {
-        let grade = Grade::parse(&u.grade).ok().map(|g| (g.stage, g.year));
+        let grade = if u.grade.is_empty() {
+            None
+        } else {
+            Grade::parse(&u.grade).ok().map(|g| (g.stage, g.year))
+        };
         let name = if grade.is_some() {
             crate::collate::numbered_key(&u.name)
         } else {
