@@ -1,6 +1,7 @@
-//! The order people expect of lists of Chinese names: by pinyin, as a class
-//! list or a phone's contacts run (李 before 王 before 张), not by the
-//! characters' code points, which look random to a reader.
+//! The order people expect of lists of Chinese names: people by pinyin, as
+//! a class list or a phone's contacts run (李 before 王 before 张), and
+//! numbered names by their numbers (2班 before 10班), not by the
+//! characters' code points, which look random to a reader (ADR 0017).
 
 use pinyin::ToPinyin;
 

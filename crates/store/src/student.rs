@@ -125,14 +125,15 @@ pub async fn links_of_class(c: &mut Conn, class_id: i64) -> Result<Vec<GuardianL
         "SELECT l.student_id, s.name AS student_name, l.account_id, a.display_name, a.phone,
                 l.relation, l.status, l.requested_at
          FROM guardians l JOIN students s ON s.id = l.student_id JOIN accounts a ON a.id = l.account_id
-         WHERE s.class_id = $1 ORDER BY l.status DESC, l.student_id, l.account_id",
+         WHERE s.class_id = $1 ORDER BY l.student_id, l.account_id",
     )
     .bind(class_id)
     .fetch_all(&mut *c)
     .await
     .db()?;
     let mut links = rows.iter().map(link_from_row).collect::<Result<Vec<_>>>()?;
-    // By status as the query gave it, then by child and guardian in pinyin order.
+    // By status (its name, descending, as this list has always run), then
+    // by child and guardian in pinyin order: stable sorts, the last key first.
     sort_by_name(&mut links, |l| &l.guardian_name);
     sort_by_name(&mut links, |l| &l.student_name);
     links.sort_by_key(|l| std::cmp::Reverse(l.status.as_str()));
