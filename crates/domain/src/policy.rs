@@ -26,6 +26,16 @@ pub struct Actor {
     pub grants: Vec<Grant>,
 }
 
+/// The verdict of the access gate on one object: allowed; hidden (outside
+/// the caller's view, answered 404 whether or not it exists); or refused
+/// (in view, but not this action: 403, audited).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Allowed,
+    Hidden,
+    Refused,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     /// See a unit and its subtree in the org browser.
@@ -223,6 +233,65 @@ impl Actor {
         roots
     }
 
+    /// The highest administrator rank among the actor's grants (0 for none).
+    pub fn admin_rank(&self) -> u8 {
+        self.grants
+            .iter()
+            .map(|g| g.role.admin_rank())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// What the actor may do to another account that holds `target` grants
+    /// (its credentials, its grants, its state):
+    /// - the system, security and audit administrators (三员) are out of every
+    ///   unit administrator's reach; the security administrator manages
+    ///   system administrators, and unlocks anyone; the rest is done from the
+    ///   server's command line;
+    /// - a unit administrator manages an account whose every grant lies in
+    ///   their subtree, and, for `ManageAccounts`, only one ranked below
+    ///   their own: nobody resets the password of a peer or of a superior;
+    /// - an account the actor may not even view stays hidden (404); one in
+    ///   view but out of reach is refused (403).
+    pub fn account_access(&self, target_id: i64, target: &[Grant], action: Action) -> Access {
+        let visible = target_id == self.account_id
+            || target
+                .iter()
+                .any(|g| self.can(Action::ViewAccounts, &g.unit_path));
+        let refuse = if visible {
+            Access::Refused
+        } else {
+            Access::Hidden
+        };
+        let security = self.has_role(Role::SecurityAdmin);
+        if target_id == self.account_id {
+            // One's own password and state go through one's own pages.
+            return refuse;
+        }
+        if target.iter().any(|g| g.role.is_platform_admin()) {
+            let only_system = target.iter().all(|g| g.role == Role::SystemAdmin);
+            let allowed = security && (only_system || action == Action::UnlockAccount);
+            return if allowed { Access::Allowed } else { refuse };
+        }
+        if action == Action::UnlockAccount && security {
+            return Access::Allowed;
+        }
+        if target.is_empty() || !target.iter().all(|g| self.can(action, &g.unit_path)) {
+            return refuse;
+        }
+        if action == Action::ManageAccounts {
+            let target_rank = target
+                .iter()
+                .map(|g| g.role.admin_rank())
+                .max()
+                .unwrap_or(0);
+            if target_rank >= self.admin_rank() {
+                return Access::Refused;
+            }
+        }
+        Access::Allowed
+    }
+
     /// May the actor grant `role` on the unit of `kind` at `unit_path`?
     /// Only a unit administrator whose grant covers the unit, and never a
     /// role ranked above the administrator's own. The three platform
@@ -281,6 +350,40 @@ mod tests {
         assert!(!d.may_grant(Role::AuditAdmin, UnitKind::City, "/1/"));
         let t = actor(Role::HeadTeacher, UnitKind::Class, "/1/2/3/4/5/6/");
         assert!(!t.may_grant(Role::Parent, UnitKind::Class, "/1/2/3/4/5/6/"));
+    }
+
+    fn grant(role: Role, kind: UnitKind, path: &str) -> Grant {
+        Grant {
+            role,
+            unit_id: 0,
+            unit_kind: kind,
+            unit_path: path.into(),
+        }
+    }
+
+    #[test]
+    fn separated_administrators_and_ranks() {
+        let city = actor(Role::CityAdmin, UnitKind::City, "/1/");
+        let audit = [grant(Role::AuditAdmin, UnitKind::City, "/1/")];
+        let system = [grant(Role::SystemAdmin, UnitKind::City, "/1/")];
+        let peer = [grant(Role::CityAdmin, UnitKind::City, "/1/")];
+        let district = [grant(Role::DistrictAdmin, UnitKind::District, "/1/2/")];
+        let m = Action::ManageAccounts;
+        assert_eq!(city.account_access(9, &audit, m), Access::Refused);
+        assert_eq!(city.account_access(9, &system, m), Access::Refused);
+        assert_eq!(city.account_access(9, &peer, m), Access::Refused);
+        assert_eq!(city.account_access(9, &district, m), Access::Allowed);
+        assert_eq!(city.account_access(1, &peer, m), Access::Refused);
+        let security = actor(Role::SecurityAdmin, UnitKind::City, "/1/");
+        assert_eq!(security.account_access(9, &system, m), Access::Allowed);
+        assert_eq!(security.account_access(9, &audit, m), Access::Refused);
+        let unlock = Action::UnlockAccount;
+        assert_eq!(security.account_access(9, &audit, unlock), Access::Allowed);
+        let d = actor(Role::DistrictAdmin, UnitKind::District, "/1/2/");
+        assert_eq!(d.account_access(9, &district, m), Access::Refused);
+        let other = [grant(Role::Teacher, UnitKind::School, "/1/3/4/5/")];
+        assert_eq!(d.account_access(9, &other, m), Access::Hidden);
+        assert_eq!(d.account_access(9, &peer, m), Access::Hidden);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use tongyu_domain::account::{
     Account, Role, check_password, parse_person_name, parse_phone, parse_username,
 };
 use tongyu_domain::org::Unit;
-use tongyu_domain::policy::Action;
+use tongyu_domain::policy::{Access, Action};
 use tongyu_domain::{Error, Result};
 use tongyu_store::DbResult;
 use tongyu_store::account::{self as accounts, AccountFilter, AccountRow, NewAccount};
@@ -134,21 +134,33 @@ async fn require_grantable(app: &App, ctx: &Ctx, role: Role, unit: &Unit) -> Res
     Ok(())
 }
 
-/// The account if the actor may manage it: every grant it holds lies inside
-/// the actor's subtree for `action` (so nobody manages an account above
-/// them). Otherwise `not_found`.
+/// The account if the actor may take `action` on it (see
+/// [`tongyu_domain::policy::Actor::account_access`]): `not_found` when it is
+/// out of the actor's view, `forbidden` (audited) when it is in view but out
+/// of reach, as a peer, a superior or one of the separated administrators is.
 pub async fn manageable(app: &App, ctx: &Ctx, id: i64, action: Action) -> Result<Account> {
-    let mut c = app.db.read().await?;
-    let account = accounts::get(&mut c, id)
-        .await?
-        .ok_or_else(Error::not_found)?;
-    let paths = accounts::grant_paths(&mut c, id).await?;
-    let security = ctx.actor.has_role(Role::SecurityAdmin) && action == Action::UnlockAccount;
-    if security || (!paths.is_empty() && paths.iter().all(|p| ctx.actor.can(action, p))) {
-        Ok(account)
-    } else {
-        Err(Error::not_found())
+    let (account, grants) = {
+        let mut c = app.db.read().await?;
+        let account = accounts::get(&mut c, id)
+            .await?
+            .ok_or_else(Error::not_found)?;
+        (account, accounts::grants_of(&mut c, id).await?)
+    };
+    match ctx.actor.account_access(id, &grants, action) {
+        Access::Allowed => Ok(account),
+        Access::Hidden => Err(Error::not_found()),
+        Access::Refused => {
+            audit::record_denied(app, ctx, action, "account", &id.to_string(), None).await;
+            Err(Error::forbidden())
+        }
     }
+}
+
+/// Like [`manageable`], for showing or hiding a button: no audit entry.
+pub async fn may_manage(app: &App, ctx: &Ctx, id: i64, action: Action) -> Result<bool> {
+    let mut c = app.db.read().await?;
+    let grants = accounts::grants_of(&mut c, id).await?;
+    Ok(ctx.actor.account_access(id, &grants, action) == Access::Allowed)
 }
 
 /// One account with its grants, for the account page.

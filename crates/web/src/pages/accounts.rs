@@ -190,13 +190,9 @@ async fn account_page(
     extra: Extra,
 ) -> PageResult<Response> {
     let row = accounts::get(&state.app, &user.ctx, id).await?;
-    let can_manage = accounts::manageable(&state.app, &user.ctx, id, Action::ManageAccounts)
-        .await
-        .is_ok()
-        && id != user.ctx.actor.account_id;
-    let can_unlock = accounts::manageable(&state.app, &user.ctx, id, Action::UnlockAccount)
-        .await
-        .is_ok();
+    let can_manage =
+        accounts::may_manage(&state.app, &user.ctx, id, Action::ManageAccounts).await?;
+    let can_unlock = accounts::may_manage(&state.app, &user.ctx, id, Action::UnlockAccount).await?;
     let a = &row.account;
     let now = state.app.now();
     let status = super::status_of(extra.error.as_ref());

@@ -189,13 +189,18 @@ pub fn grantable_roles(actor: &Actor, kind: tongyu_domain::org::UnitKind, path: 
         .collect()
 }
 
-/// Only a local path may follow a login, never another site.
+/// Only a path of this site may follow a login, never another site.
+/// Browsers drop tabs and line breaks from a URL and read `\\` as `/`, so
+/// `/<tab>/host` would become `//host`: any control character or backslash
+/// refuses the whole value, and so does a second leading slash.
 pub fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next.to_owned()
-    } else {
-        "/".into()
-    }
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && next.len() <= 2048
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_control() || c.is_whitespace());
+    if local { next.to_owned() } else { "/".into() }
 }
 
 /// A message to show after a redirect, chosen by a fixed key.

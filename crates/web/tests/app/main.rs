@@ -15,3 +15,4 @@ mod learning;
 mod media;
 mod org;
 mod search;
+mod trust;
