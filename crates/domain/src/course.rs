@@ -173,6 +173,21 @@ pub fn parse_media_url(raw: &str) -> Result<String> {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// Any number of seconds gets an answer: itself within a minute to
+        /// three hours, a message naming the field otherwise.
+        #[test]
+        fn durations_within_bounds_only(secs in proptest::num::i64::ANY) {
+            match parse_duration(secs) {
+                Ok(d) => proptest::prop_assert!(d == secs && (60..=10_800).contains(&d)),
+                Err(e) => {
+                    proptest::prop_assert!(!(60..=10_800).contains(&secs));
+                    proptest::prop_assert_eq!(e.field, Some("duration_s"));
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_review_path() {
         assert!(Status::Draft.can_become(Status::Submitted));

@@ -159,13 +159,42 @@ impl Coverage {
     }
 }
 
-/// How many new seconds a report may credit: real time since the last
-/// report at up to double speed, plus a grace for the first one.
-pub fn credit_budget(last_report_at: i64, now: i64) -> i64 {
-    if last_report_at <= 0 {
-        GRACE_S * MAX_RATE
-    } else {
-        (now - last_report_at).max(0) * MAX_RATE + GRACE_S
+/// A pause longer than this between two reports of a parent ends a sitting;
+/// the next report starts a new one with a fresh grace.
+pub const SITTING_GAP_S: i64 = 3600;
+
+/// A parent's viewing clock, for all their lessons together: when the
+/// current sitting began, when the last report came, and the seconds
+/// credited since the sitting began. Within a sitting, what is credited
+/// never exceeds the real time passed since it began times [`MAX_RATE`],
+/// plus one grace, however the reports are cut, ordered or spread over
+/// lessons.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WatchClock {
+    pub began_at: i64,
+    pub last_at: i64,
+    pub credited_s: i64,
+}
+
+impl WatchClock {
+    /// How many new seconds a report arriving at `now` may credit. A report
+    /// stamped earlier than one already counted counts as arriving with it.
+    pub fn budget(&mut self, now: i64) -> i64 {
+        let now = now.max(self.last_at);
+        if self.last_at <= 0 || now - self.last_at > SITTING_GAP_S {
+            *self = WatchClock {
+                began_at: now,
+                last_at: now,
+                credited_s: 0,
+            };
+        }
+        self.last_at = now;
+        ((now - self.began_at) * MAX_RATE + GRACE_S * MAX_RATE - self.credited_s).max(0)
+    }
+
+    /// Records seconds credited out of the last budget.
+    pub fn spend(&mut self, credited: i64) {
+        self.credited_s += credited.max(0);
     }
 }
 
@@ -228,13 +257,69 @@ mod tests {
 
     #[test]
     fn credit_is_bounded_by_real_time() {
+        let mut clock = WatchClock::default();
         let mut c = Coverage::default();
         // A forged report of the whole lesson at once is credited one grace.
-        let credited = c.add_within(&[(0, 1800)], credit_budget(0, 1000));
+        let credited = c.add_within(&[(0, 1800)], clock.budget(1000));
+        clock.spend(credited);
         assert_eq!(credited, GRACE_S * MAX_RATE);
         assert_eq!(c.encode(), format!("0-{}", GRACE_S * MAX_RATE));
+        // The same again at once: nothing more, whatever the lesson.
+        assert_eq!(clock.budget(1000), 0);
         // Ten minutes later, ten minutes more at double speed at most.
-        let credited = c.add_within(&[(0, 1800)], credit_budget(1000, 1600));
-        assert_eq!(credited, 600 * MAX_RATE + GRACE_S);
+        let credited = c.add_within(&[(0, 1800)], clock.budget(1600));
+        clock.spend(credited);
+        assert_eq!(credited, 600 * MAX_RATE);
+        // A report stamped before the last one gains no time.
+        assert_eq!(clock.budget(1500), 0);
+        // After a long pause, a new sitting with one grace.
+        assert_eq!(clock.budget(1600 + SITTING_GAP_S + 1), GRACE_S * MAX_RATE);
+    }
+
+    proptest::proptest! {
+        /// However a stretch of playback is cut into reports, sent in
+        /// whatever order and at whatever moments, the credit never passes
+        /// real time at the allowed rate plus one grace.
+        #[test]
+        fn no_cutting_beats_the_clock(
+            cuts in proptest::collection::vec((0i64..1800, 1i64..120, 0i64..20), 1..60)
+        ) {
+            let mut clock = WatchClock::default();
+            let mut lessons = [Coverage::default(), Coverage::default()];
+            let start = 10_000;
+            let mut now = start;
+            let mut total = 0;
+            for (i, (from, len, wait)) in cuts.into_iter().enumerate() {
+                now += wait;
+                let cov = &mut lessons[i % 2];
+                let got = cov.add_within(&[(from, (from + len).min(1800))], clock.budget(now));
+                clock.spend(got);
+                total += got;
+                proptest::prop_assert!(total <= (now - start) * MAX_RATE + GRACE_S * MAX_RATE);
+            }
+        }
+
+        /// The segment decoder answers every input, and what it accepts lies
+        /// within the lesson.
+        #[test]
+        fn segments_decode_within_the_lesson(
+            raw in proptest::collection::vec((proptest::num::f64::ANY, proptest::num::f64::ANY), 0..40),
+            duration in 1i64..10_000,
+        ) {
+            let raw: Vec<[f64; 2]> = raw.into_iter().map(|(a, b)| [a, b]).collect();
+            if let Ok(spans) = parse_segments(&raw, duration) {
+                for (a, b) in spans {
+                    proptest::prop_assert!(0 <= a && a < b && b <= duration);
+                }
+            }
+        }
+
+        /// Stored coverage reads back whatever text it is given, and what
+        /// it encodes decodes to itself.
+        #[test]
+        fn coverage_text_round_trips(text in "[0-9,\\-]{0,60}") {
+            let c = Coverage::decode(&text);
+            proptest::prop_assert_eq!(Coverage::decode(&c.encode()), c);
+        }
     }
 }

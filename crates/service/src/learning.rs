@@ -819,7 +819,7 @@ pub mod progress {
     use std::collections::HashMap;
 
     use tongyu_domain::Result;
-    use tongyu_domain::learning::{Coverage, credit_budget, is_complete};
+    use tongyu_domain::learning::{Coverage, is_complete};
     use tongyu_store::learning as store;
     use tongyu_store::{Db, DbResult};
 
@@ -883,6 +883,10 @@ pub mod progress {
         // Read every row the batch touches at once, merge in memory (two
         // reports of one parent and lesson apply in order), write once.
         let mut state = store::get_progress_many(&mut tx, &keys).await?;
+        // Each parent's clock, for all their lessons: what a report may credit.
+        let mut parents: Vec<i64> = keys.iter().map(|(a, _)| *a).collect();
+        parents.dedup();
+        let mut clocks = store::get_clocks_many(&mut tx, &parents).await?;
         let mut out = Vec::with_capacity(events.len());
         let mut deltas: HashMap<i64, HashMap<i64, (i64, i64)>> = HashMap::new();
         let mut completions: Vec<(&Credit, i64, i64)> = Vec::new();
@@ -892,7 +896,9 @@ pub mod progress {
                 .cloned()
                 .unwrap_or_default();
             let mut cov = Coverage::decode(&old.spans);
-            cov.add_within(&e.spans, credit_budget(old.last_report_at, e.now));
+            let clock = clocks.entry(e.account_id).or_default();
+            let credited = cov.add_within(&e.spans, clock.budget(e.now));
+            clock.spend(credited);
             let covered = cov.covered();
             let complete_now = old.completed_at == 0 && is_complete(covered, e.duration_s);
             let p = store::Progress {
@@ -943,6 +949,11 @@ pub mod progress {
             .filter_map(|k| state.remove(k).map(|p| (*k, p)))
             .collect();
         store::put_progress_many(&mut tx, &rows).await?;
+        let clocks: Vec<(i64, _)> = parents
+            .iter()
+            .filter_map(|a| clocks.get(a).map(|w| (*a, *w)))
+            .collect();
+        store::put_clocks_many(&mut tx, &clocks).await?;
         let mut campaigns: Vec<_> = deltas.iter().collect();
         campaigns.sort_by_key(|(campaign, _)| **campaign);
         for (campaign, units) in campaigns {

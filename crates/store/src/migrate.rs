@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "media", include_str!("../migrations/0009_media.sql")),
     (10, "search_newest_first", include_str!("../migrations/0010_search_newest_first.sql")),
     (11, "appeals", include_str!("../migrations/0011_appeals.sql")),
+    (12, "watch_clocks", include_str!("../migrations/0012_watch_clocks.sql")),
 ];
 
 /// The lock key PostgreSQL instances take while migrating.

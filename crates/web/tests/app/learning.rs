@@ -129,6 +129,72 @@ async fn a_forged_report_of_the_whole_lesson_is_not_believed() {
     assert!(v["covered_s"].as_i64().expect("covered") <= 60, "{v}");
 }
 
+/// What the parent has covered across both of the campaign's lessons.
+async fn covered_total(t: &TestApp, token: &str) -> i64 {
+    let (_, mine) = t.get("/api/v1/me/lessons", token).await;
+    mine["children"][0]["lessons"]
+        .as_array()
+        .expect("lessons")
+        .iter()
+        .filter_map(|l| l["covered_s"].as_i64())
+        .sum()
+}
+
+/// One grace: what a parent may be credited before any time has passed.
+const GRACE: i64 = tongyu_domain::learning::GRACE_S * tongyu_domain::learning::MAX_RATE;
+
+#[tokio::test]
+async fn reports_back_to_back_split_or_out_of_order_gain_nothing_over_real_time() {
+    let t = TestApp::demo().await;
+    let (_, all, k1) = campaign(&t).await;
+    let parent = t.login("parent").await;
+    // Twenty back-to-back reports of 30-second segments, no time passing.
+    for i in 0..20 {
+        let (s, v) = report(&t, &parent, all, json!([[i * 30, i * 30 + 30]])).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["completed"], false, "{v}");
+    }
+    assert_eq!(covered_total(&t, &parent).await, GRACE);
+    // The other lesson at the same moment: nothing more.
+    report(&t, &parent, k1, json!([[0, 30]])).await;
+    // Many small segments in one report, last ones first.
+    let split: Vec<[i64; 2]> = (0..200).rev().map(|i| [i * 3, i * 3 + 3]).collect();
+    report(&t, &parent, all, json!(split)).await;
+    report(&t, &parent, k1, json!([[570, 600], [30, 60]])).await;
+    assert_eq!(covered_total(&t, &parent).await, GRACE);
+    // Five minutes later: five minutes at double speed at most, across both lessons.
+    t.clock.advance(300);
+    report(&t, &parent, all, json!([[0, 600]])).await;
+    report(&t, &parent, k1, json!([[0, 600]])).await;
+    assert_eq!(covered_total(&t, &parent).await, GRACE + 300 * 2);
+}
+
+#[tokio::test]
+async fn reports_sent_in_parallel_gain_nothing_over_real_time() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use tower::ServiceExt;
+    let t = TestApp::demo().await;
+    let (_, all, k1) = campaign(&t).await;
+    let parent = t.login("parent").await;
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..40i64 {
+        let lesson = if i % 2 == 0 { all } else { k1 };
+        let body = json!({"lesson_id": lesson, "segments": [[(i / 2) * 30, (i / 2) * 30 + 30]]});
+        let req = Request::post("/api/v1/progress")
+            .header(header::AUTHORIZATION, format!("Bearer {parent}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        let router = t.router.clone();
+        set.spawn(async move { router.oneshot(req).await.expect("answer").status() });
+    }
+    while let Some(status) = set.join_next().await {
+        assert_eq!(status.expect("task"), StatusCode::OK);
+    }
+    assert_eq!(covered_total(&t, &parent).await, GRACE);
+}
+
 #[tokio::test]
 async fn bad_reports_get_clear_errors_and_change_nothing() {
     let t = TestApp::demo().await;
