@@ -120,7 +120,7 @@ async fn import(dir: &std::path::Path, rows: usize, pg: Option<&str>) -> Result<
     let mut tx = app.db.write().await?;
     let accounts: Vec<NewAccount> = (0..rows)
         .map(|i| NewAccount {
-            username: format!("p150{i:08}"),
+            username: format!("bench-parent-{i}"),
             phone: Some(format!("150{i:08}")),
             display_name: "基准家长".into(),
             password_hash: NO_PASSWORD.into(),

@@ -16,5 +16,6 @@ pub mod org;
 pub mod policy;
 pub mod search;
 pub mod student;
+pub mod verify;
 
 pub use error::{Error, ErrorCode, Result};

@@ -199,8 +199,97 @@ pub async fn list(
     if roots.is_empty() {
         return Err(Error::forbidden());
     }
-    let mut c = app.db.read().await?;
-    accounts::list_in_scope(&mut c, &roots, filter).await
+    let rows = {
+        let mut c = app.db.read().await?;
+        accounts::list_in_scope(&mut c, &roots, filter).await?
+    };
+    // A search by a whole phone number finds a person by it: audited.
+    if tongyu_domain::account::parse_phone(&filter.q).is_ok() {
+        audit::append_alone(
+            app,
+            &audit::entry(
+                app,
+                ctx,
+                "account.search_phone",
+                "account",
+                0,
+                unit_id,
+                format!("{} 条", rows.len()),
+            ),
+        )
+        .await?;
+    }
+    Ok(rows)
+}
+
+/// Every account of a unit's subtree as a spreadsheet (phones masked),
+/// at most 200,000 rows; the export is audited with its row count.
+pub async fn export(
+    app: &App,
+    ctx: &Ctx,
+    unit_id: i64,
+    role: Option<Role>,
+    q: &str,
+) -> Result<Vec<u8>> {
+    let unit = visible_unit(app, ctx, unit_id).await?;
+    let now = app.now();
+    let mut rows = Vec::new();
+    let mut offset = 0;
+    loop {
+        let filter = AccountFilter {
+            role,
+            q: q.to_owned(),
+            limit: 1000,
+            offset,
+        };
+        let page = list(app, ctx, Some(unit.id), &filter).await?;
+        let n = page.len();
+        for r in page {
+            let a = &r.account;
+            rows.push(vec![
+                a.display_name.clone(),
+                a.username.clone(),
+                a.masked_phone(),
+                r.grants
+                    .iter()
+                    .map(|g| format!("{}（{}）", g.role.label(), g.unit_name))
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                status_label(a.active, a.is_locked(now)).into(),
+            ]);
+        }
+        if n < 1000 || rows.len() >= 200_000 {
+            break;
+        }
+        offset += 1000;
+    }
+    let bytes =
+        crate::sheet::write_xlsx("人员", &["姓名", "用户名", "手机号", "角色", "状态"], &rows)?;
+    audit::append_alone(
+        app,
+        &audit::entry(
+            app,
+            ctx,
+            "account.export",
+            "unit",
+            unit.id,
+            Some(unit.id),
+            format!("{} 条", rows.len()),
+        ),
+    )
+    .await?;
+    Ok(bytes)
+}
+
+/// An account's state in words.
+pub fn status_label(active: bool, locked: bool) -> &'static str {
+    if !active {
+        "已停用"
+    } else if locked {
+        "已锁定"
+    } else {
+        "正常"
+    }
 }
 
 /// Shows an account's full phone number to an administrator who manages it;

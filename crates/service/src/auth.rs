@@ -67,6 +67,20 @@ pub fn temporary_password() -> String {
         .collect()
 }
 
+/// A username for a parent who signs up: `parent-` and eight characters
+/// from an alphabet without look-alikes. It holds no phone number; parents
+/// sign in with their phone.
+pub fn parent_username() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut buf = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    let tail: String = buf
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect();
+    format!("parent-{tail}")
+}
+
 /// Browser sessions (a cookie) and API sessions (a bearer token) live in the
 /// same table and follow the same timeouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -406,7 +406,7 @@ pub async fn generate(
                     ("母亲", None)
                 };
                 parents.push(NewAccount {
-                    username: format!("p{phone}"),
+                    username: format!("parent-{phone_seq}"),
                     phone: Some(phone),
                     display_name: names.person(surname),
                     password_hash: hash.clone(),

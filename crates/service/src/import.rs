@@ -1001,8 +1001,7 @@ async fn import_guardians(
         .into_iter()
         .collect();
     let (kids, classes) = students_with_classes(&mut c, &exts).await?;
-    struct LinkRow<'a> {
-        row: &'a Row<'a>,
+    struct LinkRow {
         student: i64,
         class: i64,
         phone: String,
@@ -1053,7 +1052,6 @@ async fn import_guardians(
             }
         }
         parsed.push(LinkRow {
-            row: r,
             student: student.id,
             class: student.class_id,
             phone,
@@ -1066,24 +1064,6 @@ async fn import_guardians(
         .into_iter()
         .filter_map(|a| a.phone.map(|p| (p, a.id)))
         .collect();
-    let usernames: Vec<String> = phones
-        .iter()
-        .filter(|p| !by_phone.contains_key(*p))
-        .map(|p| format!("p{p}"))
-        .collect();
-    let taken: HashSet<String> = accounts::by_usernames(&mut c, &usernames)
-        .await?
-        .into_iter()
-        .map(|a| a.username)
-        .collect();
-    for p in &parsed {
-        if !by_phone.contains_key(&p.phone) && taken.contains(&format!("p{}", p.phone)) {
-            errors.push(p.row.error(
-                "phone",
-                "该手机号对应的用户名已被其他账号使用，请联系管理员",
-            ));
-        }
-    }
     let student_ids: Vec<i64> = parsed
         .iter()
         .map(|p| p.student)
@@ -1109,7 +1089,8 @@ async fn import_guardians(
         .iter()
         .filter(|(phone, _)| !by_phone.contains_key(*phone))
         .map(|(phone, (name, _))| NewAccount {
-            username: format!("p{phone}"),
+            // Parents sign in with their phone; the username holds none of it.
+            username: crate::auth::parent_username(),
             phone: Some(phone.clone()),
             display_name: name.clone(),
             password_hash: NO_PASSWORD.to_owned(),
@@ -1119,8 +1100,15 @@ async fn import_guardians(
         })
         .collect();
     let mut account_of: HashMap<String, i64> = by_phone;
+    let phone_of: HashMap<&str, &str> = new_accounts
+        .iter()
+        .filter_map(|a| Some((a.username.as_str(), a.phone.as_deref()?)))
+        .collect();
     for (username, id) in accounts::insert_many(&mut tx, &new_accounts, now).await? {
-        account_of.insert(username.trim_start_matches('p').to_owned(), id);
+        let phone = phone_of
+            .get(username.as_str())
+            .ok_or_else(Error::internal)?;
+        account_of.insert((*phone).to_owned(), id);
     }
     let mut new_links = Vec::new();
     let mut grants = Vec::new();

@@ -11,6 +11,7 @@ pub(crate) mod batch;
 pub mod cache;
 pub mod clock;
 pub mod contribution;
+pub mod crypto;
 pub mod delivery;
 pub mod demo;
 pub mod import;
@@ -20,7 +21,10 @@ pub mod opinion;
 pub mod org;
 pub mod search;
 pub mod sheet;
+pub mod sms;
 pub mod student;
+pub mod throttle;
+pub mod verify;
 
 use std::sync::Arc;
 
@@ -43,6 +47,9 @@ pub struct Settings {
     pub media_dir: std::path::PathBuf,
     /// Deadlines, sign-off and the rating window of appeals.
     pub appeals: appeal::AppealSettings,
+    /// The key of keyed hashes (phone look-ups, one-time codes); from
+    /// configuration, never from the database.
+    pub secret: crypto::Secret,
 }
 
 impl Default for Settings {
@@ -56,6 +63,7 @@ impl Default for Settings {
             invite_ttl_secs: 14 * 24 * 3600,
             media_dir: std::path::PathBuf::from("data/media"),
             appeals: appeal::AppealSettings::default(),
+            secret: crypto::Secret::default(),
         }
     }
 }
@@ -69,6 +77,8 @@ pub struct App {
     progress: Arc<std::sync::OnceLock<learning::progress::Writer>>,
     intake: Arc<std::sync::OnceLock<appeal::intake::Writer>>,
     pub(crate) caches: Arc<Caches>,
+    /// Where text messages go ([`sms::Memory`] until one is installed).
+    pub sms: sms::SharedProvider,
 }
 
 /// What hot requests read again and again, kept for a few seconds. A change
@@ -121,7 +131,14 @@ impl App {
             progress: Arc::default(),
             intake: Arc::default(),
             caches: Arc::default(),
+            sms: Arc::new(sms::Memory::default()),
         }
+    }
+
+    /// The same platform sending text messages through `provider`.
+    pub fn with_sms(mut self, provider: sms::SharedProvider) -> App {
+        self.sms = provider;
+        self
     }
     pub fn now(&self) -> i64 {
         self.clock.now()

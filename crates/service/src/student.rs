@@ -5,6 +5,7 @@ use tongyu_domain::account::{Account, Role, check_password, parse_person_name, p
 use tongyu_domain::org::{Counts, Unit, UnitKind};
 use tongyu_domain::policy::Action;
 use tongyu_domain::student::{LinkStatus, Student, parse_gender, parse_relation};
+use tongyu_domain::verify::Purpose;
 use tongyu_domain::{Error, ErrorCode, Result};
 use tongyu_store::student::{self as students, GuardianLink, Invite};
 use tongyu_store::{DbResult, account as accounts, org as units};
@@ -174,33 +175,40 @@ pub async fn invite_class(app: &App, code: &str) -> Result<Unit> {
     }
 }
 
-/// A parent signs up with their phone number (username `p` + phone).
-pub async fn register_parent(
-    app: &App,
-    origin: &Origin,
-    phone: &str,
-    display_name: &str,
-    password: &str,
-) -> Result<Account> {
-    let phone = parse_phone(phone)?;
-    let display_name = parse_person_name(display_name)?;
-    let username = format!("p{phone}");
-    check_password(password, &username)?;
-    let hash = auth::hash_password_async(password.to_owned()).await?;
+/// What a parent fills in to sign up.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct Registration {
+    pub phone: String,
+    /// The code just sent to that phone.
+    pub sms_code: String,
+    pub display_name: String,
+    pub password: String,
+}
+
+/// A parent signs up with a phone number proven by a code sent to it. An
+/// account a school's import made for that number (no password yet) is an
+/// invitation: the code accepts it, and the children the school linked
+/// come with it. The username holds no phone number.
+pub async fn register_parent(app: &App, origin: &Origin, r: &Registration) -> Result<Account> {
+    let phone = parse_phone(&r.phone)?;
+    let display_name = parse_person_name(&r.display_name)?;
+    check_password(&r.password, &phone)?;
+    tongyu_domain::verify::parse_code(&r.sms_code)?;
+    crate::verify::check_code(app, &phone, Purpose::Register, &r.sms_code).await?;
+    let hash = auth::hash_password_async(r.password.clone()).await?;
     let now = app.now();
     let mut tx = app.db.write().await?;
-    // A parent whom a school imported has an account with no password yet;
-    // signing up with that phone number claims it.
     let existing = accounts::by_phones(&mut tx, std::slice::from_ref(&phone)).await?;
     let (id, action) = match existing.first() {
         Some(a) if !accounts::has_password(&mut tx, a.id).await? => {
             accounts::set_password(&mut tx, a.id, &hash, false).await?;
             (a.id, "account.claim")
         }
+        // The phone is proven, so saying it is taken tells nobody else anything.
         Some(_) => return Err(Error::invalid("phone", "该手机号已注册，请直接登录")),
         None => {
             let new = accounts::NewAccount {
-                username: username.clone(),
+                username: auth::parent_username(),
                 phone: Some(phone),
                 display_name,
                 password_hash: hash,
@@ -226,6 +234,24 @@ pub async fn register_parent(
     Ok(account)
 }
 
+/// Sends a code to the signed-in account's own phone, for `purpose`.
+pub async fn send_own_code(
+    app: &App,
+    ctx: &Ctx,
+    purpose: Purpose,
+) -> Result<crate::verify::CodeSent> {
+    let phone = own_phone(app, ctx).await?;
+    crate::verify::send_code(app, &ctx.origin, &phone, purpose).await
+}
+
+async fn own_phone(app: &App, ctx: &Ctx) -> Result<String> {
+    let mut c = app.db.read().await?;
+    accounts::require(&mut c, ctx.actor.account_id)
+        .await?
+        .phone
+        .ok_or_else(|| Error::invalid("sms_code", "您的账号还没有手机号，请先在“我的账号”中填写"))
+}
+
 /// A parent asks, with the class's invite code, to be bound to a child of
 /// that class. The head teacher confirms.
 pub async fn request_link(
@@ -234,16 +260,21 @@ pub async fn request_link(
     code: &str,
     child_name: &str,
     relation: &str,
+    sms_code: &str,
 ) -> Result<GuardianLink> {
     let class = invite_class(app, code).await?;
     let relation = parse_relation(relation)?;
     let child_name = child_name.trim();
-    let mut tx = app.db.write().await?;
-    let matches: Vec<Student> = students::list_by_class(&mut tx, class.id)
-        .await?
-        .into_iter()
-        .filter(|s| s.name == child_name)
-        .collect();
+    tongyu_domain::verify::parse_code(sms_code)?;
+    let phone = own_phone(app, ctx).await?;
+    let matches: Vec<Student> = {
+        let mut c = app.db.read().await?;
+        students::list_by_class(&mut c, class.id)
+            .await?
+            .into_iter()
+            .filter(|s| s.name == child_name)
+            .collect()
+    };
     let student = match matches.as_slice() {
         [one] => one.clone(),
         [] => {
@@ -259,6 +290,9 @@ pub async fn request_link(
             ));
         }
     };
+    // The code is spent only once everything else is right.
+    crate::verify::check_code(app, &phone, Purpose::Bind, sms_code).await?;
+    let mut tx = app.db.write().await?;
     if let Some(existing) = students::get_link(&mut tx, student.id, ctx.actor.account_id).await?
         && existing.status == LinkStatus::Confirmed
     {

@@ -22,6 +22,7 @@ mod rows;
 pub mod search;
 pub mod session;
 pub mod student;
+pub mod verify;
 mod write;
 
 use std::str::FromStr;

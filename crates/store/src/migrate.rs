@@ -22,6 +22,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "search_newest_first", include_str!("../migrations/0010_search_newest_first.sql")),
     (11, "appeals", include_str!("../migrations/0011_appeals.sql")),
     (12, "watch_clocks", include_str!("../migrations/0012_watch_clocks.sql")),
+    (13, "phone_codes", include_str!("../migrations/0013_phone_codes.sql")),
+    (14, "parent_usernames", include_str!("../migrations/0014_parent_usernames.sql")),
 ];
 
 /// The lock key PostgreSQL instances take while migrating.

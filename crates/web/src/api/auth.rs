@@ -1,9 +1,11 @@
 //! Sign in and out, passwords, and who am I.
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use tongyu_domain::verify::Purpose;
 use tongyu_service::auth::{self, SessionKind};
 
 use super::{ApiJson, no_content};
@@ -16,10 +18,25 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/auth/login",
             post(login).route_layer(axum::middleware::from_fn_with_state(
-                state,
+                state.clone(),
                 crate::throttle::limit,
             )),
         )
+        .route(
+            "/auth/codes",
+            post(send_code).route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                crate::throttle::limit,
+            )),
+        )
+        .route(
+            "/auth/register",
+            post(register).route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                crate::throttle::limit,
+            )),
+        )
+        .route("/me/codes", post(send_own_code))
         .route("/auth/logout", post(logout))
         .route("/auth/password", post(change_password))
         .route("/me", get(me))
@@ -50,6 +67,73 @@ async fn login(
         "expires_at": out.expires_at,
         "must_change_password": out.account.must_change_password,
     })))
+}
+
+#[derive(serde::Deserialize)]
+struct CodeBody {
+    phone: String,
+}
+
+/// A sign-up code to a phone. The answer is the same whether or not the
+/// number is registered.
+async fn send_code(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiJson(b): ApiJson<CodeBody>,
+) -> ApiResult<(StatusCode, Json<tongyu_service::verify::CodeSent>)> {
+    let sent =
+        tongyu_service::verify::send_code(&state.app, &meta.origin(), &b.phone, Purpose::Register)
+            .await?;
+    Ok((StatusCode::ACCEPTED, Json(sent)))
+}
+
+#[derive(serde::Deserialize)]
+struct OwnCodeBody {
+    /// `bind` (to ask for a child's link).
+    purpose: String,
+}
+
+/// A code to the signed-in account's own phone.
+async fn send_own_code(
+    State(state): State<AppState>,
+    user: ApiUser,
+    ApiJson(b): ApiJson<OwnCodeBody>,
+) -> ApiResult<(StatusCode, Json<tongyu_service::verify::CodeSent>)> {
+    let purpose = Purpose::parse(&b.purpose)?;
+    if purpose != Purpose::Bind {
+        return Err(
+            tongyu_domain::Error::invalid("purpose", "这里只能获取绑定孩子的验证码").into(),
+        );
+    }
+    let sent = tongyu_service::student::send_own_code(&state.app, &user.ctx, purpose).await?;
+    Ok((StatusCode::ACCEPTED, Json(sent)))
+}
+
+/// Signs up with a proven phone; answers with a session token.
+async fn register(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiJson(b): ApiJson<tongyu_service::student::Registration>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let origin = meta.origin();
+    let account = tongyu_service::student::register_parent(&state.app, &origin, &b).await?;
+    let out = auth::login(
+        &state.app,
+        &origin,
+        &account.username,
+        &b.password,
+        SessionKind::Api,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "id": account.id,
+            "username": account.username,
+            "token": out.token,
+            "expires_at": out.expires_at,
+        })),
+    ))
 }
 
 async fn logout(

@@ -82,6 +82,9 @@ struct LinkBody {
     code: String,
     child_name: String,
     relation: String,
+    /// The code just sent to the parent's own phone (`POST /me/codes`).
+    #[serde(default)]
+    sms_code: String,
 }
 
 async fn request_link(
@@ -89,8 +92,15 @@ async fn request_link(
     user: ApiUser,
     ApiJson(b): ApiJson<LinkBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let l =
-        student::request_link(&state.app, &user.ctx, &b.code, &b.child_name, &b.relation).await?;
+    let l = student::request_link(
+        &state.app,
+        &user.ctx,
+        &b.code,
+        &b.child_name,
+        &b.relation,
+        &b.sms_code,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "student_id": l.student_id, "status": l.status })),

@@ -145,13 +145,7 @@ async fn people_page(
     Ok((status, render(&page)?).into_response())
 }
 
-fn status_label(active: bool, locked: bool) -> &'static str {
-    match (active, locked) {
-        (false, _) => "已停用",
-        (true, true) => "已锁定",
-        (true, false) => "正常",
-    }
-}
+use accounts::status_label;
 
 #[derive(Template)]
 #[template(path = "account.html")]
@@ -427,57 +421,26 @@ async fn remove_grant(
     outcome(&state, &user, id, r, "revoked").await
 }
 
-/// The same list as a spreadsheet, every page of it (phones masked).
+/// The same list as a spreadsheet, every page of it (phones masked; audited).
 async fn people_xlsx(
     State(state): State<AppState>,
     user: PageUser,
     Path(id): Path<i64>,
     Query(q): Query<PeopleQuery>,
 ) -> PageResult<Response> {
-    let unit = tongyu_service::org::visible_unit(&state.app, &user.ctx, id).await?;
     let role = match q.role.as_deref().filter(|r| !r.is_empty()) {
         Some(r) => Some(Role::parse(r)?),
         None => None,
     };
-    let mut rows = Vec::new();
-    let mut offset = 0;
-    loop {
-        let filter = AccountFilter {
-            role,
-            q: q.q.clone().unwrap_or_default(),
-            limit: 1000,
-            offset,
-        };
-        let page = accounts::list(&state.app, &user.ctx, Some(unit.id), &filter).await?;
-        let n = page.len();
-        for r in page {
-            let a = &r.account;
-            rows.push(vec![
-                a.display_name.clone(),
-                a.username.clone(),
-                a.phone.as_deref().map(mask_phone).unwrap_or_default(),
-                r.grants
-                    .iter()
-                    .map(|g| format!("{}（{}）", g.role.label(), g.unit_name))
-                    .collect::<Vec<_>>()
-                    .join("、"),
-                status_label(a.active, a.is_locked(state.app.now())).into(),
-            ]);
-        }
-        if n < 1000 || rows.len() >= 200_000 {
-            break;
-        }
-        offset += 1000;
-    }
-    let bytes = tongyu_service::sheet::write_xlsx(
-        "人员",
-        &["姓名", "用户名", "手机号", "角色", "状态"],
-        &rows,
-    )?;
-    Ok(crate::export::xlsx(
-        &format!("people-{}.xlsx", unit.id),
-        bytes,
-    ))
+    let bytes = accounts::export(
+        &state.app,
+        &user.ctx,
+        id,
+        role,
+        q.q.as_deref().unwrap_or(""),
+    )
+    .await?;
+    Ok(crate::export::xlsx(&format!("people-{id}.xlsx"), bytes))
 }
 
 #[derive(serde::Deserialize)]

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tongyu_domain::ErrorCode;
 use tongyu_domain::account::{Role, mask_phone};
+use tongyu_domain::verify::Purpose;
 use tongyu_service::auth::{self, SessionKind};
 use tongyu_service::clock::format_local;
 use tongyu_service::{Ctx, student};
@@ -36,9 +37,17 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/me", get(me))
         .route("/my", get(my))
         .route("/join", get(join_form).post(join))
+        .route("/join/code", post(join_code))
         .route(
             "/register",
             post(register).route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                crate::throttle::limit,
+            )),
+        )
+        .route(
+            "/register/code",
+            post(register_code).route_layer(axum::middleware::from_fn_with_state(
                 state,
                 crate::throttle::limit,
             )),
@@ -456,6 +465,11 @@ struct JoinPage {
     csrf: String,
     code: String,
     child_name: String,
+    relation: String,
+    phone: String,
+    display_name: String,
+    /// The signed-in parent's phone, masked (where the code goes).
+    own_phone: String,
     class_label: Option<String>,
     next: String,
     notice: Option<String>,
@@ -469,9 +483,13 @@ struct JoinQuery {
 }
 
 /// What the join page shows besides the form.
+#[derive(Default)]
 struct JoinState {
     code: String,
     child_name: String,
+    relation: String,
+    phone: String,
+    display_name: String,
     notice: Option<String>,
     error: Option<String>,
     status: StatusCode,
@@ -486,6 +504,9 @@ async fn join_page(
     let JoinState {
         code,
         child_name,
+        relation,
+        phone,
+        display_name,
         notice: notice_text,
         error,
         status,
@@ -511,12 +532,26 @@ async fn join_page(
             (c, f, Nav::default())
         }
     };
+    let own_phone = match user {
+        Some(u) => tongyu_service::account::get(&state.app, &u.ctx, u.session.account.id)
+            .await?
+            .account
+            .phone
+            .as_deref()
+            .map(mask_phone)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
     let page = JoinPage {
         nav,
         signed_in: user.is_some(),
         csrf: csrf.clone(),
         code,
         child_name,
+        relation,
+        phone,
+        display_name,
+        own_phone,
         class_label,
         next,
         notice: notice_text,
@@ -559,10 +594,9 @@ async fn join_form(
         user.as_ref(),
         JoinState {
             code,
-            child_name: String::new(),
             notice: notice(q.msg.as_deref()),
-            error: None,
             status: StatusCode::OK,
+            ..JoinState::default()
         },
     )
     .await
@@ -573,6 +607,8 @@ struct JoinForm {
     code: String,
     child_name: String,
     relation: String,
+    #[serde(default)]
+    sms_code: String,
 }
 
 async fn join(
@@ -581,7 +617,16 @@ async fn join(
     headers: axum::http::HeaderMap,
     CsrfForm(f): CsrfForm<JoinForm>,
 ) -> PageResult<Response> {
-    match student::request_link(&state.app, &user.ctx, &f.code, &f.child_name, &f.relation).await {
+    match student::request_link(
+        &state.app,
+        &user.ctx,
+        &f.code,
+        &f.child_name,
+        &f.relation,
+        &f.sms_code,
+    )
+    .await
+    {
         Ok(_) => Ok(Redirect::to("/my").into_response()),
         Err(e) if e.code == ErrorCode::Internal => Err(PageError(e)),
         Err(e) => {
@@ -593,12 +638,61 @@ async fn join(
                 JoinState {
                     code: f.code,
                     child_name: f.child_name,
-                    notice: None,
+                    relation: f.relation,
                     error: Some(e.message),
                     status,
+                    ..JoinState::default()
                 },
             )
             .await
+        }
+    }
+}
+
+/// "获取验证码" on the join form: a code to the parent's own phone.
+async fn join_code(
+    State(state): State<AppState>,
+    user: PageUser,
+    headers: axum::http::HeaderMap,
+    CsrfForm(f): CsrfForm<JoinForm>,
+) -> PageResult<Response> {
+    let sent = student::send_own_code(&state.app, &user.ctx, Purpose::Bind).await;
+    let (notice_text, error, status) = code_outcome(sent)?;
+    join_page(
+        &state,
+        &headers,
+        Some(&user),
+        JoinState {
+            code: f.code,
+            child_name: f.child_name,
+            relation: f.relation,
+            notice: notice_text,
+            error,
+            status,
+            ..JoinState::default()
+        },
+    )
+    .await
+}
+
+/// What a page says after a code was asked for.
+fn code_outcome(
+    sent: tongyu_domain::Result<tongyu_service::verify::CodeSent>,
+) -> PageResult<(Option<String>, Option<String>, StatusCode)> {
+    match sent {
+        Ok(s) => Ok((
+            Some(format!(
+                "验证码已发送至 {}，{} 分钟内有效。",
+                s.phone,
+                s.valid_s / 60
+            )),
+            None,
+            StatusCode::OK,
+        )),
+        Err(e) if e.code == ErrorCode::Internal => Err(PageError(e)),
+        Err(e) => {
+            let status = super::status_of(Some(&e));
+            Ok((None, Some(e.message), status))
         }
     }
 }
@@ -608,8 +702,41 @@ struct RegisterForm {
     #[serde(default)]
     code: String,
     phone: String,
+    #[serde(default)]
+    sms_code: String,
+    #[serde(default)]
     display_name: String,
+    #[serde(default)]
     password: String,
+}
+
+/// "获取验证码" on the sign-up form. The page says the same whether or not
+/// the number is registered.
+async fn register_code(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: axum::http::HeaderMap,
+    CsrfForm(f): CsrfForm<RegisterForm>,
+) -> PageResult<Response> {
+    let sent =
+        tongyu_service::verify::send_code(&state.app, &meta.origin(), &f.phone, Purpose::Register)
+            .await;
+    let (notice_text, error, status) = code_outcome(sent)?;
+    join_page(
+        &state,
+        &headers,
+        None,
+        JoinState {
+            code: f.code,
+            phone: f.phone,
+            display_name: f.display_name,
+            notice: notice_text,
+            error,
+            status,
+            ..JoinState::default()
+        },
+    )
+    .await
 }
 
 async fn register(
@@ -619,9 +746,13 @@ async fn register(
     CsrfForm(f): CsrfForm<RegisterForm>,
 ) -> PageResult<Response> {
     let origin = meta.origin();
-    let registered =
-        student::register_parent(&state.app, &origin, &f.phone, &f.display_name, &f.password).await;
-    match registered {
+    let registration = student::Registration {
+        phone: f.phone.clone(),
+        sms_code: f.sms_code.clone(),
+        display_name: f.display_name.clone(),
+        password: f.password.clone(),
+    };
+    match student::register_parent(&state.app, &origin, &registration).await {
         Ok(account) => {
             let out = auth::login(
                 &state.app,
@@ -642,16 +773,18 @@ async fn register(
         }
         Err(e) if e.code == ErrorCode::Internal => Err(PageError(e)),
         Err(e) => {
+            let status = super::status_of(Some(&e));
             join_page(
                 &state,
                 &headers,
                 None,
                 JoinState {
                     code: f.code,
-                    child_name: String::new(),
-                    notice: None,
+                    phone: f.phone,
+                    display_name: f.display_name,
                     error: Some(e.message),
-                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    status,
+                    ..JoinState::default()
                 },
             )
             .await

@@ -31,6 +31,8 @@ pub struct TestApp {
     pub router: Router,
     pub app: App,
     pub clock: Arc<TestClock>,
+    /// Every text message the platform sent.
+    pub sms: Arc<tongyu_service::sms::Memory>,
     sqlite_file: Option<std::path::PathBuf>,
     pub media_dir: std::path::PathBuf,
 }
@@ -143,12 +145,14 @@ impl TestApp {
             ..Settings::default()
         };
         adjust(&mut settings);
-        let app = App::new(db, clock.clone(), settings);
+        let sms = Arc::new(tongyu_service::sms::Memory::default());
+        let app = App::new(db, clock.clone(), settings).with_sms(sms.clone());
         let state = tongyu_web::AppState::new(app.clone(), tongyu_web::WebConfig::default());
         TestApp {
             router: tongyu_web::router(state),
             app,
             clock,
+            sms,
             sqlite_file,
             media_dir,
         }
@@ -251,6 +255,13 @@ impl TestApp {
             .await
             .expect("query")
             .expect("unit exists")
+    }
+
+    /// The newest code sent to `phone`.
+    pub fn last_code(&self, phone: &str) -> String {
+        self.sms
+            .last_code(phone)
+            .expect("a code was sent to the phone")
     }
 
     pub fn browser(&self) -> Browser<'_> {
@@ -400,6 +411,38 @@ impl Browser<'_> {
                 .map(|v| v.to_str().unwrap_or("").to_owned()),
             body,
         }
+    }
+
+    /// Signs up through the join page: asks for a code, then sends the form
+    /// with it (`invite` is the class's invite code, or empty).
+    pub async fn register(
+        &mut self,
+        invite: &str,
+        phone: &str,
+        name: &str,
+        password: &str,
+    ) -> Page {
+        self.get("/join").await;
+        let p = self
+            .post(
+                "/register/code",
+                &[("code", invite), ("phone", phone), ("display_name", name)],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+        let code = self.app.last_code(&digits);
+        self.post(
+            "/register",
+            &[
+                ("code", invite),
+                ("phone", phone),
+                ("sms_code", &code),
+                ("display_name", name),
+                ("password", password),
+            ],
+        )
+        .await
     }
 
     /// Signs in through the login page.

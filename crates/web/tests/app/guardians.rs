@@ -33,12 +33,28 @@ async fn a_parent_joins_a_class_and_the_head_teacher_confirms() {
     let p = b.get(&format!("/join?code={code}")).await;
     assert_eq!(p.status, StatusCode::OK);
     assert!(p.body.contains("注册"));
+    // "获取验证码": the same page, saying where the code went.
+    let p = b
+        .post(
+            "/register/code",
+            &[
+                ("code", &code),
+                ("phone", "138 0000 1234"),
+                ("display_name", "刘女士"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(p.body.contains("验证码已发送至 138****1234"), "{}", p.body);
+    assert!(p.body.contains("value=\"刘女士\""), "the name is kept");
+    let sms = t.last_code("13800001234");
     let p = b
         .post(
             "/register",
             &[
                 ("code", &code),
                 ("phone", "138 0000 1234"),
+                ("sms_code", &sms),
                 ("display_name", "刘女士"),
                 ("password", "short"),
             ],
@@ -46,12 +62,30 @@ async fn a_parent_joins_a_class_and_the_head_teacher_confirms() {
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.body.contains("密码至少10个字符"));
+    // A wrong code is refused; the right one still works after it.
     let p = b
         .post(
             "/register",
             &[
                 ("code", &code),
                 ("phone", "138 0000 1234"),
+                ("sms_code", "000000"),
+                ("display_name", "刘女士"),
+                ("password", "Rainy-Harbor-88"),
+            ],
+        )
+        .await;
+    if sms != "000000" {
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(p.body.contains("验证码不正确或已过期"), "{}", p.body);
+    }
+    let p = b
+        .post(
+            "/register",
+            &[
+                ("code", &code),
+                ("phone", "138 0000 1234"),
+                ("sms_code", &sms),
                 ("display_name", "刘女士"),
                 ("password", "Rainy-Harbor-88"),
             ],
@@ -60,6 +94,37 @@ async fn a_parent_joins_a_class_and_the_head_teacher_confirms() {
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let p = b.get(p.location.as_deref().expect("back to join")).await;
     assert!(p.body.contains("孩子姓名"), "{}", p.body);
+    assert!(p.body.contains("发送至 138****1234"), "{}", p.body);
+    // Binding needs a code of its own, sent to the parent's phone.
+    let p = b
+        .post(
+            "/join",
+            &[
+                ("code", &code),
+                ("child_name", &child),
+                ("relation", "母亲"),
+                ("sms_code", &sms),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "a spent code");
+    t.clock.advance(61);
+    let p = b
+        .post(
+            "/join/code",
+            &[
+                ("code", &code),
+                ("child_name", &child),
+                ("relation", "母亲"),
+            ],
+        )
+        .await;
+    assert!(p.body.contains("验证码已发送至 138****1234"), "{}", p.body);
+    assert!(
+        p.body.contains("<option selected>母亲</option>"),
+        "the form is kept"
+    );
+    let bind = t.last_code("13800001234");
     let p = b
         .post(
             "/join",
@@ -67,6 +132,7 @@ async fn a_parent_joins_a_class_and_the_head_teacher_confirms() {
                 ("code", &code),
                 ("child_name", "不存在的孩子"),
                 ("relation", "母亲"),
+                ("sms_code", &bind),
             ],
         )
         .await;
@@ -79,6 +145,7 @@ async fn a_parent_joins_a_class_and_the_head_teacher_confirms() {
                 ("code", &code),
                 ("child_name", &child),
                 ("relation", "母亲"),
+                ("sms_code", &bind),
             ],
         )
         .await;
@@ -147,7 +214,7 @@ async fn a_new_code_replaces_the_old_and_codes_expire() {
         )
         .await;
     let parent = t.login("parent").await;
-    let req = |code: &str| json!({"code": code, "child_name": "某某", "relation": "父亲"});
+    let req = |code: &str| json!({"code": code, "child_name": "某某", "relation": "父亲", "sms_code": "123456"});
     let (s, e) = t
         .post(
             "/api/v1/guardian-requests",

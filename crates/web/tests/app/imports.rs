@@ -284,17 +284,8 @@ async fn students_and_guardians_from_a_workbook_then_a_parent_claims_the_account
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let mut b = t.browser();
-    b.get("/join").await;
     let p = b
-        .post(
-            "/register",
-            &[
-                ("code", ""),
-                ("phone", "13612345678"),
-                ("display_name", "林海"),
-                ("password", "Lin-Hai-Family-1"),
-            ],
-        )
+        .register("", "13612345678", "林海", "Lin-Hai-Family-1")
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let p = b.get("/my").await;
@@ -304,18 +295,10 @@ async fn students_and_guardians_from_a_workbook_then_a_parent_claims_the_account
         p.body
     );
     // Claiming works once; the second time the number is taken.
+    t.clock.advance(61);
     let mut b2 = t.browser();
-    b2.get("/join").await;
     let p = b2
-        .post(
-            "/register",
-            &[
-                ("code", ""),
-                ("phone", "13612345678"),
-                ("display_name", "冒充者"),
-                ("password", "Someone-Else-22"),
-            ],
-        )
+        .register("", "13612345678", "林海", "Someone-Else-22")
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
@@ -501,8 +484,31 @@ async fn lists_export_to_spreadsheets_that_read_back() {
             .all(|(_, r)| r[2].is_empty() || r[2].contains("****")),
         "phones masked in exports"
     );
+    // No username carries a phone number beside its masked form.
+    let has_phone = |s: &str| {
+        let digits: Vec<char> = s.chars().collect();
+        digits
+            .windows(11)
+            .any(|w| w[0] == '1' && w.iter().all(char::is_ascii_digit))
+    };
+    assert!(
+        table.rows.iter().all(|(_, r)| !has_phone(&r.concat())),
+        "{:?}",
+        table.rows
+    );
     let (s, _, _) = t
         .send(req(format!("/org/{school}/children.xlsx"), cookies.clone()))
         .await;
     assert_eq!(s, StatusCode::OK);
+    // Each export of people is in the audit log, with its size.
+    let auditor = t.login("audit-admin").await;
+    let (_, log) = t.get("/api/v1/audit?action=account.export", &auditor).await;
+    assert_eq!(log["items"].as_array().map(Vec::len), Some(2), "{log}");
+    assert!(
+        log["items"][0]["detail"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("条"),
+        "{log}"
+    );
 }

@@ -120,3 +120,179 @@ async fn no_unit_administrator_resets_the_separated_administrators_or_a_peer() {
         .unwrap_or(0);
     assert_eq!(denied, 8, "{log}");
 }
+
+/// A school imports a father with his phone and his child.
+async fn imported_father(t: &TestApp) {
+    let admin = t.login("school-admin").await;
+    let class = t.login_unit(&t.login("head-teacher").await).await;
+    let (s, v) = t
+        .post(
+            &format!("/api/v1/classes/{class}/students"),
+            &admin,
+            json!({"name": "林小雨", "external_id": "TRUST-1"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let job = t
+        .import(
+            &admin,
+            "guardians",
+            "学生学籍号,家长姓名,手机号,关系\nTRUST-1,林海,13612345678,父亲\n".into(),
+        )
+        .await;
+    assert_eq!(job["errors"].as_array().map(Vec::len), Some(0), "{job}");
+}
+
+async fn ask(t: &TestApp, phone: &str) -> (StatusCode, serde_json::Value) {
+    t.api(
+        axum::http::Method::POST,
+        "/api/v1/auth/codes",
+        None,
+        Some(json!({ "phone": phone })),
+    )
+    .await
+}
+
+async fn try_code(t: &TestApp, code: &str) -> (StatusCode, serde_json::Value) {
+    t.api(
+        axum::http::Method::POST,
+        "/api/v1/auth/register",
+        None,
+        Some(json!({"phone": "13612345678", "sms_code": code,
+                     "display_name": "林海", "password": "Lin-Hai-Family-1"})),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_imported_parent_s_account_opens_only_with_a_code_sent_to_the_phone() {
+    let t = TestApp::demo().await;
+    imported_father(&t).await;
+    // Knowing the number is not enough: no code, a made-up code, a code for
+    // something else.
+    for code in ["", "123456", "999999"] {
+        let (s, v) = t
+            .api(
+                axum::http::Method::POST,
+                "/api/v1/auth/register",
+                None,
+                Some(json!({"phone": "13612345678", "sms_code": code,
+                             "display_name": "冒充者", "password": "Someone-Else-22"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{code}: {v}");
+        assert_eq!(v["field"], "sms_code", "{v}");
+    }
+    assert!(t.sms.sent().is_empty(), "nothing was sent");
+    // Asking for a code looks the same for a known and an unknown number.
+    let (s1, known) = ask(&t, "13612345678").await;
+    let (s2, unknown) = ask(&t, "13787654321").await;
+    assert_eq!((s1, s2), (StatusCode::ACCEPTED, StatusCode::ACCEPTED));
+    assert_eq!(known["valid_s"], unknown["valid_s"]);
+    assert_eq!(known["retry_after_s"], unknown["retry_after_s"]);
+    assert_eq!(known["phone"], "136****5678");
+    // Five wrong answers spend the code; the right one then fails too.
+    let code = t.last_code("13612345678");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        assert_eq!(
+            try_code(&t, wrong).await.0,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+    assert_eq!(
+        try_code(&t, &code).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // A second code within the minute is refused; after it, a new one works,
+    // but not once five minutes have passed.
+    let (s, v) = ask(&t, "13612345678").await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{v}");
+    t.clock.advance(61);
+    ask(&t, "13612345678").await;
+    t.clock.advance(5 * 60 + 1);
+    let late = t.last_code("13612345678");
+    assert_eq!(
+        try_code(&t, &late).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    ask(&t, "13612345678").await;
+    let (s, v) = try_code(&t, &t.last_code("13612345678")).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // The account the school made is the one accepted, with its child.
+    let token = v["token"].as_str().expect("token");
+    let (_, mine) = t.get("/api/v1/me/lessons", token).await;
+    assert_eq!(mine["children"][0]["name"], "林小雨", "{mine}");
+    let (_, me) = t.get("/api/v1/me", token).await;
+    assert!(
+        !me["username"]
+            .as_str()
+            .unwrap_or("")
+            .contains("13612345678"),
+        "{me}"
+    );
+}
+
+#[tokio::test]
+async fn text_messages_go_out_once_are_retried_and_never_log_the_code() {
+    let t = TestApp::demo().await;
+    t.sms.set_failing(true);
+    let (s, _) = t
+        .api(
+            axum::http::Method::POST,
+            "/api/v1/auth/codes",
+            None,
+            Some(json!({"phone": "13787654321"})),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::ACCEPTED,
+        "the request is taken even if the provider is down"
+    );
+    assert!(t.sms.sent().is_empty());
+    t.sms.set_failing(false);
+    // Not yet due: the sender waits before trying again.
+    assert_eq!(
+        tongyu_service::sms::deliver_due(&t.app)
+            .await
+            .expect("round"),
+        0
+    );
+    t.clock.advance(31);
+    assert_eq!(
+        tongyu_service::sms::deliver_due(&t.app)
+            .await
+            .expect("round"),
+        1
+    );
+    assert_eq!(
+        tongyu_service::sms::deliver_due(&t.app)
+            .await
+            .expect("round"),
+        0
+    );
+    assert_eq!(t.sms.sent().len(), 1, "sent once");
+    let code = t.last_code("13787654321");
+    // The outbox keeps no code once sent; the audit log never had it.
+    let mut c = t.app.db.read().await.expect("conn");
+    let params: Vec<String> = sqlx::query_scalar("SELECT params FROM sms_outbox")
+        .fetch_all(&mut *c)
+        .await
+        .expect("outbox");
+    assert_eq!(params, vec![String::new()]);
+    let details: Vec<String> =
+        sqlx::query_scalar("SELECT actor || ' ' || detail || ' ' || object_id FROM audit_log")
+            .fetch_all(&mut *c)
+            .await
+            .expect("audit");
+    assert!(
+        details.iter().any(|d| d.contains("137****4321")),
+        "{details:?}"
+    );
+    assert!(!details.iter().any(|d| d.contains(&code)), "{details:?}");
+    assert!(
+        !details.iter().any(|d| d.contains("13787654321")),
+        "{details:?}"
+    );
+}

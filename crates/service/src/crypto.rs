@@ -1,0 +1,90 @@
+//! Keys kept outside the database, and what is made with them: keyed
+//! hashes for look-ups (a phone number found without being stored in the
+//! clear) and for one-time codes.
+
+use hmac::{KeyInit, Mac};
+use sha2::Sha256;
+
+/// The server's secret, from configuration (never from the database). Its
+/// debug form prints nothing of it.
+#[derive(Clone)]
+pub struct Secret([u8; 32]);
+
+impl Secret {
+    pub fn new(bytes: [u8; 32]) -> Secret {
+        Secret(bytes)
+    }
+
+    /// Reads 64 hexadecimal characters.
+    pub fn from_hex(hex_text: &str) -> Option<Secret> {
+        let bytes = hex::decode(hex_text.trim()).ok()?;
+        Some(Secret(bytes.try_into().ok()?))
+    }
+
+    /// A fresh random secret, as 64 hexadecimal characters.
+    pub fn generate_hex() -> String {
+        use rand::RngCore;
+        let mut b = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut b);
+        hex::encode(b)
+    }
+
+    /// HMAC-SHA-256 of `value` under this key, for the use named by `tag`
+    /// (the same value hashed for two uses gives two unrelated results).
+    pub fn keyed_hash(&self, tag: &str, value: &str) -> String {
+        let Ok(mut mac) = <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(&self.0) else {
+            unreachable!("HMAC takes a key of any length")
+        };
+        mac.update(tag.as_bytes());
+        mac.update(&[0]);
+        mac.update(value.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// The look-up key of a phone number.
+    pub fn phone_key(&self, phone: &str) -> String {
+        self.keyed_hash("phone", phone)
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl Default for Secret {
+    /// A fixed key for tests and examples only; `tongyu serve` and `tongyu
+    /// demo` always load or make a real one.
+    fn default() -> Secret {
+        Secret([0x5a; 32])
+    }
+}
+
+/// Compares two strings in time that does not depend on where they differ.
+pub fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyed_hashes_depend_on_key_and_use() {
+        let a = Secret::new([1; 32]);
+        let b = Secret::new([2; 32]);
+        assert_eq!(a.phone_key("13900000001"), a.phone_key("13900000001"));
+        assert_ne!(a.phone_key("13900000001"), b.phone_key("13900000001"));
+        assert_ne!(a.phone_key("x"), a.keyed_hash("code", "x"));
+        assert_eq!(format!("{a:?}"), "Secret(***)");
+        let hex_text = Secret::generate_hex();
+        assert!(Secret::from_hex(&hex_text).is_some());
+        assert!(Secret::from_hex("abcd").is_none());
+        assert!(same("abc", "abc") && !same("abc", "abd") && !same("abc", "ab"));
+    }
+}
