@@ -669,6 +669,12 @@ impl ClockState {
 
 /// The key that makes the same text from the same phone or device within
 /// the window land on one appeal: normalised text, and who sent it.
+/// The number staff know an appeal by (the parent's link is a secret they
+/// never see): its id, eight digits.
+pub fn number(id: i64) -> String {
+    format!("{id:08}")
+}
+
 pub fn dedupe_key(text: &str, sender: &str) -> String {
     let norm: String = text
         .chars()

@@ -605,6 +605,7 @@ async fn appeals(
                 contact_name: "演示家长",
                 contact_phone: "13900000001",
                 dedupe_key: &key,
+                sender_device: "",
                 urgent: false,
                 contact_due: cal.add(at, d.first_contact),
                 reply_due: cal.add(at, d.reply),

@@ -50,6 +50,8 @@ pub struct Settings {
     /// The key of keyed hashes (phone look-ups, one-time codes); from
     /// configuration, never from the database.
     pub secret: crypto::Secret,
+    /// The platform's address as parents reach it (links in text messages).
+    pub public_url: String,
 }
 
 impl Default for Settings {
@@ -64,6 +66,7 @@ impl Default for Settings {
             media_dir: std::path::PathBuf::from("data/media"),
             appeals: appeal::AppealSettings::default(),
             secret: crypto::Secret::default(),
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }

@@ -210,6 +210,8 @@ pub struct NewAppeal<'a> {
     pub contact_name: &'a str,
     pub contact_phone: &'a str,
     pub dedupe_key: &'a str,
+    /// The keyed hash of the sending browser, or empty.
+    pub sender_device: &'a str,
     pub urgent: bool,
     pub contact_due: i64,
     pub reply_due: i64,
@@ -994,7 +996,7 @@ pub async fn recent_duplicates(
     c: &mut Conn,
     keys: &[&str],
     since: i64,
-) -> Result<std::collections::HashMap<String, (String, i64, i64)>> {
+) -> Result<std::collections::HashMap<String, Duplicate>> {
     let mut out = std::collections::HashMap::new();
     if keys.is_empty() {
         return Ok(out);
@@ -1007,14 +1009,15 @@ pub async fn recent_duplicates(
     // were older than its growth (3.4 ms at 6,000 appeals, and growing).
     // Either way the newest appeal under a key is the one kept.
     let sql = if crate::is_postgres(c) {
-        "SELECT a.dedupe_key, a.tracking_code, a.contact_due, a.reply_due
+        "SELECT a.dedupe_key, a.id, a.tracking_code, a.sender_device, a.contact_due, a.reply_due
          FROM jsonb_array_elements_text($1::jsonb) k(v)
-         CROSS JOIN LATERAL (SELECT dedupe_key, tracking_code, contact_due, reply_due
+         CROSS JOIN LATERAL (SELECT id, dedupe_key, tracking_code, sender_device, contact_due,
+                                    reply_due
                              FROM appeals
                              WHERE dedupe_key = k.v AND created_at >= $2
                              ORDER BY created_at DESC LIMIT 1) a"
     } else {
-        "SELECT a.dedupe_key, a.tracking_code, a.contact_due, a.reply_due
+        "SELECT a.dedupe_key, a.id, a.tracking_code, a.sender_device, a.contact_due, a.reply_due
          FROM json_each($1) k CROSS JOIN appeals a
          WHERE a.dedupe_key = k.value AND a.created_at >= $2 ORDER BY a.created_at"
     };
@@ -1027,14 +1030,26 @@ pub async fn recent_duplicates(
     for r in &rows {
         out.insert(
             col(r, "dedupe_key")?,
-            (
-                col(r, "tracking_code")?,
-                col(r, "contact_due")?,
-                col(r, "reply_due")?,
-            ),
+            Duplicate {
+                id: col(r, "id")?,
+                tracking_code: col(r, "tracking_code")?,
+                sender_device: col(r, "sender_device")?,
+                contact_due: col(r, "contact_due")?,
+                reply_due: col(r, "reply_due")?,
+            },
         );
     }
     Ok(out)
+}
+
+/// An appeal already received under a duplicate key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    pub id: i64,
+    pub tracking_code: String,
+    pub sender_device: String,
+    pub contact_due: i64,
+    pub reply_due: i64,
 }
 
 /// Inserts many appeals in a few statements ([`crate::rows`] on SQLite);
@@ -1061,7 +1076,7 @@ pub async fn insert_many(
     let head =
         "INSERT INTO appeals (tracking_code, source, external_ref, school_id, unit_id, level,
              category, text, contact_name, contact_phone, dedupe_key, status, urgent, clock_start,
-             contact_due, reply_due, created_at, updated_at)";
+             contact_due, reply_due, created_at, updated_at, sender_device)";
     let got = if crate::is_postgres(c) {
         let flat: Vec<serde_json::Value> = rows
             .iter()
@@ -1080,14 +1095,16 @@ pub async fn insert_many(
                     n.dedupe_key,
                     i64::from(n.urgent),
                     n.contact_due,
-                    n.reply_due
+                    n.reply_due,
+                    n.sender_device
                 ])
             })
             .collect();
         let sql = format!(
             "{head}
              SELECT r->>0, r->>1, r->>2, (r->>3)::bigint, (r->>4)::bigint, r->>5, r->>6, r->>7, r->>8,
-                    r->>9, r->>10, 'received', (r->>11)::bigint, $2, (r->>12)::bigint, (r->>13)::bigint, $2, $2
+                    r->>9, r->>10, 'received', (r->>11)::bigint, $2, (r->>12)::bigint, (r->>13)::bigint, $2, $2,
+                    r->>14
              FROM jsonb_array_elements($1::jsonb) r
              RETURNING id, tracking_code"
         );
@@ -1101,7 +1118,7 @@ pub async fn insert_many(
         crate::rows::insert(
             c,
             head,
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?)",
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?, ?)",
             "RETURNING id, tracking_code",
             rows,
             |q, n| {
@@ -1122,6 +1139,7 @@ pub async fn insert_many(
                     .bind(n.reply_due)
                     .bind(now)
                     .bind(now)
+                    .bind(n.sender_device)
             },
         )
         .await?

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "watch_clocks", include_str!("../migrations/0012_watch_clocks.sql")),
     (13, "phone_codes", include_str!("../migrations/0013_phone_codes.sql")),
     (14, "parent_usernames", include_str!("../migrations/0014_parent_usernames.sql")),
+    (15, "appeal_sender_device", include_str!("../migrations/0015_appeal_sender_device.sql")),
 ];
 
 /// The lock key PostgreSQL instances take while migrating.

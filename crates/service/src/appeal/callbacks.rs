@@ -66,7 +66,8 @@ pub async fn draw(app: &App, ctx: &Ctx, unit_id: i64, count: i64) -> Result<usiz
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CallbackRow {
     pub callback: Callback,
-    pub tracking_code: String,
+    /// The appeal's number.
+    pub number: String,
     pub school_name: String,
     pub category_label: &'static str,
     pub rating_label: &'static str,
@@ -112,7 +113,7 @@ pub async fn list(app: &App, ctx: &Ctx, unit_id: i64) -> Result<Vec<CallbackRow>
         .filter_map(|k| {
             let a = appeals.get(&k.appeal_id)?;
             Some(CallbackRow {
-                tracking_code: a.tracking_code.clone(),
+                number: tongyu_domain::appeal::number(a.id),
                 school_name: names.get(&a.school_id).cloned().unwrap_or_default(),
                 category_label: a.category.label(),
                 rating_label: a.rating.map_or("", |r| r.label()),

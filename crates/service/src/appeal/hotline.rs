@@ -40,7 +40,8 @@ pub struct TicketResult {
     /// `created`, `existing` or `error`.
     pub outcome: &'static str,
     pub appeal_id: i64,
-    pub tracking_code: String,
+    /// The appeal's number (empty for an error).
+    pub number: String,
     pub message: String,
 }
 
@@ -104,7 +105,15 @@ async fn take(app: &App, root: &str, entry: &AuditEntry, row: usize, t: &Ticket)
             contact_name: t.contact_name.clone(),
             contact_phone: t.contact_phone.clone(),
         };
-        raise_checked(app, entry, Source::Hotline, &unit, &input).await
+        raise_checked(
+            app,
+            entry,
+            Source::Hotline,
+            &unit,
+            &input,
+            std::slice::from_ref(&root.to_owned()),
+        )
+        .await
     }
     .await;
     match result {
@@ -113,7 +122,7 @@ async fn take(app: &App, root: &str, entry: &AuditEntry, row: usize, t: &Ticket)
             ticket_no,
             outcome: if r.existing { "existing" } else { "created" },
             appeal_id: r.id,
-            tracking_code: r.tracking_code,
+            number: r.number,
             message: String::new(),
         },
         Err(e) => TicketResult {
@@ -121,7 +130,7 @@ async fn take(app: &App, root: &str, entry: &AuditEntry, row: usize, t: &Ticket)
             ticket_no,
             outcome: "error",
             appeal_id: 0,
-            tracking_code: String::new(),
+            number: String::new(),
             message: e.message,
         },
     }
@@ -251,7 +260,7 @@ pub async fn export_replies(app: &App, ctx: &Ctx) -> Result<Vec<u8>> {
             let published = a.replied_at > 0;
             rows.push(vec![
                 a.external_ref.clone(),
-                a.tracking_code.clone(),
+                tongyu_domain::appeal::number(a.id),
                 a.status.label().to_owned(),
                 if published {
                     a.reply_policy.clone()
@@ -295,7 +304,7 @@ pub async fn export_replies(app: &App, ctx: &Ctx) -> Result<Vec<u8>> {
         "12345工单答复",
         &[
             "工单编号",
-            "查询码",
+            "诉求编号",
             "办理状态",
             "政策规定",
             "当前工作情况",

@@ -26,6 +26,8 @@ pub(crate) struct Job {
     pub contact_name: String,
     pub contact_phone: String,
     pub dedupe_key: String,
+    /// The keyed hash of the sending browser, or empty.
+    pub device_key: String,
     /// Appeals under the same key since then are the same appeal.
     pub dedupe_since: i64,
     pub urgent_words: Vec<&'static str>,
@@ -43,6 +45,9 @@ pub(crate) struct Job {
 /// What the parent's receipt says.
 #[derive(Debug, Clone)]
 pub(crate) struct Outcome {
+    pub id: i64,
+    /// The receipt's secret: empty for a duplicate sent from another
+    /// browser, which must not learn the first sending's link.
     pub tracking_code: String,
     pub duplicate: bool,
     pub contact_due: i64,
@@ -74,23 +79,37 @@ async fn apply(db: &Db, jobs: &[&Job]) -> Result<crate::batch::Applied<Outcome>>
     let keys: Vec<&str> = jobs.iter().map(|j| j.dedupe_key.as_str()).collect();
     let since = jobs.iter().map(|j| j.dedupe_since).min().unwrap_or(0);
     let mut seen = store::recent_duplicates(&mut tx, &keys, since).await?;
+    // Outcomes of fresh appeals get their ids once inserted.
     let mut outcomes = Vec::with_capacity(jobs.len());
     let mut fresh: Vec<&Job> = Vec::new();
     for j in jobs {
-        if let Some((code, contact_due, reply_due)) = seen.get(&j.dedupe_key) {
+        if let Some(d) = seen.get(&j.dedupe_key) {
+            let same_browser = !d.sender_device.is_empty() && d.sender_device == j.device_key;
             outcomes.push(Outcome {
-                tracking_code: code.clone(),
+                id: d.id,
+                tracking_code: if same_browser {
+                    d.tracking_code.clone()
+                } else {
+                    String::new()
+                },
                 duplicate: true,
-                contact_due: *contact_due,
-                reply_due: *reply_due,
+                contact_due: d.contact_due,
+                reply_due: d.reply_due,
             });
             continue;
         }
         seen.insert(
             j.dedupe_key.clone(),
-            (j.tracking_code.clone(), j.contact_due, j.reply_due),
+            store::Duplicate {
+                id: 0,
+                tracking_code: j.tracking_code.clone(),
+                sender_device: j.device_key.clone(),
+                contact_due: j.contact_due,
+                reply_due: j.reply_due,
+            },
         );
         outcomes.push(Outcome {
+            id: 0,
             tracking_code: j.tracking_code.clone(),
             duplicate: false,
             contact_due: j.contact_due,
@@ -113,6 +132,7 @@ async fn apply(db: &Db, jobs: &[&Job]) -> Result<crate::batch::Applied<Outcome>>
             contact_name: &j.contact_name,
             contact_phone: &j.contact_phone,
             dedupe_key: &j.dedupe_key,
+            sender_device: &j.device_key,
             urgent: !j.urgent_words.is_empty(),
             contact_due: j.contact_due,
             reply_due: j.reply_due,
@@ -120,6 +140,16 @@ async fn apply(db: &Db, jobs: &[&Job]) -> Result<crate::batch::Applied<Outcome>>
         .collect();
     let ids: HashMap<String, i64> = store::insert_many(&mut tx, &rows, now).await?;
     let id_of = |j: &Job| ids.get(&j.tracking_code).copied().unwrap_or(0);
+    // Duplicates within this batch point at appeals inserted just now.
+    let by_key: HashMap<&str, i64> = fresh
+        .iter()
+        .map(|j| (j.dedupe_key.as_str(), id_of(j)))
+        .collect();
+    for (o, j) in outcomes.iter_mut().zip(jobs) {
+        if o.id == 0 {
+            o.id = by_key.get(j.dedupe_key.as_str()).copied().unwrap_or(0);
+        }
+    }
     let urgent_texts: Vec<String> = fresh
         .iter()
         .map(|j| {

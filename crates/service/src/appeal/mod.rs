@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use tongyu_domain::appeal::{
     Calendar, Category, ClockState, CodeKind, DayKind, Deadlines, Level, Rating, Reply, Source,
-    Span, Status, check_name, check_phone, check_text, dedupe_key, format_date, mask_phone,
+    Span, Status, check_name, check_phone, check_text, dedupe_key, format_date, mask_phone, number,
     parse_date,
 };
 use tongyu_domain::org::{Unit, UnitKind, path_ids};
@@ -483,9 +483,14 @@ pub(super) async fn attach_photos(
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Receipt {
+    /// The appeal's number (what the school and bureau know it by).
+    pub number: String,
+    /// The parent's secret for the status page; empty when this sending
+    /// repeats one from another browser (see [`Receipt::duplicate`]).
     pub tracking_code: String,
-    /// The same text from the same sender was already received: this is
-    /// that appeal's code.
+    /// The same text from the same sender, through the same school's codes,
+    /// was already received. Only the browser that first sent it gets its
+    /// link back.
     pub duplicate: bool,
     pub addressee: String,
     pub contact_due: i64,
@@ -511,15 +516,18 @@ pub async fn submit(app: &App, origin: &Origin, input: &PublicInput) -> Result<R
     let text = check_text("text", &input.text)?;
     let name = check_name(&input.contact_name)?;
     let phone = check_phone(&input.contact_phone)?;
+    let device: String = input.device.trim().chars().take(64).collect();
     let sender = if !phone.is_empty() {
         format!("p:{phone}")
-    } else if !input.device.trim().is_empty() {
-        format!(
-            "d:{}",
-            input.device.trim().chars().take(64).collect::<String>()
-        )
+    } else if !device.is_empty() {
+        format!("d:{device}")
     } else {
         format!("ip:{}", origin.ip)
+    };
+    let device_key = if device.is_empty() {
+        String::new()
+    } else {
+        app.settings.secret.keyed_hash("device", &device)
     };
     let level = target.kind.level();
     let unit = if level == Level::School {
@@ -539,7 +547,12 @@ pub async fn submit(app: &App, origin: &Origin, input: &PublicInput) -> Result<R
         district_id: route.district.id,
         level,
         category,
-        dedupe_key: crate::auth::token_hash(&dedupe_key(&text, &sender)),
+        // The same appeal only through the same school's same code.
+        dedupe_key: crate::auth::token_hash(&dedupe_key(
+            &text,
+            &format!("{}:{}:{sender}", route.school.id, level.as_str()),
+        )),
+        device_key,
         dedupe_since: now - app.settings.appeals.dedupe_window_s,
         urgent_words: signals.urgent,
         contact_due: cal.add(now, d.first_contact),
@@ -555,6 +568,7 @@ pub async fn submit(app: &App, origin: &Origin, input: &PublicInput) -> Result<R
     };
     let out = app.intake().submit(job).await?;
     Ok(Receipt {
+        number: number(out.id),
         tracking_code: out.tracking_code,
         duplicate: out.duplicate,
         addressee: target.addressee.clone(),
@@ -971,7 +985,8 @@ async fn escalate(c: &mut Conn, app: &App, a: &mut Appeal, why: &str, now: i64) 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct InboxRow {
     pub id: i64,
-    pub tracking_code: String,
+    /// The appeal's number; the parent's secret link is never shown to staff.
+    pub number: String,
     pub source: Source,
     pub source_label: &'static str,
     pub category: Category,
@@ -1108,7 +1123,7 @@ fn inbox_row(
 ) -> InboxRow {
     InboxRow {
         id: a.id,
-        tracking_code: a.tracking_code.clone(),
+        number: number(a.id),
         source: a.source,
         source_label: a.source.label(),
         category: a.category,
@@ -1703,9 +1718,11 @@ pub struct OnBehalfInput {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Raised {
     pub id: i64,
-    pub tracking_code: String,
+    pub number: String,
     /// Already taken under the same reference: nothing changed.
     pub existing: bool,
+    /// The parent's link went to the contact phone by text message.
+    pub link_sent: bool,
 }
 
 /// Raises an appeal on a parent's behalf, routed to the named school (or
@@ -1741,18 +1758,22 @@ pub async fn raise(app: &App, ctx: &Ctx, input: &OnBehalfInput) -> Result<Raised
         source,
         &unit,
         input,
+        &ctx.actor.scope(Action::HandleAppeals),
     )
     .await
 }
 
 /// Raises an appeal whose caller was already authorised (a signed-in
-/// member of staff, or the hotline's integration token).
+/// member of staff, or the hotline's integration token). `scope` is the
+/// roots of the subtrees the caller handles appeals in: an earlier appeal
+/// under the same reference is handed back only if it lies there.
 pub async fn raise_checked(
     app: &App,
     entry: &AuditEntry,
     source: Source,
     unit: &Unit,
     input: &OnBehalfInput,
+    scope: &[String],
 ) -> Result<Raised> {
     let level = match unit.kind {
         UnitKind::School => Level::School,
@@ -1775,11 +1796,29 @@ pub async fn raise_checked(
     if !external_ref.is_empty()
         && let Some(a) = store::by_external_ref(&mut tx, source, external_ref).await?
     {
+        let mut paths = Vec::new();
+        for id in [a.unit_id, a.school_id] {
+            if let Some(u) = units::get(&mut tx, id).await? {
+                paths.push(u.path);
+            }
+        }
         tx.commit().await.db()?;
+        let in_scope = paths.iter().any(|p| {
+            scope
+                .iter()
+                .any(|root| tongyu_domain::org::path_within(p, root))
+        });
+        if !in_scope {
+            return Err(Error::with_message(
+                ErrorCode::Conflict,
+                format!("编号“{external_ref}”已被其他单位受理的诉求使用，请核对编号"),
+            ));
+        }
         return Ok(Raised {
             id: a.id,
-            tracking_code: a.tracking_code,
+            number: number(a.id),
             existing: true,
+            link_sent: false,
         });
     }
     let district = unit_for_level(&mut tx, unit, Level::District).await?;
@@ -1807,6 +1846,7 @@ pub async fn raise_checked(
         contact_name: &name,
         contact_phone: &phone,
         dedupe_key: &key,
+        sender_device: "",
         urgent: signals.is_urgent(),
         contact_due: cal.add(now, d.first_contact),
         reply_due: cal.add(now, d.reply),
@@ -1839,14 +1879,35 @@ pub async fn raise_checked(
         0
     };
     after_insert(&mut tx, id, &text, school_id, district.id, &signals, now).await?;
+    // The parent's link goes to the parent's phone, never to the staff
+    // member who raised the appeal.
+    let sms = if phone.is_empty() {
+        None
+    } else {
+        let link = format!("{}/a/{code}", app.settings.public_url.trim_end_matches('/'));
+        Some(
+            crate::sms::enqueue(
+                &mut tx,
+                &phone,
+                crate::sms::Template::AppealLink,
+                &[("link", &link)],
+                now,
+            )
+            .await?,
+        )
+    };
     let mut e = entry.clone();
     e.object_id = id.to_string();
     audit::append(&mut tx, &e).await?;
     tx.commit().await.db()?;
+    if let Some(sms) = sms {
+        crate::sms::deliver(app, sms).await?;
+    }
     Ok(Raised {
         id,
-        tracking_code: code,
+        number: number(id),
         existing: false,
+        link_sent: sms.is_some(),
     })
 }
 

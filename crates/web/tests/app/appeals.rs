@@ -142,7 +142,8 @@ async fn a_parent_writes_to_the_school_and_follows_it_to_a_three_part_reply() {
 
     let code = submit(&t, &qr, "13800001234").await;
     assert_eq!(code.len(), 16);
-    // The same text from the same phone lands on the same appeal.
+    // The same text from the same phone lands on the same appeal; a sender
+    // who knows the text and the phone does not get its link.
     let (s, again) = public_post(
         &t,
         "/api/v1/public/appeals",
@@ -150,8 +151,9 @@ async fn a_parent_writes_to_the_school_and_follows_it_to_a_three_part_reply() {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{again}");
-    assert_eq!(again["tracking_code"], code.as_str());
+    assert_eq!(again["tracking_code"], "");
     assert_eq!(again["duplicate"], true);
+    assert_eq!(again["number"].as_str().map(str::len), Some(8));
 
     // The status page shows where it is and its clocks: safety is 4 hours
     // to first contact, 2 business days to reply (from Tuesday 10:00).
@@ -848,9 +850,22 @@ async fn hotline_tickets_and_other_sources_enter_once_and_transfers_stay_in_scop
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert!(!inbox_ids(&t, &other_admin, "").await.contains(&id));
-    let code = first["tracking_code"].as_str().expect("code");
+    // Staff never held the parent's link: it went to the parent's phone.
+    assert!(first.get("tracking_code").is_none(), "{first}");
+    assert_eq!(first["link_sent"], true, "{first}");
+    let sms = t.sms.sent();
+    let link = sms
+        .iter()
+        .find(|m| m.phone == "13700009999")
+        .and_then(|m| m.param("link"))
+        .expect("the parent's link by text message");
+    let code = link.rsplit('/').next().expect("code");
     let (s, _) = public_get(&t, &format!("/api/v1/public/appeals/{code}")).await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "spam is gone from the parent's page"
+    );
     // Transfers and spam moved the board's counts along.
     rollups_match(&t).await;
 }
@@ -1318,7 +1333,7 @@ async fn templates_start_replies_and_call_backs_catch_a_closure_without_a_fix() 
         .as_array()
         .expect("list")
         .iter()
-        .find(|r| r["tracking_code"] == code.as_str())
+        .find(|r| r["number"] == tongyu_domain::appeal::number(id))
         .cloned()
         .expect("drawn");
     assert_eq!(
@@ -1342,7 +1357,7 @@ async fn templates_start_replies_and_call_backs_catch_a_closure_without_a_fix() 
             .as_array()
             .expect("list")
             .iter()
-            .filter(|r| r["tracking_code"] == code.as_str())
+            .filter(|r| r["number"] == tongyu_domain::appeal::number(id))
             .count(),
         1,
         "{v}"
@@ -1542,20 +1557,25 @@ async fn many_parents_at_once_each_get_their_own_appeal_and_the_audit_chain_hold
             (n, status, v["tracking_code"].as_str().unwrap_or("").to_owned())
         }));
     }
-    let mut codes_of: std::collections::HashMap<u32, std::collections::HashSet<String>> =
-        Default::default();
+    let mut codes_of: std::collections::HashMap<u32, Vec<String>> = Default::default();
     for task in tasks {
         let (n, status, code) = task.await.expect("task");
         assert!(
             status == StatusCode::CREATED || status == StatusCode::OK,
             "{status}"
         );
-        assert_eq!(code.len(), 16);
-        codes_of.entry(n).or_default().insert(code);
+        codes_of.entry(n).or_default().push(code);
     }
-    // One appeal per parent: the second sending got the first one's code.
+    // One appeal per parent: the second sending was a duplicate, and with
+    // no browser to tell it from someone else's, it got no link.
     assert_eq!(codes_of.len(), 40);
-    assert!(codes_of.values().all(|c| c.len() == 1), "{codes_of:?}");
+    assert!(
+        codes_of
+            .values()
+            .all(|c| c.iter().filter(|code| code.len() == 16).count() == 1
+                && c.iter().all(|code| code.len() == 16 || code.is_empty())),
+        "{codes_of:?}"
+    );
     let after = t
         .app
         .db
@@ -1783,4 +1803,98 @@ async fn the_demo_appeals_are_in_the_opinion_report() {
     // The sample appeals: the canteen, the traffic at the gate, the fees.
     assert!(words.contains(&"食堂"), "{r}");
     assert!(words.len() >= 10, "{r}");
+}
+
+#[tokio::test]
+async fn staff_never_hold_the_parent_s_secret_and_duplicates_stay_within_one_school() {
+    let t = TestApp::demo().await;
+    let admin = t.login("school-admin").await;
+    let (school, other_admin, other_school) = schools(&t).await;
+    let (qr, _) = codes(&t, &admin, school).await;
+    let other_admin = t.login(&other_admin).await;
+    let (other_qr, _) = codes(&t, &other_admin, other_school).await;
+    let send = |qr: &str, device: &str| json!({"qr_token": qr, "category": "safety", "text": TEXT, "contact_phone": "13800005555", "device": device});
+    let (s, first) = public_post(
+        &t,
+        "/api/v1/public/appeals",
+        send(&qr, "browser-of-the-parent-1"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{first}");
+    let code = first["tracking_code"].as_str().expect("code").to_owned();
+    // The same browser sending again gets its own link back...
+    let (_, again) = public_post(
+        &t,
+        "/api/v1/public/appeals",
+        send(&qr, "browser-of-the-parent-1"),
+    )
+    .await;
+    assert_eq!(
+        (
+            again["duplicate"].as_bool(),
+            again["tracking_code"].as_str()
+        ),
+        (Some(true), Some(code.as_str()))
+    );
+    // ...someone who knows the text and the phone does not.
+    let (_, forged) = public_post(
+        &t,
+        "/api/v1/public/appeals",
+        send(&qr, "attacker-browser-0000"),
+    )
+    .await;
+    assert_eq!(
+        (
+            forged["duplicate"].as_bool(),
+            forged["tracking_code"].as_str()
+        ),
+        (Some(true), Some(""))
+    );
+    let (_, bare) = public_post(&t, "/api/v1/public/appeals", send(&qr, "")).await;
+    assert_eq!(bare["tracking_code"], "", "{bare}");
+    // Through another school's code it is another appeal, with its own link.
+    let (s, there) = public_post(
+        &t,
+        "/api/v1/public/appeals",
+        send(&other_qr, "attacker-browser-0000"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{there}");
+    assert_ne!(there["number"], first["number"]);
+    assert_ne!(there["tracking_code"].as_str(), Some(code.as_str()));
+
+    // The inbox, the appeal's page and its API show the number, never the link.
+    let id = id_of(&t, &code).await;
+    let mut staff = t.browser();
+    staff.sign_in("school-admin", crate::common::PW).await;
+    for path in ["/appeals".to_owned(), format!("/appeals/{id}")] {
+        let p = staff.get(&path).await;
+        assert_eq!(p.status, StatusCode::OK, "{path}");
+        assert!(!p.body.contains(&code), "{path} shows the parent's secret");
+    }
+    let (_, d) = t.get(&format!("/api/v1/appeals/{id}"), &admin).await;
+    assert!(!d.to_string().contains(&code), "{d}");
+    assert_eq!(d["row"]["number"], tongyu_domain::appeal::number(id));
+    let (_, inbox) = t.get("/api/v1/appeals", &admin).await;
+    assert!(!inbox.to_string().contains(&code));
+
+    // A reference another school's appeal uses is refused, not handed over.
+    let district = t.login("district-admin").await;
+    let ticket = json!({"source": "home_visit", "external_ref": "HV-2026-0007", "unit_id": school,
+                        "category": "fees", "text": "家访时家长反映资料费未公示。", "contact_phone": "13700001111"});
+    let (s, v) = t.post("/api/v1/appeals", &admin, ticket.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let mut theirs = ticket.clone();
+    theirs["unit_id"] = json!(other_school);
+    let (s, e) = t.post("/api/v1/appeals", &other_admin, theirs).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["code"], "conflict", "{e}");
+    assert!(e.get("id").is_none() && e.get("number").is_none(), "{e}");
+    // The district above the school still finds it.
+    let (s, found) = t.post("/api/v1/appeals", &district, ticket).await;
+    assert_eq!(
+        (s, found["id"].clone()),
+        (StatusCode::OK, v["id"].clone()),
+        "{found}"
+    );
 }

@@ -296,3 +296,132 @@ async fn text_messages_go_out_once_are_retried_and_never_log_the_code() {
         "{details:?}"
     );
 }
+
+/// What the stand-in SMS service received: the form's fields.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<Vec<(String, String)>>>>;
+
+/// A local stand-in for the SMS service: it checks each request's
+/// signature as the service would and answers in its format; the first
+/// `fail_first` requests are refused as the service refuses a bad template.
+async fn sms_stand_in(secret: &'static str, fail_first: usize) -> (String, Received) {
+    use axum::routing::post;
+    let got: Received = Default::default();
+    let seen = got.clone();
+    let app = axum::Router::new().route(
+        "/",
+        post(move |body: String| {
+            let seen = seen.clone();
+            async move {
+                let fields: Vec<(String, String)> =
+                    serde_urlencoded::from_str(&body).expect("a form");
+                let signature = fields
+                    .iter()
+                    .find(|(k, _)| k == "Signature")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                let signed: Vec<(String, String)> =
+                    fields.iter().filter(|(k, _)| k != "Signature").cloned().collect();
+                let expected =
+                    tongyu_service::sms::aliyun_signature("POST", &signed, secret);
+                let n = {
+                    let mut v = seen.lock().expect("lock");
+                    v.push(fields);
+                    v.len()
+                };
+                let answer = if signature != expected {
+                    json!({"Code": "SignatureDoesNotMatch", "Message": "Specified signature is not matched"})
+                } else if n <= fail_first {
+                    json!({"Code": "isv.SMS_TEMPLATE_ILLEGAL", "Message": "模板不合法"})
+                } else {
+                    json!({"Code": "OK", "Message": "OK", "BizId": format!("biz-{n}"), "RequestId": "r"})
+                };
+                axum::Json(answer)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}"), got)
+}
+
+fn aliyun(endpoint: String, secret: &str) -> tongyu_service::sms::Aliyun {
+    tongyu_service::sms::Aliyun {
+        endpoint,
+        access_key_id: "LTAI-test".into(),
+        access_key_secret: secret.into(),
+        sign_name: "同育".into(),
+        template_verify: "SMS_100".into(),
+        template_appeal_link: "SMS_200".into(),
+        region: "cn-hangzhou".into(),
+    }
+}
+
+#[tokio::test]
+async fn codes_go_through_the_sms_service_signed_as_it_specifies() {
+    let t = TestApp::empty().await;
+    let (endpoint, got) = sms_stand_in("s3cret", 1).await;
+    let app = t
+        .app
+        .clone()
+        .with_sms(std::sync::Arc::new(aliyun(endpoint.clone(), "s3cret")));
+    let origin = tongyu_service::Origin {
+        ip: "127.0.0.9".into(),
+        request_id: "r1".into(),
+    };
+    let sent = tongyu_service::verify::send_code(
+        &app,
+        &origin,
+        "13900000077",
+        tongyu_domain::verify::Purpose::Register,
+    )
+    .await
+    .expect("taken");
+    assert_eq!(sent.phone, "139****0077");
+    // The service refused the first try; the sender tries again later.
+    assert_eq!(got.lock().expect("lock").len(), 1);
+    t.clock.advance(31);
+    assert_eq!(
+        tongyu_service::sms::deliver_due(&app).await.expect("round"),
+        1
+    );
+    let requests = got.lock().expect("lock").clone();
+    assert_eq!(requests.len(), 2);
+    let field = |k: &str| {
+        requests[1]
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(field("Action"), "SendSms");
+    assert_eq!(field("PhoneNumbers"), "13900000077");
+    assert_eq!(field("SignName"), "同育");
+    assert_eq!(field("TemplateCode"), "SMS_100");
+    assert_eq!(field("SignatureMethod"), "HMAC-SHA1");
+    let param: serde_json::Value = serde_json::from_str(&field("TemplateParam")).expect("json");
+    assert_eq!(param["code"].as_str().map(str::len), Some(6));
+    // A wrong secret is refused by the service, and the message waits.
+    let wrong = t
+        .app
+        .clone()
+        .with_sms(std::sync::Arc::new(aliyun(endpoint, "not-the-secret")));
+    t.clock.advance(61);
+    tongyu_service::verify::send_code(
+        &wrong,
+        &origin,
+        "13900000077",
+        tongyu_domain::verify::Purpose::Register,
+    )
+    .await
+    .expect("taken, to be retried");
+    let mut c = t.app.db.read().await.expect("conn");
+    let pending: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sms_outbox WHERE status = 'pending'")
+            .fetch_one(&mut *c)
+            .await
+            .expect("count");
+    assert_eq!(pending, 1);
+}

@@ -153,6 +153,7 @@ pub(super) async fn form(
 struct ReceiptPage {
     nav: Nav,
     code: String,
+    number: String,
     link: String,
     addressee: String,
     duplicate: bool,
@@ -194,6 +195,7 @@ pub(super) async fn submit(
                 nav: Nav::default(),
                 link: format!("{}/a/{}", state.config.public_url, r.tracking_code),
                 code: r.tracking_code,
+                number: r.number,
                 addressee: r.addressee,
                 duplicate: r.duplicate,
                 contact_due: tongyu_service::clock::format_local_minute(r.contact_due),
