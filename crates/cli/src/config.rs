@@ -20,6 +20,100 @@ pub struct Config {
     pub log_format: String,
     /// Deadlines and sign-off of appeals.
     pub appeals: AppealsConfig,
+    /// The server's secret key (64 hexadecimal characters) for keyed
+    /// hashes; empty means `secret.key` in `data_dir`, made on first start.
+    pub secret_key: String,
+    /// How text messages are sent.
+    pub sms: SmsConfig,
+}
+
+/// `[sms]`: `provider = "log"` (development: messages, codes included, are
+/// appended to `log_file`) or `"aliyun"` (the SendSms API).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsConfig {
+    pub provider: String,
+    /// For `log`: the file; empty means `sms.log` in `data_dir`.
+    pub log_file: String,
+    pub endpoint: String,
+    pub access_key_id: String,
+    pub access_key_secret: String,
+    pub sign_name: String,
+    pub template_verify: String,
+    pub template_appeal_link: String,
+    pub region: String,
+    /// How often the sender retries what failed, in seconds.
+    pub retry_every_s: u64,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        Self {
+            provider: "log".into(),
+            log_file: String::new(),
+            endpoint: "http://dysmsapi.aliyuncs.com".into(),
+            access_key_id: String::new(),
+            access_key_secret: String::new(),
+            sign_name: String::new(),
+            template_verify: String::new(),
+            template_appeal_link: String::new(),
+            region: "cn-hangzhou".into(),
+            retry_every_s: 15,
+        }
+    }
+}
+
+impl SmsConfig {
+    /// The provider to install; a missing setting names its key.
+    pub fn provider(
+        &self,
+        data_dir: &std::path::Path,
+    ) -> Result<tongyu_service::sms::SharedProvider, String> {
+        match self.provider.as_str() {
+            "log" => Ok(std::sync::Arc::new(tongyu_service::sms::LogFile {
+                path: self.log_path(data_dir),
+            })),
+            "aliyun" => {
+                for (key, value) in [
+                    ("access_key_id", &self.access_key_id),
+                    ("access_key_secret", &self.access_key_secret),
+                    ("sign_name", &self.sign_name),
+                    ("template_verify", &self.template_verify),
+                    ("template_appeal_link", &self.template_appeal_link),
+                ] {
+                    if value.trim().is_empty() {
+                        return Err(format!("[sms] 使用 aliyun 时须填写 {key}"));
+                    }
+                }
+                if !self.endpoint.starts_with("http://") {
+                    return Err(
+                        "[sms] endpoint 应为 http://主机[:端口]（HTTPS 由部署的出口网关承担，见 docs/security.md）"
+                            .into(),
+                    );
+                }
+                Ok(std::sync::Arc::new(tongyu_service::sms::Aliyun {
+                    endpoint: self.endpoint.clone(),
+                    access_key_id: self.access_key_id.clone(),
+                    access_key_secret: self.access_key_secret.clone(),
+                    sign_name: self.sign_name.clone(),
+                    template_verify: self.template_verify.clone(),
+                    template_appeal_link: self.template_appeal_link.clone(),
+                    region: self.region.clone(),
+                }))
+            }
+            other => Err(format!(
+                "[sms] provider “{other}”不正确，应为 log 或 aliyun"
+            )),
+        }
+    }
+
+    pub fn log_path(&self, data_dir: &std::path::Path) -> PathBuf {
+        if self.log_file.is_empty() {
+            data_dir.join("sms.log")
+        } else {
+            PathBuf::from(&self.log_file)
+        }
+    }
 }
 
 /// `[appeals]`: durations accept `90s`, `30m`, `4h`, `3d` and `2bd`
@@ -140,6 +234,8 @@ impl Default for Config {
             max_connections: 16,
             log_format: "text".into(),
             appeals: AppealsConfig::default(),
+            secret_key: String::new(),
+            sms: SmsConfig::default(),
         }
     }
 }
@@ -190,6 +286,12 @@ impl Config {
         if let Some(v) = env("LOG_FORMAT") {
             cfg.log_format = v;
         }
+        if let Some(v) = env("SECRET_KEY") {
+            cfg.secret_key = v;
+        }
+        if let Some(v) = env("SMS_ACCESS_KEY_SECRET") {
+            cfg.sms.access_key_secret = v;
+        }
         Ok(cfg)
     }
 
@@ -201,6 +303,27 @@ impl Config {
         }
     }
 
+    /// The secret key: from the configuration, or from `secret.key` in the
+    /// data directory, which is made (readable by its owner only) when
+    /// missing. Losing it loses every keyed look-up: keep a copy apart from
+    /// the database backups (docs/security.md).
+    pub fn secret(&self) -> Result<tongyu_service::crypto::Secret, String> {
+        if !self.secret_key.is_empty() {
+            return tongyu_service::crypto::Secret::from_hex(&self.secret_key)
+                .ok_or_else(|| "secret_key 应为64位十六进制字符".to_owned());
+        }
+        let path = self.data_dir.join("secret.key");
+        if !path.exists() {
+            std::fs::create_dir_all(&self.data_dir)
+                .map_err(|e| format!("无法创建 {}: {e}", self.data_dir.display()))?;
+            write_private(&path, &tongyu_service::crypto::Secret::generate_hex())?;
+        }
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("无法读取 {}: {e}", path.display()))?;
+        tongyu_service::crypto::Secret::from_hex(&text)
+            .ok_or_else(|| format!("{} 的内容不是64位十六进制字符", path.display()))
+    }
+
     pub fn public_url(&self) -> String {
         if self.public_url.is_empty() {
             format!("http://{}", self.listen)
@@ -208,6 +331,24 @@ impl Config {
             self.public_url.clone()
         }
     }
+}
+
+/// Writes a file only its owner may read.
+fn write_private(path: &std::path::Path, text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .map_err(|e| format!("无法写入 {}: {e}", path.display()))?;
+    f.write_all(text.as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(|e| format!("无法写入 {}: {e}", path.display()))
 }
 
 /// A database URL fit to print: any password is replaced by `***`.

@@ -230,9 +230,12 @@ async fn open(cfg: &Config, url: &str, max_connections: u32) -> Result<App, AnyE
     let settings = Settings {
         media_dir: cfg.data_dir.join("media"),
         appeals: cfg.appeals.settings()?,
+        secret: cfg.secret()?,
+        public_url: cfg.public_url(),
         ..Settings::default()
     };
-    Ok(App::new(db, Arc::new(SystemClock), settings))
+    let sms = cfg.sms.provider(&cfg.data_dir)?;
+    Ok(App::new(db, Arc::new(SystemClock), settings).with_sms(sms))
 }
 
 async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
@@ -553,7 +556,17 @@ async fn serve(app: App, cfg: &Config) -> Result<(), AnyError> {
     let router = tongyu_web::router(state);
     let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
     println!("同育已启动：http://{}", listener.local_addr()?);
+    if cfg.sms.provider == "log" {
+        println!(
+            "短信为开发用通道：验证码等短信写在 {}",
+            cfg.sms.log_path(&cfg.data_dir).display()
+        );
+    }
     let janitor = tokio::spawn(purge_sessions(app.clone()));
+    let sender = tongyu_service::sms::start_sender(
+        app.clone(),
+        Duration::from_secs(cfg.sms.retry_every_s.max(1)),
+    );
     let clocks = tongyu_service::appeal::start_sweeper(
         app.clone(),
         Duration::from_secs(cfg.appeals.sweep_every_s.max(1)),
@@ -566,18 +579,26 @@ async fn serve(app: App, cfg: &Config) -> Result<(), AnyError> {
     .await?;
     janitor.abort();
     clocks.abort();
+    sender.abort();
     app.db.close().await;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Removes expired sessions every ten minutes.
+/// Removes expired sessions, spent one-time codes and old throttle
+/// windows every ten minutes.
 async fn purge_sessions(app: App) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
         if let Err(e) = tongyu_service::auth::purge_expired(&app).await {
             tracing::warn!(error = %e, "session purge failed");
+        }
+        if let Err(e) = tongyu_service::verify::purge(&app).await {
+            tracing::warn!(error = %e, "code purge failed");
+        }
+        if let Err(e) = tongyu_service::throttle::purge(&app).await {
+            tracing::warn!(error = %e, "throttle purge failed");
         }
     }
 }

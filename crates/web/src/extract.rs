@@ -106,7 +106,20 @@ fn meta(parts: &Parts) -> RequestMeta {
 }
 
 /// The value of a cookie.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+/// A cookie's name as sent: with the `__Host-` prefix when cookies are
+/// secure, so no other host (a sibling subdomain) can set or shadow it.
+pub fn cookie_name(state: &AppState, name: &str) -> String {
+    if state.config.secure_cookies {
+        format!("__Host-{name}")
+    } else {
+        name.to_owned()
+    }
+}
+
+/// One of our cookies from a request (under its secure name when cookies
+/// are secure: the plain name is then ignored).
+pub fn cookie(state: &AppState, headers: &HeaderMap, name: &str) -> Option<String> {
+    let name = cookie_name(state, name);
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -119,6 +132,7 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure when configured.
 pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+    let name = cookie_name(state, name);
     let mut s = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
     if let Some(age) = max_age {
         s.push_str(&format!("; Max-Age={age}"));
@@ -159,7 +173,7 @@ impl FromRequestParts<AppState> for PageUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+        let Some(token) = cookie(state, &parts.headers, SESSION_COOKIE) else {
             return Err(login_redirect(parts, false));
         };
         let session = match auth::authenticate(&state.app, &token).await {
@@ -202,7 +216,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             .extensions()
             .get::<Session>()
             .map(|s| s.csrf.clone())
-            .or_else(|| cookie(req.headers(), CSRF_COOKIE));
+            .or_else(|| cookie(state, req.headers(), CSRF_COOKIE));
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| {
@@ -258,7 +272,7 @@ impl FromRequestParts<AppState> for ApiUser {
     ) -> Result<Self, Self::Rejection> {
         let (token, by_cookie) = match bearer(&parts.headers) {
             Some(t) => (t, false),
-            None => match cookie(&parts.headers, SESSION_COOKIE) {
+            None => match cookie(state, &parts.headers, SESSION_COOKIE) {
                 Some(t) => (t, true),
                 None => return Err(ApiError(Error::new(ErrorCode::Unauthenticated))),
             },

@@ -99,9 +99,25 @@ impl std::ops::Deref for AppState {
     }
 }
 
+/// What a page may load: its own scripts, styles and images only (no
+/// inline script or style), media from here or any HTTPS host (lessons may
+/// play from a video service), nothing framed and no framing. The vendored
+/// API explorer answers with a policy of its own that also allows the
+/// inline styles its widgets set.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data: blob:; media-src 'self' blob: https:; connect-src 'self'; \
+     font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+     frame-ancestors 'none'";
+
 /// The whole application as one router.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
+    // Behind TLS (secure cookies), browsers are told to come back only by
+    // HTTPS; on plain HTTP the header would mean nothing and is left out.
+    let hsts = state
+        .config
+        .secure_cookies
+        .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     // Every request must finish within 30 s, but an upload of a lesson's
     // video over a slow line may take half an hour.
     let timed = Router::new()
@@ -133,6 +149,18 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts,
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,

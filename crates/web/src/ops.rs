@@ -61,6 +61,7 @@ pub fn routes() -> Router<AppState> {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/static/app.css", get(css))
+        .route("/static/app.js", get(js))
 }
 
 /// 200 when the database answers, 503 when it does not.
@@ -79,6 +80,16 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         pool.size()
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}
+
+async fn js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/app.js"),
+    )
 }
 
 async fn css() -> impl IntoResponse {

@@ -17,13 +17,20 @@ pub fn routes() -> Router<AppState> {
 
 /// Swagger UI over the document; its assets are compiled in (see
 /// `crates/web/vendor/swagger-ui/README.md`).
-async fn docs() -> axum::response::Html<&'static str> {
-    axum::response::Html(
-        r#"<!doctype html>
+async fn docs() -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+             img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'",
+        )],
+        axum::response::Html(
+            r#"<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>同育 API 文档</title><link rel="stylesheet" href="/api/docs/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div>
 <script src="/api/docs/swagger-ui-bundle.js"></script><script src="/api/docs/init.js"></script></body></html>"#,
+        ),
     )
 }
 

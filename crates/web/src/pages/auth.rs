@@ -75,8 +75,8 @@ struct LoginPage {
 }
 
 /// The CSRF token of a visitor with no session, kept in a cookie.
-pub(super) fn anon_csrf(headers: &axum::http::HeaderMap) -> (String, bool) {
-    match cookie(headers, CSRF_COOKIE) {
+pub(super) fn anon_csrf(state: &AppState, headers: &axum::http::HeaderMap) -> (String, bool) {
+    match cookie(state, headers, CSRF_COOKIE) {
         Some(t) if t.len() >= 16 => (t, false),
         _ => (auth::random_token(24), true),
     }
@@ -110,7 +110,7 @@ async fn login_form(
     headers: axum::http::HeaderMap,
     Query(q): Query<LoginQuery>,
 ) -> PageResult<Response> {
-    let (csrf, fresh) = anon_csrf(&headers);
+    let (csrf, fresh) = anon_csrf(&state, &headers);
     let page = LoginPage {
         nav: Nav::default(),
         csrf: csrf.clone(),
@@ -152,7 +152,7 @@ async fn login(
     .await
     {
         Ok(out) => {
-            if let Some(old) = cookie(&headers, SESSION_COOKIE) {
+            if let Some(old) = cookie(&state, &headers, SESSION_COOKIE) {
                 auth::discard(&state.app, &old).await?;
             }
             let to = if out.account.must_change_password {
@@ -170,7 +170,7 @@ async fn login(
         }
         Err(e) if e.code == ErrorCode::Internal => Err(PageError(e)),
         Err(e) => {
-            let (csrf, fresh) = anon_csrf(&headers);
+            let (csrf, fresh) = anon_csrf(&state, &headers);
             let page = LoginPage {
                 nav: Nav::default(),
                 csrf: csrf.clone(),
@@ -528,7 +528,7 @@ async fn join_page(
     let (csrf, fresh, nav) = match user {
         Some(u) => (u.session.csrf.clone(), false, Nav::for_user(u)),
         None => {
-            let (c, f) = anon_csrf(headers);
+            let (c, f) = anon_csrf(state, headers);
             (c, f, Nav::default())
         }
     };
@@ -571,7 +571,7 @@ async fn optional_user(
     headers: &axum::http::HeaderMap,
     meta: &RequestMeta,
 ) -> Option<PageUser> {
-    let token = cookie(headers, SESSION_COOKIE)?;
+    let token = cookie(state, headers, SESSION_COOKIE)?;
     let session = auth::authenticate(&state.app, &token).await.ok()?;
     let ctx = Ctx {
         actor: session.actor.clone(),

@@ -425,3 +425,128 @@ async fn codes_go_through_the_sms_service_signed_as_it_specifies() {
             .expect("count");
     assert_eq!(pending, 1);
 }
+
+#[tokio::test]
+async fn pages_carry_a_policy_without_inline_script_and_no_inline_handlers() {
+    let t = TestApp::demo().await;
+    let mut b = t.browser();
+    b.sign_in("school-admin", PW).await;
+    let school = t.unit_id("school0").await;
+    let req = axum::http::Request::builder()
+        .uri("/login")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let (_, headers, _) = t.send(req).await;
+    let csp = headers
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .expect("a policy");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert!(csp.contains("object-src 'none'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(
+        headers.get("referrer-policy").map(|v| v.as_bytes()),
+        Some(&b"same-origin"[..])
+    );
+    assert!(
+        headers.get("strict-transport-security").is_none(),
+        "plain HTTP here"
+    );
+    // No page relies on inline script or style the policy would block.
+    for path in [
+        format!("/org/{school}"),
+        format!("/org/{school}/people"),
+        "/learn".to_owned(),
+        "/appeals".to_owned(),
+        "/me".to_owned(),
+    ] {
+        let p = b.get(&path).await;
+        assert_eq!(p.status, StatusCode::OK, "{path}");
+        for bad in [
+            " onsubmit=",
+            " onclick=",
+            " onchange=",
+            " style=\"",
+            "<script>",
+        ] {
+            assert!(!p.body.contains(bad), "{path} has {bad}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn secure_deployments_send_hsts_and_host_only_cookies() {
+    let t = TestApp::demo().await;
+    let state = tongyu_web::AppState::new(
+        t.app.clone(),
+        tongyu_web::WebConfig {
+            secure_cookies: true,
+            ..tongyu_web::WebConfig::default()
+        },
+    );
+    let router = tongyu_web::router(state);
+    let body =
+        serde_urlencoded::to_string([("username", "teacher"), ("password", PW), ("next", "/")])
+            .expect("form");
+    use tower::ServiceExt;
+    let res = router
+        .clone()
+        .oneshot(
+            axum::http::Request::get("/login")
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("answer");
+    assert!(res.headers().get("strict-transport-security").is_some());
+    let csrf_cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("__Host-tongyu_csrf="))
+        .expect("a host-only CSRF cookie")
+        .to_owned();
+    assert!(csrf_cookie.contains("Secure") && csrf_cookie.contains("Path=/"));
+    let token = csrf_cookie
+        .split(';')
+        .next()
+        .and_then(|kv| kv.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .expect("value");
+    // A cookie without the prefix (as a sibling host could set) is ignored.
+    let res = router
+        .clone()
+        .oneshot(
+            axum::http::Request::post("/login")
+                .header("cookie", format!("tongyu_csrf={token}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(format!("_csrf={token}&{body}")))
+                .expect("request"),
+        )
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = router
+        .oneshot(
+            axum::http::Request::post("/login")
+                .header("cookie", format!("__Host-tongyu_csrf={token}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(format!("_csrf={token}&{body}")))
+                .expect("request"),
+        )
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let session = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("__Host-tongyu_session="))
+        .expect("a host-only session cookie")
+        .to_owned();
+    assert!(session.contains("HttpOnly") && session.contains("Secure"));
+}

@@ -60,7 +60,8 @@ impl axum::extract::FromRequest<AppState> for PublicForm {
             let CsrfForm(f) = CsrfForm::<FormInput>::from_request(req, state).await?;
             return Ok(PublicForm(f));
         }
-        let expected = cookie(req.headers(), crate::extract::CSRF_COOKIE).unwrap_or_default();
+        let expected =
+            cookie(state, req.headers(), crate::extract::CSRF_COOKIE).unwrap_or_default();
         let mut form = axum::extract::Multipart::from_request(req, state)
             .await
             .map_err(|_| PageError(Error::new(ErrorCode::BadRequest)))?;
@@ -121,7 +122,7 @@ pub(super) async fn form(
     Path(token): Path<String>,
 ) -> PageResult<Response> {
     let target = appeal::resolve_code(&state.app, &token).await?;
-    let (csrf, fresh) = anon_csrf(&headers);
+    let (csrf, fresh) = anon_csrf(&state, &headers);
     let page = FormPage {
         nav: Nav::default(),
         csrf: csrf.clone(),
@@ -138,7 +139,7 @@ pub(super) async fn form(
         replaced_by: target.replaced_by.clone(),
     };
     let mut res = with_csrf_cookie(&state, render(&page)?, &csrf, fresh, StatusCode::OK);
-    if cookie(&headers, DEVICE_COOKIE).is_none() {
+    if cookie(&state, &headers, DEVICE_COOKIE).is_none() {
         let device = tongyu_service::auth::random_token(16);
         res.headers_mut().append(
             header::SET_COOKIE,
@@ -181,7 +182,7 @@ pub(super) async fn submit(
         text: f.text.clone(),
         contact_name: f.contact_name.clone(),
         contact_phone: f.contact_phone.clone(),
-        device: cookie(&headers, DEVICE_COOKIE).unwrap_or_default(),
+        device: cookie(&state, &headers, DEVICE_COOKIE).unwrap_or_default(),
         photos: f.photos.clone(),
     };
     let result = if f.consent != "1" {
@@ -211,7 +212,7 @@ pub(super) async fn submit(
         {
             // Show the form again with everything the parent wrote.
             let target = appeal::resolve_code(&state.app, &token).await?;
-            let (csrf, _) = anon_csrf(&headers);
+            let (csrf, _) = anon_csrf(&state, &headers);
             let page = FormPage {
                 nav: Nav::default(),
                 csrf,
@@ -299,7 +300,7 @@ async fn status_view(
         )));
     }
     let s = appeal::public_status(&state.app, code).await?;
-    let (csrf, fresh) = anon_csrf(headers);
+    let (csrf, fresh) = anon_csrf(state, headers);
     let page = StatusPage {
         nav: Nav::default(),
         csrf: csrf.clone(),

@@ -1,0 +1,15 @@
+// The little behaviour pages need, kept out of the markup so that the
+// Content-Security-Policy can forbid inline script:
+// - a form with data-confirm asks before it is sent;
+// - a control with data-autosubmit sends its form when it changes.
+(function () {
+  document.addEventListener('submit', function (e) {
+    var f = e.target;
+    var question = f.getAttribute && f.getAttribute('data-confirm');
+    if (question && !window.confirm(question)) e.preventDefault();
+  });
+  document.addEventListener('change', function (e) {
+    var c = e.target;
+    if (c.hasAttribute && c.hasAttribute('data-autosubmit') && c.form) c.form.submit();
+  });
+})();
