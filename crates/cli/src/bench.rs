@@ -301,6 +301,7 @@ async fn some_completions(app: &App, n: usize) -> Result<(), AnyError> {
         let ctx = tongyu_service::Ctx {
             actor: session.actor,
             origin: origin.clone(),
+            factor_at: 0,
         };
         for from in (0..600).step_by(30) {
             let r = tongyu_service::learning::Report {
@@ -866,6 +867,7 @@ async fn appeals(
             .await?
             .actor,
         origin,
+        factor_at: 0,
     };
     let school = ctx
         .actor

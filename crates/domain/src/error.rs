@@ -12,6 +12,8 @@ pub enum ErrorCode {
     InvalidCredentials,
     SessionExpired,
     PasswordChangeRequired,
+    SecondFactorRequired,
+    ReauthRequired,
     CsrfFailed,
     Forbidden,
     NotFound,
@@ -31,6 +33,8 @@ impl ErrorCode {
             Self::InvalidCredentials => "invalid_credentials",
             Self::SessionExpired => "session_expired",
             Self::PasswordChangeRequired => "password_change_required",
+            Self::SecondFactorRequired => "second_factor_required",
+            Self::ReauthRequired => "reauth_required",
             Self::CsrfFailed => "csrf_failed",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
@@ -47,8 +51,14 @@ impl ErrorCode {
         match self {
             Self::BadRequest => 400,
             Self::ValidationFailed => 422,
-            Self::Unauthenticated | Self::InvalidCredentials | Self::SessionExpired => 401,
-            Self::PasswordChangeRequired | Self::CsrfFailed | Self::Forbidden => 403,
+            Self::Unauthenticated
+            | Self::InvalidCredentials
+            | Self::SessionExpired
+            | Self::SecondFactorRequired => 401,
+            Self::PasswordChangeRequired
+            | Self::ReauthRequired
+            | Self::CsrfFailed
+            | Self::Forbidden => 403,
             Self::NotFound => 404,
             Self::Conflict => 409,
             Self::PayloadTooLarge => 413,
@@ -67,6 +77,8 @@ impl ErrorCode {
             Self::InvalidCredentials => "用户名或密码不正确",
             Self::SessionExpired => "登录已过期，请重新登录",
             Self::PasswordChangeRequired => "首次登录请先修改密码",
+            Self::SecondFactorRequired => "管理员账号须输入动态口令完成登录",
+            Self::ReauthRequired => "此操作须再次输入动态口令确认身份",
             Self::CsrfFailed => "页面已过期，请刷新后重试",
             Self::Forbidden => "没有权限进行此操作",
             Self::NotFound => "未找到相应内容",

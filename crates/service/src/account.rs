@@ -232,6 +232,7 @@ pub async fn export(
     q: &str,
 ) -> Result<Vec<u8>> {
     let unit = visible_unit(app, ctx, unit_id).await?;
+    crate::second_factor::require_fresh(app, ctx)?;
     let now = app.now();
     let mut rows = Vec::new();
     let mut offset = 0;
@@ -296,6 +297,7 @@ pub fn status_label(active: bool, locked: bool) -> &'static str {
 /// the read is audited.
 pub async fn reveal_phone(app: &App, ctx: &Ctx, id: i64) -> Result<Option<String>> {
     let account = manageable(app, ctx, id, Action::ManageAccounts).await?;
+    crate::second_factor::require_fresh(app, ctx)?;
     audit::append_alone(
         app,
         &audit::entry(app, ctx, "account.reveal_phone", "account", id, None, ""),
@@ -397,6 +399,7 @@ pub async fn remove_grant(
 /// account's sessions.
 pub async fn reset_password(app: &App, ctx: &Ctx, id: i64) -> Result<String> {
     let account = manageable(app, ctx, id, Action::ManageAccounts).await?;
+    crate::second_factor::require_fresh(app, ctx)?;
     let password = auth::temporary_password();
     let hash = auth::hash_password_async(password.clone()).await?;
     app.forget_account(account.id);

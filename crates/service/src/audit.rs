@@ -116,6 +116,31 @@ pub async fn search(app: &App, ctx: &Ctx, filter: &AuditFilter) -> Result<Vec<Au
     tongyu_store::audit::search(&mut c, filter).await
 }
 
+/// The entries for an export (CSV or spreadsheet): the second factor must
+/// be fresh, and the export itself is an entry.
+pub async fn search_for_export(
+    app: &App,
+    ctx: &Ctx,
+    filter: &AuditFilter,
+) -> Result<Vec<AuditRecord>> {
+    let records = search(app, ctx, filter).await?;
+    crate::second_factor::require_fresh(app, ctx)?;
+    append_alone(
+        app,
+        &entry(
+            app,
+            ctx,
+            "audit.export",
+            "audit",
+            "",
+            None,
+            format!("{} 条", records.len()),
+        ),
+    )
+    .await?;
+    Ok(records)
+}
+
 /// Checks the whole chain.
 pub async fn verify(app: &App) -> Result<VerifyReport> {
     let mut c = app.db.read().await?;

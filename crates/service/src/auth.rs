@@ -107,6 +107,22 @@ pub struct LoginOutcome {
     pub expires_at: i64,
 }
 
+impl LoginOutcome {
+    /// What an administrator still owes before the session opens anything.
+    pub async fn owed(&self, app: &App) -> Result<Option<crate::second_factor::Owed>> {
+        let grants = {
+            let mut c = app.db.read().await?;
+            accounts::grants_of(&mut c, self.account.id).await?
+        };
+        crate::second_factor::owed(
+            app,
+            self.account.id,
+            grants.iter().any(|g| g.role.is_admin()),
+        )
+        .await
+    }
+}
+
 /// An authenticated session.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -115,6 +131,11 @@ pub struct Session {
     pub account: Account,
     pub actor: Actor,
     pub expires_at: i64,
+    /// When the holder last gave the second factor (0: not yet).
+    pub factor_at: i64,
+    /// An administrator who has not given the second factor yet: the
+    /// session opens nothing but the second-factor pages and sign-out.
+    pub second_factor_due: bool,
 }
 
 /// A hash to check against when the login names nobody, so that an unknown
@@ -211,6 +232,7 @@ pub async fn login(
             expires_at,
             idle_secs: idle,
             ip: &origin.ip,
+            factor_at: 0,
         },
     )
     .await?;
@@ -276,12 +298,16 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Session> {
         username: account.username.clone(),
         grants,
     };
+    let second_factor_due =
+        app.settings.require_admin_second_factor && actor.is_admin() && row.factor_at == 0;
     Ok(Session {
         id_hash,
         csrf: row.csrf,
         account,
         actor,
         expires_at: row.expires_at,
+        factor_at: row.factor_at,
+        second_factor_due,
     })
 }
 
@@ -295,6 +321,7 @@ pub async fn logout(app: &App, origin: &Origin, session: &Session) -> Result<()>
     let ctx = Ctx {
         actor: session.actor.clone(),
         origin: origin.clone(),
+        factor_at: session.factor_at,
     };
     audit::append(
         &mut tx,

@@ -45,6 +45,67 @@ impl Secret {
     pub fn phone_key(&self, phone: &str) -> String {
         self.keyed_hash("phone", phone)
     }
+
+    /// The AES-256-GCM key derived from this secret (never the secret itself).
+    fn cipher(&self) -> aes_gcm::Aes256Gcm {
+        use aes_gcm::KeyInit as _;
+        let key = self.keyed_hash("encryption", "aes-256-gcm");
+        let bytes = hex::decode(key).unwrap_or_default();
+        match aes_gcm::Aes256Gcm::new_from_slice(&bytes) {
+            Ok(c) => c,
+            Err(_) => unreachable!("a keyed hash is 32 bytes"),
+        }
+    }
+
+    /// Encrypts a value at rest: base64 of a fresh 96-bit nonce and the
+    /// ciphertext with its tag. `context` binds it to one use (a value
+    /// moved to another column or row does not decrypt).
+    pub fn encrypt(&self, context: &str, plain: &str) -> String {
+        use aes_gcm::aead::{Aead, Payload};
+        use base64::Engine;
+        use rand::RngCore;
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let sealed = self
+            .cipher()
+            .encrypt(
+                (&nonce).into(),
+                Payload {
+                    msg: plain.as_bytes(),
+                    aad: context.as_bytes(),
+                },
+            )
+            .unwrap_or_default();
+        let mut out = nonce.to_vec();
+        out.extend(sealed);
+        base64::engine::general_purpose::STANDARD.encode(out)
+    }
+
+    /// Decrypts what [`Secret::encrypt`] made with the same context; None
+    /// for anything else (another key, another context, altered bytes).
+    pub fn decrypt(&self, context: &str, sealed: &str) -> Option<String> {
+        use aes_gcm::aead::{Aead, Payload};
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(sealed)
+            .ok()?;
+        if bytes.len() < 12 + 16 {
+            return None;
+        }
+        let (nonce, body) = bytes.split_at(12);
+        let nonce: [u8; 12] = nonce.try_into().ok()?;
+        let plain = self
+            .cipher()
+            .decrypt(
+                (&nonce).into(),
+                Payload {
+                    msg: body,
+                    aad: context.as_bytes(),
+                },
+            )
+            .ok()?;
+        String::from_utf8(plain).ok()
+    }
 }
 
 impl std::fmt::Debug for Secret {
@@ -86,5 +147,30 @@ mod tests {
         assert!(Secret::from_hex(&hex_text).is_some());
         assert!(Secret::from_hex("abcd").is_none());
         assert!(same("abc", "abc") && !same("abc", "abd") && !same("abc", "ab"));
+    }
+
+    #[test]
+    fn encryption_round_trips_and_refuses_anything_else() {
+        let a = Secret::new([1; 32]);
+        let sealed = a.encrypt("totp", "JBSWY3DPEHPK3PXP");
+        assert_ne!(
+            a.encrypt("totp", "JBSWY3DPEHPK3PXP"),
+            sealed,
+            "a fresh nonce each time"
+        );
+        assert_eq!(
+            a.decrypt("totp", &sealed).as_deref(),
+            Some("JBSWY3DPEHPK3PXP")
+        );
+        assert_eq!(a.decrypt("phone", &sealed), None, "another context");
+        assert_eq!(
+            Secret::new([2; 32]).decrypt("totp", &sealed),
+            None,
+            "another key"
+        );
+        let mut altered = sealed.into_bytes();
+        altered[20] ^= 1;
+        assert_eq!(a.decrypt("totp", &String::from_utf8_lossy(&altered)), None);
+        assert_eq!(a.decrypt("totp", "short"), None);
     }
 }

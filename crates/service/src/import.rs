@@ -97,6 +97,7 @@ pub async fn operator_ctx(app: &App) -> Result<Ctx> {
             ip: "cli".into(),
             request_id: String::new(),
         },
+        factor_at: 0,
     })
 }
 
@@ -1411,6 +1412,7 @@ pub async fn my_jobs(app: &App, ctx: &Ctx) -> Result<Vec<tongyu_store::import::I
 /// Hands over the first passwords of a finished job once, as a spreadsheet;
 /// the hand-over is audited.
 pub async fn take_credentials(app: &App, ctx: &Ctx, id: i64, jobs: &Jobs) -> Result<Vec<u8>> {
+    crate::second_factor::require_fresh(app, ctx)?;
     let list = jobs.take(id, ctx.actor.account_id).ok_or_else(|| {
         Error::with_message(
             tongyu_domain::ErrorCode::NotFound,

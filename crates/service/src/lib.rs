@@ -20,6 +20,7 @@ pub mod media;
 pub mod opinion;
 pub mod org;
 pub mod search;
+pub mod second_factor;
 pub mod sheet;
 pub mod sms;
 pub mod student;
@@ -52,6 +53,8 @@ pub struct Settings {
     pub secret: crypto::Secret,
     /// The platform's address as parents reach it (links in text messages).
     pub public_url: String,
+    /// Administrators give a second factor (TOTP) at sign-in.
+    pub require_admin_second_factor: bool,
 }
 
 impl Default for Settings {
@@ -67,6 +70,7 @@ impl Default for Settings {
             appeals: appeal::AppealSettings::default(),
             secret: crypto::Secret::default(),
             public_url: "http://127.0.0.1:8080".into(),
+            require_admin_second_factor: true,
         }
     }
 }
@@ -210,6 +214,9 @@ pub struct Origin {
 pub struct Ctx {
     pub actor: Actor,
     pub origin: Origin,
+    /// When the actor last gave the second factor (0: not in this session,
+    /// or not a person: a job, the command line).
+    pub factor_at: i64,
 }
 
 impl Ctx {

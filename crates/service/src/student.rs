@@ -58,6 +58,60 @@ pub async fn roster(app: &App, ctx: &Ctx, class_id: i64) -> Result<Roster> {
     })
 }
 
+/// A class roster as a spreadsheet (phones masked). An export of
+/// children's data: the second factor must be fresh, and it is audited.
+pub async fn export_roster(app: &App, ctx: &Ctx, class_id: i64) -> Result<Vec<u8>> {
+    let class = visible_class(app, ctx, class_id).await?;
+    ctx.require(app, Action::ViewStudents, class.id, &class.path)
+        .await?;
+    crate::second_factor::require_fresh(app, ctx)?;
+    let roster = roster(app, ctx, class.id).await?;
+    let rows: Vec<Vec<String>> = roster
+        .students
+        .iter()
+        .map(|s| {
+            let guardians = roster
+                .links
+                .iter()
+                .filter(|l| l.student_id == s.id && l.status == LinkStatus::Confirmed)
+                .map(|l| {
+                    format!(
+                        "{}（{}，{}）",
+                        l.guardian_name,
+                        l.relation,
+                        l.guardian_phone
+                            .as_deref()
+                            .map(tongyu_domain::account::mask_phone)
+                            .unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("、");
+            vec![
+                s.name.clone(),
+                s.gender.clone(),
+                s.external_id.clone().unwrap_or_default(),
+                guardians,
+            ]
+        })
+        .collect();
+    let bytes = crate::sheet::write_xlsx("学生", &["姓名", "性别", "学籍号", "家长"], &rows)?;
+    audit::append_alone(
+        app,
+        &audit::entry(
+            app,
+            ctx,
+            "student.export",
+            "class",
+            class.id,
+            Some(class.id),
+            format!("{} 名学生", rows.len()),
+        ),
+    )
+    .await?;
+    Ok(bytes)
+}
+
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct StudentInput {
     pub name: String,

@@ -20,6 +20,7 @@ pub mod opinion;
 pub mod org;
 mod rows;
 pub mod search;
+pub mod second_factor;
 pub mod session;
 pub mod student;
 pub mod verify;

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "phone_codes", include_str!("../migrations/0013_phone_codes.sql")),
     (14, "parent_usernames", include_str!("../migrations/0014_parent_usernames.sql")),
     (15, "appeal_sender_device", include_str!("../migrations/0015_appeal_sender_device.sql")),
+    (16, "second_factor", include_str!("../migrations/0016_second_factor.sql")),
 ];
 
 /// The lock key PostgreSQL instances take while migrating.

@@ -14,6 +14,8 @@ pub struct SessionRow {
     pub last_seen_at: i64,
     pub expires_at: i64,
     pub idle_secs: i64,
+    /// When the holder last gave the second factor (0: not yet).
+    pub factor_at: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -26,13 +28,14 @@ pub struct NewSession<'a> {
     pub expires_at: i64,
     pub idle_secs: i64,
     pub ip: &'a str,
+    pub factor_at: i64,
 }
 
 pub async fn insert(c: &mut Conn, s: &NewSession<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO sessions (id_hash, account_id, kind, csrf, created_at, last_seen_at,
-                               expires_at, idle_secs, ip)
-         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)",
+                               expires_at, idle_secs, ip, factor_at)
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)",
     )
     .bind(s.id_hash)
     .bind(s.account_id)
@@ -42,6 +45,7 @@ pub async fn insert(c: &mut Conn, s: &NewSession<'_>) -> Result<()> {
     .bind(s.expires_at)
     .bind(s.idle_secs)
     .bind(s.ip)
+    .bind(s.factor_at)
     .execute(&mut *c)
     .await
     .db()?;
@@ -50,7 +54,7 @@ pub async fn insert(c: &mut Conn, s: &NewSession<'_>) -> Result<()> {
 
 pub async fn get(c: &mut Conn, id_hash: &str) -> Result<Option<SessionRow>> {
     let row = sqlx::query(
-        "SELECT account_id, kind, csrf, created_at, last_seen_at, expires_at, idle_secs
+        "SELECT account_id, kind, csrf, created_at, last_seen_at, expires_at, idle_secs, factor_at
          FROM sessions WHERE id_hash = $1",
     )
     .bind(id_hash)
@@ -66,6 +70,7 @@ pub async fn get(c: &mut Conn, id_hash: &str) -> Result<Option<SessionRow>> {
             last_seen_at: col(&r, "last_seen_at")?,
             expires_at: col(&r, "expires_at")?,
             idle_secs: col(&r, "idle_secs")?,
+            factor_at: col(&r, "factor_at")?,
         })
     })
     .transpose()

@@ -61,8 +61,18 @@ struct ErrorPage<'a> {
     nav: crate::pages::Nav,
 }
 
+/// Marks a page's answer that needs the second factor given again; the
+/// router turns it into a trip through `/second-factor` and back.
+pub const REAUTH_MARKER: &str = "x-tongyu-reauth";
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        if self.0.code == ErrorCode::ReauthRequired {
+            let mut res = status(self.0.code).into_response();
+            res.headers_mut()
+                .insert(REAUTH_MARKER, axum::http::HeaderValue::from_static("1"));
+            return res;
+        }
         let title = match self.0.code {
             ErrorCode::NotFound => "页面不存在",
             ErrorCode::Forbidden => "没有权限",

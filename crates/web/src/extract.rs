@@ -182,13 +182,29 @@ impl FromRequestParts<AppState> for PageUser {
             Err(e) => return Err(login_redirect(parts, e.code == ErrorCode::SessionExpired)),
         };
         let path = parts.uri.path();
-        if session.account.must_change_password && path != "/password" && path != "/logout" {
+        // An administrator's session opens nothing before the second factor.
+        if session.second_factor_due && path != "/second-factor" && path != "/logout" {
+            let next = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .filter(|_| parts.method == Method::GET)
+                .unwrap_or("/");
+            let q = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+            return Err(Redirect::to(&format!("/second-factor?{q}")).into_response());
+        }
+        if session.account.must_change_password
+            && path != "/password"
+            && path != "/logout"
+            && path != "/second-factor"
+        {
             return Err(Redirect::to("/password").into_response());
         }
         parts.extensions.insert(session.clone());
         let ctx = Ctx {
             actor: session.actor.clone(),
             origin: meta(parts).origin(),
+            factor_at: session.factor_at,
         };
         Ok(PageUser { session, ctx })
     }
@@ -295,15 +311,24 @@ impl FromRequestParts<AppState> for ApiUser {
             }
         }
         let path = parts.uri.path();
+        if session.second_factor_due
+            && !path.contains("/auth/second-factor")
+            && !path.ends_with("/auth/logout")
+            && !path.ends_with("/me")
+        {
+            return Err(ApiError(Error::new(ErrorCode::SecondFactorRequired)));
+        }
         if session.account.must_change_password
             && !path.ends_with("/auth/password")
             && !path.ends_with("/me")
+            && !path.contains("/auth/second-factor")
         {
             return Err(ApiError(Error::new(ErrorCode::PasswordChangeRequired)));
         }
         let ctx = Ctx {
             actor: session.actor.clone(),
             origin: meta(parts).origin(),
+            factor_at: session.factor_at,
         };
         Ok(ApiUser { session, ctx })
     }

@@ -17,6 +17,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use tongyu_service::App;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -109,6 +110,31 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
      font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
      frame-ancestors 'none'";
 
+/// A page action that needs the second factor again goes to
+/// `/second-factor` and, once it is given, back: to the same address for a
+/// GET (an export downloads then), or to the page the form was on.
+async fn reauth_redirect(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let back = if req.method() == axum::http::Method::GET {
+        req.uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| "/".into())
+    } else {
+        req.headers()
+            .get(header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+            .and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned()))
+            .unwrap_or_else(|| "/".into())
+    };
+    let res = next.run(req).await;
+    if !res.headers().contains_key(error::REAUTH_MARKER) {
+        return res;
+    }
+    let q = serde_urlencoded::to_string([("next", pages::safe_next(&back))]).unwrap_or_default();
+    axum::response::Redirect::to(&format!("/second-factor?{q}")).into_response()
+}
+
 /// The whole application as one router.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
@@ -137,6 +163,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(uploads)
         .merge(timed)
+        .layer(axum::middleware::from_fn(reauth_redirect))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             extract::request_meta,

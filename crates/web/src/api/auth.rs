@@ -37,6 +37,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
             )),
         )
         .route("/me/codes", post(send_own_code))
+        .route("/auth/second-factor/setup", post(second_factor_setup))
+        .route("/auth/second-factor", post(second_factor))
         .route("/auth/logout", post(logout))
         .route("/auth/password", post(change_password))
         .route("/me", get(me))
@@ -62,10 +64,46 @@ async fn login(
         SessionKind::Api,
     )
     .await?;
+    let owed = out.owed(&state.app).await?;
     Ok(Json(json!({
         "token": out.token,
         "expires_at": out.expires_at,
         "must_change_password": out.account.must_change_password,
+        // "setup" or "verify": the token opens nothing else until
+        // `POST /auth/second-factor` answers with a new one.
+        "second_factor": owed.map(|o| o.as_str()),
+    })))
+}
+
+/// An administrator's authenticator set-up: the secret and its address.
+async fn second_factor_setup(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> ApiResult<(StatusCode, Json<tongyu_service::second_factor::Setup>)> {
+    let setup = tongyu_service::second_factor::begin_setup(&state.app, &user.session).await?;
+    Ok((StatusCode::CREATED, Json(setup)))
+}
+
+#[derive(serde::Deserialize)]
+struct FactorBody {
+    /// Six digits from the app, or a recovery code.
+    code: String,
+}
+
+/// Gives the second factor: the session is replaced by the one returned.
+async fn second_factor(
+    State(state): State<AppState>,
+    user: ApiUser,
+    meta: RequestMeta,
+    ApiJson(b): ApiJson<FactorBody>,
+) -> ApiResult<Json<Value>> {
+    let given =
+        tongyu_service::second_factor::give(&state.app, &meta.origin(), &user.session, &b.code)
+            .await?;
+    Ok(Json(json!({
+        "token": given.login.token,
+        "expires_at": given.login.expires_at,
+        "recovery_codes": given.recovery_codes,
     })))
 }
 

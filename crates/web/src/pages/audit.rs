@@ -122,7 +122,7 @@ async fn export(
     user: PageUser,
     Query(q): Query<AuditQuery>,
 ) -> PageResult<Response> {
-    let records = audit::search(&state.app, &user.ctx, &q.filter(10_000)).await?;
+    let records = audit::search_for_export(&state.app, &user.ctx, &q.filter(10_000)).await?;
     let mut out = format!("\u{feff}{}\n", EXPORT_HEADERS.join(","));
     for r in &records {
         out.push_str(
@@ -185,7 +185,7 @@ async fn export_xlsx(
     user: PageUser,
     Query(q): Query<AuditQuery>,
 ) -> PageResult<Response> {
-    let records = audit::search(&state.app, &user.ctx, &q.filter(10_000)).await?;
+    let records = audit::search_for_export(&state.app, &user.ctx, &q.filter(10_000)).await?;
     let rows: Vec<Vec<String>> = records.iter().map(export_row).collect();
     let bytes = tongyu_service::sheet::write_xlsx("审计日志", &EXPORT_HEADERS, &rows)?;
     Ok(crate::export::xlsx("audit.xlsx", bytes))

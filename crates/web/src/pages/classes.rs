@@ -221,37 +221,6 @@ async fn roster_xlsx(
     user: PageUser,
     Path(id): Path<i64>,
 ) -> PageResult<Response> {
-    let roster = student::roster(&state.app, &user.ctx, id).await?;
-    let rows: Vec<Vec<String>> = roster
-        .students
-        .iter()
-        .map(|s| {
-            let guardians = roster
-                .links
-                .iter()
-                .filter(|l| l.student_id == s.id && l.status == LinkStatus::Confirmed)
-                .map(|l| {
-                    format!(
-                        "{}（{}，{}）",
-                        l.guardian_name,
-                        l.relation,
-                        l.guardian_phone
-                            .as_deref()
-                            .map(mask_phone)
-                            .unwrap_or_default()
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("、");
-            vec![
-                s.name.clone(),
-                s.gender.clone(),
-                s.external_id.clone().unwrap_or_default(),
-                guardians,
-            ]
-        })
-        .collect();
-    let bytes =
-        tongyu_service::sheet::write_xlsx("学生", &["姓名", "性别", "学籍号", "家长"], &rows)?;
+    let bytes = student::export_roster(&state.app, &user.ctx, id).await?;
     Ok(crate::export::xlsx(&format!("roster-{id}.xlsx"), bytes))
 }

@@ -550,3 +550,295 @@ async fn secure_deployments_send_hsts_and_host_only_cookies() {
         .to_owned();
     assert!(session.contains("HttpOnly") && session.contains("Secure"));
 }
+
+/// The code an authenticator app shows for `secret` now.
+fn app_code(t: &TestApp, secret: &str) -> String {
+    use tongyu_service::second_factor::{code_at, from_base32, step_of};
+    code_at(&from_base32(secret).expect("base32"), step_of(t.app.now()))
+}
+
+async fn api_login(t: &TestApp, username: &str) -> serde_json::Value {
+    let (s, v) = t
+        .api(
+            axum::http::Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": username, "password": PW})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+#[tokio::test]
+async fn administrators_set_up_a_second_factor_and_give_it_at_every_sign_in() {
+    let t = TestApp::demo().await;
+    // A password alone opens nothing for an administrator.
+    let v = api_login(&t, "district-admin").await;
+    assert_eq!(v["second_factor"], "setup");
+    let pending = v["token"].as_str().expect("token").to_owned();
+    let (s, e) = t.get("/api/v1/units", &pending).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("second_factor_required"))
+    );
+    // Set-up: the secret, then its first code; ten recovery codes once.
+    let (s, setup) = t
+        .api(
+            axum::http::Method::POST,
+            "/api/v1/auth/second-factor/setup",
+            Some(&pending),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{setup}");
+    let secret = setup["secret"].as_str().expect("secret").to_owned();
+    assert!(
+        setup["uri"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("otpauth://totp/")
+    );
+    let (s, e) = t
+        .post(
+            "/api/v1/auth/second-factor",
+            &pending,
+            json!({"code": "000000"}),
+        )
+        .await;
+    if app_code(&t, &secret) != "000000" {
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    }
+    let (s, given) = t
+        .post(
+            "/api/v1/auth/second-factor",
+            &pending,
+            json!({"code": app_code(&t, &secret)}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{given}");
+    let recovery: Vec<String> = given["recovery_codes"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .filter_map(|c| c.as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(recovery.len(), 10);
+    let token = given["token"].as_str().expect("token").to_owned();
+    assert_ne!(token, pending, "the session id is new");
+    assert_eq!(
+        t.get("/api/v1/units", &pending).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(t.get("/api/v1/units", &token).await.0, StatusCode::OK);
+    // Next sign-in: a code is good once.
+    let again = api_login(&t, "district-admin").await;
+    assert_eq!(again["second_factor"], "verify");
+    let next = again["token"].as_str().expect("token").to_owned();
+    let (s, _) = t
+        .post(
+            "/api/v1/auth/second-factor",
+            &next,
+            json!({"code": app_code(&t, &secret)}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "the same code twice");
+    t.clock.advance(30);
+    let (s, v) = t
+        .post(
+            "/api/v1/auth/second-factor",
+            &next,
+            json!({"code": app_code(&t, &secret)}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // A recovery code stands in for the app, once.
+    let third = api_login(&t, "district-admin").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let (s, _) = t
+        .post(
+            "/api/v1/auth/second-factor",
+            &third,
+            json!({"code": recovery[0]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let fourth = api_login(&t, "district-admin").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let (s, _) = t
+        .post(
+            "/api/v1/auth/second-factor",
+            &fourth,
+            json!({"code": recovery[0]}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a recovery code is spent"
+    );
+    // Parents and teachers are not asked.
+    assert!(api_login(&t, "teacher").await["second_factor"].is_null());
+}
+
+#[tokio::test]
+async fn wrong_codes_lock_the_account_like_wrong_passwords() {
+    let t = TestApp::demo().await;
+    let token = api_login(&t, "school-admin").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let (_, setup) = t
+        .api(
+            axum::http::Method::POST,
+            "/api/v1/auth/second-factor/setup",
+            Some(&token),
+            None,
+        )
+        .await;
+    let secret = setup["secret"].as_str().expect("secret").to_owned();
+    let right = app_code(&t, &secret);
+    let wrong = if right == "123456" {
+        "654321"
+    } else {
+        "123456"
+    };
+    for _ in 0..5 {
+        t.post("/api/v1/auth/second-factor", &token, json!({"code": wrong}))
+            .await;
+    }
+    // Locked: the session is gone and the password no longer signs in.
+    let (s, _) = t
+        .post("/api/v1/auth/second-factor", &token, json!({"code": right}))
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _) = t
+        .api(
+            axum::http::Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "school-admin", "password": PW})),
+        )
+        .await;
+    assert_ne!(s, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_second_factor_in_the_browser_and_again_before_sensitive_actions() {
+    let t = TestApp::demo().await;
+    let mut b = t.browser();
+    b.get("/login").await;
+    let p = b
+        .post(
+            "/login",
+            &[
+                ("username", "school-admin"),
+                ("password", PW),
+                ("next", "/org"),
+            ],
+        )
+        .await;
+    let to = p.location.expect("redirect");
+    assert!(to.starts_with("/second-factor?"), "{to}");
+    // Nothing else opens before it.
+    let p = b.get("/appeals").await;
+    assert!(
+        p.location
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("/second-factor")
+    );
+    let p = b.get(&to).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body.contains("设置动态口令") && p.body.contains("<svg"),
+        "{}",
+        p.body
+    );
+    let secret = p
+        .body
+        .split("id=\"totp-secret\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("the secret as text")
+        .to_owned();
+    // A wrong first code keeps the same secret on screen.
+    let p = b
+        .post("/second-factor", &[("code", "12"), ("next", "/org")])
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains(&secret));
+    let p = b
+        .post(
+            "/second-factor",
+            &[("code", &app_code(&t, &secret)), ("next", "/org")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("恢复码") && p.body.matches("<li><code>").count() == 10);
+    assert!(p.body.contains("href=\"/org\""));
+    let p = b.get("/org").await;
+    assert!(
+        matches!(p.status, StatusCode::OK | StatusCode::SEE_OTHER),
+        "{}",
+        p.status
+    );
+    // Ten minutes later, revealing a phone asks for the factor again and
+    // comes back to the account's page.
+    t.clock.advance(600);
+    let admin = t.login("school-admin").await;
+    let (_, list) = t.get("/api/v1/accounts?role=parent&limit=5", &admin).await;
+    let id = list["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|a| a["phone"] != ""))
+        .and_then(|a| a["id"].as_i64())
+        .expect("a parent with a phone");
+    let p = b.get(&format!("/accounts/{id}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let p = b.post(&format!("/accounts/{id}/phone"), &[]).await;
+    let to = p.location.expect("to the second factor");
+    assert_eq!(
+        to,
+        format!("/second-factor?next=%2Faccounts%2F{id}"),
+        "and back to the account"
+    );
+    let auditor = t.login("audit-admin").await;
+    let (_, log) = t
+        .get("/api/v1/audit?action=account.reveal_phone", &auditor)
+        .await;
+    assert_eq!(
+        log["items"].as_array().map(Vec::len),
+        Some(0),
+        "nothing revealed"
+    );
+    b.get(&to).await;
+    t.clock.advance(30);
+    let p = b
+        .post(
+            "/second-factor",
+            &[
+                ("code", &app_code(&t, &secret)),
+                ("next", &format!("/accounts/{id}")),
+            ],
+        )
+        .await;
+    assert_eq!(
+        p.location.as_deref(),
+        Some(format!("/accounts/{id}").as_str())
+    );
+    b.get(&format!("/accounts/{id}")).await;
+    let p = b.post(&format!("/accounts/{id}/phone"), &[]).await;
+    assert!(
+        matches!(p.status, StatusCode::OK | StatusCode::SEE_OTHER),
+        "{}",
+        p.status
+    );
+    let (_, log) = t
+        .get("/api/v1/audit?action=account.reveal_phone", &auditor)
+        .await;
+    assert_eq!(log["items"].as_array().map(Vec::len), Some(1), "{log}");
+}
