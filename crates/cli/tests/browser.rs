@@ -255,9 +255,11 @@ fn a_district_administrator_signs_in_and_drills_down_on_a_phone() {
     d.type_into("input[name=password]", "wrong-password!");
     d.click("css selector", "button[type=submit]");
     d.wait_for("用户名或密码不正确");
-    // The right one leads to the district.
+    // The right one asks for the second factor, set up here and now, then
+    // leads to the district.
     d.type_into("input[name=password]", PW);
     d.click("css selector", "button[type=submit]");
+    give_second_factor(&d);
     let page = d.wait_for("八大关街道");
     assert!(page.contains("市南区"), "{page}");
     assert!(!page.contains("市北区"), "another district is not shown");
@@ -488,6 +490,40 @@ fn switch_user(d: &Driver, username: &str) {
     d.type_into("input[name=password]", PW);
     d.click("css selector", "button[type=submit]");
     d.wait_for("退出");
+    if d.url().contains("/second-factor") {
+        give_second_factor(d);
+    }
+}
+
+/// An administrator's first sign-in: the set-up page shows a QR code and
+/// the secret as text; the code an authenticator app would show is typed
+/// in, and the recovery codes are acknowledged.
+fn give_second_factor(d: &Driver) {
+    let page = d.wait_for("设置动态口令");
+    assert!(page.contains("<svg"), "a QR code to scan");
+    save_screenshot(d, "second-factor");
+    let secret = d
+        .script("return document.getElementById('totp-secret').textContent")
+        .as_str()
+        .expect("the secret")
+        .to_owned();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs() as i64;
+    let code = tongyu_service::second_factor::code_at(
+        &tongyu_service::second_factor::from_base32(&secret).expect("base32"),
+        tongyu_service::second_factor::step_of(now),
+    );
+    d.type_into("input[name=code]", &code);
+    d.click(
+        "css selector",
+        "form[action='/second-factor'] button[type=submit]",
+    );
+    let page = d.wait_for("恢复码");
+    assert_eq!(page.matches("<li><code>").count(), 10, "ten recovery codes");
+    fits(d, "recovery codes");
+    d.click("link text", "我已保存，继续");
 }
 
 /// Fails when the page is wider than the phone's screen.

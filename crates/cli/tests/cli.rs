@@ -343,8 +343,38 @@ fn two_instances_on_one_database_behave_as_one() {
         json_call(pb, "POST", "/api/v1/auth/login", None, good).0,
         423
     );
-    // Writes from both at once keep one unbroken audit chain.
+    // An administrator's second factor, set up on A, is given on B.
     let (_, v) = json_call(pa, "POST", "/api/v1/auth/login", None, login);
+    assert_eq!(v["second_factor"], "setup", "{v}");
+    let pending = v["token"].as_str().expect("token").to_owned();
+    let (s, setup) = json_call(
+        pa,
+        "POST",
+        "/api/v1/auth/second-factor/setup",
+        Some(&pending),
+        "",
+    );
+    assert_eq!(s, 201, "{setup}");
+    let secret =
+        tongyu_service::second_factor::from_base32(setup["secret"].as_str().expect("secret"))
+            .expect("base32");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs() as i64;
+    let code = tongyu_service::second_factor::code_at(
+        &secret,
+        tongyu_service::second_factor::step_of(now),
+    );
+    let (s, v) = json_call(
+        pb,
+        "POST",
+        "/api/v1/auth/second-factor",
+        Some(&pending),
+        &format!(r#"{{"code":"{code}"}}"#),
+    );
+    assert_eq!(s, 200, "{v}");
+    // Writes from both at once keep one unbroken audit chain.
     let token = v["token"].as_str().expect("token").to_owned();
     let (_, city) = json_call(pa, "GET", "/api/v1/units", Some(&token), "");
     let city = city["items"][0]["id"].as_i64().expect("city");

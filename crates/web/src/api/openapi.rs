@@ -73,6 +73,11 @@ async fn swagger_init() -> axum::response::Response {
 pub const OPERATIONS: &[(&str, &str, &str, &str, bool, u16)] = &[
     ("post", "/api/v1/auth/login", "登录，返回 bearer 令牌", "auth", true, 200),
     ("post", "/api/v1/auth/logout", "退出登录（令牌失效）", "auth", false, 204),
+    ("post", "/api/v1/auth/codes", "向手机号发送注册验证码 {phone}（无论号码是否注册，应答相同）", "auth", true, 202),
+    ("post", "/api/v1/auth/register", "家长凭短信验证码注册或激活学校导入的账号，返回令牌", "auth", true, 201),
+    ("post", "/api/v1/me/codes", "向本人手机发送验证码 {purpose: bind}", "auth", true, 202),
+    ("post", "/api/v1/auth/second-factor/setup", "管理员设置动态口令：返回密钥与 otpauth 地址", "auth", false, 201),
+    ("post", "/api/v1/auth/second-factor", "管理员输入动态口令或恢复码，返回新令牌（设置时另返回恢复码）", "auth", true, 200),
     ("post", "/api/v1/auth/password", "修改自己的密码", "auth", true, 204),
     ("get", "/api/v1/me", "当前账号及其角色", "auth", false, 200),
     ("get", "/api/v1/integration/whoami", "接口令牌自身信息", "auth", false, 200),

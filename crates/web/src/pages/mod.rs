@@ -127,6 +127,10 @@ impl Nav {
             href: "/me",
             label: "我的账号",
         });
+        // Before the second factor nothing but signing out leads anywhere.
+        if user.session.second_factor_due {
+            links.clear();
+        }
         Nav {
             signed_in: true,
             display_name: user.session.account.display_name.clone(),
