@@ -60,7 +60,20 @@ async fn fresh(dir: &std::path::Path, name: &str, pg: Option<&str>) -> Result<Ap
         max_connections: 8,
     })
     .await?;
-    Ok(App::new(db, Arc::new(SystemClock), Settings::default()))
+    // One load generator sends every appeal from one address through one
+    // gate code: the shared limits on public appeals are lifted here.
+    let unlimited = |l: tongyu_domain::throttle::Limit| tongyu_domain::throttle::Limit {
+        limit: i64::MAX,
+        ..l
+    };
+    let settings = Settings {
+        appeal_limits: [
+            unlimited(tongyu_domain::throttle::APPEALS_PER_ADDRESS),
+            unlimited(tongyu_domain::throttle::APPEALS_PER_CODE),
+        ],
+        ..Settings::default()
+    };
+    Ok(App::new(db, Arc::new(SystemClock), settings))
 }
 
 fn quiet(_: &str, _: u64, _: u64) {}

@@ -14,7 +14,14 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub public_url: String,
     pub secure_cookies: bool,
+    /// Believe `X-Forwarded-For` from a proxy on this machine (loopback).
     pub trust_proxy: bool,
+    /// Addresses or networks of the reverse proxies whose
+    /// `X-Forwarded-For` is believed (`["10.0.0.0/8"]`).
+    pub trusted_proxies: Vec<String>,
+    /// The bearer token a metrics scraper sends to `/metrics`; empty: only
+    /// callers on this machine may read it.
+    pub metrics_token: String,
     pub max_connections: u32,
     /// `text` or `json`.
     pub log_format: String,
@@ -231,6 +238,8 @@ impl Default for Config {
             public_url: String::new(),
             secure_cookies: false,
             trust_proxy: false,
+            trusted_proxies: Vec::new(),
+            metrics_token: String::new(),
             max_connections: 16,
             log_format: "text".into(),
             appeals: AppealsConfig::default(),
@@ -286,6 +295,9 @@ impl Config {
         if let Some(v) = env("LOG_FORMAT") {
             cfg.log_format = v;
         }
+        if let Some(v) = env("METRICS_TOKEN") {
+            cfg.metrics_token = v;
+        }
         if let Some(v) = env("SECRET_KEY") {
             cfg.secret_key = v;
         }
@@ -322,6 +334,25 @@ impl Config {
             .map_err(|e| format!("无法读取 {}: {e}", path.display()))?;
         tongyu_service::crypto::Secret::from_hex(&text)
             .ok_or_else(|| format!("{} 的内容不是64位十六进制字符", path.display()))
+    }
+
+    /// The proxies to believe; an entry that is no address is named.
+    pub fn trusted_proxies(&self) -> Result<Vec<tongyu_web::extract::Cidr>, String> {
+        let mut out = Vec::new();
+        if self.trust_proxy {
+            out.extend(
+                ["127.0.0.1/32", "::1/128"]
+                    .iter()
+                    .filter_map(|c| tongyu_web::extract::Cidr::parse(c)),
+            );
+        }
+        for p in &self.trusted_proxies {
+            out.push(
+                tongyu_web::extract::Cidr::parse(p)
+                    .ok_or_else(|| format!("trusted_proxies 中的“{p}”不是地址或网段"))?,
+            );
+        }
+        Ok(out)
     }
 
     pub fn public_url(&self) -> String {

@@ -548,7 +548,8 @@ fn print_demo(report: &demo::DemoReport, cfg: &Config, took: Duration) {
 async fn serve(app: App, cfg: &Config) -> Result<(), AnyError> {
     let web = tongyu_web::WebConfig {
         secure_cookies: cfg.secure_cookies,
-        trust_proxy: cfg.trust_proxy,
+        trusted_proxies: cfg.trusted_proxies()?,
+        metrics_token: Some(cfg.metrics_token.clone()).filter(|t| !t.is_empty()),
         public_url: cfg.public_url(),
         ..tongyu_web::WebConfig::default()
     };

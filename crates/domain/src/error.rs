@@ -74,7 +74,7 @@ impl ErrorCode {
             Self::BadRequest => "请求格式不正确",
             Self::ValidationFailed => "填写的内容有误，请检查后重试",
             Self::Unauthenticated => "请先登录",
-            Self::InvalidCredentials => "用户名或密码不正确",
+            Self::InvalidCredentials => "用户名或密码不正确（连续输错5次，账号将锁定15分钟）",
             Self::SessionExpired => "登录已过期，请重新登录",
             Self::PasswordChangeRequired => "首次登录请先修改密码",
             Self::SecondFactorRequired => "管理员账号须输入动态口令完成登录",

@@ -16,6 +16,7 @@ pub mod org;
 pub mod policy;
 pub mod search;
 pub mod student;
+pub mod throttle;
 pub mod verify;
 
 pub use error::{Error, ErrorCode, Result};

@@ -51,40 +51,7 @@ pub const CODE_TTL_S: i64 = 5 * 60;
 /// Wrong answers before a code is spent.
 pub const MAX_TRIES: i64 = 5;
 
-/// A throttle: at most `limit` events per `window_s` seconds for one key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limit {
-    pub name: &'static str,
-    pub window_s: i64,
-    pub limit: i64,
-}
-
-/// Codes per phone number: one a minute, five an hour, ten a day.
-pub const PER_PHONE: [Limit; 3] = [
-    Limit {
-        name: "code-phone-1m",
-        window_s: 60,
-        limit: 1,
-    },
-    Limit {
-        name: "code-phone-1h",
-        window_s: 3600,
-        limit: 5,
-    },
-    Limit {
-        name: "code-phone-1d",
-        window_s: 86_400,
-        limit: 10,
-    },
-];
-
-/// Codes per client address: a school's wifi may hold a whole parents'
-/// meeting, so this is generous.
-pub const PER_ADDRESS: Limit = Limit {
-    name: "code-ip-1h",
-    window_s: 3600,
-    limit: 60,
-};
+pub use crate::throttle::{PER_ADDRESS, PER_PHONE};
 
 /// A code as the user typed it: six digits, spaces ignored.
 pub fn parse_code(raw: &str) -> Result<String> {

@@ -8,6 +8,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use tongyu_domain::account::{Account, check_password};
 use tongyu_domain::policy::{Action, Actor};
+use tongyu_domain::throttle::LOGIN_PER_ADDRESS;
 use tongyu_domain::{Error, ErrorCode, Result};
 use tongyu_store::session::{IntegrationToken, NewSession};
 use tongyu_store::{DbResult, account as accounts, session as sessions};
@@ -160,6 +161,7 @@ pub async fn login(
     if login.is_empty() || password.is_empty() {
         return Err(Error::invalid("username", "请输入用户名（或手机号）和密码"));
     }
+    crate::throttle::hit(app, &[(LOGIN_PER_ADDRESS, origin.ip.as_str())]).await?;
     let now = app.now();
     let found = {
         let mut c = app.db.read().await?;
@@ -177,10 +179,13 @@ pub async fn login(
     let mut e = audit::anonymous(app, origin, &account.username, "auth.login", "failed");
     e.object_id = account.id.to_string();
     e.actor_id = Some(account.id);
+    // A locked account answers exactly as a wrong password does (and takes
+    // as long), so a guesser cannot tell which accounts exist or are locked.
     if account.is_locked(now) {
+        verify_password_async(password.to_owned(), dummy_hash()).await;
         e.detail = "locked".into();
         audit::append_alone(app, &e).await?;
-        return Err(Error::new(ErrorCode::AccountLocked));
+        return Err(Error::new(ErrorCode::InvalidCredentials));
     }
     let ok = verify_password_async(password.to_owned(), hash).await;
     if !ok || !account.active {
@@ -199,11 +204,7 @@ pub async fn login(
         };
         audit::append(&mut tx, &e).await?;
         tx.commit().await.db()?;
-        return Err(Error::new(if locked {
-            ErrorCode::AccountLocked
-        } else {
-            ErrorCode::InvalidCredentials
-        }));
+        return Err(Error::new(ErrorCode::InvalidCredentials));
     }
     let grants = {
         let mut c = app.db.read().await?;

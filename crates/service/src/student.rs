@@ -248,6 +248,14 @@ pub async fn register_parent(app: &App, origin: &Origin, r: &Registration) -> Re
     let display_name = parse_person_name(&r.display_name)?;
     check_password(&r.password, &phone)?;
     tongyu_domain::verify::parse_code(&r.sms_code)?;
+    crate::throttle::hit(
+        app,
+        &[(
+            tongyu_domain::throttle::REGISTER_PER_ADDRESS,
+            origin.ip.as_str(),
+        )],
+    )
+    .await?;
     crate::verify::check_code(app, &phone, Purpose::Register, &r.sms_code).await?;
     let hash = auth::hash_password_async(r.password.clone()).await?;
     let now = app.now();
@@ -320,6 +328,14 @@ pub async fn request_link(
     let relation = parse_relation(relation)?;
     let child_name = child_name.trim();
     tongyu_domain::verify::parse_code(sms_code)?;
+    crate::throttle::hit(
+        app,
+        &[(
+            tongyu_domain::throttle::JOIN_PER_ACCOUNT,
+            ctx.actor.account_id.to_string().as_str(),
+        )],
+    )
+    .await?;
     let phone = own_phone(app, ctx).await?;
     let matches: Vec<Student> = {
         let mut c = app.db.read().await?;

@@ -1,7 +1,7 @@
 //! Throttles held in the database, so every instance behind a load
 //! balancer counts the same events: fixed windows per key.
 
-use tongyu_domain::verify::Limit;
+use tongyu_domain::throttle::Limit;
 use tongyu_domain::{Error, ErrorCode, Result};
 use tongyu_store::{DbResult, verify as store};
 

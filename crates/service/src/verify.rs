@@ -40,7 +40,7 @@ pub async fn send_code(
 ) -> Result<CodeSent> {
     let phone = parse_phone(phone)?;
     let phone_key = app.settings.secret.phone_key(&phone);
-    let mut checks: Vec<(tongyu_domain::verify::Limit, &str)> =
+    let mut checks: Vec<(tongyu_domain::throttle::Limit, &str)> =
         PER_PHONE.iter().map(|l| (*l, phone_key.as_str())).collect();
     checks.push((PER_ADDRESS, origin.ip.as_str()));
     if let Err(e) = throttle::hit(app, &checks).await {

@@ -124,24 +124,25 @@ pub async fn find_for_login(c: &mut Conn, login: &str) -> Result<Option<(Account
 
 /// Counts a failed login. At `max` failures in a row the account locks until
 /// `lock_until` and the count starts again. Returns true when this failure locked it.
+/// Counts a failed sign-in and, at the `max`-th in a row, locks the
+/// account until `lock_until`: checked and changed in one statement, so
+/// failures sent side by side to several instances are all counted.
+/// Returns true when this failure locked the account.
 pub async fn record_failure(c: &mut Conn, id: i64, max: i64, lock_until: i64) -> Result<bool> {
-    let n: i64 = sqlx::query_scalar(
-        "UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
+    let locked: i64 = sqlx::query_scalar(
+        "UPDATE accounts SET
+             failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
+             locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END
+         WHERE id = $1
+         RETURNING CASE WHEN locked_until = $3 THEN 1 ELSE 0 END",
     )
     .bind(id)
+    .bind(max)
+    .bind(lock_until)
     .fetch_one(&mut *c)
     .await
     .db()?;
-    if n >= max {
-        sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = $1 WHERE id = $2")
-            .bind(lock_until)
-            .bind(id)
-            .execute(&mut *c)
-            .await
-            .db()?;
-        return Ok(true);
-    }
-    Ok(false)
+    Ok(locked == 1)
 }
 
 pub async fn record_success(c: &mut Conn, id: i64, now: i64) -> Result<()> {

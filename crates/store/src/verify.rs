@@ -240,6 +240,22 @@ pub async fn hit(c: &mut Conn, key: &str, window_start: i64) -> Result<i64> {
     .db()
 }
 
+/// Counts `n` events against a window at once (a batch of them); returns
+/// the window's count including them.
+pub async fn add_hits(c: &mut Conn, key: &str, window_start: i64, n: i64) -> Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO throttles (key, window_start, hits) VALUES ($1, $2, $3)
+         ON CONFLICT (key, window_start) DO UPDATE SET hits = throttles.hits + excluded.hits
+         RETURNING hits",
+    )
+    .bind(key)
+    .bind(window_start)
+    .bind(n)
+    .fetch_one(&mut *c)
+    .await
+    .db()
+}
+
 /// The count of a window so far, without adding to it.
 pub async fn hits(c: &mut Conn, key: &str, window_start: i64) -> Result<i64> {
     let n: Option<i64> =

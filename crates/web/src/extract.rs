@@ -36,32 +36,96 @@ impl RequestMeta {
     }
 }
 
-/// Middleware: gives each request an id (or keeps the caller's), works out
+/// A network (`10.0.0.0/8`, `::1/128`) or one address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    net: std::net::IpAddr,
+    bits: u8,
+}
+
+impl Cidr {
+    pub fn parse(text: &str) -> Option<Cidr> {
+        let (addr, bits) = match text.trim().split_once('/') {
+            Some((a, b)) => (a, Some(b.parse::<u8>().ok()?)),
+            None => (text.trim(), None),
+        };
+        let net: std::net::IpAddr = addr.parse().ok()?;
+        let max = if net.is_ipv4() { 32 } else { 128 };
+        let bits = bits.unwrap_or(max);
+        (bits <= max).then_some(Cidr { net, bits })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let (a, b, len) = match (self.net, ip.to_canonical()) {
+            (IpAddr::V4(n), IpAddr::V4(i)) => (
+                u128::from(u32::from(n)) << 96,
+                u128::from(u32::from(i)) << 96,
+                self.bits,
+            ),
+            (IpAddr::V6(n), IpAddr::V6(i)) => (u128::from(n), u128::from(i), self.bits),
+            _ => return false,
+        };
+        let mask = if len == 0 {
+            0
+        } else {
+            u128::MAX << (128 - u32::from(len))
+        };
+        a & mask == b & mask
+    }
+}
+
+/// The client's address. `X-Forwarded-For` is read only when the peer is a
+/// trusted proxy, and then from the right: each proxy appends the address
+/// it saw, so the right-most entry that is not one of our proxies is the
+/// client (entries to its left are whatever the client chose to send).
+pub fn client_ip(
+    peer: Option<std::net::IpAddr>,
+    forwarded: &str,
+    trusted: &[Cidr],
+) -> Option<std::net::IpAddr> {
+    let peer = peer?;
+    let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|c| c.contains(ip));
+    if !is_trusted(peer) {
+        return Some(peer);
+    }
+    let mut client = peer;
+    for hop in forwarded
+        .rsplit(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+    {
+        let Ok(ip) = hop.parse::<std::net::IpAddr>() else {
+            break; // not an address: stop at the last one we could read
+        };
+        client = ip;
+        if !is_trusted(ip) {
+            break;
+        }
+    }
+    Some(client)
+}
+
+/// Middleware: gives each request an id, works out
 /// the client address, counts the request for `/metrics`, and echoes the id.
 pub async fn request_meta(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_graphic()))
-        .map(str::to_owned)
-        .unwrap_or_else(new_request_id);
+    // The id is always ours: a client's own X-Request-Id could forge or
+    // collide with entries of the audit log, so it is not taken.
+    let id = new_request_id();
     let peer = req
         .extensions()
         .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+        .map(|c| c.0.ip());
     let forwarded = req
         .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_owned());
-    let ip = if state.config.trust_proxy {
-        forwarded.or(peer)
-    } else {
-        peer
-    }
-    .unwrap_or_default();
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    let ip = client_ip(peer, &forwarded, &state.config.trusted_proxies)
+        .map(|ip| ip.to_string())
+        .unwrap_or_default();
     let route = req
         .extensions()
         .get::<axum::extract::MatchedPath>()

@@ -28,8 +28,9 @@ use tower_http::timeout::TimeoutLayer;
 pub struct WebConfig {
     /// Mark cookies `Secure` (behind HTTPS).
     pub secure_cookies: bool,
-    /// Trust `X-Forwarded-For` for the client address (behind a proxy).
-    pub trust_proxy: bool,
+    /// The reverse proxies whose `X-Forwarded-For` is believed (see
+    /// [`extract::client_ip`]); empty: the peer's address is the client's.
+    pub trusted_proxies: Vec<extract::Cidr>,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
     /// The address parents reach the platform at, for links in QR codes.
@@ -37,16 +38,20 @@ pub struct WebConfig {
     /// Serve `POST /api/v1/bench/noop`, the baseline of `tongyu bench`
     /// (never in production).
     pub bench_routes: bool,
+    /// `/metrics` answers a scraper that sends `Authorization: Bearer` with
+    /// this token; without one configured, only callers on this machine.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
         Self {
             secure_cookies: false,
-            trust_proxy: false,
+            trusted_proxies: Vec::new(),
             body_limit: 1024 * 1024,
             public_url: "http://127.0.0.1:8080".into(),
             bench_routes: false,
+            metrics_token: None,
         }
     }
 }
@@ -64,9 +69,7 @@ pub struct Shared {
     pub metrics: ops::Metrics,
     /// Imports running here, and first passwords until downloaded.
     pub jobs: tongyu_service::import::Jobs,
-    /// Logins and sign-ups per client address.
-    pub throttle: throttle::Throttle,
-    /// The public appeal form and status page, per address and per code.
+    /// The public status pages, per address.
     pub public_limits: throttle::PublicLimits,
 }
 
@@ -87,7 +90,6 @@ impl AppState {
             config,
             metrics: ops::Metrics::default(),
             jobs: Default::default(),
-            throttle: Default::default(),
             public_limits,
         }))
     }
@@ -147,7 +149,7 @@ pub fn router(state: AppState) -> Router {
     // Every request must finish within 30 s, but an upload of a lesson's
     // video over a slow line may take half an hour.
     let timed = Router::new()
-        .merge(pages::routes(state.clone()))
+        .merge(pages::routes())
         .nest("/api", api::routes(state.clone()))
         .merge(ops::routes())
         .merge(media::routes())

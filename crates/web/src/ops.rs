@@ -72,14 +72,34 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// The metrics, for the monitoring system only: a bearer token when one is
+/// configured, otherwise a caller on this machine. Anyone else gets 404.
+async fn metrics(
+    State(state): State<AppState>,
+    meta: crate::extract::RequestMeta,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    let allowed = match &state.config.metrics_token {
+        Some(token) => headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| tongyu_service::crypto::same(given.trim(), token)),
+        None => meta
+            .ip
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+    };
+    if !allowed {
+        return crate::pages::not_found().await.into_response();
+    }
     let pool = state.app.db.pool();
     let body = format!(
         "{}# HELP tongyu_db_connections Open database connections.\n# TYPE tongyu_db_connections gauge\ntongyu_db_connections {}\n",
         state.metrics.render(),
         pool.size()
     );
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
 async fn js() -> impl IntoResponse {

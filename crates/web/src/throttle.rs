@@ -1,19 +1,10 @@
-//! Per-address throttling of the doors an attacker knocks on (logins and
-//! sign-ups). Counted per instance, in memory: lockouts of accounts live in
-//! the database and hold across instances; this only slows down one source.
+//! Per-instance throttling of what only reads: the public status pages.
+//! Everything that writes is counted in the database instead, so that all
+//! instances behind a load balancer share one count.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use tongyu_domain::{Error, ErrorCode};
-
-use crate::AppState;
-use crate::error::{ApiError, PageError};
-use crate::extract::RequestMeta;
 
 /// At most `limit` requests per address in each window.
 #[derive(Clone)]
@@ -57,15 +48,13 @@ impl Throttle {
     }
 }
 
-/// Limits of the public appeal channel, which anyone may reach without an
-/// account. Mobile carriers put many phones behind one address, so the
-/// per-address limits leave room for a busy school gate.
+/// Limits of the public status pages, which anyone may look up without an
+/// account. Writes (appeals, follow-ups, ratings, sign-ins, sign-ups and
+/// one-time codes) count against limits held in the database and shared
+/// by every instance (`tongyu_service::throttle`); a look-up only reads, so
+/// it is counted here, per instance.
 #[derive(Clone)]
 pub struct PublicLimits {
-    /// Appeals and follow-ups sent from one address.
-    pub submit_per_ip: Throttle,
-    /// Appeals made through one gate code.
-    pub submit_per_code: Throttle,
     /// Status pages looked up from one address (tracking codes cannot be
     /// enumerated: 80 random bits, and this limit).
     pub lookup_per_ip: Throttle,
@@ -74,8 +63,6 @@ pub struct PublicLimits {
 impl Default for PublicLimits {
     fn default() -> Self {
         Self {
-            submit_per_ip: Throttle::new(60, Duration::from_secs(600)),
-            submit_per_code: Throttle::new(300, Duration::from_secs(600)),
             lookup_per_ip: Throttle::new(600, Duration::from_secs(60)),
         }
     }
@@ -84,52 +71,8 @@ impl Default for PublicLimits {
 impl PublicLimits {
     /// No limits (for the benchmark, which sends from one address).
     pub fn unlimited() -> Self {
-        let none = || Throttle::new(u32::MAX, Duration::from_secs(1));
         Self {
-            submit_per_ip: none(),
-            submit_per_code: none(),
-            lookup_per_ip: none(),
+            lookup_per_ip: Throttle::new(u32::MAX, Duration::from_secs(1)),
         }
-    }
-}
-
-/// Middleware for the throttled POST routes.
-pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() != axum::http::Method::POST {
-        return next.run(req).await;
-    }
-    let ip = req
-        .extensions()
-        .get::<RequestMeta>()
-        .map(|m| m.ip.clone())
-        .unwrap_or_default();
-    if state.throttle.allow(&ip) {
-        return next.run(req).await;
-    }
-    let e = Error::new(ErrorCode::RateLimited);
-    // Inside a nested router the path has lost its prefix; the original has it.
-    let path = req
-        .extensions()
-        .get::<axum::extract::OriginalUri>()
-        .map_or(req.uri().path(), |u| u.0.path());
-    if path.starts_with("/api/") {
-        ApiError(e).into_response()
-    } else {
-        PageError(e).into_response()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_per_address_and_window() {
-        let t = Throttle::new(2, Duration::from_secs(60));
-        assert!(t.allow("a") && t.allow("a"));
-        assert!(!t.allow("a"));
-        assert!(t.allow("b"));
-        let t = Throttle::new(1, Duration::from_millis(0));
-        assert!(t.allow("a") && t.allow("a"), "a new window each time");
     }
 }

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use tongyu_domain::Result;
 use tongyu_domain::appeal::{Category, Level, Source, local_day};
+use tongyu_domain::throttle::Limit;
 use tongyu_store::appeal::{self as store, NewAppeal};
 use tongyu_store::audit::AuditEntry;
 use tongyu_store::{Db, DbResult};
@@ -39,6 +40,11 @@ pub(crate) struct Job {
     pub received_text: String,
     /// The audit entry (its object id is filled in once the id is known).
     pub audit: AuditEntry,
+    /// Where it came from and through which gate code: counted against the
+    /// shared limits in the batch's own transaction.
+    pub ip: String,
+    pub qr_token: String,
+    pub limits: [Limit; 2],
     pub now: i64,
 }
 
@@ -50,6 +56,8 @@ pub(crate) struct Outcome {
     /// browser, which must not learn the first sending's link.
     pub tracking_code: String,
     pub duplicate: bool,
+    /// Refused: the address or the gate code is over its limit.
+    pub limited: bool,
     pub contact_due: i64,
     pub reply_due: i64,
 }
@@ -74,15 +82,57 @@ impl crate::batch::Apply for Intake {
     }
 }
 
+/// Counts the batch's submissions against the shared limits (per address,
+/// per gate code), one statement per key, and says for each job, in order,
+/// whether it went over.
+async fn count_limits(tx: &mut tongyu_store::Conn, jobs: &[&Job]) -> Result<Vec<bool>> {
+    let mut over = vec![false; jobs.len()];
+    for which in 0..2 {
+        let mut by_key: HashMap<(String, i64), Vec<usize>> = HashMap::new();
+        for (i, j) in jobs.iter().enumerate() {
+            let limit = j.limits[which];
+            let key = if which == 0 { &j.ip } else { &j.qr_token };
+            let window = j.now - j.now.rem_euclid(limit.window_s);
+            by_key
+                .entry((format!("{}:{key}", limit.name), window))
+                .or_default()
+                .push(i);
+        }
+        let mut keys: Vec<_> = by_key.into_iter().collect();
+        keys.sort();
+        for ((key, window), idx) in keys {
+            let n = idx.len() as i64;
+            let after = tongyu_store::verify::add_hits(tx, &key, window, n).await?;
+            for (k, i) in idx.into_iter().enumerate() {
+                let count = after - n + k as i64 + 1;
+                over[i] |= count > jobs[i].limits[which].limit;
+            }
+        }
+    }
+    Ok(over)
+}
+
 async fn apply(db: &Db, jobs: &[&Job]) -> Result<crate::batch::Applied<Outcome>> {
     let mut tx = db.write().await?;
     let keys: Vec<&str> = jobs.iter().map(|j| j.dedupe_key.as_str()).collect();
     let since = jobs.iter().map(|j| j.dedupe_since).min().unwrap_or(0);
+    let limited = count_limits(&mut tx, jobs).await?;
     let mut seen = store::recent_duplicates(&mut tx, &keys, since).await?;
     // Outcomes of fresh appeals get their ids once inserted.
     let mut outcomes = Vec::with_capacity(jobs.len());
     let mut fresh: Vec<&Job> = Vec::new();
-    for j in jobs {
+    for (j, over) in jobs.iter().zip(&limited) {
+        if *over {
+            outcomes.push(Outcome {
+                id: 0,
+                tracking_code: String::new(),
+                duplicate: false,
+                limited: true,
+                contact_due: 0,
+                reply_due: 0,
+            });
+            continue;
+        }
         if let Some(d) = seen.get(&j.dedupe_key) {
             let same_browser = !d.sender_device.is_empty() && d.sender_device == j.device_key;
             outcomes.push(Outcome {
@@ -93,6 +143,7 @@ async fn apply(db: &Db, jobs: &[&Job]) -> Result<crate::batch::Applied<Outcome>>
                     String::new()
                 },
                 duplicate: true,
+                limited: false,
                 contact_due: d.contact_due,
                 reply_due: d.reply_due,
             });
@@ -112,6 +163,7 @@ async fn apply(db: &Db, jobs: &[&Job]) -> Result<crate::batch::Applied<Outcome>>
             id: 0,
             tracking_code: j.tracking_code.clone(),
             duplicate: false,
+            limited: false,
             contact_due: j.contact_due,
             reply_due: j.reply_due,
         });
@@ -146,7 +198,7 @@ async fn apply(db: &Db, jobs: &[&Job]) -> Result<crate::batch::Applied<Outcome>>
         .map(|j| (j.dedupe_key.as_str(), id_of(j)))
         .collect();
     for (o, j) in outcomes.iter_mut().zip(jobs) {
-        if o.id == 0 {
+        if o.id == 0 && !o.limited {
             o.id = by_key.get(j.dedupe_key.as_str()).copied().unwrap_or(0);
         }
     }

@@ -561,12 +561,21 @@ pub async fn submit(app: &App, origin: &Origin, input: &PublicInput) -> Result<R
         photos: kept,
         received_text: format!("{}已收到您的诉求", target.addressee),
         audit: public_entry(origin, app, "appeal.submitted", 0, unit.id),
+        ip: origin.ip.clone(),
+        qr_token: input.qr_token.trim().to_owned(),
+        limits: app.settings.appeal_limits,
         text,
         contact_name: name,
         contact_phone: phone,
         now,
     };
     let out = app.intake().submit(job).await?;
+    if out.limited {
+        return Err(Error::with_message(
+            ErrorCode::RateLimited,
+            "提交过于频繁，请稍后再试",
+        ));
+    }
     Ok(Receipt {
         number: number(out.id),
         tracking_code: out.tracking_code,
@@ -816,6 +825,7 @@ pub async fn staff_photo(app: &App, ctx: &Ctx, id: i64, n: usize) -> Result<(Str
 /// The parent adds to an open appeal.
 pub async fn follow_up(app: &App, origin: &Origin, tracking_code: &str, text: &str) -> Result<()> {
     let text = check_text("text", text)?;
+    crate::throttle::hit(app, &[(app.settings.appeal_limits[0], origin.ip.as_str())]).await?;
     let now = app.now();
     let mut tx = app.db.write().await?;
     let a = by_code(&mut tx, tracking_code).await?;
@@ -863,6 +873,7 @@ pub async fn rate(
     input: &RatingInput,
 ) -> Result<Status> {
     let rating = Rating::parse_given(&input.rating)?;
+    crate::throttle::hit(app, &[(app.settings.appeal_limits[0], origin.ip.as_str())]).await?;
     let comment = input.comment.trim().to_owned();
     if comment.chars().count() > 500 {
         return Err(Error::invalid("comment", "评价说明不能超过500字"));

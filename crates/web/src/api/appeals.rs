@@ -163,10 +163,6 @@ async fn submit(
     meta: RequestMeta,
     ApiJson(b): ApiJson<PublicInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let limits = &state.public_limits;
-    if !limits.submit_per_ip.allow(&meta.ip) || !limits.submit_per_code.allow(&b.qr_token) {
-        return Err(limited());
-    }
     let r = appeal::submit(&state.app, &meta.origin(), &b).await?;
     let status = if r.duplicate {
         StatusCode::OK
@@ -193,9 +189,6 @@ async fn rate(
     Path(code): Path<String>,
     ApiJson(b): ApiJson<RatingInput>,
 ) -> ApiResult<Json<Value>> {
-    if !state.public_limits.submit_per_ip.allow(&meta.ip) {
-        return Err(limited());
-    }
     let s = appeal::rate(&state.app, &meta.origin(), &code, &b).await?;
     Ok(Json(json!({"status": s})))
 }
@@ -211,9 +204,6 @@ async fn follow_up(
     Path(code): Path<String>,
     ApiJson(b): ApiJson<TextBody>,
 ) -> ApiResult<axum::response::Response> {
-    if !state.public_limits.submit_per_ip.allow(&meta.ip) {
-        return Err(limited());
-    }
     appeal::follow_up(&state.app, &meta.origin(), &code, &b.text).await?;
     Ok(no_content())
 }

@@ -13,29 +13,11 @@ use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{ApiIntegration, ApiUser, RequestMeta};
 
-pub fn routes(state: AppState) -> Router<AppState> {
+pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/auth/login",
-            post(login).route_layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                crate::throttle::limit,
-            )),
-        )
-        .route(
-            "/auth/codes",
-            post(send_code).route_layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                crate::throttle::limit,
-            )),
-        )
-        .route(
-            "/auth/register",
-            post(register).route_layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                crate::throttle::limit,
-            )),
-        )
+        .route("/auth/login", post(login))
+        .route("/auth/codes", post(send_code))
+        .route("/auth/register", post(register))
         .route("/me/codes", post(send_own_code))
         .route("/auth/second-factor/setup", post(second_factor_setup))
         .route("/auth/second-factor", post(second_factor))

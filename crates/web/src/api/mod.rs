@@ -26,7 +26,7 @@ use crate::error::ApiError;
 pub fn routes(state: AppState) -> Router<AppState> {
     let bench = state.config.bench_routes;
     let v1 = Router::new()
-        .merge(auth::routes(state))
+        .merge(auth::routes())
         .merge(units::routes())
         .merge(accounts::routes())
         .merge(classes::routes())

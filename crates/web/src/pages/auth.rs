@@ -20,18 +20,10 @@ use crate::extract::{
     CSRF_COOKIE, CsrfForm, PageUser, RequestMeta, SESSION_COOKIE, cookie, set_cookie,
 };
 
-pub fn routes(state: AppState) -> Router<AppState> {
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
-        .route(
-            "/login",
-            get(login_form)
-                .post(login)
-                .route_layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
-                    crate::throttle::limit,
-                )),
-        )
+        .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route(
             "/second-factor",
@@ -42,20 +34,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/my", get(my))
         .route("/join", get(join_form).post(join))
         .route("/join/code", post(join_code))
-        .route(
-            "/register",
-            post(register).route_layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                crate::throttle::limit,
-            )),
-        )
-        .route(
-            "/register/code",
-            post(register_code).route_layer(axum::middleware::from_fn_with_state(
-                state,
-                crate::throttle::limit,
-            )),
-        )
+        .route("/register", post(register))
+        .route("/register/code", post(register_code))
 }
 
 async fn home(user: PageUser) -> Redirect {

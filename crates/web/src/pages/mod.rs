@@ -24,9 +24,9 @@ use crate::AppState;
 use crate::error::{PageError, PageResult};
 use crate::extract::PageUser;
 
-pub fn routes(state: AppState) -> Router<AppState> {
+pub fn routes() -> Router<AppState> {
     Router::new()
-        .merge(auth::routes(state))
+        .merge(auth::routes())
         .merge(org::routes())
         .merge(accounts::routes())
         .merge(classes::routes())

@@ -842,3 +842,116 @@ async fn the_second_factor_in_the_browser_and_again_before_sensitive_actions() {
         .await;
     assert_eq!(log["items"].as_array().map(Vec::len), Some(1), "{log}");
 }
+
+#[test]
+fn the_client_address_is_the_right_most_one_no_trusted_proxy_added() {
+    use tongyu_web::extract::{Cidr, client_ip};
+    let proxies = [
+        Cidr::parse("10.0.0.0/8").expect("net"),
+        Cidr::parse("::1").expect("one"),
+    ];
+    let ip = |s: &str| s.parse::<std::net::IpAddr>().expect("ip");
+    // From a proxy: the client is what it appended, whatever the client
+    // put in front of it.
+    assert_eq!(
+        client_ip(Some(ip("10.0.0.5")), "6.6.6.6, 203.0.113.7", &proxies),
+        Some(ip("203.0.113.7"))
+    );
+    // Through two proxies of ours.
+    assert_eq!(
+        client_ip(
+            Some(ip("10.0.0.5")),
+            "1.2.3.4, 203.0.113.7, 10.0.0.9",
+            &proxies
+        ),
+        Some(ip("203.0.113.7"))
+    );
+    // Not from a proxy: the header is the client's own words.
+    assert_eq!(
+        client_ip(Some(ip("198.51.100.2")), "10.0.0.1", &proxies),
+        Some(ip("198.51.100.2"))
+    );
+    assert_eq!(
+        client_ip(Some(ip("::1")), "garbage", &proxies),
+        Some(ip("::1"))
+    );
+    assert!(Cidr::parse("10.0.0.0/33").is_none() && Cidr::parse("nope").is_none());
+    assert!(
+        Cidr::parse("0.0.0.0/0")
+            .expect("all")
+            .contains(ip("8.8.8.8"))
+    );
+}
+
+#[tokio::test]
+async fn limits_hold_in_the_database_for_every_instance() {
+    let t = TestApp::demo().await;
+    // A second instance on the same database: its own router and memory.
+    let other = tongyu_web::router(tongyu_web::AppState::new(
+        t.app.clone(),
+        tongyu_web::WebConfig::default(),
+    ));
+    let send = |router: axum::Router, phone: &'static str| async move {
+        use tower::ServiceExt;
+        router
+            .oneshot(
+                axum::http::Request::post("/api/v1/auth/codes")
+                    .header("content-type", "application/json")
+                    .body(axum::body::Body::from(
+                        json!({ "phone": phone }).to_string(),
+                    ))
+                    .expect("request"),
+            )
+            .await
+            .expect("answer")
+            .status()
+    };
+    // One code a minute per phone, wherever the request lands.
+    assert_eq!(
+        send(t.router.clone(), "13711112222").await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        send(other.clone(), "13711112222").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Sign-in failures lock the account across instances and answer like
+    // a wrong password.
+    let bad = json!({"username": "teacher", "password": "not-the-password"});
+    for i in 0..6 {
+        let router = if i % 2 == 0 {
+            t.router.clone()
+        } else {
+            other.clone()
+        };
+        use tower::ServiceExt;
+        let res = router
+            .oneshot(
+                axum::http::Request::post("/api/v1/auth/login")
+                    .header("content-type", "application/json")
+                    .body(axum::body::Body::from(bad.to_string()))
+                    .expect("request"),
+            )
+            .await
+            .expect("answer");
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let (s, e) = t
+        .api(
+            axum::http::Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "teacher", "password": PW})),
+        )
+        .await;
+    let (s2, e2) = t
+        .api(
+            axum::http::Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "no-such-user", "password": PW})),
+        )
+        .await;
+    assert_eq!((s, &e), (s2, &e2), "locked looks like wrong: {e}");
+    assert_eq!(e["code"], "invalid_credentials");
+}

@@ -169,13 +169,6 @@ pub(super) async fn submit(
     Path(token): Path<String>,
     PublicForm(f): PublicForm,
 ) -> PageResult<Response> {
-    let limits = &state.public_limits;
-    if !limits.submit_per_ip.allow(&meta.ip) || !limits.submit_per_code.allow(&token) {
-        return Err(PageError(Error::with_message(
-            ErrorCode::RateLimited,
-            "提交过于频繁，请稍后再试",
-        )));
-    }
     let input = PublicInput {
         qr_token: token.clone(),
         category: f.category.clone(),
@@ -330,9 +323,6 @@ pub(super) async fn follow_up(
     Path(code): Path<String>,
     CsrfForm(f): CsrfForm<FollowUpForm>,
 ) -> PageResult<Response> {
-    if !state.public_limits.submit_per_ip.allow(&meta.ip) {
-        return Err(PageError(Error::new(ErrorCode::RateLimited)));
-    }
     match appeal::follow_up(&state.app, &meta.origin(), &code, &f.text).await {
         Ok(()) => Ok(Redirect::to(&format!("/a/{code}?msg=added")).into_response()),
         Err(e) if is_user_error(&e) => {
