@@ -410,16 +410,40 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
+            use tongyu_service::audit::MarkCheck;
             let app = open(&cfg, &cfg.database_url(), 2).await?;
             let r = tongyu_service::audit::verify(&app).await?;
-            match r.first_bad {
-                None => {
-                    println!("审计日志完整：共 {} 条，哈希链无断裂。", r.checked);
-                    Ok(())
-                }
-                Some(seq) => Err(format!(
+            if let Some(seq) = r.first_bad {
+                return Err(format!(
                     "审计日志在第 {seq} 条处被改动或缺失（已核对 {} 条）",
                     r.checked
+                )
+                .into());
+            }
+            println!("审计日志完整：共 {} 条，哈希链无断裂。", r.checked);
+            // The head written outside the database must still be in the chain.
+            let path = cfg.data_dir.join(AUDIT_HEAD_FILE);
+            match tongyu_service::audit::check_mark(&app, &path).await? {
+                MarkCheck::Missing => {
+                    println!("（{} 不存在：服务运行时每5分钟写入一次。）", path.display());
+                    Ok(())
+                }
+                MarkCheck::Holds(m) => {
+                    println!(
+                        "库外记录的链头（第 {} 条，{}）与日志一致。",
+                        m.seq,
+                        tongyu_service::clock::format_local(m.at)
+                    );
+                    Ok(())
+                }
+                MarkCheck::Forged => Err(format!(
+                    "{} 不是本服务写入的链头（校验码不符），请核查",
+                    path.display()
+                )
+                .into()),
+                MarkCheck::Broken(m) => Err(format!(
+                    "库外记录的链头是第 {} 条，但日志中该条已被改写或删除",
+                    m.seq
                 )
                 .into()),
             }
@@ -564,6 +588,8 @@ async fn serve(app: App, cfg: &Config) -> Result<(), AnyError> {
         );
     }
     let janitor = tokio::spawn(purge_sessions(app.clone()));
+    let head_path = cfg.data_dir.join(AUDIT_HEAD_FILE);
+    let marker = tokio::spawn(mark_audit_head(app.clone(), head_path.clone()));
     let sender = tongyu_service::sms::start_sender(
         app.clone(),
         Duration::from_secs(cfg.sms.retry_every_s.max(1)),
@@ -581,9 +607,27 @@ async fn serve(app: App, cfg: &Config) -> Result<(), AnyError> {
     janitor.abort();
     clocks.abort();
     sender.abort();
+    marker.abort();
+    if let Err(e) = tongyu_service::audit::mark_head(&app, &head_path).await {
+        tracing::warn!(error = %e, "audit head not written at shutdown");
+    }
     app.db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Where `serve` writes the audit chain's head, in the data directory.
+const AUDIT_HEAD_FILE: &str = "audit-head.json";
+
+/// Writes the audit chain's head outside the database every five minutes.
+async fn mark_audit_head(app: App, path: std::path::PathBuf) {
+    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        if let Err(e) = tongyu_service::audit::mark_head(&app, &path).await {
+            tracing::warn!(error = %e, "audit head not written");
+        }
+    }
 }
 
 /// Removes expired sessions, spent one-time codes and old throttle

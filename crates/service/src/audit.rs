@@ -2,8 +2,8 @@
 
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, Result};
+use tongyu_store::DbResult;
 use tongyu_store::audit::{AuditEntry, AuditFilter, AuditRecord, VerifyReport};
-use tongyu_store::{Conn, DbResult};
 
 use crate::{App, Ctx, Origin};
 
@@ -55,7 +55,7 @@ pub fn anonymous(
     }
 }
 
-pub async fn append(c: &mut Conn, e: &AuditEntry) -> Result<i64> {
+pub async fn append(c: &mut tongyu_store::Tx, e: &AuditEntry) -> Result<i64> {
     tongyu_store::audit::append(c, e).await
 }
 
@@ -109,11 +109,32 @@ pub async fn record_denied(
 }
 
 /// Searches the log (audit administrators only).
+/// Searches the log; the read is itself an entry (what was asked for, and
+/// how many entries were shown).
 pub async fn search(app: &App, ctx: &Ctx, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
     let city = city_path(app).await?;
     ctx.require(app, Action::ReadAudit, 0, &city).await?;
-    let mut c = app.db.read().await?;
-    tongyu_store::audit::search(&mut c, filter).await
+    let records = {
+        let mut c = app.db.read().await?;
+        tongyu_store::audit::search(&mut c, filter).await?
+    };
+    let detail = format!(
+        "actor={} action={} object={}:{} from={} to={} before={}: {} 条",
+        filter.actor,
+        filter.action,
+        filter.object_type,
+        filter.object_id,
+        filter.from,
+        filter.to,
+        filter.before_seq,
+        records.len()
+    );
+    append_alone(
+        app,
+        &entry(app, ctx, "audit.read", "audit", "", None, detail),
+    )
+    .await?;
+    Ok(records)
 }
 
 /// The entries for an export (CSV or spreadsheet): the second factor must
@@ -141,10 +162,91 @@ pub async fn search_for_export(
     Ok(records)
 }
 
+/// The chain's head as written outside the database: where it stood, and
+/// an HMAC of that under the server's key, so that neither the database
+/// nor the file alone can be changed to match the other.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HeadMark {
+    pub seq: i64,
+    pub hash: String,
+    pub at: i64,
+    pub mac: String,
+}
+
+fn head_mac(app: &App, seq: i64, hash: &str, at: i64) -> String {
+    app.settings
+        .secret
+        .keyed_hash("audit-head", &format!("{seq}:{hash}:{at}"))
+}
+
+/// Writes the chain's head to `path` (whole, by rename) and to the log.
+pub async fn mark_head(app: &App, path: &std::path::Path) -> Result<HeadMark> {
+    let (seq, hash) = {
+        let mut c = app.db.read().await?;
+        tongyu_store::audit::head(&mut c).await?
+    };
+    let at = app.now();
+    let mark = HeadMark {
+        mac: head_mac(app, seq, &hash, at),
+        seq,
+        hash,
+        at,
+    };
+    let text = serde_json::to_string(&mark).map_err(|_| Error::internal())?;
+    let tmp = path.with_extension("tmp");
+    let write = async {
+        tokio::fs::write(&tmp, text.as_bytes()).await?;
+        tokio::fs::File::open(&tmp).await?.sync_all().await?;
+        tokio::fs::rename(&tmp, path).await
+    };
+    if let Err(e) = write.await {
+        tracing::error!(error = %e, path = %path.display(), "cannot write the audit head");
+        return Err(Error::internal());
+    }
+    tracing::info!(seq = mark.seq, hash = %mark.hash, "audit head");
+    Ok(mark)
+}
+
+/// What a head written outside the database says of the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MarkCheck {
+    /// No head has been written at that path.
+    Missing,
+    /// The file is not one this server wrote (its MAC does not hold).
+    Forged,
+    /// The chain holds the entry the head names, with the same hash.
+    Holds(HeadMark),
+    /// The chain no longer holds that entry as it was: rewritten or cut.
+    Broken(HeadMark),
+}
+
+/// Compares the head written at `path` with the chain in the database.
+pub async fn check_mark(app: &App, path: &std::path::Path) -> Result<MarkCheck> {
+    let Ok(text) = tokio::fs::read_to_string(path).await else {
+        return Ok(MarkCheck::Missing);
+    };
+    let Ok(mark) = serde_json::from_str::<HeadMark>(&text) else {
+        return Ok(MarkCheck::Forged);
+    };
+    if !crate::crypto::same(&mark.mac, &head_mac(app, mark.seq, &mark.hash, mark.at)) {
+        return Ok(MarkCheck::Forged);
+    }
+    if mark.seq == 0 {
+        return Ok(MarkCheck::Holds(mark));
+    }
+    let mut c = app.db.read().await?;
+    Ok(
+        match tongyu_store::audit::hash_at(&mut c, mark.seq).await? {
+            Some(h) if h == mark.hash => MarkCheck::Holds(mark),
+            _ => MarkCheck::Broken(mark),
+        },
+    )
+}
+
 /// Checks the whole chain.
 pub async fn verify(app: &App) -> Result<VerifyReport> {
     let mut c = app.db.read().await?;
-    tongyu_store::audit::verify(&mut c).await
+    tongyu_store::audit::verify(&mut c, app.db.chain_key()).await
 }
 
 pub(crate) async fn city_path(app: &App) -> Result<String> {

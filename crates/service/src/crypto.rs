@@ -41,6 +41,14 @@ impl Secret {
         hex::encode(mac.finalize().into_bytes())
     }
 
+    /// The key of the audit chain's HMAC (derived; never the secret itself).
+    pub fn chain_key(&self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        let bytes = hex::decode(self.keyed_hash("audit-chain", "hmac-sha-256")).unwrap_or_default();
+        out.copy_from_slice(&bytes[..32.min(bytes.len())]);
+        out
+    }
+
     /// The look-up key of a phone number.
     pub fn phone_key(&self, phone: &str) -> String {
         self.keyed_hash("phone", phone)

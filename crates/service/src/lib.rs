@@ -139,7 +139,7 @@ impl Default for Caches {
 impl App {
     pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> App {
         App {
-            db,
+            db: db.with_chain_key(settings.secret.chain_key()),
             clock,
             settings: Arc::new(settings),
             progress: Arc::default(),

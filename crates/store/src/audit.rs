@@ -1,10 +1,14 @@
 //! The audit log: append-only, each entry chained to the one before by a
-//! SHA-256 hash, so that an edited or deleted entry breaks the chain.
+//! hash, so that an edited or deleted entry breaks the chain. From
+//! `audit_head.keyed_from` on, the hash is an HMAC-SHA-256 under a key kept
+//! outside the database ([`crate::ChainKey`]): someone who can write to the
+//! database cannot rewrite an entry and recompute the links after it.
 
+use hmac::{KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use tongyu_domain::{Error, Result};
 
-use crate::{Conn, DbResult, col};
+use crate::{ChainKey, Conn, DbResult, Tx, col};
 
 /// What happened, as the caller describes it.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -33,10 +37,10 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
-/// The hash of an entry: SHA-256 over the previous hash and every field,
-/// separated by a unit separator that no field contains unescaped.
-pub fn chain_hash(prev: &str, seq: i64, e: &AuditEntry) -> String {
-    let mut h = Sha256::new();
+/// The hash of an entry over the previous hash and every field, separated
+/// by a unit separator that no field contains unescaped: HMAC-SHA-256 under
+/// `key` for a keyed entry, plain SHA-256 for one written before keying.
+pub fn chain_hash(key: Option<&ChainKey>, prev: &str, seq: i64, e: &AuditEntry) -> String {
     let fields = [
         prev.to_owned(),
         seq.to_string(),
@@ -52,25 +56,60 @@ pub fn chain_hash(prev: &str, seq: i64, e: &AuditEntry) -> String {
         e.request_id.clone(),
         e.detail.clone(),
     ];
-    for f in &fields {
-        h.update(f.replace('\u{1f}', "\u{1f}\u{1f}").as_bytes());
-        h.update([0x1f]);
+    let bytes: Vec<u8> = fields
+        .iter()
+        .flat_map(|f| {
+            let mut b = f.replace('\u{1f}', "\u{1f}\u{1f}").into_bytes();
+            b.push(0x1f);
+            b
+        })
+        .collect();
+    match key {
+        Some(k) => {
+            let Ok(mut mac) = <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(&k.0[..]) else {
+                unreachable!("HMAC takes a key of any length")
+            };
+            mac.update(&bytes);
+            hex::encode(mac.finalize().into_bytes())
+        }
+        None => hex::encode(Sha256::digest(&bytes)),
     }
-    hex::encode(h.finalize())
+}
+
+/// The key an entry at `seq` is hashed with: none before keying began.
+fn key_for<'a>(
+    key: Option<&'a ChainKey>,
+    keyed_from: i64,
+    seq: i64,
+) -> Result<Option<&'a ChainKey>> {
+    if seq < keyed_from {
+        return Ok(None);
+    }
+    match key {
+        Some(k) => Ok(Some(k)),
+        None => {
+            tracing::error!("the audit chain's key is not configured");
+            Err(Error::internal())
+        }
+    }
 }
 
 /// Appends an entry inside the caller's transaction, so that a change and
 /// its record commit together. The head row's update takes the lock that
 /// keeps the chain a line on either backend.
-pub async fn append(c: &mut Conn, e: &AuditEntry) -> Result<i64> {
-    let row =
-        sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash")
-            .fetch_one(&mut *c)
-            .await
-            .db()?;
+pub async fn append(c: &mut Tx, e: &AuditEntry) -> Result<i64> {
+    let key = c.chain_key().cloned();
+    let row = sqlx::query(
+        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash, keyed_from",
+    )
+    .fetch_one(&mut **c)
+    .await
+    .db()?;
     let seq: i64 = col(&row, "seq")?;
     let prev: String = col(&row, "last_hash")?;
-    let hash = chain_hash(&prev, seq, e);
+    let keyed_from: i64 = col(&row, "keyed_from")?;
+    let hash = chain_hash(key_for(key.as_ref(), keyed_from, seq)?, &prev, seq, e);
+    let c: &mut Conn = c;
     sqlx::query(
         "INSERT INTO audit_log (seq, at, actor_id, actor, action, object_type, object_id, unit_id,
                                 result, ip, request_id, detail, prev_hash, hash)
@@ -105,23 +144,27 @@ pub async fn append(c: &mut Conn, e: &AuditEntry) -> Result<i64> {
 /// statements whatever their number (a batch of the public form's writer):
 /// the head moved on, the entries ([`crate::rows`] on SQLite), the head's
 /// new hash.
-pub async fn append_many(c: &mut Conn, entries: &[AuditEntry]) -> Result<()> {
+pub async fn append_many(c: &mut Tx, entries: &[AuditEntry]) -> Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
+    let key = c.chain_key().cloned();
+    let c: &mut Conn = c;
     let n = entries.len() as i64;
-    let row =
-        sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, last_hash")
-            .bind(n)
-            .fetch_one(&mut *c)
-            .await
-            .db()?;
+    let row = sqlx::query(
+        "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, last_hash, keyed_from",
+    )
+    .bind(n)
+    .fetch_one(&mut *c)
+    .await
+    .db()?;
     let last: i64 = col(&row, "seq")?;
     let mut prev: String = col(&row, "last_hash")?;
+    let keyed_from: i64 = col(&row, "keyed_from")?;
     let mut rows: Vec<(i64, &AuditEntry, String, String)> = Vec::with_capacity(entries.len());
     for (i, e) in entries.iter().enumerate() {
         let seq = last - n + 1 + i as i64;
-        let hash = chain_hash(&prev, seq, e);
+        let hash = chain_hash(key_for(key.as_ref(), keyed_from, seq)?, &prev, seq, e);
         rows.push((seq, e, prev, hash.clone()));
         prev = hash;
     }
@@ -268,14 +311,34 @@ pub struct VerifyReport {
     pub head_seq: i64,
 }
 
-/// Walks the whole chain in order, in pages, recomputing every hash.
-pub async fn verify(c: &mut Conn) -> Result<VerifyReport> {
+/// The chain's head as the database holds it: (seq, last hash).
+pub async fn head(c: &mut Conn) -> Result<(i64, String)> {
     let head = sqlx::query("SELECT seq, last_hash FROM audit_head WHERE id = 1")
+        .fetch_one(&mut *c)
+        .await
+        .db()?;
+    Ok((col(&head, "seq")?, col(&head, "last_hash")?))
+}
+
+/// The hash of the entry at `seq`, if there is one.
+pub async fn hash_at(c: &mut Conn, seq: i64) -> Result<Option<String>> {
+    sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1")
+        .bind(seq)
+        .fetch_optional(&mut *c)
+        .await
+        .db()
+}
+
+/// Walks the whole chain in order, in pages, recomputing every hash (keyed
+/// ones under `key`).
+pub async fn verify(c: &mut Conn, key: Option<&ChainKey>) -> Result<VerifyReport> {
+    let head = sqlx::query("SELECT seq, last_hash, keyed_from FROM audit_head WHERE id = 1")
         .fetch_one(&mut *c)
         .await
         .db()?;
     let head_seq: i64 = col(&head, "seq")?;
     let head_hash: String = col(&head, "last_hash")?;
+    let keyed_from: i64 = col(&head, "keyed_from")?;
     let mut prev = String::new();
     let mut expect_seq = 1_i64;
     let mut checked = 0_i64;
@@ -292,9 +355,11 @@ pub async fn verify(c: &mut Conn) -> Result<VerifyReport> {
         }
         for r in &rows {
             let rec = record_from_row(r)?;
+            let k = if rec.seq < keyed_from { None } else { key };
             let ok = rec.seq == expect_seq
                 && rec.prev_hash == prev
-                && chain_hash(&prev, rec.seq, &rec.entry) == rec.hash;
+                && (rec.seq < keyed_from || key.is_some())
+                && chain_hash(k, &prev, rec.seq, &rec.entry) == rec.hash;
             if !ok {
                 return Ok(VerifyReport {
                     checked,

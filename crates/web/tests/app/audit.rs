@@ -114,3 +114,159 @@ async fn the_audit_page_and_export_are_for_the_audit_role_only() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// Someone with write access to the database rewrites every entry from
+/// `from` on and recomputes each link, as they could with plain SHA-256
+/// (or with an HMAC under a key of their own guessing).
+async fn rewrite_from(t: &TestApp, from: i64, key: Option<&tongyu_store::ChainKey>) {
+    let mut c = t.app.db.read().await.expect("conn");
+    let all = tongyu_store::audit::search(
+        &mut c,
+        &tongyu_store::audit::AuditFilter {
+            limit: 10_000,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("entries");
+    drop(c);
+    let mut all: Vec<_> = all.into_iter().collect();
+    all.sort_by_key(|r| r.seq);
+    let mut prev = all
+        .iter()
+        .find(|r| r.seq == from - 1)
+        .map(|r| r.hash.clone())
+        .unwrap_or_default();
+    for r in all.iter().filter(|r| r.seq >= from) {
+        let mut e = r.entry.clone();
+        if r.seq == from {
+            e.actor = "someone-else".into();
+        }
+        let hash = tongyu_store::audit::chain_hash(key, &prev, r.seq, &e);
+        t.app
+            .db
+            .execute_raw(&format!(
+                "UPDATE audit_log SET actor = '{}', prev_hash = '{prev}', hash = '{hash}' WHERE seq = {}",
+                e.actor, r.seq
+            ))
+            .await
+            .expect("rewrite");
+        prev = hash;
+    }
+    t.app
+        .db
+        .execute_raw(&format!(
+            "UPDATE audit_head SET last_hash = '{prev}' WHERE id = 1"
+        ))
+        .await
+        .expect("head");
+}
+
+#[tokio::test]
+async fn a_rewritten_and_relinked_chain_is_caught_without_the_key() {
+    let t = TestApp::demo().await;
+    t.login("city-admin").await;
+    t.login("teacher").await;
+    assert_eq!(
+        tongyu_service::audit::verify(&t.app)
+            .await
+            .expect("verify")
+            .first_bad,
+        None
+    );
+    rewrite_from(&t, 3, None).await;
+    let report = tongyu_service::audit::verify(&t.app).await.expect("verify");
+    assert_eq!(
+        report.first_bad,
+        Some(3),
+        "plain SHA-256 links no longer pass"
+    );
+    let guessed = tongyu_store::ChainKey(std::sync::Arc::new([7; 32]));
+    rewrite_from(&t, 3, Some(&guessed)).await;
+    let report = tongyu_service::audit::verify(&t.app).await.expect("verify");
+    assert_eq!(report.first_bad, Some(3), "nor links under another key");
+}
+
+#[tokio::test]
+async fn the_head_written_outside_the_database_catches_a_cut_tail() {
+    use tongyu_service::audit::{MarkCheck, check_mark, mark_head};
+    let t = TestApp::demo().await;
+    t.login("city-admin").await;
+    let path = t.media_dir.with_extension("head.json");
+    assert_eq!(
+        check_mark(&t.app, &path).await.expect("check"),
+        MarkCheck::Missing
+    );
+    let mark = mark_head(&t.app, &path).await.expect("mark");
+    assert!(matches!(
+        check_mark(&t.app, &path).await.expect("check"),
+        MarkCheck::Holds(_)
+    ));
+    // More entries after the mark are fine.
+    t.login("teacher").await;
+    assert!(matches!(
+        check_mark(&t.app, &path).await.expect("check"),
+        MarkCheck::Holds(_)
+    ));
+    // A writer cuts the log back before the mark and fixes the head row so
+    // the chain itself still verifies: the mark outside catches it.
+    let cut = mark.seq - 1;
+    let before = tongyu_store::audit::hash_at(&mut t.app.db.read().await.expect("conn"), cut)
+        .await
+        .expect("q")
+        .expect("entry");
+    t.app
+        .db
+        .execute_raw(&format!("DELETE FROM audit_log WHERE seq > {cut}"))
+        .await
+        .expect("cut");
+    t.app
+        .db
+        .execute_raw(&format!(
+            "UPDATE audit_head SET seq = {cut}, last_hash = '{before}' WHERE id = 1"
+        ))
+        .await
+        .expect("head");
+    assert_eq!(
+        tongyu_service::audit::verify(&t.app)
+            .await
+            .expect("verify")
+            .first_bad,
+        None,
+        "the chain alone looks whole"
+    );
+    assert!(matches!(
+        check_mark(&t.app, &path).await.expect("check"),
+        MarkCheck::Broken(_)
+    ));
+    // A mark file edited by hand does not pass either.
+    let forged = std::fs::read_to_string(&path)
+        .expect("mark")
+        .replace(&format!("\"seq\":{}", mark.seq), &format!("\"seq\":{cut}"));
+    std::fs::write(&path, forged).expect("write");
+    assert_eq!(
+        check_mark(&t.app, &path).await.expect("check"),
+        MarkCheck::Forged
+    );
+    let _ = std::fs::remove_file(&path);
+}
+
+#[tokio::test]
+async fn reading_the_audit_log_is_itself_recorded() {
+    let t = TestApp::demo().await;
+    let auditor = t.login("audit-admin").await;
+    let (s, _) = t
+        .get("/api/v1/audit?action=auth.login&limit=3", &auditor)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, log) = t.get("/api/v1/audit?action=audit.read", &auditor).await;
+    let items = log["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{log}");
+    assert_eq!(items[0]["actor"], "audit-admin");
+    assert!(
+        items[0]["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("action=auth.login")
+    );
+}
