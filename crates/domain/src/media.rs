@@ -143,6 +143,81 @@ pub fn clean_filename(raw: &str) -> String {
     }
 }
 
+/// A photo without what the camera wrote beside the picture: in a JPEG the
+/// application segments (EXIF with its GPS position, XMP, maker notes) and
+/// comments go, the JFIF and Adobe colour segments stay; in a PNG the text,
+/// time and EXIF chunks go. Every length is checked against what is left
+/// before it is used; a malformed file is refused, never half-copied.
+pub fn strip_metadata(bytes: &[u8], mime: &str) -> Result<Vec<u8>> {
+    let bad = || Error::invalid("photo", "照片文件已损坏，请重新拍摄或选择");
+    match mime {
+        "image/jpeg" => {
+            if !bytes.starts_with(&[0xFF, 0xD8]) {
+                return Err(bad());
+            }
+            let mut out = Vec::with_capacity(bytes.len());
+            out.extend_from_slice(&[0xFF, 0xD8]);
+            let mut i = 2;
+            loop {
+                if i + 4 > bytes.len() || bytes[i] != 0xFF {
+                    return Err(bad());
+                }
+                let marker = bytes[i + 1];
+                // Start of scan: the picture itself follows; copy the rest.
+                if marker == 0xDA {
+                    out.extend_from_slice(&bytes[i..]);
+                    return Ok(out);
+                }
+                let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+                if len < 2 || i + 2 + len > bytes.len() {
+                    return Err(bad());
+                }
+                let keep = match marker {
+                    0xE0 | 0xEE => true,         // JFIF, Adobe (colour transform)
+                    0xE1..=0xEF | 0xFE => false, // EXIF, XMP, ICC and others; comments
+                    _ => true,                   // tables, frame headers
+                };
+                if keep {
+                    out.extend_from_slice(&bytes[i..i + 2 + len]);
+                }
+                i += 2 + len;
+            }
+        }
+        "image/png" => {
+            const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+            if !bytes.starts_with(SIGNATURE) {
+                return Err(bad());
+            }
+            let mut out = Vec::with_capacity(bytes.len());
+            out.extend_from_slice(SIGNATURE);
+            let mut i = SIGNATURE.len();
+            while i < bytes.len() {
+                if i + 8 > bytes.len() {
+                    return Err(bad());
+                }
+                let len = u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]])
+                    as usize;
+                let kind = &bytes[i + 4..i + 8];
+                let end = i
+                    .checked_add(12)
+                    .and_then(|e| e.checked_add(len))
+                    .filter(|e| *e <= bytes.len())
+                    .ok_or_else(bad)?;
+                let drop = matches!(kind, b"eXIf" | b"tEXt" | b"zTXt" | b"iTXt" | b"tIME");
+                if !drop {
+                    out.extend_from_slice(&bytes[i..end]);
+                }
+                i = end;
+                if kind == b"IEND" {
+                    return Ok(out);
+                }
+            }
+            Err(bad())
+        }
+        _ => Err(bad()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +243,64 @@ mod tests {
         assert!(sniff(b"<html><script>", "a.mp4").is_err());
         assert!(sniff(b"MZ\x90\0", "setup.pdf").is_err());
         assert!(sniff(b"", "empty.mp4").is_err());
+    }
+
+    #[test]
+    fn photos_lose_their_gps_and_keep_their_picture() {
+        // A JPEG: SOI, APP0 (JFIF), APP1 (EXIF with a "GPS" tag), a COM,
+        // DQT, then the scan.
+        let mut jpeg = vec![0xFF, 0xD8];
+        jpeg.extend([0xFF, 0xE0, 0x00, 0x07, b'J', b'F', b'I', b'F', 0]);
+        jpeg.extend([
+            0xFF, 0xE1, 0x00, 0x0A, b'E', b'x', b'i', b'f', 0, 0, b'G', b'P',
+        ]);
+        jpeg.extend([0xFF, 0xFE, 0x00, 0x05, b'h', b'i', b'!']);
+        jpeg.extend([0xFF, 0xDB, 0x00, 0x04, 1, 2]);
+        jpeg.extend([0xFF, 0xDA, 0x00, 0x02, 9, 9, 9, 0xFF, 0xD9]);
+        let out = strip_metadata(&jpeg, "image/jpeg").expect("jpeg");
+        assert!(!out.windows(4).any(|w| w == b"Exif"), "{out:?}");
+        assert!(!out.windows(3).any(|w| w == b"hi!"));
+        assert!(out.windows(4).any(|w| w == b"JFIF"));
+        assert!(out.ends_with(&[0xFF, 0xDA, 0x00, 0x02, 9, 9, 9, 0xFF, 0xD9]));
+        // A length that runs past the end is refused.
+        let mut cut = jpeg[..12].to_vec();
+        cut[5] = 0xFF;
+        assert!(strip_metadata(&cut, "image/jpeg").is_err());
+        // A PNG: IHDR, eXIf, tEXt, IDAT, IEND.
+        let chunk = |kind: &[u8], data: &[u8]| {
+            let mut c = (data.len() as u32).to_be_bytes().to_vec();
+            c.extend_from_slice(kind);
+            c.extend_from_slice(data);
+            c.extend([0, 0, 0, 0]);
+            c
+        };
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(chunk(b"IHDR", &[0; 13]));
+        png.extend(chunk(b"eXIf", b"GPS here"));
+        png.extend(chunk(b"tEXt", b"Author\0me"));
+        png.extend(chunk(b"IDAT", b"pixels"));
+        png.extend(chunk(b"IEND", b""));
+        let out = strip_metadata(&png, "image/png").expect("png");
+        assert!(!out.windows(8).any(|w| w == b"GPS here"));
+        assert!(!out.windows(4).any(|w| w == b"tEXt"));
+        assert!(out.windows(6).any(|w| w == b"pixels"));
+        let mut huge = png[..8].to_vec();
+        huge.extend([0xFF, 0xFF, 0xFF, 0xFF]);
+        huge.extend(b"IDAT");
+        assert!(strip_metadata(&huge, "image/png").is_err());
+    }
+
+    proptest::proptest! {
+        /// Any bytes: an answer, never a panic or a read past the end.
+        #[test]
+        fn any_bytes_strip_or_are_refused(tail in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let mut jpeg = vec![0xFF, 0xD8];
+            jpeg.extend(tail.iter().copied());
+            let _ = strip_metadata(&jpeg, "image/jpeg");
+            let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+            png.extend(tail);
+            let _ = strip_metadata(&png, "image/png");
+        }
     }
 
     #[test]

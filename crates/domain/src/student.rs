@@ -3,6 +3,11 @@
 
 use crate::{Error, Result};
 
+/// The version of the children's privacy notice (`/privacy/children`) a
+/// guardian agrees to when asking to be bound to a child. A new text gets a
+/// new version; each consent records the one it was given to.
+pub const CHILDREN_NOTICE_VERSION: &str = "2026-12";
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Student {
     pub id: i64,

@@ -578,3 +578,111 @@ pub async fn grant_by_login(
     })?;
     add_grant(app, ctx, account.id, role, unit_id).await
 }
+
+/// Moves one's own account to a new phone number: the current password
+/// again, and a code sent to the new number. Every other session ends.
+pub async fn change_own_phone(
+    app: &App,
+    ctx: &Ctx,
+    session: &crate::auth::Session,
+    new_phone: &str,
+    sms_code: &str,
+    password: &str,
+) -> Result<()> {
+    let phone = parse_phone(new_phone)?;
+    tongyu_domain::verify::parse_code(sms_code)?;
+    let hash = {
+        let mut c = app.db.read().await?;
+        if accounts::by_phones(&mut c, std::slice::from_ref(&phone))
+            .await?
+            .iter()
+            .any(|a| a.id != session.account.id)
+        {
+            return Err(Error::invalid("phone", "该手机号已被其他账号使用"));
+        }
+        accounts::find_for_login(&mut c, &session.account.username)
+            .await?
+            .ok_or_else(Error::not_found)?
+            .1
+    };
+    if !auth::verify_password(password, &hash) {
+        return Err(Error::invalid("password", "当前密码不正确"));
+    }
+    crate::verify::check_code(
+        app,
+        &phone,
+        tongyu_domain::verify::Purpose::ChangePhone,
+        sms_code,
+    )
+    .await?;
+    let old = session.account.masked_phone();
+    app.forget_account(session.account.id);
+    let mut tx = app.db.write().await?;
+    accounts::set_phone(&mut tx, session.account.id, &phone).await?;
+    tongyu_store::session::delete_for_account(&mut tx, session.account.id, &session.id_hash)
+        .await?;
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            ctx,
+            "account.change_phone",
+            "account",
+            session.account.id,
+            None,
+            format!("{old} → {}", tongyu_domain::account::mask_phone(&phone)),
+        ),
+    )
+    .await?;
+    tx.commit().await.db()?;
+    app.forget_account(session.account.id);
+    Ok(())
+}
+
+/// A parent closes their own account (PIPL's right to deletion): the
+/// password again; the name and phone are erased, the account can no longer
+/// sign in, and every session ends. Staff accounts are closed by their
+/// administrators instead.
+pub async fn close_own(
+    app: &App,
+    ctx: &Ctx,
+    session: &crate::auth::Session,
+    password: &str,
+) -> Result<()> {
+    if session.actor.grants.iter().any(|g| g.role != Role::Parent) {
+        return Err(Error::invalid(
+            "password",
+            "工作账号由所在单位的管理员停用，不能自行注销",
+        ));
+    }
+    let hash = {
+        let mut c = app.db.read().await?;
+        accounts::find_for_login(&mut c, &session.account.username)
+            .await?
+            .ok_or_else(Error::not_found)?
+            .1
+    };
+    if !auth::verify_password(password, &hash) {
+        return Err(Error::invalid("password", "当前密码不正确"));
+    }
+    app.forget_account(session.account.id);
+    let mut tx = app.db.write().await?;
+    accounts::close(&mut tx, session.account.id).await?;
+    tongyu_store::session::delete_for_account(&mut tx, session.account.id, "").await?;
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            ctx,
+            "account.close",
+            "account",
+            session.account.id,
+            None,
+            "本人申请注销",
+        ),
+    )
+    .await?;
+    tx.commit().await.db()?;
+    app.forget_account(session.account.id);
+    Ok(())
+}

@@ -323,9 +323,16 @@ pub async fn request_link(
     child_name: &str,
     relation: &str,
     sms_code: &str,
+    consent: bool,
 ) -> Result<GuardianLink> {
     let class = invite_class(app, code).await?;
     let relation = parse_relation(relation)?;
+    if !consent {
+        return Err(Error::invalid(
+            "consent",
+            "请阅读并同意《儿童个人信息保护规则》后再申请绑定",
+        ));
+    }
     let child_name = child_name.trim();
     tongyu_domain::verify::parse_code(sms_code)?;
     crate::throttle::hit(
@@ -376,6 +383,15 @@ pub async fn request_link(
         LinkStatus::Pending,
         None,
         app.now(),
+    )
+    .await?;
+    students::record_consent(
+        &mut tx,
+        student.id,
+        ctx.actor.account_id,
+        tongyu_domain::student::CHILDREN_NOTICE_VERSION,
+        app.now(),
+        &ctx.origin.ip,
     )
     .await?;
     audit::append(

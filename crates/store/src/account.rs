@@ -595,3 +595,35 @@ pub async fn with_roles_at(
     tongyu_domain::collate::sort_by_name(&mut people, |p| &p.1);
     Ok(people)
 }
+
+/// Moves an account to another phone number.
+pub async fn set_phone(c: &mut Conn, id: i64, phone: &str) -> Result<()> {
+    sqlx::query("UPDATE accounts SET phone = $1 WHERE id = $2")
+        .bind(phone)
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .db()
+        .map_err(|e| match e.code {
+            tongyu_domain::ErrorCode::Conflict => {
+                Error::invalid("phone", "该手机号已被其他账号使用")
+            }
+            _ => e,
+        })?;
+    Ok(())
+}
+
+/// Closes an account at its holder's request: it can no longer sign in,
+/// and its name and phone are gone (the username stays, so the audit log
+/// still names who did what).
+pub async fn close(c: &mut Conn, id: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE accounts SET display_name = '已注销用户', phone = NULL, password_hash = '!',
+                             active = 0 WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut *c)
+    .await
+    .db()?;
+    Ok(())
+}

@@ -450,3 +450,48 @@ pub async fn links_of_students(
     }
     Ok(out)
 }
+
+/// Records a guardian's consent to the children's privacy notice.
+pub async fn record_consent(
+    c: &mut Conn,
+    student_id: i64,
+    account_id: i64,
+    notice_version: &str,
+    now: i64,
+    ip: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO guardian_consents (student_id, account_id, notice_version, consented_at, ip)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(student_id)
+    .bind(account_id)
+    .bind(notice_version)
+    .bind(now)
+    .bind(ip)
+    .execute(&mut *c)
+    .await
+    .db()?;
+    Ok(())
+}
+
+/// The consents given for a child: (guardian account, notice version, when).
+pub async fn consents_of(c: &mut Conn, student_id: i64) -> Result<Vec<(i64, String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT account_id, notice_version, consented_at FROM guardian_consents
+         WHERE student_id = $1 ORDER BY id",
+    )
+    .bind(student_id)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                col(r, "account_id")?,
+                col(r, "notice_version")?,
+                col(r, "consented_at")?,
+            ))
+        })
+        .collect()
+}

@@ -446,8 +446,11 @@ async fn keep_photos(app: &App, photos: &[Vec<u8>]) -> Result<Vec<(String, &'sta
     let mut out = Vec::with_capacity(photos.len());
     for p in photos {
         let mime = tongyu_domain::appeal::check_photo(p)?;
-        let sha = crate::media::store_bytes(app, p).await?;
-        out.push((sha, mime, p.len() as i64));
+        // Kept without the camera's notes: a phone's photo carries where it
+        // was taken.
+        let clean = tongyu_domain::media::strip_metadata(p, mime)?;
+        let sha = crate::media::store_bytes(app, &clean).await?;
+        out.push((sha, mime, clean.len() as i64));
     }
     Ok(out)
 }

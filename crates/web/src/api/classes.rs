@@ -85,6 +85,10 @@ struct LinkBody {
     /// The code just sent to the parent's own phone (`POST /me/codes`).
     #[serde(default)]
     sms_code: String,
+    /// The guardian agrees to the children's privacy notice
+    /// (`/privacy/children`, its version recorded with the consent).
+    #[serde(default)]
+    consent: bool,
 }
 
 async fn request_link(
@@ -99,6 +103,7 @@ async fn request_link(
         &b.child_name,
         &b.relation,
         &b.sms_code,
+        b.consent,
     )
     .await?;
     Ok((

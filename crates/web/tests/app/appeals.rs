@@ -1439,8 +1439,20 @@ async fn photos_are_checked_by_content_and_shown_only_to_the_parent_and_the_hand
     let admin = t.login("school-admin").await;
     let (school, other_admin, _) = schools(&t).await;
     let (qr, _) = codes(&t, &admin, school).await;
+    // A PNG whose text chunk says where it was taken.
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut c = (data.len() as u32).to_be_bytes().to_vec();
+        c.extend_from_slice(kind);
+        c.extend_from_slice(data);
+        c.extend([0, 0, 0, 0]);
+        c
+    };
     let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-    png.extend((0..300u32).map(|i| (i % 251) as u8));
+    png.extend(chunk(b"IHDR", &[0; 13]));
+    png.extend(chunk(b"tEXt", b"GPS\x0036.0671,120.3826"));
+    let pixels: Vec<u8> = (0..300u32).map(|i| (i % 251) as u8).collect();
+    png.extend(chunk(b"IDAT", &pixels));
+    png.extend(chunk(b"IEND", b""));
     let mut pdf = b"%PDF-1.7\n".to_vec();
     pdf.resize(300, b' ');
     let mut parent = t.browser();
@@ -1488,7 +1500,11 @@ async fn photos_are_checked_by_content_and_shown_only_to_the_parent_and_the_hand
         )
         .await;
     assert_eq!(s, StatusCode::OK);
-    assert!(body.len() > 100);
+    assert!(body.len() > 300);
+    assert!(
+        !body.contains("36.0671"),
+        "the photo is kept without where it was taken"
+    );
     let (s, _, _) = t
         .send(
             axum::http::Request::builder()

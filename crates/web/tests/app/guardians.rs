@@ -125,6 +125,20 @@ async fn a_parent_joins_a_class_and_the_head_teacher_confirms() {
         "the form is kept"
     );
     let bind = t.last_code("13800001234");
+    // Without the guardian's consent to the children's privacy notice: no.
+    let p = b
+        .post(
+            "/join",
+            &[
+                ("code", &code),
+                ("child_name", &child),
+                ("relation", "母亲"),
+                ("sms_code", &bind),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("儿童个人信息保护规则"), "{}", p.body);
     let p = b
         .post(
             "/join",
@@ -133,6 +147,7 @@ async fn a_parent_joins_a_class_and_the_head_teacher_confirms() {
                 ("child_name", "不存在的孩子"),
                 ("relation", "母亲"),
                 ("sms_code", &bind),
+                ("consent", "1"),
             ],
         )
         .await;
@@ -146,10 +161,27 @@ async fn a_parent_joins_a_class_and_the_head_teacher_confirms() {
                 ("child_name", &child),
                 ("relation", "母亲"),
                 ("sms_code", &bind),
+                ("consent", "1"),
             ],
         )
         .await;
     assert_eq!(p.location.as_deref(), Some("/my"));
+    // The consent was recorded with the notice's version.
+    {
+        let mut c = t.app.db.read().await.expect("conn");
+        let students = tongyu_store::student::list_by_class(&mut c, class)
+            .await
+            .expect("list");
+        let sid = students.iter().find(|s| s.name == child).expect("child").id;
+        let consents = tongyu_store::student::consents_of(&mut c, sid)
+            .await
+            .expect("consents");
+        assert_eq!(consents.len(), 1);
+        assert_eq!(
+            consents[0].1,
+            tongyu_domain::student::CHILDREN_NOTICE_VERSION
+        );
+    }
     let p = b.get("/my").await;
     assert!(p.body.contains("等待班主任确认"));
     assert!(!p.body.contains(&format!("<b>{child}</b>")));
@@ -214,7 +246,7 @@ async fn a_new_code_replaces_the_old_and_codes_expire() {
         )
         .await;
     let parent = t.login("parent").await;
-    let req = |code: &str| json!({"code": code, "child_name": "某某", "relation": "父亲", "sms_code": "123456"});
+    let req = |code: &str| json!({"code": code, "child_name": "某某", "relation": "父亲", "sms_code": "123456", "consent": true});
     let (s, e) = t
         .post(
             "/api/v1/guardian-requests",

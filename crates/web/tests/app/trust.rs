@@ -955,3 +955,102 @@ async fn limits_hold_in_the_database_for_every_instance() {
     assert_eq!((s, &e), (s2, &e2), "locked looks like wrong: {e}");
     assert_eq!(e["code"], "invalid_credentials");
 }
+
+#[tokio::test]
+async fn a_parent_moves_to_a_new_phone_with_a_code_and_can_close_the_account() {
+    let t = TestApp::demo().await;
+    let mut b = t.browser();
+    b.sign_in("13900000001", PW).await;
+    let p = b.get("/me").await;
+    assert!(p.body.contains("更换手机号") && p.body.contains("注销账号"));
+    // The code goes to the new number; the password is asked again.
+    let p = b.post("/me/phone/code", &[("phone", "13512340000")]).await;
+    assert!(p.body.contains("验证码已发送至 135****0000"), "{}", p.body);
+    let code = t.last_code("13512340000");
+    let p = b
+        .post(
+            "/me/phone",
+            &[
+                ("phone", "13512340000"),
+                ("sms_code", &code),
+                ("password", "wrong-password"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let p = b
+        .post(
+            "/me/phone",
+            &[
+                ("phone", "13512340000"),
+                ("sms_code", &code),
+                ("password", PW),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(p.body.contains("手机号已更换") && p.body.contains("135****0000"));
+    t.login_with("13512340000", PW).await;
+    // Someone else's number cannot be taken, even with its code.
+    t.clock.advance(61);
+    b.post("/me/phone/code", &[("phone", "13900000002")]).await;
+    let p = b
+        .post(
+            "/me/phone",
+            &[
+                ("phone", "13900000002"),
+                ("sms_code", &t.last_code("13900000002")),
+                ("password", PW),
+            ],
+        )
+        .await;
+    assert!(p.body.contains("已被其他账号使用"), "{}", p.body);
+    // Closing: the password and a tick; then the account is gone.
+    let p = b
+        .post("/me/close", &[("password", PW), ("confirm", "1")])
+        .await;
+    assert_eq!(p.location.as_deref(), Some("/login?closed=1"));
+    let (s, _) = t
+        .api(
+            axum::http::Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "13512340000", "password": PW})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let auditor = t.login("audit-admin").await;
+    let (_, log) = t.get("/api/v1/audit?action=account.c", &auditor).await;
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        vec!["account.close", "account.change_phone"],
+        "{log}"
+    );
+    // Staff close nothing of their own.
+    let mut staff = t.browser();
+    staff.sign_in("teacher", PW).await;
+    assert!(!staff.get("/me").await.body.contains("注销账号"));
+    let p = staff
+        .post("/me/close", &[("password", PW), ("confirm", "1")])
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn the_children_s_privacy_notice_is_public() {
+    let t = TestApp::empty().await;
+    let mut b = t.browser();
+    let p = b.get("/privacy/children").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("儿童个人信息保护规则"));
+    assert!(
+        p.body
+            .contains(tongyu_domain::student::CHILDREN_NOTICE_VERSION)
+    );
+}
