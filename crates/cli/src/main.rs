@@ -630,8 +630,9 @@ async fn mark_audit_head(app: App, path: std::path::PathBuf) {
     }
 }
 
-/// Removes expired sessions, spent one-time codes and old throttle
-/// windows every ten minutes.
+/// Every ten minutes: removes expired sessions, spent one-time codes, old
+/// throttle windows, appeal photos past their retention and half-written
+/// uploads.
 async fn purge_sessions(app: App) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
@@ -644,6 +645,12 @@ async fn purge_sessions(app: App) {
         }
         if let Err(e) = tongyu_service::throttle::purge(&app).await {
             tracing::warn!(error = %e, "throttle purge failed");
+        }
+        if let Err(e) = tongyu_service::appeal::purge_photos(&app).await {
+            tracing::warn!(error = %e, "photo retention purge failed");
+        }
+        if let Err(e) = tongyu_service::media::purge_temporary(&app).await {
+            tracing::warn!(error = %e, "temporary upload purge failed");
         }
     }
 }

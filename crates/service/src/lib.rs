@@ -55,6 +55,9 @@ pub struct Settings {
     pub public_url: String,
     /// Administrators give a second factor (TOTP) at sign-in.
     pub require_admin_second_factor: bool,
+    /// Days an appeal's photos are kept once it is closed (then deleted,
+    /// files and all).
+    pub appeal_photo_days: i64,
     /// Public appeals per client address and per gate code, shared by
     /// every instance (the load benchmark, from one address, lifts them).
     pub appeal_limits: [tongyu_domain::throttle::Limit; 2],
@@ -74,6 +77,7 @@ impl Default for Settings {
             secret: crypto::Secret::default(),
             public_url: "http://127.0.0.1:8080".into(),
             require_admin_second_factor: true,
+            appeal_photo_days: 365,
             appeal_limits: [
                 tongyu_domain::throttle::APPEALS_PER_ADDRESS,
                 tongyu_domain::throttle::APPEALS_PER_CODE,

@@ -174,6 +174,45 @@ pub(crate) async fn store_bytes(app: &App, bytes: &[u8]) -> Result<String> {
     Ok(sha)
 }
 
+/// Removes a stored content's file once no row names it any more.
+pub(crate) async fn remove_if_orphan(app: &App, sha256: &str) -> Result<bool> {
+    let left = {
+        let mut c = app.db.read().await?;
+        store::count_by_sha(&mut c, sha256).await?
+    };
+    if left > 0 || sha256.len() < 2 {
+        return Ok(false);
+    }
+    match tokio::fs::remove_file(stored_path(&app.settings.media_dir, sha256)).await {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io_error(e)),
+    }
+}
+
+/// Removes half-written uploads left in the temporary folder for over a
+/// day (an upload cut off, a crash mid-write).
+pub async fn purge_temporary(app: &App) -> Result<usize> {
+    let dir = app.settings.media_dir.join("tmp");
+    let Ok(mut entries) = tokio::fs::read_dir(&dir).await else {
+        return Ok(0);
+    };
+    let cutoff = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+    let mut n = 0;
+    while let Ok(Some(e)) = entries.next_entry().await {
+        let old = e
+            .metadata()
+            .await
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .is_some_and(|t| t < cutoff);
+        if old && tokio::fs::remove_file(e.path()).await.is_ok() {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 /// Where a stored file is on disk, by its row.
 pub(crate) fn path_of(app: &App, f: &MediaFile) -> PathBuf {
     stored_path(&app.settings.media_dir, &f.sha256)

@@ -105,3 +105,12 @@ pub async fn attachments_of(c: &mut Conn, lesson_id: i64) -> Result<Vec<(String,
         .map(|r| Ok((col(r, "title")?, from_row(r)?)))
         .collect()
 }
+
+/// How many stored files still have this content.
+pub async fn count_by_sha(c: &mut Conn, sha256: &str) -> Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM media_files WHERE sha256 = $1")
+        .bind(sha256)
+        .fetch_one(&mut *c)
+        .await
+        .db()
+}

@@ -1524,6 +1524,57 @@ async fn photos_are_checked_by_content_and_shown_only_to_the_parent_and_the_hand
     stranger.sign_in(&other_admin, crate::common::PW).await;
     let photo = stranger.get(&format!("/appeals/{id}/photos/1")).await;
     assert_eq!(photo.status, StatusCode::NOT_FOUND);
+    // A year after the appeal closed, its photos go, files and all.
+    assert_eq!(
+        tongyu_service::appeal::purge_photos(&t.app)
+            .await
+            .expect("purge"),
+        0
+    );
+    t.app
+        .db
+        .execute_raw(&format!(
+            "UPDATE appeals SET status = 'closed', closed_at = {} WHERE id = {id}",
+            START
+        ))
+        .await
+        .expect("close");
+    let files = |dir: &std::path::Path| -> usize {
+        std::fs::read_dir(dir)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.file_name() != "tmp")
+                    .map(|e| std::fs::read_dir(e.path()).map(|f| f.count()).unwrap_or(0))
+                    .sum()
+            })
+            .unwrap_or(0)
+    };
+    let before = files(&t.media_dir);
+    assert!(before >= 1);
+    t.clock.advance(364 * 86_400);
+    assert_eq!(
+        tongyu_service::appeal::purge_photos(&t.app)
+            .await
+            .expect("purge"),
+        0
+    );
+    t.clock.advance(2 * 86_400);
+    assert_eq!(
+        tongyu_service::appeal::purge_photos(&t.app)
+            .await
+            .expect("purge"),
+        1
+    );
+    assert_eq!(files(&t.media_dir), before - 1, "the file is gone");
+    let (s, _, _) = t
+        .send(
+            axum::http::Request::builder()
+                .uri(format!("/a/{code}/photos/1"))
+                .body(axum::body::Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
