@@ -103,11 +103,20 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Write a consistent copy of the SQLite database.
+    /// Write a consistent copy of the database: SQLite by `VACUUM INTO`,
+    /// PostgreSQL by `pg_dump` (custom format).
     Backup {
         /// The file to write; it must not exist.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Restore a backup into an empty database (SQLite: the database file
+    /// must not exist yet; PostgreSQL: the database must hold no tables),
+    /// then check the audit chain. The secret key must be the one the
+    /// backup was made with.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
     },
     /// Run a benchmark and print its ratio against a baseline measured in
     /// the same run (see docs/benchmarks.md).
@@ -393,10 +402,80 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
             Ok(())
         }
         Command::Backup { out } => {
-            let app = open(&cfg, &cfg.database_url(), 2).await?;
+            let url = cfg.database_url();
             let dest = out.display().to_string();
-            app.db.backup_sqlite(&dest).await?;
+            if url.starts_with("postgres") {
+                if out.exists() {
+                    return Err(format!("备份文件已存在：{dest}").into());
+                }
+                pg_tool(
+                    "pg_dump",
+                    &["--format=custom", "--no-owner", "--file", &dest, &url],
+                )?;
+            } else {
+                let app = open(&cfg, &url, 2).await?;
+                app.db.backup_sqlite(&dest).await?;
+            }
             println!("已备份到 {dest}");
+            Ok(())
+        }
+        Command::Restore { from } => {
+            let url = cfg.database_url();
+            if !from.exists() {
+                return Err(format!("备份文件不存在：{}", from.display()).into());
+            }
+            if url.starts_with("postgres") {
+                let db = Db::connect_raw(&url).await?;
+                let tables = db
+                    .query_i64(
+                        "SELECT COUNT(*) FROM information_schema.tables
+                         WHERE table_schema = current_schema()",
+                    )
+                    .await?;
+                db.close().await;
+                if tables > 0 {
+                    return Err("目标数据库不是空的：请恢复到新建的空数据库".into());
+                }
+                pg_tool(
+                    "pg_restore",
+                    &[
+                        "--no-owner",
+                        "--exit-on-error",
+                        "--dbname",
+                        &url,
+                        &from.display().to_string(),
+                    ],
+                )?;
+            } else {
+                let path = url
+                    .strip_prefix("sqlite://")
+                    .unwrap_or(&url)
+                    .split('?')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                if std::path::Path::new(&path).exists() {
+                    return Err(format!("数据库文件已存在：{path}（请先移走）").into());
+                }
+                if let Some(parent) = std::path::Path::new(&path).parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::copy(&from, &path)?;
+                std::fs::File::open(&path)?.sync_all()?;
+            }
+            let app = open(&cfg, &url, 2).await?;
+            let r = tongyu_service::audit::verify(&app).await?;
+            if let Some(seq) = r.first_bad {
+                return Err(format!(
+                    "已恢复，但审计日志在第 {seq} 条处不一致：请确认使用的是备份时的密钥"
+                )
+                .into());
+            }
+            println!(
+                "已从 {} 恢复；审计日志共 {} 条，哈希链无断裂。",
+                from.display(),
+                r.checked
+            );
             Ok(())
         }
         Command::Bench {
@@ -613,6 +692,22 @@ async fn serve(app: App, cfg: &Config) -> Result<(), AnyError> {
     }
     app.db.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Runs a PostgreSQL client tool (pg_dump, pg_restore) on a database URL.
+fn pg_tool(tool: &str, args: &[&str]) -> Result<(), AnyError> {
+    let out = std::process::Command::new(tool)
+        .args(args)
+        .output()
+        .map_err(|e| format!("无法运行 {tool}（请安装 PostgreSQL 客户端工具）：{e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{tool} 失败：{}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )
+        .into());
+    }
     Ok(())
 }
 

@@ -663,3 +663,120 @@ fn every_acknowledged_progress_report_survives_a_kill() {
     assert!(o.status.success(), "{}", text(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A database of its own for the restore drill: on PostgreSQL a whole new
+/// database on the test server (a backup and restore work on databases,
+/// not schemas), on SQLite a file. Returns its URL and how to wipe it.
+fn drill_database(dir: &Path) -> (String, Box<dyn Fn()>) {
+    let Some(base) = std::env::var("TONGYU_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        let file = dir.join("drill.db");
+        let url = format!("sqlite://{}", file.display());
+        let wipe = move || {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+            }
+        };
+        return (url, Box::new(wipe));
+    };
+    let name = format!("tongyu_drill_{}", std::process::id());
+    let (prefix, _) = base.rsplit_once('/').expect("a database URL");
+    let url = format!("{prefix}/{name}");
+    let admin = base.clone();
+    let recreate = move |create: bool| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let name = name.clone();
+        let admin = admin.clone();
+        rt.block_on(async move {
+            let db = tongyu_store::Db::connect_raw(&admin)
+                .await
+                .expect("connect");
+            db.execute_raw(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .expect("drop");
+            if create {
+                db.execute_raw(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create");
+            }
+            db.close().await;
+        });
+    };
+    recreate(true);
+    (url, Box::new(move || recreate(true)))
+}
+
+fn count(url: &str, sql: &str) -> i64 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let db = tongyu_store::Db::connect_raw(url).await.expect("connect");
+        let n = db.query_i64(sql).await.expect("count");
+        db.close().await;
+        n
+    })
+}
+
+#[test]
+fn a_backup_restores_into_an_empty_database_with_its_audit_chain() {
+    let dir = tempdir("drill");
+    let (url, wipe) = drill_database(&dir);
+    let with_url = |args: &[&str]| {
+        bin()
+            .current_dir(&dir)
+            .env("TONGYU_DATA_DIR", dir.join("data"))
+            .env("TONGYU_DATABASE_URL", &url)
+            .args(args)
+            .output()
+            .expect("runs")
+    };
+    let o = with_url(&[
+        "demo",
+        "--scale",
+        "tiny",
+        "--no-serve",
+        "--database-url",
+        &url,
+        "--demo-password",
+        "Drill-Password-1",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let accounts = count(&url, "SELECT COUNT(*) FROM accounts");
+    let entries = count(&url, "SELECT COUNT(*) FROM audit_log");
+    assert!(accounts > 10 && entries > 0);
+    let backup = dir.join("drill.backup");
+    let o = with_url(&["backup", "--out", backup.to_str().expect("utf-8")]);
+    assert!(o.status.success(), "{}", text(&o));
+    // Into a database that still holds data: refused.
+    let o = with_url(&["restore", "--from", backup.to_str().expect("utf-8")]);
+    assert!(!o.status.success(), "{}", text(&o));
+    // The disaster: the database is gone.
+    wipe();
+    let o = with_url(&["restore", "--from", backup.to_str().expect("utf-8")]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("哈希链无断裂"), "{}", text(&o));
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM accounts"), accounts);
+    assert_eq!(count(&url, "SELECT COUNT(*) FROM audit_log"), entries);
+    let o = with_url(&["audit", "verify"]);
+    assert!(o.status.success(), "{}", text(&o));
+    // Restored with another key (a lost key file): the chain says so.
+    wipe();
+    let o = bin()
+        .current_dir(&dir)
+        .env("TONGYU_DATA_DIR", dir.join("other-data"))
+        .env("TONGYU_DATABASE_URL", &url)
+        .args(["restore", "--from", backup.to_str().expect("utf-8")])
+        .output()
+        .expect("runs");
+    assert!(!o.status.success());
+    assert!(text(&o).contains("密钥"), "{}", text(&o));
+    wipe();
+    let _ = std::fs::remove_dir_all(&dir);
+}
