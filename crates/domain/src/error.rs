@@ -21,6 +21,9 @@ pub enum ErrorCode {
     PayloadTooLarge,
     AccountLocked,
     RateLimited,
+    /// The database cannot be reached for a moment (a restart, a fail-over):
+    /// nothing was done; the same request may be sent again shortly.
+    Unavailable,
     Internal,
 }
 
@@ -42,6 +45,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => "payload_too_large",
             Self::AccountLocked => "account_locked",
             Self::RateLimited => "rate_limited",
+            Self::Unavailable => "unavailable",
             Self::Internal => "internal",
         }
     }
@@ -64,6 +68,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => 413,
             Self::AccountLocked => 423,
             Self::RateLimited => 429,
+            Self::Unavailable => 503,
             Self::Internal => 500,
         }
     }
@@ -86,6 +91,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => "提交的内容过大",
             Self::AccountLocked => "登录失败次数过多，账号已锁定15分钟",
             Self::RateLimited => "操作过于频繁，请稍后再试",
+            Self::Unavailable => "系统正在重启或维护，刚才的操作没有保存，请稍后重试",
             Self::Internal => "系统繁忙，请稍后再试",
         }
     }

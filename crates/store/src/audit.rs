@@ -77,11 +77,7 @@ pub fn chain_hash(key: Option<&ChainKey>, prev: &str, seq: i64, e: &AuditEntry) 
 }
 
 /// The key an entry at `seq` is hashed with: none before keying began.
-fn key_for<'a>(
-    key: Option<&'a ChainKey>,
-    keyed_from: i64,
-    seq: i64,
-) -> Result<Option<&'a ChainKey>> {
+fn key_for(key: Option<&ChainKey>, keyed_from: i64, seq: i64) -> Result<Option<&ChainKey>> {
     if seq < keyed_from {
         return Ok(None);
     }

@@ -215,7 +215,14 @@ impl Db {
             .test_before_acquire(backend == Backend::Postgres)
             .min_connections(min_connections)
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(30))
+            // SQLite's writers queue for its one connection, and may wait
+            // long under a big import. On PostgreSQL a connection is only
+            // missing when the server is (a restart, a fail-over): a request
+            // then answers 503 within seconds instead of hanging.
+            .acquire_timeout(Duration::from_secs(match backend {
+                Backend::Sqlite => 30,
+                Backend::Postgres => 3,
+            }))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -362,6 +369,23 @@ pub trait DbResult<T> {
     fn db(self) -> Result<T, Error>;
 }
 
+/// Is this the database being out of reach for a while (restarting,
+/// failing over, refusing connections), rather than a fault of the request?
+fn unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // PostgreSQL: 57P01 admin shutdown, 57P02 crash shutdown, 57P03
+        // cannot connect now; class 08 connection exceptions.
+        sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")),
+        _ => false,
+    }
+}
+
 impl<T> DbResult<T> for Result<T, sqlx::Error> {
     #[track_caller]
     fn db(self) -> Result<T, Error> {
@@ -370,6 +394,10 @@ impl<T> DbResult<T> for Result<T, sqlx::Error> {
                 && d.is_unique_violation()
             {
                 return Error::conflict("内容已存在（与现有数据重复）");
+            }
+            if unreachable(&e) {
+                tracing::warn!(error = %e, "the database is out of reach");
+                return Error::new(tongyu_domain::ErrorCode::Unavailable);
             }
             let loc = std::panic::Location::caller();
             tracing::error!(error = %e, at = %loc, "database error");

@@ -36,7 +36,19 @@ impl IntoResponse for ApiError {
             message: &self.0.message,
             field: self.0.field,
         };
-        (status(self.0.code), Json(body)).into_response()
+        let mut res = (status(self.0.code), Json(body)).into_response();
+        retry_after(&mut res, self.0.code);
+        res
+    }
+}
+
+/// A moment's outage says when to come back.
+fn retry_after(res: &mut Response, code: ErrorCode) {
+    if code == ErrorCode::Unavailable {
+        res.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("3"),
+        );
     }
 }
 
@@ -78,6 +90,7 @@ impl IntoResponse for PageError {
             ErrorCode::Forbidden => "没有权限",
             ErrorCode::PayloadTooLarge => "内容过大",
             ErrorCode::Internal => "系统错误",
+            ErrorCode::Unavailable => "请稍后重试",
             _ => "无法完成操作",
         };
         let page = ErrorPage {
@@ -86,10 +99,12 @@ impl IntoResponse for PageError {
             status: self.0.code.http_status(),
             nav: crate::pages::Nav::default(),
         };
-        match page.render() {
+        let mut res = match page.render() {
             Ok(html) => (status(self.0.code), Html(html)).into_response(),
             Err(_) => (status(self.0.code), self.0.message).into_response(),
-        }
+        };
+        retry_after(&mut res, self.0.code);
+        res
     }
 }
 

@@ -1,8 +1,13 @@
 // The little behaviour pages need, kept out of the markup so that the
 // Content-Security-Policy can forbid inline script:
 // - a form with data-confirm asks before it is sent;
-// - a control with data-autosubmit sends its form when it changes.
+// - a control with data-autosubmit sends its form when it changes;
+// - a link with data-back goes back a page (to a form, with what was typed).
 (function () {
+  document.addEventListener('click', function (e) {
+    var a = e.target.closest && e.target.closest('[data-back]');
+    if (a && window.history.length > 1) { e.preventDefault(); window.history.back(); }
+  });
   document.addEventListener('submit', function (e) {
     var f = e.target;
     var question = f.getAttribute && f.getAttribute('data-confirm');

@@ -24,18 +24,25 @@
   function send() {
     if (start !== null) { var s = start; close(); start = v.paused ? null : s === last ? null : last; }
     if (!pending.length) return;
-    var body = JSON.stringify({ lesson_id: lesson, segments: pending });
+    var sent = pending;
+    var body = JSON.stringify({ lesson_id: lesson, segments: sent });
     pending = [];
+    // While the server restarts (503) or the network is gone, the segments
+    // wait and go with the next report; nothing watched is lost.
+    function keep() { pending = sent.concat(pending); }
     fetch('/api/v1/progress', {
       method: 'POST', credentials: 'same-origin', keepalive: true,
       headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
       body: body
-    }).then(function (r) { return r.json(); }).then(function (p) {
+    }).then(function (r) {
+      if (r.status === 503 || r.status === 502 || r.status === 504) { keep(); return null; }
+      return r.json();
+    }).then(function (p) {
       if (p && p.duration_s) {
         var pct = Math.floor(100 * p.covered_s / p.duration_s);
         text.textContent = '已看 ' + pct + '%' + (p.completed ? '，已完成' : '') + '（按实际播放计算，跳过的部分不计）';
       }
-    }).catch(function () {});
+    }).catch(keep);
   }
   setInterval(send, 15000);
   document.addEventListener('visibilitychange', function () { if (document.hidden) send(); });
