@@ -1651,6 +1651,23 @@ pub async fn sign_off(
             "这件诉求没有待审核的答复",
         ));
     }
+    // Four eyes: whoever wrote the reply does not approve it.
+    if approve && a.replied_by == ctx.actor.account_id {
+        drop(tx);
+        audit::record_denied(
+            app,
+            ctx,
+            Action::SignOffAppeals,
+            "appeal",
+            &id.to_string(),
+            Some(a.unit_id),
+        )
+        .await;
+        return Err(Error::with_message(
+            ErrorCode::Forbidden,
+            "答复须由另一位负责人审核，不能审核自己写的答复",
+        ));
+    }
     if approve {
         staff_event(&mut tx, ctx, &a, "signed_off", false, "答复审核通过", now).await?;
         publish(&mut tx, app, ctx, &mut a, now).await?;

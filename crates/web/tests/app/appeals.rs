@@ -501,6 +501,30 @@ async fn a_level_with_sign_off_holds_the_reply_until_a_supervisor_approves() {
     assert_eq!(r["status"], "replied");
     let (_, st) = public_get(&t, &format!("/api/v1/public/appeals/{code}")).await;
     assert_eq!(st["reply"]["next_steps"], good_reply()["next_steps"]);
+    // Four eyes: the administrator who writes a reply cannot approve it.
+    let second = submit(&t, &qr, "13500000002").await;
+    let id = id_of(&t, &second).await;
+    let (s, r) = t
+        .post(&format!("/api/v1/appeals/{id}/reply"), &admin, good_reply())
+        .await;
+    assert_eq!(
+        (s, r["status"].as_str()),
+        (StatusCode::OK, Some("awaiting_sign_off"))
+    );
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/appeals/{id}/sign-off"),
+            &admin,
+            json!({"approve": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+    assert!(
+        e["message"].as_str().unwrap_or("").contains("另一位"),
+        "{e}"
+    );
+    let (_, st) = public_get(&t, &format!("/api/v1/public/appeals/{second}")).await;
+    assert!(st["reply"].is_null(), "still not published: {st}");
 }
 
 #[tokio::test]
