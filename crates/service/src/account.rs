@@ -591,7 +591,7 @@ pub async fn change_own_phone(
 ) -> Result<()> {
     let phone = parse_phone(new_phone)?;
     tongyu_domain::verify::parse_code(sms_code)?;
-    let hash = {
+    {
         let mut c = app.db.read().await?;
         if accounts::by_phones(&mut c, std::slice::from_ref(&phone))
             .await?
@@ -600,14 +600,8 @@ pub async fn change_own_phone(
         {
             return Err(Error::invalid("phone", "该手机号已被其他账号使用"));
         }
-        accounts::find_for_login(&mut c, &session.account.username)
-            .await?
-            .ok_or_else(Error::not_found)?
-            .1
-    };
-    if !auth::verify_password(password, &hash) {
-        return Err(Error::invalid("password", "当前密码不正确"));
     }
+    auth::check_own_password(app, &session.account, "password", password).await?;
     crate::verify::check_code(
         app,
         &phone,
@@ -655,16 +649,7 @@ pub async fn close_own(
             "工作账号由所在单位的管理员停用，不能自行注销",
         ));
     }
-    let hash = {
-        let mut c = app.db.read().await?;
-        accounts::find_for_login(&mut c, &session.account.username)
-            .await?
-            .ok_or_else(Error::not_found)?
-            .1
-    };
-    if !auth::verify_password(password, &hash) {
-        return Err(Error::invalid("password", "当前密码不正确"));
-    }
+    auth::check_own_password(app, &session.account, "password", password).await?;
     app.forget_account(session.account.id);
     let mut tx = app.db.write().await?;
     accounts::close(&mut tx, session.account.id).await?;

@@ -340,6 +340,28 @@ pub async fn logout(app: &App, origin: &Origin, session: &Session) -> Result<()>
     tx.commit().await.db()
 }
 
+/// Asks for one's own password again before a change to the account: a
+/// validation error on `field` when it is wrong.
+pub async fn check_own_password(
+    app: &App,
+    account: &Account,
+    field: &'static str,
+    password: &str,
+) -> Result<()> {
+    let hash = {
+        let mut c = app.db.read().await?;
+        accounts::find_for_login(&mut c, &account.username)
+            .await?
+            .ok_or_else(Error::not_found)?
+            .1
+    };
+    if verify_password_async(password.to_owned(), hash).await {
+        Ok(())
+    } else {
+        Err(Error::invalid(field, "当前密码不正确"))
+    }
+}
+
 /// Changes one's own password: the current one must be right, the new one
 /// must pass the rules and differ. Every other session of the account ends.
 pub async fn change_password(
@@ -357,16 +379,7 @@ pub async fn change_password(
     if current == new {
         return Err(Error::invalid("password", "新密码不能与当前密码相同"));
     }
-    let hash = {
-        let mut c = app.db.read().await?;
-        accounts::find_for_login(&mut c, &session.account.username)
-            .await?
-            .ok_or_else(Error::not_found)?
-            .1
-    };
-    if !verify_password_async(current.to_owned(), hash).await {
-        return Err(Error::invalid("current", "当前密码不正确"));
-    }
+    check_own_password(app, &session.account, "current", current).await?;
     let new_hash = hash_password_async(new.to_owned()).await?;
     app.forget_account(session.account.id);
     let mut tx = app.db.write().await?;
