@@ -60,8 +60,9 @@ async fn fresh(dir: &std::path::Path, name: &str, pg: Option<&str>) -> Result<Ap
         max_connections: 8,
     })
     .await?;
-    // One load generator sends every appeal from one address through one
-    // gate code: the shared limits on public appeals are lifted here.
+    // One load generator signs every parent in and sends every appeal from
+    // one address through one gate code: the shared limits on sign-ins and
+    // public appeals are lifted here.
     let unlimited = |l: tongyu_domain::throttle::Limit| tongyu_domain::throttle::Limit {
         limit: i64::MAX,
         ..l
@@ -71,6 +72,7 @@ async fn fresh(dir: &std::path::Path, name: &str, pg: Option<&str>) -> Result<Ap
             unlimited(tongyu_domain::throttle::APPEALS_PER_ADDRESS),
             unlimited(tongyu_domain::throttle::APPEALS_PER_CODE),
         ],
+        login_limit: unlimited(tongyu_domain::throttle::LOGIN_PER_ADDRESS),
         ..Settings::default()
     };
     Ok(App::new(db, Arc::new(SystemClock), settings))

@@ -8,7 +8,6 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use tongyu_domain::account::{Account, check_password};
 use tongyu_domain::policy::{Action, Actor};
-use tongyu_domain::throttle::LOGIN_PER_ADDRESS;
 use tongyu_domain::{Error, ErrorCode, Result};
 use tongyu_store::session::{IntegrationToken, NewSession};
 use tongyu_store::{DbResult, account as accounts, session as sessions};
@@ -161,7 +160,7 @@ pub async fn login(
     if login.is_empty() || password.is_empty() {
         return Err(Error::invalid("username", "请输入用户名（或手机号）和密码"));
     }
-    crate::throttle::hit(app, &[(LOGIN_PER_ADDRESS, origin.ip.as_str())]).await?;
+    crate::throttle::hit(app, &[(app.settings.login_limit, origin.ip.as_str())]).await?;
     let now = app.now();
     let found = {
         let mut c = app.db.read().await?;

@@ -58,6 +58,10 @@ pub struct Settings {
     /// Days an appeal's photos are kept once it is closed (then deleted,
     /// files and all).
     pub appeal_photo_days: i64,
+    /// Sign-in attempts per client address, shared by every instance (the
+    /// load benchmark, signing in thousands of parents from one address,
+    /// lifts it).
+    pub login_limit: tongyu_domain::throttle::Limit,
     /// Public appeals per client address and per gate code, shared by
     /// every instance (the load benchmark, from one address, lifts them).
     pub appeal_limits: [tongyu_domain::throttle::Limit; 2],
@@ -78,6 +82,7 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8080".into(),
             require_admin_second_factor: true,
             appeal_photo_days: 365,
+            login_limit: tongyu_domain::throttle::LOGIN_PER_ADDRESS,
             appeal_limits: [
                 tongyu_domain::throttle::APPEALS_PER_ADDRESS,
                 tongyu_domain::throttle::APPEALS_PER_CODE,
