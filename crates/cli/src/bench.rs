@@ -73,6 +73,9 @@ async fn fresh(dir: &std::path::Path, name: &str, pg: Option<&str>) -> Result<Ap
             unlimited(tongyu_domain::throttle::APPEALS_PER_CODE),
         ],
         login_limit: unlimited(tongyu_domain::throttle::LOGIN_PER_ADDRESS),
+        // The benchmark measures pages and writes, signed in with passwords
+        // by a program: no authenticator app to ask.
+        require_admin_second_factor: false,
         ..Settings::default()
     };
     Ok(App::new(db, Arc::new(SystemClock), settings))
