@@ -741,7 +741,7 @@ async fn purge_sessions(app: App) {
         if let Err(e) = tongyu_service::throttle::purge(&app).await {
             tracing::warn!(error = %e, "throttle purge failed");
         }
-        if let Err(e) = tongyu_service::appeal::purge_photos(&app).await {
+        if let Err(e) = tongyu_service::appeal::retention::purge_photos(&app).await {
             tracing::warn!(error = %e, "photo retention purge failed");
         }
         if let Err(e) = tongyu_service::media::purge_temporary(&app).await {

@@ -886,7 +886,7 @@ pub mod progress {
         // Each parent's clock, for all their lessons: what a report may credit.
         let mut parents: Vec<i64> = keys.iter().map(|(a, _)| *a).collect();
         parents.dedup();
-        let mut clocks = store::get_clocks_many(&mut tx, &parents).await?;
+        let mut clocks = tongyu_store::watch::get_clocks_many(&mut tx, &parents).await?;
         let mut out = Vec::with_capacity(events.len());
         let mut deltas: HashMap<i64, HashMap<i64, (i64, i64)>> = HashMap::new();
         let mut completions: Vec<(&Credit, i64, i64)> = Vec::new();
@@ -953,7 +953,7 @@ pub mod progress {
             .iter()
             .filter_map(|a| clocks.get(a).map(|w| (*a, *w)))
             .collect();
-        store::put_clocks_many(&mut tx, &clocks).await?;
+        tongyu_store::watch::put_clocks_many(&mut tx, &clocks).await?;
         let mut campaigns: Vec<_> = deltas.iter().collect();
         campaigns.sort_by_key(|(campaign, _)| **campaign);
         for (campaign, units) in campaigns {

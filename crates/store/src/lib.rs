@@ -18,12 +18,14 @@ pub mod media;
 pub mod migrate;
 pub mod opinion;
 pub mod org;
+pub mod retention;
 mod rows;
 pub mod search;
 pub mod second_factor;
 pub mod session;
 pub mod student;
 pub mod verify;
+pub mod watch;
 mod write;
 
 use std::str::FromStr;

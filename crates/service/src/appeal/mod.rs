@@ -10,6 +10,7 @@ pub mod board;
 pub mod callbacks;
 pub mod hotline;
 pub(crate) mod intake;
+pub mod retention;
 pub mod templates;
 
 use std::collections::HashMap;
@@ -2086,7 +2087,7 @@ pub async fn sweep(app: &App) -> Result<SweepReport> {
     Ok(report)
 }
 
-fn system_entry(app: &App, action: &str, id: i64, unit_id: i64) -> AuditEntry {
+pub(crate) fn system_entry(app: &App, action: &str, id: i64, unit_id: i64) -> AuditEntry {
     AuditEntry {
         at: app.now(),
         actor_id: None,
@@ -2194,41 +2195,4 @@ pub async fn set_day(app: &App, ctx: &Ctx, input: &DayInput) -> Result<()> {
     )
     .await?;
     tx.commit().await.db()
-}
-
-/// Deletes the photos of appeals closed more than
-/// [`crate::Settings::appeal_photo_days`] ago, their files too once nothing
-/// else names them; one audit entry says how many. Returns that number.
-pub async fn purge_photos(app: &App) -> Result<usize> {
-    let cutoff = app.now() - app.settings.appeal_photo_days.max(1) * 86_400;
-    let mut done = 0;
-    loop {
-        let batch = {
-            let mut c = app.db.read().await?;
-            store::photos_closed_before(&mut c, cutoff, 200).await?
-        };
-        if batch.is_empty() {
-            break;
-        }
-        let mut tx = app.db.write().await?;
-        for (appeal, media, _) in &batch {
-            store::delete_photo(&mut tx, *appeal, *media).await?;
-        }
-        tx.commit().await.db()?;
-        for (_, _, sha) in &batch {
-            crate::media::remove_if_orphan(app, sha).await?;
-        }
-        done += batch.len();
-    }
-    if done > 0 {
-        let mut e = system_entry(app, "retention.purge_photos", 0, 0);
-        e.object_type = "media".into();
-        e.unit_id = None;
-        e.detail = format!(
-            "{done} 张诉求照片（办结超过 {} 天）",
-            app.settings.appeal_photo_days
-        );
-        audit::append_alone(app, &e).await?;
-    }
-    Ok(done)
 }

@@ -12,7 +12,7 @@ use tongyu_service::account::{self as accounts, AccountInput};
 use tongyu_service::clock::format_local;
 use tongyu_store::account::AccountFilter;
 
-use super::auth::GrantView;
+use super::me::GrantView;
 use super::{Nav, Opt, grantable_roles, is_user_error, notice, render};
 use crate::AppState;
 use crate::error::{PageError, PageResult};

@@ -9,9 +9,12 @@ mod contributions;
 mod courses;
 mod delivery;
 mod imports;
+mod join;
 mod learning;
+mod me;
 mod org;
 mod search;
+mod second_factor;
 
 use askama::Template;
 use axum::Router;

@@ -1550,7 +1550,7 @@ async fn photos_are_checked_by_content_and_shown_only_to_the_parent_and_the_hand
     assert_eq!(photo.status, StatusCode::NOT_FOUND);
     // A year after the appeal closed, its photos go, files and all.
     assert_eq!(
-        tongyu_service::appeal::purge_photos(&t.app)
+        tongyu_service::appeal::retention::purge_photos(&t.app)
             .await
             .expect("purge"),
         0
@@ -1577,14 +1577,14 @@ async fn photos_are_checked_by_content_and_shown_only_to_the_parent_and_the_hand
     assert!(before >= 1);
     t.clock.advance(364 * 86_400);
     assert_eq!(
-        tongyu_service::appeal::purge_photos(&t.app)
+        tongyu_service::appeal::retention::purge_photos(&t.app)
             .await
             .expect("purge"),
         0
     );
     t.clock.advance(2 * 86_400);
     assert_eq!(
-        tongyu_service::appeal::purge_photos(&t.app)
+        tongyu_service::appeal::retention::purge_photos(&t.app)
             .await
             .expect("purge"),
         1
