@@ -211,16 +211,7 @@ async fn account_page(
         } else {
             "从未登录".into()
         },
-        grants: row
-            .grants
-            .iter()
-            .map(|g| GrantView {
-                role: g.role.as_str().into(),
-                role_label: g.role.label().into(),
-                unit_id: g.unit_id,
-                unit_name: g.unit_name.clone(),
-            })
-            .collect(),
+        grants: GrantView::list(&row.grants),
         can_manage,
         can_unlock,
         new_password: extra.new_password,

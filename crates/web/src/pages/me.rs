@@ -34,6 +34,21 @@ pub struct GrantView {
     pub unit_name: String,
 }
 
+impl GrantView {
+    /// An account's grants as pages list them.
+    pub fn list(grants: &[tongyu_store::account::GrantLabel]) -> Vec<GrantView> {
+        grants
+            .iter()
+            .map(|g| GrantView {
+                role: g.role.as_str().into(),
+                role_label: g.role.label().into(),
+                unit_id: g.unit_id,
+                unit_name: g.unit_name.clone(),
+            })
+            .collect()
+    }
+}
+
 #[derive(Template)]
 #[template(path = "me.html")]
 struct MePage {
@@ -89,16 +104,7 @@ async fn me_page(
         } else {
             "—".into()
         },
-        grants: row
-            .grants
-            .iter()
-            .map(|g| GrantView {
-                role: g.role.as_str().into(),
-                role_label: g.role.label().into(),
-                unit_id: g.unit_id,
-                unit_name: g.unit_name.clone(),
-            })
-            .collect(),
+        grants: GrantView::list(&row.grants),
     })
 }
 
