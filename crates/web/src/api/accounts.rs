@@ -28,6 +28,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/accounts/{id}/reset-password", post(reset_password))
         .route("/accounts/{id}/unlock", post(unlock))
+        .route(
+            "/accounts/{id}/second-factor/reset",
+            post(reset_second_factor),
+        )
         .route("/accounts/{id}/deactivate", post(deactivate))
         .route("/accounts/{id}/activate", post(activate))
         .route(
@@ -158,6 +162,15 @@ async fn unlock(
     Path(id): Path<i64>,
 ) -> ApiResult<axum::response::Response> {
     accounts::unlock(&state.app, &user.ctx, id).await?;
+    Ok(no_content())
+}
+
+async fn reset_second_factor(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::response::Response> {
+    tongyu_service::second_factor::reset(&state.app, &user.ctx, id).await?;
     Ok(no_content())
 }
 

@@ -97,6 +97,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, bool, u16)] = &[
     ("delete", "/api/v1/accounts/{id}/grants/{role}/{unit_id}", "撤销角色", "accounts", false, 204),
     ("post", "/api/v1/accounts/{id}/reset-password", "重置密码", "accounts", false, 200),
     ("post", "/api/v1/accounts/{id}/unlock", "解除锁定", "accounts", false, 204),
+    ("post", "/api/v1/accounts/{id}/second-factor/reset", "安全管理员重置动态口令（手机丢失时）", "accounts", false, 204),
     ("post", "/api/v1/accounts/{id}/deactivate", "停用账号", "accounts", false, 204),
     ("post", "/api/v1/accounts/{id}/activate", "启用账号", "accounts", false, 204),
     ("get", "/api/v1/classes/{id}/roster", "班级学生与家长（记入审计）", "classes", false, 200),

@@ -30,6 +30,10 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/phone", post(reveal_phone))
         .route("/accounts/{id}/reset-password", post(reset_password))
         .route("/accounts/{id}/unlock", post(unlock))
+        .route(
+            "/accounts/{id}/second-factor/reset",
+            post(reset_second_factor),
+        )
         .route("/accounts/{id}/deactivate", post(deactivate))
         .route("/accounts/{id}/activate", post(activate))
         .route("/accounts/{id}/grants/remove", post(remove_grant))
@@ -165,6 +169,8 @@ struct AccountPage {
     grants: Vec<GrantView>,
     can_manage: bool,
     can_unlock: bool,
+    /// The security administrator may remove the account's second factor.
+    can_reset_factor: bool,
     new_password: Option<String>,
     notice: Option<String>,
     error: Option<String>,
@@ -187,6 +193,11 @@ async fn account_page(
     let can_manage =
         accounts::may_manage(&state.app, &user.ctx, id, Action::ManageAccounts).await?;
     let can_unlock = accounts::may_manage(&state.app, &user.ctx, id, Action::UnlockAccount).await?;
+    let can_reset_factor = user
+        .ctx
+        .actor
+        .has_role(tongyu_domain::account::Role::SecurityAdmin)
+        && id != user.ctx.actor.account_id;
     let a = &row.account;
     let now = state.app.now();
     let status = super::status_of(extra.error.as_ref());
@@ -214,6 +225,7 @@ async fn account_page(
         grants: GrantView::list(&row.grants),
         can_manage,
         can_unlock,
+        can_reset_factor,
         new_password: extra.new_password,
         notice: extra.notice,
         error: extra.error.map(|e| e.message),
@@ -371,6 +383,18 @@ async fn unlock(
 ) -> PageResult<Response> {
     let r = accounts::unlock(&state.app, &user.ctx, id).await;
     outcome(&state, &user, id, r, "unlocked").await
+}
+
+/// The security administrator removes an account's second factor (a lost
+/// phone): it sets one up again at its next sign-in.
+async fn reset_second_factor(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult<Response> {
+    let r = tongyu_service::second_factor::reset(&state.app, &user.ctx, id).await;
+    outcome(&state, &user, id, r, "factor_reset").await
 }
 
 async fn deactivate(

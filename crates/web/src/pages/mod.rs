@@ -219,6 +219,7 @@ pub fn notice(key: Option<&str>) -> Option<String> {
         "deactivated" => "已停用。",
         "activated" => "已恢复启用。",
         "unlocked" => "已解除锁定。",
+        "factor_reset" => "已重置动态口令，对方下次登录时重新设置。",
         "granted" => "已增加角色。",
         "revoked" => "已撤销角色。",
         "confirmed" => "已确认绑定。",

@@ -1054,3 +1054,54 @@ async fn the_children_s_privacy_notice_is_public() {
             .contains(tongyu_domain::student::CHILDREN_NOTICE_VERSION)
     );
 }
+
+#[tokio::test]
+async fn the_security_administrator_resets_a_lost_second_factor() {
+    let t = TestApp::demo().await;
+    // The district administrator sets up a factor.
+    let pending = api_login(&t, "district-admin").await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let (_, setup) = t
+        .api(
+            axum::http::Method::POST,
+            "/api/v1/auth/second-factor/setup",
+            Some(&pending),
+            None,
+        )
+        .await;
+    let secret = setup["secret"].as_str().expect("secret").to_owned();
+    let (s, _) = t
+        .post(
+            "/api/v1/auth/second-factor",
+            &pending,
+            json!({"code": app_code(&t, &secret)}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let id = account_id(&t, "district-admin").await;
+    // The city administrator cannot remove it; the security administrator can.
+    let city = t.login("city-admin").await;
+    let (s, _) = t
+        .post(
+            &format!("/api/v1/accounts/{id}/second-factor/reset"),
+            &city,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let mut b = t.browser();
+    b.sign_in("security-admin", PW).await;
+    let p = b.get(&format!("/accounts/{id}")).await;
+    assert!(p.body.contains("重置动态口令"), "{}", p.body);
+    let p = b
+        .post(&format!("/accounts/{id}/second-factor/reset"), &[])
+        .await;
+    assert_eq!(p.location, Some(format!("/accounts/{id}?msg=factor_reset")));
+    // Next sign-in sets one up again.
+    assert_eq!(
+        api_login(&t, "district-admin").await["second_factor"],
+        "setup"
+    );
+}
