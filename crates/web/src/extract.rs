@@ -116,13 +116,17 @@ pub async fn request_meta(State(state): State<AppState>, mut req: Request, next:
         .extensions()
         .get::<ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip());
-    let forwarded = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",");
+    // Only a trusted proxy's header is read; without any, nothing is collected.
+    let forwarded = if state.config.trusted_proxies.is_empty() {
+        String::new()
+    } else {
+        req.headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     let ip = client_ip(peer, &forwarded, &state.config.trusted_proxies)
         .map(|ip| ip.to_string())
         .unwrap_or_default();

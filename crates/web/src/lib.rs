@@ -116,23 +116,24 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 /// `/second-factor` and, once it is given, back: to the same address for a
 /// GET (an export downloads then), or to the page the form was on.
 async fn reauth_redirect(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let back = if req.method() == axum::http::Method::GET {
-        req.uri()
-            .path_and_query()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_else(|| "/".into())
+    // Kept as they came (cheap clones); read only if the answer asks.
+    let is_get = req.method() == axum::http::Method::GET;
+    let uri = req.uri().clone();
+    let referer = req.headers().get(header::REFERER).cloned();
+    let res = next.run(req).await;
+    if !res.headers().contains_key(error::REAUTH_MARKER) {
+        return res;
+    }
+    let back = if is_get {
+        uri.path_and_query().map_or("/", |p| p.as_str()).to_owned()
     } else {
-        req.headers()
-            .get(header::REFERER)
+        referer
+            .as_ref()
             .and_then(|v| v.to_str().ok())
             .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
             .and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned()))
             .unwrap_or_else(|| "/".into())
     };
-    let res = next.run(req).await;
-    if !res.headers().contains_key(error::REAUTH_MARKER) {
-        return res;
-    }
     let q = serde_urlencoded::to_string([("next", pages::safe_next(&back))]).unwrap_or_default();
     axum::response::Redirect::to(&format!("/second-factor?{q}")).into_response()
 }
