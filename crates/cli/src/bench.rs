@@ -139,7 +139,7 @@ async fn import(dir: &std::path::Path, rows: usize, pg: Option<&str>) -> Result<
     let accounts: Vec<NewAccount> = (0..rows)
         .map(|i| NewAccount {
             username: format!("bench-parent-{i}"),
-            phone: Some(format!("150{i:08}")),
+            phone: Some(app.seal_phone(&format!("150{i:08}"))),
             display_name: "基准家长".into(),
             password_hash: NO_PASSWORD.into(),
             must_change_password: false,

@@ -30,6 +30,10 @@ pub struct Config {
     /// The server's secret key (64 hexadecimal characters) for keyed
     /// hashes; empty means `secret.key` in `data_dir`, made on first start.
     pub secret_key: String,
+    /// The file of data keys that seal phones and appeal contacts at rest
+    /// (one `<id> <64 hexadecimal characters>` per line, the current last);
+    /// empty means `data.keys` in `data_dir`, made on first start.
+    pub data_keys_file: String,
     /// How text messages are sent.
     pub sms: SmsConfig,
 }
@@ -244,6 +248,7 @@ impl Default for Config {
             log_format: "text".into(),
             appeals: AppealsConfig::default(),
             secret_key: String::new(),
+            data_keys_file: String::new(),
             sms: SmsConfig::default(),
         }
     }
@@ -301,6 +306,9 @@ impl Config {
         if let Some(v) = env("SECRET_KEY") {
             cfg.secret_key = v;
         }
+        if let Some(v) = env("DATA_KEYS_FILE") {
+            cfg.data_keys_file = v;
+        }
         if let Some(v) = env("SMS_ACCESS_KEY_SECRET") {
             cfg.sms.access_key_secret = v;
         }
@@ -334,6 +342,49 @@ impl Config {
             .map_err(|e| format!("无法读取 {}: {e}", path.display()))?;
         tongyu_service::crypto::Secret::from_hex(&text)
             .ok_or_else(|| format!("{} 的内容不是64位十六进制字符", path.display()))
+    }
+
+    /// Where the data keys are kept.
+    pub fn data_keys_path(&self) -> PathBuf {
+        if self.data_keys_file.is_empty() {
+            self.data_dir.join("data.keys")
+        } else {
+            PathBuf::from(&self.data_keys_file)
+        }
+    }
+
+    /// The data keys: read from their file, which is made (readable by its
+    /// owner only) when missing. Losing it loses every phone number and
+    /// appeal contact: keep a copy apart from the database backups
+    /// (docs/security.md).
+    pub fn data_keys(&self) -> Result<tongyu_service::crypto::DataKeys, String> {
+        let path = self.data_keys_path();
+        if !path.exists() {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("无法创建 {}: {e}", dir.display()))?;
+            }
+            write_private(&path, &tongyu_service::crypto::DataKeys::generate_file())?;
+        }
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("无法读取 {}: {e}", path.display()))?;
+        tongyu_service::crypto::DataKeys::parse(&text).ok_or_else(|| {
+            format!(
+                "{} 的格式不正确：每行应为“编号 64位十六进制字符”",
+                path.display()
+            )
+        })
+    }
+
+    /// Replaces the data key file's text (a new file beside it, synced, then
+    /// renamed over it: a crash leaves the old file or the new, never half).
+    pub fn write_data_keys(&self, text: &str) -> Result<(), String> {
+        let path = self.data_keys_path();
+        let next = path.with_extension("keys.next");
+        let _ = std::fs::remove_file(&next);
+        write_private(&next, text)?;
+        std::fs::rename(&next, &path)
+            .map_err(|e| format!("无法写入 {}: {e}", path.display()))
     }
 
     /// The proxies to believe; an entry that is no address is named.

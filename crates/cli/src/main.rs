@@ -118,6 +118,12 @@ enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Replace the data key that seals phones and appeal contacts: a new
+    /// key is added to the key file, every sealed value is sealed again
+    /// with it, then the file keeps the new key only. Stop every instance
+    /// first and give them the new file before they start again. Run again
+    /// after an interruption: it finishes the rotation under way.
+    RotateDataKey,
     /// Run a benchmark and print its ratio against a baseline measured in
     /// the same run (see docs/benchmarks.md).
     Bench {
@@ -240,11 +246,26 @@ async fn open(cfg: &Config, url: &str, max_connections: u32) -> Result<App, AnyE
         media_dir: cfg.data_dir.join("media"),
         appeals: cfg.appeals.settings()?,
         secret: cfg.secret()?,
+        keys: cfg.data_keys()?,
         public_url: cfg.public_url(),
         ..Settings::default()
     };
     let sms = cfg.sms.provider(&cfg.data_dir)?;
-    Ok(App::new(db, Arc::new(SystemClock), settings).with_sms(sms))
+    let app = App::new(db, Arc::new(SystemClock), settings).with_sms(sms);
+    if app.settings.keys.rotating() {
+        tracing::warn!("the data key file still lists older keys: run `tongyu rotate-data-key` to finish");
+    }
+    if let Some(r) = tongyu_service::sealing::reseal_if_needed(&app).await? {
+        tracing::info!(
+            accounts = r.accounts,
+            appeals = r.appeals,
+            messages = r.messages,
+            factors = r.factors,
+            unreadable = r.unreadable,
+            "sealed values brought under the current data key"
+        );
+    }
+    Ok(app)
 }
 
 async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
@@ -399,6 +420,45 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
             let bytes = tongyu_service::sheet::export_units(&app).await?;
             std::fs::write(&out, bytes)?;
             println!("已导出到 {}", out.display());
+            Ok(())
+        }
+        Command::RotateDataKey => {
+            // A rotation cut short (older keys still listed) is finished,
+            // not followed by another key.
+            let path = cfg.data_keys_path();
+            let current = cfg.data_keys()?;
+            if !current.rotating() {
+                let text = std::fs::read_to_string(&path)?;
+                let added = tongyu_service::crypto::DataKeys::add_key_file(&text)
+                    .ok_or("数据密钥文件格式不正确")?;
+                cfg.write_data_keys(&added)?;
+            }
+            // Opening seals every value again under the newest key.
+            let app = open(&cfg, &cfg.database_url(), 2).await?;
+            let report = tongyu_service::sealing::reseal_all(&app).await?;
+            println!(
+                "已用密钥 {} 重新加密：账号手机号 {}，诉求联系人 {}，待发短信 {}，动态口令 {}",
+                app.settings.keys.current_id(),
+                report.accounts,
+                report.appeals,
+                report.messages,
+                report.factors
+            );
+            if report.unreadable > 0 {
+                return Err(format!(
+                    "{} 个值无法用现有密钥解开，已保留旧密钥；请查明原因后重新运行",
+                    report.unreadable
+                )
+                .into());
+            }
+            let text = std::fs::read_to_string(&path)?;
+            let only = tongyu_service::crypto::DataKeys::current_only_file(&text)
+                .ok_or("数据密钥文件格式不正确")?;
+            cfg.write_data_keys(&only)?;
+            println!(
+                "轮换完成：{} 现只保留新密钥。请把它复制到每个实例并另行备份，然后再启动服务。",
+                path.display()
+            );
             Ok(())
         }
         Command::Backup { out } => {

@@ -134,8 +134,13 @@ impl Role {
 pub struct Account {
     pub id: i64,
     pub username: String,
+    /// The phone number as lists show it (`139****0001`).
     #[serde(skip)]
-    pub phone: Option<String>,
+    pub phone_mask: Option<String>,
+    /// The phone number sealed at rest: opened only where a role needs the
+    /// whole number (a reveal, a text message).
+    #[serde(skip)]
+    pub phone_sealed: Option<String>,
     pub display_name: String,
     pub must_change_password: bool,
     pub active: bool,
@@ -147,11 +152,20 @@ pub struct Account {
 
 impl Account {
     pub fn masked_phone(&self) -> String {
-        self.phone.as_deref().map(mask_phone).unwrap_or_default()
+        self.phone_mask.clone().unwrap_or_default()
     }
     pub fn is_locked(&self, now: i64) -> bool {
         self.locked_until > now
     }
+}
+
+/// What a phone number becomes at rest: its keyed look-up hash (unique,
+/// for sign-in and search), its sealed value and the masked form lists show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedPhone {
+    pub key: String,
+    pub sealed: String,
+    pub mask: String,
 }
 
 /// A login name: 3 to 32 characters of ASCII letters, digits, `-`, `_`, `.`.

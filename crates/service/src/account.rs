@@ -69,7 +69,7 @@ pub async fn create(app: &App, ctx: &Ctx, input: &AccountInput) -> Result<Create
         &mut tx,
         &NewAccount {
             username,
-            phone,
+            phone: phone.map(|p| app.seal_phone(&p)),
             display_name,
             password_hash: hash,
             must_change_password: true,
@@ -200,8 +200,12 @@ pub async fn list(
         return Err(Error::forbidden());
     }
     let rows = {
+        let mut filter = filter.clone();
+        if let Ok(phone) = tongyu_domain::account::parse_phone(&filter.q) {
+            filter.phone_key = Some(app.phone_lookup(&phone));
+        }
         let mut c = app.db.read().await?;
-        accounts::list_in_scope(&mut c, &roots, filter).await?
+        accounts::list_in_scope(&mut c, &roots, &filter).await?
     };
     // A search by a whole phone number finds a person by it: audited.
     if tongyu_domain::account::parse_phone(&filter.q).is_ok() {
@@ -242,6 +246,7 @@ pub async fn export(
             q: q.to_owned(),
             limit: 1000,
             offset,
+            phone_key: None,
         };
         let page = list(app, ctx, Some(unit.id), &filter).await?;
         let n = page.len();
@@ -303,7 +308,7 @@ pub async fn reveal_phone(app: &App, ctx: &Ctx, id: i64) -> Result<Option<String
         &audit::entry(app, ctx, "account.reveal_phone", "account", id, None, ""),
     )
     .await?;
-    Ok(account.phone)
+    Ok(app.open_phone(&account))
 }
 
 pub async fn add_grant(
@@ -569,7 +574,7 @@ pub async fn grant_by_login(
     let login = login.trim().to_ascii_lowercase();
     let found = {
         let mut c = app.db.read().await?;
-        accounts::find_for_login(&mut c, &login)
+        accounts::find_for_login(&mut c, &login, &app.login_phone_lookup(&login))
             .await?
             .map(|(a, _)| a)
     };
@@ -593,10 +598,10 @@ pub async fn change_own_phone(
     tongyu_domain::verify::parse_code(sms_code)?;
     {
         let mut c = app.db.read().await?;
-        if accounts::by_phones(&mut c, std::slice::from_ref(&phone))
+        if accounts::by_phone_keys(&mut c, &[app.phone_lookup(&phone)])
             .await?
             .iter()
-            .any(|a| a.id != session.account.id)
+            .any(|(_, a)| a.id != session.account.id)
         {
             return Err(Error::invalid("phone", "该手机号已被其他账号使用"));
         }
@@ -612,7 +617,7 @@ pub async fn change_own_phone(
     let old = session.account.masked_phone();
     app.forget_account(session.account.id);
     let mut tx = app.db.write().await?;
-    accounts::set_phone(&mut tx, session.account.id, &phone).await?;
+    accounts::set_phone(&mut tx, session.account.id, &app.seal_phone(&phone)).await?;
     tongyu_store::session::delete_for_account(&mut tx, session.account.id, &session.id_hash)
         .await?;
     audit::append(

@@ -164,7 +164,7 @@ pub async fn login(
     let now = app.now();
     let found = {
         let mut c = app.db.read().await?;
-        accounts::find_for_login(&mut c, &login).await?
+        accounts::find_for_login(&mut c, &login, &app.login_phone_lookup(&login)).await?
     };
     let Some((account, hash)) = found else {
         verify_password_async(password.to_owned(), dummy_hash()).await;
@@ -349,7 +349,7 @@ pub async fn check_own_password(
 ) -> Result<()> {
     let hash = {
         let mut c = app.db.read().await?;
-        accounts::find_for_login(&mut c, &account.username)
+        accounts::find_for_login(&mut c, &account.username, "")
             .await?
             .ok_or_else(Error::not_found)?
             .1

@@ -407,7 +407,7 @@ pub async fn generate(
                 };
                 parents.push(NewAccount {
                     username: format!("parent-{phone_seq}"),
-                    phone: Some(phone),
+                    phone: Some(app.seal_phone(&phone)),
                     display_name: names.person(surname),
                     password_hash: hash.clone(),
                     must_change_password: false,
@@ -602,8 +602,8 @@ async fn appeals(
                 level,
                 category,
                 text,
-                contact_name: "演示家长",
-                contact_phone: "13900000001",
+                contact_name: &app.seal(crate::crypto::field::APPEAL_CONTACT_NAME, "演示家长"),
+                contact_phone: &app.seal(crate::crypto::field::APPEAL_CONTACT_PHONE, "13900000001"),
                 dedupe_key: &key,
                 sender_device: "",
                 urgent: false,

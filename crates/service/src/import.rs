@@ -727,11 +727,7 @@ async fn import_teachers(
         .map(|a| (a.username, a.id))
         .collect();
     let phones: Vec<String> = people.values().filter_map(|p| p.phone.clone()).collect();
-    let by_phone: HashMap<String, i64> = accounts::by_phones(&mut c, &phones)
-        .await?
-        .into_iter()
-        .filter_map(|a| a.phone.map(|p| (p, a.id)))
-        .collect();
+    let by_phone = phone_owners(app, &mut c, &phones).await?;
     drop(c);
     let mut file_names: HashMap<&str, &str> = HashMap::new();
     let mut file_phones: HashMap<&str, &str> = HashMap::new();
@@ -806,7 +802,7 @@ async fn import_teachers(
             let p = &people[ext];
             NewAccount {
                 username: p.username.clone(),
-                phone: p.phone.clone(),
+                phone: p.phone.as_deref().map(|p| app.seal_phone(p)),
                 display_name: p.name.clone(),
                 password_hash: hash.clone(),
                 must_change_password: true,
@@ -832,8 +828,9 @@ async fn import_teachers(
         let p = &people[ext];
         let id = match by_ext.get(*ext) {
             Some(a) => {
-                if a.display_name != p.name || a.phone != p.phone {
-                    accounts::update_profile(&mut tx, a.id, &p.name, p.phone.as_deref()).await?;
+                if a.display_name != p.name || app.open_phone(a) != p.phone {
+                    let phone = p.phone.as_deref().map(|p| app.seal_phone(p));
+                    accounts::update_profile(&mut tx, a.id, &p.name, phone.as_ref()).await?;
                     out.updated += 1;
                 } else {
                     out.unchanged += 1;
@@ -1060,11 +1057,7 @@ async fn import_guardians(
         });
     }
     let phones: Vec<String> = names.keys().cloned().collect();
-    let by_phone: HashMap<String, i64> = accounts::by_phones(&mut c, &phones)
-        .await?
-        .into_iter()
-        .filter_map(|a| a.phone.map(|p| (p, a.id)))
-        .collect();
+    let by_phone = phone_owners(app, &mut c, &phones).await?;
     let student_ids: Vec<i64> = parsed
         .iter()
         .map(|p| p.student)
@@ -1086,14 +1079,18 @@ async fn import_guardians(
         ..Outcome::default()
     };
     let mut tx = app.db.write().await?;
-    let new_accounts: Vec<NewAccount> = names
+    let fresh: Vec<(&String, &String)> = names
         .iter()
         .filter(|(phone, _)| !by_phone.contains_key(*phone))
-        .map(|(phone, (name, _))| NewAccount {
+        .map(|(phone, (name, _))| (phone, name))
+        .collect();
+    let new_accounts: Vec<NewAccount> = fresh
+        .iter()
+        .map(|(phone, name)| NewAccount {
             // Parents sign in with their phone; the username holds none of it.
             username: crate::auth::parent_username(),
-            phone: Some(phone.clone()),
-            display_name: name.clone(),
+            phone: Some(app.seal_phone(phone)),
+            display_name: (*name).clone(),
             password_hash: NO_PASSWORD.to_owned(),
             must_change_password: false,
             external_id: None,
@@ -1103,7 +1100,8 @@ async fn import_guardians(
     let mut account_of: HashMap<String, i64> = by_phone;
     let phone_of: HashMap<&str, &str> = new_accounts
         .iter()
-        .filter_map(|a| Some((a.username.as_str(), a.phone.as_deref()?)))
+        .zip(&fresh)
+        .map(|(a, (phone, _))| (a.username.as_str(), phone.as_str()))
         .collect();
     for (username, id) in accounts::insert_many(&mut tx, &new_accounts, now).await? {
         let phone = phone_of
@@ -1441,4 +1439,20 @@ pub async fn take_credentials(app: &App, ctx: &Ctx, id: i64, jobs: &Jobs) -> Res
         &["姓名", "用户名", "初始密码（首次登录须修改）"],
         &rows,
     )
+}
+
+/// The accounts that hold these phone numbers, by number (found by their
+/// look-up hashes: numbers are not kept in the clear).
+async fn phone_owners(
+    app: &App,
+    c: &mut tongyu_store::Conn,
+    phones: &[String],
+) -> Result<HashMap<String, i64>> {
+    let of_key: HashMap<String, &String> = phones.iter().map(|p| (app.phone_lookup(p), p)).collect();
+    let keys: Vec<String> = of_key.keys().cloned().collect();
+    Ok(accounts::by_phone_keys(c, &keys)
+        .await?
+        .into_iter()
+        .filter_map(|(k, a)| Some(((*of_key.get(&k)?).clone(), a.id)))
+        .collect())
 }

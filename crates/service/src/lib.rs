@@ -19,6 +19,7 @@ pub mod learning;
 pub mod media;
 pub mod opinion;
 pub mod org;
+pub mod sealing;
 pub mod search;
 pub mod second_factor;
 pub mod sheet;
@@ -51,6 +52,9 @@ pub struct Settings {
     /// The key of keyed hashes (phone look-ups, one-time codes); from
     /// configuration, never from the database.
     pub secret: crypto::Secret,
+    /// The keys that seal phones and appeal contacts at rest; from their
+    /// own file, rotated by `tongyu rotate-data-key`.
+    pub keys: crypto::DataKeys,
     /// The platform's address as parents reach it (links in text messages).
     pub public_url: String,
     /// Administrators give a second factor (TOTP) at sign-in.
@@ -79,6 +83,7 @@ impl Default for Settings {
             media_dir: std::path::PathBuf::from("data/media"),
             appeals: appeal::AppealSettings::default(),
             secret: crypto::Secret::default(),
+            keys: crypto::DataKeys::fixed(),
             public_url: "http://127.0.0.1:8080".into(),
             require_admin_second_factor: true,
             appeal_photo_days: 365,
@@ -169,6 +174,50 @@ impl App {
 
     /// Forgets what is cached about an account (its sessions' grants, its
     /// children) after a change to it.
+    /// A phone number as it is kept: hashed for look-ups, sealed, masked.
+    pub fn seal_phone(&self, phone: &str) -> tongyu_domain::account::SealedPhone {
+        self.settings.keys.seal_phone(phone)
+    }
+
+    /// The look-up hash of a phone number (of any text: a login name that
+    /// is no phone simply finds nothing).
+    pub fn phone_lookup(&self, phone: &str) -> String {
+        self.settings.keys.phone_lookup(phone)
+    }
+
+    /// The look-up hash of a login name taken as a phone number (written
+    /// with spaces or dashes or not).
+    pub fn login_phone_lookup(&self, login: &str) -> String {
+        match tongyu_domain::account::parse_phone(login) {
+            Ok(phone) => self.phone_lookup(&phone),
+            Err(_) => self.phone_lookup(login),
+        }
+    }
+
+    /// Seals a personal field for keeping (see [`crypto::field`]).
+    pub fn seal(&self, field: &str, plain: &str) -> String {
+        self.settings.keys.seal(field, plain)
+    }
+
+    /// Opens a sealed field; the empty text when it does not open (logged:
+    /// a key is missing or the value was altered).
+    pub fn open(&self, field: &str, sealed: &str) -> String {
+        self.settings.keys.open(field, sealed).unwrap_or_else(|| {
+            tracing::error!(field, "a sealed value does not open with the data keys");
+            String::new()
+        })
+    }
+
+    /// An account's whole phone number, opened from its sealed value.
+    pub fn open_phone(&self, account: &tongyu_domain::account::Account) -> Option<String> {
+        let sealed = account.phone_sealed.as_deref()?;
+        let plain = self.settings.keys.open(crypto::field::ACCOUNT_PHONE, sealed);
+        if plain.is_none() {
+            tracing::error!(account = account.id, "a sealed phone does not open with the data keys");
+        }
+        plain
+    }
+
     pub fn forget_account(&self, account_id: i64) {
         self.caches
             .sessions

@@ -6,6 +6,7 @@
 //! and exporting personal data ask for the factor again when it is older
 //! than [`FRESH_S`].
 
+use crate::crypto::field::SECOND_FACTOR as SECRET_FIELD;
 use hmac::{KeyInit, Mac};
 use rand::RngCore;
 use tongyu_domain::{Error, ErrorCode, Result};
@@ -23,7 +24,6 @@ pub const FRESH_S: i64 = 5 * 60;
 /// Recovery codes made at set-up.
 pub const RECOVERY_CODES: usize = 10;
 
-const SECRET_CONTEXT: &str = "second_factor.secret";
 
 /// RFC 4648 base32, upper case, no padding (what authenticator apps read).
 pub fn base32(bytes: &[u8]) -> String {
@@ -140,7 +140,7 @@ pub async fn begin_setup(app: &App, session: &Session) -> Result<Setup> {
                 "动态口令已经设置过；如手机丢失，请安全管理员为您重置",
             ));
         }
-        Some(f) => match app.settings.secret.decrypt(SECRET_CONTEXT, &f.secret) {
+        Some(f) => match app.settings.keys.open(SECRET_FIELD, &f.secret) {
             Some(s) => s,
             None => new_secret(app, session).await?,
         },
@@ -158,7 +158,7 @@ async fn new_secret(app: &App, session: &Session) -> Result<String> {
     let mut raw = [0u8; 20];
     rand::rngs::OsRng.fill_bytes(&mut raw);
     let secret = base32(&raw);
-    let sealed = app.settings.secret.encrypt(SECRET_CONTEXT, &secret);
+    let sealed = app.settings.keys.seal(SECRET_FIELD, &secret);
     let mut tx = app.db.write().await?;
     if !store::begin(&mut tx, session.account.id, &sealed, app.now()).await? {
         return Err(Error::with_message(
@@ -216,8 +216,8 @@ pub async fn give(app: &App, origin: &Origin, session: &Session, answer: &str) -
     };
     let Some(secret) = app
         .settings
-        .secret
-        .decrypt(SECRET_CONTEXT, &factor.secret)
+        .keys
+        .open(SECRET_FIELD, &factor.secret)
         .and_then(|s| from_base32(&s))
     else {
         tracing::error!(

@@ -346,8 +346,10 @@ impl Provider for Aliyun {
 /// Sends give up after this many tries.
 pub const MAX_TRIES: i64 = 6;
 
-/// Writes a message to the outbox (inside the caller's transaction).
+/// Writes a message to the outbox (inside the caller's transaction), its
+/// phone number sealed.
 pub async fn enqueue(
+    app: &App,
     c: &mut tongyu_store::Conn,
     phone: &str,
     template: Template,
@@ -359,7 +361,8 @@ pub async fn enqueue(
         .map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(*v)))
         .collect();
     let text = serde_json::Value::Object(map).to_string();
-    store::enqueue_sms(c, phone, template.as_str(), &text, now).await
+    let sealed = app.seal(crate::crypto::field::SMS_PHONE, phone);
+    store::enqueue_sms(c, &sealed, template.as_str(), &text, now).await
 }
 
 /// Sends one message now if nobody else holds it; a failure leaves it for
@@ -385,9 +388,16 @@ pub async fn deliver(app: &App, id: i64) -> Result<bool> {
             .into_iter()
             .map(|(k, v)| (k, v.as_str().unwrap_or("").to_owned()))
             .collect();
+    let phone = app.open(crate::crypto::field::SMS_PHONE, &row.phone);
+    if phone.is_empty() {
+        let mut tx = app.db.write().await?;
+        store::sms_failed(&mut tx, row.id, "phone does not open", now, true).await?;
+        tx.commit().await.db()?;
+        return Ok(false);
+    }
     let msg = Message {
         outbox_id: row.id,
-        phone: row.phone.clone(),
+        phone,
         template,
         params,
     };
@@ -401,7 +411,7 @@ pub async fn deliver(app: &App, id: i64) -> Result<bool> {
             tracing::info!(
                 id = row.id,
                 template = template.as_str(),
-                phone = %mask_phone(&row.phone),
+                phone = %mask_phone(&msg.phone),
                 provider = provider.name(),
                 "text message sent"
             );
@@ -415,7 +425,7 @@ pub async fn deliver(app: &App, id: i64) -> Result<bool> {
             tracing::warn!(
                 id = row.id,
                 template = template.as_str(),
-                phone = %mask_phone(&row.phone),
+                phone = %mask_phone(&msg.phone),
                 tries = row.tries,
                 give_up,
                 error = %why,

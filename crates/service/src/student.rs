@@ -79,10 +79,7 @@ pub async fn export_roster(app: &App, ctx: &Ctx, class_id: i64) -> Result<Vec<u8
                         "{}（{}，{}）",
                         l.guardian_name,
                         l.relation,
-                        l.guardian_phone
-                            .as_deref()
-                            .map(tongyu_domain::account::mask_phone)
-                            .unwrap_or_default()
+                        l.guardian_phone_mask.as_deref().unwrap_or_default()
                     )
                 })
                 .collect::<Vec<_>>()
@@ -260,8 +257,8 @@ pub async fn register_parent(app: &App, origin: &Origin, r: &Registration) -> Re
     let hash = auth::hash_password_async(r.password.clone()).await?;
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let existing = accounts::by_phones(&mut tx, std::slice::from_ref(&phone)).await?;
-    let (id, action) = match existing.first() {
+    let existing = accounts::by_phone_keys(&mut tx, &[app.phone_lookup(&phone)]).await?;
+    let (id, action) = match existing.first().map(|(_, a)| a) {
         Some(a) if !accounts::has_password(&mut tx, a.id).await? => {
             accounts::set_password(&mut tx, a.id, &hash, false).await?;
             (a.id, "account.claim")
@@ -271,7 +268,7 @@ pub async fn register_parent(app: &App, origin: &Origin, r: &Registration) -> Re
         None => {
             let new = accounts::NewAccount {
                 username: auth::parent_username(),
-                phone: Some(phone),
+                phone: Some(app.seal_phone(&phone)),
                 display_name,
                 password_hash: hash,
                 must_change_password: false,
@@ -308,10 +305,8 @@ pub async fn send_own_code(
 
 async fn own_phone(app: &App, ctx: &Ctx) -> Result<String> {
     let mut c = app.db.read().await?;
-    accounts::require(&mut c, ctx.actor.account_id)
-        .await?
-        .phone
-        .ok_or_else(|| Error::invalid("sms_code", "您的账号还没有手机号，请先在“我的账号”中填写"))
+    let account = accounts::require(&mut c, ctx.actor.account_id).await?;
+    app.open_phone(&account).ok_or_else(|| Error::invalid("sms_code", "您的账号还没有手机号，请先在“我的账号”中填写"))
 }
 
 /// A parent asks, with the class's invite code, to be bound to a child of

@@ -66,6 +66,7 @@ pub async fn send_code(
     )
     .await?;
     let id = sms::enqueue(
+        app,
         &mut tx,
         &phone,
         Template::Verify,

@@ -1,6 +1,6 @@
 //! Queries of accounts and grants.
 
-use tongyu_domain::account::{Account, Role};
+use tongyu_domain::account::{Account, Role, SealedPhone};
 use tongyu_domain::org::{UnitKind, path_upper_bound};
 use tongyu_domain::policy::Grant;
 use tongyu_domain::{Error, Result};
@@ -15,7 +15,9 @@ macro_rules! account_cols {
             $p,
             "username, ",
             $p,
-            "phone, ",
+            "phone_mask, ",
+            $p,
+            "phone_sealed, ",
             $p,
             "display_name, ",
             $p,
@@ -38,7 +40,8 @@ fn account_from_row(row: &sqlx::any::AnyRow) -> Result<Account> {
     Ok(Account {
         id: col(row, "id")?,
         username: col(row, "username")?,
-        phone: col(row, "phone")?,
+        phone_mask: col(row, "phone_mask")?,
+        phone_sealed: col(row, "phone_sealed")?,
         display_name: col(row, "display_name")?,
         must_change_password: col::<i64>(row, "must_change_password")? != 0,
         active: col::<i64>(row, "active")? != 0,
@@ -52,7 +55,7 @@ fn account_from_row(row: &sqlx::any::AnyRow) -> Result<Account> {
 #[derive(Debug, Clone)]
 pub struct NewAccount {
     pub username: String,
-    pub phone: Option<String>,
+    pub phone: Option<SealedPhone>,
     pub display_name: String,
     pub password_hash: String,
     pub must_change_password: bool,
@@ -62,12 +65,15 @@ pub struct NewAccount {
 
 pub async fn insert(c: &mut Conn, new: &NewAccount, now: i64) -> Result<i64> {
     sqlx::query_scalar(
-        "INSERT INTO accounts (username, phone, display_name, password_hash, must_change_password,
-                               external_id, created_at, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        "INSERT INTO accounts (username, phone_key, phone_sealed, phone_mask, display_name,
+                               password_hash, must_change_password, external_id, created_at,
+                               created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(&new.username)
-    .bind(&new.phone)
+    .bind(new.phone.as_ref().map(|p| p.key.clone()))
+    .bind(new.phone.as_ref().map(|p| p.sealed.clone()))
+    .bind(new.phone.as_ref().map(|p| p.mask.clone()))
     .bind(&new.display_name)
     .bind(&new.password_hash)
     .bind(i64::from(new.must_change_password))
@@ -105,14 +111,20 @@ pub async fn get_by_username(c: &mut Conn, username: &str) -> Result<Option<Acco
     row.as_ref().map(account_from_row).transpose()
 }
 
-/// The account a login name (username or phone) names, with its password hash.
-pub async fn find_for_login(c: &mut Conn, login: &str) -> Result<Option<(Account, String)>> {
+/// The account a login name names (a username, or a phone by its look-up
+/// hash), with its password hash.
+pub async fn find_for_login(
+    c: &mut Conn,
+    login: &str,
+    phone_key: &str,
+) -> Result<Option<(Account, String)>> {
     let row = sqlx::query(concat!(
         "SELECT ",
         account_cols!(""),
-        ", password_hash FROM accounts WHERE username = $1 OR phone = $1 ORDER BY id LIMIT 1"
+        ", password_hash FROM accounts WHERE username = $1 OR phone_key = $2 ORDER BY id LIMIT 1"
     ))
     .bind(login)
+    .bind(phone_key)
     .fetch_optional(&mut *c)
     .await
     .db()?;
@@ -189,11 +201,16 @@ pub async fn update_profile(
     c: &mut Conn,
     id: i64,
     display_name: &str,
-    phone: Option<&str>,
+    phone: Option<&SealedPhone>,
 ) -> Result<()> {
-    sqlx::query("UPDATE accounts SET display_name = $1, phone = $2 WHERE id = $3")
-        .bind(display_name)
-        .bind(phone)
+    sqlx::query(
+        "UPDATE accounts SET display_name = $1, phone_key = $2, phone_sealed = $3, phone_mask = $4
+         WHERE id = $5",
+    )
+    .bind(display_name)
+    .bind(phone.map(|p| p.key.clone()))
+    .bind(phone.map(|p| p.sealed.clone()))
+    .bind(phone.map(|p| p.mask.clone()))
         .bind(id)
         .execute(&mut *c)
         .await
@@ -279,8 +296,10 @@ pub struct GrantLabel {
 #[derive(Debug, Clone, Default)]
 pub struct AccountFilter {
     pub role: Option<Role>,
-    /// Part of a username, a display name or a full phone number.
+    /// Part of a username or a display name.
     pub q: String,
+    /// The look-up hash of `q` when it is a whole phone number.
+    pub phone_key: Option<String>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -317,10 +336,10 @@ pub async fn list_in_scope(
             " FROM accounts a WHERE a.id IN (
                 SELECT g.account_id FROM grants g JOIN units u ON u.id = g.unit_id
                 WHERE ($1 = '' OR g.role = $1) AND ({}))
-              AND ($2 = '' OR a.username LIKE $3 ESCAPE '\\' OR a.display_name LIKE $3 ESCAPE '\\' OR a.phone = $2)
+              AND ($2 = '' OR a.username LIKE $3 ESCAPE '\\' OR a.display_name LIKE $3 ESCAPE '\\' OR a.phone_key = $6)
              ORDER BY a.username LIMIT $4 OFFSET $5"
         ),
-        scope_clause(roots, 6)
+        scope_clause(roots, 7)
     );
     let like = crate::like_contains(filter.q.trim());
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -328,7 +347,8 @@ pub async fn list_in_scope(
         .bind(filter.q.trim())
         .bind(like)
         .bind(filter.limit.clamp(1, 1000))
-        .bind(filter.offset.max(0));
+        .bind(filter.offset.max(0))
+        .bind(filter.phone_key.clone().unwrap_or_default());
     for r in roots {
         q = q.bind(r.clone()).bind(path_upper_bound(r));
     }
@@ -404,30 +424,25 @@ pub async fn insert_many(
     for chunk in rows.chunks(200) {
         let values = (0..chunk.len())
             .map(|i| {
-                let b = i * 7;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, {now})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7
-                )
+                let b = i * 9;
+                let params: Vec<String> = (b + 1..=b + 9).map(|n| format!("${n}")).collect();
+                format!("({}, {now})", params.join(", "))
             })
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
-            "INSERT INTO accounts (username, phone, display_name, password_hash, must_change_password,
-                                   external_id, created_by, created_at)
+            "INSERT INTO accounts (username, phone_key, phone_sealed, phone_mask, display_name,
+                                   password_hash, must_change_password, external_id, created_by,
+                                   created_at)
              VALUES {values} RETURNING id, username"
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for r in chunk {
             q = q
                 .bind(r.username.clone())
-                .bind(r.phone.clone())
+                .bind(r.phone.as_ref().map(|p| p.key.clone()))
+                .bind(r.phone.as_ref().map(|p| p.sealed.clone()))
+                .bind(r.phone.as_ref().map(|p| p.mask.clone()))
                 .bind(r.display_name.clone())
                 .bind(r.password_hash.clone())
                 .bind(i64::from(r.must_change_password))
@@ -484,15 +499,15 @@ pub async fn by_external_ids(c: &mut Conn, ids: &[String]) -> Result<Vec<(String
     Ok(out)
 }
 
-/// Accounts by phone number.
-pub async fn by_phones(c: &mut Conn, phones: &[String]) -> Result<Vec<Account>> {
+/// Accounts by phone number (its look-up hash), with the hash.
+pub async fn by_phone_keys(c: &mut Conn, keys: &[String]) -> Result<Vec<(String, Account)>> {
     let mut out = Vec::new();
-    for chunk in phones.chunks(500) {
+    for chunk in keys.chunks(500) {
         let sql = format!(
             concat!(
                 "SELECT ",
                 account_cols!(""),
-                " FROM accounts WHERE phone IN ({})"
+                ", phone_key FROM accounts WHERE phone_key IN ({})"
             ),
             crate::placeholders(1, chunk.len())
         );
@@ -501,7 +516,7 @@ pub async fn by_phones(c: &mut Conn, phones: &[String]) -> Result<Vec<Account>> 
             q = q.bind(p.clone());
         }
         for r in q.fetch_all(&mut *c).await.db()? {
-            out.push(account_from_row(&r)?);
+            out.push((col(&r, "phone_key")?, account_from_row(&r)?));
         }
     }
     Ok(out)
@@ -597,10 +612,14 @@ pub async fn with_roles_at(
 }
 
 /// Moves an account to another phone number.
-pub async fn set_phone(c: &mut Conn, id: i64, phone: &str) -> Result<()> {
-    sqlx::query("UPDATE accounts SET phone = $1 WHERE id = $2")
-        .bind(phone)
-        .bind(id)
+pub async fn set_phone(c: &mut Conn, id: i64, phone: &SealedPhone) -> Result<()> {
+    sqlx::query(
+        "UPDATE accounts SET phone_key = $1, phone_sealed = $2, phone_mask = $3 WHERE id = $4",
+    )
+    .bind(&phone.key)
+    .bind(&phone.sealed)
+    .bind(&phone.mask)
+    .bind(id)
         .execute(&mut *c)
         .await
         .db()
@@ -618,7 +637,8 @@ pub async fn set_phone(c: &mut Conn, id: i64, phone: &str) -> Result<()> {
 /// still names who did what).
 pub async fn close(c: &mut Conn, id: i64) -> Result<()> {
     sqlx::query(
-        "UPDATE accounts SET display_name = '已注销用户', phone = NULL, password_hash = '!',
+        "UPDATE accounts SET display_name = '已注销用户', phone_key = NULL, phone_sealed = NULL,
+                             phone_mask = NULL, password_hash = '!',
                              active = 0 WHERE id = $1",
     )
     .bind(id)

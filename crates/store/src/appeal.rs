@@ -111,7 +111,9 @@ pub struct Appeal {
     pub level: Level,
     pub category: Category,
     pub text: String,
+    /// Sealed: the service opens it for the staff who may see it.
     pub contact_name: String,
+    /// Sealed, as `contact_name`.
     pub contact_phone: String,
     pub status: Status,
     pub handler_id: i64,
@@ -207,7 +209,9 @@ pub struct NewAppeal<'a> {
     pub level: Level,
     pub category: Category,
     pub text: &'a str,
+    /// Sealed by the caller (the store never sees the keys).
     pub contact_name: &'a str,
+    /// Sealed by the caller.
     pub contact_phone: &'a str,
     pub dedupe_key: &'a str,
     /// The keyed hash of the sending browser, or empty.
@@ -1076,7 +1080,7 @@ pub async fn insert_many(
     let head =
         "INSERT INTO appeals (tracking_code, source, external_ref, school_id, unit_id, level,
              category, text, contact_name, contact_phone, dedupe_key, status, urgent, clock_start,
-             contact_due, reply_due, created_at, updated_at, sender_device)";
+             contact_due, reply_due, created_at, updated_at, sender_device, contact_sealed)";
     let got = if crate::is_postgres(c) {
         let flat: Vec<serde_json::Value> = rows
             .iter()
@@ -1104,7 +1108,7 @@ pub async fn insert_many(
             "{head}
              SELECT r->>0, r->>1, r->>2, (r->>3)::bigint, (r->>4)::bigint, r->>5, r->>6, r->>7, r->>8,
                     r->>9, r->>10, 'received', (r->>11)::bigint, $2, (r->>12)::bigint, (r->>13)::bigint, $2, $2,
-                    r->>14
+                    r->>14, 1
              FROM jsonb_array_elements($1::jsonb) r
              RETURNING id, tracking_code"
         );
@@ -1118,7 +1122,7 @@ pub async fn insert_many(
         crate::rows::insert(
             c,
             head,
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?, ?)",
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?, ?, 1)",
             "RETURNING id, tracking_code",
             rows,
             |q, n| {

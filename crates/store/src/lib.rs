@@ -20,6 +20,7 @@ pub mod opinion;
 pub mod org;
 pub mod retention;
 mod rows;
+pub mod sealing;
 pub mod search;
 pub mod second_factor;
 pub mod session;

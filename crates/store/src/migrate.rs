@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (16, "second_factor", include_str!("../migrations/0016_second_factor.sql")),
     (17, "keyed_audit_chain", include_str!("../migrations/0017_keyed_audit_chain.sql")),
     (18, "guardian_consents", include_str!("../migrations/0018_guardian_consents.sql")),
+    (19, "sealed_contacts", include_str!("../migrations/0019_sealed_contacts.sql")),
 ];
 
 /// The lock key PostgreSQL instances take while migrating.

@@ -99,8 +99,9 @@ pub struct GuardianLink {
     pub student_name: String,
     pub account_id: i64,
     pub guardian_name: String,
+    /// The guardian's phone, masked.
     #[serde(skip)]
-    pub guardian_phone: Option<String>,
+    pub guardian_phone_mask: Option<String>,
     pub relation: String,
     pub status: LinkStatus,
     pub requested_at: i64,
@@ -112,7 +113,7 @@ fn link_from_row(r: &sqlx::any::AnyRow) -> Result<GuardianLink> {
         student_name: col(r, "student_name")?,
         account_id: col(r, "account_id")?,
         guardian_name: col(r, "display_name")?,
-        guardian_phone: col(r, "phone")?,
+        guardian_phone_mask: col(r, "phone_mask")?,
         relation: col(r, "relation")?,
         status: LinkStatus::parse(&col::<String>(r, "status")?)?,
         requested_at: col(r, "requested_at")?,
@@ -122,7 +123,7 @@ fn link_from_row(r: &sqlx::any::AnyRow) -> Result<GuardianLink> {
 /// The guardian links of a class's students.
 pub async fn links_of_class(c: &mut Conn, class_id: i64) -> Result<Vec<GuardianLink>> {
     let rows = sqlx::query(
-        "SELECT l.student_id, s.name AS student_name, l.account_id, a.display_name, a.phone,
+        "SELECT l.student_id, s.name AS student_name, l.account_id, a.display_name, a.phone_mask,
                 l.relation, l.status, l.requested_at
          FROM guardians l JOIN students s ON s.id = l.student_id JOIN accounts a ON a.id = l.account_id
          WHERE s.class_id = $1 ORDER BY l.student_id, l.account_id",
@@ -146,7 +147,7 @@ pub async fn get_link(
     account_id: i64,
 ) -> Result<Option<GuardianLink>> {
     let row = sqlx::query(
-        "SELECT l.student_id, s.name AS student_name, l.account_id, a.display_name, a.phone,
+        "SELECT l.student_id, s.name AS student_name, l.account_id, a.display_name, a.phone_mask,
                 l.relation, l.status, l.requested_at
          FROM guardians l JOIN students s ON s.id = l.student_id JOIN accounts a ON a.id = l.account_id
          WHERE l.student_id = $1 AND l.account_id = $2",

@@ -2,6 +2,7 @@
 //! the units below it, calls the parents back and records what they say;
 //! an appeal closed without a fix is reopened where it was closed.
 
+use crate::crypto::field;
 use std::collections::HashMap;
 
 use tongyu_domain::appeal::{Calendar, Status};
@@ -117,8 +118,8 @@ pub async fn list(app: &App, ctx: &Ctx, unit_id: i64) -> Result<Vec<CallbackRow>
                 school_name: names.get(&a.school_id).cloned().unwrap_or_default(),
                 category_label: a.category.label(),
                 rating_label: a.rating.map_or("", |r| r.label()),
-                contact_name: a.contact_name.clone(),
-                contact_phone: a.contact_phone.clone(),
+                contact_name: app.open(field::APPEAL_CONTACT_NAME, &a.contact_name),
+                contact_phone: app.open(field::APPEAL_CONTACT_PHONE, &a.contact_phone),
                 closed_local: format_local(a.closed_at),
                 excerpt: a.text.chars().take(60).collect(),
                 callback: k,

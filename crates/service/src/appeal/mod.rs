@@ -16,6 +16,7 @@ pub mod templates;
 
 pub use raise::{OnBehalfInput, Raised, raise, raise_checked};
 
+use crate::crypto::field;
 use std::collections::HashMap;
 
 use tongyu_domain::appeal::{
@@ -572,8 +573,8 @@ pub async fn submit(app: &App, origin: &Origin, input: &PublicInput) -> Result<R
         qr_token: input.qr_token.trim().to_owned(),
         limits: app.settings.appeal_limits,
         text,
-        contact_name: name,
-        contact_phone: phone,
+        contact_name: app.seal(field::APPEAL_CONTACT_NAME, &name),
+        contact_phone: app.seal(field::APPEAL_CONTACT_PHONE, &phone),
         now,
     };
     let out = app.intake().submit(job).await?;
@@ -1266,11 +1267,11 @@ pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
             now,
         ),
         text: a.text.clone(),
-        contact_name: a.contact_name.clone(),
+        contact_name: app.open(field::APPEAL_CONTACT_NAME, &a.contact_name),
         contact_phone: if is_handler {
-            a.contact_phone.clone()
+            app.open(field::APPEAL_CONTACT_PHONE, &a.contact_phone)
         } else {
-            mask_phone(&a.contact_phone)
+            mask_phone(&app.open(field::APPEAL_CONTACT_PHONE, &a.contact_phone))
         },
         phone_masked: !is_handler && !a.contact_phone.is_empty(),
         external_ref: a.external_ref.clone(),

@@ -3,6 +3,7 @@
 //! integration. Staff get the appeal's number; the parent's link goes to
 //! the parent's phone.
 
+use crate::crypto::field;
 use super::*;
 
 /// An appeal taken down for a parent: from the hotline, a home visit, the
@@ -152,8 +153,8 @@ pub async fn raise_checked(
         level,
         category,
         text: &text,
-        contact_name: &name,
-        contact_phone: &phone,
+        contact_name: &app.seal(field::APPEAL_CONTACT_NAME, &name),
+        contact_phone: &app.seal(field::APPEAL_CONTACT_PHONE, &phone),
         dedupe_key: &key,
         sender_device: "",
         urgent: signals.is_urgent(),
@@ -196,6 +197,7 @@ pub async fn raise_checked(
         let link = format!("{}/a/{code}", app.settings.public_url.trim_end_matches('/'));
         Some(
             crate::sms::enqueue(
+                app,
                 &mut tx,
                 &phone,
                 crate::sms::Template::AppealLink,

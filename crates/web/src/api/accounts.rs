@@ -82,6 +82,7 @@ async fn list(
         q: q.q,
         limit,
         offset: q.offset.unwrap_or(0).max(0),
+        ..AccountFilter::default()
     };
     let rows = accounts::list(&state.app, &user.ctx, q.unit_id, &filter).await?;
     Ok(Json(

@@ -40,7 +40,7 @@ async fn roster(
         .map(|l| {
             json!({
                 "student_id": l.student_id, "account_id": l.account_id, "guardian_name": l.guardian_name,
-                "phone": l.guardian_phone.as_deref().map(tongyu_domain::account::mask_phone),
+                "phone": l.guardian_phone_mask,
                 "relation": l.relation, "status": l.status,
             })
         })

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use tongyu_domain::account::{Role, mask_phone};
+use tongyu_domain::account::Role;
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, ErrorCode};
 use tongyu_service::account::{self as accounts, AccountInput};
@@ -99,6 +99,7 @@ async fn people_page(
         q: q.q.clone().unwrap_or_default(),
         limit: PAGE_SIZE + 1,
         offset: (page - 1) * PAGE_SIZE,
+        ..AccountFilter::default()
     };
     let mut rows = accounts::list(&state.app, &user.ctx, Some(unit.id), &filter).await?;
     let has_next = rows.len() as i64 > PAGE_SIZE;
@@ -127,12 +128,7 @@ async fn people_page(
                 id: r.account.id,
                 display_name: r.account.display_name.clone(),
                 username: r.account.username.clone(),
-                phone: r
-                    .account
-                    .phone
-                    .as_deref()
-                    .map(mask_phone)
-                    .unwrap_or_default(),
+                phone: r.account.masked_phone(),
                 roles: r
                     .grants
                     .iter()
@@ -210,9 +206,9 @@ async fn account_page(
         phone: extra
             .phone
             .clone()
-            .or_else(|| a.phone.as_deref().map(mask_phone))
+            .or_else(|| a.phone_mask.clone())
             .unwrap_or_else(|| "未填写".into()),
-        has_phone: a.phone.is_some(),
+        has_phone: a.phone_mask.is_some(),
         status: status_label(a.active, a.is_locked(now)).into(),
         active: a.active,
         locked: a.is_locked(now),

@@ -5,7 +5,6 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use tongyu_domain::account::mask_phone;
 use tongyu_domain::policy::Action;
 use tongyu_domain::student::LinkStatus;
 use tongyu_domain::{Error, ErrorCode};
@@ -137,11 +136,7 @@ async fn class_page(
             student_name: l.student_name.clone(),
             account_id: l.account_id,
             guardian_name: l.guardian_name.clone(),
-            phone: l
-                .guardian_phone
-                .as_deref()
-                .map(mask_phone)
-                .unwrap_or_default(),
+            phone: l.guardian_phone_mask.clone().unwrap_or_default(),
             relation: l.relation.clone(),
         })
         .collect();

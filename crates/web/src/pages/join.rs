@@ -8,7 +8,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tongyu_domain::ErrorCode;
-use tongyu_domain::account::mask_phone;
 use tongyu_domain::verify::Purpose;
 use tongyu_service::auth::{self, SessionKind};
 use tongyu_service::{Ctx, student};
@@ -106,10 +105,7 @@ async fn join_page(
         Some(u) => tongyu_service::account::get(&state.app, &u.ctx, u.session.account.id)
             .await?
             .account
-            .phone
-            .as_deref()
-            .map(mask_phone)
-            .unwrap_or_default(),
+            .masked_phone(),
         None => String::new(),
     };
     let page = JoinPage {

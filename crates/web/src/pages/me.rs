@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tongyu_domain::ErrorCode;
-use tongyu_domain::account::{Role, mask_phone};
+use tongyu_domain::account::Role;
 use tongyu_domain::verify::Purpose;
 use tongyu_service::clock::format_local;
 
@@ -94,11 +94,7 @@ async fn me_page(
         error,
         display_name: a.display_name.clone(),
         username: a.username.clone(),
-        phone: a
-            .phone
-            .as_deref()
-            .map(mask_phone)
-            .unwrap_or_else(|| "未填写".into()),
+        phone: a.phone_mask.clone().unwrap_or_else(|| "未填写".into()),
         last_login: if a.last_login_at > 0 {
             format_local(a.last_login_at)
         } else {

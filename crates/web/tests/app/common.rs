@@ -172,6 +172,25 @@ impl TestApp {
         t
     }
 
+    /// Another instance on the same database, clock and files, with its
+    /// settings changed by `adjust` (a restart with another key file).
+    pub fn reopen(&self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = (*self.app.settings).clone();
+        adjust(&mut settings);
+        let app = App::new(self.app.db.clone(), self.clock.clone(), settings)
+            .with_sms(self.sms.clone());
+        let state = tongyu_web::AppState::new(app.clone(), tongyu_web::WebConfig::default());
+        TestApp {
+            router: tongyu_web::router(state),
+            app,
+            clock: self.clock.clone(),
+            sms: self.sms.clone(),
+            // The first instance removes the files.
+            sqlite_file: None,
+            media_dir: std::env::temp_dir().join(format!("tongyu-unused-{}", unique())),
+        }
+    }
+
     pub async fn send(&self, req: Request<Body>) -> (StatusCode, HeaderMap, String) {
         let res = self
             .router

@@ -277,7 +277,11 @@ async fn a_parent_sees_only_the_lessons_meant_for_their_children() {
             .find(|l| l.student_id == kid.id)
             .expect("a guardian")
             .clone();
-        link.guardian_phone.expect("phone")
+        tongyu_store::account::get(&mut c, link.account_id)
+            .await
+            .expect("query")
+            .expect("the guardian's account")
+            .username
     };
     let other = t.login(&k2_parent).await;
     let (_, mine) = t.get("/api/v1/me/lessons", &other).await;

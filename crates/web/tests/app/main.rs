@@ -14,5 +14,6 @@ mod imports;
 mod learning;
 mod media;
 mod org;
+mod sealing;
 mod search;
 mod trust;

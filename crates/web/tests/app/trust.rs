@@ -8,7 +8,7 @@ use crate::common::{PW, TestApp};
 /// The id of the account whose username is `username`, as the city sees it.
 async fn account_id(t: &TestApp, username: &str) -> i64 {
     let mut c = t.app.db.read().await.expect("conn");
-    tongyu_store::account::find_for_login(&mut c, username)
+    tongyu_store::account::find_for_login(&mut c, username, "")
         .await
         .expect("query")
         .expect("account exists")
