@@ -383,8 +383,7 @@ impl Config {
         let next = path.with_extension("keys.next");
         let _ = std::fs::remove_file(&next);
         write_private(&next, text)?;
-        std::fs::rename(&next, &path)
-            .map_err(|e| format!("无法写入 {}: {e}", path.display()))
+        std::fs::rename(&next, &path).map_err(|e| format!("无法写入 {}: {e}", path.display()))
     }
 
     /// The proxies to believe; an entry that is no address is named.

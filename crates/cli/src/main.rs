@@ -235,7 +235,29 @@ fn init_logging(cfg: &Config) {
 
 type AnyError = Box<dyn std::error::Error>;
 
+/// Opens the platform and brings every sealed value under the current
+/// data key (a no-op but for the first start after a key changed).
 async fn open(cfg: &Config, url: &str, max_connections: u32) -> Result<App, AnyError> {
+    let app = open_unsealed(cfg, url, max_connections).await?;
+    if app.settings.keys.rotating() {
+        tracing::warn!(
+            "the data key file still lists older keys: run `tongyu rotate-data-key` to finish"
+        );
+    }
+    if let Some(r) = tongyu_service::sealing::reseal_if_needed(&app).await? {
+        tracing::info!(
+            accounts = r.accounts,
+            appeals = r.appeals,
+            messages = r.messages,
+            factors = r.factors,
+            unreadable = r.unreadable,
+            "sealed values brought under the current data key"
+        );
+    }
+    Ok(app)
+}
+
+async fn open_unsealed(cfg: &Config, url: &str, max_connections: u32) -> Result<App, AnyError> {
     tracing::info!(database = %redact_url(url), "opening the database");
     let db = Db::connect(&DbOptions {
         url: url.to_owned(),
@@ -251,21 +273,7 @@ async fn open(cfg: &Config, url: &str, max_connections: u32) -> Result<App, AnyE
         ..Settings::default()
     };
     let sms = cfg.sms.provider(&cfg.data_dir)?;
-    let app = App::new(db, Arc::new(SystemClock), settings).with_sms(sms);
-    if app.settings.keys.rotating() {
-        tracing::warn!("the data key file still lists older keys: run `tongyu rotate-data-key` to finish");
-    }
-    if let Some(r) = tongyu_service::sealing::reseal_if_needed(&app).await? {
-        tracing::info!(
-            accounts = r.accounts,
-            appeals = r.appeals,
-            messages = r.messages,
-            factors = r.factors,
-            unreadable = r.unreadable,
-            "sealed values brought under the current data key"
-        );
-    }
-    Ok(app)
+    Ok(App::new(db, Arc::new(SystemClock), settings).with_sms(sms))
 }
 
 async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
@@ -433,8 +441,7 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
                     .ok_or("数据密钥文件格式不正确")?;
                 cfg.write_data_keys(&added)?;
             }
-            // Opening seals every value again under the newest key.
-            let app = open(&cfg, &cfg.database_url(), 2).await?;
+            let app = open_unsealed(&cfg, &cfg.database_url(), 2).await?;
             let report = tongyu_service::sealing::reseal_all(&app).await?;
             println!(
                 "已用密钥 {} 重新加密：账号手机号 {}，诉求联系人 {}，待发短信 {}，动态口令 {}",

@@ -117,6 +117,64 @@ fn init_accounts_backup_and_audit_verify() {
 }
 
 #[test]
+fn the_data_key_is_replaced_and_everything_resealed() {
+    let dir = tempdir("rotate");
+    let o = run(
+        &dir,
+        &[
+            "demo",
+            "--scale",
+            "tiny",
+            "--no-serve",
+            "--data-dir",
+            "data",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let keys = dir.join("data").join("data.keys");
+    let first = std::fs::read_to_string(&keys).expect("the demo made a key file");
+    assert!(
+        first.starts_with("1 ") && first.lines().count() == 1,
+        "{first}"
+    );
+
+    let o = run(&dir, &["rotate-data-key"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("轮换完成"), "{}", text(&o));
+    let out = text(&o);
+    let resealed: i64 = out
+        .split("账号手机号 ")
+        .nth(1)
+        .and_then(|r| r.split('，').next())
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a count of accounts");
+    assert!(resealed > 10, "{out}");
+    let second = std::fs::read_to_string(&keys).expect("key file");
+    assert!(
+        second.starts_with("2 ") && second.lines().count() == 1,
+        "{second}"
+    );
+    assert!(!second.contains(first.trim()), "the old key is gone");
+
+    // The platform works on with the new key, and the rotation is in the
+    // audit chain.
+    let o = run(&dir, &["audit", "verify"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(&dir, &["rotate-data-key"]);
+    assert!(
+        o.status.success(),
+        "a second rotation works too: {}",
+        text(&o)
+    );
+    assert!(
+        std::fs::read_to_string(&keys)
+            .expect("keys")
+            .starts_with("3 ")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_config_file_with_a_typo_is_reported() {
     let dir = tempdir("cfg");
     std::fs::write(dir.join("tongyu.toml"), "listne = \"127.0.0.1:9\"\n").expect("write");

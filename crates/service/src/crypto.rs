@@ -285,7 +285,9 @@ impl DataKeys {
         let key = std::iter::once(&self.current)
             .chain(&self.older)
             .find(|k| k.id == id)?;
-        let bytes = base64::engine::general_purpose::STANDARD.decode(body).ok()?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .ok()?;
         if bytes.len() < 12 + 16 {
             return None;
         }

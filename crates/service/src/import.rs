@@ -1448,7 +1448,8 @@ async fn phone_owners(
     c: &mut tongyu_store::Conn,
     phones: &[String],
 ) -> Result<HashMap<String, i64>> {
-    let of_key: HashMap<String, &String> = phones.iter().map(|p| (app.phone_lookup(p), p)).collect();
+    let of_key: HashMap<String, &String> =
+        phones.iter().map(|p| (app.phone_lookup(p), p)).collect();
     let keys: Vec<String> = of_key.keys().cloned().collect();
     Ok(accounts::by_phone_keys(c, &keys)
         .await?

@@ -211,9 +211,15 @@ impl App {
     /// An account's whole phone number, opened from its sealed value.
     pub fn open_phone(&self, account: &tongyu_domain::account::Account) -> Option<String> {
         let sealed = account.phone_sealed.as_deref()?;
-        let plain = self.settings.keys.open(crypto::field::ACCOUNT_PHONE, sealed);
+        let plain = self
+            .settings
+            .keys
+            .open(crypto::field::ACCOUNT_PHONE, sealed);
         if plain.is_none() {
-            tracing::error!(account = account.id, "a sealed phone does not open with the data keys");
+            tracing::error!(
+                account = account.id,
+                "a sealed phone does not open with the data keys"
+            );
         }
         plain
     }

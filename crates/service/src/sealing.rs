@@ -5,9 +5,9 @@
 //! accounts are resealed in bounded steps and a pass cut short resumes.
 
 use tongyu_domain::Result;
+use tongyu_store::DbResult;
 use tongyu_store::audit::AuditEntry;
 use tongyu_store::sealing as store;
-use tongyu_store::DbResult;
 
 use crate::App;
 use crate::crypto::{DataKeys, field};
@@ -84,8 +84,18 @@ pub async fn reseal_all(app: &App) -> Result<Report> {
         let mut tx = app.db.write().await?;
         let rows = store::appeal_contacts(&mut tx, &prefix, after, PAGE).await?;
         for (id, name, phone, clear) in &rows {
-            let name = open(field::APPEAL_CONTACT_NAME, name, *clear, &mut report.unreadable);
-            let phone = open(field::APPEAL_CONTACT_PHONE, phone, *clear, &mut report.unreadable);
+            let name = open(
+                field::APPEAL_CONTACT_NAME,
+                name,
+                *clear,
+                &mut report.unreadable,
+            );
+            let phone = open(
+                field::APPEAL_CONTACT_PHONE,
+                phone,
+                *clear,
+                &mut report.unreadable,
+            );
             if let (Some(name), Some(phone)) = (name, phone) {
                 store::set_appeal_contact(
                     &mut tx,
@@ -111,8 +121,7 @@ pub async fn reseal_all(app: &App) -> Result<Report> {
         for (id, kept) in &rows {
             let clear = DataKeys::sealed_with(kept).is_none();
             if let Some(phone) = open(field::SMS_PHONE, kept, clear, &mut report.unreadable) {
-                store::set_outbox_phone(&mut tx, *id, &keys.seal(field::SMS_PHONE, &phone))
-                    .await?;
+                store::set_outbox_phone(&mut tx, *id, &keys.seal(field::SMS_PHONE, &phone)).await?;
                 report.messages += 1;
             }
         }

@@ -24,7 +24,6 @@ pub const FRESH_S: i64 = 5 * 60;
 /// Recovery codes made at set-up.
 pub const RECOVERY_CODES: usize = 10;
 
-
 /// RFC 4648 base32, upper case, no padding (what authenticator apps read).
 pub fn base32(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

@@ -306,7 +306,8 @@ pub async fn send_own_code(
 async fn own_phone(app: &App, ctx: &Ctx) -> Result<String> {
     let mut c = app.db.read().await?;
     let account = accounts::require(&mut c, ctx.actor.account_id).await?;
-    app.open_phone(&account).ok_or_else(|| Error::invalid("sms_code", "您的账号还没有手机号，请先在“我的账号”中填写"))
+    app.open_phone(&account)
+        .ok_or_else(|| Error::invalid("sms_code", "您的账号还没有手机号，请先在“我的账号”中填写"))
 }
 
 /// A parent asks, with the class's invite code, to be bound to a child of

@@ -16,6 +16,6 @@ ALTER TABLE appeals ADD COLUMN contact_sealed BIGINT NOT NULL DEFAULT 0;
 -- The data key every sealed value was last made with; the server reseals
 -- what an older key (or no key) made whenever this differs from its own.
 CREATE TABLE sealed_with (
-    only BIGINT PRIMARY KEY,
+    id BIGINT PRIMARY KEY,
     key_id BIGINT NOT NULL
 );

@@ -211,10 +211,10 @@ pub async fn update_profile(
     .bind(phone.map(|p| p.key.clone()))
     .bind(phone.map(|p| p.sealed.clone()))
     .bind(phone.map(|p| p.mask.clone()))
-        .bind(id)
-        .execute(&mut *c)
-        .await
-        .db()?;
+    .bind(id)
+    .execute(&mut *c)
+    .await
+    .db()?;
     Ok(())
 }
 
@@ -620,15 +620,13 @@ pub async fn set_phone(c: &mut Conn, id: i64, phone: &SealedPhone) -> Result<()>
     .bind(&phone.sealed)
     .bind(&phone.mask)
     .bind(id)
-        .execute(&mut *c)
-        .await
-        .db()
-        .map_err(|e| match e.code {
-            tongyu_domain::ErrorCode::Conflict => {
-                Error::invalid("phone", "该手机号已被其他账号使用")
-            }
-            _ => e,
-        })?;
+    .execute(&mut *c)
+    .await
+    .db()
+    .map_err(|e| match e.code {
+        tongyu_domain::ErrorCode::Conflict => Error::invalid("phone", "该手机号已被其他账号使用"),
+        _ => e,
+    })?;
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use crate::{Conn, DbResult, col};
 /// The data key every sealed value was last made with (None: never
 /// recorded, as right after the migration that began sealing).
 pub async fn recorded_key(c: &mut Conn) -> Result<Option<i64>> {
-    sqlx::query_scalar("SELECT key_id FROM sealed_with WHERE only = 1")
+    sqlx::query_scalar("SELECT key_id FROM sealed_with WHERE id = 1")
         .fetch_optional(&mut *c)
         .await
         .db()
@@ -19,8 +19,8 @@ pub async fn recorded_key(c: &mut Conn) -> Result<Option<i64>> {
 
 pub async fn record_key(c: &mut Conn, key_id: i64) -> Result<()> {
     sqlx::query(
-        "INSERT INTO sealed_with (only, key_id) VALUES (1, $1)
-         ON CONFLICT (only) DO UPDATE SET key_id = excluded.key_id",
+        "INSERT INTO sealed_with (id, key_id) VALUES (1, $1)
+         ON CONFLICT (id) DO UPDATE SET key_id = excluded.key_id",
     )
     .bind(key_id)
     .execute(&mut *c)

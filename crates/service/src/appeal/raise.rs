@@ -3,8 +3,8 @@
 //! integration. Staff get the appeal's number; the parent's link goes to
 //! the parent's phone.
 
-use crate::crypto::field;
 use super::*;
+use crate::crypto::field;
 
 /// An appeal taken down for a parent: from the hotline, a home visit, the
 /// principal's mailbox or the bureau's telephone.

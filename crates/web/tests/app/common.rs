@@ -177,8 +177,8 @@ impl TestApp {
     pub fn reopen(&self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = (*self.app.settings).clone();
         adjust(&mut settings);
-        let app = App::new(self.app.db.clone(), self.clock.clone(), settings)
-            .with_sms(self.sms.clone());
+        let app =
+            App::new(self.app.db.clone(), self.clock.clone(), settings).with_sms(self.sms.clone());
         let state = tongyu_web::AppState::new(app.clone(), tongyu_web::WebConfig::default());
         TestApp {
             router: tongyu_web::router(state),

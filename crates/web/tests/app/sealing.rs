@@ -124,7 +124,11 @@ async fn a_new_data_key_reseals_everything_and_the_old_one_is_then_useless() {
     let t = TestApp::demo_with(|s| s.keys = DataKeys::parse(&first).expect("keys")).await;
     let id = appeal(&t, "王女士", "13800001234").await;
     let before = kept_values(&t).await;
-    assert!(before.iter().all(|v| v.starts_with("v1.1.") || !v.starts_with("v1.")));
+    assert!(
+        before
+            .iter()
+            .all(|v| v.starts_with("v1.1.") || !v.starts_with("v1."))
+    );
 
     // The rotation: a second key is added, everything is sealed with it,
     // then the file keeps the new key only.
@@ -240,7 +244,10 @@ async fn values_kept_before_sealing_are_sealed_at_start() {
     let (_, me) = t.get("/api/v1/me", &token).await;
     assert_eq!(me["username"], "school-admin");
     let d = as_handler(&t, id).await;
-    assert_eq!((d["contact_name"].as_str(), d["contact_phone"].as_str()), (Some("李先生"), Some("13512345678")));
+    assert_eq!(
+        (d["contact_name"].as_str(), d["contact_phone"].as_str()),
+        (Some("李先生"), Some("13512345678"))
+    );
     let mut c = t.app.db.read().await.expect("conn");
     let secret: String =
         sqlx::query_scalar("SELECT secret FROM second_factors WHERE account_id = $1")
@@ -249,7 +256,11 @@ async fn values_kept_before_sealing_are_sealed_at_start() {
             .await
             .expect("read");
     assert_eq!(
-        t.app.settings.keys.open(field::SECOND_FACTOR, &secret).as_deref(),
+        t.app
+            .settings
+            .keys
+            .open(field::SECOND_FACTOR, &secret)
+            .as_deref(),
         Some("JBSWY3DPEHPK3PXP")
     );
 }
