@@ -18,6 +18,22 @@ pub struct Grant {
     pub unit_path: String,
 }
 
+/// The grants an account holds, as one text that changes whenever a grant
+/// is added or removed (in any order): a session keeps the stamp it was
+/// opened with and is renewed when it no longer matches.
+pub fn grants_stamp(grants: &[Grant]) -> String {
+    let mut parts: Vec<(&str, i64)> = grants
+        .iter()
+        .map(|g| (g.role.as_str(), g.unit_id))
+        .collect();
+    parts.sort_unstable();
+    parts
+        .iter()
+        .map(|(r, u)| format!("{r}@{u}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Who is acting: an account and its grants.
 #[derive(Debug, Clone)]
 pub struct Actor {

@@ -136,6 +136,10 @@ pub struct Session {
     /// An administrator who has not given the second factor yet: the
     /// session opens nothing but the second-factor pages and sign-out.
     pub second_factor_due: bool,
+    /// The account's grants changed since this browser session was opened:
+    /// it now lives under this new id (the old one has ended), which the
+    /// browser must be given before anything else is answered.
+    pub renewed_token: Option<String>,
 }
 
 /// A hash to check against when the login names nobody, so that an unknown
@@ -219,6 +223,7 @@ pub async fn login(
     let csrf = random_token(24);
     let expires_at = now + app.settings.absolute_secs;
     let id_hash = token_hash(&token);
+    let stamp = tongyu_domain::policy::grants_stamp(&grants);
     let mut tx = app.db.write().await?;
     accounts::record_success(&mut tx, account.id, now).await?;
     sessions::insert(
@@ -233,6 +238,7 @@ pub async fn login(
             idle_secs: idle,
             ip: &origin.ip,
             factor_at: 0,
+            grants_stamp: &stamp,
         },
     )
     .await?;
@@ -256,7 +262,8 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Session> {
     // The session, its account and grants, as read at most a few seconds
     // ago (see `App::caches`); the timeouts are checked against now.
     let cached = app.caches.sessions.get(&id_hash);
-    let mut changed = cached.is_none();
+    let from_cache = cached.is_some();
+    let mut changed = !from_cache;
     let (mut row, account, grants) = match cached {
         Some(c) => (c.0.clone(), c.1.clone(), c.2.clone()),
         None => {
@@ -287,6 +294,69 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Session> {
         row.last_seen_at = now;
         changed = true;
     }
+    // Grants changed since the session opened: a browser session goes on
+    // under a new id, a bearer session ends (its client signs in again).
+    let stamp = if from_cache {
+        String::new()
+    } else {
+        tongyu_domain::policy::grants_stamp(&grants)
+    };
+    let mut renewed_token = None;
+    if from_cache {
+        // Checked when it was put in the cache.
+    } else if row.grants_stamp.is_empty() {
+        let mut tx = app.db.write().await?;
+        sessions::set_grants_stamp(&mut tx, &id_hash, &stamp).await?;
+        tx.commit().await.db()?;
+        row.grants_stamp = stamp;
+        changed = true;
+    } else if row.grants_stamp != stamp {
+        app.caches.sessions.remove_where(|k, _| *k == id_hash);
+        let token = random_token(32);
+        let mut tx = app.db.write().await?;
+        sessions::delete(&mut tx, &id_hash).await?;
+        let mut e = audit::anonymous(
+            app,
+            &Origin {
+                ip: String::new(),
+                request_id: String::new(),
+            },
+            &account.username,
+            "auth.session_renewed",
+            "ok",
+        );
+        e.actor_id = Some(account.id);
+        e.object_type = "account".into();
+        e.object_id = account.id.to_string();
+        e.detail = format!("{} → {stamp}", row.grants_stamp);
+        if row.kind == SessionKind::Web.as_str() {
+            sessions::insert(
+                &mut tx,
+                &NewSession {
+                    id_hash: &token_hash(&token),
+                    account_id: account.id,
+                    kind: &row.kind,
+                    csrf: &row.csrf,
+                    now,
+                    expires_at: row.expires_at,
+                    idle_secs: row.idle_secs,
+                    ip: "",
+                    factor_at: row.factor_at,
+                    grants_stamp: &stamp,
+                },
+            )
+            .await?;
+        } else {
+            e.action = "auth.session_ended".into();
+        }
+        audit::append(&mut tx, &e).await?;
+        tx.commit().await.db()?;
+        if row.kind != SessionKind::Web.as_str() {
+            return Err(Error::new(ErrorCode::SessionExpired));
+        }
+        renewed_token = Some(token);
+        changed = false;
+    }
     if changed {
         app.caches.sessions.put(
             id_hash.clone(),
@@ -308,6 +378,7 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Session> {
         expires_at: row.expires_at,
         factor_at: row.factor_at,
         second_factor_due,
+        renewed_token,
     })
 }
 

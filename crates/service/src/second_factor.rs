@@ -314,6 +314,7 @@ pub async fn give(app: &App, origin: &Origin, session: &Session, answer: &str) -
             idle_secs: row.idle_secs,
             ip: &origin.ip,
             factor_at: now,
+            grants_stamp: &row.grants_stamp,
         },
     )
     .await?;

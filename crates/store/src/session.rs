@@ -16,6 +16,9 @@ pub struct SessionRow {
     pub idle_secs: i64,
     /// When the holder last gave the second factor (0: not yet).
     pub factor_at: i64,
+    /// The grants the session was opened or renewed with (see
+    /// `tongyu_domain::policy::grants_stamp`); empty for older sessions.
+    pub grants_stamp: String,
 }
 
 #[derive(Debug, Clone)]
@@ -29,13 +32,14 @@ pub struct NewSession<'a> {
     pub idle_secs: i64,
     pub ip: &'a str,
     pub factor_at: i64,
+    pub grants_stamp: &'a str,
 }
 
 pub async fn insert(c: &mut Conn, s: &NewSession<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO sessions (id_hash, account_id, kind, csrf, created_at, last_seen_at,
-                               expires_at, idle_secs, ip, factor_at)
-         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)",
+                               expires_at, idle_secs, ip, factor_at, grants_stamp)
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10)",
     )
     .bind(s.id_hash)
     .bind(s.account_id)
@@ -46,6 +50,7 @@ pub async fn insert(c: &mut Conn, s: &NewSession<'_>) -> Result<()> {
     .bind(s.idle_secs)
     .bind(s.ip)
     .bind(s.factor_at)
+    .bind(s.grants_stamp)
     .execute(&mut *c)
     .await
     .db()?;
@@ -54,7 +59,8 @@ pub async fn insert(c: &mut Conn, s: &NewSession<'_>) -> Result<()> {
 
 pub async fn get(c: &mut Conn, id_hash: &str) -> Result<Option<SessionRow>> {
     let row = sqlx::query(
-        "SELECT account_id, kind, csrf, created_at, last_seen_at, expires_at, idle_secs, factor_at
+        "SELECT account_id, kind, csrf, created_at, last_seen_at, expires_at, idle_secs, factor_at,
+                grants_stamp
          FROM sessions WHERE id_hash = $1",
     )
     .bind(id_hash)
@@ -71,9 +77,21 @@ pub async fn get(c: &mut Conn, id_hash: &str) -> Result<Option<SessionRow>> {
             expires_at: col(&r, "expires_at")?,
             idle_secs: col(&r, "idle_secs")?,
             factor_at: col(&r, "factor_at")?,
+            grants_stamp: col(&r, "grants_stamp")?,
         })
     })
     .transpose()
+}
+
+/// Records the grants stamp of a session opened before stamps were kept.
+pub async fn set_grants_stamp(c: &mut Conn, id_hash: &str, stamp: &str) -> Result<()> {
+    sqlx::query("UPDATE sessions SET grants_stamp = $1 WHERE id_hash = $2")
+        .bind(stamp)
+        .bind(id_hash)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    Ok(())
 }
 
 pub async fn touch(c: &mut Conn, id_hash: &str, now: i64) -> Result<()> {

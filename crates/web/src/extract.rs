@@ -211,6 +211,30 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64
     HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// The answer to a request whose browser session was just renewed (the
+/// account's grants changed): the same request again, with the new session
+/// cookie. 307 keeps the method and the body, so a form or a progress
+/// report is sent once more as it was; the old session id has ended.
+pub fn renewed_session(
+    state: &AppState,
+    uri: &axum::http::Uri,
+    token: &str,
+    expires_at: i64,
+) -> Response {
+    let back = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    let age = (expires_at - state.app.now()).max(0);
+    let mut res = (
+        axum::http::StatusCode::TEMPORARY_REDIRECT,
+        [(header::LOCATION, back)],
+    )
+        .into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(state, SESSION_COOKIE, token, Some(age)),
+    );
+    res
+}
+
 /// A signed-in user of the pages.
 #[derive(Debug, Clone)]
 pub struct PageUser {
@@ -249,6 +273,14 @@ impl FromRequestParts<AppState> for PageUser {
             Err(e) if e.code == ErrorCode::Internal => return Err(PageError(e).into_response()),
             Err(e) => return Err(login_redirect(parts, e.code == ErrorCode::SessionExpired)),
         };
+        if let Some(token) = &session.renewed_token {
+            return Err(renewed_session(
+                state,
+                &parts.uri,
+                token,
+                session.expires_at,
+            ));
+        }
         let path = parts.uri.path();
         // An administrator's session opens nothing before the second factor.
         if session.second_factor_due && path != "/second-factor" && path != "/logout" {
@@ -348,7 +380,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
 }
 
 impl FromRequestParts<AppState> for ApiUser {
-    type Rejection = ApiError;
+    type Rejection = Response;
 
     async fn from_request_parts(
         parts: &mut Parts,
@@ -358,16 +390,29 @@ impl FromRequestParts<AppState> for ApiUser {
             Some(t) => (t, false),
             None => match cookie(state, &parts.headers, SESSION_COOKIE) {
                 Some(t) => (t, true),
-                None => return Err(ApiError(Error::new(ErrorCode::Unauthenticated))),
+                None => {
+                    return Err(ApiError(Error::new(ErrorCode::Unauthenticated)).into_response());
+                }
             },
         };
         if token.starts_with("tyi_") {
             return Err(ApiError(Error::with_message(
                 ErrorCode::Forbidden,
                 "接口令牌不能用于此接口",
-            )));
+            ))
+            .into_response());
         }
-        let session = auth::authenticate(&state.app, &token).await?;
+        let session = auth::authenticate(&state.app, &token)
+            .await
+            .map_err(|e| ApiError(e).into_response())?;
+        if let Some(token) = &session.renewed_token {
+            return Err(renewed_session(
+                state,
+                &parts.uri,
+                token,
+                session.expires_at,
+            ));
+        }
         if by_cookie && !matches!(parts.method, Method::GET | Method::HEAD) {
             let given = parts
                 .headers
@@ -375,7 +420,7 @@ impl FromRequestParts<AppState> for ApiUser {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
             if !constant_time_eq(given.as_bytes(), session.csrf.as_bytes()) {
-                return Err(ApiError(Error::new(ErrorCode::CsrfFailed)));
+                return Err(ApiError(Error::new(ErrorCode::CsrfFailed)).into_response());
             }
         }
         let path = parts.uri.path();
@@ -384,14 +429,14 @@ impl FromRequestParts<AppState> for ApiUser {
             && !path.ends_with("/auth/logout")
             && !path.ends_with("/me")
         {
-            return Err(ApiError(Error::new(ErrorCode::SecondFactorRequired)));
+            return Err(ApiError(Error::new(ErrorCode::SecondFactorRequired)).into_response());
         }
         if session.account.must_change_password
             && !path.ends_with("/auth/password")
             && !path.ends_with("/me")
             && !path.contains("/auth/second-factor")
         {
-            return Err(ApiError(Error::new(ErrorCode::PasswordChangeRequired)));
+            return Err(ApiError(Error::new(ErrorCode::PasswordChangeRequired)).into_response());
         }
         let ctx = Ctx {
             actor: session.actor.clone(),

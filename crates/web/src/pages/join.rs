@@ -132,28 +132,47 @@ async fn join_page(
     ))
 }
 
+/// The signed-in parent, if any; a session renewed just now answers with
+/// the new cookie first.
 async fn optional_user(
     state: &AppState,
     headers: &axum::http::HeaderMap,
     meta: &RequestMeta,
-) -> Option<PageUser> {
-    let token = cookie(state, headers, SESSION_COOKIE)?;
-    let session = auth::authenticate(&state.app, &token).await.ok()?;
+    uri: &axum::http::Uri,
+) -> Result<Option<PageUser>, Response> {
+    let Some(token) = cookie(state, headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let Ok(session) = auth::authenticate(&state.app, &token).await else {
+        return Ok(None);
+    };
+    if let Some(token) = &session.renewed_token {
+        return Err(crate::extract::renewed_session(
+            state,
+            uri,
+            token,
+            session.expires_at,
+        ));
+    }
     let ctx = Ctx {
         actor: session.actor.clone(),
         origin: meta.origin(),
         factor_at: session.factor_at,
     };
-    Some(PageUser { session, ctx })
+    Ok(Some(PageUser { session, ctx }))
 }
 
 async fn join_form(
     State(state): State<AppState>,
     meta: RequestMeta,
     headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
     Query(q): Query<JoinQuery>,
 ) -> PageResult<Response> {
-    let user = optional_user(&state, &headers, &meta).await;
+    let user = match optional_user(&state, &headers, &meta, &uri).await {
+        Ok(user) => user,
+        Err(renewed) => return Ok(renewed),
+    };
     let code = q.code.unwrap_or_default().trim().to_ascii_uppercase();
     join_page(
         &state,

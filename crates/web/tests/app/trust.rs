@@ -1105,3 +1105,66 @@ async fn the_security_administrator_resets_a_lost_second_factor() {
         "setup"
     );
 }
+
+#[tokio::test]
+async fn a_session_gets_a_new_id_when_its_grants_change() {
+    let t = TestApp::demo().await;
+    let mut b = t.browser();
+    b.sign_in("teacher", PW).await;
+    let first = b.cookies.get("tongyu_session").cloned().expect("a session");
+    assert_eq!(b.get("/me").await.status, StatusCode::OK);
+    let bearer = t.login("teacher").await;
+    let teacher = account_id(&t, "teacher").await;
+    let school = t.unit_id("school0").await;
+
+    // The city gives the teacher a second role.
+    let city = t.login("city-admin").await;
+    let (s, v) = t
+        .post(
+            &format!("/api/v1/accounts/{teacher}/grants"),
+            &city,
+            json!({"role": "instructor", "unit_id": school}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    // The browser's next request is answered with a new session id and
+    // sent again; the old id opens nothing any more.
+    let page = b.get("/me").await;
+    assert_eq!(page.status, StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(page.location.as_deref(), Some("/me"));
+    let second = b.cookies.get("tongyu_session").cloned().expect("a session");
+    assert_ne!(first, second);
+    assert_eq!(b.get("/me").await.status, StatusCode::OK);
+    let mut stale = t.browser();
+    stale.cookies.insert("tongyu_session".into(), first);
+    let page = stale.get("/me").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(page.location.unwrap_or_default().starts_with("/login"));
+    // A bearer session ends: its client signs in again.
+    let (s, v) = t.get("/api/v1/me", &bearer).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    assert_eq!(v["code"], "session_expired");
+
+    // Taking the role away renews it again.
+    let (s, _) = t
+        .api(
+            axum::http::Method::DELETE,
+            &format!("/api/v1/accounts/{teacher}/grants/instructor/{school}"),
+            Some(&city),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(b.get("/me").await.status, StatusCode::TEMPORARY_REDIRECT);
+    assert_ne!(b.cookies.get("tongyu_session"), Some(&second));
+    assert_eq!(b.get("/me").await.status, StatusCode::OK);
+    let mut c = t.app.db.read().await.expect("conn");
+    let renewals: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'auth.session_renewed' AND actor = 'teacher'",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .expect("audit");
+    assert_eq!(renewals, 2);
+}
