@@ -66,6 +66,30 @@ pub async fn append_alone(app: &App, e: &AuditEntry) -> Result<()> {
     tx.commit().await.db()
 }
 
+/// Refuses an action that the caller's role allows but this case does not
+/// (four eyes: one's own reply, course or revision): recorded as denied,
+/// answered 403 with `message`.
+pub async fn refuse(
+    app: &App,
+    ctx: &Ctx,
+    action: Action,
+    object_type: &str,
+    object_id: i64,
+    unit_id: Option<i64>,
+    message: &str,
+) -> tongyu_domain::Error {
+    record_denied(
+        app,
+        ctx,
+        action,
+        object_type,
+        &object_id.to_string(),
+        unit_id,
+    )
+    .await;
+    tongyu_domain::Error::with_message(tongyu_domain::ErrorCode::Forbidden, message)
+}
+
 /// Records a refused action. A failure to record is logged, not raised:
 /// the refusal stands either way. A refusal can happen inside the caller's
 /// own write transaction (a scope check on a row it has just read), and on

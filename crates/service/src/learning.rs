@@ -195,6 +195,21 @@ pub async fn set_course_status(app: &App, ctx: &Ctx, course_id: i64, to: &str) -
         Action::PublishCourses
     };
     ctx.require(app, action, unit.id, &unit.path).await?;
+    // Four eyes: the author submits; someone else reviews and publishes.
+    if matches!(to, Status::Reviewed | Status::Published)
+        && course.created_by == ctx.actor.account_id
+    {
+        return Err(audit::refuse(
+            app,
+            ctx,
+            Action::PublishCourses,
+            "course",
+            course.id,
+            Some(unit.id),
+            "课程不能由编写者本人审核或发布，请由本级或上级的其他管理员审核",
+        )
+        .await);
+    }
     if !course.status.can_become(to) {
         return Err(Error::invalid(
             "status",
@@ -1120,6 +1135,18 @@ pub async fn decide_revision(
         .await?;
     if revision.status != "submitted" {
         return Err(Error::invalid("status", "这份修改已处理过"));
+    }
+    if approve && revision.created_by == ctx.actor.account_id {
+        return Err(audit::refuse(
+            app,
+            ctx,
+            Action::PublishCourses,
+            "lesson",
+            lesson.id,
+            Some(unit.id),
+            "修改不能由提出者本人批准，请由其他管理员审核",
+        )
+        .await);
     }
     let now = app.now();
     let mut tx = app.db.write().await?;

@@ -140,6 +140,11 @@ pub struct Appeal {
     pub closed_at: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Who proposed marking it as spam (0: nobody), why and when; the
+    /// level above confirms or rejects.
+    pub spam_by: i64,
+    pub spam_reason: String,
+    pub spam_at: i64,
 }
 
 const COLS: &str = "a.id, a.tracking_code, a.source, a.external_ref, a.school_id, a.unit_id, a.level,
@@ -147,7 +152,7 @@ const COLS: &str = "a.id, a.tracking_code, a.source, a.external_ref, a.school_id
     a.escalations, a.reopened, a.clock_start, a.contact_due, a.contacted_at, a.reply_due,
     a.replied_at, a.swept_at, a.warned_due, a.contact_late, a.reply_late, a.reply_policy, a.reply_status, a.reply_next_steps,
     a.replied_by, a.rating, a.rating_comment, a.rating_due, a.rated_at, a.closed_at, a.created_at,
-    a.updated_at";
+    a.updated_at, a.spam_by, a.spam_reason, a.spam_at";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Appeal> {
     let source: String = col(r, "source")?;
@@ -196,6 +201,9 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Appeal> {
         closed_at: col(r, "closed_at")?,
         created_at: col(r, "created_at")?,
         updated_at: col(r, "updated_at")?,
+        spam_by: col(r, "spam_by")?,
+        spam_reason: col(r, "spam_reason")?,
+        spam_at: col(r, "spam_at")?,
     })
 }
 
@@ -271,7 +279,8 @@ pub async fn save(c: &mut Conn, a: &Appeal, now: i64) -> Result<()> {
              reply_due = $11, replied_at = $12, contact_late = $13, reply_late = $14,
              reply_policy = $15, reply_status = $16, reply_next_steps = $17, replied_by = $18,
              rating = $19, rating_comment = $20, rating_due = $21, rated_at = $22, closed_at = $23,
-             swept_at = $24, warned_due = $25, updated_at = $26, school_id = $27
+             swept_at = $24, warned_due = $25, updated_at = $26, school_id = $27,
+             spam_by = $29, spam_reason = $30, spam_at = $31
          WHERE id = $28",
     )
     .bind(a.unit_id)
@@ -302,10 +311,32 @@ pub async fn save(c: &mut Conn, a: &Appeal, now: i64) -> Result<()> {
     .bind(now)
     .bind(a.school_id)
     .bind(a.id)
+    .bind(a.spam_by)
+    .bind(&a.spam_reason)
+    .bind(a.spam_at)
     .execute(&mut *c)
     .await
     .db()?;
     Ok(())
+}
+
+/// Open appeals inside the subtree at `root` with a spam mark waiting to be
+/// confirmed, oldest proposal first.
+pub async fn spam_pending(c: &mut Conn, root: &str, limit: i64) -> Result<Vec<Appeal>> {
+    let sql = format!(
+        "SELECT {COLS} FROM appeals a JOIN units u ON u.id = a.unit_id
+         WHERE a.spam_by > 0 AND a.status NOT IN ('closed', 'spam')
+           AND u.path >= $1 AND u.path < $2
+         ORDER BY a.spam_at LIMIT $3"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(root)
+        .bind(tongyu_domain::org::path_upper_bound(root))
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await
+        .db()?;
+    rows.iter().map(from_row).collect()
 }
 
 /// What an inbox shows.

@@ -17,6 +17,9 @@ pub struct Course {
     pub grades: String,
     pub owner_unit_id: i64,
     pub status: Status,
+    /// Its author, who may not review or publish it.
+    #[serde(skip)]
+    pub created_by: i64,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -43,6 +46,7 @@ fn course_from_row(r: &sqlx::any::AnyRow) -> Result<Course> {
         subject: Subject::parse(&col::<String>(r, "subject")?)?,
         grades: col(r, "grades")?,
         owner_unit_id: col(r, "owner_unit_id")?,
+        created_by: col(r, "created_by")?,
         status: Status::parse(&col::<String>(r, "status")?)?,
     })
 }
@@ -93,7 +97,8 @@ pub async fn insert_course(c: &mut Conn, n: &NewCourse<'_>, now: i64) -> Result<
 
 pub async fn get_course(c: &mut Conn, id: i64) -> Result<Option<Course>> {
     let r = sqlx::query(
-        "SELECT id, title, description, category, subject, grades, owner_unit_id, status FROM courses WHERE id = $1",
+        "SELECT id, title, description, category, subject, grades, owner_unit_id, status, created_by
+         FROM courses WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *c)
@@ -653,7 +658,7 @@ pub async fn list_courses(c: &mut Conn, roots: &[String]) -> Result<Vec<(Course,
     for root in roots {
         let rows = sqlx::query(
             "SELECT k.id, k.title, k.description, k.category, k.subject, k.grades, k.owner_unit_id, k.status,
-                    (SELECT COUNT(*) FROM lessons l WHERE l.course_id = k.id) AS lessons
+                    k.created_by, (SELECT COUNT(*) FROM lessons l WHERE l.course_id = k.id) AS lessons
              FROM courses k JOIN units u ON u.id = k.owner_unit_id
              WHERE u.path >= $1 AND u.path < $2 ORDER BY k.id DESC LIMIT 500",
         )
@@ -758,6 +763,8 @@ pub struct Revision {
     pub body: String,
     pub status: String,
     pub steps: String,
+    /// Who proposed it, who may not approve it.
+    pub created_by: i64,
 }
 
 fn revision_from_row(r: &sqlx::any::AnyRow) -> Result<Revision> {
@@ -771,6 +778,7 @@ fn revision_from_row(r: &sqlx::any::AnyRow) -> Result<Revision> {
         body: col(r, "body")?,
         status: col(r, "status")?,
         steps: col(r, "steps")?,
+        created_by: col(r, "created_by")?,
     })
 }
 
@@ -805,7 +813,7 @@ pub async fn insert_revision(
 
 pub async fn get_revision(c: &mut Conn, id: i64) -> Result<Option<Revision>> {
     let r = sqlx::query(
-        "SELECT id, lesson_id, version, title, duration_s, video_url, body, status, steps FROM lesson_revisions WHERE id = $1",
+        "SELECT id, lesson_id, version, title, duration_s, video_url, body, status, steps, created_by FROM lesson_revisions WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *c)
@@ -817,7 +825,7 @@ pub async fn get_revision(c: &mut Conn, id: i64) -> Result<Option<Revision>> {
 /// A lesson's revisions, newest first.
 pub async fn revisions_of(c: &mut Conn, lesson_id: i64) -> Result<Vec<Revision>> {
     let rows = sqlx::query(
-        "SELECT id, lesson_id, version, title, duration_s, video_url, body, status, steps FROM lesson_revisions
+        "SELECT id, lesson_id, version, title, duration_s, video_url, body, status, steps, created_by FROM lesson_revisions
          WHERE lesson_id = $1 ORDER BY id DESC",
     )
     .bind(lesson_id)

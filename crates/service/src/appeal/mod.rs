@@ -12,6 +12,7 @@ pub mod hotline;
 pub(crate) mod intake;
 mod raise;
 pub mod retention;
+pub mod spam;
 pub mod templates;
 
 pub use raise::{OnBehalfInput, Raised, raise, raise_checked};
@@ -1196,6 +1197,12 @@ pub struct Detail {
     pub photos: usize,
     /// Where the actor may transfer it: (id, name), the bureaus first.
     pub transfer_to: Vec<(i64, String)>,
+    /// A spam mark waiting for the level above: why, and who proposed it
+    /// (empty when there is none).
+    pub spam_reason: String,
+    pub spam_by: String,
+    /// The actor is the level above who may confirm or reject that mark.
+    pub can_decide_spam: bool,
 }
 
 async fn appeal_in_scope(
@@ -1229,6 +1236,7 @@ pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
         .filter(|x| *x > 0)
         .collect();
     people.push(a.handler_id);
+    people.push(a.spam_by);
     people.sort_unstable();
     people.dedup();
     let names = accounts::display_names(&mut c, &people).await?;
@@ -1241,6 +1249,7 @@ pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
         accounts::with_roles_at(&mut c, unit.id, Action::HandleAppeals.roles()).await?;
     let photos = store::photo_tokens(&mut c, a.id).await?.len();
     let transfer_to = transfer_targets(ctx, &mut c, &unit).await?;
+    let can_decide_spam = spam::may_decide(&mut c, ctx, &a).await?;
     drop(c);
     let is_handler = a.handler_id == ctx.actor.account_id;
     audit::append_alone(
@@ -1302,6 +1311,9 @@ pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
         handlers: candidates,
         photos,
         transfer_to,
+        spam_reason: a.spam_reason.clone(),
+        spam_by: names.get(&a.spam_by).cloned().unwrap_or_default(),
+        can_decide_spam,
     })
 }
 
@@ -1659,19 +1671,16 @@ pub async fn sign_off(
     // Four eyes: whoever wrote the reply does not approve it.
     if approve && a.replied_by == ctx.actor.account_id {
         drop(tx);
-        audit::record_denied(
+        return Err(audit::refuse(
             app,
             ctx,
             Action::SignOffAppeals,
             "appeal",
-            &id.to_string(),
+            id,
             Some(a.unit_id),
-        )
-        .await;
-        return Err(Error::with_message(
-            ErrorCode::Forbidden,
             "答复须由另一位负责人审核，不能审核自己写的答复",
-        ));
+        )
+        .await);
     }
     if approve {
         staff_event(&mut tx, ctx, &a, "signed_off", false, "答复审核通过", now).await?;
@@ -1704,30 +1713,6 @@ pub async fn sign_off(
     )
     .await?;
     Ok(status)
-}
-
-/// Marks an appeal as spam: it leaves the inbox and its status page.
-pub async fn mark_spam(app: &App, ctx: &Ctx, id: i64, reason: &str) -> Result<()> {
-    let reason = reason.trim();
-    if reason.chars().count() < 2 {
-        return Err(Error::invalid("reason", "请说明标记为无效的原因"));
-    }
-    let now = app.now();
-    let mut tx = app.db.write().await?;
-    let (mut a, _) = for_change(app, ctx, &mut tx, id, Action::HandleAppeals).await?;
-    a.status = Status::Spam;
-    a.closed_at = now;
-    staff_event(
-        &mut tx,
-        ctx,
-        &a,
-        "spam",
-        false,
-        &format!("标记为无效：{reason}"),
-        now,
-    )
-    .await?;
-    finish(app, ctx, tx, &a, "appeal.spam", "", now).await
 }
 
 // ---------------------------------------------------------------- clocks

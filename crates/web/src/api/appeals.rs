@@ -33,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/appeals/{id}/transfer", post(transfer))
         .route("/appeals/{id}/sign-off", post(sign_off))
         .route("/appeals/{id}/spam", post(spam))
+        .route("/appeals/{id}/spam/decision", post(spam_decision))
+        .route("/appeals/spam-pending", get(spam_pending))
         .route("/schools/{id}/appeal-codes", get(codes))
         .route("/schools/{id}/appeal-codes/{kind}/rotate", post(rotate))
         .route("/calendar", get(calendar).post(set_day))
@@ -356,8 +358,33 @@ async fn spam(
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<ReasonBody>,
 ) -> ApiResult<axum::response::Response> {
-    appeal::mark_spam(&state.app, &user.ctx, id, &b.reason).await?;
+    appeal::spam::propose(&state.app, &user.ctx, id, &b.reason).await?;
+    Ok(axum::response::IntoResponse::into_response(
+        StatusCode::ACCEPTED,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+struct SpamDecisionBody {
+    confirm: bool,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn spam_decision(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<SpamDecisionBody>,
+) -> ApiResult<axum::response::Response> {
+    appeal::spam::decide(&state.app, &user.ctx, id, b.confirm, &b.comment).await?;
     Ok(no_content())
+}
+
+async fn spam_pending(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        json!({"items": appeal::spam::pending(&state.app, &user.ctx).await?}),
+    ))
 }
 
 fn code_json(state: &AppState, c: &tongyu_store::appeal::Code) -> Value {

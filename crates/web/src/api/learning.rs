@@ -14,7 +14,8 @@ use crate::extract::ApiUser;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/courses", post(create_course))
+        .route("/courses", get(list_courses).post(create_course))
+        .route("/courses/{id}", get(get_course))
         .route("/courses/{id}/lessons", post(add_lesson))
         .route("/courses/{id}/status", post(course_status))
         .route("/campaigns", get(list_campaigns).post(create_campaign))
@@ -41,6 +42,33 @@ async fn create_course(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let c = learning::create_course(&state.app, &user.ctx, &b).await?;
     Ok((StatusCode::CREATED, Json(json!(c))))
+}
+
+/// The courses the caller may author or review, newest first, with their
+/// lesson counts.
+async fn list_courses(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Value>> {
+    let list = learning::courses(&state.app, &user.ctx).await?;
+    let me = user.ctx.actor.account_id;
+    Ok(Json(json!({
+        "items": list
+            .iter()
+            .map(|(c, n)| json!({"course": c, "lessons": n, "own": c.created_by == me}))
+            .collect::<Vec<_>>()
+    })))
+}
+
+/// A course and its lessons; `own` says the caller wrote it (someone else
+/// reviews and publishes it).
+async fn get_course(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let (course, lessons) = learning::course(&state.app, &user.ctx, id).await?;
+    let own = course.created_by == user.ctx.actor.account_id;
+    Ok(Json(
+        json!({"course": course, "lessons": lessons, "own": own}),
+    ))
 }
 
 async fn add_lesson(

@@ -152,6 +152,8 @@ struct CoursePage {
     subject: String,
     lessons: Vec<LessonRow>,
     actions: Vec<Opt>,
+    /// The reader wrote it: someone else reviews and publishes it.
+    own_course: bool,
     is_draft: bool,
     /// The address of a file just uploaded, put into the lesson form.
     media: String,
@@ -164,8 +166,9 @@ struct CoursePage {
     error: Option<String>,
 }
 
-/// The moves the review path allows from a status, as buttons.
-fn actions(from: Status) -> Vec<Opt> {
+/// The moves the review path allows from a status, as buttons; the author
+/// is not offered review or publication of their own course.
+fn actions(from: Status, own: bool) -> Vec<Opt> {
     let label = |s: Status| match s {
         Status::Submitted => "提交审核",
         Status::Reviewed => "审核通过",
@@ -176,6 +179,7 @@ fn actions(from: Status) -> Vec<Opt> {
     Status::ALL
         .into_iter()
         .filter(|to| from.can_become(*to))
+        .filter(|to| !(own && matches!(to, Status::Reviewed | Status::Published)))
         .map(|to| Opt {
             value: to.as_str().into(),
             label: label(to).into(),
@@ -203,6 +207,7 @@ async fn course_page_with(
 ) -> PageResult<Response> {
     let (course, lessons) = learning::course(&state.app, &user.ctx, id).await?;
     let is_required = course.category == tongyu_domain::course::Category::Required;
+    let own_course = course.created_by == user.session.account.id;
     let questions = if is_required {
         tongyu_service::delivery::questionnaire(&state.app, course.id)
             .await?
@@ -242,7 +247,8 @@ async fn course_page_with(
         category: course.category.label().into(),
         subject: course.subject.label().into(),
         lessons: rows,
-        actions: actions(course.status),
+        actions: actions(course.status, own_course),
+        own_course,
         is_draft: course.status == Status::Draft,
         notice: notice_text,
         error: error.as_ref().map(|e| e.message.clone()),

@@ -864,7 +864,8 @@ async fn hotline_tickets_and_other_sources_enter_once_and_transfers_stay_in_scop
         .login(&format!("school{}-admin", other_in_district.id))
         .await;
     assert!(inbox_ids(&t, &other_admin, "").await.contains(&id));
-    // Spam leaves the inbox and the status page.
+    // A spam mark is proposed by the school and confirmed by the district:
+    // until then the appeal stays in the inbox and on the parent's page.
     let (s, _) = t
         .post(
             &format!("/api/v1/appeals/{id}/spam"),
@@ -872,7 +873,27 @@ async fn hotline_tickets_and_other_sources_enter_once_and_transfers_stay_in_scop
             json!({"reason": "重复骚扰"}),
         )
         .await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(s, StatusCode::ACCEPTED);
+    assert!(inbox_ids(&t, &other_admin, "").await.contains(&id));
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/appeals/{id}/spam/decision"),
+            &other_admin,
+            json!({"confirm": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "not by the school itself: {e}");
+    let (_, pending) = t.get("/api/v1/appeals/spam-pending", &district).await;
+    assert_eq!(pending["items"][0]["id"], id, "{pending}");
+    assert_eq!(pending["items"][0]["reason"], "重复骚扰");
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/appeals/{id}/spam/decision"),
+            &district,
+            json!({"confirm": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
     assert!(!inbox_ids(&t, &other_admin, "").await.contains(&id));
     // Staff never held the parent's link: it went to the parent's phone.
     assert!(first.get("tracking_code").is_none(), "{first}");
@@ -1988,4 +2009,96 @@ async fn staff_never_hold_the_parent_s_secret_and_duplicates_stay_within_one_sch
         (StatusCode::OK, v["id"].clone()),
         "{found}"
     );
+}
+
+#[tokio::test]
+async fn a_spam_mark_waits_for_the_level_above_which_may_reject_it() {
+    let t = TestApp::demo().await;
+    let admin = t.login("school-admin").await;
+    let (school, _, _) = schools(&t).await;
+    let (qr, _) = codes(&t, &admin, school).await;
+    let code = submit(&t, &qr, "13800001234").await;
+    let id = inbox_ids(&t, &admin, "").await[0];
+
+    // The school asks; the parent's page and the school's inbox are unchanged.
+    let mut school_b = t.browser();
+    school_b.sign_in("school-admin", crate::common::PW).await;
+    school_b.get(&format!("/appeals/{id}")).await;
+    let p = school_b
+        .post(&format!("/appeals/{id}/spam"), &[("reason", "广告推销")])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = school_b.get(&p.location.expect("back to the appeal")).await;
+    assert!(p.body.contains("待上一级确认"), "{}", p.body);
+    assert!(
+        !p.body.contains("确认标记为无效"),
+        "no confirming one's own"
+    );
+    let (s, v) = public_get(&t, &format!("/api/v1/public/appeals/{code}")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(inbox_ids(&t, &admin, "").await.contains(&id));
+
+    // The district sees it waiting, and rejects it with a reason.
+    let mut district = t.browser();
+    district.sign_in("district-admin", crate::common::PW).await;
+    let p = district.get("/appeals").await;
+    assert!(p.body.contains("待您确认的无效标记（1）"), "{}", p.body);
+    assert!(p.body.contains("广告推销"));
+    district.get(&format!("/appeals/{id}")).await;
+    let p = district
+        .post(&format!("/appeals/{id}/spam-reject"), &[("comment", "")])
+        .await;
+    assert!(
+        p.body.contains("请说明不同意标记为无效的理由"),
+        "{}",
+        p.body
+    );
+    let p = district
+        .post(
+            &format!("/appeals/{id}/spam-reject"),
+            &[("comment", "家长反映的是真实问题")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = district.get("/appeals").await;
+    assert!(!p.body.contains("待您确认的无效标记"), "{}", p.body);
+    let (_, d) = t.get(&format!("/api/v1/appeals/{id}"), &admin).await;
+    assert_eq!(d["spam_reason"], "", "{d}");
+    assert!(
+        d["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|e| e["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("家长反映的是真实问题")),
+        "{d}"
+    );
+
+    // Asked again and confirmed: the appeal closes and leaves the parent's page.
+    let (s, _) = t
+        .post(
+            &format!("/api/v1/appeals/{id}/spam"),
+            &admin,
+            json!({"reason": "同一内容反复提交"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let (s, _) = t
+        .post(
+            &format!("/api/v1/appeals/{id}/spam"),
+            &admin,
+            json!({"reason": "再申请一次"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "one mark at a time");
+    district.get(&format!("/appeals/{id}")).await;
+    let p = district
+        .post(&format!("/appeals/{id}/spam-confirm"), &[])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let (s, _) = public_get(&t, &format!("/api/v1/public/appeals/{code}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(!inbox_ids(&t, &admin, "").await.contains(&id));
 }

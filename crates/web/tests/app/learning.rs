@@ -11,9 +11,10 @@ use crate::common::TestApp;
 /// lesson for all, lesson for K1).
 async fn campaign(t: &TestApp) -> (i64, i64, i64) {
     let city_admin = t.login("city-admin").await;
+    let author = t.login("expert").await;
     let city = t.unit_id("qingdao").await;
     let (s, course) = t
-        .post("/api/v1/courses", &city_admin, json!({"title": "家长开学第一课", "category": "keynote", "subject": "family_education", "unit_id": city}))
+        .post("/api/v1/courses", &author, json!({"title": "家长开学第一课", "category": "keynote", "subject": "family_education", "unit_id": city}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{course}");
     let course = course["id"].as_i64().expect("id");
@@ -434,7 +435,7 @@ async fn only_published_lessons_go_into_a_campaign_and_only_the_city_runs_it() {
     let city_admin = t.login("city-admin").await;
     let city = t.unit_id("qingdao").await;
     let (_, course) = t
-        .post("/api/v1/courses", &city_admin, json!({"title": "草稿课程", "category": "self_study", "subject": "mental_health", "unit_id": city}))
+        .post("/api/v1/courses", &t.login("expert").await, json!({"title": "草稿课程", "category": "self_study", "subject": "mental_health", "unit_id": city}))
         .await;
     let (_, lesson) = t
         .post(
@@ -524,7 +525,7 @@ async fn the_parent_s_classroom_and_player_in_the_browser() {
     let city_admin = t.login("city-admin").await;
     let city = t.unit_id("qingdao").await;
     let (_, course) = t
-        .post("/api/v1/courses", &city_admin, json!({"title": "别的课程", "category": "keynote", "subject": "career_education", "unit_id": city}))
+        .post("/api/v1/courses", &t.login("expert").await, json!({"title": "别的课程", "category": "keynote", "subject": "career_education", "unit_id": city}))
         .await;
     let (_, other) = t
         .post(
@@ -874,8 +875,32 @@ async fn editing_a_published_lesson_makes_a_new_version_after_review() {
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let edit = json!({"title": "全学段：陪伴孩子的新学年（修订）", "duration_s": 600, "body": "新增一段讨论题。"});
+    // Four eyes: an administrator's own revision waits for someone else.
     let (s, v) = t
         .post(&format!("/api/v1/lessons/{all}"), &admin, edit.clone())
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let own = v["revision"]["id"].as_i64().expect("revision");
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/revisions/{own}/approve"),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+    assert!(e["message"].as_str().unwrap_or("").contains("本人"), "{e}");
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/revisions/{own}/return"),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let expert = t.login("expert").await;
+    let (s, v) = t
+        .post(&format!("/api/v1/lessons/{all}"), &expert, edit.clone())
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["outcome"], "proposed");
@@ -918,8 +943,8 @@ async fn editing_a_published_lesson_makes_a_new_version_after_review() {
         .collect();
     assert_eq!(
         statuses,
-        vec!["superseded", "approved"],
-        "the replaced version is kept"
+        vec!["superseded", "approved", "returned"],
+        "the replaced version is kept, and the administrator's own returned"
     );
     assert_eq!(history["items"][0]["title"], "全学段：陪伴孩子的新学年");
     assert_eq!(
@@ -946,7 +971,7 @@ async fn a_required_lesson_has_five_steps_and_its_text_is_safe_markdown() {
     let city_admin = t.login("city-admin").await;
     let city = t.unit_id("qingdao").await;
     let (_, course) = t
-        .post("/api/v1/courses", &city_admin, json!({"title": "初中家长必修课", "category": "required", "subject": "family_education", "grades": "J1", "unit_id": city}))
+        .post("/api/v1/courses", &t.login("expert").await, json!({"title": "初中家长必修课", "category": "required", "subject": "family_education", "grades": "J1", "unit_id": city}))
         .await;
     let course = course["id"].as_i64().expect("id");
     let steps = json!([
@@ -1024,7 +1049,7 @@ async fn a_required_lesson_has_five_steps_and_its_text_is_safe_markdown() {
     let (s, v) = t
         .post(
             &format!("/api/v1/lessons/{id}"),
-            &city_admin,
+            &t.login("expert").await,
             json!({"title": "第一讲：走进青春期", "duration_s": 600, "body": "",
                    "steps": [["video_intro", "新的导课短片"], ["discussion", "讨论"], ["summary", "总结"],
                              ["practice", "练习"], ["micro_review", "https://example.cn/micro/1"]]}),
@@ -1059,7 +1084,7 @@ async fn the_library_is_recommended_by_grade_and_watching_it_counts_for_the_pare
     let mut lessons = Vec::new();
     for (title, grades) in [("亲子阅读十分钟", ""), ("高三家长减压课", "S3")] {
         let (_, c) = t
-            .post("/api/v1/courses", &city_admin, json!({"title": title, "category": "self_study", "subject": "mental_health", "grades": grades, "unit_id": city}))
+            .post("/api/v1/courses", &t.login("expert").await, json!({"title": title, "category": "self_study", "subject": "mental_health", "grades": grades, "unit_id": city}))
             .await;
         let c = c["id"].as_i64().expect("id");
         let (_, l) = t
@@ -1163,4 +1188,70 @@ async fn many_parents_finishing_at_once_roll_up_exactly_once_per_child() {
     let city = t.unit_id("qingdao").await;
     assert!(children >= 8, "{children} children");
     assert_eq!(kept.get(&city).map(|k| k.1), Some(children));
+}
+
+#[tokio::test]
+async fn an_administrator_does_not_review_or_publish_their_own_course() {
+    let t = TestApp::demo().await;
+    let admin = t.login("city-admin").await;
+    let city = t.unit_id("qingdao").await;
+    let (_, c) = t
+        .post("/api/v1/courses", &admin, json!({"title": "自己编写的课程", "category": "self_study", "subject": "mental_health", "unit_id": city}))
+        .await;
+    let course = c["id"].as_i64().expect("id");
+    let (s, _) = t
+        .post(
+            &format!("/api/v1/courses/{course}/lessons"),
+            &admin,
+            json!({"title": "第一节", "duration_s": 300}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _) = t
+        .post(
+            &format!("/api/v1/courses/{course}/status"),
+            &admin,
+            json!({"status": "submitted"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    for status in ["reviewed", "published"] {
+        let (s, e) = t
+            .post(
+                &format!("/api/v1/courses/{course}/status"),
+                &admin,
+                json!({"status": status}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{status}: {e}");
+        assert!(
+            e["message"].as_str().unwrap_or("").contains("编写者本人"),
+            "{e}"
+        );
+    }
+    // The page offers the author no such button and says who decides.
+    let mut b = t.browser();
+    b.sign_in("city-admin", crate::common::PW).await;
+    let p = b.get(&format!("/courses/{course}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        !p.body.contains("审核通过") && !p.body.contains(">发布<"),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body.contains("须由本级或上级的其他管理员审核"),
+        "{}",
+        p.body
+    );
+    let (_, v) = t.get(&format!("/api/v1/courses/{course}"), &admin).await;
+    assert_eq!(v["course"]["status"], "submitted", "{v}");
+    let mut c = t.app.db.read().await.expect("conn");
+    let denied: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE result = 'denied' AND object_type = 'course'",
+    )
+    .fetch_one(&mut *c)
+    .await
+    .expect("audit");
+    assert_eq!(denied, 2);
 }

@@ -9,7 +9,7 @@ async fn publish(t: &TestApp, title: &str, subject: &str, lessons: &[(&str, &str
     let admin = t.login("city-admin").await;
     let city = t.unit_id("qingdao").await;
     let (s, c) = t
-        .post("/api/v1/courses", &admin, json!({"title": title, "category": "self_study", "subject": subject, "unit_id": city, "description": "家长自修课程"}))
+        .post("/api/v1/courses", &t.login("expert").await, json!({"title": title, "category": "self_study", "subject": subject, "unit_id": city, "description": "家长自修课程"}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     let id = c["id"].as_i64().expect("id");
@@ -133,7 +133,7 @@ async fn drafts_and_withdrawn_courses_are_not_found() {
     let t = TestApp::demo().await;
     let admin = t.login("city-admin").await;
     let city = t.unit_id("qingdao").await;
-    let (_, draft) = t.post("/api/v1/courses", &admin, json!({"title": "青春期沟通草稿", "category": "keynote", "subject": "mental_health", "unit_id": city})).await;
+    let (_, draft) = t.post("/api/v1/courses", &t.login("expert").await, json!({"title": "青春期沟通草稿", "category": "keynote", "subject": "mental_health", "unit_id": city})).await;
     t.post(
         &format!("/api/v1/courses/{}/lessons", draft["id"]),
         &admin,

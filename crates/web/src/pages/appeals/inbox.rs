@@ -9,6 +9,8 @@ struct InboxPage {
     nav: Nav,
     rows: Vec<appeal::InboxRow>,
     notices: Vec<tongyu_store::appeal::Notice>,
+    /// Spam marks from the level below, waiting for this reader.
+    spam_pending: Vec<appeal::spam::Pending>,
     statuses: Vec<Opt>,
     status: String,
     scope: String,
@@ -46,6 +48,7 @@ pub(super) async fn inbox(
     };
     let rows = appeal::inbox(&state.app, &user.ctx, &q).await?;
     let notices = appeal::notices(&state.app, &user.ctx).await?;
+    let spam_pending = appeal::spam::pending(&state.app, &user.ctx).await?;
     let next_before = (rows.len() == 50 && !q.overdue)
         .then(|| rows.last().map(|r| r.id))
         .flatten();
@@ -73,6 +76,7 @@ pub(super) async fn inbox(
         report_units,
         rows,
         notices,
+        spam_pending,
         statuses: Status::ALL
             .iter()
             .map(|s| Opt {
@@ -114,7 +118,9 @@ pub(super) async fn show(
         "transferred" => "已转办。",
         "replied" => "答复已提交。",
         "signed_off" => "已审核。",
-        "spam" => "已标记为无效。",
+        "spam" => "已申请标记为无效，待上一级确认；确认前诉求照常办理。",
+        "spam_confirmed" => "已确认标记为无效，诉求已关闭。",
+        "spam_rejected" => "已驳回无效标记，诉求继续办理。",
         _ => "已保存。",
     });
     let draft = match q.template {
@@ -222,7 +228,9 @@ pub(super) async fn act(
         "sign-off" => appeal::sign_off(app, ctx, id, f.decision == "approve", &f.comment)
             .await
             .map(|_| ()),
-        "spam" => appeal::mark_spam(app, ctx, id, &f.reason).await,
+        "spam" => appeal::spam::propose(app, ctx, id, &f.reason).await,
+        "spam-confirm" => appeal::spam::decide(app, ctx, id, true, &f.comment).await,
+        "spam-reject" => appeal::spam::decide(app, ctx, id, false, &f.comment).await,
         _ => return Err(PageError(Error::not_found())),
     };
     let msg = match action.as_str() {
@@ -232,6 +240,8 @@ pub(super) async fn act(
         "transfer" => "transferred",
         "reply" => "replied",
         "sign-off" => "signed_off",
+        "spam-confirm" => "spam_confirmed",
+        "spam-reject" => "spam_rejected",
         _ => "spam",
     };
     match result {
