@@ -794,11 +794,19 @@ async fn mark_audit_head(app: App, path: std::path::PathBuf) {
 
 /// Every ten minutes: removes expired sessions, spent one-time codes, old
 /// throttle windows, appeal photos past their retention and half-written
-/// uploads.
+/// uploads; once a day, stored files that no row names.
 async fn purge_sessions(app: App) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
+    let mut round: u64 = 0;
     loop {
         tick.tick().await;
+        round += 1;
+        if round % 144 == 1
+            && let Err(e) =
+                tongyu_service::media::purge_orphans(&app, Duration::from_secs(86_400)).await
+        {
+            tracing::warn!(error = %e, "orphan file purge failed");
+        }
         if let Err(e) = tongyu_service::auth::purge_expired(&app).await {
             tracing::warn!(error = %e, "session purge failed");
         }

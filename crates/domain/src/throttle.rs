@@ -67,6 +67,15 @@ pub const APPEALS_PER_ADDRESS: Limit = Limit {
     limit: 60,
 };
 
+/// Kilobytes of public appeal photos kept per client address a day: the
+/// disk one address can fill (a carrier's address may stand for many
+/// parents, so about seventy appeals with three large photos each).
+pub const PHOTO_KB_PER_ADDRESS: Limit = Limit {
+    name: "photo-kb-ip-1d",
+    window_s: 86_400,
+    limit: 1024 * 1024,
+};
+
 /// Public appeals through one gate code.
 pub const APPEALS_PER_CODE: Limit = Limit {
     name: "appeal-code-10m",

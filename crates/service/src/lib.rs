@@ -69,6 +69,8 @@ pub struct Settings {
     /// Public appeals per client address and per gate code, shared by
     /// every instance (the load benchmark, from one address, lifts them).
     pub appeal_limits: [tongyu_domain::throttle::Limit; 2],
+    /// Kilobytes of public appeal photos one address may leave a day.
+    pub photo_quota: tongyu_domain::throttle::Limit,
 }
 
 impl Default for Settings {
@@ -92,6 +94,7 @@ impl Default for Settings {
                 tongyu_domain::throttle::APPEALS_PER_ADDRESS,
                 tongyu_domain::throttle::APPEALS_PER_CODE,
             ],
+            photo_quota: tongyu_domain::throttle::PHOTO_KB_PER_ADDRESS,
         }
     }
 }

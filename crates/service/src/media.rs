@@ -213,6 +213,51 @@ pub async fn purge_temporary(app: &App) -> Result<usize> {
     Ok(n)
 }
 
+/// Removes stored files that no row names and that are older than
+/// `min_age` (a photo kept for an appeal that was then refused or found a
+/// duplicate, a file whose row was deleted by hand). Younger files are left:
+/// their rows may still be on their way in. Returns how many went.
+pub async fn purge_orphans(app: &App, min_age: std::time::Duration) -> Result<usize> {
+    let root = &app.settings.media_dir;
+    let Ok(mut dirs) = tokio::fs::read_dir(root).await else {
+        return Ok(0);
+    };
+    let cutoff = std::time::SystemTime::now()
+        .checked_sub(min_age)
+        .unwrap_or(std::time::UNIX_EPOCH);
+    let mut removed = 0;
+    while let Ok(Some(dir)) = dirs.next_entry().await {
+        let prefix = dir.file_name().to_string_lossy().into_owned();
+        // Stored files sit in folders named by their hash's first two
+        // characters; `tmp` and anything else is not ours to judge here.
+        if prefix.len() != 2 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        let Ok(mut files) = tokio::fs::read_dir(dir.path()).await else {
+            continue;
+        };
+        while let Ok(Some(f)) = files.next_entry().await {
+            let sha = f.file_name().to_string_lossy().into_owned();
+            if sha.len() != 64 || !sha.starts_with(&prefix) {
+                continue;
+            }
+            let old = f
+                .metadata()
+                .await
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .is_some_and(|t| t < cutoff);
+            if old && remove_if_orphan(app, &sha).await? {
+                removed += 1;
+            }
+        }
+    }
+    if removed > 0 {
+        tracing::info!(removed, "stored files no row names were removed");
+    }
+    Ok(removed)
+}
+
 /// Where a stored file is on disk, by its row.
 pub(crate) fn path_of(app: &App, f: &MediaFile) -> PathBuf {
     stored_path(&app.settings.media_dir, &f.sha256)

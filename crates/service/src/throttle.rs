@@ -27,6 +27,22 @@ pub async fn hit(app: &App, checks: &[(Limit, &str)]) -> Result<()> {
     }
 }
 
+/// Counts `amount` against one window at once (kilobytes of photos, say);
+/// refuses when the window then holds more than its limit. What was counted
+/// stays counted.
+pub async fn add(app: &App, limit: Limit, key: &str, amount: i64) -> Result<()> {
+    let now = app.now();
+    let window = now - now.rem_euclid(limit.window_s);
+    let mut tx = app.db.write().await?;
+    let n = store::add_hits(&mut tx, &format!("{}:{key}", limit.name), window, amount).await?;
+    tx.commit().await.db()?;
+    if n > limit.limit {
+        Err(Error::new(ErrorCode::RateLimited))
+    } else {
+        Ok(())
+    }
+}
+
 /// Is any window already at its limit? (Counts nothing.)
 pub async fn reached(app: &App, checks: &[(Limit, &str)]) -> Result<bool> {
     let now = app.now();

@@ -8,6 +8,7 @@ pub mod export;
 pub mod extract;
 pub mod markdown;
 pub mod media;
+pub mod multipart;
 pub mod ops;
 pub mod pages;
 pub mod throttle;

@@ -242,32 +242,36 @@ async fn page_upload(
     State(state): State<AppState>,
     user: PageUser,
     Path(course_id): Path<i64>,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Result<Response, PageError> {
     let back = |msg: &str| Redirect::to(&format!("/courses/{course_id}?msg={msg}")).into_response();
     let (mut csrf, mut purpose, mut lesson_id, mut title) =
         (String::new(), String::new(), 0i64, String::new());
     let mut stored_file = None;
+    let mut form = crate::multipart::Form::new(form, 8);
     loop {
-        let mut field = match form.next_field().await {
+        let mut field = match form.next().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(_) => return Ok(back("upload_failed")),
         };
-        match field.name().unwrap_or("") {
-            "_csrf" => csrf = field.text().await.unwrap_or_default(),
-            "purpose" => purpose = field.text().await.unwrap_or_default(),
-            "lesson_id" => {
-                lesson_id = field
-                    .text()
-                    .await
-                    .unwrap_or_default()
-                    .trim()
-                    .parse()
-                    .unwrap_or(0)
+        let name = field.name().unwrap_or("").to_owned();
+        if name != "file" {
+            let Ok(text) = crate::multipart::text(&mut field, crate::multipart::TEXT_LIMIT).await
+            else {
+                return Ok(back("upload_failed"));
+            };
+            match name.as_str() {
+                "_csrf" => csrf = text,
+                "purpose" => purpose = text,
+                "lesson_id" => lesson_id = text.trim().parse().unwrap_or(0),
+                "title" => title = text,
+                _ => {}
             }
-            "title" => title = field.text().await.unwrap_or_default(),
-            "file" => {
+            continue;
+        }
+        {
+            {
                 if csrf.is_empty() || csrf != user.session.csrf {
                     return Err(PageError(Error::new(ErrorCode::CsrfFailed)));
                 }
@@ -289,7 +293,6 @@ async fn page_upload(
                     Err(e) => return Ok(back(upload_error(&e))),
                 }
             }
-            _ => {}
         }
     }
     let Some(f) = stored_file else {

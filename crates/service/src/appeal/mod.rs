@@ -544,6 +544,18 @@ pub async fn submit(app: &App, origin: &Origin, input: &PublicInput) -> Result<R
     } else {
         &route.district
     };
+    if !input.photos.is_empty() {
+        let kb: usize = input.photos.iter().map(|p| p.len().div_ceil(1024)).sum();
+        crate::throttle::add(app, app.settings.photo_quota, &origin.ip, kb as i64)
+            .await
+            .map_err(|e| match e.code {
+                ErrorCode::RateLimited => Error::with_message(
+                    ErrorCode::RateLimited,
+                    "今天从这个网络上传的照片已经很多，请不带照片提交，或明天再试",
+                ),
+                _ => e,
+            })?;
+    }
     let kept = keep_photos(app, &input.photos).await?;
     let cal = calendar_cached(app).await?;
     let d = app.settings.appeals.deadlines(level, category);

@@ -104,24 +104,23 @@ async fn index(State(state): State<AppState>, user: PageUser) -> PageResult<Resp
 async fn upload(
     State(state): State<AppState>,
     user: PageUser,
-    mut form: Multipart,
+    form: Multipart,
 ) -> PageResult<Response> {
     let (mut csrf, mut kind, mut file, mut filename) =
         (String::new(), String::new(), Vec::new(), String::new());
+    let too_large = || {
+        Some(Error::with_message(
+            ErrorCode::PayloadTooLarge,
+            "文件超过 20 MB，请拆分后再导入",
+        ))
+    };
+    let mut form = crate::multipart::Form::new(form, 6);
     loop {
-        let field = match form.next_field().await {
+        let mut field = match form.next().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                return page(
-                    &state,
-                    &user,
-                    Some(Error::with_message(
-                        ErrorCode::PayloadTooLarge,
-                        "文件超过 20 MB，请拆分后再导入",
-                    )),
-                )
-                .await;
+            Err(crate::multipart::PartError::TooLarge(_)) => {
+                return page(&state, &user, too_large()).await;
             }
             Err(_) => {
                 return Err(PageError(Error::with_message(
@@ -131,26 +130,30 @@ async fn upload(
             }
         };
         let name = field.name().unwrap_or("").to_owned();
-        match name.as_str() {
-            "_csrf" => csrf = field.text().await.unwrap_or_default(),
-            "kind" => kind = field.text().await.unwrap_or_default(),
-            "file" => {
-                filename = field.file_name().unwrap_or("upload").to_owned();
-                file = match field.bytes().await {
-                    Ok(b) => b.to_vec(),
-                    Err(_) => {
-                        return page(
-                            &state,
-                            &user,
-                            Some(Error::with_message(
-                                ErrorCode::PayloadTooLarge,
-                                "文件超过 20 MB，请拆分后再导入",
-                            )),
-                        )
-                        .await;
-                    }
-                };
+        if name == "file" {
+            filename = field.file_name().unwrap_or("upload").to_owned();
+        }
+        let limit = if name == "file" {
+            MAX_BYTES
+        } else {
+            crate::multipart::TEXT_LIMIT
+        };
+        let bytes = match crate::multipart::bytes(&mut field, limit).await {
+            Ok(b) => b,
+            Err(crate::multipart::PartError::TooLarge(_)) => {
+                return page(&state, &user, too_large()).await;
             }
+            Err(_) => {
+                return Err(PageError(Error::with_message(
+                    ErrorCode::BadRequest,
+                    "上传的表单不完整",
+                )));
+            }
+        };
+        match name.as_str() {
+            "_csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+            "kind" => kind = String::from_utf8_lossy(&bytes).into_owned(),
+            "file" => file = bytes,
             _ => {}
         }
     }

@@ -2102,3 +2102,157 @@ async fn a_spam_mark_waits_for_the_level_above_which_may_reject_it() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(!inbox_ids(&t, &admin, "").await.contains(&id));
 }
+
+/// A PNG of about `size` bytes that the photo check accepts.
+fn png_of(size: usize) -> Vec<u8> {
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut c = (data.len() as u32).to_be_bytes().to_vec();
+        c.extend_from_slice(kind);
+        c.extend_from_slice(data);
+        c.extend([0, 0, 0, 0]);
+        c
+    };
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    png.extend(chunk(b"IHDR", &[0; 13]));
+    let pixels: Vec<u8> = (0..size as u32).map(|i| (i % 251) as u8).collect();
+    png.extend(chunk(b"IDAT", &pixels));
+    png.extend(chunk(b"IEND", b""));
+    png
+}
+
+#[tokio::test]
+async fn a_public_form_is_read_within_limits_and_photos_have_a_daily_quota() {
+    let t = TestApp::demo_with(|s| {
+        s.photo_quota = tongyu_domain::throttle::Limit {
+            name: "photo-kb-ip-1d",
+            window_s: 86_400,
+            limit: 4,
+        }
+    })
+    .await;
+    let admin = t.login("school-admin").await;
+    let (school, _, _) = schools(&t).await;
+    let (qr, _) = codes(&t, &admin, school).await;
+    let mut parent = t.browser();
+    parent.get(&format!("/q/{qr}")).await;
+    let text = "学校围墙有一处破损，孩子放学会从缺口钻出去，很危险，附上照片。";
+    let fields = [("category", "safety"), ("text", text), ("consent", "1")];
+    // A text part far over any field's size is refused as it arrives.
+    let long = "长".repeat(40_000);
+    let page = parent
+        .post_multipart(
+            &format!("/q/{qr}"),
+            &[("category", "safety"), ("text", long.as_str())],
+            &[],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", page.body);
+    assert!(page.body.contains("填写的内容太长"), "{}", page.body);
+    // So is a form of many parts.
+    let many: Vec<(&str, &str)> = (0..20).map(|_| ("x", "1")).collect();
+    let page = parent.post_multipart(&format!("/q/{qr}"), &many, &[]).await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    // A photo over 5 MB stops being read at 5 MB.
+    let mut huge = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    huge.resize(5 * 1024 * 1024 + 10, 0);
+    parent.get(&format!("/q/{qr}")).await;
+    let page = parent
+        .post_multipart(&format!("/q/{qr}"), &fields, &[("photo", "big.jpg", &huge)])
+        .await;
+    assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", page.body);
+    assert!(page.body.contains("每张不超过 5 MB"), "{}", page.body);
+
+    // The day's photo quota of this address: 4 KB here. A 3 KB photo fits,
+    // the next does not; an appeal without photos still goes through.
+    let jpeg = png_of(3 * 1024 - 100);
+    parent.get(&format!("/q/{qr}")).await;
+    let page = parent
+        .post_multipart(&format!("/q/{qr}"), &fields, &[("photo", "a.png", &jpeg)])
+        .await;
+    assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+    parent.get(&format!("/q/{qr}")).await;
+    let other = [
+        ("category", "safety"),
+        (
+            "text",
+            "操场跑道有破损，下雨后积水，孩子上体育课容易滑倒，请尽快修补。",
+        ),
+        ("consent", "1"),
+    ];
+    let page = parent
+        .post_multipart(&format!("/q/{qr}"), &other, &[("photo", "b.png", &jpeg)])
+        .await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{}", page.body);
+    assert!(page.body.contains("不带照片提交"), "{}", page.body);
+    parent.get(&format!("/q/{qr}")).await;
+    let page = parent
+        .post_multipart(&format!("/q/{qr}"), &other, &[])
+        .await;
+    assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+}
+
+#[tokio::test]
+async fn stored_files_that_no_row_names_are_removed_once_a_day_old() {
+    let t = TestApp::demo().await;
+    let dir = t.media_dir.join("ab");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 86_400);
+    let orphan = dir.join(format!("ab{}", "0".repeat(62)));
+    let young = dir.join(format!("ab{}", "1".repeat(62)));
+    for (path, old) in [(&orphan, true), (&young, false)] {
+        std::fs::write(path, b"left behind").expect("write");
+        if old {
+            let f = std::fs::File::options()
+                .write(true)
+                .open(path)
+                .expect("open");
+            f.set_modified(day_ago).expect("age it");
+        }
+    }
+    // A file a row names stays, however old.
+    let admin = t.login("school-admin").await;
+    let (school, _, _) = schools(&t).await;
+    let (qr, _) = codes(&t, &admin, school).await;
+    let mut parent = t.browser();
+    parent.get(&format!("/q/{qr}")).await;
+    let jpeg = png_of(2048);
+    let page = parent
+        .post_multipart(
+            &format!("/q/{qr}"),
+            &[("category", "safety"), ("text", TEXT), ("consent", "1")],
+            &[("photo", "a.png", &jpeg)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+    let kept: Vec<std::path::PathBuf> = std::fs::read_dir(&t.media_dir)
+        .expect("media")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().len() == 2 && e.file_name() != "ab")
+        .flat_map(|e| {
+            std::fs::read_dir(e.path())
+                .expect("dir")
+                .filter_map(Result::ok)
+        })
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let f = std::fs::File::options()
+        .write(true)
+        .open(&kept[0])
+        .expect("open");
+    f.set_modified(day_ago).expect("age it");
+
+    let removed =
+        tongyu_service::media::purge_orphans(&t.app, std::time::Duration::from_secs(86_400))
+            .await
+            .expect("purge");
+    assert_eq!(removed, 1);
+    assert!(!orphan.exists());
+    assert!(young.exists(), "a young file's row may be on its way");
+    assert!(kept[0].exists(), "the photo of an appeal stays");
+}

@@ -17,11 +17,12 @@ struct HotlinePage {
 pub(super) async fn hotline_upload(
     State(state): State<AppState>,
     user: PageUser,
-    mut form: axum::extract::Multipart,
+    form: axum::extract::Multipart,
 ) -> PageResult<Response> {
     let (mut csrf, mut file) = (String::new(), Vec::new());
+    let mut form = crate::multipart::Form::new(form, 4);
     loop {
-        let field = match form.next_field().await {
+        let mut field = match form.next().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(_) => {
@@ -31,15 +32,18 @@ pub(super) async fn hotline_upload(
                 )));
             }
         };
-        match field.name().unwrap_or("") {
-            "_csrf" => csrf = field.text().await.unwrap_or_default(),
-            "file" => {
-                file = field
-                    .bytes()
-                    .await
-                    .map_err(|_| PageError(Error::new(ErrorCode::PayloadTooLarge)))?
-                    .to_vec();
-            }
+        let name = field.name().unwrap_or("").to_owned();
+        let limit = if name == "file" {
+            tongyu_service::sheet::MAX_BYTES
+        } else {
+            crate::multipart::TEXT_LIMIT
+        };
+        let bytes = crate::multipart::bytes(&mut field, limit)
+            .await
+            .map_err(|_| PageError(Error::new(ErrorCode::PayloadTooLarge)))?;
+        match name.as_str() {
+            "_csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+            "file" => file = bytes,
             _ => {}
         }
     }

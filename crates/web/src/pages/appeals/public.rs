@@ -3,6 +3,7 @@
 //! rating, and the photos the parent sent.
 
 use super::*;
+use crate::multipart::{self, PartError};
 
 #[derive(Template)]
 #[template(path = "appeal_form.html")]
@@ -62,43 +63,54 @@ impl axum::extract::FromRequest<AppState> for PublicForm {
         }
         let expected =
             cookie(state, req.headers(), crate::extract::CSRF_COOKIE).unwrap_or_default();
-        let mut form = axum::extract::Multipart::from_request(req, state)
+        let form = axum::extract::Multipart::from_request(req, state)
             .await
             .map_err(|_| PageError(Error::new(ErrorCode::BadRequest)))?;
+        let too_large = || {
+            PageError(Error::with_message(
+                ErrorCode::PayloadTooLarge,
+                "照片太大：每张不超过 5 MB，最多3张",
+            ))
+        };
+        let refuse = |e: PartError| match e {
+            PartError::TooLarge(name) if name == "photo" || name.is_empty() => too_large(),
+            PartError::TooLarge(_) => PageError(Error::with_message(
+                ErrorCode::PayloadTooLarge,
+                "填写的内容太长",
+            )),
+            PartError::TooMany => PageError(Error::invalid("photo", "最多上传3张照片")),
+            PartError::Malformed => PageError(Error::with_message(
+                ErrorCode::BadRequest,
+                "提交的内容不完整，请重试",
+            )),
+        };
+        // The form's fields, three photos and room for a browser's extras.
+        let mut form = multipart::Form::new(form, 16);
         let mut f = FormInput::default();
         let mut csrf = String::new();
-        loop {
-            let field = match form.next_field().await {
-                Ok(Some(x)) => x,
-                Ok(None) => break,
-                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                    return Err(PageError(Error::with_message(
-                        ErrorCode::PayloadTooLarge,
-                        "照片太大：每张不超过 5 MB，最多3张",
-                    )));
-                }
-                Err(_) => {
-                    return Err(PageError(Error::with_message(
-                        ErrorCode::BadRequest,
-                        "提交的内容不完整，请重试",
-                    )));
-                }
-            };
+        let mut photo_parts = 0;
+        while let Some(mut field) = form.next().await.map_err(refuse)? {
             let name = field.name().unwrap_or("").to_owned();
             if name == "photo" {
-                let bytes = field.bytes().await.map_err(|_| {
-                    PageError(Error::with_message(
-                        ErrorCode::PayloadTooLarge,
-                        "照片太大：每张不超过 5 MB，最多3张",
-                    ))
-                })?;
+                // One photo too many is still read (the page then says so
+                // with the text kept); more than that is refused outright.
+                photo_parts += 1;
+                if photo_parts > tongyu_domain::appeal::MAX_PHOTOS + 1 {
+                    return Err(refuse(PartError::TooMany));
+                }
+                let bytes =
+                    multipart::bytes(&mut field, tongyu_domain::appeal::PHOTO_MAX_BYTES as usize)
+                        .await
+                        .map_err(refuse)?;
                 // A file input left empty still sends an empty part.
                 if !bytes.is_empty() {
-                    f.photos.push(bytes.to_vec());
+                    f.photos.push(bytes);
                 }
                 continue;
             }
-            let text = field.text().await.unwrap_or_default();
+            let text = multipart::text(&mut field, multipart::TEXT_LIMIT)
+                .await
+                .map_err(refuse)?;
             match name.as_str() {
                 "_csrf" => csrf = text,
                 "category" => f.category = text,
