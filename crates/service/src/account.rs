@@ -4,12 +4,12 @@ use tongyu_domain::account::{
     Account, Role, check_password, parse_person_name, parse_phone, parse_username,
 };
 use tongyu_domain::org::Unit;
-use tongyu_domain::policy::{Access, Action};
+use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, Result};
 use tongyu_store::DbResult;
 use tongyu_store::account::{self as accounts, AccountFilter, AccountRow, NewAccount};
 
-use crate::{App, Ctx, audit, auth, org::visible_unit};
+use crate::{App, Ctx, audit, auth};
 
 /// What a form or API body gives for a new account.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -47,7 +47,7 @@ pub async fn create(app: &App, ctx: &Ctx, input: &AccountInput) -> Result<Create
     let display_name = parse_person_name(&input.display_name)?;
     let phone = parse_optional_phone(input.phone.as_deref())?;
     let role = Role::parse(&input.role)?;
-    let unit = visible_unit(app, ctx, input.unit_id).await?;
+    let unit = crate::access::unit(app, ctx, input.unit_id, Action::ViewUnit).await?;
     require_grantable(app, ctx, role, &unit).await?;
     let password = match input.password.as_deref().map(str::trim) {
         Some(p) if !p.is_empty() => {
@@ -134,33 +134,15 @@ async fn require_grantable(app: &App, ctx: &Ctx, role: Role, unit: &Unit) -> Res
     Ok(())
 }
 
-/// The account if the actor may take `action` on it (see
-/// [`tongyu_domain::policy::Actor::account_access`]): `not_found` when it is
-/// out of the actor's view, `forbidden` (audited) when it is in view but out
-/// of reach, as a peer, a superior or one of the separated administrators is.
+/// The account if the actor may take `action` on it (the access gate's
+/// rule for accounts: [`crate::access::account`]).
 pub async fn manageable(app: &App, ctx: &Ctx, id: i64, action: Action) -> Result<Account> {
-    let (account, grants) = {
-        let mut c = app.db.read().await?;
-        let account = accounts::get(&mut c, id)
-            .await?
-            .ok_or_else(Error::not_found)?;
-        (account, accounts::grants_of(&mut c, id).await?)
-    };
-    match ctx.actor.account_access(id, &grants, action) {
-        Access::Allowed => Ok(account),
-        Access::Hidden => Err(Error::not_found()),
-        Access::Refused => {
-            audit::record_denied(app, ctx, action, "account", &id.to_string(), None).await;
-            Err(Error::forbidden())
-        }
-    }
+    crate::access::account(app, ctx, id, action).await
 }
 
 /// Like [`manageable`], for showing or hiding a button: no audit entry.
 pub async fn may_manage(app: &App, ctx: &Ctx, id: i64, action: Action) -> Result<bool> {
-    let mut c = app.db.read().await?;
-    let grants = accounts::grants_of(&mut c, id).await?;
-    Ok(ctx.actor.account_access(id, &grants, action) == Access::Allowed)
+    crate::access::may_touch_account(app, ctx, id, action).await
 }
 
 /// One account with its grants, for the account page.
@@ -191,9 +173,7 @@ pub async fn list(
 ) -> Result<Vec<AccountRow>> {
     let mut roots = ctx.actor.scope(Action::ViewAccounts);
     if let Some(uid) = unit_id {
-        let unit = visible_unit(app, ctx, uid).await?;
-        ctx.require(app, Action::ViewAccounts, unit.id, &unit.path)
-            .await?;
+        let unit = crate::access::unit(app, ctx, uid, Action::ViewAccounts).await?;
         roots = vec![unit.path];
     }
     if roots.is_empty() {
@@ -235,7 +215,7 @@ pub async fn export(
     role: Option<Role>,
     q: &str,
 ) -> Result<Vec<u8>> {
-    let unit = visible_unit(app, ctx, unit_id).await?;
+    let unit = crate::access::unit(app, ctx, unit_id, Action::ViewUnit).await?;
     crate::second_factor::require_fresh(app, ctx)?;
     let now = app.now();
     let mut rows = Vec::new();
@@ -331,7 +311,7 @@ pub async fn add_grant(
             }
         }
     };
-    let unit = visible_unit(app, ctx, unit_id).await?;
+    let unit = crate::access::unit(app, ctx, unit_id, Action::ViewUnit).await?;
     require_grantable(app, ctx, role, &unit).await?;
     app.forget_account(account.id);
     let mut tx = app.db.write().await?;
@@ -372,7 +352,7 @@ pub async fn remove_grant(
 ) -> Result<()> {
     let role = Role::parse(role)?;
     let account = manageable(app, ctx, account_id, Action::ManageAccounts).await?;
-    let unit = visible_unit(app, ctx, unit_id).await?;
+    let unit = crate::access::unit(app, ctx, unit_id, Action::ViewUnit).await?;
     require_grantable(app, ctx, role, &unit).await?;
     if account.id == ctx.actor.account_id && role.is_unit_admin() {
         return Err(Error::invalid("role", "不能撤销自己的管理员角色"));

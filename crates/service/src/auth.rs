@@ -486,9 +486,7 @@ pub async fn create_integration_token(
             "请填写接口令牌的名称（不超过60个字）",
         ));
     }
-    let unit = crate::org::visible_unit(app, ctx, unit_id).await?;
-    ctx.require(app, Action::ManageIntegrations, unit.id, &unit.path)
-        .await?;
+    let unit = crate::access::unit(app, ctx, unit_id, Action::ManageIntegrations).await?;
     let token = format!("tyi_{}", random_token(32));
     let now = app.now();
     let mut tx = app.db.write().await?;

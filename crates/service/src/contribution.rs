@@ -13,13 +13,12 @@ use tongyu_domain::contribution::{
     check_review,
 };
 use tongyu_domain::course::{Category, Subject, parse_media_url, parse_title};
-use tongyu_domain::org::{Stage, Unit, path_ids, path_within};
-use tongyu_domain::policy::{Action, Actor};
+use tongyu_domain::org::{Stage, Unit, path_ids};
+use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, Result};
 use tongyu_store::contribution::{self as store, Contribution, Draft, NewReview, Review};
 use tongyu_store::{DbResult, account as accounts, learning, org as units};
 
-use crate::org::visible_unit;
 use crate::{App, Ctx, audit};
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -111,9 +110,7 @@ fn check(input: &ContributionInput) -> Result<Checked> {
 /// The unit a contribution comes from: the chosen unit if a school,
 /// district or city, else the school above it (a head teacher's class).
 async fn home_unit(app: &App, ctx: &Ctx, unit_id: i64) -> Result<(Unit, Level)> {
-    let unit = visible_unit(app, ctx, unit_id).await?;
-    ctx.require(app, Action::Contribute, unit.id, &unit.path)
-        .await?;
+    let unit = crate::access::unit(app, ctx, unit_id, Action::Contribute).await?;
     if let Some(level) = Level::starting_at(unit.kind) {
         return Ok((unit, level));
     }
@@ -170,7 +167,7 @@ pub async fn resubmit(
     id: i64,
     input: &ContributionInput,
 ) -> Result<Contribution> {
-    let (current, unit) = readable(app, ctx, id).await?;
+    let (current, unit) = crate::access::contribution(app, ctx, id).await?;
     if current.author_id != ctx.actor.account_id {
         return Err(Error::forbidden());
     }
@@ -201,34 +198,6 @@ pub async fn resubmit(
     Ok(out)
 }
 
-/// May the actor review at `level` a contribution from a unit at `path`?
-fn reviews_at(actor: &Actor, level: Level, path: &str) -> bool {
-    let roles = Action::ReviewContributions.roles();
-    actor.grants.iter().any(|g| {
-        roles.contains(&g.role)
-            && g.unit_kind == level.unit_kind()
-            && path_within(path, &g.unit_path)
-    })
-}
-
-/// A contribution and its unit, if the actor may read it: its author, a
-/// reviewer above it, or anyone once published.
-async fn readable(app: &App, ctx: &Ctx, id: i64) -> Result<(Contribution, Unit)> {
-    let mut c = app.db.read().await?;
-    let item = store::get(&mut c, id).await?.ok_or_else(Error::not_found)?;
-    let unit = units::get(&mut c, item.unit_id)
-        .await?
-        .ok_or_else(Error::not_found)?;
-    let reviewer = [Level::School, Level::District, Level::City]
-        .into_iter()
-        .any(|l| reviews_at(&ctx.actor, l, &unit.path));
-    if item.author_id == ctx.actor.account_id || item.status == Status::Published || reviewer {
-        Ok((item, unit))
-    } else {
-        Err(Error::not_found())
-    }
-}
-
 /// A contribution with its reviews, and whether the actor may review it now.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Detail {
@@ -241,7 +210,7 @@ pub struct Detail {
 }
 
 pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
-    let (item, unit) = readable(app, ctx, id).await?;
+    let (item, unit) = crate::access::contribution(app, ctx, id).await?;
     let mut c = app.db.read().await?;
     let reviews = store::reviews_of(&mut c, item.id).await?;
     let mut ids: Vec<i64> = reviews.iter().map(|r| r.reviewer_id).collect();
@@ -249,7 +218,8 @@ pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
     let names = accounts::display_names(&mut c, &ids).await?;
     let may_review = match item.status {
         Status::InReview(level) => {
-            reviews_at(&ctx.actor, level, &unit.path) && item.author_id != ctx.actor.account_id
+            crate::access::reviews_contributions_at(&ctx.actor, level, &unit.path)
+                && item.author_id != ctx.actor.account_id
         }
         _ => false,
     };
@@ -282,11 +252,13 @@ pub struct ReviewInput {
 pub async fn review(app: &App, ctx: &Ctx, id: i64, input: &ReviewInput) -> Result<Contribution> {
     let decision = Decision::parse(&input.decision)?;
     let (score, comment) = check_review(decision, input.score, &input.comment)?;
-    let (item, unit) = readable(app, ctx, id).await?;
+    let (item, unit) = crate::access::contribution(app, ctx, id).await?;
     let Status::InReview(level) = item.status else {
         return Err(Error::invalid("status", "这份投稿不在审核中"));
     };
-    if !reviews_at(&ctx.actor, level, &unit.path) || item.author_id == ctx.actor.account_id {
+    if !crate::access::reviews_contributions_at(&ctx.actor, level, &unit.path)
+        || item.author_id == ctx.actor.account_id
+    {
         crate::audit::record_denied(
             app,
             ctx,

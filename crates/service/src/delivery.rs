@@ -25,7 +25,6 @@ use tongyu_store::learning as courses;
 use tongyu_store::{DbResult, account as accounts, org as units, student as students};
 
 use crate::clock::current_school_year;
-use crate::org::visible_unit;
 use crate::{App, Ctx, audit};
 
 /// What a head teacher fills in to plan (or re-plan) a session.
@@ -44,15 +43,6 @@ pub struct SessionInput {
     pub place: String,
     #[serde(default)]
     pub online_url: String,
-}
-
-async fn class_for(app: &App, ctx: &Ctx, class_id: i64, action: Action) -> Result<Unit> {
-    let class = visible_unit(app, ctx, class_id).await?;
-    ctx.require(app, action, class.id, &class.path).await?;
-    if class.kind != UnitKind::Class {
-        return Err(Error::invalid("class_id", "请选择一个班级"));
-    }
-    Ok(class)
 }
 
 /// Checks a session's input against the class: a published required course
@@ -102,7 +92,7 @@ pub async fn plan_session(
     class_id: i64,
     input: &SessionInput,
 ) -> Result<Session> {
-    let class = class_for(app, ctx, class_id, Action::DeliverCourses).await?;
+    let class = crate::access::class(app, ctx, class_id, Action::DeliverCourses).await?;
     let year = current_school_year(input.starts_at);
     let existing = {
         let mut c = app.db.read().await?;
@@ -147,16 +137,6 @@ pub async fn plan_session(
 }
 
 /// A session and its class, if the actor may take `action` on the class.
-async fn session_for(app: &App, ctx: &Ctx, id: i64, action: Action) -> Result<(Session, Unit)> {
-    let s = {
-        let mut c = app.db.read().await?;
-        store::get_session(&mut c, id)
-            .await?
-            .ok_or_else(Error::not_found)?
-    };
-    let class = class_for(app, ctx, s.class_id, action).await?;
-    Ok((s, class))
-}
 
 /// Re-plans a session that has not been held: course, lesson, time, place.
 pub async fn update_session(
@@ -165,7 +145,7 @@ pub async fn update_session(
     id: i64,
     input: &SessionInput,
 ) -> Result<Session> {
-    let (s, class) = session_for(app, ctx, id, Action::DeliverCourses).await?;
+    let (s, class) = crate::access::class_session(app, ctx, id, Action::DeliverCourses).await?;
     if s.status != SessionStatus::Planned {
         return Err(Error::invalid("status", "只能修改尚未上课的安排"));
     }
@@ -218,7 +198,7 @@ pub async fn update_session(
 /// in the same transaction.
 pub async fn set_status(app: &App, ctx: &Ctx, id: i64, to: &str) -> Result<Session> {
     let to = SessionStatus::parse(to)?;
-    let (s, class) = session_for(app, ctx, id, Action::DeliverCourses).await?;
+    let (s, class) = crate::access::class_session(app, ctx, id, Action::DeliverCourses).await?;
     let now = app.now();
     let allowed = |from: SessionStatus| {
         if matches!(
@@ -305,7 +285,7 @@ pub struct RecordInput {
 }
 
 pub async fn save_record(app: &App, ctx: &Ctx, id: i64, input: &RecordInput) -> Result<()> {
-    let (s, class) = session_for(app, ctx, id, Action::DeliverCourses).await?;
+    let (s, class) = crate::access::class_session(app, ctx, id, Action::DeliverCourses).await?;
     if s.status == SessionStatus::Cancelled {
         return Err(Error::invalid("status", "这次课已取消"));
     }
@@ -372,7 +352,7 @@ pub struct SessionDetail {
 
 /// A session with its class's parents (a read of children's data, audited).
 pub async fn session_detail(app: &App, ctx: &Ctx, id: i64) -> Result<SessionDetail> {
-    let (s, class) = session_for(app, ctx, id, Action::DeliverCourses).await?;
+    let (s, class) = crate::access::class_session(app, ctx, id, Action::DeliverCourses).await?;
     let mut c = app.db.read().await?;
     let course_title = courses::get_course(&mut c, s.course_id)
         .await?
@@ -467,7 +447,7 @@ pub struct PresentInput {
 }
 
 pub async fn save_attendance(app: &App, ctx: &Ctx, id: i64, input: &AttendanceInput) -> Result<()> {
-    let (s, class) = session_for(app, ctx, id, Action::DeliverCourses).await?;
+    let (s, class) = crate::access::class_session(app, ctx, id, Action::DeliverCourses).await?;
     if s.status == SessionStatus::Cancelled {
         return Err(Error::invalid("status", "这次课已取消"));
     }
@@ -533,13 +513,6 @@ pub async fn save_attendance(app: &App, ctx: &Ctx, id: i64, input: &AttendanceIn
 }
 
 /// The parent's child in the session's class, if any.
-async fn my_child_in(app: &App, ctx: &Ctx, class_id: i64) -> Result<Option<i64>> {
-    Ok(crate::learning::children(app, ctx.actor.account_id)
-        .await?
-        .iter()
-        .find(|k| k.class.id == class_id)
-        .map(|k| k.student_id))
-}
 
 /// What a parent gets from scanning a session's code.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -558,7 +531,7 @@ pub async fn check_in(app: &App, ctx: &Ctx, token: &str) -> Result<CheckIn> {
         store::session_by_token(&mut c, token.trim()).await?
     }
     .ok_or_else(|| Error::with_message(ErrorCode::NotFound, "签到码无效，请向班主任确认"))?;
-    let Some(student) = my_child_in(app, ctx, s.class_id).await? else {
+    let Some(student) = crate::access::own_child_in(app, ctx, s.class_id).await? else {
         return Err(Error::with_message(
             ErrorCode::Forbidden,
             "这是其他班级的签到码：只有本班家长可以签到",
@@ -613,7 +586,10 @@ pub async fn rate(app: &App, ctx: &Ctx, id: i64, score: i64, comment: &str) -> R
         store::get_session(&mut c, id).await?
     }
     .ok_or_else(Error::not_found)?;
-    if my_child_in(app, ctx, s.class_id).await?.is_none() {
+    if crate::access::own_child_in(app, ctx, s.class_id)
+        .await?
+        .is_none()
+    {
         return Err(Error::not_found());
     }
     if s.status == SessionStatus::Cancelled || s.starts_at > app.now() {
@@ -669,7 +645,7 @@ pub struct ParentSession {
 /// This school year's sessions of each of the parent's children's classes
 /// (cancelled ones left out), by start time.
 pub async fn my_sessions(app: &App, ctx: &Ctx) -> Result<Vec<ParentSession>> {
-    let kids = crate::learning::children(app, ctx.actor.account_id).await?;
+    let kids = crate::access::children(app, ctx.actor.account_id).await?;
     let year = current_school_year(app.now());
     let mut c = app.db.read().await?;
     let mut out: Vec<ParentSession> = Vec::new();
@@ -746,7 +722,7 @@ pub async fn class_plan(
     class_id: i64,
     school_year: i64,
 ) -> Result<ClassPlan> {
-    let class = class_for(app, ctx, class_id, Action::ViewUnit).await?;
+    let class = crate::access::class(app, ctx, class_id, Action::ViewUnit).await?;
     let mut c = app.db.read().await?;
     let sessions = store::sessions_of_class(&mut c, class.id, school_year).await?;
     let ids: Vec<i64> = sessions.iter().map(|s| s.id).collect();
@@ -808,7 +784,7 @@ pub async fn compliance(
     unit_id: i64,
     school_year: i64,
 ) -> Result<(ComplianceRow, Vec<ComplianceRow>)> {
-    let unit = visible_unit(app, ctx, unit_id).await?;
+    let unit = crate::access::unit(app, ctx, unit_id, Action::ViewUnit).await?;
     let mut c = app.db.read().await?;
     let kids = units::children(&mut c, unit.id, false).await?;
     let mut ids: Vec<i64> = kids.iter().map(|k| k.id).collect();
@@ -867,9 +843,7 @@ pub async fn workload(
     unit_id: i64,
     school_year: i64,
 ) -> Result<Vec<WorkloadRow>> {
-    let unit = visible_unit(app, ctx, unit_id).await?;
-    ctx.require(app, Action::ViewAccounts, unit.id, &unit.path)
-        .await?;
+    let unit = crate::access::unit(app, ctx, unit_id, Action::ViewAccounts).await?;
     let mut c = app.db.read().await?;
     let rows = store::workload(&mut c, &unit.path, school_year).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
@@ -913,9 +887,7 @@ pub async fn set_questionnaire(app: &App, ctx: &Ctx, course_id: i64, raw: &str) 
             .await?
             .ok_or_else(Error::not_found)?
     };
-    let unit = visible_unit(app, ctx, course.owner_unit_id).await?;
-    ctx.require(app, Action::AuthorCourses, unit.id, &unit.path)
-        .await?;
+    let unit = crate::access::unit(app, ctx, course.owner_unit_id, Action::AuthorCourses).await?;
     let questions = rules::parse_questions(raw)?;
     let mut tx = app.db.write().await?;
     if store::has_answers(&mut tx, course.id).await? {
@@ -985,7 +957,7 @@ async fn course_of_class(
 /// For each of the parent's children's classes, the questionnaire round
 /// open now, if the class's course has a questionnaire.
 pub async fn my_surveys(app: &App, ctx: &Ctx) -> Result<Vec<Survey>> {
-    let kids = crate::learning::children(app, ctx.actor.account_id).await?;
+    let kids = crate::access::children(app, ctx.actor.account_id).await?;
     let year = current_school_year(app.now());
     let mut c = app.db.read().await?;
     let mut out: Vec<Survey> = Vec::new();
@@ -1113,7 +1085,7 @@ pub async fn effect(
     unit_id: i64,
     school_year: i64,
 ) -> Result<(Vec<QuestionEffect>, Vec<EffectRow>)> {
-    let unit = visible_unit(app, ctx, unit_id).await?;
+    let unit = crate::access::unit(app, ctx, unit_id, Action::ViewUnit).await?;
     let mut c = app.db.read().await?;
     let questions = store::questionnaire(&mut c, course_id)
         .await?

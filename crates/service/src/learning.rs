@@ -19,7 +19,6 @@ use tongyu_store::learning::{
 };
 use tongyu_store::{DbResult, org as units, student as students};
 
-use crate::org::visible_unit;
 use crate::{App, Ctx, audit};
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -52,9 +51,7 @@ fn parse_grades(raw: &str) -> Result<String> {
 }
 
 pub async fn create_course(app: &App, ctx: &Ctx, input: &CourseInput) -> Result<Course> {
-    let unit = visible_unit(app, ctx, input.unit_id).await?;
-    ctx.require(app, Action::AuthorCourses, unit.id, &unit.path)
-        .await?;
+    let unit = crate::access::unit(app, ctx, input.unit_id, Action::AuthorCourses).await?;
     let title = parse_title(&input.title)?;
     let description = input.description.trim();
     if description.chars().count() > 2000 {
@@ -93,18 +90,6 @@ pub async fn create_course(app: &App, ctx: &Ctx, input: &CourseInput) -> Result<
         .ok_or_else(Error::internal)?;
     tx.commit().await.db()?;
     Ok(course)
-}
-
-/// The course if the actor may see its owner unit.
-async fn course_in_view(app: &App, ctx: &Ctx, id: i64) -> Result<(Course, Unit)> {
-    let course = {
-        let mut c = app.db.read().await?;
-        store::get_course(&mut c, id)
-            .await?
-            .ok_or_else(Error::not_found)?
-    };
-    let unit = visible_unit(app, ctx, course.owner_unit_id).await?;
-    Ok((course, unit))
 }
 
 /// A lesson's title, duration, media address and five steps (encoded),
@@ -149,9 +134,7 @@ pub async fn add_lesson(
     course_id: i64,
     input: &LessonInput,
 ) -> Result<Lesson> {
-    let (course, unit) = course_in_view(app, ctx, course_id).await?;
-    ctx.require(app, Action::AuthorCourses, unit.id, &unit.path)
-        .await?;
+    let (course, unit) = crate::access::course(app, ctx, course_id, Action::AuthorCourses).await?;
     let (title, duration, video, steps) = check_lesson(input, course.category)?;
     let mut tx = app.db.write().await?;
     let new = NewLesson {
@@ -188,13 +171,12 @@ pub async fn add_lesson(
 /// return.
 pub async fn set_course_status(app: &App, ctx: &Ctx, course_id: i64, to: &str) -> Result<Course> {
     let to = Status::parse(to)?;
-    let (course, unit) = course_in_view(app, ctx, course_id).await?;
     let action = if to == Status::Submitted {
         Action::AuthorCourses
     } else {
         Action::PublishCourses
     };
-    ctx.require(app, action, unit.id, &unit.path).await?;
+    let (course, unit) = crate::access::course(app, ctx, course_id, action).await?;
     // Four eyes: the author submits; someone else reviews and publishes.
     if matches!(to, Status::Reviewed | Status::Published)
         && course.created_by == ctx.actor.account_id
@@ -358,7 +340,7 @@ pub async fn add_campaign_lesson(
             (city, 0)
         }
         Some(id) => {
-            let school = visible_unit(app, ctx, id).await?;
+            let school = crate::access::unit(app, ctx, id, Action::ViewUnit).await?;
             if school.kind != UnitKind::School {
                 return Err(Error::invalid("school_id", "请选择一所学校"));
             }
@@ -422,44 +404,6 @@ pub async fn add_campaign_lesson(
 }
 
 /// A child as the campaign sees them: their class and school.
-#[derive(Debug, Clone)]
-pub(crate) struct Child {
-    pub student_id: i64,
-    pub name: String,
-    pub class: Unit,
-    pub school_id: i64,
-}
-
-/// A parent's children with their classes, shared from the short-lived cache.
-pub(crate) async fn children(app: &App, account_id: i64) -> Result<std::sync::Arc<Vec<Child>>> {
-    if let Some(kids) = app.caches.children.get(&account_id) {
-        return Ok(kids);
-    }
-    let mut c = app.db.read().await?;
-    let kids = students::children_of(&mut c, account_id).await?;
-    let ids: Vec<i64> = kids.iter().map(|k| k.class_id).collect();
-    let classes: HashMap<i64, Unit> = units::get_many(&mut c, &ids)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
-    let out: Vec<Child> = kids
-        .into_iter()
-        .filter_map(|k| {
-            let class = classes.get(&k.class_id)?.clone();
-            let school_id = path_ids(&class.path).get(3).copied().unwrap_or(0);
-            Some(Child {
-                student_id: k.id,
-                name: k.name,
-                class,
-                school_id,
-            })
-        })
-        .collect();
-    let out = std::sync::Arc::new(out);
-    app.caches.children.put(account_id, out.clone());
-    Ok(out)
-}
 
 /// A lesson and, for each campaign it is in, the campaign, the lesson's
 /// target there, and all of that campaign's targets.
@@ -514,7 +458,7 @@ pub struct ChildLessons {
 /// child's grade and school, with the parent's own progress (a lesson two
 /// children share is one lesson to watch).
 pub async fn my_lessons(app: &App, ctx: &Ctx) -> Result<Vec<ChildLessons>> {
-    let kids = children(app, ctx.actor.account_id).await?;
+    let kids = crate::access::children(app, ctx.actor.account_id).await?;
     let now = app.now();
     let mut c = app.db.read().await?;
     let campaigns = store::list_campaigns(&mut c).await?;
@@ -637,7 +581,7 @@ pub async fn report(app: &App, ctx: &Ctx, r: &Report) -> Result<Reported> {
         .ok_or_else(|| Error::with_message(ErrorCode::NotFound, "没有这节课，或它尚未发布"))?;
     let lesson = &plan.lesson;
     let spans = learning::parse_segments(&r.segments, lesson.duration_s)?;
-    let kids = children(app, ctx.actor.account_id).await?;
+    let kids = crate::access::children(app, ctx.actor.account_id).await?;
     let now = app.now();
     let mut credits: Vec<progress::Credit> = Vec::new();
     let mut meant = false;
@@ -726,7 +670,7 @@ pub async fn board(
     campaign_id: i64,
     unit_id: i64,
 ) -> Result<(Campaign, BoardRow, Vec<BoardRow>)> {
-    let unit = visible_unit(app, ctx, unit_id).await?;
+    let unit = crate::access::unit(app, ctx, unit_id, Action::ViewUnit).await?;
     let mut c = app.db.read().await?;
     let campaign = store::get_campaign(&mut c, campaign_id)
         .await?
@@ -765,9 +709,7 @@ pub async fn class_families(
     campaign_id: i64,
     class_id: i64,
 ) -> Result<Vec<FamilyRow>> {
-    let class = visible_unit(app, ctx, class_id).await?;
-    ctx.require(app, Action::ViewStudents, class.id, &class.path)
-        .await?;
+    let class = crate::access::unit(app, ctx, class_id, Action::ViewStudents).await?;
     if class.kind != UnitKind::Class {
         return Err(Error::invalid("class_id", "请选择一个班级"));
     }
@@ -996,7 +938,7 @@ pub async fn courses(app: &App, ctx: &Ctx) -> Result<Vec<(Course, i64)>> {
 
 /// A course with its lessons, if the actor may see its owner unit.
 pub async fn course(app: &App, ctx: &Ctx, id: i64) -> Result<(Course, Vec<Lesson>)> {
-    let (course, _) = course_in_view(app, ctx, id).await?;
+    let (course, _) = crate::access::course(app, ctx, id, Action::ViewUnit).await?;
     let mut c = app.db.read().await?;
     let lessons = store::lessons_of_course(&mut c, course.id).await?;
     Ok((course, lessons))
@@ -1011,30 +953,14 @@ pub enum Edit {
     Proposed { revision: store::Revision },
 }
 
-pub(crate) async fn lesson_in_view(
-    app: &App,
-    ctx: &Ctx,
-    lesson_id: i64,
-) -> Result<(Lesson, Course, Unit)> {
-    let lesson = {
-        let mut c = app.db.read().await?;
-        store::get_lesson(&mut c, lesson_id)
-            .await?
-            .ok_or_else(Error::not_found)?
-    };
-    let (course, unit) = course_in_view(app, ctx, lesson.course_id).await?;
-    Ok((lesson, course, unit))
-}
-
 pub async fn edit_lesson(
     app: &App,
     ctx: &Ctx,
     lesson_id: i64,
     input: &LessonInput,
 ) -> Result<Edit> {
-    let (lesson, course, unit) = lesson_in_view(app, ctx, lesson_id).await?;
-    ctx.require(app, Action::AuthorCourses, unit.id, &unit.path)
-        .await?;
+    let (lesson, course, unit) =
+        crate::access::lesson(app, ctx, lesson_id, Action::AuthorCourses).await?;
     let (title, duration, video, steps) = check_lesson(input, course.category)?;
     let new = NewLesson {
         course_id: lesson.course_id,
@@ -1130,9 +1056,8 @@ pub async fn decide_revision(
             .await?
             .ok_or_else(Error::not_found)?
     };
-    let (lesson, course, unit) = lesson_in_view(app, ctx, revision.lesson_id).await?;
-    ctx.require(app, Action::PublishCourses, unit.id, &unit.path)
-        .await?;
+    let (lesson, course, unit) =
+        crate::access::lesson(app, ctx, revision.lesson_id, Action::PublishCourses).await?;
     if revision.status != "submitted" {
         return Err(Error::invalid("status", "这份修改已处理过"));
     }
@@ -1211,7 +1136,7 @@ pub async fn decide_revision(
 
 /// A lesson's revisions, for its authors and reviewers.
 pub async fn revisions(app: &App, ctx: &Ctx, lesson_id: i64) -> Result<Vec<store::Revision>> {
-    let (lesson, _, unit) = lesson_in_view(app, ctx, lesson_id).await?;
+    let (lesson, _, unit) = crate::access::lesson(app, ctx, lesson_id, Action::ViewUnit).await?;
     if !ctx.actor.can(Action::AuthorCourses, &unit.path)
         && !ctx.actor.can(Action::PublishCourses, &unit.path)
     {
@@ -1295,7 +1220,7 @@ pub async fn recommendations(
     ctx: &Ctx,
     per_child: usize,
 ) -> Result<Vec<Recommendation>> {
-    let kids = children(app, ctx.actor.account_id).await?;
+    let kids = crate::access::children(app, ctx.actor.account_id).await?;
     let progress = {
         let mut c = app.db.read().await?;
         store::progress_of(&mut c, ctx.actor.account_id).await?

@@ -3,6 +3,7 @@
 //! transaction. Pages, the API, the command line and background jobs all
 //! come through here, so they obey the same rules.
 
+pub mod access;
 pub mod account;
 pub mod appeal;
 pub mod audit;
@@ -30,8 +31,8 @@ pub mod verify;
 
 use std::sync::Arc;
 
+use tongyu_domain::Result;
 use tongyu_domain::policy::{Action, Actor};
-use tongyu_domain::{Error, Result};
 use tongyu_store::Db;
 
 pub use clock::{Clock, SystemClock, TestClock};
@@ -126,7 +127,7 @@ pub(crate) struct Caches {
         )>,
     >,
     /// Parent account → their children with classes.
-    pub children: cache::Ttl<i64, Arc<Vec<learning::Child>>>,
+    pub children: cache::Ttl<i64, Arc<Vec<access::Child>>>,
     /// Lesson → the lesson and, per campaign it is in, the campaign and all its targets.
     pub lessons: cache::Ttl<i64, Arc<learning::LessonPlan>>,
     /// Grade → the newest self-study lessons for it (recommendations).
@@ -297,18 +298,6 @@ impl Ctx {
     /// Asks the policy; a refusal is written to the audit log and returned
     /// as `forbidden`.
     pub async fn require(&self, app: &App, action: Action, unit_id: i64, path: &str) -> Result<()> {
-        if self.actor.can(action, path) {
-            return Ok(());
-        }
-        audit::record_denied(
-            app,
-            self,
-            action,
-            "unit",
-            &unit_id.to_string(),
-            Some(unit_id),
-        )
-        .await;
-        Err(Error::forbidden())
+        access::require(app, self, action, unit_id, path).await
     }
 }

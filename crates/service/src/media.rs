@@ -285,9 +285,8 @@ pub fn url_of(f: &MediaFile) -> String {
 /// Attaches an uploaded file to a lesson of a draft course (by an author
 /// of the course).
 pub async fn attach(app: &App, ctx: &Ctx, lesson_id: i64, token: &str, title: &str) -> Result<()> {
-    let (lesson, course, unit) = crate::learning::lesson_in_view(app, ctx, lesson_id).await?;
-    ctx.require(app, Action::AuthorCourses, unit.id, &unit.path)
-        .await?;
+    let (lesson, course, unit) =
+        crate::access::lesson(app, ctx, lesson_id, Action::AuthorCourses).await?;
     // What parents see passes review: attachments are added while the
     // course is a draft, like its lessons.
     if course.status != tongyu_domain::course::Status::Draft {

@@ -8,16 +8,6 @@ use tongyu_store::org::{self as units, NewUnit};
 
 use crate::{App, Ctx, audit};
 
-/// The unit if it exists and the actor may see it; otherwise `not_found`,
-/// whether or not it exists, so that ids outside one's subtree reveal nothing.
-pub async fn visible_unit(app: &App, ctx: &Ctx, id: i64) -> Result<Unit> {
-    let mut c = app.db.read().await?;
-    match units::get(&mut c, id).await? {
-        Some(u) if ctx.actor.can(Action::ViewUnit, &u.path) => Ok(u),
-        _ => Err(Error::not_found()),
-    }
-}
-
 /// What the org browser shows of one unit.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Browse {
@@ -29,7 +19,7 @@ pub struct Browse {
 }
 
 pub async fn browse(app: &App, ctx: &Ctx, id: i64, include_inactive: bool) -> Result<Browse> {
-    let unit = visible_unit(app, ctx, id).await?;
+    let unit = crate::access::unit(app, ctx, id, Action::ViewUnit).await?;
     let mut c = app.db.read().await?;
     let ancestors = units::get_many(&mut c, &unit.ancestor_ids())
         .await?
@@ -97,9 +87,7 @@ pub(crate) fn parse_external_id(raw: Option<&str>) -> Result<Option<String>> {
 
 /// Validates a new child of `parent` and makes it.
 pub async fn create_child(app: &App, ctx: &Ctx, parent_id: i64, input: &UnitInput) -> Result<Unit> {
-    let parent = visible_unit(app, ctx, parent_id).await?;
-    ctx.require(app, Action::ManageUnit, parent.id, &parent.path)
-        .await?;
+    let parent = crate::access::unit(app, ctx, parent_id, Action::ManageUnit).await?;
     if !parent.active {
         return Err(Error::invalid("parent", "上级单位已停用，不能新增下级"));
     }
@@ -209,7 +197,7 @@ pub async fn update(
     name: &str,
     stages: Option<&str>,
 ) -> Result<Unit> {
-    let unit = visible_unit(app, ctx, id).await?;
+    let unit = crate::access::unit(app, ctx, id, Action::ViewUnit).await?;
     require_above(app, ctx, &unit).await?;
     let name = parse_unit_name(name)?;
     let stages = match (unit.kind, stages) {
@@ -242,11 +230,9 @@ pub async fn update(
 /// Moves a school to another subdistrict (the only move the plan needs);
 /// the actor must manage both the old and the new place.
 pub async fn move_unit(app: &App, ctx: &Ctx, id: i64, new_parent_id: i64) -> Result<Unit> {
-    let unit = visible_unit(app, ctx, id).await?;
+    let unit = crate::access::unit(app, ctx, id, Action::ViewUnit).await?;
     require_above(app, ctx, &unit).await?;
-    let target = visible_unit(app, ctx, new_parent_id).await?;
-    ctx.require(app, Action::ManageUnit, target.id, &target.path)
-        .await?;
+    let target = crate::access::unit(app, ctx, new_parent_id, Action::ManageUnit).await?;
     if unit.kind != UnitKind::School || target.kind != UnitKind::Subdistrict {
         return Err(Error::invalid("parent", "只能把学校移到另一个镇(街)下"));
     }
@@ -282,7 +268,7 @@ pub async fn move_unit(app: &App, ctx: &Ctx, id: i64, new_parent_id: i64) -> Res
 
 /// Deactivates or reactivates a unit. A unit with history is never deleted.
 pub async fn set_active(app: &App, ctx: &Ctx, id: i64, active: bool) -> Result<Unit> {
-    let unit = visible_unit(app, ctx, id).await?;
+    let unit = crate::access::unit(app, ctx, id, Action::ViewUnit).await?;
     if unit.parent_id.is_none() {
         return Err(Error::invalid("id", "不能停用全市"));
     }

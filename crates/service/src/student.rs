@@ -10,15 +10,7 @@ use tongyu_domain::{Error, ErrorCode, Result};
 use tongyu_store::student::{self as students, GuardianLink, Invite};
 use tongyu_store::{DbResult, account as accounts, org as units};
 
-use crate::{App, Ctx, Origin, audit, auth, org::visible_unit};
-
-async fn visible_class(app: &App, ctx: &Ctx, class_id: i64) -> Result<Unit> {
-    let class = visible_unit(app, ctx, class_id).await?;
-    if class.kind != UnitKind::Class {
-        return Err(Error::invalid("class_id", "请选择一个班级"));
-    }
-    Ok(class)
-}
+use crate::{App, Ctx, Origin, audit, auth};
 
 /// A class's students and their guardians, as a head teacher sees them.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -30,9 +22,9 @@ pub struct Roster {
 
 /// Reads a class roster: a read of children's personal data, so audited.
 pub async fn roster(app: &App, ctx: &Ctx, class_id: i64) -> Result<Roster> {
-    let class = visible_class(app, ctx, class_id).await?;
-    ctx.require(app, Action::ViewStudents, class.id, &class.path)
-        .await?;
+    let class =
+        crate::access::unit_of_kind(app, ctx, class_id, UnitKind::Class, Action::ViewStudents)
+            .await?;
     let mut c = app.db.read().await?;
     let list = students::list_by_class(&mut c, class.id).await?;
     let links = students::links_of_class(&mut c, class.id).await?;
@@ -61,9 +53,9 @@ pub async fn roster(app: &App, ctx: &Ctx, class_id: i64) -> Result<Roster> {
 /// A class roster as a spreadsheet (phones masked). An export of
 /// children's data: the second factor must be fresh, and it is audited.
 pub async fn export_roster(app: &App, ctx: &Ctx, class_id: i64) -> Result<Vec<u8>> {
-    let class = visible_class(app, ctx, class_id).await?;
-    ctx.require(app, Action::ViewStudents, class.id, &class.path)
-        .await?;
+    let class =
+        crate::access::unit_of_kind(app, ctx, class_id, UnitKind::Class, Action::ViewStudents)
+            .await?;
     crate::second_factor::require_fresh(app, ctx)?;
     let roster = roster(app, ctx, class.id).await?;
     let rows: Vec<Vec<String>> = roster
@@ -119,9 +111,9 @@ pub struct StudentInput {
 }
 
 pub async fn add(app: &App, ctx: &Ctx, class_id: i64, input: &StudentInput) -> Result<i64> {
-    let class = visible_class(app, ctx, class_id).await?;
-    ctx.require(app, Action::ManageStudents, class.id, &class.path)
-        .await?;
+    let class =
+        crate::access::unit_of_kind(app, ctx, class_id, UnitKind::Class, Action::ManageStudents)
+            .await?;
     let name = parse_person_name(&input.name).map_err(|e| Error {
         field: Some("name"),
         ..e
@@ -168,9 +160,9 @@ fn new_invite_code() -> String {
 
 /// Issues a fresh invite code for a class; earlier codes stop working.
 pub async fn issue_invite(app: &App, ctx: &Ctx, class_id: i64) -> Result<Invite> {
-    let class = visible_class(app, ctx, class_id).await?;
-    ctx.require(app, Action::ManageGuardians, class.id, &class.path)
-        .await?;
+    let class =
+        crate::access::unit_of_kind(app, ctx, class_id, UnitKind::Class, Action::ManageGuardians)
+            .await?;
     let now = app.now();
     let invite = Invite {
         code: new_invite_code(),
@@ -202,9 +194,9 @@ pub async fn issue_invite(app: &App, ctx: &Ctx, class_id: i64) -> Result<Invite>
 
 /// The class's live invite, if any.
 pub async fn current_invite(app: &App, ctx: &Ctx, class_id: i64) -> Result<Option<Invite>> {
-    let class = visible_class(app, ctx, class_id).await?;
-    ctx.require(app, Action::ManageGuardians, class.id, &class.path)
-        .await?;
+    let class =
+        crate::access::unit_of_kind(app, ctx, class_id, UnitKind::Class, Action::ManageGuardians)
+            .await?;
     let mut c = app.db.read().await?;
     students::current_invite(&mut c, class.id, app.now()).await
 }
@@ -425,9 +417,14 @@ pub async fn decide_link(
             .await?
             .ok_or_else(Error::not_found)?
     };
-    let class = visible_class(app, ctx, student.class_id).await?;
-    ctx.require(app, Action::ManageGuardians, class.id, &class.path)
-        .await?;
+    let class = crate::access::unit_of_kind(
+        app,
+        ctx,
+        student.class_id,
+        UnitKind::Class,
+        Action::ManageGuardians,
+    )
+    .await?;
     let now = app.now();
     app.forget_account(account_id);
     let mut tx = app.db.write().await?;

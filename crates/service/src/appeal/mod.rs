@@ -286,7 +286,9 @@ async fn calendar_cached(app: &App) -> Result<std::sync::Arc<Calendar>> {
 
 /// A school's two current codes, made on first ask.
 pub async fn school_codes(app: &App, ctx: &Ctx, school_id: i64) -> Result<Vec<store::Code>> {
-    let school = school_in_scope(app, ctx, school_id).await?;
+    let school =
+        crate::access::unit_of_kind(app, ctx, school_id, UnitKind::School, Action::ManageAppeals)
+            .await?;
     let mut c = app.db.read().await?;
     let have = store::current_codes(&mut c, school.id).await?;
     drop(c);
@@ -372,18 +374,6 @@ pub async fn rotate_code(
         .ok_or_else(Error::internal)?;
     tx.commit().await.db()?;
     Ok(new)
-}
-
-async fn school_in_scope(app: &App, ctx: &Ctx, school_id: i64) -> Result<Unit> {
-    let mut c = app.db.read().await?;
-    let school = units::get(&mut c, school_id)
-        .await?
-        .filter(|u| u.kind == UnitKind::School)
-        .ok_or_else(Error::not_found)?;
-    drop(c);
-    ctx.require(app, Action::ManageAppeals, school.id, &school.path)
-        .await?;
-    Ok(school)
 }
 
 /// Schools and their current codes in the actor's subtree (for printing
@@ -824,7 +814,7 @@ pub async fn public_photo(app: &App, tracking_code: &str, n: usize) -> Result<(S
 /// A photo for staff whose scope holds the appeal (audited).
 pub async fn staff_photo(app: &App, ctx: &Ctx, id: i64, n: usize) -> Result<(String, Vec<u8>)> {
     let mut c = app.db.read().await?;
-    let (a, unit) = appeal_in_scope(app, ctx, &mut c, id, Action::HandleAppeals).await?;
+    let (a, unit) = crate::access::appeal(app, ctx, &mut c, id, Action::HandleAppeals).await?;
     drop(c);
     let out = photo_of(app, a.id, n).await?;
     audit::append_alone(
@@ -1217,30 +1207,11 @@ pub struct Detail {
     pub can_decide_spam: bool,
 }
 
-async fn appeal_in_scope(
-    app: &App,
-    ctx: &Ctx,
-    c: &mut Conn,
-    id: i64,
-    action: Action,
-) -> Result<(Appeal, Unit)> {
-    let a = store::get(c, id).await?.ok_or_else(Error::not_found)?;
-    let unit = units::get(c, a.unit_id)
-        .await?
-        .ok_or_else(Error::not_found)?;
-    if !ctx.actor.can(action, &unit.path) {
-        // The same answer as for an appeal that does not exist.
-        audit::record_denied(app, ctx, action, "appeal", &id.to_string(), Some(unit.id)).await;
-        return Err(Error::not_found());
-    }
-    Ok((a, unit))
-}
-
 /// One appeal, for staff whose scope holds it. Reading it is audited: it
 /// holds a parent's words and contact, often about a child.
 pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
     let mut c = app.db.read().await?;
-    let (a, unit) = appeal_in_scope(app, ctx, &mut c, id, Action::HandleAppeals).await?;
+    let (a, unit) = crate::access::appeal(app, ctx, &mut c, id, Action::HandleAppeals).await?;
     let events = store::events(&mut c, a.id, false).await?;
     let mut people: Vec<i64> = events
         .iter()
@@ -1382,7 +1353,7 @@ async fn for_change(
     id: i64,
     action: Action,
 ) -> Result<(Appeal, Unit)> {
-    let (a, unit) = appeal_in_scope(app, ctx, c, id, action).await?;
+    let (a, unit) = crate::access::appeal(app, ctx, c, id, action).await?;
     if matches!(a.status, Status::Closed | Status::Spam) {
         return Err(Error::with_message(
             ErrorCode::Conflict,
@@ -1517,7 +1488,7 @@ pub async fn note(app: &App, ctx: &Ctx, id: i64, text: &str) -> Result<()> {
     }
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let (a, _) = appeal_in_scope(app, ctx, &mut tx, id, Action::HandleAppeals).await?;
+    let (a, _) = crate::access::appeal(app, ctx, &mut tx, id, Action::HandleAppeals).await?;
     staff_event(&mut tx, ctx, &a, "note", false, text, now).await?;
     finish(app, ctx, tx, &a, "appeal.noted", "", now).await
 }

@@ -2,11 +2,11 @@
 //! its handlers (and those of the units below) start from.
 
 use tongyu_domain::appeal::{Category, Reply};
-use tongyu_domain::org::{Unit, path_ids};
+use tongyu_domain::org::path_ids;
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, Result};
+use tongyu_store::DbResult;
 use tongyu_store::appeal::{self as store, Template};
-use tongyu_store::{DbResult, org as units};
 
 use crate::{App, Ctx, audit};
 
@@ -19,19 +19,8 @@ pub struct TemplateInput {
     pub next_steps: String,
 }
 
-async fn unit_in_scope(app: &App, ctx: &Ctx, unit_id: i64) -> Result<Unit> {
-    let mut c = app.db.read().await?;
-    let unit = units::get(&mut c, unit_id)
-        .await?
-        .ok_or_else(Error::not_found)?;
-    drop(c);
-    ctx.require(app, Action::HandleAppeals, unit.id, &unit.path)
-        .await?;
-    Ok(unit)
-}
-
 pub async fn create(app: &App, ctx: &Ctx, unit_id: i64, input: &TemplateInput) -> Result<i64> {
-    let unit = unit_in_scope(app, ctx, unit_id).await?;
+    let unit = crate::access::unit(app, ctx, unit_id, Action::HandleAppeals).await?;
     let category = Category::parse(input.category.trim())
         .ok_or_else(|| Error::invalid("category", "请选择适用的问题类别"))?;
     let title = input.title.trim();
@@ -81,14 +70,14 @@ pub async fn available(
     unit_id: i64,
     category: Option<Category>,
 ) -> Result<Vec<Template>> {
-    let unit = unit_in_scope(app, ctx, unit_id).await?;
+    let unit = crate::access::unit(app, ctx, unit_id, Action::HandleAppeals).await?;
     let mut c = app.db.read().await?;
     store::templates_of(&mut c, &path_ids(&unit.path), category).await
 }
 
 /// A template the actor may use for an appeal held by `unit_id`.
 pub async fn get_for(app: &App, ctx: &Ctx, unit_id: i64, id: i64) -> Result<Template> {
-    let unit = unit_in_scope(app, ctx, unit_id).await?;
+    let unit = crate::access::unit(app, ctx, unit_id, Action::HandleAppeals).await?;
     let mut c = app.db.read().await?;
     match store::template(&mut c, id).await? {
         Some(t) if path_ids(&unit.path).contains(&t.unit_id) => Ok(t),
@@ -102,7 +91,7 @@ pub async fn delete(app: &App, ctx: &Ctx, id: i64) -> Result<()> {
         .await?
         .ok_or_else(Error::not_found)?;
     drop(c);
-    unit_in_scope(app, ctx, t.unit_id).await?;
+    crate::access::unit(app, ctx, t.unit_id, Action::HandleAppeals).await?;
     let now = app.now();
     let mut tx = app.db.write().await?;
     store::delete_template(&mut tx, id, now).await?;

@@ -692,7 +692,13 @@ async fn effect(
 ) -> PageResult<Response> {
     let year = year_of(&state, &q);
     let (questions, rows) = delivery::effect(&state.app, &user.ctx, course, unit, year).await?;
-    let u = tongyu_service::org::visible_unit(&state.app, &user.ctx, unit).await?;
+    let u = tongyu_service::access::unit(
+        &state.app,
+        &user.ctx,
+        unit,
+        tongyu_domain::policy::Action::ViewUnit,
+    )
+    .await?;
     let course_title = {
         let mut c = state.app.db.read().await?;
         tongyu_store::learning::get_course(&mut c, course)

@@ -38,7 +38,13 @@ pub(super) async fn posters(
     user: PageUser,
     Path(unit_id): Path<i64>,
 ) -> PageResult<Response> {
-    let unit = tongyu_service::org::visible_unit(&state.app, &user.ctx, unit_id).await?;
+    let unit = tongyu_service::access::unit(
+        &state.app,
+        &user.ctx,
+        unit_id,
+        tongyu_domain::policy::Action::ViewUnit,
+    )
+    .await?;
     let schools = appeal::codes_within(&state.app, &user.ctx, unit_id).await?;
     let posters = schools
         .into_iter()
@@ -88,7 +94,13 @@ pub(super) async fn poster_svg(
     Path(school_id): Path<i64>,
 ) -> PageResult<Response> {
     let codes = appeal::school_codes(&state.app, &user.ctx, school_id).await?;
-    let school = tongyu_service::org::visible_unit(&state.app, &user.ctx, school_id).await?;
+    let school = tongyu_service::access::unit(
+        &state.app,
+        &user.ctx,
+        school_id,
+        tongyu_domain::policy::Action::ViewUnit,
+    )
+    .await?;
     let (su, bu) = code_urls(&state, &codes);
     let svg = poster(&school.name, &su, &bu);
     Ok((
@@ -194,7 +206,13 @@ pub(super) async fn posters_zip(
     Path(unit_id): Path<i64>,
 ) -> PageResult<Response> {
     use std::io::Write;
-    let unit = tongyu_service::org::visible_unit(&state.app, &user.ctx, unit_id).await?;
+    let unit = tongyu_service::access::unit(
+        &state.app,
+        &user.ctx,
+        unit_id,
+        tongyu_domain::policy::Action::ViewUnit,
+    )
+    .await?;
     let schools = appeal::codes_within(&state.app, &user.ctx, unit_id).await?;
     let failed = |_| PageError(Error::internal());
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
