@@ -136,8 +136,6 @@ pub async fn plan_session(
     Ok(s)
 }
 
-/// A session and its class, if the actor may take `action` on the class.
-
 /// Re-plans a session that has not been held: course, lesson, time, place.
 pub async fn update_session(
     app: &App,
@@ -511,8 +509,6 @@ pub async fn save_attendance(app: &App, ctx: &Ctx, id: i64, input: &AttendanceIn
     .await?;
     tx.commit().await.db()
 }
-
-/// The parent's child in the session's class, if any.
 
 /// What a parent gets from scanning a session's code.
 #[derive(Debug, Clone, serde::Serialize)]
