@@ -403,8 +403,6 @@ pub async fn add_campaign_lesson(
     Ok(target)
 }
 
-/// A child as the campaign sees them: their class and school.
-
 /// A lesson and, for each campaign it is in, the campaign, the lesson's
 /// target there, and all of that campaign's targets.
 #[derive(Debug, Clone)]
