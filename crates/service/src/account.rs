@@ -7,7 +7,9 @@ use tongyu_domain::org::Unit;
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, Result};
 use tongyu_store::DbResult;
-use tongyu_store::account::{self as accounts, AccountFilter, AccountRow, NewAccount};
+use tongyu_store::account::{self as accounts, NewAccount};
+/// What the account list takes and gives.
+pub use tongyu_store::account::{AccountFilter, AccountRow, GrantLabel};
 
 use crate::{App, Ctx, audit, auth};
 

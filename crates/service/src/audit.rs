@@ -3,7 +3,9 @@
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, Result};
 use tongyu_store::DbResult;
-use tongyu_store::audit::{AuditEntry, AuditFilter, AuditRecord, VerifyReport};
+use tongyu_store::audit::{AuditEntry, VerifyReport};
+/// What the audit log is searched by and what it shows.
+pub use tongyu_store::audit::{AuditFilter, AuditRecord};
 
 use crate::{App, Ctx, Origin};
 

@@ -9,7 +9,9 @@ use sha2::{Digest, Sha256};
 use tongyu_domain::account::{Account, check_password};
 use tongyu_domain::policy::{Action, Actor};
 use tongyu_domain::{Error, ErrorCode, Result};
-use tongyu_store::session::{IntegrationToken, NewSession};
+/// An integration token as its holder and its issuer see it (never the secret).
+pub use tongyu_store::session::IntegrationToken;
+use tongyu_store::session::NewSession;
 use tongyu_store::{DbResult, account as accounts, session as sessions};
 
 use crate::{App, Ctx, Origin, audit};

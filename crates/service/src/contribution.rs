@@ -16,7 +16,9 @@ use tongyu_domain::course::{Category, Subject, parse_media_url, parse_title};
 use tongyu_domain::org::{Stage, Unit, path_ids};
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, Result};
-use tongyu_store::contribution::{self as store, Contribution, Draft, NewReview, Review};
+/// A contribution as lists and pages show it.
+pub use tongyu_store::contribution::Contribution;
+use tongyu_store::contribution::{self as store, Draft, NewReview, Review};
 use tongyu_store::{DbResult, account as accounts, learning, org as units};
 
 use crate::{App, Ctx, audit};

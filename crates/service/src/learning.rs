@@ -919,6 +919,36 @@ pub mod progress {
     }
 }
 
+/// Every campaign of the first lesson of term, newest first (what they are
+/// called and when they run is no secret from anyone signed in).
+pub async fn campaigns(app: &App) -> Result<Vec<Campaign>> {
+    let mut c = app.db.read().await?;
+    store::list_campaigns(&mut c).await
+}
+
+/// The newest published lessons, `(lesson, title, course title)`, to put
+/// into a campaign.
+pub async fn published_lessons(app: &App, limit: i64) -> Result<Vec<(i64, String, String)>> {
+    let mut c = app.db.read().await?;
+    store::published_lessons(&mut c, limit.clamp(1, 500)).await
+}
+
+/// A course's title: anyone may read a published course's; another only
+/// whoever has its owner unit in view.
+pub async fn course_title(app: &App, ctx: &Ctx, id: i64) -> Result<String> {
+    let found = {
+        let mut c = app.db.read().await?;
+        store::get_course(&mut c, id).await?
+    };
+    match found {
+        Some(course) if course.status == Status::Published => Ok(course.title),
+        _ => Ok(crate::access::course(app, ctx, id, Action::ViewUnit)
+            .await?
+            .0
+            .title),
+    }
+}
+
 /// The courses the actor may write or review, with their lesson counts.
 pub async fn courses(app: &App, ctx: &Ctx) -> Result<Vec<(Course, i64)>> {
     let mut roots = ctx.actor.scope(Action::AuthorCourses);

@@ -450,7 +450,7 @@ impl FromRequestParts<AppState> for ApiUser {
 /// A caller of the API by integration token.
 #[derive(Debug, Clone)]
 pub struct ApiIntegration {
-    pub token: tongyu_store::session::IntegrationToken,
+    pub token: tongyu_service::auth::IntegrationToken,
     pub meta: RequestMeta,
 }
 

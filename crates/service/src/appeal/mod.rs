@@ -29,6 +29,8 @@ use tongyu_domain::org::{Unit, UnitKind, path_ids};
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, ErrorCode, Result};
 use tongyu_store::appeal::{self as store, Appeal, InboxFilter, NewAppeal, NewEvent};
+/// Gate codes, unit notices and reply templates as pages show them.
+pub use tongyu_store::appeal::{Code, Notice, Template};
 use tongyu_store::audit::AuditEntry;
 use tongyu_store::{Conn, DbResult, account as accounts, org as units};
 

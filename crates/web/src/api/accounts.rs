@@ -7,8 +7,8 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use tongyu_domain::account::Role;
 use tongyu_service::account::{self as accounts, AccountInput};
+use tongyu_service::account::{AccountFilter, AccountRow};
 use tongyu_service::{audit, auth};
-use tongyu_store::account::{AccountFilter, AccountRow};
 
 use super::ApiQuery;
 use super::{ApiJson, no_content};
@@ -247,7 +247,7 @@ async fn audit_log(
     user: ApiUser,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Value>> {
-    let filter = tongyu_store::audit::AuditFilter {
+    let filter = tongyu_service::audit::AuditFilter {
         actor: q.actor,
         action: q.action,
         object_type: q.object_type,

@@ -387,7 +387,7 @@ async fn spam_pending(State(state): State<AppState>, user: ApiUser) -> ApiResult
     ))
 }
 
-fn code_json(state: &AppState, c: &tongyu_store::appeal::Code) -> Value {
+fn code_json(state: &AppState, c: &tongyu_service::appeal::Code) -> Value {
     json!({
         "kind": c.kind,
         "token": c.token,

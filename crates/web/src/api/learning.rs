@@ -98,9 +98,8 @@ async fn course_status(
 }
 
 async fn list_campaigns(State(state): State<AppState>, _user: ApiUser) -> ApiResult<Json<Value>> {
-    let mut c = state.app.db.read().await?;
     Ok(Json(
-        json!({ "items": tongyu_store::learning::list_campaigns(&mut c).await? }),
+        json!({ "items": learning::campaigns(&state.app).await? }),
     ))
 }
 

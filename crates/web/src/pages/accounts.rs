@@ -8,9 +8,9 @@ use axum::routing::{get, post};
 use tongyu_domain::account::Role;
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, ErrorCode};
+use tongyu_service::account::AccountFilter;
 use tongyu_service::account::{self as accounts, AccountInput};
 use tongyu_service::clock::format_local;
-use tongyu_store::account::AccountFilter;
 
 use super::me::GrantView;
 use super::{Nav, Opt, grantable_roles, is_user_error, notice, render};

@@ -7,8 +7,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tongyu_service::audit;
+use tongyu_service::audit::{AuditFilter, AuditRecord};
 use tongyu_service::clock::format_local;
-use tongyu_store::audit::{AuditFilter, AuditRecord};
 
 use super::{Nav, render};
 use crate::AppState;

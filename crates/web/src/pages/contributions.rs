@@ -52,7 +52,7 @@ struct Row {
     returned: bool,
 }
 
-fn row(c: &tongyu_store::contribution::Contribution) -> Row {
+fn row(c: &tongyu_service::contribution::Contribution) -> Row {
     Row {
         id: c.id,
         title: c.title.clone(),

@@ -699,13 +699,8 @@ async fn effect(
         tongyu_domain::policy::Action::ViewUnit,
     )
     .await?;
-    let course_title = {
-        let mut c = state.app.db.read().await?;
-        tongyu_store::learning::get_course(&mut c, course)
-            .await?
-            .map(|c| c.title)
-            .unwrap_or_default()
-    };
+    let course_title =
+        tongyu_service::learning::course_title(&state.app, &user.ctx, course).await?;
     let page = EffectPage {
         nav: Nav::for_user(&user),
         course_id: course,

@@ -188,13 +188,8 @@ async fn campaigns_page(
         .first()
         .map(|u| u.id)
         .ok_or_else(|| crate::error::PageError(tongyu_domain::Error::forbidden()))?;
-    let (list, published) = {
-        let mut c = state.app.db.read().await?;
-        (
-            tongyu_store::learning::list_campaigns(&mut c).await?,
-            tongyu_store::learning::published_lessons(&mut c, 200).await?,
-        )
-    };
+    let list = tongyu_service::learning::campaigns(&state.app).await?;
+    let published = tongyu_service::learning::published_lessons(&state.app, 200).await?;
     let is_city = user.ctx.actor.has_role(Role::CityAdmin);
     let school_grant = user
         .ctx

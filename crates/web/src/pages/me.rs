@@ -36,7 +36,7 @@ pub struct GrantView {
 
 impl GrantView {
     /// An account's grants as pages list them.
-    pub fn list(grants: &[tongyu_store::account::GrantLabel]) -> Vec<GrantView> {
+    pub fn list(grants: &[tongyu_service::account::GrantLabel]) -> Vec<GrantView> {
         grants
             .iter()
             .map(|g| GrantView {

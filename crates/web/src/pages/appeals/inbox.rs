@@ -8,7 +8,7 @@ use super::*;
 struct InboxPage {
     nav: Nav,
     rows: Vec<appeal::InboxRow>,
-    notices: Vec<tongyu_store::appeal::Notice>,
+    notices: Vec<tongyu_service::appeal::Notice>,
     /// Spam marks from the level below, waiting for this reader.
     spam_pending: Vec<appeal::spam::Pending>,
     statuses: Vec<Opt>,
@@ -97,7 +97,7 @@ pub(super) async fn inbox(
 #[template(path = "appeal.html")]
 struct ShowPage {
     nav: Nav,
-    templates: Vec<tongyu_store::appeal::Template>,
+    templates: Vec<tongyu_service::appeal::Template>,
     d: appeal::Detail,
     notice: Option<String>,
     error: Option<String>,
@@ -269,7 +269,7 @@ pub(super) async fn staff_photo(
 struct TemplatesPage {
     nav: Nav,
     unit_id: i64,
-    templates: Vec<tongyu_store::appeal::Template>,
+    templates: Vec<tongyu_service::appeal::Template>,
     categories: Vec<Opt>,
     form: tongyu_service::appeal::templates::TemplateInput,
     error: Option<String>,

@@ -22,7 +22,7 @@ struct PostersPage {
 }
 
 /// The addresses a school's two codes open: (school, bureau).
-fn code_urls(state: &AppState, codes: &[tongyu_store::appeal::Code]) -> (String, String) {
+fn code_urls(state: &AppState, codes: &[tongyu_service::appeal::Code]) -> (String, String) {
     let url_of = |k: CodeKind| {
         codes
             .iter()
