@@ -248,6 +248,70 @@ pub async fn contribution(
     }
 }
 
+/// An appeal by the parent's secret (the code in their receipt link): the
+/// parent's right to follow, rate and add to it, whoever holds the link.
+/// Staff never see the secret; an appeal marked as spam is gone.
+pub async fn appeal_by_secret(c: &mut Conn, code: &str) -> Result<tongyu_store::appeal::Appeal> {
+    let code = crate::appeal::normalize_tracking_code(code);
+    let not_found = || {
+        Error::with_message(
+            tongyu_domain::ErrorCode::NotFound,
+            "没有找到这个查询码对应的诉求，请核对后重试",
+        )
+    };
+    if code.len() != 16 {
+        return Err(not_found());
+    }
+    match tongyu_store::appeal::by_tracking_code(c, &code).await? {
+        Some(a) if a.status != tongyu_domain::appeal::Status::Spam => Ok(a),
+        _ => Err(not_found()),
+    }
+}
+
+/// A call-back of the checking unit (a district or the city), for whoever
+/// handles appeals there.
+pub async fn callback(
+    app: &App,
+    ctx: &Ctx,
+    id: i64,
+) -> Result<(tongyu_store::appeal::Callback, Unit)> {
+    let found = {
+        let mut c = app.db.read().await?;
+        tongyu_store::appeal::callback(&mut c, id).await?
+    };
+    let Some(k) = found else {
+        return Err(Error::not_found());
+    };
+    let unit = unit(app, ctx, k.unit_id, Action::HandleAppeals).await?;
+    Ok((k, unit))
+}
+
+/// A reply template usable for an appeal held by `unit_id`: one of that
+/// unit's or of a unit above it.
+pub async fn template(
+    app: &App,
+    ctx: &Ctx,
+    unit_id: i64,
+    id: i64,
+) -> Result<tongyu_store::appeal::Template> {
+    let unit = unit(app, ctx, unit_id, Action::HandleAppeals).await?;
+    let mut c = app.db.read().await?;
+    match tongyu_store::appeal::template(&mut c, id).await? {
+        Some(t) if path_ids(&unit.path).contains(&t.unit_id) => Ok(t),
+        _ => Err(Error::not_found()),
+    }
+}
+
+/// An import job, for the account that started it only (its report holds
+/// the first passwords of the accounts it made).
+pub async fn import_job(app: &App, ctx: &Ctx, id: i64) -> Result<tongyu_store::import::ImportJob> {
+    let mut c = app.db.read().await?;
+    tongyu_store::import::get(&mut c, id)
+        .await?
+        .filter(|j| j.created_by == ctx.actor.account_id)
+        .ok_or_else(Error::not_found)
+}
+
 /// An account, for `action` on it: hidden when out of the caller's view,
 /// refused (audited) when in view but out of reach, as a peer, a superior
 /// or one of the separated administrators is

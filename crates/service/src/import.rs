@@ -1382,11 +1382,7 @@ pub async fn job(
     id: i64,
     jobs: &Jobs,
 ) -> Result<(tongyu_store::import::ImportJob, Report)> {
-    let mut c = app.db.read().await?;
-    let mut job = tongyu_store::import::get(&mut c, id)
-        .await?
-        .filter(|j| j.created_by == ctx.actor.account_id)
-        .ok_or_else(Error::not_found)?;
+    let mut job = crate::access::import_job(app, ctx, id).await?;
     if job.status == "running"
         && let Some((done, total)) = jobs.live(id)
     {

@@ -19,13 +19,7 @@ use crate::{App, Ctx, audit};
 const DRAW_WINDOW_S: i64 = 30 * 86_400;
 
 async fn checker(app: &App, ctx: &Ctx, unit_id: i64) -> Result<Unit> {
-    let mut c = app.db.read().await?;
-    let unit = units::get(&mut c, unit_id)
-        .await?
-        .ok_or_else(Error::not_found)?;
-    drop(c);
-    ctx.require(app, Action::HandleAppeals, unit.id, &unit.path)
-        .await?;
+    let unit = crate::access::unit(app, ctx, unit_id, Action::HandleAppeals).await?;
     if !matches!(unit.kind, UnitKind::District | UnitKind::City) {
         return Err(Error::invalid("unit_id", "回访抽查由区(市)或市教育局进行"));
     }
@@ -150,12 +144,8 @@ pub async fn record(app: &App, ctx: &Ctx, callback_id: i64, input: &OutcomeInput
     if outcome == "unresolved" && note.chars().count() < 4 {
         return Err(Error::invalid("note", "未解决时请记录家长反映的情况"));
     }
-    let mut c = app.db.read().await?;
-    let k = store::callback(&mut c, callback_id)
-        .await?
-        .ok_or_else(Error::not_found)?;
-    drop(c);
-    let unit = checker(app, ctx, k.unit_id).await?;
+    let (k, unit) = crate::access::callback(app, ctx, callback_id).await?;
+    checker(app, ctx, unit.id).await?;
     if !k.outcome.is_empty() {
         return Err(Error::with_message(
             ErrorCode::Conflict,

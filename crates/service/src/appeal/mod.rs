@@ -700,26 +700,9 @@ pub struct PublicStatus {
     pub photos: usize,
 }
 
-async fn by_code(c: &mut Conn, code: &str) -> Result<Appeal> {
-    let code = normalize_tracking_code(code);
-    let not_found = || {
-        Error::with_message(
-            ErrorCode::NotFound,
-            "没有找到这个查询码对应的诉求，请核对后重试",
-        )
-    };
-    if code.len() != 16 {
-        return Err(not_found());
-    }
-    match store::by_tracking_code(c, &code).await? {
-        Some(a) if a.status != Status::Spam => Ok(a),
-        _ => Err(not_found()),
-    }
-}
-
 pub async fn public_status(app: &App, tracking_code: &str) -> Result<PublicStatus> {
     let mut c = app.db.read().await?;
-    let a = by_code(&mut c, tracking_code).await?;
+    let a = crate::access::appeal_by_secret(&mut c, tracking_code).await?;
     let unit = units::get(&mut c, a.unit_id).await?;
     let handled_by = match (a.level, unit) {
         (Level::School, Some(u)) => u.name,
@@ -808,7 +791,7 @@ async fn photo_of(app: &App, appeal_id: i64, n: usize) -> Result<(String, Vec<u8
 /// A photo for the parent who holds the tracking code.
 pub async fn public_photo(app: &App, tracking_code: &str, n: usize) -> Result<(String, Vec<u8>)> {
     let mut c = app.db.read().await?;
-    let a = by_code(&mut c, tracking_code).await?;
+    let a = crate::access::appeal_by_secret(&mut c, tracking_code).await?;
     drop(c);
     photo_of(app, a.id, n).await
 }
@@ -841,7 +824,7 @@ pub async fn follow_up(app: &App, origin: &Origin, tracking_code: &str, text: &s
     crate::throttle::hit(app, &[(app.settings.appeal_limits[0], origin.ip.as_str())]).await?;
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let a = by_code(&mut tx, tracking_code).await?;
+    let a = crate::access::appeal_by_secret(&mut tx, tracking_code).await?;
     if a.status == Status::Closed {
         return Err(Error::with_message(
             ErrorCode::Conflict,
@@ -899,7 +882,7 @@ pub async fn rate(
     }
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let mut a = by_code(&mut tx, tracking_code).await?;
+    let mut a = crate::access::appeal_by_secret(&mut tx, tracking_code).await?;
     if a.status != Status::Replied {
         return Err(Error::with_message(
             ErrorCode::Conflict,

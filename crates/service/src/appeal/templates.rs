@@ -77,12 +77,7 @@ pub async fn available(
 
 /// A template the actor may use for an appeal held by `unit_id`.
 pub async fn get_for(app: &App, ctx: &Ctx, unit_id: i64, id: i64) -> Result<Template> {
-    let unit = crate::access::unit(app, ctx, unit_id, Action::HandleAppeals).await?;
-    let mut c = app.db.read().await?;
-    match store::template(&mut c, id).await? {
-        Some(t) if path_ids(&unit.path).contains(&t.unit_id) => Ok(t),
-        _ => Err(Error::not_found()),
-    }
+    crate::access::template(app, ctx, unit_id, id).await
 }
 
 pub async fn delete(app: &App, ctx: &Ctx, id: i64) -> Result<()> {

@@ -346,3 +346,165 @@ async fn integration_tokens_are_scoped_shown_once_and_revocable() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+const OBJECT_ACTIONS: [&str; 6] = [
+    "read course",
+    "add lesson",
+    "publish course",
+    "read appeal",
+    "appeal templates",
+    "class plan",
+];
+
+/// Each role, object kind by object kind, on objects of the demo's first
+/// school (inside the named accounts' subtree). A draft course cannot go
+/// straight to published, so whoever may publish gets 422 there.
+const OBJECTS_INSIDE: &[(&str, [u16; 6])] = &[
+    ("city-admin", [200, 201, 422, 200, 200, 200]),
+    ("district-admin", [200, 201, 422, 200, 200, 200]),
+    ("subdistrict-admin", [200, 201, 403, 404, 403, 200]),
+    ("school-admin", [200, 201, 403, 200, 200, 200]),
+    ("coordinator", [200, 201, 403, 200, 200, 200]),
+    ("head-teacher", [404, 404, 404, 404, 404, 200]),
+    ("instructor", [200, 201, 403, 404, 403, 200]),
+    ("teacher", [200, 403, 403, 404, 403, 200]),
+    ("expert", [200, 201, 403, 404, 403, 200]),
+    ("parent", [404, 404, 404, 404, 404, 404]),
+    ("system-admin", [200, 403, 403, 404, 403, 200]),
+    ("security-admin", [200, 403, 403, 404, 403, 200]),
+    ("audit-admin", [404, 404, 404, 404, 404, 404]),
+];
+
+struct Objects {
+    course: i64,
+    appeal: i64,
+    school: i64,
+    class: i64,
+}
+
+/// A draft course and an appeal at a school, made by its administrator and
+/// a parent at its gate.
+async fn objects(t: &TestApp, school_ext: &str, admin: &str) -> Objects {
+    let x = target(t, school_ext).await;
+    let token = t.login(admin).await;
+    let (s, c) = t
+        .post("/api/v1/courses", &token, json!({"title": "矩阵课程", "category": "self_study", "subject": "mental_health", "unit_id": x.school}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let (_, codes) = t
+        .get(
+            &format!("/api/v1/schools/{}/appeal-codes", x.school),
+            &token,
+        )
+        .await;
+    let qr = codes["codes"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .find(|c| c["kind"] == "school")
+        .and_then(|c| c["token"].as_str())
+        .expect("the school's code")
+        .to_owned();
+    let (s, a) = t
+        .api(
+            Method::POST,
+            "/api/v1/public/appeals",
+            None,
+            Some(json!({"qr_token": qr, "category": "teaching", "text": format!("希望{school_ext}增加课后服务的兴趣课程，孩子们都很期待。")})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+    Objects {
+        course: c["id"].as_i64().expect("course"),
+        appeal: a["number"]
+            .as_str()
+            .and_then(|n| n.parse().ok())
+            .expect("appeal"),
+        school: x.school,
+        class: x.class,
+    }
+}
+
+async fn run_objects(t: &TestApp, token: &str, o: &Objects) -> [u16; 6] {
+    let r = [
+        t.get(&format!("/api/v1/courses/{}", o.course), token)
+            .await
+            .0,
+        t.post(
+            &format!("/api/v1/courses/{}/lessons", o.course),
+            token,
+            json!({"title": "一节", "duration_s": 300}),
+        )
+        .await
+        .0,
+        t.post(
+            &format!("/api/v1/courses/{}/status", o.course),
+            token,
+            json!({"status": "published"}),
+        )
+        .await
+        .0,
+        t.get(&format!("/api/v1/appeals/{}", o.appeal), token)
+            .await
+            .0,
+        t.get(
+            &format!("/api/v1/units/{}/appeal-templates", o.school),
+            token,
+        )
+        .await
+        .0,
+        t.get(&format!("/api/v1/classes/{}/sessions", o.class), token)
+            .await
+            .0,
+    ];
+    r.map(|s: StatusCode| s.as_u16())
+}
+
+#[tokio::test]
+async fn every_role_against_every_object_kind_inside_and_outside_its_subtree() {
+    let t = TestApp::demo().await;
+    let inside = objects(&t, "school0", "school-admin").await;
+    let other = t.unit_id("school1").await;
+    let outside = objects(&t, "school1", &format!("school{other}-admin")).await;
+    let mut failures = Vec::new();
+    for (who, expected) in OBJECTS_INSIDE {
+        let token = t.login(who).await;
+        let got = run_objects(&t, &token, &inside).await;
+        for (i, (g, e)) in got.iter().zip(expected).enumerate() {
+            if g != e {
+                failures.push(format!(
+                    "{who} / {} inside: got {g}, expected {e}",
+                    OBJECT_ACTIONS[i]
+                ));
+            }
+        }
+        // Outside its subtree a role sees nothing: all 404, but for the
+        // roles whose grant is the whole city.
+        let expected_out = if CITY_WIDE.contains(who) {
+            *expected
+        } else {
+            [404; 6]
+        };
+        let got = run_objects(&t, &token, &outside).await;
+        for (i, (g, e)) in got.iter().zip(&expected_out).enumerate() {
+            if g != e {
+                failures.push(format!(
+                    "{who} / {} outside: got {g}, expected {e}",
+                    OBJECT_ACTIONS[i]
+                ));
+            }
+        }
+    }
+    // Every refusal was recorded.
+    let mut c = t.app.db.read().await.expect("conn");
+    let denied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE result = 'denied'")
+        .fetch_one(&mut *c)
+        .await
+        .expect("audit");
+    assert!(denied > 50, "{denied} refusals recorded");
+    assert!(
+        failures.is_empty(),
+        "object authorization matrix:\n{}",
+        failures.join("\n")
+    );
+}
