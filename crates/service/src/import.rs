@@ -109,9 +109,7 @@ pub async fn run(
     bytes: &[u8],
     progress: Progress<'_>,
 ) -> Result<Outcome> {
-    if ctx.actor.scope(Action::Import).is_empty() {
-        return Err(Error::forbidden());
-    }
+    crate::access::scope(app, ctx, "import", Action::Import).await?;
     let table = sheet::read_table(bytes)?;
     let positions = kind.map_headers(&table.headers)?;
     let rows: Vec<Row> = table
@@ -1269,9 +1267,7 @@ pub async fn start(
     bytes: Vec<u8>,
     jobs: Jobs,
 ) -> Result<i64> {
-    if ctx.actor.scope(Action::Import).is_empty() {
-        return Err(Error::forbidden());
-    }
+    crate::access::scope(app, ctx, "import", Action::Import).await?;
     let filename: String = filename
         .chars()
         .filter(|c| !c.is_control())

@@ -370,7 +370,16 @@ pub async fn add_campaign_lesson(
             .iter()
             .any(|g| g.role == tongyu_domain::account::Role::CityAdmin)
     {
-        return Err(Error::forbidden());
+        return Err(audit::refuse(
+            app,
+            ctx,
+            Action::ManageCampaigns,
+            "campaign",
+            campaign_id,
+            Some(unit.id),
+            "全市的课由市级统一安排；学校只能为本校的起始年级增加课",
+        )
+        .await);
     }
     let target = Target {
         campaign_id: campaign.id,
@@ -1168,7 +1177,16 @@ pub async fn revisions(app: &App, ctx: &Ctx, lesson_id: i64) -> Result<Vec<store
     if !ctx.actor.can(Action::AuthorCourses, &unit.path)
         && !ctx.actor.can(Action::PublishCourses, &unit.path)
     {
-        return Err(Error::forbidden());
+        return Err(audit::refuse(
+            app,
+            ctx,
+            Action::AuthorCourses,
+            "lesson",
+            lesson.id,
+            Some(unit.id),
+            "只有课程的编写和审核人员可以查看修改记录",
+        )
+        .await);
     }
     let mut c = app.db.read().await?;
     store::revisions_of(&mut c, lesson.id).await
