@@ -54,6 +54,47 @@ impl Form {
     }
 }
 
+/// One part read whole: its field name, its file name (empty for a plain
+/// field) and its bytes, the part named `file_field` up to `file_limit`,
+/// every other one up to [`TEXT_LIMIT`].
+pub struct Part {
+    pub name: String,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Part {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+}
+
+impl Form {
+    /// The next part read whole within its limit, or None at the end.
+    pub async fn next_part(
+        &mut self,
+        file_field: &str,
+        file_limit: usize,
+    ) -> Result<Option<Part>, PartError> {
+        let Some(mut field) = self.next().await? else {
+            return Ok(None);
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        let file_name = field.file_name().unwrap_or("").to_owned();
+        let limit = if name == file_field {
+            file_limit
+        } else {
+            TEXT_LIMIT
+        };
+        let bytes = bytes(&mut field, limit).await?;
+        Ok(Some(Part {
+            name,
+            file_name,
+            bytes,
+        }))
+    }
+}
+
 /// A part's bytes, at most `limit` of them: reading stops at the first chunk
 /// that goes past it.
 pub async fn bytes(field: &mut Field<'_>, limit: usize) -> Result<Vec<u8>, PartError> {

@@ -116,8 +116,8 @@ async fn upload(
     };
     let mut form = crate::multipart::Form::new(form, 6);
     loop {
-        let mut field = match form.next().await {
-            Ok(Some(f)) => f,
+        let part = match form.next_part("file", MAX_BYTES).await {
+            Ok(Some(p)) => p,
             Ok(None) => break,
             Err(crate::multipart::PartError::TooLarge(_)) => {
                 return page(&state, &user, too_large()).await;
@@ -129,31 +129,17 @@ async fn upload(
                 )));
             }
         };
-        let name = field.name().unwrap_or("").to_owned();
-        if name == "file" {
-            filename = field.file_name().unwrap_or("upload").to_owned();
-        }
-        let limit = if name == "file" {
-            MAX_BYTES
-        } else {
-            crate::multipart::TEXT_LIMIT
-        };
-        let bytes = match crate::multipart::bytes(&mut field, limit).await {
-            Ok(b) => b,
-            Err(crate::multipart::PartError::TooLarge(_)) => {
-                return page(&state, &user, too_large()).await;
+        match part.name.as_str() {
+            "_csrf" => csrf = part.text(),
+            "kind" => kind = part.text(),
+            "file" => {
+                filename = if part.file_name.is_empty() {
+                    "upload".into()
+                } else {
+                    part.file_name
+                };
+                file = part.bytes;
             }
-            Err(_) => {
-                return Err(PageError(Error::with_message(
-                    ErrorCode::BadRequest,
-                    "上传的表单不完整",
-                )));
-            }
-        };
-        match name.as_str() {
-            "_csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-            "kind" => kind = String::from_utf8_lossy(&bytes).into_owned(),
-            "file" => file = bytes,
             _ => {}
         }
     }

@@ -22,9 +22,15 @@ pub(super) async fn hotline_upload(
     let (mut csrf, mut file) = (String::new(), Vec::new());
     let mut form = crate::multipart::Form::new(form, 4);
     loop {
-        let mut field = match form.next().await {
-            Ok(Some(f)) => f,
+        let part = match form
+            .next_part("file", tongyu_service::sheet::MAX_BYTES)
+            .await
+        {
+            Ok(Some(p)) => p,
             Ok(None) => break,
+            Err(crate::multipart::PartError::TooLarge(_)) => {
+                return Err(PageError(Error::new(ErrorCode::PayloadTooLarge)));
+            }
             Err(_) => {
                 return Err(PageError(Error::with_message(
                     ErrorCode::BadRequest,
@@ -32,18 +38,9 @@ pub(super) async fn hotline_upload(
                 )));
             }
         };
-        let name = field.name().unwrap_or("").to_owned();
-        let limit = if name == "file" {
-            tongyu_service::sheet::MAX_BYTES
-        } else {
-            crate::multipart::TEXT_LIMIT
-        };
-        let bytes = crate::multipart::bytes(&mut field, limit)
-            .await
-            .map_err(|_| PageError(Error::new(ErrorCode::PayloadTooLarge)))?;
-        match name.as_str() {
-            "_csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-            "file" => file = bytes,
+        match part.name.as_str() {
+            "_csrf" => csrf = part.text(),
+            "file" => file = part.bytes,
             _ => {}
         }
     }
