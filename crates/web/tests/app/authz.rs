@@ -347,32 +347,55 @@ async fn integration_tokens_are_scoped_shown_once_and_revocable() {
     );
 }
 
-const OBJECT_ACTIONS: [&str; 6] = [
+const OBJECT_ACTIONS: [&str; 9] = [
     "read course",
     "add lesson",
     "publish course",
     "read appeal",
     "appeal templates",
     "class plan",
+    "appeal codes",
+    "plan session",
+    "sign off reply",
 ];
 
 /// Each role, object kind by object kind, on objects of the demo's first
-/// school (inside the named accounts' subtree). A draft course cannot go
-/// straight to published, so whoever may publish gets 422 there.
-const OBJECTS_INSIDE: &[(&str, [u16; 6])] = &[
-    ("city-admin", [200, 201, 422, 200, 200, 200]),
-    ("district-admin", [200, 201, 422, 200, 200, 200]),
-    ("subdistrict-admin", [200, 201, 403, 404, 403, 200]),
-    ("school-admin", [200, 201, 403, 200, 200, 200]),
-    ("coordinator", [200, 201, 403, 200, 200, 200]),
-    ("head-teacher", [404, 404, 404, 404, 404, 200]),
-    ("instructor", [200, 201, 403, 404, 403, 200]),
-    ("teacher", [200, 403, 403, 404, 403, 200]),
-    ("expert", [200, 201, 403, 404, 403, 200]),
-    ("parent", [404, 404, 404, 404, 404, 404]),
-    ("system-admin", [200, 403, 403, 404, 403, 200]),
-    ("security-admin", [200, 403, 403, 404, 403, 200]),
-    ("audit-admin", [404, 404, 404, 404, 404, 404]),
+/// school (inside the named accounts' subtree). The requests are made to
+/// fail after the gate where the role may act: a draft course cannot go
+/// straight to published (422), a session without a course is refused
+/// (422), an appeal with no reply has nothing to sign off (409).
+const OBJECTS_INSIDE: &[(&str, [u16; 9])] = &[
+    ("city-admin", [200, 201, 422, 200, 200, 200, 200, 403, 409]),
+    (
+        "district-admin",
+        [200, 201, 422, 200, 200, 200, 200, 403, 409],
+    ),
+    (
+        "subdistrict-admin",
+        [200, 201, 403, 404, 403, 200, 403, 403, 404],
+    ),
+    (
+        "school-admin",
+        [200, 201, 403, 200, 200, 200, 200, 422, 409],
+    ),
+    ("coordinator", [200, 201, 403, 200, 200, 200, 403, 422, 404]),
+    (
+        "head-teacher",
+        [404, 404, 404, 404, 404, 200, 404, 422, 404],
+    ),
+    ("instructor", [200, 201, 403, 404, 403, 200, 403, 422, 404]),
+    ("teacher", [200, 403, 403, 404, 403, 200, 403, 403, 404]),
+    ("expert", [200, 201, 403, 404, 403, 200, 403, 403, 404]),
+    ("parent", [404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    (
+        "system-admin",
+        [200, 403, 403, 404, 403, 200, 403, 403, 404],
+    ),
+    (
+        "security-admin",
+        [200, 403, 403, 404, 403, 200, 403, 403, 404],
+    ),
+    ("audit-admin", [404, 404, 404, 404, 404, 404, 404, 404, 404]),
 ];
 
 struct Objects {
@@ -425,7 +448,7 @@ async fn objects(t: &TestApp, school_ext: &str, admin: &str) -> Objects {
     }
 }
 
-async fn run_objects(t: &TestApp, token: &str, o: &Objects) -> [u16; 6] {
+async fn run_objects(t: &TestApp, token: &str, o: &Objects) -> [u16; 9] {
     let r = [
         t.get(&format!("/api/v1/courses/{}", o.course), token)
             .await
@@ -456,6 +479,23 @@ async fn run_objects(t: &TestApp, token: &str, o: &Objects) -> [u16; 6] {
         t.get(&format!("/api/v1/classes/{}/sessions", o.class), token)
             .await
             .0,
+        t.get(&format!("/api/v1/schools/{}/appeal-codes", o.school), token)
+            .await
+            .0,
+        t.post(
+            &format!("/api/v1/classes/{}/sessions", o.class),
+            token,
+            json!({"course_id": 0, "lesson_id": 0, "title": "", "starts_at": crate::common::START + 86_400, "class_hours": 1}),
+        )
+        .await
+        .0,
+        t.post(
+            &format!("/api/v1/appeals/{}/sign-off", o.appeal),
+            token,
+            json!({"approve": true}),
+        )
+        .await
+        .0,
     ];
     r.map(|s: StatusCode| s.as_u16())
 }
@@ -483,7 +523,7 @@ async fn every_role_against_every_object_kind_inside_and_outside_its_subtree() {
         let expected_out = if CITY_WIDE.contains(who) {
             *expected
         } else {
-            [404; 6]
+            [404; 9]
         };
         let got = run_objects(&t, &token, &outside).await;
         for (i, (g, e)) in got.iter().zip(&expected_out).enumerate() {
