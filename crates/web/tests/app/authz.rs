@@ -347,7 +347,7 @@ async fn integration_tokens_are_scoped_shown_once_and_revocable() {
     );
 }
 
-const OBJECT_ACTIONS: [&str; 9] = [
+const OBJECT_ACTIONS: [&str; 12] = [
     "read course",
     "add lesson",
     "publish course",
@@ -357,45 +357,73 @@ const OBJECT_ACTIONS: [&str; 9] = [
     "appeal codes",
     "plan session",
     "sign off reply",
+    "add student",
+    "contribute",
+    "integration token",
 ];
 
 /// Each role, object kind by object kind, on objects of the demo's first
 /// school (inside the named accounts' subtree). The requests are made to
 /// fail after the gate where the role may act: a draft course cannot go
 /// straight to published (422), a session without a course is refused
-/// (422), an appeal with no reply has nothing to sign off (409).
-const OBJECTS_INSIDE: &[(&str, [u16; 9])] = &[
-    ("city-admin", [200, 201, 422, 200, 200, 200, 200, 403, 409]),
+/// (422), an appeal with no reply has nothing to sign off (409), a student
+/// or a contribution without a name or title is refused (422). The other
+/// actions have tests of their own: unlocking accounts
+/// (`administrators_cannot_touch_accounts_above_them`), imports, the city's
+/// campaigns and contribution review.
+const OBJECTS_INSIDE: &[(&str, [u16; 12])] = &[
+    (
+        "city-admin",
+        [200, 201, 422, 200, 200, 200, 200, 403, 409, 422, 403, 201],
+    ),
     (
         "district-admin",
-        [200, 201, 422, 200, 200, 200, 200, 403, 409],
+        [200, 201, 422, 200, 200, 200, 200, 403, 409, 422, 403, 201],
     ),
     (
         "subdistrict-admin",
-        [200, 201, 403, 404, 403, 200, 403, 403, 404],
+        [200, 201, 403, 404, 403, 200, 403, 403, 404, 422, 403, 403],
     ),
     (
         "school-admin",
-        [200, 201, 403, 200, 200, 200, 200, 422, 409],
+        [200, 201, 403, 200, 200, 200, 200, 422, 409, 422, 403, 403],
     ),
-    ("coordinator", [200, 201, 403, 200, 200, 200, 403, 422, 404]),
+    (
+        "coordinator",
+        [200, 201, 403, 200, 200, 200, 403, 422, 404, 403, 422, 403],
+    ),
     (
         "head-teacher",
-        [404, 404, 404, 404, 404, 200, 404, 422, 404],
+        [404, 404, 404, 404, 404, 200, 404, 422, 404, 403, 404, 404],
     ),
-    ("instructor", [200, 201, 403, 404, 403, 200, 403, 422, 404]),
-    ("teacher", [200, 403, 403, 404, 403, 200, 403, 403, 404]),
-    ("expert", [200, 201, 403, 404, 403, 200, 403, 403, 404]),
-    ("parent", [404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    (
+        "instructor",
+        [200, 201, 403, 404, 403, 200, 403, 422, 404, 403, 422, 403],
+    ),
+    (
+        "teacher",
+        [200, 403, 403, 404, 403, 200, 403, 403, 404, 403, 422, 403],
+    ),
+    (
+        "expert",
+        [200, 201, 403, 404, 403, 200, 403, 403, 404, 403, 422, 403],
+    ),
+    (
+        "parent",
+        [404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404],
+    ),
     (
         "system-admin",
-        [200, 403, 403, 404, 403, 200, 403, 403, 404],
+        [200, 403, 403, 404, 403, 200, 403, 403, 404, 403, 403, 201],
     ),
     (
         "security-admin",
-        [200, 403, 403, 404, 403, 200, 403, 403, 404],
+        [200, 403, 403, 404, 403, 200, 403, 403, 404, 403, 403, 403],
     ),
-    ("audit-admin", [404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    (
+        "audit-admin",
+        [404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404],
+    ),
 ];
 
 struct Objects {
@@ -448,7 +476,7 @@ async fn objects(t: &TestApp, school_ext: &str, admin: &str) -> Objects {
     }
 }
 
-async fn run_objects(t: &TestApp, token: &str, o: &Objects) -> [u16; 9] {
+async fn run_objects(t: &TestApp, token: &str, o: &Objects) -> [u16; 12] {
     let r = [
         t.get(&format!("/api/v1/courses/{}", o.course), token)
             .await
@@ -496,6 +524,27 @@ async fn run_objects(t: &TestApp, token: &str, o: &Objects) -> [u16; 9] {
         )
         .await
         .0,
+        t.post(
+            &format!("/api/v1/classes/{}/students", o.class),
+            token,
+            json!({"name": ""}),
+        )
+        .await
+        .0,
+        t.post(
+            "/api/v1/contributions",
+            token,
+            json!({"kind": "", "title": "", "stage": "", "subject": "", "unit_id": o.school}),
+        )
+        .await
+        .0,
+        t.post(
+            "/api/v1/integrations",
+            token,
+            json!({"name": "矩阵", "unit_id": o.school}),
+        )
+        .await
+        .0,
     ];
     r.map(|s: StatusCode| s.as_u16())
 }
@@ -523,7 +572,7 @@ async fn every_role_against_every_object_kind_inside_and_outside_its_subtree() {
         let expected_out = if CITY_WIDE.contains(who) {
             *expected
         } else {
-            [404; 9]
+            [404; 12]
         };
         let got = run_objects(&t, &token, &outside).await;
         for (i, (g, e)) in got.iter().zip(&expected_out).enumerate() {
