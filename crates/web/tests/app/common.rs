@@ -1,9 +1,13 @@
-//! The test kit: a fresh database per test on either backend, the whole
-//! router driven in-process, a test clock, and a browser-like client that
-//! keeps cookies and fills in CSRF tokens.
+//! The test kit: a database of its own for every test on either backend,
+//! the whole router driven in-process, a test clock, and a browser-like
+//! client that keeps cookies and fills in CSRF tokens.
 //!
 //! The backend comes from `TONGYU_TEST_DATABASE_URL`: unset means a SQLite
-//! file per test; a `postgres://` URL means a schema per test in that database.
+//! file per test; a `postgres://` URL means a schema per test in that
+//! database. The tiny demo city most tests start from is generated once per
+//! test process and copied for each test (a file copy on SQLite, a schema
+//! copy on PostgreSQL), so a test does not pay for the migrations and the
+//! generator.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -92,6 +96,154 @@ async fn drop_stale_schemas(admin: &Db) {
     }
 }
 
+/// Where a test's database lives.
+struct Database {
+    url: String,
+    /// A SQLite file to remove when the test ends.
+    sqlite_file: Option<std::path::PathBuf>,
+}
+
+impl Database {
+    /// A SQLite file of the test's own: empty, or a copy of `template`.
+    fn sqlite_file(template: Option<&std::path::Path>) -> Database {
+        let f = std::env::temp_dir().join(format!("tongyu-test-{}.db", unique()));
+        if let Some(t) = template {
+            std::fs::copy(t, &f).expect("copy the template database");
+        }
+        Database {
+            url: format!("sqlite://{}", f.display()),
+            sqlite_file: Some(f),
+        }
+    }
+
+    /// An empty schema of the test's own in the PostgreSQL database.
+    async fn postgres_schema(base: &str) -> Database {
+        let schema = format!("t_{}", unique());
+        let admin = Db::connect_raw(base).await.expect("connect to PostgreSQL");
+        SWEPT.get_or_init(|| drop_stale_schemas(&admin)).await;
+        admin
+            .execute_raw(&format!("CREATE SCHEMA {schema}"))
+            .await
+            .expect("create schema");
+        admin.close().await;
+        Database {
+            url: with_search_path(base, &schema),
+            sqlite_file: None,
+        }
+    }
+
+    /// A schema of the test's own holding a copy of the template schema's
+    /// tables and rows.
+    async fn postgres_copy(base: &str, template: &str) -> Database {
+        let schema = format!("t_{}", unique());
+        let admin = Db::connect_raw(base).await.expect("connect to PostgreSQL");
+        admin
+            .execute_raw(&format!(
+                "SELECT tongyu_clone_schema('{template}', '{schema}')"
+            ))
+            .await
+            .expect("clone the template schema");
+        admin.close().await;
+        Database {
+            url: with_search_path(base, &schema),
+            sqlite_file: None,
+        }
+    }
+}
+
+fn with_search_path(base: &str, schema: &str) -> String {
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}options=-c%20search_path%3D{schema}")
+}
+
+/// The tiny demo city on SQLite, generated once per test process.
+static SQLITE_TEMPLATE: tokio::sync::OnceCell<std::path::PathBuf> =
+    tokio::sync::OnceCell::const_new();
+
+async fn sqlite_template() -> &'static std::path::Path {
+    SQLITE_TEMPLATE
+        .get_or_init(|| async {
+            let t = TestApp::empty().await;
+            demo::generate(&t.app, DemoScale::tiny(), PW, &|_, _, _| {})
+                .await
+                .expect("demo city");
+            let out = std::env::temp_dir().join(format!("tongyu-template-{}.db", unique()));
+            t.app
+                .db
+                .execute_raw(&format!("VACUUM INTO '{}'", out.display()))
+                .await
+                .expect("write the template database");
+            out
+        })
+        .await
+}
+
+/// The tiny demo city on PostgreSQL, generated once per test process into
+/// a schema of its own; tests copy it with `tongyu_clone_schema`.
+static PG_TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+async fn pg_template(base: &str) -> &'static str {
+    PG_TEMPLATE
+        .get_or_init(|| async {
+            let t = TestApp::empty().await;
+            demo::generate(&t.app, DemoScale::tiny(), PW, &|_, _, _| {})
+                .await
+                .expect("demo city");
+            let schema: String = {
+                let mut c = t.app.db.read().await.expect("conn");
+                sqlx::query_scalar("SELECT current_schema()::text")
+                    .fetch_one(&mut *c)
+                    .await
+                    .expect("the template's schema")
+            };
+            let admin = Db::connect_raw(base).await.expect("connect to PostgreSQL");
+            admin
+                .execute_raw(CLONE_SCHEMA)
+                .await
+                .expect("install the schema copier");
+            admin.close().await;
+            schema
+        })
+        .await
+}
+
+/// Copies every table of one schema into a new one: structure (with its
+/// defaults, constraints and indexes) and rows, then moves each identity
+/// column's sequence past the copied ids.
+const CLONE_SCHEMA: &str = r#"
+CREATE OR REPLACE FUNCTION tongyu_clone_schema(src text, dst text) RETURNS void AS $$
+DECLARE
+    t record;
+    k record;
+    c record;
+    cols text;
+BEGIN
+    EXECUTE format('CREATE SCHEMA %I', dst);
+    FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = src LOOP
+        EXECUTE format('CREATE TABLE %I.%I (LIKE %I.%I INCLUDING ALL)', dst, t.tablename, src, t.tablename);
+        SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) INTO cols
+        FROM information_schema.columns
+        WHERE table_schema = src AND table_name = t.tablename AND is_generated = 'NEVER';
+        EXECUTE format('INSERT INTO %I.%I (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %I.%I',
+                       dst, t.tablename, cols, cols, src, t.tablename);
+    END LOOP;
+    FOR k IN SELECT cls.relname, con.conname, pg_get_constraintdef(con.oid) AS def
+             FROM pg_constraint con JOIN pg_class cls ON cls.oid = con.conrelid
+             WHERE con.contype = 'f'
+               AND con.connamespace = (SELECT oid FROM pg_namespace WHERE nspname = src) LOOP
+        EXECUTE format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', dst, k.relname, k.conname,
+                       replace(k.def, src || '.', dst || '.'));
+    END LOOP;
+    FOR c IN SELECT table_name, column_name FROM information_schema.columns
+             WHERE table_schema = dst AND is_identity = 'YES' LOOP
+        EXECUTE format(
+            'SELECT setval(pg_get_serial_sequence(%L, %L), COALESCE((SELECT MAX(%I) FROM %I.%I), 0) + 1, false)',
+            dst || '.' || c.table_name, c.column_name, c.column_name, dst, c.table_name);
+    END LOOP;
+END
+$$ LANGUAGE plpgsql;
+"#;
+
 pub fn backend_url() -> Option<String> {
     std::env::var("TONGYU_TEST_DATABASE_URL")
         .ok()
@@ -106,34 +258,21 @@ impl TestApp {
 
     /// An empty platform whose settings `adjust` changes first.
     pub async fn empty_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let database = match backend_url() {
+            Some(base) => Database::postgres_schema(&base).await,
+            None => Database::sqlite_file(None),
+        };
+        TestApp::open(database, adjust).await
+    }
+
+    async fn open(database: Database, adjust: impl FnOnce(&mut Settings)) -> TestApp {
         // Errors the platform logs show in a failing test's output.
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
             .with_env_filter("warn")
             .try_init();
-        let (url, sqlite_file) = match backend_url() {
-            Some(base) => {
-                let schema = format!("t_{}", unique());
-                let admin = Db::connect_raw(&base).await.expect("connect to PostgreSQL");
-                SWEPT.get_or_init(|| drop_stale_schemas(&admin)).await;
-                admin
-                    .execute_raw(&format!("CREATE SCHEMA {schema}"))
-                    .await
-                    .expect("create schema");
-                admin.close().await;
-                let sep = if base.contains('?') { '&' } else { '?' };
-                (
-                    format!("{base}{sep}options=-c%20search_path%3D{schema}"),
-                    None,
-                )
-            }
-            None => {
-                let f = std::env::temp_dir().join(format!("tongyu-test-{}.db", unique()));
-                (format!("sqlite://{}", f.display()), Some(f))
-            }
-        };
         let db = Db::connect(&DbOptions {
-            url,
+            url: database.url.clone(),
             max_connections: 4,
         })
         .await
@@ -153,17 +292,24 @@ impl TestApp {
             app,
             clock,
             sms,
-            sqlite_file,
+            sqlite_file: database.sqlite_file,
             media_dir,
         }
     }
 
-    /// A platform with a tiny demo city; every demo account has password [`PW`].
+    /// A platform with a tiny demo city; every demo account has password
+    /// [`PW`]. The city is generated once per test process and each test
+    /// gets its own copy of that database.
     pub async fn demo() -> TestApp {
-        TestApp::demo_with(|_| {}).await
+        let database = match backend_url() {
+            Some(base) => Database::postgres_copy(&base, pg_template(&base).await).await,
+            None => Database::sqlite_file(Some(sqlite_template().await)),
+        };
+        TestApp::open(database, |_| {}).await
     }
 
-    /// A tiny demo city whose settings `adjust` changes first.
+    /// A tiny demo city whose settings `adjust` changes first (generated
+    /// anew: settings may change what the generator writes).
     pub async fn demo_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let t = TestApp::empty_with(adjust).await;
         demo::generate(&t.app, DemoScale::tiny(), PW, &|_, _, _| {})
