@@ -394,8 +394,8 @@ pub async fn reset_password(app: &App, ctx: &Ctx, id: i64) -> Result<String> {
     accounts::set_password(&mut tx, account.id, &hash, true).await?;
     accounts::unlock(&mut tx, account.id).await?;
     tongyu_store::session::delete_for_account(&mut tx, account.id, "").await?;
-    audit::append(
-        &mut tx,
+    audit::commit_audited(
+        tx,
         &audit::entry(
             app,
             ctx,
@@ -407,7 +407,6 @@ pub async fn reset_password(app: &App, ctx: &Ctx, id: i64) -> Result<String> {
         ),
     )
     .await?;
-    tx.commit().await.db()?;
     app.forget_account(account.id);
     Ok(password)
 }
@@ -440,12 +439,11 @@ pub async fn set_active(app: &App, ctx: &Ctx, id: i64, active: bool) -> Result<(
     } else {
         "account.deactivate"
     };
-    audit::append(
-        &mut tx,
+    audit::commit_audited(
+        tx,
         &audit::entry(app, ctx, action, "account", account.id, None, ""),
     )
     .await?;
-    tx.commit().await.db()?;
     // Again after the commit: a request in between may have cached the old state.
     app.forget_account(account.id);
     Ok(())
@@ -602,8 +600,8 @@ pub async fn change_own_phone(
     accounts::set_phone(&mut tx, session.account.id, &app.seal_phone(&phone)).await?;
     tongyu_store::session::delete_for_account(&mut tx, session.account.id, &session.id_hash)
         .await?;
-    audit::append(
-        &mut tx,
+    audit::commit_audited(
+        tx,
         &audit::entry(
             app,
             ctx,
@@ -615,7 +613,6 @@ pub async fn change_own_phone(
         ),
     )
     .await?;
-    tx.commit().await.db()?;
     app.forget_account(session.account.id);
     Ok(())
 }
@@ -641,8 +638,8 @@ pub async fn close_own(
     let mut tx = app.db.write().await?;
     accounts::close(&mut tx, session.account.id).await?;
     tongyu_store::session::delete_for_account(&mut tx, session.account.id, "").await?;
-    audit::append(
-        &mut tx,
+    audit::commit_audited(
+        tx,
         &audit::entry(
             app,
             ctx,
@@ -654,7 +651,6 @@ pub async fn close_own(
         ),
     )
     .await?;
-    tx.commit().await.db()?;
     app.forget_account(session.account.id);
     Ok(())
 }

@@ -61,11 +61,16 @@ pub async fn append(c: &mut tongyu_store::Tx, e: &AuditEntry) -> Result<i64> {
     tongyu_store::audit::append(c, e).await
 }
 
-/// Appends one entry in its own transaction (reads and refusals).
-pub async fn append_alone(app: &App, e: &AuditEntry) -> Result<()> {
-    let mut tx = app.db.write().await?;
+/// Appends the change's entry and commits: the ending of every change, so
+/// that a change and its record land together or not at all.
+pub async fn commit_audited(mut tx: tongyu_store::Tx, e: &AuditEntry) -> Result<()> {
     append(&mut tx, e).await?;
     tx.commit().await.db()
+}
+
+/// Appends one entry in its own transaction (reads and refusals).
+pub async fn append_alone(app: &App, e: &AuditEntry) -> Result<()> {
+    commit_audited(app.db.write().await?, e).await
 }
 
 /// Refuses an action that the caller's role allows but this case does not

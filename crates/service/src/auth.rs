@@ -207,8 +207,7 @@ pub async fn login(
         } else {
             "wrong password".into()
         };
-        audit::append(&mut tx, &e).await?;
-        tx.commit().await.db()?;
+        audit::commit_audited(tx, &e).await?;
         return Err(Error::new(ErrorCode::InvalidCredentials));
     }
     let grants = {
@@ -246,8 +245,7 @@ pub async fn login(
     .await?;
     e.result = "ok".into();
     e.detail = kind.as_str().into();
-    audit::append(&mut tx, &e).await?;
-    tx.commit().await.db()?;
+    audit::commit_audited(tx, &e).await?;
     Ok(LoginOutcome {
         token,
         csrf,
@@ -351,8 +349,7 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Session> {
         } else {
             e.action = "auth.session_ended".into();
         }
-        audit::append(&mut tx, &e).await?;
-        tx.commit().await.db()?;
+        audit::commit_audited(tx, &e).await?;
         if row.kind != SessionKind::Web.as_str() {
             return Err(Error::new(ErrorCode::SessionExpired));
         }

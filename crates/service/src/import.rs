@@ -441,8 +441,7 @@ async fn import_units(
             tick(progress, done, parsed.len());
         }
     }
-    audit::append(&mut tx, &summary(app, ctx, ImportKind::Units, &out, None)).await?;
-    tx.commit().await.db()?;
+    audit::commit_audited(tx, &summary(app, ctx, ImportKind::Units, &out, None)).await?;
     Ok(out)
 }
 
@@ -582,8 +581,7 @@ async fn import_classes(
         }
         tick(progress, i + 1, parsed.len());
     }
-    audit::append(&mut tx, &summary(app, ctx, ImportKind::Classes, &out, None)).await?;
-    tx.commit().await.db()?;
+    audit::commit_audited(tx, &summary(app, ctx, ImportKind::Classes, &out, None)).await?;
     Ok(out)
 }
 
@@ -841,12 +839,7 @@ async fn import_teachers(
         tick(progress, i + 1, order.len());
     }
     accounts::insert_grants_many(&mut tx, &grants, now).await?;
-    audit::append(
-        &mut tx,
-        &summary(app, ctx, ImportKind::Teachers, &out, None),
-    )
-    .await?;
-    tx.commit().await.db()?;
+    audit::commit_audited(tx, &summary(app, ctx, ImportKind::Teachers, &out, None)).await?;
     Ok(out)
 }
 
@@ -972,12 +965,7 @@ async fn import_students(
         )
         .await?;
     }
-    audit::append(
-        &mut tx,
-        &summary(app, ctx, ImportKind::Students, &out, None),
-    )
-    .await?;
-    tx.commit().await.db()?;
+    audit::commit_audited(tx, &summary(app, ctx, ImportKind::Students, &out, None)).await?;
     Ok(out)
 }
 
@@ -1154,12 +1142,7 @@ async fn import_guardians(
         )
         .await?;
     }
-    audit::append(
-        &mut tx,
-        &summary(app, ctx, ImportKind::Guardians, &out, None),
-    )
-    .await?;
-    tx.commit().await.db()?;
+    audit::commit_audited(tx, &summary(app, ctx, ImportKind::Guardians, &out, None)).await?;
     Ok(out)
 }
 

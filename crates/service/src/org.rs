@@ -159,8 +159,8 @@ pub async fn create_child(app: &App, ctx: &Ctx, parent_id: i64, input: &UnitInpu
         )));
     }
     let unit = units::insert(&mut tx, Some(&parent), &new, now).await?;
-    audit::append(
-        &mut tx,
+    audit::commit_audited(
+        tx,
         &audit::entry(
             app,
             ctx,
@@ -172,7 +172,6 @@ pub async fn create_child(app: &App, ctx: &Ctx, parent_id: i64, input: &UnitInpu
         ),
     )
     .await?;
-    tx.commit().await.db()?;
     Ok(unit)
 }
 
@@ -319,7 +318,6 @@ pub async fn create_city(app: &App, name: &str) -> Result<Unit> {
     e.object_id = city.id.to_string();
     e.unit_id = Some(city.id);
     e.detail = city.name.clone();
-    audit::append(&mut tx, &e).await?;
-    tx.commit().await.db()?;
+    audit::commit_audited(tx, &e).await?;
     Ok(city)
 }

@@ -287,8 +287,7 @@ pub async fn give(app: &App, origin: &Origin, session: &Session, answer: &str) -
             sessions::delete_for_account(&mut tx, account_id, "").await?;
             e.detail = format!("{how}; locked");
         }
-        audit::append(&mut tx, &e).await?;
-        tx.commit().await.db()?;
+        audit::commit_audited(tx, &e).await?;
         app.forget_account(account_id);
         return Err(Error::invalid(
             "code",
@@ -323,8 +322,7 @@ pub async fn give(app: &App, origin: &Origin, session: &Session, answer: &str) -
     if !recovery_codes.is_empty() {
         e.detail = "set up".into();
     }
-    audit::append(&mut tx, &e).await?;
-    tx.commit().await.db()?;
+    audit::commit_audited(tx, &e).await?;
     app.caches
         .sessions
         .remove_where(|k, _| *k == session.id_hash);
@@ -378,8 +376,8 @@ pub async fn reset(app: &App, ctx: &Ctx, account_id: i64) -> Result<()> {
         return Err(Error::not_found());
     }
     sessions::delete_for_account(&mut tx, account_id, "").await?;
-    audit::append(
-        &mut tx,
+    audit::commit_audited(
+        tx,
         &audit::entry(
             app,
             ctx,
@@ -391,7 +389,6 @@ pub async fn reset(app: &App, ctx: &Ctx, account_id: i64) -> Result<()> {
         ),
     )
     .await?;
-    tx.commit().await.db()?;
     app.forget_account(account_id);
     Ok(())
 }

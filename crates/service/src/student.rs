@@ -130,8 +130,8 @@ pub async fn add(app: &App, ctx: &Ctx, class_id: i64, input: &StudentInput) -> R
         app.now(),
     )
     .await?;
-    audit::append(
-        &mut tx,
+    audit::commit_audited(
+        tx,
         &audit::entry(
             app,
             ctx,
@@ -143,7 +143,6 @@ pub async fn add(app: &App, ctx: &Ctx, class_id: i64, input: &StudentInput) -> R
         ),
     )
     .await?;
-    tx.commit().await.db()?;
     Ok(id)
 }
 
@@ -175,8 +174,8 @@ pub async fn issue_invite(app: &App, ctx: &Ctx, class_id: i64) -> Result<Invite>
     let mut tx = app.db.write().await?;
     students::revoke_invites(&mut tx, class.id).await?;
     students::insert_invite(&mut tx, &invite).await?;
-    audit::append(
-        &mut tx,
+    audit::commit_audited(
+        tx,
         &audit::entry(
             app,
             ctx,
@@ -188,7 +187,6 @@ pub async fn issue_invite(app: &App, ctx: &Ctx, class_id: i64) -> Result<Invite>
         ),
     )
     .await?;
-    tx.commit().await.db()?;
     Ok(invite)
 }
 
@@ -280,8 +278,7 @@ pub async fn register_parent(app: &App, origin: &Origin, r: &Registration) -> Re
     let mut e = audit::anonymous(app, origin, &account.username, action, "ok");
     e.object_id = id.to_string();
     e.actor_id = Some(id);
-    audit::append(&mut tx, &e).await?;
-    tx.commit().await.db()?;
+    audit::commit_audited(tx, &e).await?;
     Ok(account)
 }
 

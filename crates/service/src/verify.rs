@@ -78,8 +78,7 @@ pub async fn send_code(
     entry.detail = purpose.as_str().into();
     entry.object_type = "sms".into();
     entry.object_id = id.to_string();
-    audit::append(&mut tx, &entry).await?;
-    tx.commit().await.db()?;
+    audit::commit_audited(tx, &entry).await?;
     // Sent now if the provider answers; otherwise the sender retries.
     sms::deliver(app, id).await?;
     Ok(CodeSent {

@@ -1,11 +1,11 @@
 //! Queries of accounts and grants.
 
 use tongyu_domain::account::{Account, Role, SealedPhone};
-use tongyu_domain::org::{UnitKind, path_upper_bound};
+use tongyu_domain::org::UnitKind;
 use tongyu_domain::policy::Grant;
 use tongyu_domain::{Error, Result};
 
-use crate::{Conn, DbResult, col};
+use crate::{BindSubtree, Conn, DbResult, col};
 
 macro_rules! account_cols {
     ($p:literal) => {
@@ -350,7 +350,7 @@ pub async fn list_in_scope(
         .bind(filter.offset.max(0))
         .bind(filter.phone_key.clone().unwrap_or_default());
     for r in roots {
-        q = q.bind(r.clone()).bind(path_upper_bound(r));
+        q = q.bind_subtree(r);
     }
     let rows = q.fetch_all(&mut *c).await.db()?;
     let accounts = rows

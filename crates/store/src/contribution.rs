@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use tongyu_domain::Result;
 use tongyu_domain::contribution::{Decision, Kind, Level, Status};
 use tongyu_domain::course::Subject;
-use tongyu_domain::org::{Stage, path_upper_bound};
+use tongyu_domain::org::Stage;
 
-use crate::{Conn, DbResult, col};
+use crate::{BindSubtree, Conn, DbResult, col};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Contribution {
@@ -174,8 +174,7 @@ pub async fn queue(
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(Status::InReview(level).as_str())
-        .bind(root_path)
-        .bind(path_upper_bound(root_path))
+        .bind_subtree(root_path)
         .bind(limit)
         .fetch_all(&mut *c)
         .await

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use tongyu_domain::Result;
 use tongyu_domain::delivery::{Phase, SessionStatus, Step, Tally};
 
-use crate::{Conn, DbResult, col};
+use crate::{BindSubtree, Conn, DbResult, col};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Session {
@@ -591,8 +591,7 @@ pub async fn workload(
          GROUP BY s.teacher_id ORDER BY s.teacher_id",
     )
     .bind(school_year)
-    .bind(root_path)
-    .bind(tongyu_domain::org::path_upper_bound(root_path))
+    .bind_subtree(root_path)
     .fetch_all(&mut *c)
     .await
     .db()?;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use tongyu_domain::Result;
 use tongyu_domain::course::{Category, Status, Subject};
 
-use crate::{Conn, DbResult, col};
+use crate::{BindSubtree, Conn, DbResult, col};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Course {
@@ -662,8 +662,7 @@ pub async fn list_courses(c: &mut Conn, roots: &[String]) -> Result<Vec<(Course,
              FROM courses k JOIN units u ON u.id = k.owner_unit_id
              WHERE u.path >= $1 AND u.path < $2 ORDER BY k.id DESC LIMIT 500",
         )
-        .bind(root)
-        .bind(tongyu_domain::org::path_upper_bound(root))
+        .bind_subtree(root)
         .fetch_all(&mut *c)
         .await
         .db()?;

@@ -458,6 +458,27 @@ impl Db {
     }
 }
 
+/// Binds a subtree of the org tree to a query's next two placeholders, as
+/// `path >= $n AND path < $n+1` asks: the root's materialised path and the
+/// first path past its subtree.
+pub(crate) trait BindSubtree: Sized {
+    fn bind_subtree(self, root: &str) -> Self;
+}
+
+impl BindSubtree for rows::Q<'_> {
+    fn bind_subtree(self, root: &str) -> Self {
+        self.bind(root.to_owned())
+            .bind(tongyu_domain::org::path_upper_bound(root))
+    }
+}
+
+impl<O> BindSubtree for sqlx::query::QueryScalar<'_, sqlx::Any, O, sqlx::any::AnyArguments> {
+    fn bind_subtree(self, root: &str) -> Self {
+        self.bind(root.to_owned())
+            .bind(tongyu_domain::org::path_upper_bound(root))
+    }
+}
+
 /// A LIKE pattern matching `s` anywhere, its own `%`, `_` and `\` taken
 /// literally (use with `ESCAPE '\'`).
 pub(crate) fn like_contains(s: &str) -> String {

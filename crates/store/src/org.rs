@@ -1,9 +1,9 @@
 //! Queries of the org tree.
 
-use tongyu_domain::org::{Counts, Stage, Unit, UnitKind, path_upper_bound};
+use tongyu_domain::org::{Counts, Stage, Unit, UnitKind};
 use tongyu_domain::{Error, Result};
 
-use crate::{Conn, DbResult, col};
+use crate::{BindSubtree, Conn, DbResult, col};
 
 macro_rules! unit_cols {
     () => {
@@ -220,8 +220,7 @@ pub async fn search(
             " FROM units WHERE path >= $1 AND path < $2 AND active = 1
                AND ($3 = '' OR kind = $3) AND name LIKE $4 ESCAPE '\\' ORDER BY depth, name LIMIT $5"
         ))
-        .bind(root)
-        .bind(path_upper_bound(root))
+        .bind_subtree(root)
         .bind(kind.map_or("", |k| k.as_str()))
         .bind(crate::like_contains(q))
         .bind(limit)
@@ -260,8 +259,7 @@ pub async fn move_to(c: &mut Conn, unit: &Unit, new_parent: &Unit, now: i64) -> 
     .bind(&new_path)
     .bind(old_len + 1)
     .bind(now)
-    .bind(&unit.path)
-    .bind(path_upper_bound(&unit.path))
+    .bind_subtree(&unit.path)
     .execute(&mut *c)
     .await
     .db()?;

@@ -40,8 +40,8 @@ pub async fn draw(app: &App, ctx: &Ctx, unit_id: i64, count: i64) -> Result<usiz
     for id in &ids {
         store::insert_callback(&mut tx, *id, unit.id, now).await?;
     }
-    audit::append(
-        &mut tx,
+    audit::commit_audited(
+        tx,
         &audit::entry(
             app,
             ctx,
@@ -53,7 +53,6 @@ pub async fn draw(app: &App, ctx: &Ctx, unit_id: i64, count: i64) -> Result<usiz
         ),
     )
     .await?;
-    tx.commit().await.db()?;
     Ok(ids.len())
 }
 

@@ -314,8 +314,8 @@ pub async fn school_codes(app: &App, ctx: &Ctx, school_id: i64) -> Result<Vec<st
         }
     }
     let out = store::current_codes(&mut tx, school.id).await?;
-    audit::append(
-        &mut tx,
+    audit::commit_audited(
+        tx,
         &audit::entry(
             app,
             ctx,
@@ -327,7 +327,6 @@ pub async fn school_codes(app: &App, ctx: &Ctx, school_id: i64) -> Result<Vec<st
         ),
     )
     .await?;
-    tx.commit().await.db()?;
     Ok(out)
 }
 
@@ -917,12 +916,11 @@ pub async fn rate(
         a.closed_at = now;
     }
     store::save(&mut tx, &a, now).await?;
-    audit::append(
-        &mut tx,
+    audit::commit_audited(
+        tx,
         &public_entry(origin, app, "appeal.rated", a.id, a.unit_id),
     )
     .await?;
-    tx.commit().await.db()?;
     Ok(a.status)
 }
 
@@ -1384,12 +1382,11 @@ async fn finish(
 ) -> Result<()> {
     store::save(&mut tx, a, now).await?;
     store::read_notices(&mut tx, &[a.unit_id], a.id, now).await?;
-    audit::append(
-        &mut tx,
+    audit::commit_audited(
+        tx,
         &audit::entry(app, ctx, action, "appeal", a.id, Some(a.unit_id), detail),
     )
-    .await?;
-    tx.commit().await.db()
+    .await
 }
 
 /// Gives an appeal to a handler: someone who may handle appeals at the
@@ -1784,12 +1781,7 @@ pub async fn sweep(app: &App) -> Result<SweepReport> {
             report.overdue_at_top += 1;
         }
         store::save(&mut tx, &a, now).await?;
-        audit::append(
-            &mut tx,
-            &system_entry(app, "appeal.overdue", a.id, a.unit_id),
-        )
-        .await?;
-        tx.commit().await.db()?;
+        audit::commit_audited(tx, &system_entry(app, "appeal.overdue", a.id, a.unit_id)).await?;
     }
     for stale in expired {
         let mut tx = app.db.write().await?;
@@ -1816,12 +1808,11 @@ pub async fn sweep(app: &App) -> Result<SweepReport> {
         )
         .await?;
         store::save(&mut tx, &a, now).await?;
-        audit::append(
-            &mut tx,
+        audit::commit_audited(
+            tx,
             &system_entry(app, "appeal.closed_no_feedback", a.id, a.unit_id),
         )
         .await?;
-        tx.commit().await.db()?;
         report.closed_without_rating += 1;
     }
     Ok(report)

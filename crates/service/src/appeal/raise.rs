@@ -209,8 +209,7 @@ pub async fn raise_checked(
     };
     let mut e = entry.clone();
     e.object_id = id.to_string();
-    audit::append(&mut tx, &e).await?;
-    tx.commit().await.db()?;
+    audit::commit_audited(tx, &e).await?;
     if let Some(sms) = sms {
         crate::sms::deliver(app, sms).await?;
     }

@@ -46,8 +46,8 @@ pub async fn create(app: &App, ctx: &Ctx, unit_id: i64, input: &TemplateInput) -
         now,
     )
     .await?;
-    audit::append(
-        &mut tx,
+    audit::commit_audited(
+        tx,
         &audit::entry(
             app,
             ctx,
@@ -59,7 +59,6 @@ pub async fn create(app: &App, ctx: &Ctx, unit_id: i64, input: &TemplateInput) -
         ),
     )
     .await?;
-    tx.commit().await.db()?;
     Ok(id)
 }
 

@@ -2,9 +2,8 @@
 //! checks with the parent by phone, and what the call found.
 
 use tongyu_domain::Result;
-use tongyu_domain::org::path_upper_bound;
 
-use crate::{Conn, DbResult, col};
+use crate::{BindSubtree, Conn, DbResult, col};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Callback {
@@ -34,8 +33,7 @@ pub async fn unsampled_closed(
          ORDER BY RANDOM() LIMIT $5",
     )
     .bind(since)
-    .bind(path)
-    .bind(path_upper_bound(path))
+    .bind_subtree(path)
     .bind(checker)
     .bind(limit)
     .fetch_all(&mut *c)

@@ -2,10 +2,9 @@
 //! events, notices to units and the calendar of days off.
 
 use tongyu_domain::appeal::{Category, CodeKind, DayKind, Level, Rating, Source, Status};
-use tongyu_domain::org::path_upper_bound;
 use tongyu_domain::{Error, Result};
 
-use crate::{Conn, DbResult, col};
+use crate::{BindSubtree, Conn, DbResult, col};
 
 mod callbacks;
 mod templates;
@@ -336,8 +335,7 @@ pub async fn spam_pending(c: &mut Conn, root: &str, limit: i64) -> Result<Vec<Ap
          ORDER BY a.spam_at LIMIT $3"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(root)
-        .bind(tongyu_domain::org::path_upper_bound(root))
+        .bind_subtree(root)
         .bind(limit)
         .fetch_all(&mut *c)
         .await
@@ -412,7 +410,7 @@ pub async fn inbox(c: &mut Conn, f: &InboxFilter) -> Result<Vec<Appeal>> {
     if f.units.is_empty()
         && let Some(p) = &f.path
     {
-        q = q.bind(p.clone()).bind(path_upper_bound(p));
+        q = q.bind_subtree(p);
     }
     if let Some(s) = f.status {
         q = q.bind(s.as_str());
@@ -729,8 +727,7 @@ pub async fn by_source_within(
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(source.as_str())
-        .bind(path)
-        .bind(path_upper_bound(path))
+        .bind_subtree(path)
         .bind(limit)
         .fetch_all(&mut *c)
         .await
@@ -790,8 +787,7 @@ pub async fn board_counts(c: &mut Conn, path: &str, from: i64) -> Result<Vec<(i6
          WHERE u.path >= $1 AND u.path < $2 AND a.created_at >= $3 AND a.status <> 'spam'
          GROUP BY u.id",
     )
-    .bind(path)
-    .bind(path_upper_bound(path))
+    .bind_subtree(path)
     .bind(from)
     .fetch_all(&mut *c)
     .await
@@ -1170,8 +1166,7 @@ pub async fn board_rollups(
          WHERE u.path >= $1 AND u.path < $2 AND r.month >= $3
          GROUP BY r.holder_id",
     )
-    .bind(path)
-    .bind(path_upper_bound(path))
+    .bind_subtree(path)
     .bind(from_month)
     .fetch_all(&mut *c)
     .await
