@@ -1,4 +1,4 @@
-//! Accounts, grants, integration tokens and the audit log.
+//! Accounts, grants and integration tokens.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use tongyu_domain::account::Role;
 use tongyu_service::account::{self as accounts, AccountInput};
 use tongyu_service::account::{AccountFilter, AccountRow};
-use tongyu_service::{audit, auth};
+use tongyu_service::auth;
 
 use super::ApiQuery;
 use super::{ApiJson, no_content};
@@ -39,7 +39,6 @@ pub fn routes() -> Router<AppState> {
             get(list_integrations).post(create_integration),
         )
         .route("/integrations/{id}", delete(revoke_integration))
-        .route("/audit", get(audit_log))
 }
 
 fn account_json(r: &AccountRow) -> Value {
@@ -224,39 +223,4 @@ async fn revoke_integration(
 ) -> ApiResult<axum::response::Response> {
     auth::revoke_integration_token(&state.app, &user.ctx, id).await?;
     Ok(no_content())
-}
-
-#[derive(serde::Deserialize, Default)]
-struct AuditQuery {
-    #[serde(default)]
-    actor: String,
-    #[serde(default)]
-    action: String,
-    #[serde(default)]
-    object_type: String,
-    #[serde(default)]
-    object_id: String,
-    from: Option<i64>,
-    to: Option<i64>,
-    before: Option<i64>,
-    limit: Option<i64>,
-}
-
-async fn audit_log(
-    State(state): State<AppState>,
-    user: ApiUser,
-    ApiQuery(q): ApiQuery<AuditQuery>,
-) -> ApiResult<Json<Value>> {
-    let filter = tongyu_service::audit::AuditFilter {
-        actor: q.actor,
-        action: q.action,
-        object_type: q.object_type,
-        object_id: q.object_id,
-        from: q.from.unwrap_or(0),
-        to: q.to.unwrap_or(0),
-        before_seq: q.before.unwrap_or(0),
-        limit: q.limit.unwrap_or(100).clamp(1, 1000),
-    };
-    let items = audit::search(&state.app, &user.ctx, &filter).await?;
-    Ok(Json(json!({ "items": items })))
 }

@@ -32,7 +32,6 @@ pub fn routes() -> Router<AppState> {
         .route("/lessons/{id}/attachments", post(attach))
         .route("/revisions/{id}/approve", post(approve_revision))
         .route("/revisions/{id}/return", post(return_revision))
-        .route("/search", get(search))
 }
 
 async fn create_course(
@@ -191,17 +190,6 @@ async fn progress(
     ApiJson(b): ApiJson<Report>,
 ) -> ApiResult<Json<learning::Reported>> {
     Ok(Json(learning::report(&state.app, &user.ctx, &b).await?))
-}
-
-/// Published courses and lessons matching the words, best first.
-async fn search(
-    State(state): State<AppState>,
-    user: ApiUser,
-    ApiQuery(q): ApiQuery<tongyu_service::search::Query>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(
-        tongyu_service::search::search(&state.app, &user.ctx, &q).await?
-    )))
 }
 
 /// Edits a lesson: in place while a draft; a revision for review once published.

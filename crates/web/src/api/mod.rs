@@ -3,6 +3,7 @@
 
 mod accounts;
 mod appeals;
+mod audit;
 mod auth;
 mod classes;
 mod contributions;
@@ -10,6 +11,7 @@ mod delivery;
 mod imports;
 mod learning;
 pub mod openapi;
+mod search;
 mod units;
 
 use axum::Router;
@@ -29,9 +31,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(auth::routes())
         .merge(units::routes())
         .merge(accounts::routes())
+        .merge(audit::routes())
         .merge(classes::routes())
         .merge(imports::routes())
         .merge(learning::routes())
+        .merge(search::routes())
         .merge(delivery::routes())
         .merge(contributions::routes())
         .merge(appeals::routes())
