@@ -88,13 +88,7 @@ async fn people_page(
     q: PeopleQuery,
     error: Option<Error>,
 ) -> PageResult<Response> {
-    let unit = tongyu_service::access::unit(
-        &state.app,
-        &user.ctx,
-        id,
-        tongyu_domain::policy::Action::ViewUnit,
-    )
-    .await?;
+    let unit = tongyu_service::access::unit(&state.app, &user.ctx, id, Action::ViewUnit).await?;
     let role = match q.role.as_deref().filter(|r| !r.is_empty()) {
         Some(r) => Some(Role::parse(r)?),
         None => None,

@@ -692,13 +692,7 @@ async fn effect(
 ) -> PageResult<Response> {
     let year = year_of(&state, &q);
     let (questions, rows) = delivery::effect(&state.app, &user.ctx, course, unit, year).await?;
-    let u = tongyu_service::access::unit(
-        &state.app,
-        &user.ctx,
-        unit,
-        tongyu_domain::policy::Action::ViewUnit,
-    )
-    .await?;
+    let u = tongyu_service::access::unit(&state.app, &user.ctx, unit, Action::ViewUnit).await?;
     let course_title =
         tongyu_service::learning::course_title(&state.app, &user.ctx, course).await?;
     let page = EffectPage {

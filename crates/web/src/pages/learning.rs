@@ -199,14 +199,9 @@ async fn campaigns_page(
         .find(|g| matches!(g.role, Role::SchoolAdmin | Role::Coordinator))
         .map(|g| g.unit_id);
     let school = match school_grant {
-        Some(id) => tongyu_service::access::unit(
-            &state.app,
-            &user.ctx,
-            id,
-            tongyu_domain::policy::Action::ViewUnit,
-        )
-        .await
-        .ok(),
+        Some(id) => tongyu_service::access::unit(&state.app, &user.ctx, id, Action::ViewUnit)
+            .await
+            .ok(),
         None => None,
     };
     let grades: Vec<super::Opt> = if is_city {
