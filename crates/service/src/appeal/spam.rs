@@ -80,9 +80,8 @@ pub async fn decide(app: &App, ctx: &Ctx, id: i64, confirm: bool, comment: &str)
     }
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let Some(mut a) = store::get(&mut tx, id).await? else {
-        return Err(Error::not_found());
-    };
+    // Whoever may not handle the appeal at all learns nothing of it.
+    let (mut a, _) = crate::access::appeal(app, ctx, &mut tx, id, Action::HandleAppeals).await?;
     if a.spam_by == 0 || matches!(a.status, Status::Closed | Status::Spam) {
         return Err(Error::with_message(
             ErrorCode::Conflict,

@@ -2015,7 +2015,7 @@ async fn staff_never_hold_the_parent_s_secret_and_duplicates_stay_within_one_sch
 async fn a_spam_mark_waits_for_the_level_above_which_may_reject_it() {
     let t = TestApp::demo().await;
     let admin = t.login("school-admin").await;
-    let (school, _, _) = schools(&t).await;
+    let (school, other_school_admin, _) = schools(&t).await;
     let (qr, _) = codes(&t, &admin, school).await;
     let code = submit(&t, &qr, "13800001234").await;
     let id = inbox_ids(&t, &admin, "").await[0];
@@ -2037,6 +2037,17 @@ async fn a_spam_mark_waits_for_the_level_above_which_may_reject_it() {
     let (s, v) = public_get(&t, &format!("/api/v1/public/appeals/{code}")).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert!(inbox_ids(&t, &admin, "").await.contains(&id));
+
+    // Another school's staff learn nothing of it, not even that it exists.
+    let stranger = t.login(&other_school_admin).await;
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/appeals/{id}/spam/decision"),
+            &stranger,
+            json!({"confirm": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
 
     // The district sees it waiting, and rejects it with a reason.
     let mut district = t.browser();
