@@ -61,6 +61,31 @@ pub async fn append(c: &mut tongyu_store::Tx, e: &AuditEntry) -> Result<i64> {
     tongyu_store::audit::append(c, e).await
 }
 
+/// The one identity of work nobody asked for in a request (the clocks of
+/// appeals, retention, resealing): an entry by `system` on `object_type`
+/// `object_id`, held by `unit_id` where there is one.
+pub fn system(
+    app: &App,
+    action: &str,
+    object_type: &str,
+    object_id: impl ToString,
+    unit_id: Option<i64>,
+) -> AuditEntry {
+    AuditEntry {
+        at: app.now(),
+        actor_id: None,
+        actor: "system".into(),
+        action: action.to_owned(),
+        object_type: object_type.to_owned(),
+        object_id: object_id.to_string(),
+        unit_id,
+        result: "ok".into(),
+        ip: String::new(),
+        request_id: String::new(),
+        detail: String::new(),
+    }
+}
+
 /// Appends the change's entry and commits: the ending of every change, so
 /// that a change and its record land together or not at all.
 pub async fn commit_audited(mut tx: tongyu_store::Tx, e: &AuditEntry) -> Result<()> {

@@ -174,20 +174,19 @@ pub async fn reseal_all(app: &App) -> Result<Report> {
 }
 
 fn entry(app: &App, r: &Report) -> AuditEntry {
-    AuditEntry {
-        at: app.now(),
-        actor_id: None,
-        actor: "system".into(),
-        action: "data_key.reseal".into(),
-        object_type: "data_key".into(),
-        object_id: app.settings.keys.current_id().to_string(),
-        unit_id: None,
-        result: if r.unreadable == 0 { "ok" } else { "partial" }.into(),
-        ip: String::new(),
-        request_id: String::new(),
-        detail: format!(
-            "账号手机号 {}，诉求联系人 {}，短信 {}，动态口令 {}，无法解开 {}",
-            r.accounts, r.appeals, r.messages, r.factors, r.unreadable
-        ),
+    let mut e = crate::audit::system(
+        app,
+        "data_key.reseal",
+        "data_key",
+        app.settings.keys.current_id(),
+        None,
+    );
+    if r.unreadable > 0 {
+        e.result = "partial".into();
     }
+    e.detail = format!(
+        "账号手机号 {}，诉求联系人 {}，短信 {}，动态口令 {}，无法解开 {}",
+        r.accounts, r.appeals, r.messages, r.factors, r.unreadable
+    );
+    e
 }

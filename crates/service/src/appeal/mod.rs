@@ -1818,20 +1818,9 @@ pub async fn sweep(app: &App) -> Result<SweepReport> {
     Ok(report)
 }
 
+/// An appeal's entry by the system (its clocks).
 pub(crate) fn system_entry(app: &App, action: &str, id: i64, unit_id: i64) -> AuditEntry {
-    AuditEntry {
-        at: app.now(),
-        actor_id: None,
-        actor: "system".into(),
-        action: action.to_owned(),
-        object_type: "appeal".into(),
-        object_id: id.to_string(),
-        unit_id: Some(unit_id),
-        result: "ok".into(),
-        ip: String::new(),
-        request_id: String::new(),
-        detail: String::new(),
-    }
+    audit::system(app, action, "appeal", id, Some(unit_id))
 }
 
 /// Runs [`sweep`] every `every` seconds until the process ends.

@@ -3,7 +3,6 @@
 use tongyu_domain::Result;
 use tongyu_store::{DbResult, retention as store};
 
-use super::system_entry;
 use crate::{App, audit};
 
 /// Deletes the photos of appeals closed more than
@@ -31,9 +30,7 @@ pub async fn purge_photos(app: &App) -> Result<usize> {
         done += batch.len();
     }
     if done > 0 {
-        let mut e = system_entry(app, "retention.purge_photos", 0, 0);
-        e.object_type = "media".into();
-        e.unit_id = None;
+        let mut e = audit::system(app, "retention.purge_photos", "media", 0, None);
         e.detail = format!(
             "{done} 张诉求照片（办结超过 {} 天）",
             app.settings.appeal_photo_days
