@@ -163,6 +163,7 @@ static SQLITE_TEMPLATE: tokio::sync::OnceCell<std::path::PathBuf> =
 async fn sqlite_template() -> &'static std::path::Path {
     SQLITE_TEMPLATE
         .get_or_init(|| async {
+            remove_stale_templates();
             let t = TestApp::empty().await;
             demo::generate(&t.app, DemoScale::tiny(), PW, &|_, _, _| {})
                 .await
@@ -176,6 +177,30 @@ async fn sqlite_template() -> &'static std::path::Path {
             out
         })
         .await
+}
+
+/// Removes the SQLite templates of test processes no longer running (a
+/// process cannot remove its own at exit).
+fn remove_stale_templates() {
+    let dir = std::env::temp_dir();
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for e in entries.filter_map(Result::ok) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("tongyu-template-")
+            .and_then(|rest| rest.split('_').next())
+        else {
+            continue;
+        };
+        if pid.bytes().all(|b| b.is_ascii_digit())
+            && std::path::Path::new("/proc").exists()
+            && !std::path::Path::new("/proc").join(pid).exists()
+        {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 /// The tiny demo city on PostgreSQL, generated once per test process into
