@@ -22,8 +22,8 @@ use tongyu_domain::org::{Unit, UnitKind, path_ids};
 use tongyu_domain::policy::{Access, Action};
 use tongyu_domain::{Error, Result};
 use tongyu_store::Conn;
-use tongyu_store::learning::{Course, Lesson};
-use tongyu_store::{account as accounts, learning as courses, org as units, student as students};
+use tongyu_store::course::{self as courses, Course, Lesson};
+use tongyu_store::{account as accounts, org as units, student as students};
 
 use crate::{App, Ctx, audit};
 

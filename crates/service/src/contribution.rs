@@ -19,7 +19,7 @@ use tongyu_domain::{Error, Result};
 /// A contribution as lists and pages show it.
 pub use tongyu_store::contribution::Contribution;
 use tongyu_store::contribution::{self as store, Draft, NewReview, Review};
-use tongyu_store::{DbResult, account as accounts, learning, org as units};
+use tongyu_store::{DbResult, account as accounts, course as courses, org as units};
 
 use crate::{App, Ctx, audit};
 
@@ -334,9 +334,9 @@ async fn publish(c: &mut tongyu_store::Conn, item: &Contribution, now: i64) -> R
     let grades = grades.join(",");
     match item.kind {
         Kind::MicroCourse => {
-            let course = learning::insert_course(
+            let course = courses::insert_course(
                 c,
-                &learning::NewCourse {
+                &courses::NewCourse {
                     title: &item.title,
                     description: &item.summary,
                     category: Category::SelfStudy,
@@ -348,9 +348,9 @@ async fn publish(c: &mut tongyu_store::Conn, item: &Contribution, now: i64) -> R
                 now,
             )
             .await?;
-            let lesson = learning::insert_lesson(
+            let lesson = courses::insert_lesson(
                 c,
-                &learning::NewLesson {
+                &courses::NewLesson {
                     course_id: course,
                     title: &item.title,
                     duration_s: item.duration_s,
@@ -361,8 +361,8 @@ async fn publish(c: &mut tongyu_store::Conn, item: &Contribution, now: i64) -> R
                 now,
             )
             .await?;
-            learning::set_lesson_status(c, lesson, CourseStatus::Published, now).await?;
-            learning::set_course_status(c, course, CourseStatus::Published, now).await?;
+            courses::set_lesson_status(c, lesson, CourseStatus::Published, now).await?;
+            courses::set_course_status(c, course, CourseStatus::Published, now).await?;
             crate::search::index_course(c, course, now).await?;
             Ok(course)
         }

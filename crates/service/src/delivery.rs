@@ -20,8 +20,8 @@ use tongyu_domain::org::{Unit, UnitKind, path_ids};
 use tongyu_domain::policy::Action;
 use tongyu_domain::student::LinkStatus;
 use tongyu_domain::{Error, ErrorCode, Result};
+use tongyu_store::course as courses;
 use tongyu_store::delivery::{self as store, Answer, NewSession, Session};
-use tongyu_store::learning as courses;
 use tongyu_store::{DbResult, account as accounts, org as units, student as students};
 
 use crate::clock::current_school_year;

@@ -689,9 +689,10 @@ async fn first_lesson(
     now: i64,
 ) -> Result<()> {
     use tongyu_domain::course::{Category, Status, Subject};
-    use tongyu_store::learning::{self as learning, NewCourse, NewLesson, Target};
+    use tongyu_store::course::{self as courses, NewCourse, NewLesson};
+    use tongyu_store::learning::{self as learning, Target};
     let title = format!("{year}学年家长开学第一课");
-    let course = learning::insert_course(
+    let course = courses::insert_course(
         c,
         &NewCourse {
             title: &title,
@@ -705,7 +706,7 @@ async fn first_lesson(
         now,
     )
     .await?;
-    learning::set_course_status(c, course, Status::Published, now).await?;
+    courses::set_course_status(c, course, Status::Published, now).await?;
     let campaign =
         learning::insert_campaign(c, year, &title, now - 86_400, now + 60 * 86_400, by, now)
             .await?;
@@ -718,7 +719,7 @@ async fn first_lesson(
     ];
     for (grade, lesson_title) in lessons {
         let body = "视频导课：请先完整观看本课音视频。\n\n现场讨论：和家人聊一聊孩子新学年的期待与担心。\n\n课堂总结：记下一条本周就能做到的陪伴方法。";
-        let id = learning::insert_lesson(
+        let id = courses::insert_lesson(
             c,
             &NewLesson {
                 course_id: course,
@@ -731,7 +732,7 @@ async fn first_lesson(
             now,
         )
         .await?;
-        learning::set_lesson_status(c, id, Status::Published, now).await?;
+        courses::set_lesson_status(c, id, Status::Published, now).await?;
         learning::add_target(
             c,
             &Target {
@@ -763,9 +764,9 @@ async fn required_course(
 ) -> Result<()> {
     use tongyu_domain::course::{Category, Status, Subject};
     use tongyu_domain::delivery::{SessionStatus, Step};
+    use tongyu_store::course::{self as courses, NewCourse, NewLesson};
     use tongyu_store::delivery::{self as delivery, NewSession};
-    use tongyu_store::learning::{self as learning, NewCourse, NewLesson};
-    let course = learning::insert_course(
+    let course = courses::insert_course(
         c,
         &NewCourse {
             title: "家庭教育必修课：做孩子成长的同行者",
@@ -779,7 +780,7 @@ async fn required_course(
         now,
     )
     .await?;
-    learning::set_course_status(c, course, Status::Published, now).await?;
+    courses::set_course_status(c, course, Status::Published, now).await?;
     let titles = [
         "第一讲：读懂孩子的情绪",
         "第二讲：好习惯从家庭开始",
@@ -809,7 +810,7 @@ async fn required_course(
             ),
             (Step::MicroReview, "/media/demo-lesson.wav".to_owned()),
         ]);
-        let id = learning::insert_lesson(
+        let id = courses::insert_lesson(
             c,
             &NewLesson {
                 course_id: course,
@@ -822,7 +823,7 @@ async fn required_course(
             now,
         )
         .await?;
-        learning::set_lesson_status(c, id, Status::Published, now).await?;
+        courses::set_lesson_status(c, id, Status::Published, now).await?;
         lessons.push(id);
     }
     crate::search::index_course(c, course, now).await?;
@@ -884,8 +885,8 @@ async fn required_course(
 /// every grade, which parents' homes recommend.
 async fn library(c: &mut tongyu_store::Conn, city: &Unit, by: i64, now: i64) -> Result<()> {
     use tongyu_domain::course::{Category, Status, Subject};
-    use tongyu_store::learning::{self as learning, NewCourse, NewLesson};
-    let course = learning::insert_course(
+    use tongyu_store::course::{self as courses, NewCourse, NewLesson};
+    let course = courses::insert_course(
         c,
         &NewCourse {
             title: "家长微课堂：每天十分钟",
@@ -913,7 +914,7 @@ async fn library(c: &mut tongyu_store::Conn, city: &Unit, by: i64, now: i64) -> 
             "固定时间、固定地点、孩子选书，读完聊一聊。",
         ),
     ] {
-        let id = learning::insert_lesson(
+        let id = courses::insert_lesson(
             c,
             &NewLesson {
                 course_id: course,
@@ -926,9 +927,9 @@ async fn library(c: &mut tongyu_store::Conn, city: &Unit, by: i64, now: i64) -> 
             now,
         )
         .await?;
-        learning::set_lesson_status(c, id, Status::Published, now).await?;
+        courses::set_lesson_status(c, id, Status::Published, now).await?;
     }
-    learning::set_course_status(c, course, Status::Published, now).await?;
+    courses::set_course_status(c, course, Status::Published, now).await?;
     crate::search::index_course(c, course, now).await?;
     Ok(())
 }

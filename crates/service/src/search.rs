@@ -6,15 +6,15 @@ use tongyu_domain::course::{Category, Status, Subject};
 use tongyu_domain::org::{Grade, Stage};
 use tongyu_domain::search::{highlight, index_words, plain_text, query_words, snippet};
 use tongyu_domain::{Error, Result};
+use tongyu_store::Conn;
 use tongyu_store::search::{self as store, Doc, Filters};
-use tongyu_store::{Conn, learning};
 
 use crate::{App, Ctx};
 
 /// Puts a course and its lessons into the index when published, and takes
 /// them out otherwise. Runs in the caller's transaction.
 pub async fn index_course(c: &mut Conn, course_id: i64, now: i64) -> Result<()> {
-    let Some(course) = learning::get_course(c, course_id).await? else {
+    let Some(course) = tongyu_store::course::get_course(c, course_id).await? else {
         return Ok(());
     };
     store::remove_course(c, course.id).await?;
@@ -38,7 +38,7 @@ pub async fn index_course(c: &mut Conn, course_id: i64, now: i64) -> Result<()> 
         now,
     )
     .await?;
-    for l in learning::lessons_of_course(c, course.id).await? {
+    for l in tongyu_store::course::lessons_of_course(c, course.id).await? {
         if l.status == Status::Published {
             store::upsert(c, &doc("lesson", l.id, &l.title, &l.body), now).await?;
         }

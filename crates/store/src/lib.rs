@@ -11,6 +11,7 @@ pub mod account;
 pub mod appeal;
 pub mod audit;
 pub mod contribution;
+pub mod course;
 pub mod delivery;
 pub mod import;
 pub mod learning;

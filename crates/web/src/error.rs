@@ -70,7 +70,7 @@ struct ErrorPage<'a> {
     title: &'a str,
     message: &'a str,
     status: u16,
-    nav: crate::pages::Nav,
+    nav: crate::page::Nav,
 }
 
 /// Marks a page's answer that needs the second factor given again; the
@@ -97,7 +97,7 @@ impl IntoResponse for PageError {
             title,
             message: &self.0.message,
             status: self.0.code.http_status(),
-            nav: crate::pages::Nav::default(),
+            nav: crate::page::Nav::default(),
         };
         let mut res = match page.render() {
             Ok(html) => (status(self.0.code), Html(html)).into_response(),

@@ -221,7 +221,7 @@ pub fn renewed_session(
     token: &str,
     expires_at: i64,
 ) -> Response {
-    let back = crate::pages::safe_next(uri.path_and_query().map_or("/", |p| p.as_str()));
+    let back = crate::page::safe_next(uri.path_and_query().map_or("/", |p| p.as_str()));
     let age = (expires_at - state.app.now()).max(0);
     let mut res = (
         axum::http::StatusCode::TEMPORARY_REDIRECT,

@@ -2,16 +2,38 @@
 //! and the JSON API under `/api/v1`. Handlers parse input, call a use case
 //! in `tongyu-service`, and render the result; no rule lives here.
 
+// What every module's handlers share: the API's extractors, the pages'
+// layout, errors, exports, request metadata.
 pub mod api;
 pub mod error;
 pub mod export;
 pub mod extract;
 pub mod markdown;
-pub mod media;
 pub mod multipart;
+pub mod openapi;
 pub mod ops;
-pub mod pages;
+pub mod page;
 pub mod throttle;
+
+// One folder per business module, named as in every other layer: its
+// pages (`pages.rs`, or a `pages/` folder) and its `/api/v1` routes (`api.rs`).
+mod account;
+mod appeal;
+mod audit;
+mod auth;
+mod contribution;
+mod course;
+mod delivery;
+mod growth;
+mod home;
+mod import;
+mod learning;
+pub mod media;
+mod opinion;
+mod org;
+mod search;
+mod second_factor;
+mod student;
 
 use std::time::Duration;
 
@@ -135,8 +157,46 @@ async fn reauth_redirect(req: axum::extract::Request, next: axum::middleware::Ne
             .and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned()))
             .unwrap_or_else(|| "/".into())
     };
-    let q = serde_urlencoded::to_string([("next", pages::safe_next(&back))]).unwrap_or_default();
+    let q = serde_urlencoded::to_string([("next", page::safe_next(&back))]).unwrap_or_default();
     axum::response::Redirect::to(&format!("/second-factor?{q}")).into_response()
+}
+
+/// Every module's pages.
+fn page_routes() -> Router<AppState> {
+    Router::new()
+        .merge(home::pages::routes())
+        .merge(auth::pages::routes())
+        .merge(second_factor::pages::routes())
+        .merge(account::pages::routes())
+        .merge(org::pages::routes())
+        .merge(student::pages::routes())
+        .merge(audit::pages::routes())
+        .merge(import::pages::routes())
+        .merge(course::pages::routes())
+        .merge(learning::pages::routes())
+        .merge(search::pages::routes())
+        .merge(delivery::pages::routes())
+        .merge(contribution::pages::routes())
+        .merge(appeal::pages::routes())
+        .merge(opinion::pages::routes())
+}
+
+/// Every module's routes under `/api/v1`.
+fn api_routes() -> Router<AppState> {
+    Router::new()
+        .merge(auth::api::routes())
+        .merge(org::api::routes())
+        .merge(account::api::routes())
+        .merge(audit::api::routes())
+        .merge(student::api::routes())
+        .merge(import::api::routes())
+        .merge(course::api::routes())
+        .merge(learning::api::routes())
+        .merge(growth::api::routes())
+        .merge(search::api::routes())
+        .merge(delivery::api::routes())
+        .merge(contribution::api::routes())
+        .merge(appeal::api::routes())
 }
 
 /// The whole application as one router.
@@ -151,11 +211,11 @@ pub fn router(state: AppState) -> Router {
     // Every request must finish within 30 s, but an upload of a lesson's
     // video over a slow line may take half an hour.
     let timed = Router::new()
-        .merge(pages::routes())
-        .nest("/api", api::routes(state.clone()))
+        .merge(page_routes())
+        .nest("/api", api::routes(state.clone(), api_routes()))
         .merge(ops::routes())
         .merge(media::routes())
-        .fallback(pages::not_found)
+        .fallback(page::not_found)
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),

@@ -91,7 +91,7 @@ async fn metrics(
             .is_ok_and(|ip| ip.is_loopback()),
     };
     if !allowed {
-        return crate::pages::not_found().await.into_response();
+        return crate::page::not_found().await.into_response();
     }
     let pool = state.app.db.pool();
     let body = format!(

@@ -135,7 +135,7 @@ async fn the_openapi_document_describes_every_operation_and_each_exists() {
     let doc: serde_json::Value = serde_json::from_str(&body).expect("json");
     assert_eq!(doc["openapi"], "3.0.3");
     let token = t.login("city-admin").await;
-    for (method, path, ..) in tongyu_web::api::openapi::OPERATIONS {
+    for (method, path, ..) in tongyu_web::openapi::OPERATIONS {
         assert!(
             doc["paths"][path][method].is_object(),
             "{method} {path} not in the document"

@@ -2,18 +2,19 @@
 //! PostgreSQL when `TONGYU_TEST_DATABASE_URL` names one.
 
 mod api_errors;
-mod appeals;
+mod appeal;
 mod audit;
 mod auth;
 mod authz;
 mod common;
-mod contributions;
+mod contribution;
+mod course;
 mod delivery;
-mod guardians;
-mod imports;
+mod import;
 mod learning;
 mod media;
 mod org;
 mod sealing;
 mod search;
+mod student;
 mod trust;

@@ -1,0 +1,3 @@
+pub mod api;
+mod me;
+pub mod pages;

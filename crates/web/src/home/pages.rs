@@ -1,0 +1,161 @@
+//! Each person's home: where `/` leads, and a parent's home (`/my`), which
+//! gathers what the parent has to do from several modules.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Redirect;
+use axum::routing::get;
+use tongyu_domain::account::Role;
+use tongyu_service::student;
+
+use crate::AppState;
+use crate::error::PageResult;
+use crate::extract::PageUser;
+use crate::page::{Nav, render};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/", get(home)).route("/my", get(my))
+}
+
+async fn home(user: PageUser) -> Redirect {
+    let a = &user.session.actor;
+    if a.grants.iter().all(|g| g.role == Role::Parent) {
+        Redirect::to("/my")
+    } else {
+        Redirect::to("/org")
+    }
+}
+
+struct ChildView {
+    name: String,
+    class_label: String,
+}
+
+struct TaskView {
+    lesson_id: i64,
+    title: String,
+    child: String,
+    started: bool,
+    percent: i64,
+}
+
+/// A required-course session on the parent's home.
+struct SessionView {
+    id: i64,
+    title: String,
+    child: String,
+    when: String,
+    upcoming: bool,
+    attended: bool,
+    to_rate: bool,
+}
+
+#[derive(Template)]
+#[template(path = "home/parent.html")]
+struct MyPage {
+    nav: Nav,
+    tasks: Vec<TaskView>,
+    sessions: Vec<SessionView>,
+    surveys: Vec<tongyu_service::delivery::Survey>,
+    recommended: Vec<tongyu_service::learning::Recommendation>,
+    growth: Vec<tongyu_service::growth::GrowthYear>,
+    children: Vec<ChildView>,
+    pending: Vec<i64>,
+}
+
+async fn my(
+    State(state): State<AppState>,
+    user: PageUser,
+) -> PageResult<axum::response::Html<String>> {
+    let kids = student::my_children(&state.app, &user.ctx).await?;
+    let pending = student::my_pending(&state.app, &user.ctx).await?;
+    // This term's tasks: lessons open now and not yet completed, the ones
+    // already started first ("continue watching"), each lesson once.
+    let mut tasks: Vec<TaskView> = Vec::new();
+    for child in tongyu_service::learning::my_lessons(&state.app, &user.ctx).await? {
+        for l in child.lessons.into_iter().filter(|l| l.open && !l.completed) {
+            if tasks.iter().any(|t| t.lesson_id == l.lesson_id) {
+                continue;
+            }
+            let started = l.covered_s > 0;
+            let percent = if l.duration_s > 0 {
+                (l.covered_s * 100 / l.duration_s).min(100)
+            } else {
+                0
+            };
+            tasks.push(TaskView {
+                lesson_id: l.lesson_id,
+                title: l.title,
+                child: child.name.clone(),
+                started,
+                percent,
+            });
+        }
+    }
+    // Library lessons started and not finished ("continue watching").
+    for l in tongyu_service::learning::continue_watching(&state.app, &user.ctx, 5).await? {
+        if tasks.iter().any(|t| t.lesson_id == l.lesson_id) {
+            continue;
+        }
+        tasks.push(TaskView {
+            lesson_id: l.lesson_id,
+            title: l.title,
+            child: String::new(),
+            started: true,
+            percent: if l.duration_s > 0 {
+                (l.covered_s * 100 / l.duration_s).min(100)
+            } else {
+                0
+            },
+        });
+    }
+    tasks.sort_by_key(|t| !t.started);
+    let growth = tongyu_service::growth::growth_record(&state.app, &user.ctx).await?;
+    // Sessions of the required course: the coming ones, and past ones the
+    // parent attended but has not rated yet.
+    let now = state.app.now();
+    let sessions = tongyu_service::delivery::my_sessions(&state.app, &user.ctx)
+        .await?
+        .into_iter()
+        .filter(|s| {
+            s.starts_at + s.class_hours * tongyu_domain::delivery::CLASS_HOUR_S >= now
+                || (s.attended && s.my_score == 0)
+        })
+        .map(|s| SessionView {
+            id: s.id,
+            upcoming: s.starts_at > now,
+            to_rate: s.attended && s.my_score == 0 && s.starts_at <= now,
+            attended: s.attended,
+            title: s.title,
+            child: s.child,
+            when: tongyu_service::clock::format_local_minute(s.starts_at),
+        })
+        .collect();
+    let surveys = tongyu_service::delivery::my_surveys(&state.app, &user.ctx)
+        .await?
+        .into_iter()
+        .filter(|s| !s.answered)
+        .collect();
+    let recommended: Vec<_> = tongyu_service::learning::recommendations(&state.app, &user.ctx, 3)
+        .await?
+        .into_iter()
+        .filter(|r| !tasks.iter().any(|t| t.lesson_id == r.lesson_id))
+        .collect();
+    render(&MyPage {
+        nav: Nav::for_user(&user),
+        tasks,
+        sessions,
+        surveys,
+        recommended,
+        growth,
+        children: kids
+            .into_iter()
+            .map(|(s, c)| ChildView {
+                name: s.name,
+                class_label: c.name,
+            })
+            .collect(),
+        pending,
+    })
+}

@@ -1,0 +1,204 @@
+//! What every module's pages share: the header, rendering, the "not found"
+//! page, notices, select options, the CSRF token of visitors with no
+//! session (`csrf`) and QR codes (`qr`). Pages are server-rendered, in
+//! Simplified Chinese.
+
+pub mod csrf;
+pub mod qr;
+
+use askama::Template;
+use axum::response::Html;
+use tongyu_domain::Error;
+use tongyu_domain::account::Role;
+use tongyu_domain::policy::{Action, Actor};
+
+use crate::error::{PageError, PageResult};
+use crate::extract::PageUser;
+
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+}
+
+/// The header of every page: who is signed in and where they may go.
+#[derive(Default)]
+pub struct Nav {
+    pub signed_in: bool,
+    pub display_name: String,
+    pub csrf: String,
+    pub links: Vec<NavLink>,
+}
+
+impl Nav {
+    pub fn for_user(user: &PageUser) -> Nav {
+        let a = &user.session.actor;
+        let mut links = Vec::new();
+        if !a.scope(Action::ViewUnit).is_empty() {
+            links.push(NavLink {
+                href: "/org",
+                label: "组织机构",
+            });
+        }
+        if !a.scope(Action::Import).is_empty() {
+            links.push(NavLink {
+                href: "/imports",
+                label: "批量导入",
+            });
+        }
+        if !a.scope(Action::ViewUnit).is_empty() {
+            links.push(NavLink {
+                href: "/campaigns",
+                label: "开学第一课",
+            });
+        }
+        if !a.scope(Action::Contribute).is_empty()
+            || !a.scope(Action::ReviewContributions).is_empty()
+        {
+            links.push(NavLink {
+                href: "/contributions",
+                label: "微课与教案",
+            });
+        }
+        if !a.scope(Action::DeliverCourses).is_empty() || a.is_admin() {
+            links.push(NavLink {
+                href: "/delivery",
+                label: "必修课",
+            });
+        }
+        if !a.scope(Action::HandleAppeals).is_empty() {
+            links.push(NavLink {
+                href: "/appeals",
+                label: "诉求办理",
+            });
+        }
+        if !a.scope(Action::AuthorCourses).is_empty() || !a.scope(Action::PublishCourses).is_empty()
+        {
+            links.push(NavLink {
+                href: "/courses",
+                label: "课程管理",
+            });
+        }
+        if a.has_role(Role::Parent) || a.grants.is_empty() {
+            links.push(NavLink {
+                href: "/learn",
+                label: "家长课堂",
+            });
+            links.push(NavLink {
+                href: "/search",
+                label: "搜索",
+            });
+            links.push(NavLink {
+                href: "/my",
+                label: "我的孩子",
+            });
+        }
+        if !a.scope(Action::ReadAudit).is_empty() {
+            links.push(NavLink {
+                href: "/audit",
+                label: "审计日志",
+            });
+        }
+        links.push(NavLink {
+            href: "/me",
+            label: "我的账号",
+        });
+        // Before the second factor nothing but signing out leads anywhere.
+        if user.session.second_factor_due {
+            links.clear();
+        }
+        Nav {
+            signed_in: true,
+            display_name: user.session.account.display_name.clone(),
+            csrf: user.session.csrf.clone(),
+            links,
+        }
+    }
+}
+
+/// Renders a template into a page.
+pub fn render<T: Template>(t: &T) -> PageResult<Html<String>> {
+    t.render().map(Html).map_err(|e| {
+        tracing::error!(error = %e, "template failed");
+        PageError(Error::internal())
+    })
+}
+
+/// Any address that is not a page: a Chinese "not found" page.
+pub async fn not_found() -> PageError {
+    PageError(Error::with_message(
+        tongyu_domain::ErrorCode::NotFound,
+        "您要找的页面不存在",
+    ))
+}
+
+/// An error the user can mend (bad input, a clash, a refusal): the page is
+/// shown again with the message rather than replaced by an error page.
+pub fn is_user_error(e: &Error) -> bool {
+    matches!(
+        e.code,
+        tongyu_domain::ErrorCode::ValidationFailed
+            | tongyu_domain::ErrorCode::Conflict
+            | tongyu_domain::ErrorCode::Forbidden
+    )
+}
+
+/// The status of a page shown again with a user's error (200 without one).
+pub fn status_of(error: Option<&tongyu_domain::Error>) -> axum::http::StatusCode {
+    error.map_or(axum::http::StatusCode::OK, |e| {
+        axum::http::StatusCode::from_u16(e.code.http_status())
+            .unwrap_or(axum::http::StatusCode::BAD_REQUEST)
+    })
+}
+
+/// A select option.
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+}
+
+/// The roles the actor could grant on a unit of this kind and path.
+pub fn grantable_roles(actor: &Actor, kind: tongyu_domain::org::UnitKind, path: &str) -> Vec<Opt> {
+    Role::ALL
+        .into_iter()
+        .filter(|r| actor.may_grant(*r, kind, path))
+        .map(|r| Opt {
+            value: r.as_str().into(),
+            label: r.label().into(),
+        })
+        .collect()
+}
+
+/// Only a path of this site may follow a login, never another site.
+/// Browsers drop tabs and line breaks from a URL and read `\\` as `/`, so
+/// `/<tab>/host` would become `//host`: any control character or backslash
+/// refuses the whole value, and so does a second leading slash.
+pub fn safe_next(next: &str) -> String {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && next.len() <= 2048
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_control() || c.is_whitespace());
+    if local { next.to_owned() } else { "/".into() }
+}
+
+/// A message to show after a redirect, chosen by a fixed key.
+pub fn notice(key: Option<&str>) -> Option<String> {
+    let text = match key? {
+        "created" => "已创建。",
+        "saved" => "已保存。",
+        "moved" => "已调整。",
+        "deactivated" => "已停用。",
+        "activated" => "已恢复启用。",
+        "unlocked" => "已解除锁定。",
+        "factor_reset" => "已重置动态口令，对方下次登录时重新设置。",
+        "granted" => "已增加角色。",
+        "revoked" => "已撤销角色。",
+        "confirmed" => "已确认绑定。",
+        "rejected" => "已拒绝。",
+        "invited" => "已生成新的邀请码。",
+        "requested" => "已提交，请等待班主任确认。",
+        _ => return None,
+    };
+    Some(text.to_owned())
+}
