@@ -133,7 +133,7 @@ async fn import(dir: &std::path::Path, rows: usize, pg: Option<&str>) -> Result<
     let pick = |i: usize| &students[i % students.len()];
 
     // Baseline: the same kinds of rows, straight into the tables in batches.
-    let now = chrono_now();
+    let now = unix_now();
     let started = Instant::now();
     let mut tx = app.db.write().await?;
     let accounts: Vec<NewAccount> = (0..rows)
@@ -205,7 +205,7 @@ async fn import(dir: &std::path::Path, rows: usize, pg: Option<&str>) -> Result<
     Ok(())
 }
 
-fn chrono_now() -> i64 {
+fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
@@ -676,7 +676,7 @@ async fn add_docs(
     to: usize,
     rng: &mut rand_like::XorShift,
 ) -> Result<(), AnyError> {
-    let now = chrono_now();
+    let now = unix_now();
     let mut tx = app.db.write().await?;
     for i in from..to {
         let title = synthetic(rng, 4);
@@ -823,7 +823,7 @@ async fn add_appeals(
     from: usize,
     n: usize,
 ) -> Result<(), AnyError> {
-    let now = chrono_now();
+    let now = unix_now();
     let per = n / schools.len();
     let extra = n % schools.len();
     let mut next = from;

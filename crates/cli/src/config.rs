@@ -186,7 +186,8 @@ impl Default for AppealsConfig {
 impl AppealsConfig {
     /// The settings the service runs with; a mistake names its key.
     pub fn settings(&self) -> Result<tongyu_service::appeal::AppealSettings, String> {
-        use tongyu_domain::appeal::{Category, Deadlines, Level, Span};
+        use tongyu_domain::appeal::{Category, Deadlines, Level};
+        use tongyu_domain::calendar::Span;
         let span = |key: &str, v: &str| {
             Span::parse(v).map_err(|e| format!("[appeals] {key}: {}", e.message))
         };
@@ -478,7 +479,8 @@ mod tests {
         )
         .expect("parses");
         let s = c.appeals.settings().expect("valid");
-        use tongyu_domain::appeal::{Category, Level, Span};
+        use tongyu_domain::appeal::{Category, Level};
+        use tongyu_domain::calendar::Span;
         let d = s.deadlines(Level::School, Category::Fees);
         assert_eq!(d.first_contact, Span::Seconds(90));
         assert_eq!(d.reply, Span::BusinessDays(2));

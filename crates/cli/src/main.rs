@@ -578,7 +578,7 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
                     println!(
                         "库外记录的链头（第 {} 条，{}）与日志一致。",
                         m.seq,
-                        tongyu_service::clock::format_local(m.at)
+                        tongyu_domain::calendar::format_local(m.at)
                     );
                     Ok(())
                 }

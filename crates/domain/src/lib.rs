@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod appeal;
+pub mod calendar;
 pub mod collate;
 pub mod contribution;
 pub mod course;

@@ -278,16 +278,6 @@ pub fn sort_siblings(units: &mut [Unit]) {
     });
 }
 
-/// The school year a date falls in, named by the year it starts: a school
-/// year starts on 1 September.
-pub fn school_year_of(year: i32, month: u32) -> i64 {
-    if month >= 9 {
-        year as i64
-    } else {
-        year as i64 - 1
-    }
-}
-
 /// A unit name: trimmed, 2 to 60 characters, no control characters.
 pub fn parse_unit_name(raw: &str) -> Result<String> {
     let name = raw.trim();

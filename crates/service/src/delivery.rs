@@ -24,8 +24,8 @@ use tongyu_store::course as courses;
 use tongyu_store::delivery::{self as store, Answer, NewSession, Session};
 use tongyu_store::{DbResult, account as accounts, org as units, student as students};
 
-use crate::clock::current_school_year;
 use crate::{App, Ctx, audit};
+use tongyu_domain::calendar::school_year;
 
 /// What a head teacher fills in to plan (or re-plan) a session.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -93,7 +93,7 @@ pub async fn plan_session(
     input: &SessionInput,
 ) -> Result<Session> {
     let class = crate::access::class(app, ctx, class_id, Action::DeliverCourses).await?;
-    let year = current_school_year(input.starts_at);
+    let year = school_year(input.starts_at);
     let existing = {
         let mut c = app.db.read().await?;
         store::sessions_of_class(&mut c, class.id, year).await?
@@ -157,7 +157,7 @@ pub async fn update_session(
     let mut tx = app.db.write().await?;
     let new = NewSession {
         class_id: class.id,
-        school_year: current_school_year(input.starts_at),
+        school_year: school_year(input.starts_at),
         course_id: input.course_id,
         lesson_id: input.lesson_id,
         title: &title,
@@ -642,7 +642,7 @@ pub struct ParentSession {
 /// (cancelled ones left out), by start time.
 pub async fn my_sessions(app: &App, ctx: &Ctx) -> Result<Vec<ParentSession>> {
     let kids = crate::access::children(app, ctx.actor.account_id).await?;
-    let year = current_school_year(app.now());
+    let year = school_year(app.now());
     let mut c = app.db.read().await?;
     let mut out: Vec<ParentSession> = Vec::new();
     for kid in kids.iter() {
@@ -954,7 +954,7 @@ async fn course_of_class(
 /// open now, if the class's course has a questionnaire.
 pub async fn my_surveys(app: &App, ctx: &Ctx) -> Result<Vec<Survey>> {
     let kids = crate::access::children(app, ctx.actor.account_id).await?;
-    let year = current_school_year(app.now());
+    let year = school_year(app.now());
     let mut c = app.db.read().await?;
     let mut out: Vec<Survey> = Vec::new();
     for kid in kids.iter() {

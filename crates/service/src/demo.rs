@@ -13,7 +13,8 @@ use tongyu_store::account::{self as accounts, NewAccount};
 use tongyu_store::org::{self as units, NewUnit};
 use tongyu_store::student::{self as students, NewStudent};
 
-use crate::{App, auth, clock::current_school_year};
+use crate::{App, auth};
+use tongyu_domain::calendar::school_year;
 
 /// How big a city to make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,7 +236,7 @@ pub async fn generate(
     tongyu_domain::account::check_password(password, "")?;
     let hash = auth::hash_password_async(password.to_owned()).await?;
     let now = app.now();
-    let year = current_school_year(now);
+    let year = school_year(now);
     let mut names = Names::new(20220901);
 
     // The tree.
@@ -546,7 +547,8 @@ async fn appeals(
     admin: i64,
     now: i64,
 ) -> Result<((String, String), Vec<String>)> {
-    use tongyu_domain::appeal::{Calendar, Category, CodeKind, Level, Source, dedupe_key};
+    use tongyu_domain::appeal::{Category, CodeKind, Level, Source, dedupe_key};
+    use tongyu_domain::calendar::Calendar;
     use tongyu_store::appeal as store;
     let mut tokens = Vec::new();
     for kind in CodeKind::ALL {
@@ -843,7 +845,7 @@ async fn required_course(
         .await?
         .first()
         .map_or(0, |s| s.id);
-    let year = crate::clock::current_school_year(now);
+    let year = tongyu_domain::calendar::school_year(now);
     let day = 86_400;
     for (i, (lesson, title)) in lessons.iter().zip(titles).enumerate() {
         let starts_at = now + [-2 * day, -day, 7 * day, 14 * day][i];

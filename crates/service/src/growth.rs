@@ -25,7 +25,7 @@ pub async fn growth_record(app: &App, ctx: &Ctx) -> Result<Vec<GrowthYear>> {
     let done = tongyu_store::learning::completions_of(&mut c, ctx.actor.account_id).await?;
     let mut years: Vec<GrowthYear> = Vec::new();
     for (at, duration) in done {
-        let year = crate::clock::current_school_year(at);
+        let year = tongyu_domain::calendar::school_year(at);
         match years.iter_mut().find(|y| y.school_year == year) {
             Some(y) => {
                 y.lessons += 1;

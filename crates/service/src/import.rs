@@ -461,7 +461,7 @@ async fn import_classes(
     )
     .await?;
     drop(c);
-    let default_year = crate::clock::current_school_year(app.now());
+    let default_year = tongyu_domain::calendar::school_year(app.now());
     struct ClassRow<'a> {
         ext: &'a str,
         school: Unit,

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub(crate) mod batch;
 pub mod cache;
+pub mod calendar;
 pub mod clock;
 pub mod contribution;
 pub mod course;
@@ -137,7 +138,7 @@ pub(crate) struct Caches {
     /// Gate code token → where its appeals go.
     pub codes: cache::Ttl<String, Arc<appeal::Route>>,
     /// The calendar of days off (one entry).
-    pub calendar: cache::Ttl<(), Arc<tongyu_domain::appeal::Calendar>>,
+    pub calendar: cache::Ttl<(), Arc<tongyu_domain::calendar::Calendar>>,
 }
 
 /// How long a cached read may be used.

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use tongyu_domain::appeal::local_day;
+use tongyu_domain::calendar::local_day;
 use tongyu_domain::opinion::{Period, Signals, is_surge, keywords, signals};
 use tongyu_domain::org::{Unit, UnitKind};
 use tongyu_domain::policy::Action;

@@ -138,7 +138,7 @@ pub async fn create_child(app: &App, ctx: &Ctx, parent_id: i64, input: &UnitInpu
                         "学年应为2000到2100之间的年份",
                     ));
                 }
-                None => crate::clock::current_school_year(now),
+                None => tongyu_domain::calendar::school_year(now),
             };
         }
         UnitKind::District | UnitKind::Subdistrict => new.name = parse_unit_name(&input.name)?,

@@ -150,7 +150,7 @@ impl Provider for LogFile {
             use tokio::io::AsyncWriteExt;
             let line = format!(
                 "{} to {}: {}\n",
-                crate::clock::format_local(chrono::Utc::now().timestamp()),
+                tongyu_domain::calendar::format_local(chrono::Utc::now().timestamp()),
                 msg.phone,
                 msg.text()
             );

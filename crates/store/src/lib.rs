@@ -10,6 +10,7 @@
 pub mod account;
 pub mod appeal;
 pub mod audit;
+pub mod calendar;
 pub mod contribution;
 pub mod course;
 pub mod delivery;

@@ -4,15 +4,15 @@
 
 use std::collections::HashMap;
 
-use tongyu_domain::appeal::{civil_from_days, days_from_civil, format_date, parse_date};
+use tongyu_domain::calendar::{civil_from_days, days_from_civil, format_date, parse_date};
 use tongyu_domain::org::{Unit, UnitKind, path_ids};
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, Result};
 use tongyu_store::appeal::{BoardCounts, board_rollups};
 use tongyu_store::org as units;
 
-use crate::clock::current_school_year;
 use crate::{App, Ctx, audit};
+use tongyu_domain::calendar::school_year;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct BoardRow {
@@ -71,7 +71,7 @@ pub async fn board(app: &App, ctx: &Ctx, unit_id: i64, since: &str) -> Result<Bo
     ctx.require(app, Action::HandleAppeals, unit.id, &unit.path)
         .await?;
     let day = if since.trim().is_empty() {
-        days_from_civil(current_school_year(app.now()), 9, 1)
+        days_from_civil(school_year(app.now()), 9, 1)
     } else {
         parse_date(since).ok_or_else(|| Error::invalid("since", "日期格式应为 2026-09-01"))?
     };

@@ -5,15 +5,16 @@
 use crate::crypto::field;
 use std::collections::HashMap;
 
-use tongyu_domain::appeal::{Calendar, Status};
+use tongyu_domain::appeal::Status;
+use tongyu_domain::calendar::Calendar;
 use tongyu_domain::org::{Unit, UnitKind};
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, ErrorCode, Result};
 use tongyu_store::appeal::{self as store, Callback, NewEvent};
 use tongyu_store::{DbResult, org as units};
 
-use crate::clock::format_local;
 use crate::{App, Ctx, audit};
+use tongyu_domain::calendar::format_local;
 
 /// How far back a draw looks for closed appeals.
 const DRAW_WINDOW_S: i64 = 30 * 86_400;
@@ -176,7 +177,7 @@ pub async fn record(app: &App, ctx: &Ctx, callback_id: i64, input: &OutcomeInput
     )
     .await?;
     if outcome == "unresolved" && a.status == Status::Closed {
-        let days = store::calendar(&mut tx).await?;
+        let days = tongyu_store::calendar::calendar(&mut tx).await?;
         let cal = Calendar::new(days.into_iter().map(|(d, k, _)| (d, k)));
         let d = app.settings.appeals.deadlines(a.level, a.category);
         a.status = Status::Received;

@@ -8,7 +8,8 @@
 use std::collections::HashMap;
 
 use tongyu_domain::Result;
-use tongyu_domain::appeal::{Category, Level, Source, local_day};
+use tongyu_domain::appeal::{Category, Level, Source};
+use tongyu_domain::calendar::local_day;
 use tongyu_domain::throttle::Limit;
 use tongyu_store::appeal::{self as store, NewAppeal};
 use tongyu_store::audit::AuditEntry;

@@ -13,7 +13,8 @@ use tongyu_store::appeal::{self as store, Appeal};
 use tongyu_store::org as units;
 use tongyu_store::{Conn, account as accounts};
 
-use super::{finish, for_change, staff_event, unit_for_level};
+use super::inbox::{finish, for_change, staff_event};
+use super::unit_for_level;
 use crate::{App, Ctx, audit};
 
 /// A handler proposes marking an appeal as spam.
@@ -180,7 +181,7 @@ pub async fn pending(app: &App, ctx: &Ctx) -> Result<Vec<Pending>> {
             unit_name,
             reason: a.spam_reason.clone(),
             proposed_by: names.get(&a.spam_by).cloned().unwrap_or_default(),
-            proposed_local: crate::clock::format_local(a.spam_at),
+            proposed_local: tongyu_domain::calendar::format_local(a.spam_at),
             excerpt: a.text.chars().take(60).collect(),
         });
     }

@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tongyu_domain::ErrorCode;
 use tongyu_domain::account::Role;
+use tongyu_domain::calendar::format_local;
 use tongyu_domain::verify::Purpose;
-use tongyu_service::clock::format_local;
 
 use crate::AppState;
 use crate::error::{PageError, PageResult};

@@ -6,11 +6,11 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tongyu_domain::account::Role;
+use tongyu_domain::calendar::format_local;
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, ErrorCode};
 use tongyu_service::account::AccountFilter;
 use tongyu_service::account::{self as accounts, AccountInput};
-use tongyu_service::clock::format_local;
 
 use super::me::GrantView;
 use crate::AppState;

@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use tongyu_domain::appeal::{CodeKind, Reply};
 use tongyu_domain::{Error, ErrorCode};
-use tongyu_service::appeal::{self, DayInput, InboxQuery, OnBehalfInput, PublicInput, RatingInput};
+use tongyu_service::appeal::{self, InboxQuery, OnBehalfInput, PublicInput, RatingInput};
 
 use crate::AppState;
 use crate::api::{ApiJson, ApiQuery, no_content};
@@ -418,15 +418,17 @@ async fn rotate(
 }
 
 async fn calendar(State(state): State<AppState>, _user: ApiUser) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "days": appeal::calendar(&state.app).await? })))
+    Ok(Json(
+        json!({ "days": tongyu_service::calendar::calendar(&state.app).await? }),
+    ))
 }
 
 async fn set_day(
     State(state): State<AppState>,
     user: ApiUser,
-    ApiJson(b): ApiJson<DayInput>,
+    ApiJson(b): ApiJson<tongyu_service::calendar::DayInput>,
 ) -> ApiResult<axum::response::Response> {
-    appeal::set_day(&state.app, &user.ctx, &b).await?;
+    tongyu_service::calendar::set_day(&state.app, &user.ctx, &b).await?;
     Ok(no_content())
 }
 

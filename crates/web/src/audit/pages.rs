@@ -6,9 +6,9 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use tongyu_domain::calendar::format_local;
 use tongyu_service::audit;
 use tongyu_service::audit::{AuditFilter, AuditRecord};
-use tongyu_service::clock::format_local;
 
 use crate::AppState;
 use crate::error::PageResult;

@@ -7,11 +7,11 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use tongyu_domain::Error;
+use tongyu_domain::calendar::format_local_minute;
 use tongyu_domain::contribution::{Kind, Status};
 use tongyu_domain::course::Subject;
 use tongyu_domain::org::Stage;
 use tongyu_domain::policy::Action;
-use tongyu_service::clock::format_local_minute;
 use tongyu_service::contribution::{self, ContributionInput, ReviewInput};
 
 use crate::AppState;

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
-use tongyu_service::clock::current_school_year;
+use tongyu_domain::calendar::school_year;
 use tongyu_service::delivery::{self, AttendanceInput, RecordInput, SessionInput};
 
 use crate::AppState;
@@ -41,7 +41,7 @@ struct YearQuery {
 
 fn year_or_now(state: &AppState, q: &YearQuery) -> i64 {
     q.school_year
-        .unwrap_or_else(|| current_school_year(state.app.now()))
+        .unwrap_or_else(|| school_year(state.app.now()))
 }
 
 async fn class_plan(

@@ -7,11 +7,11 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use tongyu_domain::calendar::{format_local_minute, parse_local_datetime, school_year};
 use tongyu_domain::delivery::{HOURS_PER_YEAR, SESSIONS_PER_YEAR, SessionStatus, Step};
 use tongyu_domain::org::UnitKind;
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, ErrorCode};
-use tongyu_service::clock::{current_school_year, format_local_minute, parse_local_datetime};
 use tongyu_service::delivery::{self, AttendanceInput, PresentInput, RecordInput, SessionInput};
 
 use crate::AppState;
@@ -55,7 +55,7 @@ struct PageQuery {
 
 fn year_of(state: &AppState, q: &PageQuery) -> i64 {
     q.school_year
-        .unwrap_or_else(|| current_school_year(state.app.now()))
+        .unwrap_or_else(|| school_year(state.app.now()))
 }
 
 fn mean_label(x100: i64, n: i64) -> String {
@@ -249,7 +249,7 @@ async fn plan(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<PlanForm>,
 ) -> PageResult<Response> {
-    let year = current_school_year(state.app.now());
+    let year = school_year(state.app.now());
     let Some(starts_at) = parse_local_datetime(&f.starts_at) else {
         let e = Error::invalid("starts_at", "请填写上课日期和时间");
         return class_view(&state, &user, id, year, None, Some(e)).await;

@@ -129,7 +129,7 @@ async fn my(
             attended: s.attended,
             title: s.title,
             child: s.child,
-            when: tongyu_service::clock::format_local_minute(s.starts_at),
+            when: tongyu_domain::calendar::format_local_minute(s.starts_at),
         })
         .collect();
     let surveys = tongyu_service::delivery::my_surveys(&state.app, &user.ctx)

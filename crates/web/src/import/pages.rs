@@ -5,9 +5,9 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use tongyu_domain::calendar::format_local;
 use tongyu_domain::import::{ImportKind, RowError};
 use tongyu_domain::{Error, ErrorCode};
-use tongyu_service::clock::format_local;
 use tongyu_service::import;
 use tongyu_service::sheet::MAX_BYTES;
 

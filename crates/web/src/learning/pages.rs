@@ -6,9 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use tongyu_domain::calendar::format_local;
 use tongyu_domain::org::UnitKind;
 use tongyu_domain::policy::Action;
-use tongyu_service::clock::format_local;
 use tongyu_service::learning;
 
 use crate::AppState;
@@ -260,7 +260,7 @@ async fn campaigns_page(
             })
             .collect(),
         grades,
-        year: tongyu_service::clock::current_school_year(state.app.now()),
+        year: tongyu_domain::calendar::school_year(state.app.now()),
         notice,
         error: error.as_ref().map(|e| e.message.clone()),
     };
@@ -280,7 +280,7 @@ async fn create_campaign(
     user: PageUser,
     crate::extract::CsrfForm(f): crate::extract::CsrfForm<CampaignForm>,
 ) -> PageResult<Response> {
-    use tongyu_service::clock::parse_local_date;
+    use tongyu_domain::calendar::parse_local_date;
     let input = match (
         f.school_year.trim().parse::<i64>(),
         parse_local_date(&f.opens),

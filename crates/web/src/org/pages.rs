@@ -6,9 +6,9 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tongyu_domain::Error;
+use tongyu_domain::calendar::school_year;
 use tongyu_domain::org::{Stage, Unit, UnitKind};
 use tongyu_domain::policy::Action;
-use tongyu_service::clock::current_school_year;
 use tongyu_service::org::{self, UnitInput};
 
 use crate::AppState;
@@ -241,7 +241,7 @@ async fn org_page(
         grade_options,
         stage_options: stage_options(),
         move_options,
-        school_year: current_school_year(state.app.now()),
+        school_year: school_year(state.app.now()),
         unit: UnitView::of(&b.unit),
         ancestors: b.ancestors.iter().map(UnitView::of).collect(),
         children: b.children.iter().map(UnitView::of).collect(),

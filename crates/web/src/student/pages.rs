@@ -5,10 +5,10 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use tongyu_domain::calendar::format_local;
 use tongyu_domain::policy::Action;
 use tongyu_domain::student::LinkStatus;
 use tongyu_domain::{Error, ErrorCode};
-use tongyu_service::clock::format_local;
 use tongyu_service::student::{self, StudentInput};
 
 use crate::AppState;

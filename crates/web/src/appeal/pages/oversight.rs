@@ -123,8 +123,8 @@ pub(super) async fn record_callback(
 #[template(path = "appeal/calendar.html")]
 struct CalendarPage {
     nav: Nav,
-    days: Vec<tongyu_service::appeal::CalendarDay>,
-    form: tongyu_service::appeal::DayInput,
+    days: Vec<tongyu_service::calendar::CalendarDay>,
+    form: tongyu_service::calendar::DayInput,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -132,11 +132,11 @@ struct CalendarPage {
 async fn calendar_view(
     state: &AppState,
     user: &PageUser,
-    form: tongyu_service::appeal::DayInput,
+    form: tongyu_service::calendar::DayInput,
     notice: Option<String>,
     error: Option<Error>,
 ) -> PageResult<Response> {
-    let days = appeal::calendar(&state.app).await?;
+    let days = tongyu_service::calendar::calendar(&state.app).await?;
     let page = CalendarPage {
         nav: Nav::for_user(user),
         days,
@@ -159,9 +159,9 @@ pub(super) async fn calendar_page(
 pub(super) async fn set_day(
     State(state): State<AppState>,
     user: PageUser,
-    CsrfForm(f): CsrfForm<tongyu_service::appeal::DayInput>,
+    CsrfForm(f): CsrfForm<tongyu_service::calendar::DayInput>,
 ) -> PageResult<Response> {
-    match appeal::set_day(&state.app, &user.ctx, &f).await {
+    match tongyu_service::calendar::set_day(&state.app, &user.ctx, &f).await {
         Ok(()) => Ok(Redirect::to("/appeals/calendar?msg=saved").into_response()),
         Err(e) if is_user_error(&e) => calendar_view(&state, &user, f, None, Some(e)).await,
         Err(e) => Err(PageError(e)),

@@ -204,8 +204,8 @@ pub(super) async fn submit(
                 number: r.number,
                 addressee: r.addressee,
                 duplicate: r.duplicate,
-                contact_due: tongyu_service::clock::format_local_minute(r.contact_due),
-                reply_due: tongyu_service::clock::format_local_minute(r.reply_due),
+                contact_due: tongyu_domain::calendar::format_local_minute(r.contact_due),
+                reply_due: tongyu_domain::calendar::format_local_minute(r.reply_due),
             };
             Ok((StatusCode::CREATED, render(&page)?).into_response())
         }
