@@ -1,6 +1,6 @@
 //! Required-course delivery pages: the head teacher's class plan and
-//! session sheet, check-in, the parent's session page and questionnaire,
-//! and the compliance, workload and effect pages for administrators.
+//! session sheet, and the compliance, workload and effect pages for
+//! administrators; the parents' side is `parent.rs`.
 
 use askama::Template;
 use axum::Router;
@@ -21,6 +21,7 @@ use crate::page::{Nav, Opt, is_user_error, render, status_of};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(super::parent::routes())
         .route("/delivery", get(hub))
         .route("/delivery/classes/{id}", get(class_page).post(plan))
         .route("/delivery/sessions/{id}", get(session_page))
@@ -42,15 +43,12 @@ pub fn routes() -> Router<AppState> {
             get(compliance_xlsx),
         )
         .route("/delivery/effect/{course}/{unit}", get(effect))
-        .route("/checkin/{token}", get(checkin_page).post(checkin))
-        .route("/sessions/{id}", get(parent_session).post(rate))
-        .route("/surveys/{class_id}", get(survey_page).post(answer))
 }
 
 #[derive(serde::Deserialize, Default)]
-struct PageQuery {
-    school_year: Option<i64>,
-    msg: Option<String>,
+pub(super) struct PageQuery {
+    pub(super) school_year: Option<i64>,
+    pub(super) msg: Option<String>,
 }
 
 fn year_of(state: &AppState, q: &PageQuery) -> i64 {
@@ -66,7 +64,7 @@ fn mean_label(x100: i64, n: i64) -> String {
     }
 }
 
-fn notice(key: Option<&str>) -> Option<String> {
+pub(super) fn notice(key: Option<&str>) -> Option<String> {
     let text = match key? {
         "planned" => "已安排。家长会在“我的孩子”里看到这次课。",
         "held" => "已标记为已上课，课时已计入。",
@@ -722,194 +720,4 @@ async fn effect(
             .collect(),
     };
     Ok(render(&page)?.into_response())
-}
-
-#[derive(Template)]
-#[template(path = "delivery/checkin.html")]
-struct CheckinPage {
-    nav: Nav,
-    token: String,
-    done: Option<(i64, String, bool)>,
-    error: Option<String>,
-}
-
-async fn checkin_page(user: PageUser, Path(token): Path<String>) -> PageResult<Response> {
-    let page = CheckinPage {
-        nav: Nav::for_user(&user),
-        token,
-        done: None,
-        error: None,
-    };
-    Ok(render(&page)?.into_response())
-}
-
-async fn checkin(
-    State(state): State<AppState>,
-    user: PageUser,
-    Path(token): Path<String>,
-    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
-) -> PageResult<Response> {
-    let (done, error) = match delivery::check_in(&state.app, &user.ctx, &token).await {
-        Ok(c) => (Some((c.session_id, c.title, c.new)), None),
-        Err(e) if e.code != ErrorCode::Internal => (None, Some(e)),
-        Err(e) => return Err(PageError(e)),
-    };
-    let page = CheckinPage {
-        nav: Nav::for_user(&user),
-        token,
-        done,
-        error: error.as_ref().map(|e| e.message.clone()),
-    };
-    Ok((status_of(error.as_ref()), render(&page)?).into_response())
-}
-
-#[derive(Template)]
-#[template(path = "delivery/parent_session.html")]
-struct ParentSessionPage {
-    nav: Nav,
-    id: i64,
-    child: String,
-    title: String,
-    when: String,
-    place: String,
-    online_url: String,
-    hours: i64,
-    status: String,
-    attended: bool,
-    started: bool,
-    my_score: i64,
-    notice: Option<String>,
-    error: Option<String>,
-}
-
-async fn parent_session(
-    State(state): State<AppState>,
-    user: PageUser,
-    Path(id): Path<i64>,
-    Query(q): Query<PageQuery>,
-) -> PageResult<Response> {
-    parent_view(&state, &user, id, notice(q.msg.as_deref()), None).await
-}
-
-async fn parent_view(
-    state: &AppState,
-    user: &PageUser,
-    id: i64,
-    notice: Option<String>,
-    error: Option<Error>,
-) -> PageResult<Response> {
-    let s = delivery::parent_session(&state.app, &user.ctx, id).await?;
-    let page = ParentSessionPage {
-        nav: Nav::for_user(user),
-        id: s.id,
-        child: s.child,
-        title: s.title,
-        when: format_local_minute(s.starts_at),
-        place: s.place,
-        online_url: s.online_url,
-        hours: s.class_hours,
-        status: s.status.label().into(),
-        attended: s.attended,
-        started: s.starts_at <= state.app.now(),
-        my_score: s.my_score,
-        notice,
-        error: error.as_ref().map(|e| e.message.clone()),
-    };
-    Ok((status_of(error.as_ref()), render(&page)?).into_response())
-}
-
-#[derive(serde::Deserialize)]
-struct RateForm {
-    score: i64,
-    #[serde(default)]
-    comment: String,
-}
-
-async fn rate(
-    State(state): State<AppState>,
-    user: PageUser,
-    Path(id): Path<i64>,
-    CsrfForm(f): CsrfForm<RateForm>,
-) -> PageResult<Response> {
-    match delivery::rate(&state.app, &user.ctx, id, f.score, &f.comment).await {
-        Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}?msg=rated")).into_response()),
-        Err(e) if is_user_error(&e) => parent_view(&state, &user, id, None, Some(e)).await,
-        Err(e) => Err(PageError(e)),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "delivery/survey.html")]
-struct SurveyPage {
-    nav: Nav,
-    class_id: i64,
-    survey: Option<delivery::Survey>,
-    phase: String,
-    phase_label: String,
-    notice: Option<String>,
-    error: Option<String>,
-}
-
-async fn survey_page(
-    State(state): State<AppState>,
-    user: PageUser,
-    Path(class_id): Path<i64>,
-    Query(q): Query<PageQuery>,
-) -> PageResult<Response> {
-    survey_view(&state, &user, class_id, notice(q.msg.as_deref()), None).await
-}
-
-async fn survey_view(
-    state: &AppState,
-    user: &PageUser,
-    class_id: i64,
-    notice: Option<String>,
-    error: Option<Error>,
-) -> PageResult<Response> {
-    let survey = delivery::my_surveys(&state.app, &user.ctx)
-        .await?
-        .into_iter()
-        .find(|s| s.class_id == class_id);
-    let page = SurveyPage {
-        nav: Nav::for_user(user),
-        class_id,
-        phase: survey
-            .as_ref()
-            .map(|s| s.phase.as_str().to_owned())
-            .unwrap_or_default(),
-        phase_label: survey
-            .as_ref()
-            .map(|s| s.phase.label().to_owned())
-            .unwrap_or_default(),
-        survey,
-        notice,
-        error: error.as_ref().map(|e| e.message.clone()),
-    };
-    Ok((status_of(error.as_ref()), render(&page)?).into_response())
-}
-
-/// The questionnaire form: `phase` and `q{i}` for each question.
-async fn answer(
-    State(state): State<AppState>,
-    user: PageUser,
-    Path(class_id): Path<i64>,
-    CsrfForm(f): CsrfForm<Vec<(String, String)>>,
-) -> PageResult<Response> {
-    let phase = f
-        .iter()
-        .find(|(k, _)| k == "phase")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    let mut answers = Vec::new();
-    for i in 0..tongyu_domain::delivery::MAX_QUESTIONS {
-        match f.iter().find(|(k, _)| *k == format!("q{i}")) {
-            Some((_, v)) => answers.push(v.parse::<i64>().unwrap_or(0)),
-            None => break,
-        }
-    }
-    match delivery::answer(&state.app, &user.ctx, class_id, &phase, &answers).await {
-        Ok(()) => Ok(Redirect::to(&format!("/surveys/{class_id}?msg=answered")).into_response()),
-        Err(e) if is_user_error(&e) => survey_view(&state, &user, class_id, None, Some(e)).await,
-        Err(e) => Err(PageError(e)),
-    }
 }

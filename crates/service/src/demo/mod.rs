@@ -13,6 +13,9 @@ use tongyu_store::account::{self as accounts, NewAccount};
 use tongyu_store::org::{self as units, NewUnit};
 use tongyu_store::student::{self as students, NewStudent};
 
+mod appeals;
+mod courses;
+
 use crate::{App, auth};
 use tongyu_domain::calendar::school_year;
 
@@ -484,7 +487,7 @@ pub async fn generate(
     }
     accounts::insert_grants_many(&mut tx, &grants, now).await?;
     progress("汇总计数", 0, 1);
-    first_lesson(
+    courses::first_lesson(
         &mut tx,
         &city,
         year,
@@ -499,8 +502,8 @@ pub async fn generate(
             .find(|((u, _, _), _)| *u == name)
             .map_or(0, |(_, (_, id))| *id)
     };
-    library(&mut tx, &city, id_of("expert"), now).await?;
-    required_course(
+    courses::library(&mut tx, &city, id_of("expert"), now).await?;
+    courses::required_course(
         &mut tx,
         &city,
         class,
@@ -510,7 +513,7 @@ pub async fn generate(
     )
     .await?;
     let (gate_codes, tracking_codes) =
-        appeals(app, &mut tx, school, id_of("school-admin"), now).await?;
+        appeals::appeals(app, &mut tx, school, id_of("school-admin"), now).await?;
     units::recount(&mut tx).await?;
     let mut e = crate::audit::anonymous(
         app,
@@ -538,136 +541,6 @@ pub async fn generate(
     })
 }
 
-/// The demo school's gate codes and three appeals: one just received, one
-/// answered and waiting for the parent's rating, one to the district bureau.
-async fn appeals(
-    app: &App,
-    c: &mut tongyu_store::Conn,
-    school: &Unit,
-    admin: i64,
-    now: i64,
-) -> Result<((String, String), Vec<String>)> {
-    use tongyu_domain::appeal::{Category, CodeKind, Level, Source, dedupe_key};
-    use tongyu_domain::calendar::Calendar;
-    use tongyu_store::appeal as store;
-    let mut tokens = Vec::new();
-    for kind in CodeKind::ALL {
-        let token = crate::auth::random_token(18);
-        store::insert_code(c, &token, school.id, kind, admin, now).await?;
-        tokens.push(token);
-    }
-    let district = school
-        .ancestor_ids()
-        .get(1)
-        .copied()
-        .ok_or_else(Error::internal)?;
-    let samples = [
-        (
-            Level::School,
-            Category::Safety,
-            "放学时学校东门车辆乱停乱放，孩子过马路很危险，希望学校协调交警设置护学岗。",
-            2 * 3600,
-        ),
-        (
-            Level::School,
-            Category::Food,
-            "食堂午饭菜量偏少，孩子下午经常喊饿，希望学校了解一下并改进。",
-            3 * 86_400,
-        ),
-        (
-            Level::District,
-            Category::Fees,
-            "学校要求家长统一购买课外辅导资料，费用没有公示，想请教育局核实是否合规。",
-            3600,
-        ),
-    ];
-    let cal = Calendar::default();
-    let mut codes = Vec::new();
-    for (i, (level, category, text, ago)) in samples.into_iter().enumerate() {
-        let at = now - ago;
-        let d = app.settings.appeals.deadlines(level, category);
-        let code = crate::appeal::new_tracking_code();
-        let unit = if level == Level::School {
-            school.id
-        } else {
-            district
-        };
-        let key = dedupe_key(text, &format!("demo:{i}"));
-        let id = store::insert(
-            c,
-            &store::NewAppeal {
-                tracking_code: &code,
-                source: Source::Qr,
-                external_ref: None,
-                school_id: school.id,
-                unit_id: unit,
-                level,
-                category,
-                text,
-                contact_name: &app.seal(crate::crypto::field::APPEAL_CONTACT_NAME, "演示家长"),
-                contact_phone: &app.seal(crate::crypto::field::APPEAL_CONTACT_PHONE, "13900000001"),
-                dedupe_key: &key,
-                sender_device: "",
-                urgent: false,
-                contact_due: cal.add(at, d.first_contact),
-                reply_due: cal.add(at, d.reply),
-            },
-            at,
-        )
-        .await?;
-        store::add_event(
-            c,
-            &store::NewEvent {
-                appeal_id: id,
-                kind: "received",
-                public: true,
-                actor_id: 0,
-                unit_id: unit,
-                text: "已收到您的诉求",
-            },
-            at,
-        )
-        .await?;
-        crate::opinion::index_appeal(c, id, text, school.id, district, at).await?;
-        if i == 1 {
-            let Some(mut a) = store::get(c, id).await? else {
-                return Err(Error::internal());
-            };
-            a.status = tongyu_domain::appeal::Status::Replied;
-            a.handler_id = admin;
-            a.contacted_at = at + 3600;
-            a.replied_at = now - 86_400;
-            a.replied_by = admin;
-            a.reply_policy =
-                "根据《学生餐营养指南》，小学生午餐应保证主食、蛋白质和蔬菜的分量。".into();
-            a.reply_status =
-                "学校已抽查三天的午餐，确有部分班级分餐不足的情况，已约谈配餐公司。".into();
-            a.reply_next_steps =
-                "下周起每班增加一份机动餐，家委会每月陪餐一次并公布陪餐记录。".into();
-            a.rating_due = cal.add(a.replied_at, app.settings.appeals.rating_window);
-            store::save(c, &a, now).await?;
-            store::add_event(
-                c,
-                &store::NewEvent {
-                    appeal_id: id,
-                    kind: "replied",
-                    public: true,
-                    actor_id: admin,
-                    unit_id: unit,
-                    text: "已答复，请查看答复内容并评价",
-                },
-                a.replied_at,
-            )
-            .await?;
-        }
-        codes.push(code);
-    }
-    let mut it = tokens.into_iter();
-    let school_token = it.next().unwrap_or_default();
-    let bureau_token = it.next().unwrap_or_default();
-    Ok(((school_token, bureau_token), codes))
-}
-
 fn plain(kind: UnitKind, name: &str, external_id: String) -> NewUnit {
     NewUnit {
         kind,
@@ -677,261 +550,4 @@ fn plain(kind: UnitKind, name: &str, external_id: String) -> NewUnit {
         grade: String::new(),
         school_year: 0,
     }
-}
-
-/// The demo's first lesson of term: a published course of five
-/// stage-transition lessons (for every parent, and for new K1, P1, J1 and
-/// S1 parents) in a campaign open now. The lessons play a generated audio
-/// track, so a demo needs nothing from outside.
-async fn first_lesson(
-    c: &mut tongyu_store::Conn,
-    city: &Unit,
-    year: i64,
-    by: i64,
-    now: i64,
-) -> Result<()> {
-    use tongyu_domain::course::{Category, Status, Subject};
-    use tongyu_store::course::{self as courses, NewCourse, NewLesson};
-    use tongyu_store::learning::{self as learning, Target};
-    let title = format!("{year}学年家长开学第一课");
-    let course = courses::insert_course(
-        c,
-        &NewCourse {
-            title: &title,
-            description: "学段衔接第一课：陪伴孩子迈好新学年的第一步。",
-            category: Category::Keynote,
-            subject: Subject::FamilyEducation,
-            grades: "",
-            owner_unit_id: city.id,
-            created_by: by,
-        },
-        now,
-    )
-    .await?;
-    courses::set_course_status(c, course, Status::Published, now).await?;
-    let campaign =
-        learning::insert_campaign(c, year, &title, now - 86_400, now + 60 * 86_400, by, now)
-            .await?;
-    let lessons = [
-        ("", "全学段：新学年，和孩子一起出发"),
-        ("K1", "幼一新生家长：入园第一课"),
-        ("P1", "小一新生家长：幼小衔接第一课"),
-        ("J1", "初一新生家长：小升初衔接第一课"),
-        ("S1", "高一新生家长：初升高衔接第一课"),
-    ];
-    for (grade, lesson_title) in lessons {
-        let body = "视频导课：请先完整观看本课音视频。\n\n现场讨论：和家人聊一聊孩子新学年的期待与担心。\n\n课堂总结：记下一条本周就能做到的陪伴方法。";
-        let id = courses::insert_lesson(
-            c,
-            &NewLesson {
-                course_id: course,
-                title: lesson_title,
-                duration_s: 600,
-                video_url: "/media/demo-lesson.wav",
-                body,
-                steps: "",
-            },
-            now,
-        )
-        .await?;
-        courses::set_lesson_status(c, id, Status::Published, now).await?;
-        learning::add_target(
-            c,
-            &Target {
-                campaign_id: campaign,
-                lesson_id: id,
-                grade: grade.to_owned(),
-                school_id: 0,
-            },
-            by,
-            now,
-        )
-        .await?;
-    }
-    crate::search::index_course(c, course, now).await?;
-    Ok(())
-}
-
-/// The demo's required course: four lessons in the five steps, a
-/// questionnaire, and in the demo head teacher's class four sessions this
-/// school year: two held (the demo parent came to both and rated them) and
-/// two to come.
-async fn required_course(
-    c: &mut tongyu_store::Conn,
-    city: &Unit,
-    class: &Unit,
-    teacher: i64,
-    parent: i64,
-    now: i64,
-) -> Result<()> {
-    use tongyu_domain::course::{Category, Status, Subject};
-    use tongyu_domain::delivery::{SessionStatus, Step};
-    use tongyu_store::course::{self as courses, NewCourse, NewLesson};
-    use tongyu_store::delivery::{self as delivery, NewSession};
-    let course = courses::insert_course(
-        c,
-        &NewCourse {
-            title: "家庭教育必修课：做孩子成长的同行者",
-            description: "班主任每学年为本班家长讲授4次、8课时，按视频导课、现场讨论、课堂总结、拓展训练、微课巩固五步进行。",
-            category: Category::Required,
-            subject: Subject::FamilyEducation,
-            grades: "",
-            owner_unit_id: city.id,
-            created_by: teacher,
-        },
-        now,
-    )
-    .await?;
-    courses::set_course_status(c, course, Status::Published, now).await?;
-    let titles = [
-        "第一讲：读懂孩子的情绪",
-        "第二讲：好习惯从家庭开始",
-        "第三讲：亲子沟通的五个小方法",
-        "第四讲：陪伴孩子规划成长",
-    ];
-    let mut lessons = Vec::new();
-    for t in titles {
-        let body = "本讲按五步教学法进行，约两课时。";
-        let steps = tongyu_domain::course::encode_steps(&[
-            (
-                Step::VideoIntro,
-                format!("观看《{t}》导课短片（5分钟），请家长带着问题看。"),
-            ),
-            (
-                Step::Discussion,
-                "分组讨论：\n\n- 家里最近一次类似的情形是怎样的？\n- 孩子当时可能在想什么？"
-                    .to_owned(),
-            ),
-            (
-                Step::Summary,
-                "班主任归纳本讲的三个要点，家长各写下一条本周就能做到的做法。".to_owned(),
-            ),
-            (
-                Step::Practice,
-                "本周在家完成一次练习，下次课分享。".to_owned(),
-            ),
-            (Step::MicroReview, "/media/demo-lesson.wav".to_owned()),
-        ]);
-        let id = courses::insert_lesson(
-            c,
-            &NewLesson {
-                course_id: course,
-                title: t,
-                duration_s: 600,
-                video_url: "/media/demo-lesson.wav",
-                body,
-                steps: &steps,
-            },
-            now,
-        )
-        .await?;
-        courses::set_lesson_status(c, id, Status::Published, now).await?;
-        lessons.push(id);
-    }
-    crate::search::index_course(c, course, now).await?;
-    delivery::put_questionnaire(
-        c,
-        course,
-        &[
-            "我能耐心倾听孩子的想法".to_owned(),
-            "我知道怎样和孩子商量规则".to_owned(),
-            "我每周有固定的亲子陪伴时间".to_owned(),
-        ],
-        teacher,
-        now,
-    )
-    .await?;
-    let child = tongyu_store::student::children_of(c, parent)
-        .await?
-        .first()
-        .map_or(0, |s| s.id);
-    let year = tongyu_domain::calendar::school_year(now);
-    let day = 86_400;
-    for (i, (lesson, title)) in lessons.iter().zip(titles).enumerate() {
-        let starts_at = now + [-2 * day, -day, 7 * day, 14 * day][i];
-        let token = crate::auth::random_token(18);
-        let id = delivery::insert_session(
-            c,
-            &NewSession {
-                class_id: class.id,
-                school_year: year,
-                course_id: course,
-                lesson_id: *lesson,
-                title,
-                starts_at,
-                class_hours: 2,
-                place: "学校三楼多功能厅",
-                online_url: "",
-                checkin_token: &token,
-                created_by: teacher,
-            },
-            now,
-        )
-        .await?;
-        if starts_at < now {
-            let steps: Vec<(Step, String)> =
-                Step::ALL.iter().map(|s| (*s, String::new())).collect();
-            delivery::replace_steps(c, id, &steps, now).await?;
-            delivery::set_session_status(c, id, SessionStatus::Held, teacher, now, now).await?;
-            delivery::add_to_tally(c, class.id, year, 1, 2).await?;
-            if child != 0 {
-                delivery::check_in(c, id, parent, child, "qr", starts_at).await?;
-                delivery::rate(c, id, parent, 5, "讲得很实在，回家就能用。", now).await?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The demo's library: a published self-study course of micro-courses for
-/// every grade, which parents' homes recommend.
-async fn library(c: &mut tongyu_store::Conn, city: &Unit, by: i64, now: i64) -> Result<()> {
-    use tongyu_domain::course::{Category, Status, Subject};
-    use tongyu_store::course::{self as courses, NewCourse, NewLesson};
-    let course = courses::insert_course(
-        c,
-        &NewCourse {
-            title: "家长微课堂：每天十分钟",
-            description: "短小实用的家庭教育微课，随时随地学习。",
-            category: Category::SelfStudy,
-            subject: Subject::FamilyEducation,
-            grades: "",
-            owner_unit_id: city.id,
-            created_by: by,
-        },
-        now,
-    )
-    .await?;
-    for (title, body) in [
-        (
-            "三分钟学会倾听",
-            "**倾听**是亲子沟通的第一步：放下手机，看着孩子，听完再说。",
-        ),
-        (
-            "和孩子一起做家务",
-            "家务是最好的劳动教育：从整理书包、摆放碗筷开始。",
-        ),
-        (
-            "睡前十分钟的亲子阅读",
-            "固定时间、固定地点、孩子选书，读完聊一聊。",
-        ),
-    ] {
-        let id = courses::insert_lesson(
-            c,
-            &NewLesson {
-                course_id: course,
-                title,
-                duration_s: 600,
-                video_url: "/media/demo-lesson.wav",
-                body,
-                steps: "",
-            },
-            now,
-        )
-        .await?;
-        courses::set_lesson_status(c, id, Status::Published, now).await?;
-    }
-    courses::set_course_status(c, course, Status::Published, now).await?;
-    crate::search::index_course(c, course, now).await?;
-    Ok(())
 }

@@ -1,0 +1,266 @@
+//! The demo city's courses: the first lesson of term, the required course
+//! with its sessions, and the library.
+
+use super::*;
+
+/// The demo's first lesson of term: a published course of five
+/// stage-transition lessons (for every parent, and for new K1, P1, J1 and
+/// S1 parents) in a campaign open now. The lessons play a generated audio
+/// track, so a demo needs nothing from outside.
+pub(super) async fn first_lesson(
+    c: &mut tongyu_store::Conn,
+    city: &Unit,
+    year: i64,
+    by: i64,
+    now: i64,
+) -> Result<()> {
+    use tongyu_domain::course::{Category, Status, Subject};
+    use tongyu_store::course::{self as courses, NewCourse, NewLesson};
+    use tongyu_store::learning::{self as learning, Target};
+    let title = format!("{year}学年家长开学第一课");
+    let course = courses::insert_course(
+        c,
+        &NewCourse {
+            title: &title,
+            description: "学段衔接第一课：陪伴孩子迈好新学年的第一步。",
+            category: Category::Keynote,
+            subject: Subject::FamilyEducation,
+            grades: "",
+            owner_unit_id: city.id,
+            created_by: by,
+        },
+        now,
+    )
+    .await?;
+    courses::set_course_status(c, course, Status::Published, now).await?;
+    let campaign =
+        learning::insert_campaign(c, year, &title, now - 86_400, now + 60 * 86_400, by, now)
+            .await?;
+    let lessons = [
+        ("", "全学段：新学年，和孩子一起出发"),
+        ("K1", "幼一新生家长：入园第一课"),
+        ("P1", "小一新生家长：幼小衔接第一课"),
+        ("J1", "初一新生家长：小升初衔接第一课"),
+        ("S1", "高一新生家长：初升高衔接第一课"),
+    ];
+    for (grade, lesson_title) in lessons {
+        let body = "视频导课：请先完整观看本课音视频。\n\n现场讨论：和家人聊一聊孩子新学年的期待与担心。\n\n课堂总结：记下一条本周就能做到的陪伴方法。";
+        let id = courses::insert_lesson(
+            c,
+            &NewLesson {
+                course_id: course,
+                title: lesson_title,
+                duration_s: 600,
+                video_url: "/media/demo-lesson.wav",
+                body,
+                steps: "",
+            },
+            now,
+        )
+        .await?;
+        courses::set_lesson_status(c, id, Status::Published, now).await?;
+        learning::add_target(
+            c,
+            &Target {
+                campaign_id: campaign,
+                lesson_id: id,
+                grade: grade.to_owned(),
+                school_id: 0,
+            },
+            by,
+            now,
+        )
+        .await?;
+    }
+    crate::search::index_course(c, course, now).await?;
+    Ok(())
+}
+
+/// The demo's required course: four lessons in the five steps, a
+/// questionnaire, and in the demo head teacher's class four sessions this
+/// school year: two held (the demo parent came to both and rated them) and
+/// two to come.
+pub(super) async fn required_course(
+    c: &mut tongyu_store::Conn,
+    city: &Unit,
+    class: &Unit,
+    teacher: i64,
+    parent: i64,
+    now: i64,
+) -> Result<()> {
+    use tongyu_domain::course::{Category, Status, Subject};
+    use tongyu_domain::delivery::{SessionStatus, Step};
+    use tongyu_store::course::{self as courses, NewCourse, NewLesson};
+    use tongyu_store::delivery::{self as delivery, NewSession};
+    let course = courses::insert_course(
+        c,
+        &NewCourse {
+            title: "家庭教育必修课：做孩子成长的同行者",
+            description: "班主任每学年为本班家长讲授4次、8课时，按视频导课、现场讨论、课堂总结、拓展训练、微课巩固五步进行。",
+            category: Category::Required,
+            subject: Subject::FamilyEducation,
+            grades: "",
+            owner_unit_id: city.id,
+            created_by: teacher,
+        },
+        now,
+    )
+    .await?;
+    courses::set_course_status(c, course, Status::Published, now).await?;
+    let titles = [
+        "第一讲：读懂孩子的情绪",
+        "第二讲：好习惯从家庭开始",
+        "第三讲：亲子沟通的五个小方法",
+        "第四讲：陪伴孩子规划成长",
+    ];
+    let mut lessons = Vec::new();
+    for t in titles {
+        let body = "本讲按五步教学法进行，约两课时。";
+        let steps = tongyu_domain::course::encode_steps(&[
+            (
+                Step::VideoIntro,
+                format!("观看《{t}》导课短片（5分钟），请家长带着问题看。"),
+            ),
+            (
+                Step::Discussion,
+                "分组讨论：\n\n- 家里最近一次类似的情形是怎样的？\n- 孩子当时可能在想什么？"
+                    .to_owned(),
+            ),
+            (
+                Step::Summary,
+                "班主任归纳本讲的三个要点，家长各写下一条本周就能做到的做法。".to_owned(),
+            ),
+            (
+                Step::Practice,
+                "本周在家完成一次练习，下次课分享。".to_owned(),
+            ),
+            (Step::MicroReview, "/media/demo-lesson.wav".to_owned()),
+        ]);
+        let id = courses::insert_lesson(
+            c,
+            &NewLesson {
+                course_id: course,
+                title: t,
+                duration_s: 600,
+                video_url: "/media/demo-lesson.wav",
+                body,
+                steps: &steps,
+            },
+            now,
+        )
+        .await?;
+        courses::set_lesson_status(c, id, Status::Published, now).await?;
+        lessons.push(id);
+    }
+    crate::search::index_course(c, course, now).await?;
+    delivery::put_questionnaire(
+        c,
+        course,
+        &[
+            "我能耐心倾听孩子的想法".to_owned(),
+            "我知道怎样和孩子商量规则".to_owned(),
+            "我每周有固定的亲子陪伴时间".to_owned(),
+        ],
+        teacher,
+        now,
+    )
+    .await?;
+    let child = tongyu_store::student::children_of(c, parent)
+        .await?
+        .first()
+        .map_or(0, |s| s.id);
+    let year = tongyu_domain::calendar::school_year(now);
+    let day = 86_400;
+    for (i, (lesson, title)) in lessons.iter().zip(titles).enumerate() {
+        let starts_at = now + [-2 * day, -day, 7 * day, 14 * day][i];
+        let token = crate::auth::random_token(18);
+        let id = delivery::insert_session(
+            c,
+            &NewSession {
+                class_id: class.id,
+                school_year: year,
+                course_id: course,
+                lesson_id: *lesson,
+                title,
+                starts_at,
+                class_hours: 2,
+                place: "学校三楼多功能厅",
+                online_url: "",
+                checkin_token: &token,
+                created_by: teacher,
+            },
+            now,
+        )
+        .await?;
+        if starts_at < now {
+            let steps: Vec<(Step, String)> =
+                Step::ALL.iter().map(|s| (*s, String::new())).collect();
+            delivery::replace_steps(c, id, &steps, now).await?;
+            delivery::set_session_status(c, id, SessionStatus::Held, teacher, now, now).await?;
+            delivery::add_to_tally(c, class.id, year, 1, 2).await?;
+            if child != 0 {
+                delivery::check_in(c, id, parent, child, "qr", starts_at).await?;
+                delivery::rate(c, id, parent, 5, "讲得很实在，回家就能用。", now).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The demo's library: a published self-study course of micro-courses for
+/// every grade, which parents' homes recommend.
+pub(super) async fn library(
+    c: &mut tongyu_store::Conn,
+    city: &Unit,
+    by: i64,
+    now: i64,
+) -> Result<()> {
+    use tongyu_domain::course::{Category, Status, Subject};
+    use tongyu_store::course::{self as courses, NewCourse, NewLesson};
+    let course = courses::insert_course(
+        c,
+        &NewCourse {
+            title: "家长微课堂：每天十分钟",
+            description: "短小实用的家庭教育微课，随时随地学习。",
+            category: Category::SelfStudy,
+            subject: Subject::FamilyEducation,
+            grades: "",
+            owner_unit_id: city.id,
+            created_by: by,
+        },
+        now,
+    )
+    .await?;
+    for (title, body) in [
+        (
+            "三分钟学会倾听",
+            "**倾听**是亲子沟通的第一步：放下手机，看着孩子，听完再说。",
+        ),
+        (
+            "和孩子一起做家务",
+            "家务是最好的劳动教育：从整理书包、摆放碗筷开始。",
+        ),
+        (
+            "睡前十分钟的亲子阅读",
+            "固定时间、固定地点、孩子选书，读完聊一聊。",
+        ),
+    ] {
+        let id = courses::insert_lesson(
+            c,
+            &NewLesson {
+                course_id: course,
+                title,
+                duration_s: 600,
+                video_url: "/media/demo-lesson.wav",
+                body,
+                steps: "",
+            },
+            now,
+        )
+        .await?;
+        courses::set_lesson_status(c, id, Status::Published, now).await?;
+    }
+    courses::set_course_status(c, course, Status::Published, now).await?;
+    crate::search::index_course(c, course, now).await?;
+    Ok(())
+}
