@@ -733,16 +733,19 @@ async fn serve(app: App, cfg: &Config) -> Result<(), AnyError> {
             cfg.sms.log_path(&cfg.data_dir).display()
         );
     }
-    let janitor = tokio::spawn(purge_sessions(app.clone()));
+    tongyu_service::jobs::schedule(
+        &app,
+        &tongyu_service::jobs::standard_schedule(Duration::from_secs(
+            cfg.appeals.sweep_every_s.max(1),
+        )),
+    )
+    .await?;
+    let runner = tongyu_service::jobs::start(app.clone(), Duration::from_secs(1), 2);
     let head_path = cfg.data_dir.join(AUDIT_HEAD_FILE);
     let marker = tokio::spawn(mark_audit_head(app.clone(), head_path.clone()));
     let sender = tongyu_service::sms::start_sender(
         app.clone(),
         Duration::from_secs(cfg.sms.retry_every_s.max(1)),
-    );
-    let clocks = tongyu_service::appeal::start_sweeper(
-        app.clone(),
-        Duration::from_secs(cfg.appeals.sweep_every_s.max(1)),
     );
     axum::serve(
         listener,
@@ -750,8 +753,7 @@ async fn serve(app: App, cfg: &Config) -> Result<(), AnyError> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
-    janitor.abort();
-    clocks.abort();
+    runner.abort();
     sender.abort();
     marker.abort();
     if let Err(e) = tongyu_service::audit::mark_head(&app, &head_path).await {
@@ -788,39 +790,6 @@ async fn mark_audit_head(app: App, path: std::path::PathBuf) {
         tick.tick().await;
         if let Err(e) = tongyu_service::audit::mark_head(&app, &path).await {
             tracing::warn!(error = %e, "audit head not written");
-        }
-    }
-}
-
-/// Every ten minutes: removes expired sessions, spent one-time codes, old
-/// throttle windows, appeal photos past their retention and half-written
-/// uploads; once a day, stored files that no row names.
-async fn purge_sessions(app: App) {
-    let mut tick = tokio::time::interval(Duration::from_secs(600));
-    let mut round: u64 = 0;
-    loop {
-        tick.tick().await;
-        round += 1;
-        if round % 144 == 1
-            && let Err(e) =
-                tongyu_service::media::purge_orphans(&app, Duration::from_secs(86_400)).await
-        {
-            tracing::warn!(error = %e, "orphan file purge failed");
-        }
-        if let Err(e) = tongyu_service::auth::purge_expired(&app).await {
-            tracing::warn!(error = %e, "session purge failed");
-        }
-        if let Err(e) = tongyu_service::verify::purge(&app).await {
-            tracing::warn!(error = %e, "code purge failed");
-        }
-        if let Err(e) = tongyu_service::throttle::purge(&app).await {
-            tracing::warn!(error = %e, "throttle purge failed");
-        }
-        if let Err(e) = tongyu_service::appeal::retention::purge_photos(&app).await {
-            tracing::warn!(error = %e, "photo retention purge failed");
-        }
-        if let Err(e) = tongyu_service::media::purge_temporary(&app).await {
-            tracing::warn!(error = %e, "temporary upload purge failed");
         }
     }
 }

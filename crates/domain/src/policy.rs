@@ -95,10 +95,12 @@ pub enum Action {
     SignOffAppeals,
     /// The schools' gate codes and posters, and the calendar of days off.
     ManageAppeals,
+    /// See the background jobs and run one again.
+    OperateJobs,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 21] = [
         Self::ViewUnit,
         Self::ManageUnit,
         Self::ViewAccounts,
@@ -119,6 +121,7 @@ impl Action {
         Self::HandleAppeals,
         Self::SignOffAppeals,
         Self::ManageAppeals,
+        Self::OperateJobs,
     ];
 
     /// The roles that may take the action (within the subtree of their grant).
@@ -174,6 +177,8 @@ impl Action {
                 HeadTeacher,
             ],
             Self::ReadAudit => &[AuditAdmin],
+            // Keeping the platform running is the system administrator's.
+            Self::OperateJobs => &[SystemAdmin],
             Self::ManageIntegrations => &[CityAdmin, DistrictAdmin, SystemAdmin],
             Self::AuthorCourses => &[
                 CityAdmin,

@@ -494,7 +494,7 @@ pub async fn create_from_cli(
             ip: "cli".into(),
             request_id: String::new(),
         },
-        "cli",
+        audit::SYSTEM,
         "account.create",
         "ok",
     );
@@ -514,7 +514,7 @@ fn cli_entry(app: &App, action: &str, id: i64) -> tongyu_store::audit::AuditEntr
             ip: "cli".into(),
             request_id: String::new(),
         },
-        "cli",
+        audit::SYSTEM,
         action,
         "ok",
     );

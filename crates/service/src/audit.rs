@@ -61,6 +61,11 @@ pub async fn append(c: &mut tongyu_store::Tx, e: &AuditEntry) -> Result<i64> {
     tongyu_store::audit::append(c, e).await
 }
 
+/// The name of the one identity that is no person: the platform's own
+/// background work, and the command line run by the operator at the
+/// console (its entries' address reads `cli`).
+pub const SYSTEM: &str = "system";
+
 /// The one identity of work nobody asked for in a request (the clocks of
 /// appeals, retention, resealing): an entry by `system` on `object_type`
 /// `object_id`, held by `unit_id` where there is one.
@@ -74,7 +79,7 @@ pub fn system(
     AuditEntry {
         at: app.now(),
         actor_id: None,
-        actor: "system".into(),
+        actor: SYSTEM.into(),
         action: action.to_owned(),
         object_type: object_type.to_owned(),
         object_id: object_id.to_string(),

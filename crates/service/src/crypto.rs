@@ -168,6 +168,7 @@ pub mod field {
     pub const APPEAL_CONTACT_PHONE: &str = "appeals.contact_phone";
     pub const SMS_PHONE: &str = "sms_outbox.phone";
     pub const SECOND_FACTOR: &str = "second_factor.secret";
+    pub const IMPORT_CREDENTIALS: &str = "import_credentials.sealed";
 }
 
 impl DataKeys {

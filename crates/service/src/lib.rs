@@ -19,6 +19,7 @@ pub mod delivery;
 pub mod demo;
 pub mod growth;
 pub mod import;
+pub mod jobs;
 pub mod learning;
 pub mod media;
 pub mod opinion;
@@ -114,6 +115,8 @@ pub struct App {
     pub(crate) caches: Arc<Caches>,
     /// Where text messages go ([`sms::Memory`] until one is installed).
     pub sms: sms::SharedProvider,
+    /// The job runner's bell and the live progress of imports here.
+    pub jobs: Arc<jobs::Shared>,
 }
 
 /// What hot requests read again and again, kept for a few seconds. A change
@@ -167,6 +170,7 @@ impl App {
             intake: Arc::default(),
             caches: Arc::default(),
             sms: Arc::new(sms::Memory::default()),
+            jobs: Arc::default(),
         }
     }
 

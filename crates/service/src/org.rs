@@ -313,7 +313,7 @@ pub async fn create_city(app: &App, name: &str) -> Result<Unit> {
         ip: "cli".into(),
         request_id: String::new(),
     };
-    let mut e = audit::anonymous(app, &origin, "cli", "unit.create", "ok");
+    let mut e = audit::anonymous(app, &origin, audit::SYSTEM, "unit.create", "ok");
     e.object_type = "unit".into();
     e.object_id = city.id.to_string();
     e.unit_id = Some(city.id);

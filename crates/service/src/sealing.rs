@@ -22,12 +22,13 @@ pub struct Report {
     pub appeals: usize,
     pub messages: usize,
     pub factors: usize,
+    pub credentials: usize,
     pub unreadable: usize,
 }
 
 impl Report {
     pub fn total(&self) -> usize {
-        self.accounts + self.appeals + self.messages + self.factors
+        self.accounts + self.appeals + self.messages + self.factors + self.credentials
     }
 }
 
@@ -158,6 +159,29 @@ pub async fn reseal_all(app: &App) -> Result<Report> {
         }
     }
 
+    // First passwords waiting to be downloaded (kept a day at most).
+    let mut after = 0;
+    loop {
+        let mut tx = app.db.write().await?;
+        let rows =
+            tongyu_store::import::credentials_to_reseal(&mut tx, &prefix, after, PAGE).await?;
+        for (id, kept) in &rows {
+            match keys.open(field::IMPORT_CREDENTIALS, kept) {
+                Some(plain) => {
+                    let sealed = keys.seal(field::IMPORT_CREDENTIALS, &plain);
+                    tongyu_store::import::reseal_credentials(&mut tx, *id, &sealed).await?;
+                    report.credentials += 1;
+                }
+                None => report.unreadable += 1,
+            }
+        }
+        tx.commit().await.db()?;
+        match rows.last() {
+            Some((id, _)) if rows.len() as i64 == PAGE => after = *id,
+            _ => break,
+        }
+    }
+
     let mut tx = app.db.write().await?;
     store::record_key(&mut tx, i64::from(keys.current_id())).await?;
     if report.total() > 0 || report.unreadable > 0 {
@@ -185,8 +209,8 @@ fn entry(app: &App, r: &Report) -> AuditEntry {
         e.result = "partial".into();
     }
     e.detail = format!(
-        "账号手机号 {}，诉求联系人 {}，短信 {}，动态口令 {}，无法解开 {}",
-        r.accounts, r.appeals, r.messages, r.factors, r.unreadable
+        "账号手机号 {}，诉求联系人 {}，短信 {}，动态口令 {}，初始密码表 {}，无法解开 {}",
+        r.accounts, r.appeals, r.messages, r.factors, r.credentials, r.unreadable
     );
     e
 }

@@ -123,3 +123,98 @@ pub async fn list_by(c: &mut Conn, created_by: i64, limit: i64) -> Result<Vec<Im
         .db()?;
     rows.iter().map(job_from_row).collect()
 }
+
+/// Keeps an import's first passwords, sealed, for the importer to take once.
+pub async fn put_credentials(
+    c: &mut Conn,
+    import_id: i64,
+    owner_id: i64,
+    sealed: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO import_credentials (import_id, owner_id, sealed, created_at)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (import_id) DO UPDATE SET sealed = excluded.sealed,
+                                               created_at = excluded.created_at",
+    )
+    .bind(import_id)
+    .bind(owner_id)
+    .bind(sealed)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .db()?;
+    Ok(())
+}
+
+/// Takes an import's sealed first passwords if `owner_id` started it:
+/// they are gone from the database once taken.
+pub async fn take_credentials(
+    c: &mut Conn,
+    import_id: i64,
+    owner_id: i64,
+) -> Result<Option<String>> {
+    sqlx::query_scalar(
+        "DELETE FROM import_credentials WHERE import_id = $1 AND owner_id = $2 RETURNING sealed",
+    )
+    .bind(import_id)
+    .bind(owner_id)
+    .fetch_optional(&mut *c)
+    .await
+    .db()
+}
+
+/// Whether an import still holds first passwords to take.
+pub async fn has_credentials(c: &mut Conn, import_id: i64) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM import_credentials WHERE import_id = $1")
+        .bind(import_id)
+        .fetch_one(&mut *c)
+        .await
+        .db()?;
+    Ok(n > 0)
+}
+
+/// First passwords nobody took by `before` are dropped.
+pub async fn purge_credentials(c: &mut Conn, before: i64) -> Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM import_credentials WHERE created_at < $1")
+            .bind(before)
+            .execute(&mut *c)
+            .await
+            .db()?
+            .rows_affected(),
+    )
+}
+
+/// Sealed first passwords to reseal: (import, kept value), in pages by id.
+pub async fn credentials_to_reseal(
+    c: &mut Conn,
+    prefix: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String)>> {
+    let rows = sqlx::query(
+        "SELECT import_id, sealed FROM import_credentials
+         WHERE import_id > $1 AND sealed NOT LIKE $2 ORDER BY import_id LIMIT $3",
+    )
+    .bind(after)
+    .bind(format!("{prefix}%"))
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| Ok((col(r, "import_id")?, col(r, "sealed")?)))
+        .collect()
+}
+
+pub async fn reseal_credentials(c: &mut Conn, import_id: i64, sealed: &str) -> Result<()> {
+    sqlx::query("UPDATE import_credentials SET sealed = $1 WHERE import_id = $2")
+        .bind(sealed)
+        .bind(import_id)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    Ok(())
+}

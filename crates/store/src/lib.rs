@@ -15,6 +15,7 @@ pub mod contribution;
 pub mod course;
 pub mod delivery;
 pub mod import;
+pub mod jobs;
 pub mod learning;
 pub mod media;
 pub mod migrate;

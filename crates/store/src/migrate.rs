@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (19, "sealed_contacts", include_str!("../migrations/0019_sealed_contacts.sql")),
     (20, "session_grants", include_str!("../migrations/0020_session_grants.sql")),
     (21, "spam_confirmation", include_str!("../migrations/0021_spam_confirmation.sql")),
+    (22, "jobs", include_str!("../migrations/0022_jobs.sql")),
 ];
 
 /// The lock key PostgreSQL instances take while migrating.

@@ -27,6 +27,7 @@ mod delivery;
 mod growth;
 mod home;
 mod import;
+mod jobs;
 mod learning;
 pub mod media;
 mod opinion;
@@ -90,8 +91,6 @@ pub struct Shared {
     pub app: App,
     pub config: WebConfig,
     pub metrics: ops::Metrics,
-    /// Imports running here, and first passwords until downloaded.
-    pub jobs: tongyu_service::import::Jobs,
     /// The public status pages, per address.
     pub public_limits: throttle::PublicLimits,
 }
@@ -112,7 +111,6 @@ impl AppState {
             app,
             config,
             metrics: ops::Metrics::default(),
-            jobs: Default::default(),
             public_limits,
         }))
     }
@@ -179,6 +177,7 @@ fn page_routes() -> Router<AppState> {
         .merge(contribution::pages::routes())
         .merge(appeal::pages::routes())
         .merge(opinion::pages::routes())
+        .merge(jobs::pages::routes())
 }
 
 /// Every module's routes under `/api/v1`.
@@ -197,6 +196,7 @@ fn api_routes() -> Router<AppState> {
         .merge(delivery::api::routes())
         .merge(contribution::api::routes())
         .merge(appeal::api::routes())
+        .merge(jobs::api::routes())
 }
 
 /// The whole application as one router.

@@ -144,26 +144,11 @@ pub(crate) fn system_entry(app: &App, action: &str, id: i64, unit_id: i64) -> Au
     audit::system(app, action, "appeal", id, Some(unit_id))
 }
 
-/// Runs [`sweep`] every `every` seconds until the process ends.
-pub fn start_sweeper(app: App, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            match sweep(&app).await {
-                Ok(r) if r != SweepReport::default() => {
-                    tracing::info!(
-                        warned = r.warned,
-                        escalated = r.escalated,
-                        at_top = r.overdue_at_top,
-                        closed = r.closed_without_rating,
-                        "appeal clocks"
-                    );
-                }
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "appeal sweep failed"),
-            }
-        }
-    })
+/// The appeal clocks as a periodic job: what the sweep did, in a line.
+pub async fn sweep_job(app: &App) -> Result<String> {
+    let r = sweep(app).await?;
+    Ok(format!(
+        "提醒 {}，升级 {}，市级超时 {}，未评价结办 {}",
+        r.warned, r.escalated, r.overdue_at_top, r.closed_without_rating
+    ))
 }

@@ -16,7 +16,7 @@ use tongyu_store::student::{self as students, NewStudent};
 mod appeals;
 mod courses;
 
-use crate::{App, auth};
+use crate::{App, audit, auth};
 use tongyu_domain::calendar::school_year;
 
 /// How big a city to make.
@@ -521,7 +521,7 @@ pub async fn generate(
             ip: "cli".into(),
             request_id: String::new(),
         },
-        "cli",
+        audit::SYSTEM,
         "demo.generate",
         "ok",
     );

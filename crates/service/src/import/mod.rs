@@ -47,13 +47,14 @@ use student_sheet::import_students;
 use teacher_sheet::import_teachers;
 use unit_sheet::import_units;
 
-pub use jobs::{Jobs, Report, job, my_jobs, start, take_credentials};
+pub use jobs::{Report, credentials_waiting, job, my_jobs, start, take_credentials};
+pub(crate) use jobs::{give_up, run_job};
 
 /// At most this many row errors are reported; the count says how many more.
 const MAX_ERRORS: usize = 1000;
 
 /// A new account's first password, handed to the importer once.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Credential {
     pub username: String,
     pub display_name: String,
@@ -101,7 +102,7 @@ pub async fn operator_ctx(app: &App) -> Result<Ctx> {
     Ok(Ctx {
         actor: Actor {
             account_id: 0,
-            username: "cli".into(),
+            username: audit::SYSTEM.into(),
             grants: vec![Grant {
                 role: Role::CityAdmin,
                 unit_id: city.id,

@@ -45,15 +45,7 @@ async fn start(
     let name = q
         .filename
         .unwrap_or_else(|| format!("{}.upload", kind.as_str()));
-    let id = import::start(
-        &state.app,
-        &user.ctx,
-        kind,
-        &name,
-        body.to_vec(),
-        state.jobs.clone(),
-    )
-    .await?;
+    let id = import::start(&state.app, &user.ctx, kind, &name, body.to_vec()).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "id": id, "status": "running" })),
@@ -65,7 +57,7 @@ async fn show(
     user: ApiUser,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    let (job, report) = import::job(&state.app, &user.ctx, id, &state.jobs).await?;
+    let (job, report) = import::job(&state.app, &user.ctx, id).await?;
     Ok(Json(json!({
         "id": job.id,
         "kind": job.kind,

@@ -158,16 +158,7 @@ async fn upload(
         )
         .await;
     }
-    match import::start(
-        &state.app,
-        &user.ctx,
-        kind,
-        &filename,
-        file,
-        state.jobs.clone(),
-    )
-    .await
-    {
+    match import::start(&state.app, &user.ctx, kind, &filename, file).await {
         Ok(id) => Ok(Redirect::to(&format!("/imports/{id}")).into_response()),
         Err(e) if e.code == ErrorCode::Forbidden => Err(PageError(e)),
         Err(e) => page(&state, &user, Some(e)).await,
@@ -201,7 +192,7 @@ async fn show(
     user: PageUser,
     Path(id): Path<i64>,
 ) -> PageResult<Response> {
-    let (job, report) = import::job(&state.app, &user.ctx, id, &state.jobs).await?;
+    let (job, report) = import::job(&state.app, &user.ctx, id).await?;
     let page = JobPage {
         nav: Nav::for_user(&user),
         id: job.id,
@@ -216,7 +207,7 @@ async fn show(
         updated: job.updated,
         unchanged: job.unchanged,
         credentials: report.credentials,
-        credentials_waiting: state.jobs.waiting(job.id, user.ctx.actor.account_id),
+        credentials_waiting: import::credentials_waiting(&state.app, &user.ctx, job.id).await?,
         file_error: report.file_error.clone(),
         error_count: report.errors.len() + report.more_errors,
         errors: report.errors,
@@ -229,7 +220,7 @@ async fn credentials(
     user: PageUser,
     Path(id): Path<i64>,
 ) -> PageResult<Response> {
-    let bytes = import::take_credentials(&state.app, &user.ctx, id, &state.jobs).await?;
+    let bytes = import::take_credentials(&state.app, &user.ctx, id).await?;
     Ok(xlsx(&format!("initial-passwords-{id}.xlsx"), bytes))
 }
 

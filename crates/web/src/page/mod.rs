@@ -92,6 +92,12 @@ impl Nav {
                 label: "我的孩子",
             });
         }
+        if !a.scope(Action::OperateJobs).is_empty() {
+            links.push(NavLink {
+                href: "/jobs",
+                label: "后台任务",
+            });
+        }
         if !a.scope(Action::ReadAudit).is_empty() {
             links.push(NavLink {
                 href: "/audit",

@@ -31,6 +31,10 @@ static SEQ: AtomicU64 = AtomicU64::new(0);
 /// Set once this process has dropped the schemas earlier runs left.
 static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
 
+/// How often a test instance's job runner looks for due work besides
+/// being woken when work is queued.
+const RUNNER_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
 pub struct TestApp {
     pub router: Router,
     pub app: App,
@@ -39,10 +43,13 @@ pub struct TestApp {
     pub sms: Arc<tongyu_service::sms::Memory>,
     sqlite_file: Option<std::path::PathBuf>,
     pub media_dir: std::path::PathBuf,
+    /// This instance's job runner (imports; no periodic job is scheduled).
+    runner: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        self.runner.abort();
         let _ = std::fs::remove_dir_all(&self.media_dir);
         if let Some(f) = &self.sqlite_file {
             for suffix in ["", "-wal", "-shm"] {
@@ -314,6 +321,7 @@ impl TestApp {
         let state = tongyu_web::AppState::new(app.clone(), tongyu_web::WebConfig::default());
         TestApp {
             router: tongyu_web::router(state),
+            runner: tongyu_service::jobs::start(app.clone(), RUNNER_POLL, 2),
             app,
             clock,
             sms,
@@ -353,6 +361,7 @@ impl TestApp {
         let state = tongyu_web::AppState::new(app.clone(), tongyu_web::WebConfig::default());
         TestApp {
             router: tongyu_web::router(state),
+            runner: tongyu_service::jobs::start(app.clone(), RUNNER_POLL, 2),
             app,
             clock: self.clock.clone(),
             sms: self.sms.clone(),
@@ -360,6 +369,12 @@ impl TestApp {
             sqlite_file: None,
             media_dir: std::env::temp_dir().join(format!("tongyu-unused-{}", unique())),
         }
+    }
+
+    /// Stops this instance's job runner, for tests that claim and run jobs
+    /// step by step.
+    pub fn stop_runner(&self) {
+        self.runner.abort();
     }
 
     pub async fn send(&self, req: Request<Body>) -> (StatusCode, HeaderMap, String) {

@@ -11,6 +11,7 @@ mod contribution;
 mod course;
 mod delivery;
 mod import;
+mod jobs;
 mod learning;
 mod media;
 mod org;
