@@ -1,13 +1,11 @@
 //! Contributions (task 11 of the plan): teachers submit micro-courses and
 //! lesson plans; reviewers at school, district and city level score and
 //! comment on them and pass or return them; the city's pass publishes. The
-//! plan asks for 1,000 of each (千人微课, 千章教案).
+//! plan asks for a number of each (1,000 in Qingdao's: 千人微课, 千章教案;
+//! `plan::Plan`).
 
 use crate::org::UnitKind;
 use crate::{Error, Result};
-
-/// Published contributions of each kind the plan asks for.
-pub const GOAL_PER_KIND: i64 = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

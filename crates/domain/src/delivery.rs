@@ -1,20 +1,15 @@
 //! Required-course delivery: the sessions a head teacher holds with the
 //! parents of a class, the five steps of each, check-in, two-way ratings,
 //! the before-and-after questionnaire, and the yearly minimum every class
-//! must reach (4 sessions, 8 class hours).
+//! must reach (the plan's sessions and class hours: 4 and 8 in Qingdao's).
 
+use crate::plan::Plan;
 use crate::{Error, Result};
 
-/// Sessions each class holds per school year.
-pub const SESSIONS_PER_YEAR: i64 = 4;
-/// Class hours each class holds per school year.
-pub const HOURS_PER_YEAR: i64 = 8;
 /// Check-in opens this long before a session starts.
 pub const CHECKIN_EARLY_S: i64 = 30 * 60;
 /// ... and stays open this long after its class hours end.
 pub const CHECKIN_LATE_S: i64 = 2 * 3600;
-/// Length of one class hour.
-pub const CLASS_HOUR_S: i64 = 45 * 60;
 
 /// 五步教学法: the steps of a session of the required course.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -147,10 +142,10 @@ pub fn parse_score(field: &'static str, score: i64) -> Result<i64> {
 
 /// When parents may check in to a session by its QR code: from half an hour
 /// before it starts until two hours after its class hours end.
-pub fn checkin_window(starts_at: i64, class_hours: i64) -> (i64, i64) {
+pub fn checkin_window(starts_at: i64, class_hours: i64, plan: &Plan) -> (i64, i64) {
     (
         starts_at - CHECKIN_EARLY_S,
-        starts_at + class_hours * CLASS_HOUR_S + CHECKIN_LATE_S,
+        starts_at + class_hours * plan.class_hour_s() + CHECKIN_LATE_S,
     )
 }
 
@@ -162,9 +157,9 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// The yearly minimum: 4 sessions and 8 class hours.
-    pub fn met(self) -> bool {
-        self.sessions >= SESSIONS_PER_YEAR && self.hours >= HOURS_PER_YEAR
+    /// The plan's yearly minimum of sessions and class hours.
+    pub fn met(self, plan: &Plan) -> bool {
+        self.sessions >= plan.sessions_per_year && self.hours >= plan.hours_per_year
     }
 }
 
@@ -199,10 +194,10 @@ impl Phase {
     /// The round a class's parents answer once it has held `held` sessions:
     /// before its first session is held, and after it has held the yearly
     /// minimum; in between, none.
-    pub fn open_for(held: i64) -> Option<Phase> {
+    pub fn open_for(held: i64, plan: &Plan) -> Option<Phase> {
         if held == 0 {
             Some(Self::Before)
-        } else if held >= SESSIONS_PER_YEAR {
+        } else if held >= plan.sessions_per_year {
             Some(Self::After)
         } else {
             None
@@ -303,31 +298,44 @@ mod tests {
                 sessions: 4,
                 hours: 7
             }
-            .met()
+            .met(&Plan::default())
         );
         assert!(
             !Tally {
                 sessions: 3,
                 hours: 9
             }
-            .met()
+            .met(&Plan::default())
         );
         assert!(
             Tally {
                 sessions: 4,
                 hours: 8
             }
-            .met()
+            .met(&Plan::default())
         );
     }
 
     #[test]
     fn questionnaire_rounds_follow_held_sessions() {
-        assert_eq!(Phase::open_for(0), Some(Phase::Before));
-        assert_eq!(Phase::open_for(1), None);
-        assert_eq!(Phase::open_for(3), None);
-        assert_eq!(Phase::open_for(4), Some(Phase::After));
-        assert_eq!(Phase::open_for(6), Some(Phase::After));
+        assert_eq!(Phase::open_for(0, &Plan::default()), Some(Phase::Before));
+        assert_eq!(Phase::open_for(1, &Plan::default()), None);
+        assert_eq!(Phase::open_for(3, &Plan::default()), None);
+        assert_eq!(Phase::open_for(4, &Plan::default()), Some(Phase::After));
+        assert_eq!(Phase::open_for(6, &Plan::default()), Some(Phase::After));
+        // Another plan asks for two sessions: the second round opens sooner.
+        let two = Plan {
+            sessions_per_year: 2,
+            ..Plan::default()
+        };
+        assert_eq!(Phase::open_for(2, &two), Some(Phase::After));
+        assert!(
+            Tally {
+                sessions: 2,
+                hours: 8
+            }
+            .met(&two)
+        );
     }
 
     #[test]
@@ -347,7 +355,7 @@ mod tests {
 
     #[test]
     fn checkin_window_spans_the_session() {
-        let (from, to) = checkin_window(10_000, 2);
+        let (from, to) = checkin_window(10_000, 2, &Plan::default());
         assert_eq!(from, 10_000 - 1800);
         assert_eq!(to, 10_000 + 2 * 2700 + 7200);
         assert!(parse_class_hours(0).is_err());

@@ -14,6 +14,7 @@ pub mod learning;
 pub mod media;
 pub mod opinion;
 pub mod org;
+pub mod plan;
 pub mod policy;
 pub mod search;
 pub mod student;

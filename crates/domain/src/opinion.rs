@@ -40,27 +40,6 @@ pub fn keywords(text: &str, k: usize) -> Vec<String> {
     out
 }
 
-/// Terms that flag an appeal to the district at once.
-pub const URGENT: &[&str] = &[
-    "自杀",
-    "轻生",
-    "跳楼",
-    "自残",
-    "割腕",
-    "不想活",
-    "殴打",
-    "打伤",
-    "持刀",
-    "性侵",
-    "猥亵",
-    "虐待",
-    "家暴",
-    "失踪",
-    "离家出走",
-    "食物中毒",
-    "体罚",
-];
-
 /// Terms of discontent, counted for the report.
 pub const NEGATIVE: &[&str] = &[
     "乱收费",
@@ -104,7 +83,7 @@ const NEGATION_REACH: usize = 4;
 /// The lexicon's terms found in a text, those denied by a negation left out.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Signals {
-    pub urgent: Vec<&'static str>,
+    pub urgent: Vec<String>,
     pub negative: Vec<&'static str>,
 }
 
@@ -144,12 +123,13 @@ fn affirmed(text: &str, term: &str) -> bool {
 /// Punctuation that ends a clause.
 const CLAUSE_ENDS: &str = "，。！？；、,.!?;";
 
-pub fn signals(text: &str) -> Signals {
+/// The urgent words (the plan's) and terms of discontent in a text.
+pub fn signals(text: &str, urgent: &[String]) -> Signals {
     Signals {
-        urgent: URGENT
+        urgent: urgent
             .iter()
-            .copied()
             .filter(|t| affirmed(text, t))
+            .cloned()
             .collect(),
         negative: NEGATIVE
             .iter()
@@ -201,6 +181,10 @@ impl Period {
 mod tests {
     use super::*;
 
+    fn urgent() -> Vec<String> {
+        crate::plan::Plan::default().urgent_words
+    }
+
     #[test]
     fn keywords_say_what_the_appeal_is_about() {
         let k = keywords(
@@ -214,22 +198,25 @@ mod tests {
 
     #[test]
     fn urgent_terms_count_unless_denied() {
-        let s = signals("孩子说同学在厕所里殴打他，还威胁不许告诉老师。");
+        let s = signals("孩子说同学在厕所里殴打他，还威胁不许告诉老师。", &urgent());
         assert_eq!(s.urgent, vec!["殴打"]);
         assert!(s.negative.contains(&"威胁"));
-        assert!(!signals("老师并没有殴打学生，只是批评了几句。").is_urgent());
-        assert!(!signals("孩子没有自残倾向，请放心。").is_urgent());
+        assert!(!signals("老师并没有殴打学生，只是批评了几句。", &urgent()).is_urgent());
+        assert!(!signals("孩子没有自残倾向，请放心。", &urgent()).is_urgent());
         // A negation in an earlier clause does not deny a later term.
-        assert!(signals("没有人管，孩子昨天被殴打了").is_urgent());
-        assert!(signals("他说不想活了").is_urgent());
+        assert!(signals("没有人管，孩子昨天被殴打了", &urgent()).is_urgent());
+        assert!(signals("他说不想活了", &urgent()).is_urgent());
         // Each occurrence is read on its own: a denied one does not hide a
         // later affirmed one.
-        assert!(signals("起初没有殴打，后来又殴打了").is_urgent());
-        assert!(!signals("没有殴打，也没有殴打过别人").is_urgent());
+        assert!(signals("起初没有殴打，后来又殴打了", &urgent()).is_urgent());
+        assert!(!signals("没有殴打，也没有殴打过别人", &urgent()).is_urgent());
         // A negation further than four characters before does not deny.
-        assert!(signals("没有人在那天殴打他").is_urgent());
-        assert!(!signals("没殴打").is_urgent());
-        assert!(signals("殴打").is_urgent(), "a term at the very start");
+        assert!(signals("没有人在那天殴打他", &urgent()).is_urgent());
+        assert!(!signals("没殴打", &urgent()).is_urgent());
+        assert!(
+            signals("殴打", &urgent()).is_urgent(),
+            "a term at the very start"
+        );
     }
 
     #[test]

@@ -9,8 +9,7 @@
 use std::collections::HashMap;
 
 use tongyu_domain::contribution::{
-    Decision, GOAL_PER_KIND, Kind, Level, Status, check_micro_duration, check_plan_text,
-    check_review,
+    Decision, Kind, Level, Status, check_micro_duration, check_plan_text, check_review,
 };
 use tongyu_domain::course::{Category, Subject, parse_media_url, parse_title};
 use tongyu_domain::org::{Stage, Unit, path_ids};
@@ -399,9 +398,11 @@ pub async fn lists(app: &App, ctx: &Ctx) -> Result<Lists> {
     Ok(Lists { mine, to_review })
 }
 
-/// The drive toward 1,000 of each kind: published and waiting, by stage.
+/// The drive toward the plan's goal of each kind (1,000 in Qingdao's):
+/// published and waiting, by stage.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Progress {
+    /// The micro-course goal (kept for older clients; each kind carries its own).
     pub goal: i64,
     /// Micro-courses and lesson plans, each with its counts.
     pub kinds: Vec<KindProgress>,
@@ -410,6 +411,8 @@ pub struct Progress {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct KindProgress {
     pub kind: Kind,
+    /// What the plan asks for of this kind.
+    pub goal: i64,
     pub by_stage: Vec<(Stage, i64)>,
     pub published: i64,
     pub in_review: i64,
@@ -417,6 +420,7 @@ pub struct KindProgress {
 }
 
 pub async fn progress(app: &App) -> Result<Progress> {
+    let plan = crate::plan::current(app).await?;
     let mut c = app.db.read().await?;
     let counts: HashMap<(Kind, Stage, Status), i64> = store::counts(&mut c).await?;
     let kinds = Kind::ALL
@@ -431,6 +435,10 @@ pub async fn progress(app: &App) -> Result<Progress> {
             };
             KindProgress {
                 kind,
+                goal: match kind {
+                    Kind::MicroCourse => plan.micro_course_goal,
+                    Kind::LessonPlan => plan.lesson_plan_goal,
+                },
                 by_stage: Stage::ALL
                     .into_iter()
                     .map(|st| {
@@ -450,7 +458,7 @@ pub async fn progress(app: &App) -> Result<Progress> {
         })
         .collect();
     Ok(Progress {
-        goal: GOAL_PER_KIND,
+        goal: plan.micro_course_goal,
         kinds,
     })
 }

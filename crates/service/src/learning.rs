@@ -83,12 +83,10 @@ pub async fn create_campaign(app: &App, ctx: &Ctx, input: &CampaignInput) -> Res
     Ok(campaign)
 }
 
-/// The grades whose new parents get the city's stage-transition lessons.
-pub const STAGE_ENTRY_GRADES: [&str; 4] = ["K1", "P1", "J1", "S1"];
-
-/// Puts a published lesson into a campaign. The city adds the five
-/// stage-transition lessons (for every parent, or for new K1, P1, J1 and S1
-/// parents); a school adds year-transition lessons for its other grades.
+/// Puts a published lesson into a campaign. The city adds the
+/// stage-transition lessons (for every parent, or for the new parents of
+/// the plan's entry grades: K1, P1, J1 and S1 in Qingdao's); a school adds
+/// year-transition lessons for its other grades.
 pub async fn add_campaign_lesson(
     app: &App,
     ctx: &Ctx,
@@ -114,11 +112,12 @@ pub async fn add_campaign_lesson(
         "" => String::new(),
         g => Grade::parse(g)?.code(),
     };
+    let plan = crate::plan::current(app).await?;
     let (unit, school) = match school_id {
         None | Some(0) => {
             let mut c = app.db.read().await?;
             let city = units::city(&mut c).await?.ok_or_else(Error::not_found)?;
-            if !grade.is_empty() && !STAGE_ENTRY_GRADES.contains(&grade.as_str()) {
+            if !grade.is_empty() && !plan.is_entry_grade(&grade) {
                 return Err(Error::invalid(
                     "grade",
                     "市级学段衔接课面向全体家长或幼一、小一、初一、高一新生家长",
@@ -131,7 +130,7 @@ pub async fn add_campaign_lesson(
             if school.kind != UnitKind::School {
                 return Err(Error::invalid("school_id", "请选择一所学校"));
             }
-            if grade.is_empty() || STAGE_ENTRY_GRADES.contains(&grade.as_str()) {
+            if grade.is_empty() || plan.is_entry_grade(&grade) {
                 return Err(Error::invalid(
                     "grade",
                     "学校的学年衔接课面向本校其他年级（新生年级由市级统一安排）",

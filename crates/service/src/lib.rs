@@ -24,6 +24,7 @@ pub mod learning;
 pub mod media;
 pub mod opinion;
 pub mod org;
+pub mod plan;
 pub mod sealing;
 pub mod search;
 pub mod second_factor;
@@ -142,6 +143,8 @@ pub(crate) struct Caches {
     pub codes: cache::Ttl<String, Arc<appeal::Route>>,
     /// The calendar of days off (one entry).
     pub calendar: cache::Ttl<(), Arc<tongyu_domain::calendar::Calendar>>,
+    /// The plan in force (one entry).
+    pub plan: cache::Ttl<(), Arc<tongyu_domain::plan::Plan>>,
 }
 
 /// How long a cached read may be used.
@@ -156,6 +159,7 @@ impl Default for Caches {
             for_grade: cache::Ttl::new(CACHE_TTL, 100),
             codes: cache::Ttl::new(CACHE_TTL, 50_000),
             calendar: cache::Ttl::new(CACHE_TTL, 1),
+            plan: cache::Ttl::new(CACHE_TTL, 1),
         }
     }
 }

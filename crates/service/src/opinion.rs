@@ -33,9 +33,9 @@ pub(crate) async fn index_appeal(
     store::add_keywords(c, appeal_id, &words, school_id, district_id, local_day(now)).await
 }
 
-/// The lexicon's reading of a text.
-pub fn read(text: &str) -> Signals {
-    signals(text)
+/// The lexicon's reading of a text, with the plan's urgent words.
+pub fn read(text: &str, plan: &tongyu_domain::plan::Plan) -> Signals {
+    signals(text, &plan.urgent_words)
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

@@ -539,16 +539,42 @@ pub async fn met_of(c: &mut Conn, unit_ids: &[i64], school_year: i64) -> Result<
     Ok(out)
 }
 
+/// The school years any class has delivery recorded in.
+pub async fn delivery_years(c: &mut Conn) -> Result<Vec<i64>> {
+    sqlx::query_scalar("SELECT DISTINCT school_year FROM delivery_class_years ORDER BY school_year")
+        .fetch_all(&mut *c)
+        .await
+        .db()
+}
+
+/// Replaces a school year's counts of classes that met the minimum (after
+/// the plan's minimum changed): the recount becomes the rollup.
+pub async fn replace_met(c: &mut Conn, school_year: i64, met: &HashMap<i64, i64>) -> Result<()> {
+    sqlx::query("DELETE FROM delivery_rollups WHERE school_year = $1")
+        .bind(school_year)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    for (unit, n) in met {
+        add_met(c, &[*unit], school_year, *n).await?;
+    }
+    Ok(())
+}
+
 /// Recounts the classes that met the minimum per unit (each class credits
 /// every unit on its path but itself), for checking the rollups.
-pub async fn recount_met(c: &mut Conn, school_year: i64) -> Result<HashMap<i64, i64>> {
+pub async fn recount_met(
+    c: &mut Conn,
+    school_year: i64,
+    plan: &tongyu_domain::plan::Plan,
+) -> Result<HashMap<i64, i64>> {
     let rows = sqlx::query(
         "SELECT u.path FROM delivery_class_years t JOIN units u ON u.id = t.class_id
          WHERE t.school_year = $1 AND t.sessions_held >= $2 AND t.hours_held >= $3",
     )
     .bind(school_year)
-    .bind(tongyu_domain::delivery::SESSIONS_PER_YEAR)
-    .bind(tongyu_domain::delivery::HOURS_PER_YEAR)
+    .bind(plan.sessions_per_year)
+    .bind(plan.hours_per_year)
     .fetch_all(&mut *c)
     .await
     .db()?;

@@ -21,6 +21,7 @@ pub mod media;
 pub mod migrate;
 pub mod opinion;
 pub mod org;
+pub mod plan;
 pub mod retention;
 mod rows;
 pub mod sealing;

@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (20, "session_grants", include_str!("../migrations/0020_session_grants.sql")),
     (21, "spam_confirmation", include_str!("../migrations/0021_spam_confirmation.sql")),
     (22, "jobs", include_str!("../migrations/0022_jobs.sql")),
+    (23, "plans", include_str!("../migrations/0023_plans.sql")),
 ];
 
 /// The lock key PostgreSQL instances take while migrating.

@@ -32,6 +32,7 @@ mod learning;
 pub mod media;
 mod opinion;
 mod org;
+mod plan;
 mod search;
 mod second_factor;
 mod student;
@@ -178,6 +179,7 @@ fn page_routes() -> Router<AppState> {
         .merge(appeal::pages::routes())
         .merge(opinion::pages::routes())
         .merge(jobs::pages::routes())
+        .merge(plan::pages::routes())
 }
 
 /// Every module's routes under `/api/v1`.
@@ -197,6 +199,7 @@ fn api_routes() -> Router<AppState> {
         .merge(contribution::api::routes())
         .merge(appeal::api::routes())
         .merge(jobs::api::routes())
+        .merge(plan::api::routes())
 }
 
 /// The whole application as one router.

@@ -191,6 +191,8 @@ pub const OPERATIONS: &[(&str, &str, &str, &str, bool, u16)] = &[
     ("get", "/api/v1/units/{id}/appeal-callbacks", "回访抽查清单", "appeals", false, 200),
     ("post", "/api/v1/units/{id}/appeal-callbacks/draw", "随机抽取下级已办结诉求进行回访", "appeals", true, 200),
     ("post", "/api/v1/appeal-callbacks/{id}", "记录回访结果（未解决则退回重办）", "appeals", true, 204),
+    ("get", "/api/v1/plan", "行动计划的考核数字与修改记录", "plan", false, 200),
+    ("put", "/api/v1/plan", "修改行动计划的考核数字（市级管理员，须说明依据）", "plan", true, 200),
     ("get", "/api/v1/jobs", "后台任务：定时任务与导入，状态、次数、结果（系统管理员）", "jobs", false, 200),
     ("post", "/api/v1/jobs/{id}/retry", "重新运行失败的任务，或立即运行定时任务", "jobs", false, 204),
 ];

@@ -32,7 +32,7 @@ pub(crate) struct Job {
     pub device_key: String,
     /// Appeals under the same key since then are the same appeal.
     pub dedupe_since: i64,
-    pub urgent_words: Vec<&'static str>,
+    pub urgent_words: Vec<String>,
     pub contact_due: i64,
     pub reply_due: i64,
     pub keywords: Vec<String>,

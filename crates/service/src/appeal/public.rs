@@ -134,7 +134,7 @@ pub async fn submit(app: &App, origin: &Origin, input: &PublicInput) -> Result<R
     let kept = keep_photos(app, &input.photos).await?;
     let cal = crate::calendar::calendar_cached(app).await?;
     let d = app.settings.appeals.deadlines(level, category);
-    let signals = crate::opinion::read(&text);
+    let signals = crate::opinion::read(&text, &*crate::plan::current(app).await?);
     let now = app.now();
     let job = intake::Job {
         tracking_code: new_tracking_code(),

@@ -132,7 +132,7 @@ pub async fn raise_checked(
         });
     }
     let district = unit_for_level(&mut tx, unit, Level::District).await?;
-    let signals = crate::opinion::read(&text);
+    let signals = crate::opinion::read(&text, &*crate::plan::current(app).await?);
     let cal = crate::calendar::load_calendar(&mut tx).await?;
     let d = app.settings.appeals.deadlines(level, category);
     let code = new_tracking_code();

@@ -114,7 +114,8 @@ pub async fn check_in(app: &App, ctx: &Ctx, token: &str) -> Result<CheckIn> {
         return Err(Error::invalid("token", "这次课已取消"));
     }
     let now = app.now();
-    let (from, to) = rules::checkin_window(s.starts_at, s.class_hours);
+    let plan = crate::plan::current(app).await?;
+    let (from, to) = rules::checkin_window(s.starts_at, s.class_hours, &plan);
     if now < from {
         return Err(Error::invalid(
             "token",

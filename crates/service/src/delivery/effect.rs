@@ -84,6 +84,7 @@ async fn course_of_class(
 pub async fn my_surveys(app: &App, ctx: &Ctx) -> Result<Vec<Survey>> {
     let kids = crate::access::children(app, ctx.actor.account_id).await?;
     let year = school_year(app.now());
+    let plan = crate::plan::current(app).await?;
     let mut c = app.db.read().await?;
     let mut out: Vec<Survey> = Vec::new();
     for kid in kids.iter() {
@@ -93,7 +94,7 @@ pub async fn my_surveys(app: &App, ctx: &Ctx) -> Result<Vec<Survey>> {
         let Some((course_id, held)) = course_of_class(&mut c, kid.class.id, year).await? else {
             continue;
         };
-        let Some(phase) = Phase::open_for(held) else {
+        let Some(phase) = Phase::open_for(held, &plan) else {
             continue;
         };
         let Some(questions) = store::questionnaire(&mut c, course_id).await? else {

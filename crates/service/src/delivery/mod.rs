@@ -249,8 +249,9 @@ pub async fn set_status(app: &App, ctx: &Ctx, id: i64, to: &str) -> Result<Sessi
             sessions: after.sessions - sign,
             hours: after.hours - sign * s.class_hours,
         };
-        if before.met() != after.met() {
-            let delta = if after.met() { 1 } else { -1 };
+        let plan = crate::plan::in_force(&mut tx).await?;
+        if before.met(&plan) != after.met(&plan) {
+            let delta = if after.met(&plan) { 1 } else { -1 };
             store::add_met(&mut tx, &class.ancestor_ids(), s.school_year, delta).await?;
         }
     }

@@ -55,7 +55,7 @@ pub async fn class_plan(
         .collect();
     Ok(ClassPlan {
         may_plan: ctx.actor.can(Action::DeliverCourses, &class.path),
-        met: tally.met(),
+        met: tally.met(&*crate::plan::current(app).await?),
         class,
         school_year,
         tally,
@@ -106,6 +106,7 @@ pub async fn compliance(
         .map(|k| k.id)
         .collect();
     let tallies = store::class_tallies(&mut c, &class_ids, school_year).await?;
+    let plan = crate::plan::current(app).await?;
     let row = |u: &Unit| {
         if u.kind == UnitKind::Class {
             let t = tallies.get(&u.id).copied().unwrap_or_default();
@@ -116,7 +117,7 @@ pub async fn compliance(
                 path: u.path.clone(),
                 parent_id: u.parent_id,
                 classes: 1,
-                met: i64::from(t.met()),
+                met: i64::from(t.met(&plan)),
                 tally: Some(t),
             }
         } else {
@@ -181,9 +182,10 @@ pub async fn check_rollups(
     app: &App,
     school_year: i64,
 ) -> Result<(HashMap<i64, i64>, HashMap<i64, i64>)> {
+    let plan = crate::plan::current(app).await?;
     let mut c = app.db.read().await?;
     Ok((
         store::all_met(&mut c, school_year).await?,
-        store::recount_met(&mut c, school_year).await?,
+        store::recount_met(&mut c, school_year, &plan).await?,
     ))
 }

@@ -365,13 +365,13 @@ struct KindView {
     in_review: i64,
     returned: i64,
     by_stage: Vec<(&'static str, i64)>,
+    goal: i64,
 }
 
 #[derive(Template)]
 #[template(path = "contribution/progress.html")]
 struct ProgressPage {
     nav: Nav,
-    goal: i64,
     kinds: Vec<KindView>,
 }
 
@@ -379,14 +379,14 @@ async fn progress(State(state): State<AppState>, user: PageUser) -> PageResult<R
     let p = contribution::progress(&state.app).await?;
     let page = ProgressPage {
         nav: Nav::for_user(&user),
-        goal: p.goal,
         kinds: p
             .kinds
             .iter()
             .map(|k| KindView {
                 label: k.kind.label(),
                 published: k.published,
-                percent: (k.published * 100 / p.goal.max(1)).min(100),
+                percent: (k.published * 100 / k.goal.max(1)).min(100),
+                goal: k.goal,
                 in_review: k.in_review,
                 returned: k.returned,
                 by_stage: k.by_stage.iter().map(|(s, n)| (s.label(), *n)).collect(),

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use tongyu_domain::calendar::{format_local_minute, parse_local_datetime, school_year};
-use tongyu_domain::delivery::{HOURS_PER_YEAR, SESSIONS_PER_YEAR, SessionStatus, Step};
+use tongyu_domain::delivery::{SessionStatus, Step};
 use tongyu_domain::org::UnitKind;
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, ErrorCode};
@@ -116,13 +116,14 @@ async fn hub(State(state): State<AppState>, user: PageUser) -> PageResult<Respon
     if classes.is_empty() && homes.is_empty() {
         return Err(PageError(Error::forbidden()));
     }
+    let plan = tongyu_service::plan::current(&state.app).await?;
     let page = HubPage {
         nav: Nav::for_user(&user),
         classes,
         homes,
         workload: delivery::my_workload(&state.app, &user.ctx).await?,
-        sessions_per_year: SESSIONS_PER_YEAR,
-        hours_per_year: HOURS_PER_YEAR,
+        sessions_per_year: plan.sessions_per_year,
+        hours_per_year: plan.hours_per_year,
     };
     Ok(render(&page)?.into_response())
 }
@@ -194,6 +195,7 @@ async fn class_view(
             rating: mean_label(r.rating_mean_x100, r.ratings),
         })
         .collect();
+    let targets = tongyu_service::plan::current(&state.app).await?;
     let page = ClassPage {
         nav: Nav::for_user(user),
         class_id: plan.class.id,
@@ -202,8 +204,8 @@ async fn class_view(
         sessions_held: plan.tally.sessions,
         hours_held: plan.tally.hours,
         met: plan.met,
-        sessions_per_year: SESSIONS_PER_YEAR,
-        hours_per_year: HOURS_PER_YEAR,
+        sessions_per_year: targets.sessions_per_year,
+        hours_per_year: targets.hours_per_year,
         sessions,
         may_plan: plan.may_plan,
         courses: plan
@@ -586,6 +588,7 @@ async fn compliance(
         tongyu_domain::org::parent_path(&top.path)
             .is_some_and(|p| user.ctx.actor.can(Action::ViewUnit, &p))
     });
+    let plan = tongyu_service::plan::current(&state.app).await?;
     let page = CompliancePage {
         nav: Nav::for_user(&user),
         unit_id: top.unit_id,
@@ -597,8 +600,8 @@ async fn compliance(
         flagged: top.flagged(),
         rows: rows.iter().map(compliance_view).collect(),
         workload,
-        sessions_per_year: SESSIONS_PER_YEAR,
-        hours_per_year: HOURS_PER_YEAR,
+        sessions_per_year: plan.sessions_per_year,
+        hours_per_year: plan.hours_per_year,
     };
     Ok(render(&page)?.into_response())
 }

@@ -115,11 +115,12 @@ async fn my(
     // Sessions of the required course: the coming ones, and past ones the
     // parent attended but has not rated yet.
     let now = state.app.now();
+    let plan = tongyu_service::plan::current(&state.app).await?;
     let sessions = tongyu_service::delivery::my_sessions(&state.app, &user.ctx)
         .await?
         .into_iter()
         .filter(|s| {
-            s.starts_at + s.class_hours * tongyu_domain::delivery::CLASS_HOUR_S >= now
+            s.starts_at + s.class_hours * plan.class_hour_s() >= now
                 || (s.attended && s.my_score == 0)
         })
         .map(|s| SessionView {

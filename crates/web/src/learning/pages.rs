@@ -204,30 +204,27 @@ async fn campaigns_page(
             .ok(),
         None => None,
     };
+    let plan = tongyu_service::plan::current(&state.app).await?;
     let grades: Vec<crate::page::Opt> = if is_city {
         let mut g = vec![crate::page::Opt {
             value: String::new(),
             label: "全体家长".into(),
         }];
-        g.extend(
-            learning::STAGE_ENTRY_GRADES
-                .iter()
-                .map(|c| crate::page::Opt {
-                    value: (*c).into(),
-                    label: format!(
+        g.extend(plan.entry_grades.iter().map(|c| crate::page::Opt {
+            value: c.clone(),
+            label: format!(
                         "{}新生家长",
                         tongyu_domain::org::Grade::parse(c)
                             .map(|g| g.label())
                             .unwrap_or_default()
                     ),
-                }),
-        );
+        }));
         g
     } else {
         school
             .iter()
             .flat_map(|s| s.stages.iter().flat_map(|st| st.grades()))
-            .filter(|g| !learning::STAGE_ENTRY_GRADES.contains(&g.code().as_str()))
+            .filter(|g| !plan.is_entry_grade(&g.code()))
             .map(|g| crate::page::Opt {
                 value: g.code(),
                 label: g.label(),

@@ -92,6 +92,12 @@ impl Nav {
                 label: "我的孩子",
             });
         }
+        if a.grants.iter().any(|g| g.role == Role::CityAdmin) {
+            links.push(NavLink {
+                href: "/plan",
+                label: "行动计划",
+            });
+        }
         if !a.scope(Action::OperateJobs).is_empty() {
             links.push(NavLink {
                 href: "/jobs",

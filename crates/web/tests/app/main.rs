@@ -15,6 +15,7 @@ mod jobs;
 mod learning;
 mod media;
 mod org;
+mod plan;
 mod sealing;
 mod search;
 mod student;
