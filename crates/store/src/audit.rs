@@ -8,6 +8,7 @@ use hmac::{KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use tongyu_domain::{Error, Result};
 
+use crate::rows::{Batch, Col, V};
 use crate::{ChainKey, Conn, DbResult, Tx, col};
 
 /// What happened, as the caller describes it.
@@ -166,66 +167,45 @@ pub async fn append_many(c: &mut Tx, entries: &[AuditEntry]) -> Result<()> {
     }
     let head = "INSERT INTO audit_log (seq, at, actor_id, actor, action, object_type, object_id,
                                        unit_id, result, ip, request_id, detail, prev_hash, hash)";
-    if crate::is_postgres(c) {
-        let rows: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|(seq, e, prev, hash)| {
-                serde_json::json!([
-                    seq,
-                    e.at,
-                    e.actor_id,
-                    e.actor,
-                    e.action,
-                    e.object_type,
-                    e.object_id,
-                    e.unit_id,
-                    e.result,
-                    e.ip,
-                    e.request_id,
-                    e.detail,
-                    prev,
-                    hash
-                ])
-            })
-            .collect();
-        let json = serde_json::to_string(&rows).map_err(|_| Error::internal())?;
-        let sql = format!(
-            "{head}
-             SELECT (r->>0)::bigint, (r->>1)::bigint, (r->>2)::bigint, r->>3, r->>4, r->>5, r->>6,
-                    (r->>7)::bigint, r->>8, r->>9, r->>10, r->>11, r->>12, r->>13
-             FROM jsonb_array_elements($1::jsonb) r"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(json)
-            .execute(&mut *c)
-            .await
-            .db()?;
-    } else {
-        crate::rows::insert(
-            c,
-            head,
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            "",
-            &rows,
-            |q, (seq, e, prev, hash)| {
-                q.bind(*seq)
-                    .bind(e.at)
-                    .bind(e.actor_id)
-                    .bind(e.actor.as_str())
-                    .bind(e.action.as_str())
-                    .bind(e.object_type.as_str())
-                    .bind(e.object_id.as_str())
-                    .bind(e.unit_id)
-                    .bind(e.result.as_str())
-                    .bind(e.ip.as_str())
-                    .bind(e.request_id.as_str())
-                    .bind(e.detail.as_str())
-                    .bind(prev.as_str())
-                    .bind(hash.as_str())
-            },
-        )
-        .await?;
-    }
+    let batch = Batch {
+        head,
+        cols: &[
+            Col::Int,
+            Col::Int,
+            Col::Int,
+            Col::Text,
+            Col::Text,
+            Col::Text,
+            Col::Text,
+            Col::Int,
+            Col::Text,
+            Col::Text,
+            Col::Text,
+            Col::Text,
+            Col::Text,
+            Col::Text,
+        ],
+        tail: "",
+    };
+    crate::rows::write(c, &batch, &rows, |(seq, e, prev, hash), v| {
+        v.extend([
+            V::I(*seq),
+            V::I(e.at),
+            V::N(e.actor_id),
+            V::S(&e.actor),
+            V::S(&e.action),
+            V::S(&e.object_type),
+            V::S(&e.object_id),
+            V::N(e.unit_id),
+            V::S(&e.result),
+            V::S(&e.ip),
+            V::S(&e.request_id),
+            V::S(&e.detail),
+            V::S(prev),
+            V::S(hash),
+        ])
+    })
+    .await?;
     sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1")
         .bind(&prev)
         .execute(&mut *c)

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use tongyu_domain::Result;
 
+use crate::rows::{Batch, Col, V};
 use crate::{Conn, DbResult, col};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -426,50 +427,22 @@ pub async fn put_progress_many(c: &mut Conn, rows: &[((i64, i64), Progress)]) ->
     let tail = "ON CONFLICT (account_id, lesson_id) DO UPDATE SET spans = excluded.spans,
                  covered_s = excluded.covered_s, completed_at = excluded.completed_at,
                  last_report_at = excluded.last_report_at";
-    if !crate::is_postgres(c) {
-        crate::rows::insert(
-            c,
-            head,
-            "(?, ?, ?, ?, ?, ?)",
-            tail,
-            rows,
-            |q, ((a, l), p)| {
-                q.bind(*a)
-                    .bind(*l)
-                    .bind(p.spans.as_str())
-                    .bind(p.covered_s)
-                    .bind(p.completed_at)
-                    .bind(p.last_report_at)
-            },
-        )
-        .await?;
-        return Ok(());
-    }
-    let flat: Vec<(i64, i64, &str, i64, i64, i64)> = rows
-        .iter()
-        .map(|((a, l), p)| {
-            (
-                *a,
-                *l,
-                p.spans.as_str(),
-                p.covered_s,
-                p.completed_at,
-                p.last_report_at,
-            )
-        })
-        .collect();
-    let json = serde_json::to_string(&flat).map_err(|_| tongyu_domain::Error::internal())?;
-    let sql = format!(
-        "{head}
-         SELECT (r->>0)::bigint, (r->>1)::bigint, r->>2, (r->>3)::bigint, (r->>4)::bigint, (r->>5)::bigint
-         FROM jsonb_array_elements($1::jsonb) r
-         {tail}"
-    );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(json)
-        .execute(&mut *c)
-        .await
-        .db()?;
+    let batch = Batch {
+        head,
+        cols: &[Col::Int, Col::Int, Col::Text, Col::Int, Col::Int, Col::Int],
+        tail,
+    };
+    crate::rows::write(c, &batch, rows, |((a, l), p), v| {
+        v.extend([
+            V::I(*a),
+            V::I(*l),
+            V::S(&p.spans),
+            V::I(p.covered_s),
+            V::I(p.completed_at),
+            V::I(p.last_report_at),
+        ])
+    })
+    .await?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 use tongyu_domain::Result;
 
+use crate::rows::{Batch, Col, V};
 use crate::{Conn, DbResult, col};
 
 pub async fn add_keywords(
@@ -108,23 +109,14 @@ pub async fn add_keywords_many(c: &mut Conn, rows: &[(i64, &str, i64, i64, i64)]
     if rows.is_empty() {
         return Ok(());
     }
-    if !crate::is_postgres(c) {
-        crate::rows::insert(
-            c,
-            "INSERT INTO appeal_keywords (appeal_id, word, school_id, district_id, day)",
-            "(?, ?, ?, ?, ?)",
-            "ON CONFLICT (appeal_id, word) DO NOTHING",
-            rows,
-            |q, (a, w, s, d, day)| q.bind(*a).bind(*w).bind(*s).bind(*d).bind(*day),
-        )
-        .await?;
-        return Ok(());
-    }
-    let json = serde_json::to_string(rows).map_err(|_| tongyu_domain::Error::internal())?;
-    let sql = "INSERT INTO appeal_keywords (appeal_id, word, school_id, district_id, day)
-         SELECT (r->>0)::bigint, r->>1, (r->>2)::bigint, (r->>3)::bigint, (r->>4)::bigint
-         FROM jsonb_array_elements($1::jsonb) r
-         ON CONFLICT (appeal_id, word) DO NOTHING";
-    sqlx::query(sql).bind(json).execute(&mut *c).await.db()?;
+    let batch = Batch {
+        head: "INSERT INTO appeal_keywords (appeal_id, word, school_id, district_id, day)",
+        cols: &[Col::Int, Col::Text, Col::Int, Col::Int, Col::Int],
+        tail: "ON CONFLICT (appeal_id, word) DO NOTHING",
+    };
+    crate::rows::write(c, &batch, rows, |(a, w, s, d, day), v| {
+        v.extend([V::I(*a), V::S(w), V::I(*s), V::I(*d), V::I(*day)])
+    })
+    .await?;
     Ok(())
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use tongyu_domain::Result;
 use tongyu_domain::learning::WatchClock;
 
+use crate::rows::{Batch, Col, V};
 use crate::{Conn, DbResult};
 
 /// The viewing clocks of these parents (missing ones are not returned).
@@ -55,31 +56,19 @@ pub async fn put_clocks_many(c: &mut Conn, rows: &[(i64, WatchClock)]) -> Result
     let head = "INSERT INTO watch_clocks (account_id, began_at, last_at, credited_s)";
     let tail = "ON CONFLICT (account_id) DO UPDATE SET began_at = excluded.began_at,
                  last_at = excluded.last_at, credited_s = excluded.credited_s";
-    if !crate::is_postgres(c) {
-        crate::rows::insert(c, head, "(?, ?, ?, ?)", tail, rows, |q, (a, w)| {
-            q.bind(*a)
-                .bind(w.began_at)
-                .bind(w.last_at)
-                .bind(w.credited_s)
-        })
-        .await?;
-        return Ok(());
-    }
-    let flat: Vec<(i64, i64, i64, i64)> = rows
-        .iter()
-        .map(|(a, w)| (*a, w.began_at, w.last_at, w.credited_s))
-        .collect();
-    let json = serde_json::to_string(&flat).map_err(|_| tongyu_domain::Error::internal())?;
-    let sql = format!(
-        "{head}
-         SELECT (r->>0)::bigint, (r->>1)::bigint, (r->>2)::bigint, (r->>3)::bigint
-         FROM jsonb_array_elements($1::jsonb) r
-         {tail}"
-    );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(json)
-        .execute(&mut *c)
-        .await
-        .db()?;
+    let batch = Batch {
+        head,
+        cols: &[Col::Int, Col::Int, Col::Int, Col::Int],
+        tail,
+    };
+    crate::rows::write(c, &batch, rows, |(a, w), v| {
+        v.extend([
+            V::I(*a),
+            V::I(w.began_at),
+            V::I(w.last_at),
+            V::I(w.credited_s),
+        ])
+    })
+    .await?;
     Ok(())
 }

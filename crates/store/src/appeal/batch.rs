@@ -2,6 +2,7 @@
 
 use super::board::{add_board, board_key, new_counts};
 use super::*;
+use crate::rows::{Batch, Col, V};
 
 // ---------------------------------------------------------------- batches
 //
@@ -101,73 +102,55 @@ pub async fn insert_many(
         "INSERT INTO appeals (tracking_code, source, external_ref, school_id, unit_id, level,
              category, text, contact_name, contact_phone, dedupe_key, status, urgent, clock_start,
              contact_due, reply_due, created_at, updated_at, sender_device, contact_sealed)";
-    let got = if crate::is_postgres(c) {
-        let flat: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|n| {
-                serde_json::json!([
-                    n.tracking_code,
-                    n.source.as_str(),
-                    n.external_ref,
-                    n.school_id,
-                    n.unit_id,
-                    n.level.as_str(),
-                    n.category.as_str(),
-                    n.text,
-                    n.contact_name,
-                    n.contact_phone,
-                    n.dedupe_key,
-                    i64::from(n.urgent),
-                    n.contact_due,
-                    n.reply_due,
-                    n.sender_device
-                ])
-            })
-            .collect();
-        let sql = format!(
-            "{head}
-             SELECT r->>0, r->>1, r->>2, (r->>3)::bigint, (r->>4)::bigint, r->>5, r->>6, r->>7, r->>8,
-                    r->>9, r->>10, 'received', (r->>11)::bigint, $2, (r->>12)::bigint, (r->>13)::bigint, $2, $2,
-                    r->>14, 1
-             FROM jsonb_array_elements($1::jsonb) r
-             RETURNING id, tracking_code"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(to_json(&flat)?)
-            .bind(now)
-            .fetch_all(&mut *c)
-            .await
-            .db()?
-    } else {
-        crate::rows::insert(
-            c,
-            head,
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?, ?, 1)",
-            "RETURNING id, tracking_code",
-            rows,
-            |q, n| {
-                q.bind(n.tracking_code)
-                    .bind(n.source.as_str())
-                    .bind(n.external_ref)
-                    .bind(n.school_id)
-                    .bind(n.unit_id)
-                    .bind(n.level.as_str())
-                    .bind(n.category.as_str())
-                    .bind(n.text)
-                    .bind(n.contact_name)
-                    .bind(n.contact_phone)
-                    .bind(n.dedupe_key)
-                    .bind(i64::from(n.urgent))
-                    .bind(now)
-                    .bind(n.contact_due)
-                    .bind(n.reply_due)
-                    .bind(now)
-                    .bind(now)
-                    .bind(n.sender_device)
-            },
-        )
-        .await?
+    let batch = Batch {
+        head,
+        cols: &[
+            Col::Text,
+            Col::Text,
+            Col::Text,
+            Col::Int,
+            Col::Int,
+            Col::Text,
+            Col::Text,
+            Col::Text,
+            Col::Text,
+            Col::Text,
+            Col::Text,
+            Col::Lit("'received'"),
+            Col::Int,
+            Col::Int,
+            Col::Int,
+            Col::Int,
+            Col::Int,
+            Col::Int,
+            Col::Text,
+            Col::Lit("1"),
+        ],
+        tail: "RETURNING id, tracking_code",
     };
+    let got = crate::rows::write(c, &batch, rows, |n, v| {
+        v.extend([
+            V::S(n.tracking_code),
+            V::S(n.source.as_str()),
+            V::T(n.external_ref),
+            V::I(n.school_id),
+            V::I(n.unit_id),
+            V::S(n.level.as_str()),
+            V::S(n.category.as_str()),
+            V::S(n.text),
+            V::S(n.contact_name),
+            V::S(n.contact_phone),
+            V::S(n.dedupe_key),
+            V::I(i64::from(n.urgent)),
+            V::I(now),
+            V::I(n.contact_due),
+            V::I(n.reply_due),
+            V::I(now),
+            V::I(now),
+            V::S(n.sender_device),
+        ])
+    })
+    .await?;
     for r in &got {
         out.insert(col(r, "tracking_code")?, col(r, "id")?);
     }
@@ -193,40 +176,30 @@ pub async fn add_events_many(
     }
     let head =
         "INSERT INTO appeal_events (appeal_id, kind, public, actor_id, unit_id, text, created_at)";
-    if !crate::is_postgres(c) {
-        crate::rows::insert(
-            c,
-            head,
-            "(?, ?, ?, ?, ?, ?, ?)",
-            "",
-            events,
-            |q, (a, k, p, by, u, t)| {
-                q.bind(*a)
-                    .bind(*k)
-                    .bind(i64::from(*p))
-                    .bind(*by)
-                    .bind(*u)
-                    .bind(*t)
-                    .bind(now)
-            },
-        )
-        .await?;
-        return Ok(());
-    }
-    let flat: Vec<(i64, &str, i64, i64, i64, &str)> = events
-        .iter()
-        .map(|(a, k, p, by, u, t)| (*a, *k, i64::from(*p), *by, *u, *t))
-        .collect();
-    let sql = format!(
-        "{head}
-         SELECT (r->>0)::bigint, r->>1, (r->>2)::bigint, (r->>3)::bigint, (r->>4)::bigint, r->>5, $2
-         FROM jsonb_array_elements($1::jsonb) r"
-    );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(to_json(&flat)?)
-        .bind(now)
-        .execute(&mut *c)
-        .await
-        .db()?;
+    let batch = Batch {
+        head,
+        cols: &[
+            Col::Int,
+            Col::Text,
+            Col::Int,
+            Col::Int,
+            Col::Int,
+            Col::Text,
+            Col::Int,
+        ],
+        tail: "",
+    };
+    crate::rows::write(c, &batch, events, |(a, k, p, by, u, t), v| {
+        v.extend([
+            V::I(*a),
+            V::S(k),
+            V::I(i64::from(*p)),
+            V::I(*by),
+            V::I(*u),
+            V::S(t),
+            V::I(now),
+        ])
+    })
+    .await?;
     Ok(())
 }
