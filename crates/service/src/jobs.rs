@@ -96,9 +96,8 @@ pub fn label(name: &str) -> &str {
     kind_of(name).map_or(name, |k| k.label)
 }
 
-/// What the instances of one process share about jobs: a bell that wakes
-/// the runner when work is queued here, and the live progress of imports
-/// running here.
+/// What this process keeps about jobs: a bell that wakes its runner when
+/// work is queued here, and the live progress of imports running here.
 #[derive(Default)]
 pub struct Shared {
     wake: tokio::sync::Notify,

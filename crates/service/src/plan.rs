@@ -214,7 +214,6 @@ pub async fn update(app: &App, ctx: &Ctx, proposed: Plan, note: &str) -> Result<
             delivery::replace_met(&mut tx, year, &met).await?;
         }
     }
-    app.caches.plan.clear();
     audit::commit_audited(
         tx,
         &audit::entry(
