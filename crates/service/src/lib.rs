@@ -31,6 +31,8 @@ pub mod second_factor;
 pub mod sheet;
 pub mod sms;
 pub mod student;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod throttle;
 pub mod verify;
 

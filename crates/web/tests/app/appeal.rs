@@ -6,9 +6,8 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tongyu_domain::appeal::Level;
-use tongyu_domain::org::UnitKind;
 
-use crate::common::{START, TestApp};
+use crate::common::{START, TestApp, peek};
 
 const TEXT: &str = "放学时学校门口车辆乱停，孩子过马路很危险，希望学校和交警协调。";
 
@@ -24,14 +23,8 @@ fn good_reply() -> Value {
 async fn schools(t: &TestApp) -> (i64, String, i64) {
     let token = t.login("school-admin").await;
     let school = t.login_unit(&token).await;
-    let mut c = t.app.db.read().await.expect("conn");
-    let city = tongyu_store::org::city(&mut c)
-        .await
-        .expect("q")
-        .expect("city");
-    let all = tongyu_store::org::search(&mut c, &[city.path], Some(UnitKind::School), "", 100)
-        .await
-        .expect("schools");
+    let city = peek::city(&t.app).await;
+    let all = peek::schools_under(&t.app, &city.path, 100).await;
     let other = all.iter().find(|s| s.id != school).expect("another school");
     (school, format!("school{}-admin", other.id), other.id)
 }
@@ -92,37 +85,13 @@ async fn inbox_ids(t: &TestApp, token: &str, query: &str) -> Vec<i64> {
 
 /// The board's rollups equal a count of the appeals themselves.
 async fn rollups_match(t: &TestApp) {
-    let mut c = t.app.db.read().await.expect("conn");
-    let city = tongyu_store::org::city(&mut c)
-        .await
-        .expect("q")
-        .expect("city");
-    let norm = |v: Vec<(i64, tongyu_store::appeal::BoardCounts)>| {
-        let mut v: Vec<(i64, String)> = v
-            .into_iter()
-            .filter(|(_, b)| b.total != 0 || b.contact_due != 0 || b.escalated != 0)
-            .map(|(id, b)| (id, serde_json::to_string(&b).expect("json")))
-            .collect();
-        v.sort();
-        v
-    };
-    let counted = tongyu_store::appeal::board_counts(&mut c, &city.path, 0)
-        .await
-        .expect("count");
-    let kept = tongyu_store::appeal::board_rollups(&mut c, &city.path, 0)
-        .await
-        .expect("rollups");
+    let (kept, counted) = peek::appeal_board_kept_and_counted(&t.app).await;
     assert!(!counted.is_empty());
-    assert_eq!(norm(kept), norm(counted));
+    assert_eq!(kept, counted);
 }
 
 async fn id_of(t: &TestApp, code: &str) -> i64 {
-    let mut c = t.app.db.read().await.expect("conn");
-    tongyu_store::appeal::by_tracking_code(&mut c, code)
-        .await
-        .expect("q")
-        .expect("appeal")
-        .id
+    peek::appeal_id(&t.app, code).await
 }
 
 #[tokio::test]
@@ -833,10 +802,8 @@ async fn hotline_tickets_and_other_sources_enter_once_and_transfers_stay_in_scop
     // …the district may, within its own.
     let other_in_district = {
         let d = t.unit(t.login_unit(&district).await).await;
-        let mut c = t.app.db.read().await.expect("conn");
-        tongyu_store::org::search(&mut c, &[d.path], Some(UnitKind::School), "", 50)
+        peek::schools_under(&t.app, &d.path, 50)
             .await
-            .expect("q")
             .into_iter()
             .find(|s| s.id != school)
             .expect("another school in the district")
@@ -933,14 +900,9 @@ async fn hotline_tickets_come_in_by_token_and_by_file_once_each_and_replies_go_b
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let token = v["token"].as_str().expect("token").to_owned();
     let far = {
-        let mut c = t.app.db.read().await.expect("conn");
-        let city = tongyu_store::org::city(&mut c)
+        let city = peek::city(&t.app).await;
+        peek::schools_under(&t.app, &city.path, 500)
             .await
-            .expect("q")
-            .expect("city");
-        tongyu_store::org::search(&mut c, &[city.path], Some(UnitKind::School), "", 500)
-            .await
-            .expect("q")
             .into_iter()
             .find(|s| !s.path.contains(&format!("/{d0}/")))
             .expect("a school in another district")
@@ -1170,14 +1132,9 @@ async fn the_board_counts_on_time_escalated_satisfied_and_reopened_from_city_to_
     let d0 = t.login_unit(&district_admin).await;
     // A school outside the demo district (whose school holds the samples).
     let (school, district) = {
-        let mut c = t.app.db.read().await.expect("conn");
-        let city = tongyu_store::org::city(&mut c)
+        let city = peek::city(&t.app).await;
+        let s = peek::schools_under(&t.app, &city.path, 500)
             .await
-            .expect("q")
-            .expect("city");
-        let s = tongyu_store::org::search(&mut c, &[city.path], Some(UnitKind::School), "", 500)
-            .await
-            .expect("q")
             .into_iter()
             .find(|s| !s.path.contains(&format!("/{d0}/")))
             .expect("a school elsewhere");
@@ -1763,10 +1720,7 @@ async fn a_district_prints_or_downloads_every_school_s_poster_at_once() {
     let d0 = t.login_unit(&district).await;
     let schools_in_d0 = {
         let d = t.unit(d0).await;
-        let mut c = t.app.db.read().await.expect("conn");
-        tongyu_store::org::search(&mut c, &[d.path], Some(UnitKind::School), "", 500)
-            .await
-            .expect("q")
+        peek::schools_under(&t.app, &d.path, 500).await
     };
     let mut b = t.browser();
     b.sign_in("district-admin", crate::common::PW).await;

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::common::{PW, TestApp};
+use crate::common::{PW, TestApp, tamper};
 
 #[tokio::test]
 async fn changes_and_roster_reads_are_logged_with_who_what_and_where() {
@@ -115,53 +115,6 @@ async fn the_audit_page_and_export_are_for_the_audit_role_only() {
     );
 }
 
-/// Someone with write access to the database rewrites every entry from
-/// `from` on and recomputes each link, as they could with plain SHA-256
-/// (or with an HMAC under a key of their own guessing).
-async fn rewrite_from(t: &TestApp, from: i64, key: Option<&tongyu_store::ChainKey>) {
-    let mut c = t.app.db.read().await.expect("conn");
-    let all = tongyu_store::audit::search(
-        &mut c,
-        &tongyu_store::audit::AuditFilter {
-            limit: 10_000,
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("entries");
-    drop(c);
-    let mut all: Vec<_> = all.into_iter().collect();
-    all.sort_by_key(|r| r.seq);
-    let mut prev = all
-        .iter()
-        .find(|r| r.seq == from - 1)
-        .map(|r| r.hash.clone())
-        .unwrap_or_default();
-    for r in all.iter().filter(|r| r.seq >= from) {
-        let mut e = r.entry.clone();
-        if r.seq == from {
-            e.actor = "someone-else".into();
-        }
-        let hash = tongyu_store::audit::chain_hash(key, &prev, r.seq, &e);
-        t.app
-            .db
-            .execute_raw(&format!(
-                "UPDATE audit_log SET actor = '{}', prev_hash = '{prev}', hash = '{hash}' WHERE seq = {}",
-                e.actor, r.seq
-            ))
-            .await
-            .expect("rewrite");
-        prev = hash;
-    }
-    t.app
-        .db
-        .execute_raw(&format!(
-            "UPDATE audit_head SET last_hash = '{prev}' WHERE id = 1"
-        ))
-        .await
-        .expect("head");
-}
-
 #[tokio::test]
 async fn a_rewritten_and_relinked_chain_is_caught_without_the_key() {
     let t = TestApp::demo().await;
@@ -174,15 +127,14 @@ async fn a_rewritten_and_relinked_chain_is_caught_without_the_key() {
             .first_bad,
         None
     );
-    rewrite_from(&t, 3, None).await;
+    tamper::relink_audit_from(&t.app, 3, None).await;
     let report = tongyu_service::audit::verify(&t.app).await.expect("verify");
     assert_eq!(
         report.first_bad,
         Some(3),
         "plain SHA-256 links no longer pass"
     );
-    let guessed = tongyu_store::ChainKey(std::sync::Arc::new([7; 32]));
-    rewrite_from(&t, 3, Some(&guessed)).await;
+    tamper::relink_audit_from(&t.app, 3, Some([7; 32])).await;
     let report = tongyu_service::audit::verify(&t.app).await.expect("verify");
     assert_eq!(report.first_bad, Some(3), "nor links under another key");
 }
@@ -211,10 +163,7 @@ async fn the_head_written_outside_the_database_catches_a_cut_tail() {
     // A writer cuts the log back before the mark and fixes the head row so
     // the chain itself still verifies: the mark outside catches it.
     let cut = mark.seq - 1;
-    let before = tongyu_store::audit::hash_at(&mut t.app.db.read().await.expect("conn"), cut)
-        .await
-        .expect("q")
-        .expect("entry");
+    let before = tamper::audit_hash_at(&t.app, cut).await;
     t.app
         .db
         .execute_raw(&format!("DELETE FROM audit_log WHERE seq > {cut}"))

@@ -4,7 +4,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::common::TestApp;
+use crate::common::{TestApp, factory, sql};
 
 const ACTIONS: [&str; 7] = [
     "view class",
@@ -51,18 +51,10 @@ struct Target {
 
 async fn target(t: &TestApp, school_ext: &str) -> Target {
     let school = t.unit_id(school_ext).await;
-    let mut c = t.app.db.read().await.expect("conn");
-    let grade = tongyu_store::org::children(&mut c, school, false)
-        .await
-        .expect("grades")[0]
-        .clone();
-    let class = tongyu_store::org::children(&mut c, grade.id, false)
-        .await
-        .expect("classes")[0]
-        .clone();
+    let class = factory::first_class(&t.app, school).await;
     Target {
         class: class.id,
-        grade: grade.id,
+        grade: class.parent_id.expect("a grade"),
         school,
     }
 }
@@ -585,11 +577,12 @@ async fn every_role_against_every_object_kind_inside_and_outside_its_subtree() {
         }
     }
     // Every refusal was recorded.
-    let mut c = t.app.db.read().await.expect("conn");
-    let denied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE result = 'denied'")
-        .fetch_one(&mut *c)
-        .await
-        .expect("audit");
+    let denied = sql::int(
+        &t.app,
+        "SELECT COUNT(*) FROM audit_log WHERE result = 'denied'",
+        &[],
+    )
+    .await;
     assert!(denied > 50, "{denied} refusals recorded");
     assert!(
         failures.is_empty(),

@@ -1,17 +1,14 @@
-//! The test kit: a database of its own for every test on either backend,
-//! the whole router driven in-process, a test clock, and a browser-like
-//! client that keeps cookies and fills in CSRF tokens.
+//! The test kit's web half: the whole router driven in-process over a
+//! database of the test's own (`tongyu_service::testkit`), a test clock,
+//! and a browser-like client that keeps cookies and fills in CSRF tokens.
 //!
 //! The backend comes from `TONGYU_TEST_DATABASE_URL`: unset means a SQLite
 //! file per test; a `postgres://` URL means a schema per test in that
 //! database. The tiny demo city most tests start from is generated once per
-//! test process and copied for each test (a file copy on SQLite, a schema
-//! copy on PostgreSQL), so a test does not pay for the migrations and the
-//! generator.
+//! test process and copied for each test.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::body::Body;
@@ -19,17 +16,11 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tongyu_service::demo::{self, DemoScale};
+use tongyu_service::testkit::{TestDatabase, database::unique};
 use tongyu_service::{App, Settings, TestClock};
-use tongyu_store::{Db, DbOptions};
 use tower::ServiceExt;
 
-pub const PW: &str = "Test-Passw0rd-Qd";
-/// 2026-09-15 10:00 Beijing time.
-pub const START: i64 = 1_789_437_600;
-
-static SEQ: AtomicU64 = AtomicU64::new(0);
-/// Set once this process has dropped the schemas earlier runs left.
-static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+pub use tongyu_service::testkit::{PW, START, factory, peek, sql, tamper};
 
 /// How often a test instance's job runner looks for due work besides
 /// being woken when work is queued.
@@ -41,7 +32,8 @@ pub struct TestApp {
     pub clock: Arc<TestClock>,
     /// Every text message the platform sent.
     pub sms: Arc<tongyu_service::sms::Memory>,
-    sqlite_file: Option<std::path::PathBuf>,
+    /// The database, removed with the first instance (none on a reopened one).
+    _database: Option<TestDatabase>,
     pub media_dir: std::path::PathBuf,
     /// This instance's job runner (imports; no periodic job is scheduled).
     runner: tokio::task::JoinHandle<()>,
@@ -51,235 +43,7 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.runner.abort();
         let _ = std::fs::remove_dir_all(&self.media_dir);
-        if let Some(f) = &self.sqlite_file {
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", f.display()));
-            }
-        }
     }
-}
-
-fn unique() -> String {
-    format!(
-        "{}_{}_{}",
-        std::process::id(),
-        SEQ.fetch_add(1, Ordering::SeqCst),
-        START
-    )
-}
-
-/// Drops the schemas of test processes that are no longer running (a test
-/// keeps its schema to the end, and background tasks may still use it when
-/// the test returns), so a database reused run after run stays small.
-/// Schemas of test processes running beside this one are kept.
-async fn drop_stale_schemas(admin: &Db) {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return; // no way to tell which processes run: keep everything
-    };
-    let live: Vec<String> = entries
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        .collect();
-    let stale = format!(
-        "SELECT COALESCE(MIN(oid::bigint), 0) FROM pg_namespace
-         WHERE nspname ~ '^t_[0-9]+_[0-9]+_[0-9]+$'
-           AND split_part(nspname, '_', 2)::bigint <> ALL('{{{}}}'::bigint[])",
-        live.join(",")
-    );
-    // One schema per transaction: a schema holds dozens of tables, and one
-    // transaction dropping hundreds would run out of locks.
-    while let Ok(oid) = admin.query_i64(&stale).await {
-        if oid == 0 {
-            break;
-        }
-        let drop = format!(
-            "DO $$ BEGIN EXECUTE 'DROP SCHEMA ' ||
-               quote_ident((SELECT nspname FROM pg_namespace WHERE oid = {oid})) || ' CASCADE';
-             END $$"
-        );
-        if admin.execute_raw(&drop).await.is_err() {
-            break;
-        }
-    }
-}
-
-/// Where a test's database lives.
-struct Database {
-    url: String,
-    /// A SQLite file to remove when the test ends.
-    sqlite_file: Option<std::path::PathBuf>,
-}
-
-impl Database {
-    /// A SQLite file of the test's own: empty, or a copy of `template`.
-    fn sqlite_file(template: Option<&std::path::Path>) -> Database {
-        let f = std::env::temp_dir().join(format!("tongyu-test-{}.db", unique()));
-        if let Some(t) = template {
-            std::fs::copy(t, &f).expect("copy the template database");
-        }
-        Database {
-            url: format!("sqlite://{}", f.display()),
-            sqlite_file: Some(f),
-        }
-    }
-
-    /// An empty schema of the test's own in the PostgreSQL database.
-    async fn postgres_schema(base: &str) -> Database {
-        let schema = format!("t_{}", unique());
-        let admin = Db::connect_raw(base).await.expect("connect to PostgreSQL");
-        SWEPT.get_or_init(|| drop_stale_schemas(&admin)).await;
-        admin
-            .execute_raw(&format!("CREATE SCHEMA {schema}"))
-            .await
-            .expect("create schema");
-        admin.close().await;
-        Database {
-            url: with_search_path(base, &schema),
-            sqlite_file: None,
-        }
-    }
-
-    /// A schema of the test's own holding a copy of the template schema's
-    /// tables and rows.
-    async fn postgres_copy(base: &str, template: &str) -> Database {
-        let schema = format!("t_{}", unique());
-        let admin = Db::connect_raw(base).await.expect("connect to PostgreSQL");
-        admin
-            .execute_raw(&format!(
-                "SELECT tongyu_clone_schema('{template}', '{schema}')"
-            ))
-            .await
-            .expect("clone the template schema");
-        admin.close().await;
-        Database {
-            url: with_search_path(base, &schema),
-            sqlite_file: None,
-        }
-    }
-}
-
-fn with_search_path(base: &str, schema: &str) -> String {
-    let sep = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{sep}options=-c%20search_path%3D{schema}")
-}
-
-/// The tiny demo city on SQLite, generated once per test process.
-static SQLITE_TEMPLATE: tokio::sync::OnceCell<std::path::PathBuf> =
-    tokio::sync::OnceCell::const_new();
-
-async fn sqlite_template() -> &'static std::path::Path {
-    SQLITE_TEMPLATE
-        .get_or_init(|| async {
-            remove_stale_templates();
-            let t = TestApp::empty().await;
-            demo::generate(&t.app, DemoScale::tiny(), PW, &|_, _, _| {})
-                .await
-                .expect("demo city");
-            let out = std::env::temp_dir().join(format!("tongyu-template-{}.db", unique()));
-            t.app
-                .db
-                .execute_raw(&format!("VACUUM INTO '{}'", out.display()))
-                .await
-                .expect("write the template database");
-            out
-        })
-        .await
-}
-
-/// Removes the SQLite templates of test processes no longer running (a
-/// process cannot remove its own at exit).
-fn remove_stale_templates() {
-    let dir = std::env::temp_dir();
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return;
-    };
-    for e in entries.filter_map(Result::ok) {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix("tongyu-template-")
-            .and_then(|rest| rest.split('_').next())
-        else {
-            continue;
-        };
-        if pid.bytes().all(|b| b.is_ascii_digit())
-            && std::path::Path::new("/proc").exists()
-            && !std::path::Path::new("/proc").join(pid).exists()
-        {
-            let _ = std::fs::remove_file(e.path());
-        }
-    }
-}
-
-/// The tiny demo city on PostgreSQL, generated once per test process into
-/// a schema of its own; tests copy it with `tongyu_clone_schema`.
-static PG_TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
-
-async fn pg_template(base: &str) -> &'static str {
-    PG_TEMPLATE
-        .get_or_init(|| async {
-            let t = TestApp::empty().await;
-            demo::generate(&t.app, DemoScale::tiny(), PW, &|_, _, _| {})
-                .await
-                .expect("demo city");
-            let schema: String = {
-                let mut c = t.app.db.read().await.expect("conn");
-                sqlx::query_scalar("SELECT current_schema()::text")
-                    .fetch_one(&mut *c)
-                    .await
-                    .expect("the template's schema")
-            };
-            let admin = Db::connect_raw(base).await.expect("connect to PostgreSQL");
-            admin
-                .execute_raw(CLONE_SCHEMA)
-                .await
-                .expect("install the schema copier");
-            admin.close().await;
-            schema
-        })
-        .await
-}
-
-/// Copies every table of one schema into a new one: structure (with its
-/// defaults, constraints and indexes) and rows, then moves each identity
-/// column's sequence past the copied ids.
-const CLONE_SCHEMA: &str = r#"
-CREATE OR REPLACE FUNCTION tongyu_clone_schema(src text, dst text) RETURNS void AS $$
-DECLARE
-    t record;
-    k record;
-    c record;
-    cols text;
-BEGIN
-    EXECUTE format('CREATE SCHEMA %I', dst);
-    FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = src LOOP
-        EXECUTE format('CREATE TABLE %I.%I (LIKE %I.%I INCLUDING ALL)', dst, t.tablename, src, t.tablename);
-        SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) INTO cols
-        FROM information_schema.columns
-        WHERE table_schema = src AND table_name = t.tablename AND is_generated = 'NEVER';
-        EXECUTE format('INSERT INTO %I.%I (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %I.%I',
-                       dst, t.tablename, cols, cols, src, t.tablename);
-    END LOOP;
-    FOR k IN SELECT cls.relname, con.conname, pg_get_constraintdef(con.oid) AS def
-             FROM pg_constraint con JOIN pg_class cls ON cls.oid = con.conrelid
-             WHERE con.contype = 'f'
-               AND con.connamespace = (SELECT oid FROM pg_namespace WHERE nspname = src) LOOP
-        EXECUTE format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', dst, k.relname, k.conname,
-                       replace(k.def, src || '.', dst || '.'));
-    END LOOP;
-    FOR c IN SELECT table_name, column_name FROM information_schema.columns
-             WHERE table_schema = dst AND is_identity = 'YES' LOOP
-        EXECUTE format(
-            'SELECT setval(pg_get_serial_sequence(%L, %L), COALESCE((SELECT MAX(%I) FROM %I.%I), 0) + 1, false)',
-            dst || '.' || c.table_name, c.column_name, c.column_name, dst, c.table_name);
-    END LOOP;
-END
-$$ LANGUAGE plpgsql;
-"#;
-
-pub fn backend_url() -> Option<String> {
-    std::env::var("TONGYU_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
 }
 
 impl TestApp {
@@ -290,25 +54,16 @@ impl TestApp {
 
     /// An empty platform whose settings `adjust` changes first.
     pub async fn empty_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-        let database = match backend_url() {
-            Some(base) => Database::postgres_schema(&base).await,
-            None => Database::sqlite_file(None),
-        };
-        TestApp::open(database, adjust).await
+        TestApp::open(TestDatabase::empty().await, adjust).await
     }
 
-    async fn open(database: Database, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    async fn open(database: TestDatabase, adjust: impl FnOnce(&mut Settings)) -> TestApp {
         // Errors the platform logs show in a failing test's output.
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
             .with_env_filter("warn")
             .try_init();
-        let db = Db::connect(&DbOptions {
-            url: database.url.clone(),
-            max_connections: 4,
-        })
-        .await
-        .expect("open test database");
+        let db = database.connect().await;
         let clock = Arc::new(TestClock::new(START));
         let media_dir = std::env::temp_dir().join(format!("tongyu-media-{}", unique()));
         let mut settings = Settings {
@@ -325,7 +80,7 @@ impl TestApp {
             app,
             clock,
             sms,
-            sqlite_file: database.sqlite_file,
+            _database: Some(database),
             media_dir,
         }
     }
@@ -334,11 +89,7 @@ impl TestApp {
     /// [`PW`]. The city is generated once per test process and each test
     /// gets its own copy of that database.
     pub async fn demo() -> TestApp {
-        let database = match backend_url() {
-            Some(base) => Database::postgres_copy(&base, pg_template(&base).await).await,
-            None => Database::sqlite_file(Some(sqlite_template().await)),
-        };
-        TestApp::open(database, |_| {}).await
+        TestApp::open(TestDatabase::demo().await, |_| {}).await
     }
 
     /// A tiny demo city whose settings `adjust` changes first (generated
@@ -366,7 +117,7 @@ impl TestApp {
             clock: self.clock.clone(),
             sms: self.sms.clone(),
             // The first instance removes the files.
-            sqlite_file: None,
+            _database: None,
             media_dir: std::env::temp_dir().join(format!("tongyu-unused-{}", unique())),
         }
     }
@@ -455,33 +206,23 @@ impl TestApp {
     /// `trust.rs`.
     pub async fn factor_given(&self, token: &str) {
         let hash = tongyu_service::auth::token_hash(token);
-        let mut tx = self.app.db.write().await.expect("write");
-        sqlx::query("UPDATE sessions SET factor_at = $1 WHERE id_hash = $2")
-            .bind(self.app.now())
-            .bind(hash)
-            .execute(&mut *tx)
-            .await
-            .expect("mark the factor");
-        tx.commit().await.expect("commit");
-        self.app.forget_all();
+        sql::exec(
+            &self.app,
+            &[(
+                "UPDATE sessions SET factor_at = $1 WHERE id_hash = $2",
+                vec![self.app.now().into(), hash.into()],
+            )],
+        )
+        .await;
     }
 
     /// The id of a unit by its external id.
     pub async fn unit_id(&self, external_id: &str) -> i64 {
-        let mut c = self.app.db.read().await.expect("conn");
-        tongyu_store::org::get_by_external_id(&mut c, external_id)
-            .await
-            .expect("query")
-            .expect("unit exists")
-            .id
+        peek::unit_by_external_id(&self.app, external_id).await.id
     }
 
     pub async fn unit(&self, id: i64) -> tongyu_domain::org::Unit {
-        let mut c = self.app.db.read().await.expect("conn");
-        tongyu_store::org::get(&mut c, id)
-            .await
-            .expect("query")
-            .expect("unit exists")
+        peek::unit(&self.app, id).await
     }
 
     /// The newest code sent to `phone`.

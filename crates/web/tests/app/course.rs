@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::TestApp;
+use crate::common::{TestApp, sql};
 use crate::learning::campaign;
 
 #[tokio::test]
@@ -373,12 +373,11 @@ async fn an_administrator_does_not_review_or_publish_their_own_course() {
     );
     let (_, v) = t.get(&format!("/api/v1/courses/{course}"), &admin).await;
     assert_eq!(v["course"]["status"], "submitted", "{v}");
-    let mut c = t.app.db.read().await.expect("conn");
-    let denied: i64 = sqlx::query_scalar(
+    let denied = sql::int(
+        &t.app,
         "SELECT COUNT(*) FROM audit_log WHERE result = 'denied' AND object_type = 'course'",
+        &[],
     )
-    .fetch_one(&mut *c)
-    .await
-    .expect("audit");
+    .await;
     assert_eq!(denied, 2);
 }

@@ -9,7 +9,7 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{PW, START, TestApp};
+use crate::common::{PW, START, TestApp, factory, peek};
 
 const HOUR: i64 = 3600;
 const DAY: i64 = 86_400;
@@ -36,45 +36,6 @@ async fn set_status(t: &TestApp, token: &str, session: i64, to: &str) -> (Status
         json!({ "status": to }),
     )
     .await
-}
-
-/// Username of a confirmed parent of `class` other than `not`, or of
-/// another class when `other_class` is given.
-async fn a_parent_of(t: &TestApp, class: i64, not: &str) -> String {
-    let mut c = t.app.db.read().await.expect("conn");
-    for l in tongyu_store::student::links_of_class(&mut c, class)
-        .await
-        .expect("links")
-    {
-        let a = tongyu_store::account::get(&mut c, l.account_id)
-            .await
-            .expect("account")
-            .expect("exists");
-        if a.username != not {
-            return a.username;
-        }
-    }
-    panic!("no other parent in class {class}");
-}
-
-/// Another class of the same school (not `class`).
-async fn another_class(t: &TestApp, class: i64) -> i64 {
-    let school = school_and_district(&t.unit(class).await).0;
-    let mut c = t.app.db.read().await.expect("conn");
-    for grade in tongyu_store::org::children(&mut c, school, false)
-        .await
-        .expect("grades")
-    {
-        for k in tongyu_store::org::children(&mut c, grade.id, false)
-            .await
-            .expect("classes")
-        {
-            if k.id != class {
-                return k.id;
-            }
-        }
-    }
-    panic!("no other class");
 }
 
 fn school_and_district(t: &tongyu_domain::org::Unit) -> (i64, i64) {
@@ -211,19 +172,8 @@ async fn held_sessions_count_toward_the_yearly_minimum_and_roll_up() {
     // The school moves to another district: the counts follow it.
     let city_admin = t.login("city-admin").await;
     let (elsewhere, new_district) = {
-        let city = t.unit_id("qingdao").await;
-        let mut c = t.app.db.read().await.expect("conn");
-        let d = tongyu_store::org::children(&mut c, city, false)
-            .await
-            .expect("districts")
-            .into_iter()
-            .find(|d| d.id != district)
-            .expect("another district");
-        let sub = tongyu_store::org::children(&mut c, d.id, false)
-            .await
-            .expect("subdistricts")[0]
-            .id;
-        (sub, d.id)
+        let d = factory::another_district(&t.app, district).await;
+        (peek::children(&t.app, d.id).await[0].id, d.id)
     };
     let (s, v) = t
         .post(
@@ -302,7 +252,7 @@ async fn bad_plans_are_refused_with_clear_codes() {
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     // Another class is not the head teacher's: it does not exist for them.
-    let other = another_class(&t, class).await;
+    let other = factory::another_class(&t.app, class).await.id;
     let (s, _) = plan(&t, &teacher, other, ok.clone()).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // The school's administrator may stand in; a parent may not plan.
@@ -319,16 +269,8 @@ async fn bad_plans_are_refused_with_clear_codes() {
     // A district sees its schools' compliance, not another district's.
     let district_admin = t.login("district-admin").await;
     let other_district = {
-        let city = t.unit_id("qingdao").await;
-        let mut c = t.app.db.read().await.expect("conn");
         let mine = school_and_district(&t.unit(class).await).1;
-        tongyu_store::org::children(&mut c, city, false)
-            .await
-            .expect("districts")
-            .into_iter()
-            .find(|d| d.id != mine)
-            .expect("another district")
-            .id
+        factory::another_district(&t.app, mine).await.id
     };
     let (s, _) = t
         .get(
@@ -382,8 +324,10 @@ async fn parents_check_in_by_qr_code_rate_and_keep_it_in_their_growth_record() {
     // A bad code, and a parent of another class.
     let (s, _) = checkin("not-a-real-code".into()).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let other_class = another_class(&t, class).await;
-    let outsider = t.login(&a_parent_of(&t, other_class, "").await).await;
+    let other_class = factory::another_class(&t.app, class).await.id;
+    let outsider = t
+        .login(&factory::parent_in(&t.app, other_class, "").await.username)
+        .await;
     let (s, e) = t
         .post("/api/v1/checkin", &outsider, json!({ "token": token }))
         .await;
@@ -414,7 +358,9 @@ async fn parents_check_in_by_qr_code_rate_and_keep_it_in_their_growth_record() {
     t.clock.advance(30 * 60);
     let parent = t.login("parent").await;
     let teacher = t.login("head-teacher").await;
-    let classmate = t.login(&a_parent_of(&t, class, "parent").await).await;
+    let classmate = t
+        .login(&factory::parent_in(&t.app, class, "parent").await.username)
+        .await;
     for (score, want) in [(0, 422), (6, 422), (4, 204)] {
         let (s, e) = t
             .post(
@@ -555,7 +501,7 @@ async fn the_questionnaire_before_and_after_shows_the_change() {
 
     // A class that has held nothing yet answers the "before" round: the
     // school admin plans the first session of another class.
-    let other = another_class(&t, class).await;
+    let other = factory::another_class(&t.app, class).await.id;
     let school_admin = t.login("school-admin").await;
     let (s, v) = plan(
         &t,
@@ -566,7 +512,7 @@ async fn the_questionnaire_before_and_after_shows_the_change() {
     .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let first = v["id"].as_i64().expect("id");
-    let p2_name = a_parent_of(&t, other, "").await;
+    let p2_name = factory::parent_in(&t.app, other, "").await.username;
     let p2 = t.login(&p2_name).await;
     let (_, surveys) = t.get("/api/v1/me/surveys", &p2).await;
     assert_eq!(surveys["items"][0]["phase"], "before", "{surveys}");

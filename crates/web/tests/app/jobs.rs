@@ -9,7 +9,7 @@ use serde_json::Value;
 use tongyu_domain::Error;
 use tongyu_service::jobs;
 
-use crate::common::{PW, TestApp};
+use crate::common::{PW, TestApp, sql};
 
 /// Queues a one-teacher import through the API (nothing runs it while the
 /// runner is stopped) and returns the import's id.
@@ -285,14 +285,12 @@ async fn first_passwords_wait_sealed_and_any_instance_hands_them_over_once() {
     let id = job["id"].as_i64().expect("id");
 
     // Kept sealed under the data keys, never as the password itself.
-    let sealed: String = {
-        let mut c = t.app.db.read().await.expect("conn");
-        sqlx::query_scalar("SELECT sealed FROM import_credentials WHERE import_id = $1")
-            .bind(id)
-            .fetch_one(&mut *c)
-            .await
-            .expect("kept")
-    };
+    let sealed = sql::text(
+        &t.app,
+        "SELECT sealed FROM import_credentials WHERE import_id = $1",
+        &[id.into()],
+    )
+    .await;
     assert!(sealed.starts_with("v1."), "{sealed}");
     assert!(!sealed.contains("tk1"), "no username in the clear");
 

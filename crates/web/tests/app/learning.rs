@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::TestApp;
+use crate::common::{TestApp, factory, peek};
 
 /// A published course of two lessons (600 s each) in an open campaign: one
 /// lesson for every parent, one for new K1 parents. Returns (campaign,
@@ -257,32 +257,8 @@ async fn a_parent_sees_only_the_lessons_meant_for_their_children() {
     // A parent of a K2 child gets the lesson for all, and not the K1 one.
     let k2_parent = {
         let school = t.unit_id("school0").await;
-        let mut c = t.app.db.read().await.expect("conn");
-        let grades = tongyu_store::org::children(&mut c, school, false)
-            .await
-            .expect("grades");
-        let k2 = grades.iter().find(|g| g.grade == "K2").expect("K2");
-        let class = tongyu_store::org::children(&mut c, k2.id, false)
-            .await
-            .expect("classes")[0]
-            .clone();
-        let kid = tongyu_store::student::list_by_class(&mut c, class.id)
-            .await
-            .expect("kids")[0]
-            .clone();
-        let links = tongyu_store::student::links_of_class(&mut c, class.id)
-            .await
-            .expect("links");
-        let link = links
-            .iter()
-            .find(|l| l.student_id == kid.id)
-            .expect("a guardian")
-            .clone();
-        tongyu_store::account::get(&mut c, link.account_id)
-            .await
-            .expect("query")
-            .expect("the guardian's account")
-            .username
+        let class = factory::class_in_grade(&t.app, school, "K2").await;
+        factory::guardian_in(&t.app, class.id).await.username
     };
     let other = t.login(&k2_parent).await;
     let (_, mine) = t.get("/api/v1/me/lessons", &other).await;
@@ -348,18 +324,9 @@ async fn completion_rolls_up_and_the_head_teacher_sees_only_their_class() {
             .all(|f| f["needed"] == 2)
     );
     // Another class is not the head teacher's.
-    let other_class = {
-        let school = t.unit_id("school1").await;
-        let mut c = t.app.db.read().await.expect("conn");
-        let grade = tongyu_store::org::children(&mut c, school, false)
-            .await
-            .expect("grades")[0]
-            .clone();
-        tongyu_store::org::children(&mut c, grade.id, false)
-            .await
-            .expect("classes")[0]
-            .id
-    };
+    let other_class = factory::first_class(&t.app, t.unit_id("school1").await)
+        .await
+        .id;
     assert_eq!(
         t.get(
             &format!("/api/v1/campaigns/{camp}/classes/{other_class}"),
@@ -406,13 +373,7 @@ async fn completion_rolls_up_and_the_head_teacher_sees_only_their_class() {
     );
     // The school moves to district 1: its families' completions follow it.
     let school = tongyu_domain::org::path_ids(&t.unit(class).await.path)[3];
-    let sub = {
-        let mut c = t.app.db.read().await.expect("conn");
-        tongyu_store::org::children(&mut c, d1, false)
-            .await
-            .expect("subdistricts")[0]
-            .id
-    };
+    let sub = peek::children(&t.app, d1).await[0].id;
     let (s, v) = t
         .post(
             &format!("/api/v1/units/{school}/move"),

@@ -2,37 +2,13 @@
 
 use axum::http::StatusCode;
 use serde_json::json;
-use tongyu_domain::org::Counts;
 
-use crate::common::{PW, TestApp};
+use crate::common::{PW, TestApp, peek};
 
 /// The rollup counters of every unit equal a recount from the rows.
 async fn assert_rollups_match_recount(t: &TestApp) {
-    let mut c = t.app.db.read().await.expect("conn");
-    let before = all_counts(&mut c).await;
-    drop(c);
-    let mut tx = t.app.db.write().await.expect("tx");
-    tongyu_store::org::recount(&mut tx).await.expect("recount");
-    let after = all_counts(&mut tx).await;
-    tx.rollback().await.expect("rollback");
-    assert_eq!(before, after, "kept counters differ from a recount");
-}
-
-async fn all_counts(c: &mut tongyu_store::Conn) -> Vec<(i64, Counts)> {
-    let city = tongyu_store::org::city(c).await.expect("q").expect("city");
-    let mut out = vec![(city.id, city.counts)];
-    let mut stack = vec![city.id];
-    while let Some(id) = stack.pop() {
-        for u in tongyu_store::org::children(c, id, true)
-            .await
-            .expect("children")
-        {
-            out.push((u.id, u.counts));
-            stack.push(u.id);
-        }
-    }
-    out.sort_by_key(|x| x.0);
-    out
+    let (kept, recounted) = peek::org_counts_kept_and_recounted(&t.app).await;
+    assert_eq!(kept, recounted, "kept counters differ from a recount");
 }
 
 #[tokio::test]
@@ -250,11 +226,7 @@ async fn moving_a_school_moves_its_subtree_and_its_counts() {
         old_sub_before.students - school.counts.students
     );
     // Every unit below moved with it.
-    let mut c = t.app.db.read().await.expect("conn");
-    let grades = tongyu_store::org::children(&mut c, school.id, true)
-        .await
-        .expect("grades");
-    drop(c);
+    let grades = peek::all_children(&t.app, school.id).await;
     let moved_school = t.unit(school.id).await;
     assert!(
         grades

@@ -6,13 +6,12 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tongyu_service::crypto::{DataKeys, field};
 
-use crate::common::TestApp;
+use crate::common::{TestApp, peek, sql};
 
 const PARENT_PHONE: &str = "13900000001";
 
 /// Every kept phone, contact and second-factor secret, as the database holds them.
 async fn kept_values(t: &TestApp) -> Vec<String> {
-    let mut c = t.app.db.read().await.expect("conn");
     let mut out: Vec<String> = Vec::new();
     for sql in [
         "SELECT COALESCE(phone_sealed, '') FROM accounts",
@@ -22,10 +21,7 @@ async fn kept_values(t: &TestApp) -> Vec<String> {
         "SELECT phone FROM sms_outbox",
         "SELECT secret FROM second_factors",
     ] {
-        let v: Vec<String> = sqlx::query_scalar(sql)
-            .fetch_all(&mut *c)
-            .await
-            .expect("read");
+        let v = sql::texts(&t.app, sql, &[]).await;
         out.extend(v.into_iter().filter(|v| !v.is_empty()));
     }
     out
@@ -169,12 +165,12 @@ async fn a_new_data_key_reseals_everything_and_the_old_one_is_then_useless() {
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let old = DataKeys::parse(&first).expect("keys");
-    let mut c = t.app.db.read().await.expect("conn");
-    let phone: String = sqlx::query_scalar("SELECT contact_phone FROM appeals WHERE id = $1")
-        .bind(id)
-        .fetch_one(&mut *c)
-        .await
-        .expect("read");
+    let phone = sql::text(
+        &t.app,
+        "SELECT contact_phone FROM appeals WHERE id = $1",
+        &[id.into()],
+    )
+    .await;
     assert_eq!(old.open(field::APPEAL_CONTACT_PHONE, &phone), None);
 }
 
@@ -182,14 +178,7 @@ async fn a_new_data_key_reseals_everything_and_the_old_one_is_then_useless() {
 async fn values_kept_before_sealing_are_sealed_at_start() {
     let t = TestApp::demo().await;
     let id = appeal(&t, "王女士", "13800001234").await;
-    let admin_id = {
-        let mut c = t.app.db.read().await.expect("conn");
-        tongyu_store::account::get_by_username(&mut c, "school-admin")
-            .await
-            .expect("q")
-            .expect("admin")
-            .id
-    };
+    let admin_id = peek::account_by_username(&t.app, "school-admin").await.id;
     // As an older version kept them: in the clear, the factor's secret
     // under the server secret.
     let legacy_factor = t
@@ -197,33 +186,25 @@ async fn values_kept_before_sealing_are_sealed_at_start() {
         .settings
         .secret
         .encrypt(field::SECOND_FACTOR, "JBSWY3DPEHPK3PXP");
-    let mut tx = t.app.db.write().await.expect("write");
-    for (sql, binds) in [
-        (
-            "UPDATE accounts SET phone_key = NULL, phone_mask = NULL, phone_sealed = $1 WHERE id = $2",
-            vec![json!("13912345678"), json!(admin_id)],
-        ),
-        (
-            "UPDATE appeals SET contact_name = $1, contact_phone = $2, contact_sealed = 0 WHERE id = $3",
-            vec![json!("李先生"), json!("13512345678"), json!(id)],
-        ),
-        (
-            "INSERT INTO second_factors (account_id, secret, created_at) VALUES ($1, $2, 0)",
-            vec![json!(admin_id), json!(legacy_factor)],
-        ),
-        ("DELETE FROM sealed_with", vec![]),
-    ] {
-        let mut q = sqlx::query(sql);
-        for b in binds {
-            q = match b {
-                Value::String(s) => q.bind(s),
-                other => q.bind(other.as_i64().expect("int")),
-            };
-        }
-        q.execute(&mut *tx).await.expect("write legacy row");
-    }
-    tx.commit().await.expect("commit");
-    t.app.forget_all();
+    sql::exec(
+        &t.app,
+        &[
+            (
+                "UPDATE accounts SET phone_key = NULL, phone_mask = NULL, phone_sealed = $1 WHERE id = $2",
+                vec!["13912345678".into(), admin_id.into()],
+            ),
+            (
+                "UPDATE appeals SET contact_name = $1, contact_phone = $2, contact_sealed = 0 WHERE id = $3",
+                vec!["李先生".into(), "13512345678".into(), id.into()],
+            ),
+            (
+                "INSERT INTO second_factors (account_id, secret, created_at) VALUES ($1, $2, 0)",
+                vec![admin_id.into(), legacy_factor.into()],
+            ),
+            ("DELETE FROM sealed_with", vec![]),
+        ],
+    )
+    .await;
 
     let report = tongyu_service::sealing::reseal_if_needed(&t.app)
         .await
@@ -248,13 +229,12 @@ async fn values_kept_before_sealing_are_sealed_at_start() {
         (d["contact_name"].as_str(), d["contact_phone"].as_str()),
         (Some("李先生"), Some("13512345678"))
     );
-    let mut c = t.app.db.read().await.expect("conn");
-    let secret: String =
-        sqlx::query_scalar("SELECT secret FROM second_factors WHERE account_id = $1")
-            .bind(admin_id)
-            .fetch_one(&mut *c)
-            .await
-            .expect("read");
+    let secret = sql::text(
+        &t.app,
+        "SELECT secret FROM second_factors WHERE account_id = $1",
+        &[admin_id.into()],
+    )
+    .await;
     assert_eq!(
         t.app
             .settings

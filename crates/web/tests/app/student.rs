@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::common::{PW, TestApp};
+use crate::common::{PW, TestApp, peek};
 
 #[tokio::test]
 async fn a_parent_joins_a_class_and_the_head_teacher_confirms() {
@@ -168,14 +168,9 @@ async fn a_parent_joins_a_class_and_the_head_teacher_confirms() {
     assert_eq!(p.location.as_deref(), Some("/my"));
     // The consent was recorded with the notice's version.
     {
-        let mut c = t.app.db.read().await.expect("conn");
-        let students = tongyu_store::student::list_by_class(&mut c, class)
-            .await
-            .expect("list");
+        let students = peek::students(&t.app, class).await;
         let sid = students.iter().find(|s| s.name == child).expect("child").id;
-        let consents = tongyu_store::student::consents_of(&mut c, sid)
-            .await
-            .expect("consents");
+        let consents = peek::consents(&t.app, sid).await;
         assert_eq!(consents.len(), 1);
         assert_eq!(
             consents[0].1,

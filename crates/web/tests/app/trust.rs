@@ -3,17 +3,13 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::common::{PW, TestApp};
+use tongyu_domain::account::Role;
+
+use crate::common::{PW, TestApp, factory, peek, sql};
 
 /// The id of the account whose username is `username`, as the city sees it.
 async fn account_id(t: &TestApp, username: &str) -> i64 {
-    let mut c = t.app.db.read().await.expect("conn");
-    tongyu_store::account::find_for_login(&mut c, username, "")
-        .await
-        .expect("query")
-        .expect("account exists")
-        .0
-        .id
+    peek::account_by_username(&t.app, username).await.id
 }
 
 #[tokio::test]
@@ -70,16 +66,14 @@ async fn no_unit_administrator_resets_the_separated_administrators_or_a_peer() {
     }
     // A peer at the same level is refused too: the level above does it.
     let district = t.login("district-admin").await;
-    let (s, v) = t
-        .post(
-            "/api/v1/accounts",
-            &city,
-            json!({"username": "district-peer", "display_name": "同级", "role": "district_admin",
-                   "unit_id": t.unit_id("d0").await}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    let peer = v["id"].as_i64().expect("id");
+    let peer = factory::staff(
+        &t.app,
+        "district-peer",
+        Role::DistrictAdmin,
+        t.unit_id("d0").await,
+    )
+    .await
+    .id;
     let (s, _) = t
         .post(
             &format!("/api/v1/accounts/{peer}/reset-password"),
@@ -275,17 +269,14 @@ async fn text_messages_go_out_once_are_retried_and_never_log_the_code() {
     assert_eq!(t.sms.sent().len(), 1, "sent once");
     let code = t.last_code("13787654321");
     // The outbox keeps no code once sent; the audit log never had it.
-    let mut c = t.app.db.read().await.expect("conn");
-    let params: Vec<String> = sqlx::query_scalar("SELECT params FROM sms_outbox")
-        .fetch_all(&mut *c)
-        .await
-        .expect("outbox");
+    let params = sql::texts(&t.app, "SELECT params FROM sms_outbox", &[]).await;
     assert_eq!(params, vec![String::new()]);
-    let details: Vec<String> =
-        sqlx::query_scalar("SELECT actor || ' ' || detail || ' ' || object_id FROM audit_log")
-            .fetch_all(&mut *c)
-            .await
-            .expect("audit");
+    let details = sql::texts(
+        &t.app,
+        "SELECT actor || ' ' || detail || ' ' || object_id FROM audit_log",
+        &[],
+    )
+    .await;
     assert!(
         details.iter().any(|d| d.contains("137****4321")),
         "{details:?}"
@@ -417,12 +408,12 @@ async fn codes_go_through_the_sms_service_signed_as_it_specifies() {
     )
     .await
     .expect("taken, to be retried");
-    let mut c = t.app.db.read().await.expect("conn");
-    let pending: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM sms_outbox WHERE status = 'pending'")
-            .fetch_one(&mut *c)
-            .await
-            .expect("count");
+    let pending = sql::int(
+        &t.app,
+        "SELECT COUNT(*) FROM sms_outbox WHERE status = 'pending'",
+        &[],
+    )
+    .await;
     assert_eq!(pending, 1);
 }
 
@@ -1159,12 +1150,11 @@ async fn a_session_gets_a_new_id_when_its_grants_change() {
     assert_eq!(b.get("/me").await.status, StatusCode::TEMPORARY_REDIRECT);
     assert_ne!(b.cookies.get("tongyu_session"), Some(&second));
     assert_eq!(b.get("/me").await.status, StatusCode::OK);
-    let mut c = t.app.db.read().await.expect("conn");
-    let renewals: i64 = sqlx::query_scalar(
+    let renewals = sql::int(
+        &t.app,
         "SELECT COUNT(*) FROM audit_log WHERE action = 'auth.session_renewed' AND actor = 'teacher'",
+        &[],
     )
-    .fetch_one(&mut *c)
-    .await
-    .expect("audit");
+    .await;
     assert_eq!(renewals, 2);
 }

@@ -1,0 +1,160 @@
+//! What the platform kept, read the way a test checks it: units, students,
+//! guardian links, accounts, appeals, and the kept rollups beside a fresh
+//! recount. Every function panics with a clear message when the row is
+//! missing: in a test that is the failure to report.
+
+use tongyu_domain::account::Account;
+use tongyu_domain::org::{Counts, Unit, UnitKind};
+use tongyu_domain::student::Student;
+use tongyu_store::Conn;
+use tongyu_store::student::GuardianLink;
+
+use crate::App;
+
+async fn conn(app: &App) -> sqlx::pool::PoolConnection<sqlx::Any> {
+    app.db.read().await.expect("conn")
+}
+
+pub async fn unit(app: &App, id: i64) -> Unit {
+    tongyu_store::org::get(&mut *conn(app).await, id)
+        .await
+        .expect("query")
+        .unwrap_or_else(|| panic!("no unit {id}"))
+}
+
+pub async fn unit_by_external_id(app: &App, external_id: &str) -> Unit {
+    tongyu_store::org::get_by_external_id(&mut *conn(app).await, external_id)
+        .await
+        .expect("query")
+        .unwrap_or_else(|| panic!("no unit {external_id}"))
+}
+
+pub async fn city(app: &App) -> Unit {
+    tongyu_store::org::city(&mut *conn(app).await)
+        .await
+        .expect("query")
+        .expect("a city")
+}
+
+/// The active units under `id`, in the order lists show them.
+pub async fn children(app: &App, id: i64) -> Vec<Unit> {
+    tongyu_store::org::children(&mut *conn(app).await, id, false)
+        .await
+        .expect("children")
+}
+
+/// The units under `id`, deactivated ones too.
+pub async fn all_children(app: &App, id: i64) -> Vec<Unit> {
+    tongyu_store::org::children(&mut *conn(app).await, id, true)
+        .await
+        .expect("children")
+}
+
+/// The active schools inside the subtree at `path` (at most `limit`).
+pub async fn schools_under(app: &App, path: &str, limit: i64) -> Vec<Unit> {
+    tongyu_store::org::search(
+        &mut *conn(app).await,
+        &[path.to_owned()],
+        Some(UnitKind::School),
+        "",
+        limit,
+    )
+    .await
+    .expect("schools")
+}
+
+/// The active students of a class.
+pub async fn students(app: &App, class: i64) -> Vec<Student> {
+    tongyu_store::student::list_by_class(&mut *conn(app).await, class)
+        .await
+        .expect("students")
+}
+
+/// The guardian links of a class's students, confirmed or not.
+pub async fn guardian_links(app: &App, class: i64) -> Vec<GuardianLink> {
+    tongyu_store::student::links_of_class(&mut *conn(app).await, class)
+        .await
+        .expect("links")
+}
+
+/// The consents given for a student: (account, notice version, when).
+pub async fn consents(app: &App, student: i64) -> Vec<(i64, String, i64)> {
+    tongyu_store::student::consents_of(&mut *conn(app).await, student)
+        .await
+        .expect("consents")
+}
+
+pub async fn account(app: &App, id: i64) -> Account {
+    tongyu_store::account::get(&mut *conn(app).await, id)
+        .await
+        .expect("query")
+        .unwrap_or_else(|| panic!("no account {id}"))
+}
+
+pub async fn account_by_username(app: &App, username: &str) -> Account {
+    tongyu_store::account::get_by_username(&mut *conn(app).await, username)
+        .await
+        .expect("query")
+        .unwrap_or_else(|| panic!("no account {username}"))
+}
+
+/// The id of the appeal a tracking code names.
+pub async fn appeal_id(app: &App, tracking_code: &str) -> i64 {
+    tongyu_store::appeal::by_tracking_code(&mut *conn(app).await, tracking_code)
+        .await
+        .expect("query")
+        .unwrap_or_else(|| panic!("no appeal {tracking_code}"))
+        .id
+}
+
+/// Every unit's kept counts, and the same after a recount from the rows
+/// (in a transaction rolled back).
+pub async fn org_counts_kept_and_recounted(app: &App) -> (Vec<(i64, Counts)>, Vec<(i64, Counts)>) {
+    let kept = all_counts(&mut *conn(app).await).await;
+    let mut tx = app.db.write().await.expect("tx");
+    tongyu_store::org::recount(&mut tx).await.expect("recount");
+    let recounted = all_counts(&mut tx).await;
+    tx.rollback().await.expect("rollback");
+    (kept, recounted)
+}
+
+async fn all_counts(c: &mut Conn) -> Vec<(i64, Counts)> {
+    let city = tongyu_store::org::city(c).await.expect("q").expect("city");
+    let mut out = vec![(city.id, city.counts)];
+    let mut stack = vec![city.id];
+    while let Some(id) = stack.pop() {
+        for u in tongyu_store::org::children(c, id, true)
+            .await
+            .expect("children")
+        {
+            out.push((u.id, u.counts));
+            stack.push(u.id);
+        }
+    }
+    out.sort_by_key(|x| x.0);
+    out
+}
+
+/// The appeal board's kept rollups over the whole city, and the same
+/// counted from the appeals themselves; rows with nothing in them left out,
+/// each row as its JSON.
+pub async fn appeal_board_kept_and_counted(app: &App) -> (Vec<(i64, String)>, Vec<(i64, String)>) {
+    let path = city(app).await.path;
+    let mut c = conn(app).await;
+    let norm = |v: Vec<(i64, tongyu_store::appeal::BoardCounts)>| {
+        let mut v: Vec<(i64, String)> = v
+            .into_iter()
+            .filter(|(_, b)| b.total != 0 || b.contact_due != 0 || b.escalated != 0)
+            .map(|(id, b)| (id, serde_json::to_string(&b).expect("json")))
+            .collect();
+        v.sort();
+        v
+    };
+    let kept = tongyu_store::appeal::board_rollups(&mut c, &path, 0)
+        .await
+        .expect("rollups");
+    let counted = tongyu_store::appeal::board_counts(&mut c, &path, 0)
+        .await
+        .expect("count");
+    (norm(kept), norm(counted))
+}
