@@ -18,5 +18,6 @@ mod org;
 mod plan;
 mod sealing;
 mod search;
+mod snapshots;
 mod student;
 mod trust;
