@@ -7,8 +7,11 @@ use crate::{Error, ErrorCode, Result};
 
 /// Who the parent writes to: the school, or the school's district bureau.
 /// An appeal escalates school → district → city.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "AppealLevel")]
 pub enum Level {
     School,
     District,
@@ -46,7 +49,7 @@ impl Level {
 }
 
 /// The two codes at a school gate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CodeKind {
     /// To the school itself.
@@ -81,8 +84,9 @@ impl CodeKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "AppealCategory")]
 pub enum Category {
     Teaching,
     Safety,
@@ -135,7 +139,7 @@ impl Category {
 }
 
 /// Where an appeal came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// Scanned at the school gate.
@@ -182,8 +186,9 @@ impl Source {
 }
 
 /// Where an appeal stands. Stored as its code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "AppealStatus")]
 pub enum Status {
     /// Received; nobody has contacted the parent yet.
     Received,
@@ -241,7 +246,7 @@ impl Status {
 }
 
 /// The parent's verdict on a reply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Rating {
     Satisfied,
@@ -373,7 +378,9 @@ pub fn mask_phone(phone: &str) -> String {
 }
 
 /// The three-part reply (三说明).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Reply {
     /// 官方政策规定
     pub policy: String,
@@ -450,7 +457,7 @@ pub fn warn_before(start: i64, due: i64) -> i64 {
 }
 
 /// Where a clock stands, for the badge on every appeal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClockState {
     /// Met before the deadline.

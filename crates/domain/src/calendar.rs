@@ -102,7 +102,7 @@ pub fn format_date(day: i64) -> String {
 }
 
 /// How a day differs from the usual week.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DayKind {
     /// A public holiday on what would be a working day.
@@ -254,7 +254,7 @@ pub fn school_year(ts: i64) -> i64 {
 
 /// The two terms of a school year: the first from 1 September, the second
 /// from 1 February.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Term {
     First,

@@ -3,8 +3,19 @@
 use crate::{Error, Result};
 
 /// 理念引领课 / 必修课 / 自修课.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "CourseCategory")]
 pub enum Category {
     Keynote,
     Required,
@@ -36,7 +47,17 @@ impl Category {
 }
 
 /// The three subjects the plan brings together (三科融合).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Subject {
     FamilyEducation,
@@ -74,8 +95,19 @@ impl Subject {
 
 /// Where a course or lesson stands: draft → submitted → reviewed →
 /// published → withdrawn (and back to draft when returned).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "CourseStatus")]
 pub enum Status {
     Draft,
     Submitted,

@@ -12,7 +12,17 @@ pub const CHECKIN_EARLY_S: i64 = 30 * 60;
 pub const CHECKIN_LATE_S: i64 = 2 * 3600;
 
 /// 五步教学法: the steps of a session of the required course.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     VideoIntro,
@@ -58,7 +68,17 @@ impl Step {
 
 /// Where a session stands: planned, held (counted toward the minimum) or
 /// cancelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStatus {
     Planned,
@@ -150,7 +170,7 @@ pub fn checkin_window(starts_at: i64, class_hours: i64, plan: &Plan) -> (i64, i6
 }
 
 /// A class's delivery in a school year.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Tally {
     pub sessions: i64,
     pub hours: i64,
@@ -164,7 +184,17 @@ impl Tally {
 }
 
 /// The two rounds of a course's effect-tracking questionnaire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     Before,

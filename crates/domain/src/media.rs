@@ -4,7 +4,9 @@
 use crate::{Error, ErrorCode, Result};
 
 /// What an uploaded file is used for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum MediaKind {
     Video,

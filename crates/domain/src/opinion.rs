@@ -81,7 +81,7 @@ const NEGATIONS: &[&str] = &[
 const NEGATION_REACH: usize = 4;
 
 /// The lexicon's terms found in a text, those denied by a negation left out.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Signals {
     pub urgent: Vec<String>,
     pub negative: Vec<&'static str>,
@@ -147,7 +147,7 @@ pub fn is_surge(count: i64, baseline_avg: f64) -> bool {
 
 /// The periods a report compares: a week or a month (30 days), and the
 /// four periods before as the baseline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
     Week,

@@ -6,7 +6,9 @@
 
 use crate::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum UnitKind {
     City,
@@ -70,7 +72,9 @@ impl UnitKind {
 }
 
 /// 学段.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     Kindergarten,
@@ -199,7 +203,7 @@ impl Grade {
 
 /// Rollup counters kept on every unit for its whole subtree, itself
 /// included, so that the org browser reads one row instead of counting.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Counts {
     pub schools: i64,
     pub classes: i64,
@@ -222,7 +226,7 @@ impl Counts {
 }
 
 /// One unit of the org tree.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Unit {
     pub id: i64,
     pub parent_id: Option<i64>,

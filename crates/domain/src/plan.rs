@@ -7,7 +7,9 @@ use crate::org::Grade;
 use crate::{Error, Result};
 
 /// Every number the plan sets, as one versioned whole.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(default)]
 pub struct Plan {
     /// The plan's title, shown where its targets are.

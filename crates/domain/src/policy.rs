@@ -10,7 +10,7 @@ use crate::account::Role;
 use crate::org::{UnitKind, path_within};
 use crate::{Error, Result};
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Grant {
     pub role: Role,
     pub unit_id: i64,

@@ -8,7 +8,7 @@ use crate::{Error, Result};
 /// new version; each consent records the one it was given to.
 pub const CHILDREN_NOTICE_VERSION: &str = "2026-12";
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Student {
     pub id: i64,
     pub class_id: i64,
@@ -19,7 +19,7 @@ pub struct Student {
 }
 
 /// Where a guardian link stands: a parent asks, the head teacher confirms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LinkStatus {
     Pending,

@@ -14,7 +14,7 @@ pub use tongyu_store::account::{AccountFilter, AccountRow, GrantLabel};
 use crate::{App, Ctx, audit, auth};
 
 /// What a form or API body gives for a new account.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct AccountInput {
     pub username: String,
     pub display_name: String,
@@ -28,7 +28,7 @@ pub struct AccountInput {
 }
 
 /// A new account and the password to hand to its owner, shown once.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Created {
     pub account: Account,
     pub initial_password: String,

@@ -226,7 +226,9 @@ pub async fn search_for_export(
 /// The chain's head as written outside the database: where it stood, and
 /// an HMAC of that under the server's key, so that neither the database
 /// nor the file alone can be changed to match the other.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct HeadMark {
     pub seq: i64,
     pub hash: String,

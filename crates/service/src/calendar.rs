@@ -12,7 +12,7 @@ use tongyu_store::{Conn, DbResult, org as units};
 
 use crate::{App, Ctx, audit};
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct CalendarDay {
     pub date: String,
     pub kind: DayKind,
@@ -32,7 +32,7 @@ pub async fn calendar(app: &App) -> Result<Vec<CalendarDay>> {
         .collect())
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct DayInput {
     pub date: String,
     /// `holiday`, `workday`, or empty to return the day to the usual week.

@@ -22,7 +22,7 @@ use tongyu_store::{DbResult, account as accounts, course as courses, org as unit
 
 use crate::{App, Ctx, audit};
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct ContributionInput {
     pub kind: String,
     pub title: String,
@@ -200,14 +200,26 @@ pub async fn resubmit(
 }
 
 /// A contribution with its reviews, and whether the actor may review it now.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "ContributionDetail")]
 pub struct Detail {
     pub contribution: Contribution,
     pub unit_name: String,
     pub author_name: String,
-    pub reviews: Vec<(Review, String)>,
+    pub reviews: Vec<ReviewLine>,
     pub may_review: bool,
     pub may_revise: bool,
+}
+
+/// One review, with its reviewer's name.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct ReviewLine {
+    pub level: Level,
+    pub reviewer: String,
+    pub decision: Decision,
+    pub score: i64,
+    pub comment: String,
+    pub created_at: i64,
 }
 
 pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
@@ -231,16 +243,20 @@ pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
         author_name: names.get(&item.author_id).cloned().unwrap_or_default(),
         reviews: reviews
             .into_iter()
-            .map(|r| {
-                let n = names.get(&r.reviewer_id).cloned().unwrap_or_default();
-                (r, n)
+            .map(|r: Review| ReviewLine {
+                reviewer: names.get(&r.reviewer_id).cloned().unwrap_or_default(),
+                level: r.level,
+                decision: r.decision,
+                score: r.score,
+                comment: r.comment,
+                created_at: r.created_at,
             })
             .collect(),
         contribution: item,
     })
 }
 
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
 pub struct ReviewInput {
     pub decision: String,
     pub score: i64,
@@ -373,7 +389,7 @@ async fn publish(c: &mut tongyu_store::Conn, item: &Contribution, now: i64) -> R
 }
 
 /// The actor's own contributions and those waiting for their review.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Lists {
     pub mine: Vec<Contribution>,
     pub to_review: Vec<Contribution>,
@@ -400,7 +416,7 @@ pub async fn lists(app: &App, ctx: &Ctx) -> Result<Lists> {
 
 /// The drive toward the plan's goal of each kind (1,000 in Qingdao's):
 /// published and waiting, by stage.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Progress {
     /// The micro-course goal (kept for older clients; each kind carries its own).
     pub goal: i64,
@@ -408,7 +424,7 @@ pub struct Progress {
     pub kinds: Vec<KindProgress>,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct KindProgress {
     pub kind: Kind,
     /// What the plan asks for of this kind.

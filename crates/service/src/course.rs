@@ -9,11 +9,12 @@ use tongyu_domain::org::Grade;
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, Result};
 use tongyu_store::DbResult;
-use tongyu_store::course::{self as store, Course, Lesson, NewCourse, NewLesson};
+use tongyu_store::course::{self as store, NewCourse, NewLesson};
+pub use tongyu_store::course::{Course, Lesson, Revision};
 
 use crate::{App, Ctx, audit};
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct CourseInput {
     pub title: String,
     #[serde(default)]
@@ -106,7 +107,7 @@ fn check_lesson(input: &LessonInput, category: Category) -> Result<(String, i64,
     ))
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct LessonInput {
     pub title: String,
     pub duration_s: i64,
@@ -271,7 +272,7 @@ pub async fn course(app: &App, ctx: &Ctx, id: i64) -> Result<(Course, Vec<Lesson
 
 /// What an edit did: a draft lesson changes in place; a published one gets
 /// a revision that waits for review while the published version stays.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Edit {
     Updated { lesson: Lesson },

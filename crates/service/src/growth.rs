@@ -7,7 +7,7 @@ use tongyu_domain::Result;
 use crate::{App, Ctx};
 
 /// One school year of a parent's growth record.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct GrowthYear {
     pub school_year: i64,
     pub lessons: i64,

@@ -372,7 +372,7 @@ async fn janitor(app: &App) -> Result<String> {
 }
 
 /// A job as the operator's page shows it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct JobView {
     #[serde(flatten)]
     pub job: Job,

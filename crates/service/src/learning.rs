@@ -13,12 +13,13 @@ use tongyu_domain::org::{Grade, Unit, UnitKind, path_ids};
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, ErrorCode, Result};
 use tongyu_store::course::{self as courses, Lesson};
-use tongyu_store::learning::{self as store, Campaign, Target};
+use tongyu_store::learning as store;
+pub use tongyu_store::learning::{Campaign, Target};
 use tongyu_store::{DbResult, org as units, student as students};
 
 use crate::{App, Ctx, audit};
 
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
 pub struct CampaignInput {
     pub title: String,
     pub school_year: i64,
@@ -227,7 +228,7 @@ async fn lesson_plan(app: &App, lesson_id: i64) -> Result<Option<std::sync::Arc<
 }
 
 /// A lesson meant for a child, with the parent's progress.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct MyLesson {
     pub campaign_id: i64,
     pub campaign_title: String,
@@ -239,7 +240,7 @@ pub struct MyLesson {
     pub open: bool,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct ChildLessons {
     pub student_id: i64,
     pub name: String,
@@ -348,13 +349,13 @@ pub async fn lesson_view(
 }
 
 /// What the player reports, and what the parent hears back.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
 pub struct Report {
     pub lesson_id: i64,
     pub segments: Vec<[f64; 2]>,
 }
 
-#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Reported {
     pub lesson_id: i64,
     pub duration_s: i64,
@@ -436,7 +437,7 @@ pub async fn report(app: &App, ctx: &Ctx, r: &Report) -> Result<Reported> {
 }
 
 /// One row of a campaign board: a unit and how far its families are.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct BoardRow {
     pub unit: Unit,
     pub families: i64,
@@ -485,7 +486,7 @@ pub async fn board(
 }
 
 /// A family in a class's list for the head teacher.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct FamilyRow {
     pub student_id: i64,
     pub name: String,
@@ -722,7 +723,7 @@ pub async fn campaigns(app: &App) -> Result<Vec<Campaign>> {
 }
 
 /// A lesson recommended to a parent for a child.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Recommendation {
     pub student_id: i64,
     pub child: String,
@@ -781,7 +782,8 @@ pub async fn recommendations(
 }
 
 /// A lesson the parent started and has not finished.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "StartedLesson")]
 pub struct Started {
     pub lesson_id: i64,
     pub title: String,

@@ -38,7 +38,7 @@ pub fn read(text: &str, plan: &tongyu_domain::plan::Plan) -> Signals {
     signals(text, &plan.urgent_words)
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Topic {
     pub word: String,
     pub count: i64,
@@ -47,14 +47,15 @@ pub struct Topic {
     pub surge: bool,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct ChildCount {
     pub unit_id: i64,
     pub name: String,
     pub appeals: i64,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "OpinionReport")]
 pub struct Report {
     pub unit: Unit,
     pub period: Period,

@@ -9,7 +9,7 @@ use tongyu_store::org::{self as units, NewUnit};
 use crate::{App, Ctx, audit};
 
 /// What the org browser shows of one unit.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Browse {
     pub unit: Unit,
     /// From the highest unit the actor may see down to the unit's parent.
@@ -59,7 +59,7 @@ pub async fn search(app: &App, ctx: &Ctx, kind: Option<UnitKind>, q: &str) -> Re
 }
 
 /// What a form or API body gives for a new unit.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct UnitInput {
     pub name: String,
     #[serde(default)]

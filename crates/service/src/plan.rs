@@ -44,7 +44,7 @@ fn parse(v: &PlanVersion) -> Result<Plan> {
 }
 
 /// A saved version of the plan, as the history shows it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Version {
     pub version: i64,
     pub note: String,

@@ -69,7 +69,7 @@ pub async fn index_lesson_plan(
     store::upsert(c, &doc, now).await
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct Query {
     #[serde(default)]
     pub q: String,
@@ -85,13 +85,13 @@ pub struct Query {
 }
 
 /// A run of text, marked when it is a matched word.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Part {
     pub text: String,
     pub mark: bool,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Found {
     pub kind: String,
     pub ref_id: i64,
@@ -102,7 +102,7 @@ pub struct Found {
     pub subject: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Results {
     pub words: Vec<String>,
     pub hits: Vec<Found>,

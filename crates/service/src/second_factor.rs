@@ -86,7 +86,7 @@ pub fn step_of(unix: i64) -> i64 {
 }
 
 /// What an administrator still owes at sign-in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Owed {
     /// Set up an authenticator first.
@@ -118,7 +118,7 @@ pub async fn owed(app: &App, account_id: i64, is_admin: bool) -> Result<Option<O
 
 /// A set-up in progress: the secret to enter into an app, as text and as
 /// an `otpauth://` address (shown as a QR code).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Setup {
     pub secret: String,
     pub uri: String,

@@ -13,7 +13,7 @@ use tongyu_store::{DbResult, account as accounts, org as units};
 use crate::{App, Ctx, Origin, audit, auth};
 
 /// A class's students and their guardians, as a head teacher sees them.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Roster {
     pub class: Unit,
     pub students: Vec<Student>,
@@ -101,7 +101,7 @@ pub async fn export_roster(app: &App, ctx: &Ctx, class_id: i64) -> Result<Vec<u8
     Ok(bytes)
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct StudentInput {
     pub name: String,
     #[serde(default)]
@@ -217,7 +217,7 @@ pub async fn invite_class(app: &App, code: &str) -> Result<Unit> {
 }
 
 /// What a parent fills in to sign up.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct Registration {
     pub phone: String,
     /// The code just sent to that phone.

@@ -13,7 +13,7 @@ use crate::sms::{self, Template};
 use crate::{App, Origin, audit, crypto, throttle};
 
 /// What the person who asked is told.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct CodeSent {
     /// The phone, masked, as the page repeats it.
     pub phone: String,

@@ -279,13 +279,13 @@ pub async fn delete_grant(c: &mut Conn, account_id: i64, role: Role, unit_id: i6
 }
 
 /// One row of an account list: the account and where it holds which role.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct AccountRow {
     pub account: Account,
     pub grants: Vec<GrantLabel>,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct GrantLabel {
     pub role: Role,
     pub unit_id: i64,

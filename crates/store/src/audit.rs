@@ -12,7 +12,7 @@ use crate::rows::{Batch, Col, V};
 use crate::{ChainKey, Conn, DbResult, Tx, col};
 
 /// What happened, as the caller describes it.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, schemars::JsonSchema)]
 pub struct AuditEntry {
     pub at: i64,
     pub actor_id: Option<i64>,
@@ -29,7 +29,7 @@ pub struct AuditEntry {
 }
 
 /// An entry as stored, with its place in the chain.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct AuditRecord {
     pub seq: i64,
     #[serde(flatten)]

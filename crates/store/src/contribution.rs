@@ -9,7 +9,7 @@ use tongyu_domain::org::Stage;
 
 use crate::{BindSubtree, Conn, DbResult, col};
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Contribution {
     pub id: i64,
     pub kind: Kind,
@@ -209,7 +209,7 @@ pub async fn insert_review(c: &mut Conn, r: &NewReview<'_>, now: i64) -> Result<
     Ok(())
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Review {
     pub level: Level,
     pub reviewer_id: i64,

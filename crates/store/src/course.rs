@@ -6,7 +6,7 @@ use tongyu_domain::course::{Category, Status, Subject};
 
 use crate::{BindSubtree, Conn, DbResult, col};
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Course {
     pub id: i64,
     pub title: String,
@@ -21,7 +21,7 @@ pub struct Course {
     pub created_by: i64,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Lesson {
     pub id: i64,
     pub course_id: i64,
@@ -224,7 +224,7 @@ pub async fn published_lessons(c: &mut Conn, limit: i64) -> Result<Vec<(i64, Str
 }
 
 /// A proposed or past version of a lesson's content.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Revision {
     pub id: i64,
     pub lesson_id: i64,

@@ -8,7 +8,7 @@ use tongyu_domain::delivery::{Phase, SessionStatus, Step, Tally};
 
 use crate::{BindSubtree, Conn, DbResult, col};
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Session {
     pub id: i64,
     pub class_id: i64,
@@ -238,7 +238,7 @@ pub async fn steps_of(
     Ok(out)
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Attendance {
     pub account_id: i64,
     pub student_id: i64,
@@ -627,7 +627,15 @@ pub async fn workload(
 }
 
 /// A teacher's held sessions and class hours per school year, newest first.
-pub async fn workload_of(c: &mut Conn, teacher_id: i64) -> Result<Vec<(i64, i64, i64)>> {
+/// A teacher's credited sessions in one school year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct YearWorkload {
+    pub school_year: i64,
+    pub sessions: i64,
+    pub class_hours: i64,
+}
+
+pub async fn workload_of(c: &mut Conn, teacher_id: i64) -> Result<Vec<YearWorkload>> {
     let rows = sqlx::query(
         "SELECT school_year, COUNT(*) AS n, CAST(SUM(class_hours) AS BIGINT) AS h FROM delivery_sessions
          WHERE teacher_id = $1 AND status = 'held' GROUP BY school_year ORDER BY school_year DESC",
@@ -637,7 +645,13 @@ pub async fn workload_of(c: &mut Conn, teacher_id: i64) -> Result<Vec<(i64, i64,
     .await
     .db()?;
     rows.iter()
-        .map(|r| Ok((col(r, "school_year")?, col(r, "n")?, col(r, "h")?)))
+        .map(|r| {
+            Ok(YearWorkload {
+                school_year: col(r, "school_year")?,
+                sessions: col(r, "n")?,
+                class_hours: col(r, "h")?,
+            })
+        })
         .collect()
 }
 

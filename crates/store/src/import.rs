@@ -4,7 +4,7 @@ use tongyu_domain::Result;
 
 use crate::{Conn, DbResult, col};
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct ImportJob {
     pub id: i64,
     pub kind: String,

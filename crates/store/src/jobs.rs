@@ -7,7 +7,7 @@ use tongyu_domain::Result;
 
 use crate::{Backend, Conn, DbResult, col};
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Job {
     pub id: i64,
     pub kind: String,

@@ -8,7 +8,7 @@ use tongyu_domain::Result;
 use crate::rows::{Batch, Col, V};
 use crate::{Conn, DbResult, col};
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Campaign {
     pub id: i64,
     pub school_year: i64,
@@ -73,7 +73,7 @@ pub async fn list_campaigns(c: &mut Conn) -> Result<Vec<Campaign>> {
 }
 
 /// A lesson of a campaign and whom it is for.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Target {
     pub campaign_id: i64,
     pub lesson_id: i64,

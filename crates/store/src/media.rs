@@ -5,7 +5,7 @@ use tongyu_domain::media::MediaKind;
 
 use crate::{Conn, DbResult, col};
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct MediaFile {
     pub id: i64,
     pub token: String,

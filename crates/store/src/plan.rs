@@ -5,7 +5,7 @@ use tongyu_domain::Result;
 use crate::{Conn, DbResult, col};
 
 /// One version of the plan as kept.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct PlanVersion {
     pub version: i64,
     /// The plan as JSON.

@@ -62,7 +62,7 @@ pub struct Filters {
     pub grades: Vec<String>,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Hit {
     pub kind: String,
     pub ref_id: i64,

@@ -140,7 +140,7 @@ pub async fn purge_expired(c: &mut Conn, now: i64) -> Result<u64> {
     )
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct IntegrationToken {
     pub id: i64,
     pub name: String,

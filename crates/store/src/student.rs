@@ -93,7 +93,7 @@ pub async fn list_by_class(c: &mut Conn, class_id: i64) -> Result<Vec<Student>> 
 }
 
 /// A guardian link as a head teacher sees it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct GuardianLink {
     pub student_id: i64,
     pub student_name: String,
@@ -205,7 +205,7 @@ pub async fn children_of(c: &mut Conn, account_id: i64) -> Result<Vec<Student>> 
 }
 
 /// A class invite code, by which parents ask to be bound to their child.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Invite {
     pub code: String,
     pub class_id: i64,

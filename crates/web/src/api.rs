@@ -65,6 +65,25 @@ fn json_error(rej: &JsonRejection) -> Error {
     }
 }
 
+/// A list answered as `{"items": [...]}`.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "{T}List")]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
+impl<T> Items<T> {
+    pub fn of(items: Vec<T>) -> axum::Json<Self> {
+        axum::Json(Self { items })
+    }
+}
+
+/// What a creation answers when the new thing's id is all there is to say.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct Created {
+    pub id: i64,
+}
+
 /// 204 No Content.
 pub fn no_content() -> axum::response::Response {
     StatusCode::NO_CONTENT.into_response()

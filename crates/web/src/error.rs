@@ -21,18 +21,21 @@ impl From<Error> for ApiError {
     }
 }
 
-#[derive(serde::Serialize)]
-struct ApiErrorBody<'a> {
-    code: &'a str,
-    message: &'a str,
+/// The body of every API error: a stable code, a message in Chinese, and
+/// the field of the request it concerns, if one.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Error")]
+pub struct ApiErrorBody<'a> {
+    pub code: ErrorCode,
+    pub message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
+    pub field: Option<&'a str>,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ApiErrorBody {
-            code: self.0.code.as_str(),
+            code: self.0.code,
             message: &self.0.message,
             field: self.0.field,
         };

@@ -202,6 +202,32 @@ fn api_routes() -> Router<AppState> {
         .merge(plan::api::routes())
 }
 
+/// Every module's API operations as the OpenAPI document states them,
+/// tagged with the module's name.
+pub fn api_operations() -> Vec<openapi::Operation> {
+    [
+        ("auth", auth::api::operations()),
+        ("org", org::api::operations()),
+        ("account", account::api::operations()),
+        ("audit", audit::api::operations()),
+        ("student", student::api::operations()),
+        ("import", import::api::operations()),
+        ("course", course::api::operations()),
+        ("media", media::operations()),
+        ("learning", learning::api::operations()),
+        ("growth", growth::api::operations()),
+        ("search", search::api::operations()),
+        ("delivery", delivery::api::operations()),
+        ("contribution", contribution::api::operations()),
+        ("appeal", appeal::api::operations()),
+        ("jobs", jobs::api::operations()),
+        ("plan", plan::api::operations()),
+    ]
+    .into_iter()
+    .flat_map(|(tag, ops)| openapi::tagged(tag, ops))
+    .collect()
+}
+
 /// The whole application as one router.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;

@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, body::Bytes};
 use futures_util::StreamExt;
-use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tongyu_domain::{Error, ErrorCode};
 use tongyu_service::media;
@@ -204,7 +203,32 @@ async fn stored(
     Ok(res)
 }
 
-#[derive(serde::Deserialize, Default)]
+/// The API's operations on media (the upload; files are then served at the
+/// address it answers).
+pub fn operations() -> Vec<crate::openapi::Operation> {
+    vec![
+        crate::openapi::Operation::post(
+            "/media",
+            "上传视频、音频、文档或图片（请求体为文件），按内容识别，返回地址与 token",
+        )
+        .query::<UploadQuery>()
+        .upload(&["application/octet-stream"])
+        .returns::<Uploaded>(201),
+    ]
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Uploaded {
+    /// Names the file in `POST /lessons/{id}/attachments`.
+    token: String,
+    url: String,
+    kind: tongyu_domain::media::MediaKind,
+    mime: String,
+    size: i64,
+    filename: String,
+}
+
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct UploadQuery {
     #[serde(default)]
     filename: String,
@@ -217,7 +241,7 @@ async fn api_upload(
     user: ApiUser,
     Query(q): Query<UploadQuery>,
     body: Body,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<Uploaded>), ApiError> {
     let mut upload = media::begin(&state.app, &user.ctx, &q.filename).await?;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
@@ -228,10 +252,14 @@ async fn api_upload(
     let f = upload.finish(&state.app, &user.ctx).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "token": f.token, "url": media::url_of(&f), "kind": f.kind,
-            "mime": f.mime, "size": f.size, "filename": f.filename,
-        })),
+        Json(Uploaded {
+            url: media::url_of(&f),
+            token: f.token,
+            kind: f.kind,
+            mime: f.mime,
+            size: f.size,
+            filename: f.filename,
+        }),
     ))
 }
 

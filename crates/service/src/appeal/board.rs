@@ -14,7 +14,7 @@ use tongyu_store::org as units;
 use crate::{App, Ctx, audit};
 use tongyu_domain::calendar::school_year;
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct BoardRow {
     pub unit_id: i64,
     pub name: String,
@@ -47,7 +47,7 @@ fn row(unit_id: i64, name: String, drill: bool, c: BoardCounts) -> BoardRow {
     }
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Board {
     pub unit: Unit,
     /// The first day counted (Beijing time), `YYYY-MM-DD`.

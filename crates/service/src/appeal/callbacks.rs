@@ -58,7 +58,7 @@ pub async fn draw(app: &App, ctx: &Ctx, unit_id: i64, count: i64) -> Result<usiz
 }
 
 /// A call-back with what the checker needs to make the call.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct CallbackRow {
     pub callback: Callback,
     /// The appeal's number.
@@ -122,7 +122,7 @@ pub async fn list(app: &App, ctx: &Ctx, unit_id: i64) -> Result<Vec<CallbackRow>
         .collect())
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct OutcomeInput {
     /// `resolved`, `unresolved` or `unreachable`.
     pub outcome: String,

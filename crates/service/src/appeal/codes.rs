@@ -4,7 +4,7 @@
 use super::*;
 
 /// What a scanned code leads to.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct CodeTarget {
     pub token: String,
     pub kind: CodeKind,

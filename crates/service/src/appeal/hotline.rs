@@ -14,7 +14,7 @@ use super::{OnBehalfInput, raise_checked};
 use crate::{App, Ctx, Origin, audit};
 
 /// One hotline ticket.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct Ticket {
     pub ticket_no: String,
     /// The school or district: its code (external id) or its exact name.
@@ -31,7 +31,7 @@ pub struct Ticket {
 }
 
 /// What became of one ticket.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct TicketResult {
     /// The ticket's row in the file (1 = the header), or its place in the
     /// request (from 1).

@@ -4,7 +4,7 @@
 use super::*;
 
 /// One row of an inbox. The phone is masked.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct InboxRow {
     pub id: i64,
     /// The appeal's number; the parent's secret link is never shown to staff.
@@ -29,7 +29,7 @@ pub struct InboxRow {
     pub created_local: String,
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct InboxQuery {
     /// A status code; empty for all but spam.
     #[serde(default)]
@@ -174,7 +174,8 @@ pub async fn notices(app: &App, ctx: &Ctx) -> Result<Vec<store::Notice>> {
 }
 
 /// Everything staff see of one appeal.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "AppealDetail")]
 pub struct Detail {
     pub row: InboxRow,
     pub text: String,

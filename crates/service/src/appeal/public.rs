@@ -4,7 +4,7 @@
 use super::*;
 
 /// What a parent sends from the public form.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct PublicInput {
     pub qr_token: String,
     pub category: String,
@@ -69,7 +69,7 @@ pub(super) async fn attach_photos(
     Ok(())
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Receipt {
     /// The appeal's number (what the school and bureau know it by).
     pub number: String,
@@ -183,7 +183,7 @@ pub async fn submit(app: &App, origin: &Origin, input: &PublicInput) -> Result<R
 }
 
 /// One line of an appeal's history.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct EventView {
     pub kind: String,
     pub text: String,
@@ -195,7 +195,7 @@ pub struct EventView {
 }
 
 /// A clock as shown on an appeal.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct ClockView {
     pub due: i64,
     pub due_local: String,
@@ -204,7 +204,7 @@ pub struct ClockView {
 }
 
 /// What the parent sees on the status page.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct PublicStatus {
     pub tracking_code: String,
     pub category: Category,
@@ -387,7 +387,7 @@ pub async fn follow_up(app: &App, origin: &Origin, tracking_code: &str, text: &s
     tx.commit().await.db()
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct RatingInput {
     pub rating: String,
     #[serde(default)]

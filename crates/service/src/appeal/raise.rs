@@ -8,7 +8,7 @@ use crate::crypto::field;
 
 /// An appeal taken down for a parent: from the hotline, a home visit, the
 /// principal's mailbox or the bureau's telephone.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct OnBehalfInput {
     pub source: String,
     /// The source's own reference (the hotline's ticket number); an appeal
@@ -25,7 +25,7 @@ pub struct OnBehalfInput {
     pub contact_phone: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Raised {
     pub id: i64,
     pub number: String,

@@ -142,7 +142,7 @@ pub async fn decide(app: &App, ctx: &Ctx, id: i64, confirm: bool, comment: &str)
 }
 
 /// A spam mark waiting for the caller's decision.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Pending {
     pub id: i64,
     pub number: String,

@@ -10,7 +10,7 @@ use tongyu_store::appeal::{self as store, Template};
 
 use crate::{App, Ctx, audit};
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct TemplateInput {
     pub category: String,
     pub title: String,

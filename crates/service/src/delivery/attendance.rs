@@ -7,14 +7,14 @@ use super::*;
 /// participation score (1-5, 0 to leave unrated), and parents to mark
 /// absent. Anyone not named stays as recorded, so a parent who scans the
 /// code while the teacher has the sheet open is not lost.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct AttendanceInput {
     pub present: Vec<PresentInput>,
     #[serde(default)]
     pub absent: Vec<i64>,
 }
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct PresentInput {
     pub account_id: i64,
     #[serde(default)]
@@ -88,7 +88,7 @@ pub async fn save_attendance(app: &App, ctx: &Ctx, id: i64, input: &AttendanceIn
 }
 
 /// What a parent gets from scanning a session's code.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct CheckIn {
     pub session_id: i64,
     pub title: String,
@@ -200,7 +200,7 @@ pub async fn rate(app: &App, ctx: &Ctx, id: i64, score: i64, comment: &str) -> R
 }
 
 /// A session as a parent sees it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct ParentSession {
     pub id: i64,
     pub child: String,

@@ -50,7 +50,7 @@ pub async fn questionnaire(app: &App, course_id: i64) -> Result<Option<Vec<Strin
 }
 
 /// The questionnaire a parent may answer now for a child's class.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Survey {
     pub class_id: i64,
     pub child: String,
@@ -177,7 +177,7 @@ pub async fn answer(
 }
 
 /// One question's means before and after, over a unit.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct QuestionEffect {
     pub question: String,
     pub before_n: i64,
@@ -193,7 +193,7 @@ impl QuestionEffect {
 }
 
 /// A unit below, with its mean over all questions before and after.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct EffectRow {
     pub unit_id: i64,
     pub name: String,

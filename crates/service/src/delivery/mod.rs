@@ -29,14 +29,15 @@ use tongyu_domain::policy::Action;
 use tongyu_domain::student::LinkStatus;
 use tongyu_domain::{Error, ErrorCode, Result};
 use tongyu_store::course as courses;
-use tongyu_store::delivery::{self as store, Answer, NewSession, Session};
+use tongyu_store::delivery::{self as store, Answer, NewSession};
+pub use tongyu_store::delivery::{Session, YearWorkload};
 use tongyu_store::{DbResult, account as accounts, org as units, student as students};
 
 use crate::{App, Ctx, audit};
 use tongyu_domain::calendar::school_year;
 
 /// What a head teacher fills in to plan (or re-plan) a session.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct SessionInput {
     pub course_id: i64,
     /// A lesson of the course, or 0.
@@ -282,7 +283,7 @@ pub async fn set_status(app: &App, ctx: &Ctx, id: i64, to: &str) -> Result<Sessi
 }
 
 /// The record of a session: the steps done with their notes, and materials.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct RecordInput {
     /// (step, note) for each step done.
     #[serde(default)]
@@ -327,7 +328,7 @@ pub async fn save_record(app: &App, ctx: &Ctx, id: i64, input: &RecordInput) -> 
 }
 
 /// A parent of the class, as the head teacher sees them at a session.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct FamilyAttendance {
     pub account_id: i64,
     pub guardian_name: String,
@@ -341,7 +342,7 @@ pub struct FamilyAttendance {
 }
 
 /// Everything about a session for its teacher.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct SessionDetail {
     pub session: Session,
     pub class: Unit,

@@ -4,7 +4,7 @@
 use super::*;
 
 /// A session in a class's plan.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct PlanRow {
     pub session: Session,
     pub steps_done: usize,
@@ -14,7 +14,7 @@ pub struct PlanRow {
 }
 
 /// A class's plan for a school year, with its tally against the minimum.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct ClassPlan {
     pub class: Unit,
     pub school_year: i64,
@@ -65,7 +65,7 @@ pub async fn class_plan(
 }
 
 /// A unit's line on the compliance page.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct ComplianceRow {
     pub unit_id: i64,
     pub name: String,
@@ -139,7 +139,7 @@ pub async fn compliance(
 }
 
 /// A teacher's credited class hours in a school year.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct WorkloadRow {
     pub teacher_id: i64,
     pub name: String,
@@ -171,7 +171,7 @@ pub async fn workload(
 }
 
 /// The signed-in teacher's own credited sessions and class hours per school year.
-pub async fn my_workload(app: &App, ctx: &Ctx) -> Result<Vec<(i64, i64, i64)>> {
+pub async fn my_workload(app: &App, ctx: &Ctx) -> Result<Vec<YearWorkload>> {
     let mut c = app.db.read().await?;
     store::workload_of(&mut c, ctx.actor.account_id).await
 }

@@ -73,7 +73,7 @@ impl DemoScale {
 }
 
 /// The named demo accounts, for the table printed at start.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct DemoAccount {
     pub username: String,
     pub role: Role,

@@ -9,7 +9,7 @@ use crate::crypto::field;
 use crate::jobs::{self, Job};
 
 /// The report stored with a finished job.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Report {
     #[serde(default)]
     pub file_error: Option<String>,
@@ -22,7 +22,7 @@ pub struct Report {
 }
 
 /// Where the upload came from, for the audit entries the import writes.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 struct Payload {
     ip: String,
     request_id: String,

@@ -54,7 +54,7 @@ pub(crate) use jobs::{give_up, run_job};
 const MAX_ERRORS: usize = 1000;
 
 /// A new account's first password, handed to the importer once.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Credential {
     pub username: String,
     pub display_name: String,

@@ -5,7 +5,7 @@ use super::*;
 
 /// The counts a board row is made of, for the appeals concerning one
 /// school (or, naming no school, held by one district).
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, schemars::JsonSchema)]
 pub struct BoardCounts {
     pub total: i64,
     /// Appeals whose first contact was made or is late, and of those made in time.

@@ -5,7 +5,7 @@ use tongyu_domain::Result;
 
 use crate::{BindSubtree, Conn, DbResult, col};
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Callback {
     pub id: i64,
     pub appeal_id: i64,

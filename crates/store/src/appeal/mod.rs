@@ -22,7 +22,7 @@ fn bad_value(what: &str, v: &str) -> Error {
     Error::internal()
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Code {
     pub id: i64,
     pub token: String,
@@ -110,7 +110,7 @@ pub async fn current_codes(c: &mut Conn, school_id: i64) -> Result<Vec<Code>> {
     rows.iter().map(code_from_row).collect()
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Appeal {
     pub id: i64,
     pub tracking_code: String,
@@ -523,7 +523,7 @@ pub async fn rating_expired(c: &mut Conn, now: i64, limit: i64) -> Result<Vec<Ap
     .await
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Event {
     pub id: i64,
     pub appeal_id: i64,
@@ -610,7 +610,7 @@ pub async fn photo_tokens(c: &mut Conn, appeal_id: i64) -> Result<Vec<String>> {
     .db()
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Notice {
     pub id: i64,
     pub unit_id: i64,

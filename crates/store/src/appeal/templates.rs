@@ -7,7 +7,7 @@ use tongyu_domain::appeal::Category;
 use super::bad_value;
 use crate::{Conn, DbResult, col};
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Template {
     pub id: i64,
     pub unit_id: i64,

@@ -4,17 +4,59 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use serde_json::{Value, json};
 use tongyu_domain::account::Role;
 use tongyu_service::account::{self as accounts, AccountInput};
-use tongyu_service::account::{AccountFilter, AccountRow};
+use tongyu_service::account::{AccountFilter, AccountRow, GrantLabel};
 use tongyu_service::auth;
+use tongyu_service::auth::IntegrationToken;
 
 use crate::AppState;
 use crate::api::ApiQuery;
 use crate::api::{ApiJson, no_content};
 use crate::error::ApiResult;
 use crate::extract::ApiUser;
+use crate::openapi::Operation as Op;
+
+pub fn operations() -> Vec<Op> {
+    vec![
+        Op::get(
+            "/accounts",
+            "范围内的账号（可按角色、单位、关键词筛选，分页）",
+        )
+        .query::<ListQuery>()
+        .returns::<AccountPage>(200),
+        Op::post(
+            "/accounts",
+            "新建账号并授予一个角色（未给密码则生成临时密码，只返回一次）",
+        )
+        .body::<AccountInput>()
+        .returns::<CreatedAccount>(201),
+        Op::get("/accounts/{id}", "账号详情").returns::<AccountView>(200),
+        Op::post("/accounts/{id}/phone", "查看完整手机号（记入审计）").returns::<PhoneView>(200),
+        Op::post("/accounts/{id}/grants", "增加角色")
+            .body::<GrantBody>()
+            .returns::<AccountView>(200),
+        Op::delete("/accounts/{id}/grants/{role}/{unit_id}", "撤销角色").no_content(),
+        Op::post(
+            "/accounts/{id}/reset-password",
+            "重置密码（临时密码只返回一次）",
+        )
+        .returns::<PasswordView>(200),
+        Op::post("/accounts/{id}/unlock", "解除锁定").no_content(),
+        Op::post(
+            "/accounts/{id}/second-factor/reset",
+            "安全管理员重置动态口令（手机丢失时）",
+        )
+        .no_content(),
+        Op::post("/accounts/{id}/deactivate", "停用账号").no_content(),
+        Op::post("/accounts/{id}/activate", "启用账号").no_content(),
+        Op::get("/integrations", "接口令牌列表").returns::<IntegrationList>(200),
+        Op::post("/integrations", "新建接口令牌（令牌只返回一次）")
+            .body::<IntegrationBody>()
+            .returns::<CreatedIntegration>(201),
+        Op::delete("/integrations/{id}", "吊销接口令牌").no_content(),
+    ]
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -41,22 +83,82 @@ pub fn routes() -> Router<AppState> {
         .route("/integrations/{id}", delete(revoke_integration))
 }
 
-fn account_json(r: &AccountRow) -> Value {
-    let a = &r.account;
-    json!({
-        "id": a.id,
-        "username": a.username,
-        "display_name": a.display_name,
-        "phone": a.masked_phone(),
-        "active": a.active,
-        "locked_until": a.locked_until,
-        "must_change_password": a.must_change_password,
-        "last_login_at": a.last_login_at,
-        "grants": r.grants.iter().map(|g| json!({"role": g.role, "unit_id": g.unit_id, "unit_name": g.unit_name})).collect::<Vec<_>>(),
-    })
+/// An account as staff see it: the phone masked.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct AccountView {
+    id: i64,
+    username: String,
+    display_name: String,
+    /// Masked (`139****0001`).
+    phone: String,
+    active: bool,
+    /// Unix seconds; 0: not locked.
+    locked_until: i64,
+    must_change_password: bool,
+    /// Unix seconds; 0: never.
+    last_login_at: i64,
+    grants: Vec<GrantLabel>,
 }
 
-#[derive(serde::Deserialize, Default)]
+impl From<AccountRow> for AccountView {
+    fn from(r: AccountRow) -> Self {
+        let a = r.account;
+        Self {
+            phone: a.masked_phone(),
+            id: a.id,
+            username: a.username,
+            display_name: a.display_name,
+            active: a.active,
+            locked_until: a.locked_until,
+            must_change_password: a.must_change_password,
+            last_login_at: a.last_login_at,
+            grants: r.grants,
+        }
+    }
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct AccountPage {
+    items: Vec<AccountView>,
+    limit: i64,
+    offset: i64,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct CreatedAccount {
+    #[serde(flatten)]
+    account: AccountView,
+    /// The password to hand to the owner, shown once.
+    initial_password: String,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct PhoneView {
+    /// The whole number; null when the account has none.
+    phone: Option<String>,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct PasswordView {
+    /// Shown once; the owner must change it at the next sign-in.
+    initial_password: String,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct IntegrationList {
+    items: Vec<IntegrationToken>,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct CreatedIntegration {
+    id: i64,
+    name: String,
+    unit_id: i64,
+    /// Shown once.
+    token: String,
+}
+
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct ListQuery {
     role: Option<String>,
     #[serde(default)]
@@ -70,7 +172,7 @@ async fn list(
     State(state): State<AppState>,
     user: ApiUser,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AccountPage>> {
     let role = match q.role.as_deref().filter(|r| !r.is_empty()) {
         Some(r) => Some(Role::parse(r)?),
         None => None,
@@ -84,43 +186,47 @@ async fn list(
         ..AccountFilter::default()
     };
     let rows = accounts::list(&state.app, &user.ctx, q.unit_id, &filter).await?;
-    Ok(Json(
-        json!({ "items": rows.iter().map(account_json).collect::<Vec<_>>(), "limit": limit, "offset": filter.offset }),
-    ))
+    Ok(Json(AccountPage {
+        items: rows.into_iter().map(AccountView::from).collect(),
+        limit,
+        offset: filter.offset,
+    }))
 }
 
 async fn create(
     State(state): State<AppState>,
     user: ApiUser,
     ApiJson(b): ApiJson<AccountInput>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<CreatedAccount>)> {
     let c = accounts::create(&state.app, &user.ctx, &b).await?;
     let row = accounts::get(&state.app, &user.ctx, c.account.id).await?;
-    let mut v = account_json(&row);
-    v["initial_password"] = json!(c.initial_password);
-    Ok((StatusCode::CREATED, Json(v)))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedAccount {
+            account: row.into(),
+            initial_password: c.initial_password,
+        }),
+    ))
 }
 
 async fn show(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(account_json(
-        &accounts::get(&state.app, &user.ctx, id).await?,
-    )))
+) -> ApiResult<Json<AccountView>> {
+    Ok(Json(accounts::get(&state.app, &user.ctx, id).await?.into()))
 }
 
 async fn reveal_phone(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PhoneView>> {
     let phone = accounts::reveal_phone(&state.app, &user.ctx, id).await?;
-    Ok(Json(json!({ "phone": phone })))
+    Ok(Json(PhoneView { phone }))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct GrantBody {
     role: String,
     unit_id: i64,
@@ -131,11 +237,9 @@ async fn add_grant(
     user: ApiUser,
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<GrantBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AccountView>> {
     accounts::add_grant(&state.app, &user.ctx, id, &b.role, b.unit_id).await?;
-    Ok(Json(account_json(
-        &accounts::get(&state.app, &user.ctx, id).await?,
-    )))
+    Ok(Json(accounts::get(&state.app, &user.ctx, id).await?.into()))
 }
 
 async fn remove_grant(
@@ -151,9 +255,9 @@ async fn reset_password(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
-    let password = accounts::reset_password(&state.app, &user.ctx, id).await?;
-    Ok(Json(json!({ "initial_password": password })))
+) -> ApiResult<Json<PasswordView>> {
+    let initial_password = accounts::reset_password(&state.app, &user.ctx, id).await?;
+    Ok(Json(PasswordView { initial_password }))
 }
 
 async fn unlock(
@@ -192,12 +296,15 @@ async fn activate(
     Ok(no_content())
 }
 
-async fn list_integrations(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Value>> {
+async fn list_integrations(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> ApiResult<Json<IntegrationList>> {
     let items = auth::list_integration_tokens(&state.app, &user.ctx).await?;
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(IntegrationList { items }))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct IntegrationBody {
     name: String,
     unit_id: i64,
@@ -207,12 +314,17 @@ async fn create_integration(
     State(state): State<AppState>,
     user: ApiUser,
     ApiJson(b): ApiJson<IntegrationBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<CreatedIntegration>)> {
     let (t, token) =
         auth::create_integration_token(&state.app, &user.ctx, &b.name, b.unit_id).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "id": t.id, "name": t.name, "unit_id": t.unit_id, "token": token })),
+        Json(CreatedIntegration {
+            id: t.id,
+            name: t.name,
+            unit_id: t.unit_id,
+            token,
+        }),
     ))
 }
 

@@ -104,7 +104,7 @@ async fn me_page(
     })
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct PhoneForm {
     phone: String,
     #[serde(default)]
@@ -170,7 +170,7 @@ async fn change_phone(
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct CloseForm {
     password: String,
     #[serde(default)]

@@ -66,7 +66,7 @@ struct PeoplePage {
     error: Option<String>,
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct PeopleQuery {
     role: Option<String>,
     q: Option<String>,
@@ -230,7 +230,7 @@ async fn account_page(
     Ok((status, render(&page)?).into_response())
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct ShowQuery {
     msg: Option<String>,
 }
@@ -255,7 +255,7 @@ async fn show(
     .await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct CreateForm {
     unit_id: i64,
     username: String,
@@ -300,7 +300,7 @@ async fn create(
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct Empty {}
 
 async fn outcome(
@@ -414,7 +414,7 @@ async fn activate(
     outcome(&state, &user, id, r, "activated").await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct GrantForm {
     role: String,
     unit_id: String,
@@ -455,7 +455,7 @@ async fn people_xlsx(
     Ok(crate::export::xlsx(&format!("people-{id}.xlsx"), bytes))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct GrantHereForm {
     login: String,
     role: String,

@@ -6,15 +6,254 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{Value, json};
-use tongyu_domain::appeal::{CodeKind, Reply};
+use tongyu_domain::appeal::{CodeKind, Reply, Status};
 use tongyu_domain::{Error, ErrorCode};
-use tongyu_service::appeal::{self, InboxQuery, OnBehalfInput, PublicInput, RatingInput};
+use tongyu_service::appeal::board::Board;
+use tongyu_service::appeal::callbacks::{CallbackRow, OutcomeInput};
+use tongyu_service::appeal::hotline::{Ticket, TicketResult};
+use tongyu_service::appeal::spam::Pending;
+use tongyu_service::appeal::templates::TemplateInput;
+use tongyu_service::appeal::{
+    self, Detail, InboxQuery, InboxRow, Notice, OnBehalfInput, PublicInput, PublicStatus, Raised,
+    RatingInput, Receipt, SweepReport, Template,
+};
+use tongyu_service::calendar::{CalendarDay, DayInput};
 
 use crate::AppState;
-use crate::api::{ApiJson, ApiQuery, no_content};
+use crate::api::{ApiJson, ApiQuery, Created, Items, no_content};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiIntegration, ApiUser, RequestMeta};
+use crate::openapi::Operation as Op;
+
+const SHEETS: &[&str] = &[
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "text/csv",
+];
+const XLSX: &[&str] = &["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"];
+
+pub fn operations() -> Vec<Op> {
+    use ErrorCode as E;
+    vec![
+        Op::post(
+            "/public/appeals",
+            "家长扫码提交诉求（无需登录）：返回查询码；同一内容重复提交返回原查询码（200）",
+        )
+        .body::<PublicInput>()
+        .returns::<Receipt>(201)
+        .public()
+        .errors(&[E::RateLimited]),
+        Op::get(
+            "/public/appeals/{tracking_code}",
+            "凭查询码查看诉求进度、时限与答复（无需登录）",
+        )
+        .returns::<PublicStatus>(200)
+        .public()
+        .errors(&[E::RateLimited]),
+        Op::post(
+            "/public/appeals/{tracking_code}/rating",
+            "家长评价答复：满意、基本满意、不满意（不满意则上报重办）",
+        )
+        .body::<RatingInput>()
+        .returns::<StatusView>(200)
+        .public()
+        .errors(&[E::RateLimited]),
+        Op::post("/public/appeals/{tracking_code}/follow-up", "家长补充情况")
+            .body::<TextBody>()
+            .no_content()
+            .public()
+            .errors(&[E::RateLimited]),
+        Op::get(
+            "/appeals",
+            "诉求收件箱（本单位或辖区全部；可按状态、超时筛选）",
+        )
+        .query::<InboxQuery>()
+        .returns::<Inbox>(200),
+        Op::post(
+            "/appeals",
+            "代家长登记诉求（12345热线、家访、校长信箱、教育局电话）；同一工单只登记一次（已登记的答 200）",
+        )
+        .body::<OnBehalfInput>()
+        .returns::<Raised>(201),
+        Op::get(
+            "/appeals/notices",
+            "本单位未读的诉求提醒（上报、转办、家长补充）",
+        )
+        .returns::<Notices>(200),
+        Op::post(
+            "/appeals/sweep",
+            "立即运行时限检查（超时上报、未评价办结）",
+        )
+        .returns::<SweepReport>(200),
+        Op::get("/appeals/{id}", "诉求详情与办理记录（读取记入审计）").returns::<Detail>(200),
+        Op::post(
+            "/appeals/{id}/reply",
+            "答复（三说明：政策规定、当前工作情况、下一步解决措施）",
+        )
+        .body::<Reply>()
+        .returns::<StatusView>(200),
+        Op::post("/appeals/{id}/assign", "指派办理人")
+            .body::<AssignBody>()
+            .no_content(),
+        Op::post("/appeals/{id}/contact", "记录联系家长（首次联系时限停止）")
+            .body::<ContactBody>()
+            .no_content(),
+        Op::post("/appeals/{id}/note", "内部备注（家长不可见）")
+            .body::<TextBody>()
+            .no_content(),
+        Op::post(
+            "/appeals/{id}/transfer",
+            "转办给管辖范围内的学校或教育局",
+        )
+        .body::<TransferBody>()
+        .no_content(),
+        Op::post("/appeals/{id}/sign-off", "审核答复：通过发布或退回修改")
+            .body::<SignOffBody>()
+            .returns::<StatusView>(200),
+        Op::post(
+            "/appeals/{id}/spam",
+            "申请标记为无效诉求（须上一级确认）",
+        )
+        .body::<ReasonBody>()
+        .empty(202),
+        Op::post(
+            "/appeals/{id}/spam/decision",
+            "上一级确认或驳回无效标记",
+        )
+        .body::<SpamDecisionBody>()
+        .no_content(),
+        Op::get("/appeals/spam-pending", "等待本人确认的无效标记").returns::<Items<Pending>>(200),
+        Op::get(
+            "/schools/{id}/appeal-codes",
+            "学校的两个校门二维码（学校、教育局）",
+        )
+        .returns::<Codes>(200),
+        Op::post(
+            "/schools/{id}/appeal-codes/{kind}/rotate",
+            "更换二维码（kind：school 或 bureau；旧码指向新码）",
+        )
+        .returns::<CodeView>(200),
+        Op::get("/calendar", "工作日历：节假日与调休上班日").returns::<Calendar>(200),
+        Op::post("/calendar", "设置节假日或调休上班日（市级）")
+            .body::<DayInput>()
+            .no_content(),
+        Op::post(
+            "/appeals/import",
+            "12345工单接入（接口令牌）：同一工单编号只登记一次",
+        )
+        .body::<TicketsBody>()
+        .returns::<TicketResults>(200),
+        Op::post("/appeals/import/file", "上传12345工单表格（CSV或Excel）")
+            .upload(SHEETS)
+            .returns::<TicketResults>(200),
+        Op::get("/appeals/hotline-replies.xlsx", "导出12345工单答复").file(XLSX),
+        Op::get(
+            "/units/{id}/appeal-board",
+            "诉求办理情况：按时联系、按时答复、上报、满意率、重办率，逐级下钻",
+        )
+        .query::<SinceQuery>()
+        .returns::<Board>(200),
+        Op::get("/units/{id}/appeal-board.xlsx", "导出诉求办理情况")
+            .query::<SinceQuery>()
+            .file(XLSX),
+        Op::get(
+            "/units/{id}/opinion",
+            "舆情监测：近7天或30天热点话题、激增预警、来源",
+        )
+        .query::<PeriodQuery>()
+        .returns::<tongyu_service::opinion::Report>(200),
+        Op::get(
+            "/units/{id}/appeal-templates",
+            "本单位及上级单位的答复模板",
+        )
+        .query::<CategoryQuery>()
+        .returns::<Templates>(200),
+        Op::post("/units/{id}/appeal-templates", "新建答复模板")
+            .body::<TemplateInput>()
+            .returns::<Created>(201),
+        Op::delete("/appeal-templates/{id}", "删除答复模板").no_content(),
+        Op::get("/units/{id}/appeal-callbacks", "回访抽查清单").returns::<Callbacks>(200),
+        Op::post(
+            "/units/{id}/appeal-callbacks/draw",
+            "随机抽取下级已办结诉求进行回访",
+        )
+        .body::<DrawBody>()
+        .returns::<Drawn>(200),
+        Op::post(
+            "/appeal-callbacks/{id}",
+            "记录回访结果（未解决则退回重办）",
+        )
+        .body::<OutcomeInput>()
+        .no_content(),
+    ]
+}
+
+/// Where an appeal stands after an action.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct StatusView {
+    status: Status,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Inbox {
+    appeals: Vec<InboxRow>,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Notices {
+    notices: Vec<Notice>,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct TicketResults {
+    results: Vec<TicketResult>,
+}
+
+/// A gate's QR code.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct CodeView {
+    kind: CodeKind,
+    token: String,
+    /// What the QR code holds.
+    url: String,
+    created_at: i64,
+}
+
+impl CodeView {
+    fn of(state: &AppState, c: appeal::Code) -> Self {
+        Self {
+            url: format!("{}/q/{}", state.config.public_url, c.token),
+            kind: c.kind,
+            token: c.token,
+            created_at: c.created_at,
+        }
+    }
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Codes {
+    codes: Vec<CodeView>,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Calendar {
+    days: Vec<CalendarDay>,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Templates {
+    templates: Vec<Template>,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Callbacks {
+    callbacks: Vec<CallbackRow>,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Drawn {
+    /// How many appeals were drawn (fewer than asked when fewer qualify).
+    drawn: usize,
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -62,7 +301,7 @@ pub fn routes() -> Router<AppState> {
         .route("/units/{id}/appeal-board.xlsx", get(board_xlsx))
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct SinceQuery {
     #[serde(default)]
     since: String,
@@ -73,10 +312,10 @@ async fn board(
     user: ApiUser,
     Path(id): Path<i64>,
     ApiQuery(q): ApiQuery<SinceQuery>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(
-        tongyu_service::appeal::board::board(&state.app, &user.ctx, id, &q.since).await?
-    )))
+) -> ApiResult<Json<Board>> {
+    Ok(Json(
+        tongyu_service::appeal::board::board(&state.app, &user.ctx, id, &q.since).await?,
+    ))
 }
 
 async fn board_xlsx(
@@ -90,9 +329,9 @@ async fn board_xlsx(
     Ok(crate::export::xlsx(&name, bytes))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct TicketsBody {
-    tickets: Vec<tongyu_service::appeal::hotline::Ticket>,
+    tickets: Vec<Ticket>,
 }
 
 /// 12345 tickets from the hotline's system (integration token). Each
@@ -101,7 +340,7 @@ async fn import_tickets(
     State(state): State<AppState>,
     caller: ApiIntegration,
     ApiJson(b): ApiJson<TicketsBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TicketResults>> {
     let results = tongyu_service::appeal::hotline::import_by_token(
         &state.app,
         &caller.meta.origin(),
@@ -110,7 +349,7 @@ async fn import_tickets(
         &b.tickets,
     )
     .await?;
-    Ok(Json(json!({ "results": results })))
+    Ok(Json(TicketResults { results }))
 }
 
 /// A spreadsheet of tickets (the body: .xlsx or UTF-8 CSV) uploaded by staff.
@@ -118,13 +357,13 @@ async fn import_file(
     State(state): State<AppState>,
     user: ApiUser,
     body: axum::body::Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TicketResults>> {
     if body.is_empty() {
         return Err(ApiError(Error::invalid("file", "请求体中没有文件")));
     }
     let results =
         tongyu_service::appeal::hotline::import_file(&state.app, &user.ctx, &body).await?;
-    Ok(Json(json!({ "results": results })))
+    Ok(Json(TicketResults { results }))
 }
 
 async fn hotline_replies(
@@ -135,7 +374,7 @@ async fn hotline_replies(
     Ok(crate::export::xlsx("12345工单答复.xlsx", bytes))
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct PeriodQuery {
     #[serde(default)]
     period: String,
@@ -146,11 +385,11 @@ async fn opinion(
     user: ApiUser,
     Path(id): Path<i64>,
     ApiQuery(q): ApiQuery<PeriodQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<tongyu_service::opinion::Report>> {
     let period = tongyu_domain::opinion::Period::parse(&q.period);
-    Ok(Json(json!(
-        tongyu_service::opinion::report(&state.app, &user.ctx, id, period).await?
-    )))
+    Ok(Json(
+        tongyu_service::opinion::report(&state.app, &user.ctx, id, period).await?,
+    ))
 }
 
 fn limited() -> ApiError {
@@ -164,25 +403,25 @@ async fn submit(
     State(state): State<AppState>,
     meta: RequestMeta,
     ApiJson(b): ApiJson<PublicInput>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Receipt>)> {
     let r = appeal::submit(&state.app, &meta.origin(), &b).await?;
     let status = if r.duplicate {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(json!(r))))
+    Ok((status, Json(r)))
 }
 
 async fn status(
     State(state): State<AppState>,
     meta: RequestMeta,
     Path(code): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PublicStatus>> {
     if !state.public_limits.lookup_per_ip.allow(&meta.ip) {
         return Err(limited());
     }
-    Ok(Json(json!(appeal::public_status(&state.app, &code).await?)))
+    Ok(Json(appeal::public_status(&state.app, &code).await?))
 }
 
 async fn rate(
@@ -190,12 +429,12 @@ async fn rate(
     meta: RequestMeta,
     Path(code): Path<String>,
     ApiJson(b): ApiJson<RatingInput>,
-) -> ApiResult<Json<Value>> {
-    let s = appeal::rate(&state.app, &meta.origin(), &code, &b).await?;
-    Ok(Json(json!({"status": s})))
+) -> ApiResult<Json<StatusView>> {
+    let status = appeal::rate(&state.app, &meta.origin(), &code, &b).await?;
+    Ok(Json(StatusView { status }))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct TextBody {
     text: String,
 }
@@ -214,33 +453,33 @@ async fn inbox(
     State(state): State<AppState>,
     user: ApiUser,
     ApiQuery(q): ApiQuery<InboxQuery>,
-) -> ApiResult<Json<Value>> {
-    let rows = appeal::inbox(&state.app, &user.ctx, &q).await?;
-    Ok(Json(json!({ "appeals": rows })))
+) -> ApiResult<Json<Inbox>> {
+    let appeals = appeal::inbox(&state.app, &user.ctx, &q).await?;
+    Ok(Json(Inbox { appeals }))
 }
 
-async fn notices(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({
-        "notices": appeal::notices(&state.app, &user.ctx).await?
-    })))
+async fn notices(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Notices>> {
+    Ok(Json(Notices {
+        notices: appeal::notices(&state.app, &user.ctx).await?,
+    }))
 }
 
 async fn raise(
     State(state): State<AppState>,
     user: ApiUser,
     ApiJson(b): ApiJson<OnBehalfInput>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Raised>)> {
     let r = appeal::raise(&state.app, &user.ctx, &b).await?;
     let status = if r.existing {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(json!(r))))
+    Ok((status, Json(r)))
 }
 
 /// Runs the deadline clocks now (the server also runs them every minute).
-async fn sweep(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Value>> {
+async fn sweep(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<SweepReport>> {
     if user
         .ctx
         .actor
@@ -249,17 +488,15 @@ async fn sweep(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<V
     {
         return Err(ApiError(Error::forbidden()));
     }
-    Ok(Json(json!(appeal::sweep(&state.app).await?)))
+    Ok(Json(appeal::sweep(&state.app).await?))
 }
 
 async fn detail(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(
-        appeal::detail(&state.app, &user.ctx, id).await?
-    )))
+) -> ApiResult<Json<Detail>> {
+    Ok(Json(appeal::detail(&state.app, &user.ctx, id).await?))
 }
 
 async fn reply(
@@ -267,12 +504,12 @@ async fn reply(
     user: ApiUser,
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<Reply>,
-) -> ApiResult<Json<Value>> {
-    let s = appeal::reply(&state.app, &user.ctx, id, &b).await?;
-    Ok(Json(json!({"status": s})))
+) -> ApiResult<Json<StatusView>> {
+    let status = appeal::reply(&state.app, &user.ctx, id, &b).await?;
+    Ok(Json(StatusView { status }))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct AssignBody {
     handler_id: i64,
 }
@@ -287,7 +524,7 @@ async fn assign(
     Ok(no_content())
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct ContactBody {
     note: String,
     #[serde(default)]
@@ -314,7 +551,7 @@ async fn note(
     Ok(no_content())
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct TransferBody {
     unit_id: i64,
     reason: String,
@@ -330,7 +567,7 @@ async fn transfer(
     Ok(no_content())
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct SignOffBody {
     approve: bool,
     #[serde(default)]
@@ -342,12 +579,12 @@ async fn sign_off(
     user: ApiUser,
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<SignOffBody>,
-) -> ApiResult<Json<Value>> {
-    let s = appeal::sign_off(&state.app, &user.ctx, id, b.approve, &b.comment).await?;
-    Ok(Json(json!({"status": s})))
+) -> ApiResult<Json<StatusView>> {
+    let status = appeal::sign_off(&state.app, &user.ctx, id, b.approve, &b.comment).await?;
+    Ok(Json(StatusView { status }))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct ReasonBody {
     reason: String,
 }
@@ -364,7 +601,7 @@ async fn spam(
     ))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct SpamDecisionBody {
     confirm: bool,
     #[serde(default)]
@@ -381,58 +618,53 @@ async fn spam_decision(
     Ok(no_content())
 }
 
-async fn spam_pending(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        json!({"items": appeal::spam::pending(&state.app, &user.ctx).await?}),
+async fn spam_pending(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> ApiResult<Json<Items<Pending>>> {
+    Ok(Items::of(
+        appeal::spam::pending(&state.app, &user.ctx).await?,
     ))
-}
-
-fn code_json(state: &AppState, c: &tongyu_service::appeal::Code) -> Value {
-    json!({
-        "kind": c.kind,
-        "token": c.token,
-        "url": format!("{}/q/{}", state.config.public_url, c.token),
-        "created_at": c.created_at,
-    })
 }
 
 async fn codes(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Codes>> {
     let codes = appeal::school_codes(&state.app, &user.ctx, id).await?;
-    let list: Vec<Value> = codes.iter().map(|c| code_json(&state, c)).collect();
-    Ok(Json(json!({ "codes": list })))
+    Ok(Json(Codes {
+        codes: codes.into_iter().map(|c| CodeView::of(&state, c)).collect(),
+    }))
 }
 
 async fn rotate(
     State(state): State<AppState>,
     user: ApiUser,
     Path((id, kind)): Path<(i64, String)>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CodeView>> {
     let kind = CodeKind::parse(&kind)
         .ok_or_else(|| ApiError(Error::invalid("kind", "二维码类型应为 school 或 bureau")))?;
     let c = appeal::rotate_code(&state.app, &user.ctx, id, kind).await?;
-    Ok(Json(code_json(&state, &c)))
+    Ok(Json(CodeView::of(&state, c)))
 }
 
-async fn calendar(State(state): State<AppState>, _user: ApiUser) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        json!({ "days": tongyu_service::calendar::calendar(&state.app).await? }),
-    ))
+async fn calendar(State(state): State<AppState>, _user: ApiUser) -> ApiResult<Json<Calendar>> {
+    Ok(Json(Calendar {
+        days: tongyu_service::calendar::calendar(&state.app).await?,
+    }))
 }
 
 async fn set_day(
     State(state): State<AppState>,
     user: ApiUser,
-    ApiJson(b): ApiJson<tongyu_service::calendar::DayInput>,
+    ApiJson(b): ApiJson<DayInput>,
 ) -> ApiResult<axum::response::Response> {
     tongyu_service::calendar::set_day(&state.app, &user.ctx, &b).await?;
     Ok(no_content())
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct CategoryQuery {
     #[serde(default)]
     category: String,
@@ -443,21 +675,21 @@ async fn templates(
     user: ApiUser,
     Path(id): Path<i64>,
     ApiQuery(q): ApiQuery<CategoryQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Templates>> {
     let category = tongyu_domain::appeal::Category::parse(q.category.trim());
     let list =
         tongyu_service::appeal::templates::available(&state.app, &user.ctx, id, category).await?;
-    Ok(Json(json!({ "templates": list })))
+    Ok(Json(Templates { templates: list }))
 }
 
 async fn create_template(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<tongyu_service::appeal::templates::TemplateInput>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    let tid = tongyu_service::appeal::templates::create(&state.app, &user.ctx, id, &b).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": tid }))))
+    ApiJson(b): ApiJson<TemplateInput>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id = tongyu_service::appeal::templates::create(&state.app, &user.ctx, id, &b).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
 async fn delete_template(
@@ -473,12 +705,12 @@ async fn callbacks(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
-    let list = tongyu_service::appeal::callbacks::list(&state.app, &user.ctx, id).await?;
-    Ok(Json(json!({ "callbacks": list })))
+) -> ApiResult<Json<Callbacks>> {
+    let callbacks = tongyu_service::appeal::callbacks::list(&state.app, &user.ctx, id).await?;
+    Ok(Json(Callbacks { callbacks }))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct DrawBody {
     count: i64,
 }
@@ -488,16 +720,16 @@ async fn draw_callbacks(
     user: ApiUser,
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<DrawBody>,
-) -> ApiResult<Json<Value>> {
-    let n = tongyu_service::appeal::callbacks::draw(&state.app, &user.ctx, id, b.count).await?;
-    Ok(Json(json!({ "drawn": n })))
+) -> ApiResult<Json<Drawn>> {
+    let drawn = tongyu_service::appeal::callbacks::draw(&state.app, &user.ctx, id, b.count).await?;
+    Ok(Json(Drawn { drawn }))
 }
 
 async fn record_callback(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<tongyu_service::appeal::callbacks::OutcomeInput>,
+    ApiJson(b): ApiJson<OutcomeInput>,
 ) -> ApiResult<axum::response::Response> {
     tongyu_service::appeal::callbacks::record(&state.app, &user.ctx, id, &b).await?;
     Ok(no_content())

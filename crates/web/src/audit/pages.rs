@@ -22,7 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/audit/export.xlsx", get(export_xlsx))
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 pub struct AuditQuery {
     #[serde(default)]
     pub actor: String,

@@ -33,7 +33,7 @@ struct LoginPage {
     expired: bool,
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct LoginQuery {
     next: Option<String>,
     expired: Option<String>,
@@ -62,7 +62,7 @@ async fn login_form(
     ))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct LoginForm {
     username: String,
     password: String,
@@ -130,7 +130,7 @@ async fn login(
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct Empty {}
 
 async fn logout(
@@ -166,7 +166,7 @@ async fn password_form(user: PageUser) -> PageResult<axum::response::Html<String
     })
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct PasswordForm {
     current: String,
     new: String,

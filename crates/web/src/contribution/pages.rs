@@ -27,7 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/contributions/{id}/review", axum::routing::post(review))
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct Msg {
     msg: Option<String>,
 }
@@ -146,7 +146,7 @@ async fn index_page(
     Ok((status_of(error.as_ref()), render(&page)?).into_response())
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct SubmitForm {
     #[serde(default)]
     kind: String,
@@ -288,9 +288,9 @@ async fn show_page(
         reviews: d
             .reviews
             .iter()
-            .map(|(r, name)| ReviewView {
+            .map(|r| ReviewView {
                 level: r.level.label(),
-                reviewer: name.clone(),
+                reviewer: r.reviewer.clone(),
                 decision: r.decision.label(),
                 passed: r.decision == tongyu_domain::contribution::Decision::Pass,
                 score: r.score,
@@ -326,7 +326,7 @@ async fn resubmit(
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct ReviewForm {
     #[serde(default)]
     decision: String,

@@ -45,7 +45,7 @@ struct CoursesPage {
     error: Option<String>,
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct Msg {
     msg: Option<String>,
     /// The address of a file just uploaded, for the lesson form.
@@ -273,7 +273,7 @@ async fn show(
     .await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct LessonForm {
     title: String,
     minutes: String,
@@ -329,7 +329,7 @@ async fn add_lesson(
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct StatusForm {
     status: String,
 }
@@ -347,7 +347,7 @@ async fn set_status(
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct QuestionnaireForm {
     questions: String,
 }

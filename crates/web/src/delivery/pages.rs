@@ -45,7 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/delivery/effect/{course}/{unit}", get(effect))
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 pub(super) struct PageQuery {
     pub(super) school_year: Option<i64>,
     pub(super) msg: Option<String>,
@@ -90,7 +90,7 @@ struct HubPage {
     nav: Nav,
     classes: Vec<ClassLink>,
     homes: Vec<ClassLink>,
-    workload: Vec<(i64, i64, i64)>,
+    workload: Vec<delivery::YearWorkload>,
     sessions_per_year: i64,
     hours_per_year: i64,
 }
@@ -230,7 +230,7 @@ fn venue(place: &str, url: &str) -> String {
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct PlanForm {
     course_id: i64,
     #[serde(default)]
@@ -425,7 +425,7 @@ async fn session_view(
     Ok((status_of(error.as_ref()), render(&page)?).into_response())
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct StatusForm {
     status: String,
 }

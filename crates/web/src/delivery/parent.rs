@@ -118,7 +118,7 @@ async fn parent_view(
     Ok((status_of(error.as_ref()), render(&page)?).into_response())
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct RateForm {
     score: i64,
     #[serde(default)]

@@ -3,13 +3,24 @@
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{Value, json};
-use tongyu_service::jobs;
+use tongyu_service::jobs::{self, JobView};
 
 use crate::AppState;
-use crate::api::no_content;
+use crate::api::{Items, no_content};
 use crate::error::ApiResult;
 use crate::extract::ApiUser;
+use crate::openapi::Operation as Op;
+
+pub fn operations() -> Vec<Op> {
+    vec![
+        Op::get(
+            "/jobs",
+            "后台任务：定时任务与导入，状态、次数、结果（系统管理员）",
+        )
+        .returns::<Items<JobView>>(200),
+        Op::post("/jobs/{id}/retry", "重新运行失败的任务，或立即运行定时任务").no_content(),
+    ]
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -17,10 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/jobs/{id}/retry", post(retry))
 }
 
-async fn list(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        json!({ "items": jobs::list(&state.app, &user.ctx).await? }),
-    ))
+async fn list(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Items<JobView>>> {
+    Ok(Items::of(jobs::list(&state.app, &user.ctx).await?))
 }
 
 async fn retry(

@@ -41,7 +41,7 @@ struct JobsPage {
     notice: Option<&'static str>,
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct ListQuery {
     msg: Option<String>,
 }
@@ -117,7 +117,7 @@ async fn list(
     Ok(render(&page)?.into_response())
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct RetryForm {}
 
 async fn retry(

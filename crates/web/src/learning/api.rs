@@ -5,13 +5,97 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{Value, json};
-use tongyu_service::learning::{self, CampaignInput, Report};
+use tongyu_domain::org::UnitKind;
+use tongyu_service::learning::{
+    self, Campaign, CampaignInput, ChildLessons, FamilyRow, Recommendation, Report, Reported,
+    Started, Target,
+};
 
 use crate::AppState;
-use crate::api::{ApiJson, ApiQuery};
+use crate::api::{ApiJson, ApiQuery, Items};
 use crate::error::ApiResult;
 use crate::extract::ApiUser;
+use crate::openapi::Operation as Op;
+
+pub fn operations() -> Vec<Op> {
+    vec![
+        Op::get("/campaigns", "家长开学第一课活动列表").returns::<Items<Campaign>>(200),
+        Op::post("/campaigns", "市级新建家长开学第一课")
+            .body::<CampaignInput>()
+            .returns::<Campaign>(201),
+        Op::post(
+            "/campaigns/{id}/lessons",
+            "加入学段衔接课（市级，按年级）或学年衔接课（学校）",
+        )
+        .body::<TargetBody>()
+        .returns::<Target>(201),
+        Op::get(
+            "/campaigns/{id}/board",
+            "完成情况看板：一个单位及其下级，逐级下钻",
+        )
+        .query::<BoardQuery>()
+        .returns::<BoardView>(200),
+        Op::get(
+            "/campaigns/{id}/classes/{class_id}",
+            "班级各家庭完成情况（记入审计）",
+        )
+        .returns::<Items<FamilyRow>>(200),
+        Op::get("/me/lessons", "家长：每个孩子要看的课及自己的进度").returns::<MyLessons>(200),
+        Op::get(
+            "/me/recommendations",
+            "家长：按孩子年级推荐的自修课（未看完的）",
+        )
+        .returns::<Items<Recommendation>>(200),
+        Op::get("/me/continue", "家长：看了一部分、还没看完的课（继续观看）")
+            .returns::<Items<Started>>(200),
+        Op::post(
+            "/progress",
+            "播放器上报已播放片段（lesson_id、segments），持久化后应答",
+        )
+        .body::<Report>()
+        .returns::<Reported>(200)
+        .errors(&[tongyu_domain::ErrorCode::RateLimited]),
+    ]
+}
+
+/// One unit's line on the board.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct BoardLine {
+    unit_id: i64,
+    name: String,
+    kind: UnitKind,
+    families: i64,
+    families_done: i64,
+    lessons_done: i64,
+    /// Families done, per mille.
+    permille: i64,
+}
+
+impl From<learning::BoardRow> for BoardLine {
+    fn from(r: learning::BoardRow) -> Self {
+        Self {
+            permille: r.permille(),
+            unit_id: r.unit.id,
+            name: r.unit.name,
+            kind: r.unit.kind,
+            families: r.families,
+            families_done: r.families_done,
+            lessons_done: r.lessons_done,
+        }
+    }
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct BoardView {
+    campaign: Campaign,
+    unit: BoardLine,
+    children: Vec<BoardLine>,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct MyLessons {
+    children: Vec<ChildLessons>,
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -25,26 +109,25 @@ pub fn routes() -> Router<AppState> {
         .route("/progress", post(progress))
 }
 
-async fn list_campaigns(State(state): State<AppState>, _user: ApiUser) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        json!({ "items": learning::campaigns(&state.app).await? }),
-    ))
+async fn list_campaigns(
+    State(state): State<AppState>,
+    _user: ApiUser,
+) -> ApiResult<Json<Items<Campaign>>> {
+    Ok(Items::of(learning::campaigns(&state.app).await?))
 }
 
 async fn create_campaign(
     State(state): State<AppState>,
     user: ApiUser,
     ApiJson(b): ApiJson<CampaignInput>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Campaign>)> {
     Ok((
         StatusCode::CREATED,
-        Json(json!(
-            learning::create_campaign(&state.app, &user.ctx, &b).await?
-        )),
+        Json(learning::create_campaign(&state.app, &user.ctx, &b).await?),
     ))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct TargetBody {
     lesson_id: i64,
     #[serde(default)]
@@ -58,7 +141,7 @@ async fn add_campaign_lesson(
     user: ApiUser,
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<TargetBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Target>)> {
     let t = learning::add_campaign_lesson(
         &state.app,
         &user.ctx,
@@ -68,20 +151,12 @@ async fn add_campaign_lesson(
         b.school_id,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(json!(t))))
+    Ok((StatusCode::CREATED, Json(t)))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct BoardQuery {
     unit_id: i64,
-}
-
-fn row_json(r: &learning::BoardRow) -> Value {
-    json!({
-        "unit_id": r.unit.id, "name": r.unit.name, "kind": r.unit.kind,
-        "families": r.families, "families_done": r.families_done, "lessons_done": r.lessons_done,
-        "permille": r.permille(),
-    })
 }
 
 async fn board(
@@ -89,27 +164,29 @@ async fn board(
     user: ApiUser,
     Path(id): Path<i64>,
     ApiQuery(q): ApiQuery<BoardQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<BoardView>> {
     let (campaign, top, rows) = learning::board(&state.app, &user.ctx, id, q.unit_id).await?;
-    Ok(Json(
-        json!({ "campaign": campaign, "unit": row_json(&top), "children": rows.iter().map(row_json).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(BoardView {
+        campaign,
+        unit: top.into(),
+        children: rows.into_iter().map(BoardLine::from).collect(),
+    }))
 }
 
 async fn class_families(
     State(state): State<AppState>,
     user: ApiUser,
     Path((id, class_id)): Path<(i64, i64)>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        json!({ "items": learning::class_families(&state.app, &user.ctx, id, class_id).await? }),
+) -> ApiResult<Json<Items<FamilyRow>>> {
+    Ok(Items::of(
+        learning::class_families(&state.app, &user.ctx, id, class_id).await?,
     ))
 }
 
-async fn my_lessons(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        json!({ "children": learning::my_lessons(&state.app, &user.ctx).await? }),
-    ))
+async fn my_lessons(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<MyLessons>> {
+    Ok(Json(MyLessons {
+        children: learning::my_lessons(&state.app, &user.ctx).await?,
+    }))
 }
 
 /// A batch of played segments from the player; answered once durable.
@@ -117,21 +194,24 @@ async fn progress(
     State(state): State<AppState>,
     user: ApiUser,
     ApiJson(b): ApiJson<Report>,
-) -> ApiResult<Json<learning::Reported>> {
+) -> ApiResult<Json<Reported>> {
     Ok(Json(learning::report(&state.app, &user.ctx, &b).await?))
 }
 
 async fn my_recommendations(
     State(state): State<AppState>,
     user: ApiUser,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({
-        "items": learning::recommendations(&state.app, &user.ctx, 3).await?,
-    })))
+) -> ApiResult<Json<Items<Recommendation>>> {
+    Ok(Items::of(
+        learning::recommendations(&state.app, &user.ctx, 3).await?,
+    ))
 }
 
-async fn my_continue(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({
-        "items": learning::continue_watching(&state.app, &user.ctx, 20).await?,
-    })))
+async fn my_continue(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> ApiResult<Json<Items<Started>>> {
+    Ok(Items::of(
+        learning::continue_watching(&state.app, &user.ctx, 20).await?,
+    ))
 }

@@ -163,7 +163,7 @@ struct CampaignsPage {
     error: Option<String>,
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct Msg {
     msg: Option<String>,
 }
@@ -264,7 +264,7 @@ async fn campaigns_page(
     Ok((crate::page::status_of(error.as_ref()), render(&page)?).into_response())
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct CampaignForm {
     title: String,
     school_year: String,
@@ -306,7 +306,7 @@ async fn create_campaign(
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct AddLessonForm {
     campaign_id: i64,
     lesson_id: i64,

@@ -24,7 +24,7 @@ struct OpinionPage {
     max: i64,
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct PeriodParams {
     #[serde(default)]
     period: String,

@@ -73,7 +73,7 @@ struct OrgHome {
     units: Vec<UnitView>,
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct HomeQuery {
     q: Option<String>,
 }
@@ -148,7 +148,7 @@ fn stage_options() -> Vec<Opt> {
         .collect()
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct ShowQuery {
     inactive: Option<String>,
     msg: Option<String>,
@@ -268,7 +268,7 @@ async fn act<T>(
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct ChildForm {
     #[serde(default)]
     name: String,
@@ -316,7 +316,7 @@ async fn create_child(
     .await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct EditForm {
     name: String,
     stages: Option<String>,
@@ -332,7 +332,7 @@ async fn edit(
     act(&state, &user, id, r, |u| format!("/org/{}?msg=saved", u.id)).await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct MoveForm {
     parent_id: i64,
 }
@@ -347,7 +347,7 @@ async fn move_unit(
     act(&state, &user, id, r, |u| format!("/org/{}?msg=moved", u.id)).await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct Empty {}
 
 async fn deactivate(

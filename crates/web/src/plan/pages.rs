@@ -22,7 +22,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The plan as the form carries it: numbers as typed, lists as text.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 struct PlanForm {
     #[serde(default)]
     name: String,
@@ -145,7 +145,7 @@ struct PlanPage {
     error: Option<String>,
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct ShowQuery {
     msg: Option<String>,
 }

@@ -32,7 +32,7 @@ struct SecondFactorPage {
     recovery_codes: Vec<String>,
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct NextQuery {
     next: Option<String>,
 }
@@ -81,7 +81,7 @@ async fn second_factor_page(
     Ok((status, render(&page)?).into_response())
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct SecondFactorForm {
     code: String,
     #[serde(default)]

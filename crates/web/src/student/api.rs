@@ -4,13 +4,74 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use tongyu_domain::student::{LinkStatus, Student};
 use tongyu_service::student::{self, StudentInput};
 
 use crate::AppState;
-use crate::api::{ApiJson, no_content};
+use crate::api::{ApiJson, Created, no_content};
 use crate::error::ApiResult;
 use crate::extract::ApiUser;
+use crate::openapi::Operation as Op;
+
+pub fn operations() -> Vec<Op> {
+    vec![
+        Op::get("/classes/{id}/roster", "班级学生与家长（记入审计）").returns::<RosterView>(200),
+        Op::post("/classes/{id}/students", "添加学生")
+            .body::<StudentInput>()
+            .returns::<Created>(201),
+        Op::post("/classes/{id}/invite", "生成班级邀请码").returns::<InviteView>(201),
+        Op::post(
+            "/guardian-requests",
+            "家长凭邀请码和本人手机验证码申请绑定孩子（须同意儿童个人信息保护规则）",
+        )
+        .body::<LinkBody>()
+        .returns::<LinkView>(201)
+        .errors(&[tongyu_domain::ErrorCode::RateLimited]),
+        Op::post(
+            "/classes/{id}/guardians/{student}/{account}/confirm",
+            "确认家长绑定",
+        )
+        .no_content(),
+        Op::post(
+            "/classes/{id}/guardians/{student}/{account}/reject",
+            "拒绝家长绑定",
+        )
+        .no_content(),
+    ]
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct GuardianView {
+    student_id: i64,
+    account_id: i64,
+    guardian_name: String,
+    /// Masked.
+    phone: Option<String>,
+    relation: String,
+    status: LinkStatus,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct RosterView {
+    class_id: i64,
+    students: Vec<Student>,
+    guardians: Vec<GuardianView>,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct InviteView {
+    code: String,
+    /// Unix seconds.
+    expires_at: i64,
+    /// The address a parent opens (also drawn as the class's QR code).
+    link: String,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct LinkView {
+    student_id: i64,
+    status: LinkStatus,
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -32,22 +93,25 @@ async fn roster(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RosterView>> {
     let r = student::roster(&state.app, &user.ctx, id).await?;
-    let links: Vec<Value> = r
+    let guardians = r
         .links
-        .iter()
-        .map(|l| {
-            json!({
-                "student_id": l.student_id, "account_id": l.account_id, "guardian_name": l.guardian_name,
-                "phone": l.guardian_phone_mask,
-                "relation": l.relation, "status": l.status,
-            })
+        .into_iter()
+        .map(|l| GuardianView {
+            student_id: l.student_id,
+            account_id: l.account_id,
+            guardian_name: l.guardian_name,
+            phone: l.guardian_phone_mask,
+            relation: l.relation,
+            status: l.status,
         })
         .collect();
-    Ok(Json(
-        json!({ "class_id": r.class.id, "students": r.students, "guardians": links }),
-    ))
+    Ok(Json(RosterView {
+        class_id: r.class.id,
+        students: r.students,
+        guardians,
+    }))
 }
 
 async fn add_student(
@@ -55,16 +119,16 @@ async fn add_student(
     user: ApiUser,
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<StudentInput>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    let sid = student::add(&state.app, &user.ctx, id, &b).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": sid }))))
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id = student::add(&state.app, &user.ctx, id, &b).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
 async fn invite(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<InviteView>)> {
     let inv = student::issue_invite(&state.app, &user.ctx, id).await?;
     let link = format!(
         "{}/join?code={}",
@@ -73,11 +137,15 @@ async fn invite(
     );
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "code": inv.code, "expires_at": inv.expires_at, "link": link })),
+        Json(InviteView {
+            code: inv.code,
+            expires_at: inv.expires_at,
+            link,
+        }),
     ))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct LinkBody {
     code: String,
     child_name: String,
@@ -95,7 +163,7 @@ async fn request_link(
     State(state): State<AppState>,
     user: ApiUser,
     ApiJson(b): ApiJson<LinkBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<LinkView>)> {
     let l = student::request_link(
         &state.app,
         &user.ctx,
@@ -108,7 +176,10 @@ async fn request_link(
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "student_id": l.student_id, "status": l.status })),
+        Json(LinkView {
+            student_id: l.student_id,
+            status: l.status,
+        }),
     ))
 }
 

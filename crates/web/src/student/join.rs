@@ -45,7 +45,7 @@ struct JoinPage {
     error: Option<String>,
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct JoinQuery {
     code: Option<String>,
     msg: Option<String>,
@@ -188,7 +188,7 @@ async fn join_form(
     .await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct JoinForm {
     code: String,
     child_name: String,
@@ -286,7 +286,7 @@ pub fn code_outcome(
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct RegisterForm {
     #[serde(default)]
     code: String,

@@ -63,7 +63,7 @@ struct ClassPage {
     error: Option<String>,
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct ShowQuery {
     msg: Option<String>,
 }
@@ -156,7 +156,7 @@ async fn class_page(
     Ok((status, render(&page)?).into_response())
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct Empty {}
 
 async fn invite(

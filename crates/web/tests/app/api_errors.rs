@@ -135,16 +135,19 @@ async fn the_openapi_document_describes_every_operation_and_each_exists() {
     let doc: serde_json::Value = serde_json::from_str(&body).expect("json");
     assert_eq!(doc["openapi"], "3.0.3");
     let token = t.login("city-admin").await;
-    for (method, path, ..) in tongyu_web::openapi::OPERATIONS {
-        assert!(
-            doc["paths"][path][method].is_object(),
-            "{method} {path} not in the document"
-        );
+    let mut ops = tongyu_web::api_operations();
+    // Signing out ends the session the others use.
+    ops.sort_by_key(|op| op.path == "/auth/logout");
+    let mut formed = 0;
+    for op in ops {
+        let (method, path) = (op.method, format!("/api/v1{}", op.path));
+        let described = &doc["paths"][&path][method];
+        assert!(described.is_object(), "{method} {path} not in the document");
         let concrete = path
             .replace("{role}", "teacher")
             .replace(['{', '}'], "")
             .replace("idparent", "1");
-        let concrete: String = concrete
+        let mut concrete: String = concrete
             .split('/')
             .map(|seg| {
                 if ["id", "student", "account", "unit_id", "class_id"].contains(&seg) {
@@ -155,14 +158,45 @@ async fn the_openapi_document_describes_every_operation_and_each_exists() {
             })
             .collect::<Vec<_>>()
             .join("/");
+        // What a client generated from the document sends: the required
+        // query parameters and a body of the described shape.
+        let query: Vec<String> = described["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "query" && p["required"] == true)
+            .map(|p| {
+                let v = crate::contract::sample(&doc, &p["schema"]);
+                let v = v.as_str().map(str::to_owned).unwrap_or(v.to_string());
+                format!("{}={}", p["name"].as_str().unwrap_or(""), v)
+            })
+            .collect();
+        if !query.is_empty() {
+            concrete = format!("{concrete}?{}", query.join("&"));
+        }
+        let schema = &described["requestBody"]["content"]["application/json"]["schema"];
+        let body = (!schema.is_null()).then(|| crate::contract::sample(&doc, schema));
         let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
-        let (s, e) = t.api(m, &concrete, Some(&token), Some(json!({}))).await;
+        let (s, e) = t.api(m, &concrete, Some(&token), body.clone()).await;
         assert!(
             !(s == StatusCode::NOT_FOUND && e["message"] == "没有这个接口")
                 && s != StatusCode::METHOD_NOT_ALLOWED,
             "{method} {path} is not routed ({s}: {e})"
         );
+        let malformed = s == StatusCode::BAD_REQUEST
+            || (s == StatusCode::UNPROCESSABLE_ENTITY
+                && e["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("请求内容不符合要求")));
+        assert!(
+            !malformed,
+            "{method} {path}: a request formed from the document was refused as malformed: {e}\n{body:?}"
+        );
+        if body.is_some() {
+            formed += 1;
+        }
     }
+    assert!(formed > 50, "bodies formed from the document: {formed}");
 }
 
 #[tokio::test]

@@ -149,11 +149,12 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
+        let method_name = method.as_str().to_owned();
         let mut b = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
-        let req = match body {
+        let req = match &body {
             Some(v) => b
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(Body::from(v.to_string())),
@@ -166,6 +167,7 @@ impl TestApp {
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
+        crate::contract::check(&method_name, path, body.as_ref(), status.as_u16(), &v);
         (status, v)
     }
 

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod authz;
 mod common;
+mod contract;
 mod contribution;
 mod course;
 mod delivery;

@@ -22,7 +22,7 @@ struct InboxPage {
     report_units: Vec<(i64, String)>,
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 pub(super) struct InboxParams {
     #[serde(default)]
     status: String,
@@ -178,7 +178,7 @@ async fn show_page(
     Ok((status_of(error.as_ref()), render(&page)?).into_response())
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 pub(super) struct ActForm {
     #[serde(default)]
     handler_id: i64,
@@ -316,7 +316,7 @@ pub(super) async fn create_template(
     }
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 pub(super) struct Empty {}
 
 pub(super) async fn delete_template(

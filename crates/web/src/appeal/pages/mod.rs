@@ -87,7 +87,7 @@ pub fn routes() -> Router<AppState> {
 
 /// A message to show (after a redirect), and a template to start a reply
 /// from.
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct Msg {
     msg: Option<String>,
     /// A reply template to start the reply from.

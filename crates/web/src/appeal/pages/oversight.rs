@@ -10,7 +10,7 @@ struct BoardPage {
     b: tongyu_service::appeal::board::Board,
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 pub(super) struct SinceParams {
     #[serde(default)]
     since: String,
@@ -87,7 +87,7 @@ pub(super) async fn callbacks_page(
     callbacks_view(&state, &user, unit_id, notice, None).await
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 pub(super) struct DrawForm {
     #[serde(default)]
     count: i64,

@@ -69,7 +69,7 @@ pub(super) async fn posters(
     Ok(render(&page)?.into_response())
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 pub(super) struct RotateForm {
     #[serde(default)]
     kind: String,

@@ -24,7 +24,7 @@ struct FormPage {
     replaced_by: Option<String>,
 }
 
-#[derive(serde::Deserialize, Default, Clone)]
+#[derive(serde::Deserialize, Default, Clone, schemars::JsonSchema)]
 struct FormInput {
     #[serde(default)]
     category: String,
@@ -239,7 +239,7 @@ pub(super) async fn submit(
     }
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 pub(super) struct LookupQuery {
     #[serde(default)]
     code: String,
@@ -322,7 +322,7 @@ async fn status_view(
     ))
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 pub(super) struct FollowUpForm {
     #[serde(default)]
     text: String,
