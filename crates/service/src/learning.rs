@@ -15,6 +15,7 @@ use tongyu_domain::{Error, ErrorCode, Result};
 use tongyu_store::course::{self as courses, Lesson};
 use tongyu_store::learning as store;
 pub use tongyu_store::learning::{Campaign, Target};
+use tongyu_store::rollup::Check;
 use tongyu_store::{DbResult, org as units, student as students};
 
 use crate::{App, Ctx, audit};
@@ -553,15 +554,9 @@ pub async fn class_families(
 
 /// A campaign's rollups as kept, and as recounted from the children's
 /// tallies; equal unless something went wrong.
-pub async fn check_rollups(
-    app: &App,
-    campaign_id: i64,
-) -> Result<(HashMap<i64, (i64, i64)>, HashMap<i64, (i64, i64)>)> {
+pub async fn check_rollups(app: &App, campaign_id: i64) -> Result<Check> {
     let mut c = app.db.read().await?;
-    Ok((
-        store::all_rollups(&mut c, campaign_id).await?,
-        store::recount_rollups(&mut c, campaign_id).await?,
-    ))
+    store::check_rollups(&mut c, campaign_id).await
 }
 
 pub mod progress {

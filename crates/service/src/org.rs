@@ -8,6 +8,15 @@ use tongyu_store::org::{self as units, NewUnit};
 
 use crate::{App, Ctx, audit};
 
+/// The org counts as kept and as recounted from the rows (the recount runs
+/// in a transaction rolled back, so nothing changes).
+pub async fn check_counts(app: &App) -> Result<tongyu_store::rollup::Check> {
+    let mut tx = app.db.write().await?;
+    let check = units::check_counts(&mut tx).await?;
+    tx.rollback().await.db()?;
+    Ok(check)
+}
+
 /// What the org browser shows of one unit.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Browse {

@@ -210,8 +210,7 @@ pub async fn update(app: &App, ctx: &Ctx, proposed: Plan, note: &str) -> Result<
         != (proposed.sessions_per_year, proposed.hours_per_year)
     {
         for year in delivery::delivery_years(&mut tx).await? {
-            let met = delivery::recount_met(&mut tx, year, &proposed).await?;
-            delivery::replace_met(&mut tx, year, &met).await?;
+            delivery::recount_met_into_rollups(&mut tx, year, &proposed).await?;
         }
     }
     audit::commit_audited(

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use tongyu_domain::Result;
 use tongyu_domain::delivery::{Phase, SessionStatus, Step, Tally};
 
+use crate::rollup::{Check, DELIVERY, QUESTIONNAIRE, spread};
+use crate::rows::V;
 use crate::{BindSubtree, Conn, DbResult, col};
 
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
@@ -504,39 +506,19 @@ pub async fn add_to_tally(
 
 /// Adds `delta` to the classes-met count of each unit in a school year.
 pub async fn add_met(c: &mut Conn, unit_ids: &[i64], school_year: i64, delta: i64) -> Result<()> {
-    for unit in unit_ids {
-        sqlx::query(
-            "INSERT INTO delivery_rollups (unit_id, school_year, classes_met) VALUES ($1, $2, $3)
-             ON CONFLICT (unit_id, school_year) DO UPDATE SET
-                 classes_met = delivery_rollups.classes_met + excluded.classes_met",
-        )
-        .bind(*unit)
-        .bind(school_year)
-        .bind(delta)
-        .execute(&mut *c)
+    DELIVERY
+        .add(c, &[V::I(school_year)], unit_ids, &[delta])
         .await
-        .db()?;
-    }
-    Ok(())
 }
 
 /// Classes that met the minimum, per unit, in a school year.
 pub async fn met_of(c: &mut Conn, unit_ids: &[i64], school_year: i64) -> Result<HashMap<i64, i64>> {
-    let mut out = HashMap::new();
-    for chunk in unit_ids.chunks(500) {
-        let sql = format!(
-            "SELECT unit_id, classes_met FROM delivery_rollups WHERE school_year = $1 AND unit_id IN ({})",
-            crate::placeholders(2, chunk.len())
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(school_year);
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        for r in q.fetch_all(&mut *c).await.db()? {
-            out.insert(col(&r, "unit_id")?, col(&r, "classes_met")?);
-        }
-    }
-    Ok(out)
+    Ok(DELIVERY
+        .read(c, &[V::I(school_year)], unit_ids)
+        .await?
+        .into_iter()
+        .map(|(u, v)| (u, v[0]))
+        .collect())
 }
 
 /// The school years any class has delivery recorded in.
@@ -547,27 +529,13 @@ pub async fn delivery_years(c: &mut Conn) -> Result<Vec<i64>> {
         .db()
 }
 
-/// Replaces a school year's counts of classes that met the minimum (after
-/// the plan's minimum changed): the recount becomes the rollup.
-pub async fn replace_met(c: &mut Conn, school_year: i64, met: &HashMap<i64, i64>) -> Result<()> {
-    sqlx::query("DELETE FROM delivery_rollups WHERE school_year = $1")
-        .bind(school_year)
-        .execute(&mut *c)
-        .await
-        .db()?;
-    for (unit, n) in met {
-        add_met(c, &[*unit], school_year, *n).await?;
-    }
-    Ok(())
-}
-
 /// Recounts the classes that met the minimum per unit (each class credits
-/// every unit on its path but itself), for checking the rollups.
-pub async fn recount_met(
+/// every unit on its path but itself).
+async fn recount_met(
     c: &mut Conn,
     school_year: i64,
     plan: &tongyu_domain::plan::Plan,
-) -> Result<HashMap<i64, i64>> {
+) -> Result<HashMap<i64, Vec<i64>>> {
     let rows = sqlx::query(
         "SELECT u.path FROM delivery_class_years t JOIN units u ON u.id = t.class_id
          WHERE t.school_year = $1 AND t.sessions_held >= $2 AND t.hours_held >= $3",
@@ -578,29 +546,34 @@ pub async fn recount_met(
     .fetch_all(&mut *c)
     .await
     .db()?;
-    let mut out: HashMap<i64, i64> = HashMap::new();
-    for r in rows {
-        let path: String = col(&r, "path")?;
-        let ids = tongyu_domain::org::path_ids(&path);
-        for id in &ids[..ids.len().saturating_sub(1)] {
-            *out.entry(*id).or_default() += 1;
-        }
-    }
-    Ok(out)
+    let paths = rows
+        .iter()
+        .map(|r| Ok((col(r, "path")?, vec![1])))
+        .collect::<Result<Vec<(String, Vec<i64>)>>>()?;
+    Ok(spread(paths, false))
 }
 
-/// Every unit's classes-met count in a school year, as kept.
-pub async fn all_met(c: &mut Conn, school_year: i64) -> Result<HashMap<i64, i64>> {
-    let rows = sqlx::query(
-        "SELECT unit_id, classes_met FROM delivery_rollups WHERE school_year = $1 AND classes_met <> 0",
-    )
-    .bind(school_year)
-    .fetch_all(&mut *c)
-    .await
-    .db()?;
-    rows.iter()
-        .map(|r| Ok((col(r, "unit_id")?, col(r, "classes_met")?)))
-        .collect()
+/// Replaces a school year's counts of classes that met the minimum by a
+/// recount under `plan` (after the plan's minimum changed).
+pub async fn recount_met_into_rollups(
+    c: &mut Conn,
+    school_year: i64,
+    plan: &tongyu_domain::plan::Plan,
+) -> Result<()> {
+    let met = recount_met(c, school_year, plan).await?;
+    DELIVERY.replace(c, &[V::I(school_year)], &met).await
+}
+
+/// A school year's classes-met counts as kept and as recounted under `plan`.
+pub async fn check_met(
+    c: &mut Conn,
+    school_year: i64,
+    plan: &tongyu_domain::plan::Plan,
+) -> Result<Check> {
+    Ok(Check {
+        kept: DELIVERY.all(c, &[V::I(school_year)]).await?,
+        recounted: recount_met(c, school_year, plan).await?,
+    })
 }
 
 /// Class hours taught per teacher in a subtree and school year:
@@ -769,25 +742,14 @@ pub async fn add_to_questionnaire_tallies(
     a: &Answer<'_>,
     unit_ids: &[i64],
 ) -> Result<()> {
-    for unit in unit_ids {
-        for (i, v) in a.answers.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO questionnaire_tallies (course_id, school_year, unit_id, phase, question, responses, total)
-                 VALUES ($1, $2, $3, $4, $5, 1, $6)
-                 ON CONFLICT (course_id, school_year, unit_id, phase, question) DO UPDATE SET
-                     responses = questionnaire_tallies.responses + 1,
-                     total = questionnaire_tallies.total + excluded.total",
-            )
-            .bind(a.course_id)
-            .bind(a.school_year)
-            .bind(*unit)
-            .bind(a.phase.as_str())
-            .bind(i as i64)
-            .bind(*v)
-            .execute(&mut *c)
-            .await
-            .db()?;
-        }
+    for (i, v) in a.answers.iter().enumerate() {
+        let key = [
+            V::I(a.course_id),
+            V::I(a.school_year),
+            V::S(a.phase.as_str()),
+            V::I(i as i64),
+        ];
+        QUESTIONNAIRE.add(c, &key, unit_ids, &[1, *v]).await?;
     }
     Ok(())
 }

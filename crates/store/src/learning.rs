@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use tongyu_domain::Result;
 
+use crate::rollup::{CAMPAIGN, Check, spread};
 use crate::rows::{Batch, Col, V};
 use crate::{Conn, DbResult, col};
 
@@ -249,21 +250,15 @@ pub async fn add_rollups(
     ids.sort();
     for unit in ids {
         let (f, l) = deltas[unit];
-        sqlx::query(
-            "INSERT INTO campaign_rollups (campaign_id, unit_id, families_done, lessons_done) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (campaign_id, unit_id) DO UPDATE SET
-                 families_done = campaign_rollups.families_done + excluded.families_done,
-                 lessons_done = campaign_rollups.lessons_done + excluded.lessons_done",
-        )
-        .bind(campaign_id)
-        .bind(*unit)
-        .bind(f)
-        .bind(l)
-        .execute(&mut *c)
-        .await
-        .db()?;
+        CAMPAIGN
+            .add(c, &[V::I(campaign_id)], &[*unit], &[f, l])
+            .await?;
     }
     Ok(())
+}
+
+fn pairs(m: HashMap<i64, Vec<i64>>) -> HashMap<i64, (i64, i64)> {
+    m.into_iter().map(|(u, v)| (u, (v[0], v[1]))).collect()
 }
 
 /// (families done, lessons done) of these units in a campaign.
@@ -272,24 +267,9 @@ pub async fn rollups(
     campaign_id: i64,
     unit_ids: &[i64],
 ) -> Result<HashMap<i64, (i64, i64)>> {
-    let mut out = HashMap::new();
-    for chunk in unit_ids.chunks(500) {
-        let sql = format!(
-            "SELECT unit_id, families_done, lessons_done FROM campaign_rollups WHERE campaign_id = $1 AND unit_id IN ({})",
-            crate::placeholders(2, chunk.len())
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(campaign_id);
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        for r in q.fetch_all(&mut *c).await.db()? {
-            out.insert(
-                col(&r, "unit_id")?,
-                (col(&r, "families_done")?, col(&r, "lessons_done")?),
-            );
-        }
-    }
-    Ok(out)
+    Ok(pairs(
+        CAMPAIGN.read(c, &[V::I(campaign_id)], unit_ids).await?,
+    ))
 }
 
 /// Each child's tally in a class: student id → (done, needed, completed at).
@@ -316,9 +296,9 @@ pub async fn class_tallies(
         .collect()
 }
 
-/// Recomputes a campaign's rollups from the children's tallies (for checks
-/// and repair): per class, then up the tree through the units' paths.
-pub async fn recount_rollups(c: &mut Conn, campaign_id: i64) -> Result<HashMap<i64, (i64, i64)>> {
+/// A campaign's rollups as kept and as recounted from the children's
+/// tallies (per class, then up the tree through the units' paths).
+pub async fn check_rollups(c: &mut Conn, campaign_id: i64) -> Result<Check> {
     let rows = sqlx::query(
         "SELECT u.path, CAST(SUM(CASE WHEN s.completed_at > 0 THEN 1 ELSE 0 END) AS BIGINT) AS f,
                 CAST(SUM(s.done) AS BIGINT) AS l
@@ -329,37 +309,14 @@ pub async fn recount_rollups(c: &mut Conn, campaign_id: i64) -> Result<HashMap<i
     .fetch_all(&mut *c)
     .await
     .db()?;
-    let mut out: HashMap<i64, (i64, i64)> = HashMap::new();
-    for r in rows {
-        let path: String = col(&r, "path")?;
-        let (f, l): (i64, i64) = (col(&r, "f")?, col(&r, "l")?);
-        for id in tongyu_domain::org::path_ids(&path) {
-            let e = out.entry(id).or_default();
-            e.0 += f;
-            e.1 += l;
-        }
-    }
-    Ok(out)
-}
-
-/// Every stored rollup of a campaign.
-pub async fn all_rollups(c: &mut Conn, campaign_id: i64) -> Result<HashMap<i64, (i64, i64)>> {
-    let rows = sqlx::query(
-        "SELECT unit_id, families_done, lessons_done FROM campaign_rollups
-         WHERE campaign_id = $1 AND (families_done <> 0 OR lessons_done <> 0)",
-    )
-    .bind(campaign_id)
-    .fetch_all(&mut *c)
-    .await
-    .db()?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                col(r, "unit_id")?,
-                (col(r, "families_done")?, col(r, "lessons_done")?),
-            ))
-        })
-        .collect()
+    let sums = rows
+        .iter()
+        .map(|r| Ok((col(r, "path")?, vec![col(r, "f")?, col(r, "l")?])))
+        .collect::<Result<Vec<(String, Vec<i64>)>>>()?;
+    Ok(Check {
+        kept: CAMPAIGN.all(c, &[V::I(campaign_id)]).await?,
+        recounted: spread(sums, true),
+    })
 }
 
 /// Progress rows for many (account, lesson) pairs at once. The keys travel

@@ -23,6 +23,7 @@ pub mod opinion;
 pub mod org;
 pub mod plan;
 pub mod retention;
+pub mod rollup;
 mod rows;
 pub mod sealing;
 pub mod search;

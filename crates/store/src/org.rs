@@ -278,70 +278,11 @@ pub async fn move_to(c: &mut Conn, unit: &Unit, new_parent: &Unit, now: i64) -> 
     move_rollups(c, unit.id, &unit.ancestor_ids(), &new_ancestors).await
 }
 
-/// The rollup tables other modules keep per unit and its ancestors: (table,
-/// key columns besides `unit_id`, counter columns). A unit's own row holds
-/// its subtree's totals.
-const ROLLUP_TABLES: &[(&str, &[&str], &[&str])] = &[
-    (
-        "campaign_rollups",
-        &["campaign_id"],
-        &["families_done", "lessons_done"],
-    ),
-    ("delivery_rollups", &["school_year"], &["classes_met"]),
-    (
-        "questionnaire_tallies",
-        &["course_id", "school_year", "phase", "question"],
-        &["responses", "total"],
-    ),
-];
-
-/// Moves a unit's subtree totals in every rollup table from its old
-/// ancestors to its new ones.
+/// Moves a unit's subtree totals in every rollup kept up the tree from
+/// its old ancestors to its new ones.
 async fn move_rollups(c: &mut Conn, unit_id: i64, from: &[i64], to: &[i64]) -> Result<()> {
-    let old: Vec<&i64> = from.iter().filter(|a| !to.contains(a)).collect();
-    let new: Vec<&i64> = to.iter().filter(|a| !from.contains(a)).collect();
-    for (table, keys, values) in ROLLUP_TABLES {
-        let minus: Vec<String> = values
-            .iter()
-            .map(|v| format!("{v} = {table}.{v} - s.{v}"))
-            .collect();
-        let join: Vec<String> = keys
-            .iter()
-            .map(|k| format!("{table}.{k} = s.{k}"))
-            .collect();
-        let cols = [*keys, *values].concat().join(", ");
-        let sub = format!(
-            "UPDATE {table} SET {} FROM (SELECT {cols} FROM {table} WHERE unit_id = $1) s
-             WHERE {table}.unit_id = $2 AND {}",
-            minus.join(", "),
-            join.join(" AND ")
-        );
-        for a in &old {
-            sqlx::query(sqlx::AssertSqlSafe(sub.clone()))
-                .bind(unit_id)
-                .bind(**a)
-                .execute(&mut *c)
-                .await
-                .db()?;
-        }
-        let plus: Vec<String> = values
-            .iter()
-            .map(|v| format!("{v} = {table}.{v} + excluded.{v}"))
-            .collect();
-        let add = format!(
-            "INSERT INTO {table} ({cols}, unit_id) SELECT {cols}, $2 FROM {table} WHERE unit_id = $1
-             ON CONFLICT ({}, unit_id) DO UPDATE SET {}",
-            keys.join(", "),
-            plus.join(", ")
-        );
-        for a in &new {
-            sqlx::query(sqlx::AssertSqlSafe(add.clone()))
-                .bind(unit_id)
-                .bind(**a)
-                .execute(&mut *c)
-                .await
-                .db()?;
-        }
+    for rollup in crate::rollup::UP_THE_TREE {
+        rollup.move_subtree(c, unit_id, from, to).await?;
     }
     Ok(())
 }
@@ -405,6 +346,38 @@ pub async fn recount(c: &mut Conn) -> Result<()> {
         .db()?;
     }
     Ok(())
+}
+
+/// Every unit's kept counts (schools, classes, students, parents).
+async fn all_counts(c: &mut Conn) -> Result<std::collections::HashMap<i64, Vec<i64>>> {
+    let rows = sqlx::query("SELECT id, n_schools, n_classes, n_students, n_guardians FROM units")
+        .fetch_all(&mut *c)
+        .await
+        .db()?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                col(r, "id")?,
+                vec![
+                    col(r, "n_schools")?,
+                    col(r, "n_classes")?,
+                    col(r, "n_students")?,
+                    col(r, "n_guardians")?,
+                ],
+            ))
+        })
+        .collect()
+}
+
+/// The org counts as kept and as recounted from the rows. The recount
+/// writes the counters, so run it in a transaction that is rolled back.
+pub async fn check_counts(tx: &mut Conn) -> Result<crate::rollup::Check> {
+    let kept = all_counts(tx).await?;
+    recount(tx).await?;
+    Ok(crate::rollup::Check {
+        kept,
+        recounted: all_counts(tx).await?,
+    })
 }
 
 /// Units by external id.

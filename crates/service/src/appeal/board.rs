@@ -12,6 +12,14 @@ use tongyu_store::appeal::{BoardCounts, board_rollups};
 use tongyu_store::org as units;
 
 use crate::{App, Ctx, audit};
+
+/// The board's rollups over the whole city as kept and as counted from the
+/// appeals.
+pub async fn check(app: &App) -> Result<tongyu_store::rollup::Check> {
+    let mut c = app.db.read().await?;
+    let city = units::city(&mut c).await?.ok_or_else(Error::not_found)?;
+    tongyu_store::appeal::check_board(&mut c, &city.path).await
+}
 use tongyu_domain::calendar::school_year;
 
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]

@@ -31,6 +31,7 @@ use tongyu_domain::{Error, ErrorCode, Result};
 use tongyu_store::course as courses;
 use tongyu_store::delivery::{self as store, Answer, NewSession};
 pub use tongyu_store::delivery::{Session, YearWorkload};
+use tongyu_store::rollup::Check;
 use tongyu_store::{DbResult, account as accounts, org as units, student as students};
 
 use crate::{App, Ctx, audit};

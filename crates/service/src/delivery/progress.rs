@@ -178,14 +178,8 @@ pub async fn my_workload(app: &App, ctx: &Ctx) -> Result<Vec<YearWorkload>> {
 
 /// Kept rollups and a recount of classes that met the minimum; equal
 /// unless something went wrong.
-pub async fn check_rollups(
-    app: &App,
-    school_year: i64,
-) -> Result<(HashMap<i64, i64>, HashMap<i64, i64>)> {
+pub async fn check_rollups(app: &App, school_year: i64) -> Result<Check> {
     let plan = crate::plan::current(app).await?;
     let mut c = app.db.read().await?;
-    Ok((
-        store::all_met(&mut c, school_year).await?,
-        store::recount_met(&mut c, school_year, &plan).await?,
-    ))
+    store::check_met(&mut c, school_year, &plan).await
 }

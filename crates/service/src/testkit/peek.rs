@@ -4,9 +4,8 @@
 //! missing: in a test that is the failure to report.
 
 use tongyu_domain::account::Account;
-use tongyu_domain::org::{Counts, Unit, UnitKind};
+use tongyu_domain::org::{Unit, UnitKind};
 use tongyu_domain::student::Student;
-use tongyu_store::Conn;
 use tongyu_store::student::GuardianLink;
 
 use crate::App;
@@ -105,56 +104,4 @@ pub async fn appeal_id(app: &App, tracking_code: &str) -> i64 {
         .expect("query")
         .unwrap_or_else(|| panic!("no appeal {tracking_code}"))
         .id
-}
-
-/// Every unit's kept counts, and the same after a recount from the rows
-/// (in a transaction rolled back).
-pub async fn org_counts_kept_and_recounted(app: &App) -> (Vec<(i64, Counts)>, Vec<(i64, Counts)>) {
-    let kept = all_counts(&mut *conn(app).await).await;
-    let mut tx = app.db.write().await.expect("tx");
-    tongyu_store::org::recount(&mut tx).await.expect("recount");
-    let recounted = all_counts(&mut tx).await;
-    tx.rollback().await.expect("rollback");
-    (kept, recounted)
-}
-
-async fn all_counts(c: &mut Conn) -> Vec<(i64, Counts)> {
-    let city = tongyu_store::org::city(c).await.expect("q").expect("city");
-    let mut out = vec![(city.id, city.counts)];
-    let mut stack = vec![city.id];
-    while let Some(id) = stack.pop() {
-        for u in tongyu_store::org::children(c, id, true)
-            .await
-            .expect("children")
-        {
-            out.push((u.id, u.counts));
-            stack.push(u.id);
-        }
-    }
-    out.sort_by_key(|x| x.0);
-    out
-}
-
-/// The appeal board's kept rollups over the whole city, and the same
-/// counted from the appeals themselves; rows with nothing in them left out,
-/// each row as its JSON.
-pub async fn appeal_board_kept_and_counted(app: &App) -> (Vec<(i64, String)>, Vec<(i64, String)>) {
-    let path = city(app).await.path;
-    let mut c = conn(app).await;
-    let norm = |v: Vec<(i64, tongyu_store::appeal::BoardCounts)>| {
-        let mut v: Vec<(i64, String)> = v
-            .into_iter()
-            .filter(|(_, b)| b.total != 0 || b.contact_due != 0 || b.escalated != 0)
-            .map(|(id, b)| (id, serde_json::to_string(&b).expect("json")))
-            .collect();
-        v.sort();
-        v
-    };
-    let kept = tongyu_store::appeal::board_rollups(&mut c, &path, 0)
-        .await
-        .expect("rollups");
-    let counted = tongyu_store::appeal::board_counts(&mut c, &path, 0)
-        .await
-        .expect("count");
-    (norm(kept), norm(counted))
 }

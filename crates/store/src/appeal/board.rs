@@ -2,6 +2,8 @@
 //! the transaction of every change, recounted and compared.
 
 use super::*;
+use crate::rollup::APPEAL_BOARD;
+use crate::rows::V;
 
 /// The counts a board row is made of, for the appeals concerning one
 /// school (or, naming no school, held by one district).
@@ -22,6 +24,22 @@ pub struct BoardCounts {
 }
 
 impl BoardCounts {
+    /// The counters in the order of [`APPEAL_BOARD`]'s columns.
+    pub fn counters(&self) -> [i64; 10] {
+        [
+            self.total,
+            self.contact_due,
+            self.contact_on_time,
+            self.reply_due,
+            self.reply_on_time,
+            self.escalated,
+            self.rated,
+            self.pleased,
+            self.answered,
+            self.reopened,
+        ]
+    }
+
     pub fn add(&mut self, o: &BoardCounts) {
         self.total += o.total;
         self.contact_due += o.contact_due;
@@ -151,37 +169,9 @@ pub(super) async fn move_board(
 
 pub(super) async fn add_board(c: &mut Conn, rows: &[((i64, i64), BoardCounts)]) -> Result<()> {
     for ((holder, month), d) in rows {
-        sqlx::query(
-            "INSERT INTO appeal_board_rollups (holder_id, month, total, contact_due, contact_on_time,
-                 reply_due, reply_on_time, escalated, rated, pleased, answered, reopened)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-             ON CONFLICT (holder_id, month) DO UPDATE SET
-                 total = appeal_board_rollups.total + excluded.total,
-                 contact_due = appeal_board_rollups.contact_due + excluded.contact_due,
-                 contact_on_time = appeal_board_rollups.contact_on_time + excluded.contact_on_time,
-                 reply_due = appeal_board_rollups.reply_due + excluded.reply_due,
-                 reply_on_time = appeal_board_rollups.reply_on_time + excluded.reply_on_time,
-                 escalated = appeal_board_rollups.escalated + excluded.escalated,
-                 rated = appeal_board_rollups.rated + excluded.rated,
-                 pleased = appeal_board_rollups.pleased + excluded.pleased,
-                 answered = appeal_board_rollups.answered + excluded.answered,
-                 reopened = appeal_board_rollups.reopened + excluded.reopened",
-        )
-        .bind(*holder)
-        .bind(*month)
-        .bind(d.total)
-        .bind(d.contact_due)
-        .bind(d.contact_on_time)
-        .bind(d.reply_due)
-        .bind(d.reply_on_time)
-        .bind(d.escalated)
-        .bind(d.rated)
-        .bind(d.pleased)
-        .bind(d.answered)
-        .bind(d.reopened)
-        .execute(&mut *c)
-        .await
-        .db()?;
+        APPEAL_BOARD
+            .add(c, &[V::I(*month)], &[*holder], &d.counters())
+            .await?;
     }
     Ok(())
 }
@@ -236,12 +226,24 @@ fn board_row(r: &sqlx::any::AnyRow) -> Result<(i64, BoardCounts)> {
     ))
 }
 
+/// The board's rollups over a subtree as kept, and as counted from the
+/// appeals themselves (rows with nothing in them left out).
+pub async fn check_board(c: &mut Conn, path: &str) -> Result<crate::rollup::Check> {
+    fn by_holder(rows: Vec<(i64, BoardCounts)>) -> std::collections::HashMap<i64, Vec<i64>> {
+        rows.into_iter()
+            .map(|(holder, d)| (holder, d.counters().to_vec()))
+            .filter(|(_, v)| v.iter().any(|n| *n != 0))
+            .collect()
+    }
+    Ok(crate::rollup::Check {
+        kept: by_holder(board_rollups(c, path, 0).await?),
+        recounted: by_holder(board_counts(c, path, 0).await?),
+    })
+}
+
 /// Rebuilds the rollups from the appeals (after a bulk load, or to check them).
 pub async fn recount_board(c: &mut Conn) -> Result<()> {
-    sqlx::query("DELETE FROM appeal_board_rollups")
-        .execute(&mut *c)
-        .await
-        .db()?;
+    APPEAL_BOARD.clear(c).await?;
     let mut from_id = 0i64;
     loop {
         let sql = format!("SELECT {COLS} FROM appeals a WHERE a.id > $1 ORDER BY a.id LIMIT 5000");

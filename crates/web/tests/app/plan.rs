@@ -109,10 +109,10 @@ async fn the_city_lowers_the_yearly_minimum_in_two_steps_and_every_board_follows
         .await;
     assert!(d["unit"]["met"].as_i64().expect("met") >= 1, "{d}");
     let year = tongyu_domain::calendar::school_year(t.app.now());
-    let (kept, recount) = tongyu_service::delivery::check_rollups(&t.app, year)
+    let check = tongyu_service::delivery::check_rollups(&t.app, year)
         .await
         .expect("rollups");
-    assert_eq!(kept, recount);
+    assert_eq!(check.kept, check.recounted);
     let (_, p) = t.get("/api/v1/contributions/progress", &teacher).await;
     assert_eq!(p["kinds"][0]["goal"], 1200, "{p}");
 }
