@@ -10,7 +10,7 @@ use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, Result};
 use tongyu_store::DbResult;
 use tongyu_store::course::{self as store, NewCourse, NewLesson};
-pub use tongyu_store::course::{Course, Lesson, Revision};
+pub use tongyu_store::course::{Course, Lesson, PublishedLesson, Revision};
 
 use crate::{App, Ctx, audit};
 
@@ -226,7 +226,7 @@ pub async fn set_course_status(app: &App, ctx: &Ctx, course_id: i64, to: &str) -
 
 /// The newest published lessons, `(lesson, title, course title)`, to put
 /// into a campaign.
-pub async fn published_lessons(app: &App, limit: i64) -> Result<Vec<(i64, String, String)>> {
+pub async fn published_lessons(app: &App, limit: i64) -> Result<Vec<PublishedLesson>> {
     let mut c = app.db.read().await?;
     store::published_lessons(&mut c, limit.clamp(1, 500)).await
 }

@@ -14,7 +14,7 @@ use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, ErrorCode, Result};
 use tongyu_store::course::{self as courses, Lesson};
 use tongyu_store::learning as store;
-pub use tongyu_store::learning::{Campaign, Target};
+pub use tongyu_store::learning::{Campaign, Started, Target};
 use tongyu_store::rollup::Check;
 use tongyu_store::{DbResult, org as units, student as students};
 
@@ -777,27 +777,9 @@ pub async fn recommendations(
 }
 
 /// A lesson the parent started and has not finished.
-#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
-#[schemars(rename = "StartedLesson")]
-pub struct Started {
-    pub lesson_id: i64,
-    pub title: String,
-    pub duration_s: i64,
-    pub covered_s: i64,
-}
-
 /// "Continue watching": lessons the parent started and has not finished,
 /// the latest first.
 pub async fn continue_watching(app: &App, ctx: &Ctx, limit: i64) -> Result<Vec<Started>> {
     let mut c = app.db.read().await?;
-    Ok(store::started_of(&mut c, ctx.actor.account_id, limit)
-        .await?
-        .into_iter()
-        .map(|(lesson_id, title, duration_s, covered_s)| Started {
-            lesson_id,
-            title,
-            duration_s,
-            covered_s,
-        })
-        .collect())
+    store::started_of(&mut c, ctx.actor.account_id, limit).await
 }

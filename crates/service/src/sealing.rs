@@ -5,9 +5,9 @@
 //! accounts are resealed in bounded steps and a pass cut short resumes.
 
 use tongyu_domain::Result;
-use tongyu_store::DbResult;
 use tongyu_store::audit::AuditEntry;
 use tongyu_store::sealing as store;
+use tongyu_store::{Conn, DbResult};
 
 use crate::App;
 use crate::crypto::{DataKeys, field};
@@ -45,6 +45,30 @@ pub async fn reseal_if_needed(app: &App) -> Result<Option<Report>> {
     reseal_all(app).await.map(Some)
 }
 
+/// Runs `page` over the rows of one kind, a page per write transaction:
+/// `page` reseals the rows after the id it is given and answers the last
+/// id of a full page (there may be more) or None (that was the last).
+async fn in_pages(
+    app: &App,
+    mut page: impl AsyncFnMut(&mut Conn, i64) -> Result<Option<i64>>,
+) -> Result<()> {
+    let mut after = 0;
+    loop {
+        let mut tx = app.db.write().await?;
+        let next = page(&mut tx, after).await?;
+        tx.commit().await.db()?;
+        match next {
+            Some(id) => after = id,
+            None => return Ok(()),
+        }
+    }
+}
+
+/// The last id of a full page.
+fn next_after<R>(rows: &[R], id: impl Fn(&R) -> i64) -> Option<i64> {
+    rows.last().filter(|_| rows.len() as i64 == PAGE).map(id)
+}
+
 /// Seals again, under the current key, every value that is in the clear or
 /// sealed with an older key; then records the current key as the one all
 /// values use.
@@ -52,6 +76,8 @@ pub async fn reseal_all(app: &App) -> Result<Report> {
     let keys = &app.settings.keys;
     let prefix = format!("v1.{}.", keys.current_id());
     let mut report = Report::default();
+    // A value in the clear as it is; a sealed one opened, or counted as
+    // unreadable and left as it was.
     let open = |field: &str, kept: &str, clear: bool, unreadable: &mut usize| {
         if clear {
             return Some(kept.to_owned());
@@ -63,27 +89,20 @@ pub async fn reseal_all(app: &App) -> Result<Report> {
         plain
     };
 
-    let mut after = 0;
-    loop {
-        let mut tx = app.db.write().await?;
-        let rows = store::account_phones(&mut tx, &prefix, after, PAGE).await?;
+    in_pages(app, async |tx, after| {
+        let rows = store::account_phones(tx, &prefix, after, PAGE).await?;
         for (id, kept, clear) in &rows {
             if let Some(phone) = open(field::ACCOUNT_PHONE, kept, *clear, &mut report.unreadable) {
-                store::set_account_phone(&mut tx, *id, &keys.seal_phone(&phone)).await?;
+                store::set_account_phone(tx, *id, &keys.seal_phone(&phone)).await?;
                 report.accounts += 1;
             }
         }
-        tx.commit().await.db()?;
-        match rows.last() {
-            Some((id, ..)) if rows.len() as i64 == PAGE => after = *id,
-            _ => break,
-        }
-    }
+        Ok(next_after(&rows, |r| r.0))
+    })
+    .await?;
 
-    let mut after = 0;
-    loop {
-        let mut tx = app.db.write().await?;
-        let rows = store::appeal_contacts(&mut tx, &prefix, after, PAGE).await?;
+    in_pages(app, async |tx, after| {
+        let rows = store::appeal_contacts(tx, &prefix, after, PAGE).await?;
         for (id, name, phone, clear) in &rows {
             let name = open(
                 field::APPEAL_CONTACT_NAME,
@@ -99,7 +118,7 @@ pub async fn reseal_all(app: &App) -> Result<Report> {
             );
             if let (Some(name), Some(phone)) = (name, phone) {
                 store::set_appeal_contact(
-                    &mut tx,
+                    tx,
                     *id,
                     &keys.seal(field::APPEAL_CONTACT_NAME, &name),
                     &keys.seal(field::APPEAL_CONTACT_PHONE, &phone),
@@ -108,79 +127,62 @@ pub async fn reseal_all(app: &App) -> Result<Report> {
                 report.appeals += 1;
             }
         }
-        tx.commit().await.db()?;
-        match rows.last() {
-            Some((id, ..)) if rows.len() as i64 == PAGE => after = *id,
-            _ => break,
-        }
-    }
+        Ok(next_after(&rows, |r| r.0))
+    })
+    .await?;
 
-    let mut after = 0;
-    loop {
-        let mut tx = app.db.write().await?;
-        let rows = store::outbox_phones(&mut tx, &prefix, after, PAGE).await?;
+    in_pages(app, async |tx, after| {
+        let rows = store::outbox_phones(tx, &prefix, after, PAGE).await?;
         for (id, kept) in &rows {
             let clear = DataKeys::sealed_with(kept).is_none();
             if let Some(phone) = open(field::SMS_PHONE, kept, clear, &mut report.unreadable) {
-                store::set_outbox_phone(&mut tx, *id, &keys.seal(field::SMS_PHONE, &phone)).await?;
+                store::set_outbox_phone(tx, *id, &keys.seal(field::SMS_PHONE, &phone)).await?;
                 report.messages += 1;
             }
         }
-        tx.commit().await.db()?;
-        match rows.last() {
-            Some((id, _)) if rows.len() as i64 == PAGE => after = *id,
-            _ => break,
-        }
-    }
+        Ok(next_after(&rows, |r| r.0))
+    })
+    .await?;
 
-    let mut after = 0;
-    loop {
-        let mut tx = app.db.write().await?;
-        let rows = store::factor_secrets(&mut tx, &prefix, after, PAGE).await?;
+    in_pages(app, async |tx, after| {
+        let rows = store::factor_secrets(tx, &prefix, after, PAGE).await?;
         for (id, kept) in &rows {
             // Before data keys, these were encrypted with the server secret.
             let secret = match DataKeys::sealed_with(kept) {
-                Some(_) => keys.open(field::SECOND_FACTOR, kept),
-                None => app.settings.secret.decrypt(field::SECOND_FACTOR, kept),
-            };
-            match secret {
-                Some(s) => {
-                    store::set_factor_secret(&mut tx, *id, &keys.seal(field::SECOND_FACTOR, &s))
-                        .await?;
-                    report.factors += 1;
+                Some(_) => open(field::SECOND_FACTOR, kept, false, &mut report.unreadable),
+                None => {
+                    let s = app.settings.secret.decrypt(field::SECOND_FACTOR, kept);
+                    report.unreadable += usize::from(s.is_none());
+                    s
                 }
-                None => report.unreadable += 1,
+            };
+            if let Some(s) = secret {
+                store::set_factor_secret(tx, *id, &keys.seal(field::SECOND_FACTOR, &s)).await?;
+                report.factors += 1;
             }
         }
-        tx.commit().await.db()?;
-        match rows.last() {
-            Some((id, _)) if rows.len() as i64 == PAGE => after = *id,
-            _ => break,
-        }
-    }
+        Ok(next_after(&rows, |r| r.0))
+    })
+    .await?;
 
     // First passwords waiting to be downloaded (kept a day at most).
-    let mut after = 0;
-    loop {
-        let mut tx = app.db.write().await?;
-        let rows =
-            tongyu_store::import::credentials_to_reseal(&mut tx, &prefix, after, PAGE).await?;
+    in_pages(app, async |tx, after| {
+        let rows = tongyu_store::import::credentials_to_reseal(tx, &prefix, after, PAGE).await?;
         for (id, kept) in &rows {
-            match keys.open(field::IMPORT_CREDENTIALS, kept) {
-                Some(plain) => {
-                    let sealed = keys.seal(field::IMPORT_CREDENTIALS, &plain);
-                    tongyu_store::import::reseal_credentials(&mut tx, *id, &sealed).await?;
-                    report.credentials += 1;
-                }
-                None => report.unreadable += 1,
+            if let Some(plain) = open(
+                field::IMPORT_CREDENTIALS,
+                kept,
+                false,
+                &mut report.unreadable,
+            ) {
+                let sealed = keys.seal(field::IMPORT_CREDENTIALS, &plain);
+                tongyu_store::import::reseal_credentials(tx, *id, &sealed).await?;
+                report.credentials += 1;
             }
         }
-        tx.commit().await.db()?;
-        match rows.last() {
-            Some((id, _)) if rows.len() as i64 == PAGE => after = *id,
-            _ => break,
-        }
-    }
+        Ok(next_after(&rows, |r| r.0))
+    })
+    .await?;
 
     let mut tx = app.db.write().await?;
     store::record_key(&mut tx, i64::from(keys.current_id())).await?;

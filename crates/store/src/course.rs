@@ -207,9 +207,17 @@ pub async fn list_courses(c: &mut Conn, roots: &[String]) -> Result<Vec<(Course,
     Ok(out)
 }
 
+/// A published lesson as a list to choose from shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedLesson {
+    pub id: i64,
+    pub title: String,
+    pub course_title: String,
+}
+
 /// Published lessons with their courses' titles, newest first (for choosing
 /// the lessons of a campaign).
-pub async fn published_lessons(c: &mut Conn, limit: i64) -> Result<Vec<(i64, String, String)>> {
+pub async fn published_lessons(c: &mut Conn, limit: i64) -> Result<Vec<PublishedLesson>> {
     let rows = sqlx::query(
         "SELECT l.id, l.title, k.title AS course FROM lessons l JOIN courses k ON k.id = l.course_id
          WHERE l.status = 'published' ORDER BY l.id DESC LIMIT $1",
@@ -219,7 +227,13 @@ pub async fn published_lessons(c: &mut Conn, limit: i64) -> Result<Vec<(i64, Str
     .await
     .db()?;
     rows.iter()
-        .map(|r| Ok((col(r, "id")?, col(r, "title")?, col(r, "course")?)))
+        .map(|r| {
+            Ok(PublishedLesson {
+                id: col(r, "id")?,
+                title: col(r, "title")?,
+                course_title: col(r, "course")?,
+            })
+        })
         .collect()
 }
 

@@ -576,13 +576,16 @@ pub async fn check_met(
     })
 }
 
-/// Class hours taught per teacher in a subtree and school year:
-/// (teacher account, sessions, hours).
-pub async fn workload(
-    c: &mut Conn,
-    root_path: &str,
-    school_year: i64,
-) -> Result<Vec<(i64, i64, i64)>> {
+/// Sessions and class hours one teacher taught.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Taught {
+    pub teacher_id: i64,
+    pub sessions: i64,
+    pub hours: i64,
+}
+
+/// Class hours taught per teacher in a subtree and school year.
+pub async fn workload(c: &mut Conn, root_path: &str, school_year: i64) -> Result<Vec<Taught>> {
     let rows = sqlx::query(
         "SELECT s.teacher_id, COUNT(*) AS n, CAST(SUM(s.class_hours) AS BIGINT) AS h
          FROM delivery_sessions s JOIN units u ON u.id = s.class_id
@@ -595,11 +598,16 @@ pub async fn workload(
     .await
     .db()?;
     rows.iter()
-        .map(|r| Ok((col(r, "teacher_id")?, col(r, "n")?, col(r, "h")?)))
+        .map(|r| {
+            Ok(Taught {
+                teacher_id: col(r, "teacher_id")?,
+                sessions: col(r, "n")?,
+                hours: col(r, "h")?,
+            })
+        })
         .collect()
 }
 
-/// A teacher's held sessions and class hours per school year, newest first.
 /// A teacher's credited sessions in one school year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct YearWorkload {
@@ -608,6 +616,7 @@ pub struct YearWorkload {
     pub class_hours: i64,
 }
 
+/// A teacher's held sessions and class hours per school year, newest first.
 pub async fn workload_of(c: &mut Conn, teacher_id: i64) -> Result<Vec<YearWorkload>> {
     let rows = sqlx::query(
         "SELECT school_year, COUNT(*) AS n, CAST(SUM(class_hours) AS BIGINT) AS h FROM delivery_sessions

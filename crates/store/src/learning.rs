@@ -403,13 +403,19 @@ pub async fn put_progress_many(c: &mut Conn, rows: &[((i64, i64), Progress)]) ->
     Ok(())
 }
 
-/// Lessons a parent has started and not finished, the latest first:
-/// (lesson id, title, duration, covered seconds).
-pub async fn started_of(
-    c: &mut Conn,
-    account_id: i64,
-    limit: i64,
-) -> Result<Vec<(i64, String, i64, i64)>> {
+/// A lesson a parent started and has not finished.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "StartedLesson")]
+pub struct Started {
+    pub lesson_id: i64,
+    pub title: String,
+    pub duration_s: i64,
+    /// Seconds of it played at least once.
+    pub covered_s: i64,
+}
+
+/// Lessons a parent has started and not finished, the latest first.
+pub async fn started_of(c: &mut Conn, account_id: i64, limit: i64) -> Result<Vec<Started>> {
     let rows = sqlx::query(
         "SELECT p.lesson_id, l.title, l.duration_s, p.covered_s FROM lesson_progress p
          JOIN lessons l ON l.id = p.lesson_id
@@ -423,12 +429,12 @@ pub async fn started_of(
     .db()?;
     rows.iter()
         .map(|r| {
-            Ok((
-                col(r, "lesson_id")?,
-                col(r, "title")?,
-                col(r, "duration_s")?,
-                col(r, "covered_s")?,
-            ))
+            Ok(Started {
+                lesson_id: col(r, "lesson_id")?,
+                title: col(r, "title")?,
+                duration_s: col(r, "duration_s")?,
+                covered_s: col(r, "covered_s")?,
+            })
         })
         .collect()
 }

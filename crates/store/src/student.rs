@@ -476,8 +476,16 @@ pub async fn record_consent(
     Ok(())
 }
 
-/// The consents given for a child: (guardian account, notice version, when).
-pub async fn consents_of(c: &mut Conn, student_id: i64) -> Result<Vec<(i64, String, i64)>> {
+/// A guardian's consent to the children's privacy notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    pub account_id: i64,
+    pub notice_version: String,
+    pub consented_at: i64,
+}
+
+/// The consents given for a child.
+pub async fn consents_of(c: &mut Conn, student_id: i64) -> Result<Vec<Consent>> {
     let rows = sqlx::query(
         "SELECT account_id, notice_version, consented_at FROM guardian_consents
          WHERE student_id = $1 ORDER BY id",
@@ -488,11 +496,11 @@ pub async fn consents_of(c: &mut Conn, student_id: i64) -> Result<Vec<(i64, Stri
     .db()?;
     rows.iter()
         .map(|r| {
-            Ok((
-                col(r, "account_id")?,
-                col(r, "notice_version")?,
-                col(r, "consented_at")?,
-            ))
+            Ok(Consent {
+                account_id: col(r, "account_id")?,
+                notice_version: col(r, "notice_version")?,
+                consented_at: col(r, "consented_at")?,
+            })
         })
         .collect()
 }

@@ -157,15 +157,15 @@ pub async fn workload(
     let unit = crate::access::unit(app, ctx, unit_id, Action::ViewAccounts).await?;
     let mut c = app.db.read().await?;
     let rows = store::workload(&mut c, &unit.path, school_year).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.teacher_id).collect();
     let names = accounts::display_names(&mut c, &ids).await?;
     Ok(rows
         .into_iter()
-        .map(|(id, n, h)| WorkloadRow {
-            teacher_id: id,
-            name: names.get(&id).cloned().unwrap_or_default(),
-            sessions: n,
-            hours: h,
+        .map(|r| WorkloadRow {
+            name: names.get(&r.teacher_id).cloned().unwrap_or_default(),
+            teacher_id: r.teacher_id,
+            sessions: r.sessions,
+            hours: r.hours,
         })
         .collect())
 }

@@ -76,8 +76,8 @@ pub async fn guardian_links(app: &App, class: i64) -> Vec<GuardianLink> {
         .expect("links")
 }
 
-/// The consents given for a student: (account, notice version, when).
-pub async fn consents(app: &App, student: i64) -> Vec<(i64, String, i64)> {
+/// The consents given for a student.
+pub async fn consents(app: &App, student: i64) -> Vec<tongyu_store::student::Consent> {
     tongyu_store::student::consents_of(&mut *conn(app).await, student)
         .await
         .expect("consents")

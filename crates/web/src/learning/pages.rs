@@ -251,9 +251,9 @@ async fn campaigns_page(
         school: school.map(|s| (s.id, s.name)),
         lessons: published
             .into_iter()
-            .map(|(id, t, c)| crate::page::Opt {
-                value: id.to_string(),
-                label: format!("{t}（{c}）"),
+            .map(|l| crate::page::Opt {
+                value: l.id.to_string(),
+                label: format!("{}（{}）", l.title, l.course_title),
             })
             .collect(),
         grades,

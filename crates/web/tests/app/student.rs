@@ -173,7 +173,7 @@ async fn a_parent_joins_a_class_and_the_head_teacher_confirms() {
         let consents = peek::consents(&t.app, sid).await;
         assert_eq!(consents.len(), 1);
         assert_eq!(
-            consents[0].1,
+            consents[0].notice_version,
             tongyu_domain::student::CHILDREN_NOTICE_VERSION
         );
     }
