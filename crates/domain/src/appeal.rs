@@ -495,6 +495,20 @@ impl ClockState {
             Self::Overdue => "已超时",
         }
     }
+    /// How the badge reads at a glance (a page's class for it): red for
+    /// late, amber within the warning time, green when met in time.
+    pub fn tone(self) -> &'static str {
+        match self {
+            Self::Met => "met",
+            Self::MetLate | Self::Overdue => "late",
+            Self::Running => "running",
+            Self::DueSoon => "soon",
+        }
+    }
+    /// A clock still running.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Running | Self::DueSoon | Self::Overdue)
+    }
 }
 
 /// The key that makes the same text from the same phone or device within

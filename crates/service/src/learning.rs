@@ -496,6 +496,46 @@ pub struct FamilyRow {
     pub completed: bool,
 }
 
+/// Where a class's families stand in a campaign open now: counts only, no
+/// child named (so not a read of children's data).
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct ClassCampaign {
+    pub campaign: Campaign,
+    /// The class's children (one family each).
+    pub families: i64,
+    /// Families with at least one of their lessons done.
+    pub started: i64,
+    /// Families with every lesson done.
+    pub finished: i64,
+}
+
+/// The campaigns open now that hold lessons for this class, with where its
+/// families stand.
+pub async fn class_campaigns(app: &App, ctx: &Ctx, class_id: i64) -> Result<Vec<ClassCampaign>> {
+    let class = crate::access::class(app, ctx, class_id, Action::ViewUnit).await?;
+    let now = app.now();
+    let school_id = path_ids(&class.path).get(3).copied().unwrap_or(0);
+    let mut c = app.db.read().await?;
+    let mut out = Vec::new();
+    for campaign in store::list_campaigns(&mut c).await? {
+        if !(campaign.opens_at <= now && now < campaign.closes_at) {
+            continue;
+        }
+        let targets = store::targets_of_campaign(&mut c, campaign.id).await?;
+        if !targets.iter().any(|t| t.fits(&class.grade, school_id)) {
+            continue;
+        }
+        let tallies = store::class_tallies(&mut c, campaign.id, class.id).await?;
+        out.push(ClassCampaign {
+            families: class.counts.students,
+            started: tallies.values().filter(|t| t.0 > 0).count() as i64,
+            finished: tallies.values().filter(|t| t.2 > 0).count() as i64,
+            campaign,
+        });
+    }
+    Ok(out)
+}
+
 /// The families of a class and where each stands; a read of children's
 /// data, so audited. Nobody is ranked: the list is by name.
 pub async fn class_families(

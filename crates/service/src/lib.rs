@@ -147,6 +147,8 @@ pub(crate) struct Caches {
     pub calendar: cache::Ttl<(), Arc<tongyu_domain::calendar::Calendar>>,
     /// The plan in force (one entry).
     pub plan: cache::Ttl<(), Arc<tongyu_domain::plan::Plan>>,
+    /// A handler's inbox units → their open appeals (the menu's counts).
+    pub inbox_counts: cache::Ttl<Vec<i64>, tongyu_store::appeal::OpenCounts>,
 }
 
 /// How long a cached read may be used.
@@ -162,6 +164,7 @@ impl Default for Caches {
             codes: cache::Ttl::new(CACHE_TTL, 50_000),
             calendar: cache::Ttl::new(CACHE_TTL, 1),
             plan: cache::Ttl::new(CACHE_TTL, 1),
+            inbox_counts: cache::Ttl::new(CACHE_TTL, 50_000),
         }
     }
 }

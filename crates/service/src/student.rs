@@ -20,6 +20,14 @@ pub struct Roster {
     pub links: Vec<GuardianLink>,
 }
 
+/// How many guardians of a class wait to be confirmed (a count: no one is
+/// named, so not audited).
+pub async fn pending_in_class(app: &App, ctx: &Ctx, class_id: i64) -> Result<i64> {
+    let class = crate::access::class(app, ctx, class_id, Action::ViewStudents).await?;
+    let mut c = app.db.read().await?;
+    students::pending_in_class(&mut c, class.id).await
+}
+
 /// Reads a class roster: a read of children's personal data, so audited.
 pub async fn roster(app: &App, ctx: &Ctx, class_id: i64) -> Result<Roster> {
     let class =

@@ -121,6 +121,18 @@ fn link_from_row(r: &sqlx::any::AnyRow) -> Result<GuardianLink> {
 }
 
 /// The guardian links of a class's students.
+/// How many guardians of a class wait for the head teacher to confirm them.
+pub async fn pending_in_class(c: &mut Conn, class_id: i64) -> Result<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM guardians l JOIN students s ON s.id = l.student_id
+         WHERE s.class_id = $1 AND l.status = 'pending'",
+    )
+    .bind(class_id)
+    .fetch_one(&mut *c)
+    .await
+    .db()
+}
+
 pub async fn links_of_class(c: &mut Conn, class_id: i64) -> Result<Vec<GuardianLink>> {
     let rows = sqlx::query(
         "SELECT l.student_id, s.name AS student_name, l.account_id, a.display_name, a.phone_mask,

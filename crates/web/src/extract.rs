@@ -240,6 +240,9 @@ pub fn renewed_session(
 pub struct PageUser {
     pub session: Session,
     pub ctx: Ctx,
+    /// For a page shown to someone who handles appeals: the open ones in
+    /// their inboxes, for the menu (a few seconds old at most).
+    pub appeals: Option<tongyu_service::appeal::OpenCounts>,
 }
 
 fn login_redirect(parts: &Parts, expired: bool) -> Response {
@@ -306,7 +309,23 @@ impl FromRequestParts<AppState> for PageUser {
             origin: meta(parts).origin(),
             factor_at: session.factor_at,
         };
-        Ok(PageUser { session, ctx })
+        // Only pages shown (GET) carry the menu; a count that fails to load
+        // leaves the menu without it rather than failing the page.
+        let appeals = if parts.method == Method::GET && !session.second_factor_due {
+            tongyu_service::appeal::menu_counts(&state.app, &ctx)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "the menu's appeal counts could not be read");
+                    None
+                })
+        } else {
+            None
+        };
+        Ok(PageUser {
+            session,
+            ctx,
+            appeals,
+        })
     }
 }
 

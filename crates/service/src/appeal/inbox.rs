@@ -42,6 +42,10 @@ pub struct InboxQuery {
     /// `limit`, no further pages).
     #[serde(default)]
     pub overdue: bool,
+    /// `due`: only appeals with a clock running, the earliest deadline
+    /// first (up to `limit`, no further pages); otherwise the newest first.
+    #[serde(default)]
+    pub order: String,
     /// Keyset: appeals older than this id.
     #[serde(default)]
     pub before: i64,
@@ -65,6 +69,52 @@ fn inbox_units(ctx: &Ctx) -> Vec<i64> {
     ids
 }
 
+/// The deadline an appeal's handler must meet next (as the store's
+/// `next_due`); none once no clock runs.
+fn pending_due(a: &Appeal) -> i64 {
+    if !matches!(
+        a.status,
+        Status::Received | Status::InProgress | Status::AwaitingSignOff
+    ) {
+        return i64::MAX;
+    }
+    match (a.contacted_at > 0, a.replied_at > 0) {
+        (false, false) => a.contact_due.min(a.reply_due),
+        (_, false) => a.reply_due,
+        (false, true) => a.contact_due,
+        (true, true) => i64::MAX,
+    }
+}
+
+/// The open appeals in the actor's own inboxes, by deadline, read at
+/// `now`; None for someone who handles no inbox.
+pub async fn open_counts(app: &App, ctx: &Ctx) -> Result<Option<OpenCounts>> {
+    let units = inbox_units(ctx);
+    if units.is_empty() {
+        return Ok(None);
+    }
+    let mut c = app.db.read().await?;
+    Ok(Some(store::open_counts(&mut c, &units, app.now()).await?))
+}
+
+/// [`open_counts`] for the menu of every page: read from a cache at most
+/// `CACHE_TTL` old.
+pub async fn menu_counts(app: &App, ctx: &Ctx) -> Result<Option<OpenCounts>> {
+    let units = inbox_units(ctx);
+    if units.is_empty() {
+        return Ok(None);
+    }
+    if let Some(hit) = app.caches.inbox_counts.get(&units) {
+        return Ok(Some(hit));
+    }
+    let counts = {
+        let mut c = app.db.read().await?;
+        store::open_counts(&mut c, &units, app.now()).await?
+    };
+    app.caches.inbox_counts.put(units, counts);
+    Ok(Some(counts))
+}
+
 pub async fn inbox(app: &App, ctx: &Ctx, q: &InboxQuery) -> Result<Vec<InboxRow>> {
     let status = match q.status.trim() {
         "" => None,
@@ -74,9 +124,11 @@ pub async fn inbox(app: &App, ctx: &Ctx, q: &InboxQuery) -> Result<Vec<InboxRow>
     let now = app.now();
     let mut rows = Vec::new();
     let mut c = app.db.read().await?;
+    let by_due = q.overdue || q.order == "due";
     let base = InboxFilter {
         status,
         overdue_at: q.overdue.then_some(now),
+        open_by_due: q.order == "due",
         before_id: q.before,
         limit,
         ..InboxFilter::default()
@@ -89,8 +141,8 @@ pub async fn inbox(app: &App, ctx: &Ctx, q: &InboxQuery) -> Result<Vec<InboxRow>
             };
             rows.extend(store::inbox(&mut c, &f).await?);
         }
-        if q.overdue {
-            rows.sort_by_key(|a| (a.contact_due.min(a.reply_due), a.id));
+        if by_due {
+            rows.sort_by_key(|a| (pending_due(a), a.id));
         } else {
             rows.sort_by_key(|a| std::cmp::Reverse(a.id));
         }

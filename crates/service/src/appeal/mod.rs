@@ -39,7 +39,7 @@ use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, ErrorCode, Result};
 use tongyu_store::appeal::{self as store, Appeal, InboxFilter, NewAppeal, NewEvent};
 /// Gate codes, unit notices and reply templates as pages show them.
-pub use tongyu_store::appeal::{Code, Notice, Template};
+pub use tongyu_store::appeal::{Code, Notice, OpenCounts, Template};
 use tongyu_store::audit::AuditEntry;
 use tongyu_store::{Conn, DbResult, account as accounts, org as units};
 

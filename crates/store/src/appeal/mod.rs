@@ -359,9 +359,56 @@ pub struct InboxFilter {
     pub status: Option<Status>,
     /// Only those with a running clock past due.
     pub overdue_at: Option<i64>,
-    /// Keyset: appeals with a smaller id (not with `overdue_at`).
+    /// Only appeals with a clock still running, the earliest deadline
+    /// first (no further pages): a handler's work in the order it is due.
+    pub open_by_due: bool,
+    /// Keyset: appeals with a smaller id (not with `overdue_at` or
+    /// `open_by_due`).
     pub before_id: i64,
     pub limit: i64,
+}
+
+/// `next_due` of an appeal with no clock running (see the migration).
+const NOTHING_DUE: i64 = 4_611_686_018_427_387_904;
+
+/// How much work waits in some units' inboxes at a moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct OpenCounts {
+    /// Appeals with a clock running.
+    pub open: i64,
+    /// Of those, with a clock past its deadline.
+    pub overdue: i64,
+    /// Of those, within the warning time before it (a fifth of the span,
+    /// at most a day).
+    pub due_soon: i64,
+}
+
+/// Counts the open appeals of these units' inboxes at `now` (one range of
+/// the inbox's due index per unit).
+pub async fn open_counts(c: &mut Conn, units: &[i64], now: i64) -> Result<OpenCounts> {
+    if units.is_empty() {
+        return Ok(OpenCounts::default());
+    }
+    let sql = format!(
+        "SELECT COUNT(*) AS n,
+             CAST(COALESCE(SUM(CASE WHEN a.next_due <= $1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS overdue,
+             CAST(COALESCE(SUM(CASE WHEN a.next_due > $1 AND a.next_due - (CASE
+                     WHEN (a.next_due - a.clock_start) / 5 > 86400 THEN 86400
+                     ELSE (a.next_due - a.clock_start) / 5 END) <= $1 THEN 1 ELSE 0 END), 0) AS BIGINT)
+                 AS due_soon
+         FROM appeals a WHERE a.unit_id IN ({}) AND a.next_due < {NOTHING_DUE}",
+        crate::placeholders(2, units.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+    for u in units {
+        q = q.bind(*u);
+    }
+    let r = q.fetch_one(&mut *c).await.db()?;
+    Ok(OpenCounts {
+        open: col(&r, "n")?,
+        overdue: col(&r, "overdue")?,
+        due_soon: col(&r, "due_soon")?,
+    })
 }
 
 /// The newest appeals of an inbox first. Reads only the index entries of
@@ -393,17 +440,20 @@ pub async fn inbox(c: &mut Conn, f: &InboxFilter) -> Result<Vec<Appeal>> {
     if f.overdue_at.is_some() {
         wheres.push(format!("a.next_due <= ${next}"));
         next += 1;
+    } else if f.open_by_due {
+        wheres.push(format!("a.next_due < {NOTHING_DUE}"));
     }
-    let keyset = f.before_id > 0 && f.overdue_at.is_none();
+    let by_due = f.overdue_at.is_some() || f.open_by_due;
+    let keyset = f.before_id > 0 && !by_due;
     if keyset {
         wheres.push(format!("a.id < ${next}"));
         next += 1;
     }
     sql.push_str(" WHERE ");
     sql.push_str(&wheres.join(" AND "));
-    // Overdue ones, most overdue first (one range of the due index);
-    // otherwise the newest first.
-    if f.overdue_at.is_some() {
+    // Overdue or open ones, the earliest deadline first (one range of the
+    // due index); otherwise the newest first.
+    if by_due {
         sql.push_str(&format!(" ORDER BY a.next_due, a.id LIMIT ${next}"));
     } else {
         sql.push_str(&format!(" ORDER BY a.id DESC LIMIT ${next}"));

@@ -1,1 +1,2 @@
 pub mod pages;
+mod staff;

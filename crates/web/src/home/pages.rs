@@ -1,10 +1,11 @@
-//! Each person's home: where `/` leads, and a parent's home (`/my`), which
-//! gathers what the parent has to do from several modules.
+//! Each person's home: where `/` leads (a staff member's to-do list, see
+//! `staff.rs`), and a parent's home (`/my`), which gathers what the parent
+//! has to do from several modules.
 
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::response::Redirect;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use tongyu_domain::account::Role;
 use tongyu_service::student;
@@ -18,13 +19,12 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/", get(home)).route("/my", get(my))
 }
 
-async fn home(user: PageUser) -> Redirect {
+async fn home(State(state): State<AppState>, user: PageUser) -> PageResult<Response> {
     let a = &user.session.actor;
     if a.grants.iter().all(|g| g.role == Role::Parent) {
-        Redirect::to("/my")
-    } else {
-        Redirect::to("/org")
+        return Ok(Redirect::to("/my").into_response());
     }
+    Ok(Html(super::staff::home(&state, &user).await?).into_response())
 }
 
 struct ChildView {

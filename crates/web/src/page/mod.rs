@@ -27,6 +27,8 @@ pub struct Nav {
     pub display_name: String,
     pub csrf: String,
     pub links: Vec<NavLink>,
+    /// The open appeals of a handler's inboxes, shown on the menu's entry.
+    pub appeals: Option<tongyu_service::appeal::OpenCounts>,
 }
 
 impl Nav {
@@ -123,6 +125,7 @@ impl Nav {
             display_name: user.session.account.display_name.clone(),
             csrf: user.session.csrf.clone(),
             links,
+            appeals: user.appeals,
         }
     }
 }

@@ -159,7 +159,11 @@ async fn optional_user(
         origin: meta.origin(),
         factor_at: session.factor_at,
     };
-    Ok(Some(PageUser { session, ctx }))
+    Ok(Some(PageUser {
+        session,
+        ctx,
+        appeals: None,
+    }))
 }
 
 async fn join_form(

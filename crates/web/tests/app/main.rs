@@ -11,6 +11,7 @@ mod contract;
 mod contribution;
 mod course;
 mod delivery;
+mod home;
 mod import;
 mod jobs;
 mod learning;

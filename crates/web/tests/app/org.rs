@@ -340,8 +340,11 @@ async fn a_district_administrator_drills_down_in_the_browser() {
     let mut b = t.browser();
     let p = b.sign_in("district-admin", PW).await;
     assert_eq!(p.location.as_deref(), Some("/"));
+    // Home is the to-do list; the tree is one tap away.
     let p = b.get("/").await;
-    assert_eq!(p.location.as_deref(), Some("/org"));
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("待办"), "{}", p.body);
+    assert!(p.body.contains("href=\"/org\""));
     let p = b.get("/org").await;
     let d0 = t.unit_id("d0").await;
     assert_eq!(p.location, Some(format!("/org/{d0}")));

@@ -181,6 +181,13 @@ async fn a_parent_joins_a_class_and_the_head_teacher_confirms() {
     assert!(p.body.contains("等待班主任确认"));
     assert!(!p.body.contains(&format!("<b>{child}</b>")));
 
+    // The head teacher's home says a parent waits, one tap from the class.
+    let mut tb = t.browser();
+    tb.sign_in("head-teacher", PW).await;
+    let confirm = format!("<a href=\"/classes/{class}\">确认家长绑定（1 位）</a>");
+    let home = tb.get("/").await;
+    assert!(home.body.contains(&confirm), "{}", home.body);
+
     // The head teacher sees the request and confirms it.
     let (_, roster) = t
         .get(&format!("/api/v1/classes/{class}/roster"), &teacher)
@@ -207,6 +214,7 @@ async fn a_parent_joins_a_class_and_the_head_teacher_confirms() {
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert_eq!(t.unit(class).await.counts.guardians, before + 1);
+    assert!(!tb.get("/").await.body.contains("确认家长绑定"));
     let p = b.get("/my").await;
     assert!(p.body.contains(&format!("<b>{child}</b>")), "{}", p.body);
     // The parent now holds the parent role on the class, and sees nothing of the tree.

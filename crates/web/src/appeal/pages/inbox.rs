@@ -15,6 +15,8 @@ struct InboxPage {
     status: String,
     scope: String,
     overdue: bool,
+    /// `due` (work still running, the earliest deadline first) or `new`.
+    order: String,
     next_before: Option<i64>,
     /// Units whose posters the actor may print: (id, name).
     poster_units: Vec<(i64, String)>,
@@ -30,6 +32,10 @@ pub(super) struct InboxParams {
     scope: String,
     #[serde(default)]
     overdue: String,
+    /// `due` or `new`; by default what is still to do, by deadline, unless
+    /// a status is asked for.
+    #[serde(default)]
+    order: String,
     #[serde(default)]
     before: i64,
 }
@@ -39,17 +45,28 @@ pub(super) async fn inbox(
     user: PageUser,
     Query(p): Query<InboxParams>,
 ) -> PageResult<Response> {
+    let overdue = p.overdue == "1";
+    let order = match p.order.as_str() {
+        "due" | "new" => p.order.clone(),
+        _ if p.status.is_empty() && !overdue && p.before == 0 => "due".to_owned(),
+        _ => "new".to_owned(),
+    };
     let q = InboxQuery {
         status: p.status.clone(),
         scope: p.scope.clone(),
-        overdue: p.overdue == "1",
+        overdue,
+        order: if order == "due" {
+            "due".into()
+        } else {
+            String::new()
+        },
         before: p.before,
         limit: 50,
     };
     let rows = appeal::inbox(&state.app, &user.ctx, &q).await?;
     let notices = appeal::notices(&state.app, &user.ctx).await?;
     let spam_pending = appeal::spam::pending(&state.app, &user.ctx).await?;
-    let next_before = (rows.len() == 50 && !q.overdue)
+    let next_before = (rows.len() == 50 && !q.overdue && order == "new")
         .then(|| rows.last().map(|r| r.id))
         .flatten();
     let roles = Action::ManageAppeals.roles();
@@ -87,6 +104,7 @@ pub(super) async fn inbox(
         status: p.status,
         scope: p.scope,
         overdue: q.overdue,
+        order,
         next_before,
         poster_units,
     };

@@ -17,7 +17,7 @@ use crate::common::{START, TestApp, peek};
 
 const TEXT: &str = "放学时学校门口车辆乱停，孩子过马路很危险，希望学校和交警协调。";
 
-fn good_reply() -> Value {
+pub(crate) fn good_reply() -> Value {
     json!({
         "policy": "根据《青岛市中小学校园周边交通安全管理办法》，学校应会同公安交警设置护学岗。",
         "status": "学校已与辖区交警中队联系，本周起放学时段在东门设置临时停车区和护学岗。",
@@ -26,7 +26,7 @@ fn good_reply() -> Value {
 }
 
 /// The school of the demo's `school-admin`, and another school's admin.
-async fn schools(t: &TestApp) -> (i64, String, i64) {
+pub(crate) async fn schools(t: &TestApp) -> (i64, String, i64) {
     let token = t.login("school-admin").await;
     let school = t.login_unit(&token).await;
     let city = peek::city(&t.app).await;
@@ -35,7 +35,7 @@ async fn schools(t: &TestApp) -> (i64, String, i64) {
     (school, format!("school{}-admin", other.id), other.id)
 }
 
-async fn codes(t: &TestApp, admin: &str, school: i64) -> (String, String) {
+pub(crate) async fn codes(t: &TestApp, admin: &str, school: i64) -> (String, String) {
     let (s, v) = t
         .get(&format!("/api/v1/schools/{school}/appeal-codes"), admin)
         .await;
@@ -62,7 +62,7 @@ async fn public_get(t: &TestApp, path: &str) -> (StatusCode, Value) {
     t.api(Method::GET, path, None, None).await
 }
 
-async fn submit(t: &TestApp, qr: &str, phone: &str) -> String {
+pub(crate) async fn submit(t: &TestApp, qr: &str, phone: &str) -> String {
     let (s, v) = public_post(
         t,
         "/api/v1/public/appeals",
@@ -78,7 +78,7 @@ async fn rate(t: &TestApp, code: &str, body: Value) -> (StatusCode, Value) {
     public_post(t, &format!("/api/v1/public/appeals/{code}/rating"), body).await
 }
 
-async fn inbox_ids(t: &TestApp, token: &str, query: &str) -> Vec<i64> {
+pub(crate) async fn inbox_ids(t: &TestApp, token: &str, query: &str) -> Vec<i64> {
     let (s, v) = t.get(&format!("/api/v1/appeals{query}"), token).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     v["appeals"]
@@ -98,7 +98,7 @@ async fn rollups_match(t: &TestApp) {
     assert_eq!(check.kept, check.recounted);
 }
 
-async fn id_of(t: &TestApp, code: &str) -> i64 {
+pub(crate) async fn id_of(t: &TestApp, code: &str) -> i64 {
     peek::appeal_id(&t.app, code).await
 }
 

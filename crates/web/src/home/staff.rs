@@ -1,0 +1,235 @@
+//! A staff member's home: what they have to do next, most urgent first,
+//! each item one tap from where it is done. Each section comes from the
+//! module that owns the work and shows only for those who do it.
+
+use askama::Template;
+use tongyu_domain::account::Role;
+use tongyu_domain::appeal::ClockState;
+use tongyu_domain::calendar::{format_local_minute, school_year};
+use tongyu_domain::delivery::SessionStatus;
+use tongyu_domain::org::UnitKind;
+use tongyu_service::appeal::{self, InboxQuery, InboxRow, OpenCounts};
+use tongyu_service::{delivery, learning, student};
+
+use crate::AppState;
+use crate::error::PageResult;
+use crate::extract::PageUser;
+use crate::page::{Nav, render};
+
+/// How many appeals the home lists (the inbox has the rest).
+const APPEALS_SHOWN: i64 = 8;
+
+/// One appeal to act on, by the clock that runs next.
+struct AppealTask {
+    id: i64,
+    number: String,
+    category: &'static str,
+    excerpt: String,
+    school: String,
+    urgent: bool,
+    /// What is due: "联系家长" or "答复".
+    step: &'static str,
+    clock: &'static str,
+    tone: &'static str,
+    due: String,
+    handler: String,
+}
+
+impl AppealTask {
+    fn of(r: InboxRow) -> Self {
+        let (step, c) = if r.first_contact.state.is_open() {
+            ("联系家长", r.first_contact)
+        } else {
+            ("答复", r.reply_clock)
+        };
+        let tone = if c.state == ClockState::Running {
+            "running"
+        } else {
+            c.state.tone()
+        };
+        Self {
+            id: r.id,
+            number: r.number,
+            category: r.category_label,
+            excerpt: r.excerpt,
+            school: r.school_name,
+            urgent: r.urgent,
+            step,
+            clock: c.label,
+            tone,
+            due: c.due_local,
+            handler: r.handler,
+        }
+    }
+}
+
+struct AppealSection {
+    counts: OpenCounts,
+    tasks: Vec<AppealTask>,
+}
+
+/// A session of the required course that needs the head teacher.
+struct SessionTask {
+    id: i64,
+    title: String,
+    when: String,
+    /// What to do: "记录出勤" for one held with nobody marked present,
+    /// "标记已上课" for one whose time has passed.
+    todo: &'static str,
+}
+
+/// A campaign open now, as far as the class has got.
+struct FirstLesson {
+    campaign_id: i64,
+    title: String,
+    families: i64,
+    not_started: i64,
+    started: i64,
+    finished: i64,
+}
+
+/// One class a head teacher leads, and what it needs.
+struct ClassSection {
+    id: i64,
+    name: String,
+    /// Bindings of parents waiting to be confirmed.
+    pending: i64,
+    to_record: Vec<SessionTask>,
+    next: Option<SessionTask>,
+    held: i64,
+    planned: i64,
+    /// The plan's yearly minimum of sessions.
+    minimum: i64,
+    campaigns: Vec<FirstLesson>,
+}
+
+impl ClassSection {
+    fn has_work(&self) -> bool {
+        self.pending > 0
+            || !self.to_record.is_empty()
+            || self.held + self.planned < self.minimum
+            || self.campaigns.iter().any(|c| c.finished < c.families)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home/staff.html")]
+struct StaffHome {
+    nav: Nav,
+    appeals: Option<AppealSection>,
+    classes: Vec<ClassSection>,
+}
+
+impl StaffHome {
+    fn nothing_to_do(&self) -> bool {
+        self.appeals.as_ref().is_none_or(|a| a.counts.open == 0)
+            && !self.classes.iter().any(ClassSection::has_work)
+    }
+}
+
+/// The classes the actor leads as head teacher, each with the work it
+/// needs: sessions to record, the next one, parents to confirm, families
+/// still to finish the first lesson.
+async fn classes(state: &AppState, user: &PageUser) -> PageResult<Vec<ClassSection>> {
+    let app = &state.app;
+    let now = app.now();
+    let plan = tongyu_service::plan::current(app).await?;
+    let mut out = Vec::new();
+    for g in &user.ctx.actor.grants {
+        if g.role != Role::HeadTeacher || g.unit_kind != UnitKind::Class {
+            continue;
+        }
+        let p = delivery::class_plan(app, &user.ctx, g.unit_id, school_year(now)).await?;
+        let task = |s: &tongyu_service::delivery::Session, todo| SessionTask {
+            id: s.id,
+            title: s.title.clone(),
+            when: format_local_minute(s.starts_at),
+            todo,
+        };
+        let mut to_record = Vec::new();
+        let mut next: Option<SessionTask> = None;
+        let (mut held, mut planned) = (0, 0);
+        for r in &p.sessions {
+            let s = &r.session;
+            let ends = s.starts_at + s.class_hours * plan.class_hour_s();
+            match s.status {
+                SessionStatus::Held => {
+                    held += 1;
+                    if r.present == 0 {
+                        to_record.push(task(s, "记录出勤"));
+                    }
+                }
+                SessionStatus::Planned if ends <= now => {
+                    planned += 1;
+                    to_record.push(task(s, "标记已上课"));
+                }
+                // Sessions come in time order: the first one ahead is next.
+                SessionStatus::Planned => {
+                    planned += 1;
+                    if next.is_none() {
+                        next = Some(task(s, "下一次课"));
+                    }
+                }
+                SessionStatus::Cancelled => {}
+            }
+        }
+        let campaigns = learning::class_campaigns(app, &user.ctx, p.class.id)
+            .await?
+            .into_iter()
+            .map(|c| FirstLesson {
+                campaign_id: c.campaign.id,
+                title: c.campaign.title,
+                not_started: (c.families - c.started).max(0),
+                started: c.started - c.finished,
+                finished: c.finished,
+                families: c.families,
+            })
+            .collect();
+        out.push(ClassSection {
+            id: p.class.id,
+            name: p.class.name.clone(),
+            pending: student::pending_in_class(app, &user.ctx, p.class.id).await?,
+            to_record,
+            next,
+            held,
+            planned,
+            minimum: plan.sessions_per_year,
+            campaigns,
+        });
+    }
+    Ok(out)
+}
+
+/// The open appeals of the actor's inboxes, by deadline.
+async fn appeals(state: &AppState, user: &PageUser) -> PageResult<Option<AppealSection>> {
+    let Some(counts) = appeal::open_counts(&state.app, &user.ctx).await? else {
+        return Ok(None);
+    };
+    let q = InboxQuery {
+        order: "due".into(),
+        limit: APPEALS_SHOWN,
+        ..InboxQuery::default()
+    };
+    let tasks = appeal::inbox(&state.app, &user.ctx, &q)
+        .await?
+        .into_iter()
+        .map(AppealTask::of)
+        .collect();
+    Ok(Some(AppealSection { counts, tasks }))
+}
+
+pub(super) async fn home(state: &AppState, user: &PageUser) -> PageResult<String> {
+    let mut nav = Nav::for_user(user);
+    let appeals = appeals(state, user).await?;
+    let classes = classes(state, user).await?;
+    // The menu shows the counts read just now.
+    if let Some(a) = &appeals {
+        nav.appeals = Some(a.counts);
+    }
+    render(&StaffHome {
+        nav,
+        appeals,
+        classes,
+    })
+    .map(|h| h.0)
+}
