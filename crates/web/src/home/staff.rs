@@ -8,6 +8,7 @@ use tongyu_domain::appeal::ClockState;
 use tongyu_domain::calendar::{format_local_minute, school_year};
 use tongyu_domain::delivery::SessionStatus;
 use tongyu_domain::org::UnitKind;
+use tongyu_domain::policy::Action;
 use tongyu_service::appeal::{self, InboxQuery, InboxRow, OpenCounts};
 use tongyu_service::{delivery, learning, student};
 
@@ -112,18 +113,170 @@ impl ClassSection {
     }
 }
 
+/// A unit below, on one of the plan's figures.
+struct Lagging {
+    name: String,
+    value: String,
+    href: String,
+}
+
+/// One of the plan's live figures for a leader's unit, with the units
+/// below that lag most, each a tap from its own board.
+struct Figure {
+    title: String,
+    value: String,
+    detail: String,
+    href: String,
+    worst: Vec<Lagging>,
+}
+
+/// A school's, district's or the city's figures.
+struct UnitFigures {
+    name: String,
+    figures: Vec<Figure>,
+}
+
 #[derive(Template)]
 #[template(path = "home/staff.html")]
 struct StaffHome {
     nav: Nav,
     appeals: Option<AppealSection>,
     classes: Vec<ClassSection>,
+    leads: Vec<UnitFigures>,
+}
+
+/// How many lagging units a figure names.
+const WORST_SHOWN: usize = 3;
+
+/// Per mille as a percentage with one decimal; a dash for nothing yet.
+fn percent(permille: Option<i64>) -> String {
+    match permille {
+        Some(p) => format!("{}.{}%", p / 10, p % 10),
+        None => "—".into(),
+    }
+}
+
+fn permille(part: i64, whole: i64) -> Option<i64> {
+    (whole > 0).then(|| part * 1000 / whole)
+}
+
+/// The units below with a figure, lowest first, the first few.
+fn worst<T>(
+    rows: Vec<T>,
+    figure: impl Fn(&T) -> Option<i64>,
+    lag: impl Fn(T, Option<i64>) -> Lagging,
+) -> Vec<Lagging> {
+    let mut rows: Vec<(Option<i64>, T)> = rows
+        .into_iter()
+        .map(|r| (figure(&r), r))
+        .filter(|(f, _)| f.is_some_and(|f| f < 1000))
+        .collect();
+    rows.sort_by_key(|(f, _)| *f);
+    rows.into_iter()
+        .take(WORST_SHOWN)
+        .map(|(f, r)| lag(r, f))
+        .collect()
+}
+
+/// The plan's live figures for each unit the actor leads: the first
+/// lesson of the campaigns open now, classes that met the yearly minimum
+/// of the required course, appeals contacted and answered on time and the
+/// parents' satisfaction; the units below that lag most first.
+async fn leads(state: &AppState, user: &PageUser) -> PageResult<Vec<UnitFigures>> {
+    let app = &state.app;
+    let now = app.now();
+    let open: Vec<_> = learning::campaigns(app)
+        .await?
+        .into_iter()
+        .filter(|c| c.opens_at <= now && now < c.closes_at)
+        .collect();
+    let mut out = Vec::new();
+    for g in &user.ctx.actor.grants {
+        let leader = matches!(
+            g.role,
+            Role::SchoolAdmin | Role::DistrictAdmin | Role::CityAdmin
+        );
+        if !leader || out.iter().any(|u: &(i64, UnitFigures)| u.0 == g.unit_id) {
+            continue;
+        }
+        let mut figures = Vec::new();
+        for campaign in &open {
+            let (_, top, kids) = learning::board(app, &user.ctx, campaign.id, g.unit_id).await?;
+            figures.push(Figure {
+                title: format!("开学第一课：{}", campaign.title),
+                value: percent(permille(top.families_done, top.families)),
+                detail: format!("{} 户中 {} 户已完成", top.families, top.families_done),
+                href: format!("/campaigns/{}/board/{}", campaign.id, g.unit_id),
+                worst: worst(
+                    kids,
+                    |r| permille(r.families_done, r.families),
+                    |r, f| Lagging {
+                        href: format!("/campaigns/{}/board/{}", campaign.id, r.unit.id),
+                        name: r.unit.name,
+                        value: percent(f),
+                    },
+                ),
+            });
+        }
+        let year = school_year(now);
+        let (top, kids) = delivery::compliance(app, &user.ctx, g.unit_id, year).await?;
+        figures.push(Figure {
+            title: "必修课：达到每学年最低要求的班级".into(),
+            value: percent(permille(top.met, top.classes)),
+            detail: format!("{} 个班级中 {} 个已达到", top.classes, top.met),
+            href: format!("/delivery/compliance/{}", g.unit_id),
+            worst: worst(
+                kids,
+                |r| permille(r.met, r.classes),
+                |r, f| Lagging {
+                    href: format!("/delivery/compliance/{}", r.unit_id),
+                    name: r.name,
+                    value: percent(f),
+                },
+            ),
+        });
+        if user.ctx.actor.can(Action::HandleAppeals, &g.unit_path) {
+            let b = appeal::board::board(app, &user.ctx, g.unit_id, "").await?;
+            let t = &b.total;
+            figures.push(Figure {
+                title: "诉求：按时答复".into(),
+                value: percent(t.reply_on_time),
+                detail: format!(
+                    "按时联系 {}，家长满意 {}，自 {} 起",
+                    percent(t.contact_on_time),
+                    percent(t.satisfaction),
+                    b.since
+                ),
+                href: format!("/appeals/board/{}", g.unit_id),
+                worst: worst(
+                    b.rows,
+                    |r| r.reply_on_time,
+                    |r, f| Lagging {
+                        href: format!("/appeals/board/{}", r.unit_id),
+                        name: r.name,
+                        value: percent(f),
+                    },
+                ),
+            });
+        }
+        let unit =
+            tongyu_service::access::unit(app, &user.ctx, g.unit_id, Action::ViewUnit).await?;
+        out.push((
+            g.unit_id,
+            UnitFigures {
+                name: unit.name,
+                figures,
+            },
+        ));
+    }
+    Ok(out.into_iter().map(|(_, u)| u).collect())
 }
 
 impl StaffHome {
     fn nothing_to_do(&self) -> bool {
         self.appeals.as_ref().is_none_or(|a| a.counts.open == 0)
             && !self.classes.iter().any(ClassSection::has_work)
+            && self.leads.is_empty()
     }
 }
 
@@ -222,6 +375,7 @@ pub(super) async fn home(state: &AppState, user: &PageUser) -> PageResult<String
     let mut nav = Nav::for_user(user);
     let appeals = appeals(state, user).await?;
     let classes = classes(state, user).await?;
+    let leads = leads(state, user).await?;
     // The menu shows the counts read just now.
     if let Some(a) = &appeals {
         nav.appeals = Some(a.counts);
@@ -230,6 +384,7 @@ pub(super) async fn home(state: &AppState, user: &PageUser) -> PageResult<String
         nav,
         appeals,
         classes,
+        leads,
     })
     .map(|h| h.0)
 }

@@ -185,3 +185,110 @@ async fn a_head_teacher_s_home_asks_for_the_session_just_past_and_its_attendance
     assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
     assert!(!b.get("/").await.body.contains(&link));
 }
+
+/// Per mille as the home writes it.
+fn percent(part: i64, whole: i64) -> String {
+    let p = part * 1000 / whole;
+    format!("{}.{}%", p / 10, p % 10)
+}
+
+#[tokio::test]
+async fn a_district_leader_s_home_shows_the_plan_s_figures_with_the_lagging_units_first() {
+    let t = TestApp::demo().await;
+    let admin = t.login("district-admin").await;
+    let district = t.login_unit(&admin).await;
+    let mut b = t.browser();
+    b.sign_in("district-admin", PW).await;
+    let home = b.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("行动计划进展"), "{}", home.body);
+
+    // The first lesson: the district's share of families finished, as its
+    // board counts it, and the subdistrict furthest behind named first.
+    let (_, campaigns) = t.get("/api/v1/campaigns", &admin).await;
+    let now = t.app.now();
+    let open = campaigns["items"]
+        .as_array()
+        .expect("campaigns")
+        .iter()
+        .find(|c| c["opens_at"].as_i64() <= Some(now) && c["closes_at"].as_i64() > Some(now))
+        .expect("a campaign open now")["id"]
+        .as_i64()
+        .expect("id");
+    let (_, board) = t
+        .get(
+            &format!("/api/v1/campaigns/{open}/board?unit_id={district}"),
+            &admin,
+        )
+        .await;
+    let (families, done) = (
+        board["unit"]["families"].as_i64().expect("families"),
+        board["unit"]["families_done"].as_i64().expect("done"),
+    );
+    assert!(families > 0);
+    assert!(
+        home.body.contains(&format!(
+            "<b class=\"big\">{}</b> <small class=\"muted\">{families} 户中 {done} 户已完成",
+            percent(done, families)
+        )),
+        "{}",
+        home.body
+    );
+    let mut kids: Vec<(i64, String)> = board["children"]
+        .as_array()
+        .expect("children")
+        .iter()
+        .filter(|r| r["families"].as_i64() > Some(0) && r["permille"].as_i64() < Some(1000))
+        .map(|r| {
+            (
+                r["permille"].as_i64().expect("p"),
+                r["name"].as_str().expect("n").to_owned(),
+            )
+        })
+        .collect();
+    kids.sort();
+    if let Some((_, lowest)) = kids.first() {
+        let figure = home
+            .body
+            .split("class=\"figure\"")
+            .nth(1)
+            .expect("the figure");
+        let named = figure.find("最需关注").expect("lagging units named");
+        assert!(figure[named..].contains(lowest.as_str()), "{figure}");
+    }
+
+    // The required course: classes that met the minimum, as the compliance
+    // board counts them; and appeals answered on time, as the appeal board.
+    let (_, d) = t
+        .get(&format!("/api/v1/units/{district}/delivery"), &admin)
+        .await;
+    let (classes, met) = (
+        d["unit"]["classes"].as_i64().expect("classes"),
+        d["unit"]["met"].as_i64().expect("met"),
+    );
+    assert!(
+        home.body
+            .contains(&format!("{classes} 个班级中 {met} 个已达到"))
+    );
+    let (_, a) = t
+        .get(&format!("/api/v1/units/{district}/appeal-board"), &admin)
+        .await;
+    if let Some(p) = a["total"]["reply_on_time"].as_i64() {
+        let shown = format!("{}.{}%", p / 10, p % 10);
+        let at = home.body.find("诉求：按时答复").expect("the appeal figure");
+        assert!(home.body[at..].contains(&shown), "{}", &home.body[at..]);
+    }
+    // Each figure opens its board.
+    assert!(
+        home.body
+            .contains(&format!("href=\"/campaigns/{open}/board/{district}\""))
+    );
+    assert!(
+        home.body
+            .contains(&format!("href=\"/delivery/compliance/{district}\""))
+    );
+    assert!(
+        home.body
+            .contains(&format!("href=\"/appeals/board/{district}\""))
+    );
+}

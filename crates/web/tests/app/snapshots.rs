@@ -60,7 +60,8 @@ async fn the_api_tells_a_head_teacher_who_they_are_and_the_city_its_plan() {
 }
 
 #[tokio::test]
-async fn the_sign_in_page_a_head_teacher_s_home_and_a_parent_s_home_read_as_they_should() {
+async fn the_sign_in_page_and_the_homes_of_a_head_teacher_a_district_leader_and_a_parent_read_as_they_should()
+ {
     let t = TestApp::demo().await;
     let mut anonymous = t.browser();
     let login = anonymous.get("/login").await;
@@ -71,6 +72,12 @@ async fn the_sign_in_page_a_head_teacher_s_home_and_a_parent_s_home_read_as_they
     let home = teacher.get("/").await;
     assert_eq!(home.status, 200, "the head teacher's home did not open");
     insta::assert_snapshot!("page_home_head_teacher", visible_text(&home.body));
+
+    let mut leader = t.browser();
+    leader.sign_in("district-admin", PW).await;
+    let home = leader.get("/").await;
+    assert_eq!(home.status, 200, "the district leader's home did not open");
+    insta::assert_snapshot!("page_home_district_leader", visible_text(&home.body));
 
     let mut parent = t.browser();
     parent.sign_in("parent", PW).await;
