@@ -1,5 +1,6 @@
-//! org and board: a district's org page and the first-lesson boards at a large
-//! scale ÷ the same pages at demo scale.
+//! org and board: a district's org and people pages, the first-lesson
+//! boards and each role's home at a large scale ÷ the same pages at demo
+//! scale, with each page's size.
 
 use super::*;
 
@@ -32,6 +33,15 @@ async fn pages_of(app: &App) -> Result<Vec<(&'static str, &'static str, String)>
             "district-admin",
             format!("/campaigns/{campaign}/board/{d0}"),
         ),
+        (
+            "people page of a district",
+            "district-admin",
+            format!("/org/{d0}/people"),
+        ),
+        ("home of a school's handler", "school-admin", "/".into()),
+        ("home of a head teacher", "head-teacher", "/".into()),
+        ("home of a district leader", "district-admin", "/".into()),
+        ("home of the city leader", "city-admin", "/".into()),
     ])
 }
 
@@ -112,8 +122,8 @@ pub(super) async fn org(
          {large_guardians} guardians; generated in {:.0} s); median / p95 of 300 requests:",
         generated.as_secs_f64()
     );
-    for ((label, (sm, sp, _)), (_, (lm, lp, _))) in small.iter().zip(big) {
-        println!("  {label}");
+    for ((label, (sm, sp, _)), (_, (lm, lp, size))) in small.iter().zip(big) {
+        println!("  {label} ({:.1} KB at {large_name} scale)", *size as f64 / 1024.0);
         println!(
             "    demo {:>7.3} / {:>7.3} ms   {large_name} {:>7.3} / {:>7.3} ms   ratio {:.2} (goal <= 1.50)",
             ms(*sm),
