@@ -511,6 +511,50 @@ impl ClockState {
     }
 }
 
+/// The characters of a parent's reference: digits and capitals without the
+/// ones read or typed for one another (0/O, 1/I/L, 5/S, 2/Z).
+pub const TRACKING_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRTUVWXY";
+
+/// A reference's length: 12 of 29 characters, 58 bits, and the look-up is
+/// throttled per address. (References made before were 16 characters of
+/// a wider alphabet; they keep working.)
+pub const TRACKING_LEN: usize = 12;
+
+/// A reference as a parent may type it: case, spaces and dashes do not
+/// matter, and in a 12-character reference an S is read as 5 and a Z as 2
+/// (neither letter is ever in one).
+pub fn normalize_tracking_code(raw: &str) -> String {
+    let code: String = raw
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if code.len() != TRACKING_LEN {
+        return code;
+    }
+    code.chars()
+        .map(|c| match c {
+            'S' => '5',
+            'Z' => '2',
+            c => c,
+        })
+        .collect()
+}
+
+/// A reference in groups of four, as receipts and status pages show it.
+pub fn format_tracking_code(code: &str) -> String {
+    code.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Whether a normalised reference has a shape references have.
+pub fn is_tracking_code(code: &str) -> bool {
+    code.len() == TRACKING_LEN || code.len() == 16
+}
+
 /// The key that makes the same text from the same phone or device within
 /// the window land on one appeal: normalised text, and who sent it.
 /// The number staff know an appeal by (the parent's link is a secret they
@@ -531,6 +575,21 @@ pub fn dedupe_key(text: &str, sender: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn references_forgive_case_dashes_and_look_alikes_but_keep_old_ones() {
+        assert_eq!(normalize_tracking_code("ab3d-ef7h-jk8m"), "AB3DEF7HJK8M");
+        // S and Z are never in a new reference: they are 5 and 2 typed wrong.
+        assert_eq!(normalize_tracking_code("AS3D EF7H JKZM"), "A53DEF7HJK2M");
+        // A 16-character reference from before may hold them.
+        assert_eq!(
+            normalize_tracking_code("SZ23456789ABCDEF"),
+            "SZ23456789ABCDEF"
+        );
+        assert_eq!(format_tracking_code("AB3DEF7HJK8M"), "AB3D-EF7H-JK8M");
+        assert!(TRACKING_ALPHABET.iter().all(|c| !b"01OILSZ".contains(c)));
+        assert!(is_tracking_code("AB3DEF7HJK8M") && !is_tracking_code("AB3"));
+    }
 
     #[test]
     fn clocks_warn_then_go_overdue() {

@@ -259,7 +259,7 @@ pub async fn appeal_by_secret(c: &mut Conn, code: &str) -> Result<tongyu_store::
             "没有找到这个查询码对应的诉求，请核对后重试",
         )
     };
-    if code.len() != 16 {
+    if !tongyu_domain::appeal::is_tracking_code(&code) {
         return Err(not_found());
     }
     match tongyu_store::appeal::by_tracking_code(c, &code).await? {

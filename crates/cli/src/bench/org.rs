@@ -123,7 +123,10 @@ pub(super) async fn org(
         generated.as_secs_f64()
     );
     for ((label, (sm, sp, _)), (_, (lm, lp, size))) in small.iter().zip(big) {
-        println!("  {label} ({:.1} KB at {large_name} scale)", *size as f64 / 1024.0);
+        println!(
+            "  {label} ({:.1} KB at {large_name} scale)",
+            *size as f64 / 1024.0
+        );
         println!(
             "    demo {:>7.3} / {:>7.3} ms   {large_name} {:>7.3} / {:>7.3} ms   ratio {:.2} (goal <= 1.50)",
             ms(*sm),

@@ -121,25 +121,18 @@ impl AppealSettings {
     }
 }
 
+/// A new parent's reference (`domain::appeal::TRACKING_ALPHABET`), each
+/// character drawn without bias.
 pub(crate) fn new_tracking_code() -> String {
-    // 16 characters from an alphabet without look-alikes: 80 bits.
-    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-    use rand::RngCore;
-    let mut buf = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut buf);
-    buf.iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+    use rand::Rng;
+    use tongyu_domain::appeal::{TRACKING_ALPHABET, TRACKING_LEN};
+    let mut rng = rand::rngs::OsRng;
+    (0..TRACKING_LEN)
+        .map(|_| TRACKING_ALPHABET[rng.gen_range(0..TRACKING_ALPHABET.len())] as char)
         .collect()
 }
 
-/// A tracking code as a parent may type it: case and spaces or dashes
-/// do not matter.
-pub fn normalize_tracking_code(raw: &str) -> String {
-    raw.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
-}
+pub use tongyu_domain::appeal::{format_tracking_code, normalize_tracking_code};
 
 /// The unit that handles appeals of `level` for a school (or for the unit
 /// an appeal sits at now): the school, its district, or the city.

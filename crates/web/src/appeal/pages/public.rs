@@ -166,6 +166,8 @@ pub(super) async fn form(
 struct ReceiptPage {
     nav: Nav,
     code: String,
+    /// The code in groups of four, easier to copy by hand.
+    code_grouped: String,
     number: String,
     link: String,
     addressee: String,
@@ -200,6 +202,7 @@ pub(super) async fn submit(
             let page = ReceiptPage {
                 nav: Nav::default(),
                 link: format!("{}/a/{}", state.config.public_url, r.tracking_code),
+                code_grouped: appeal::format_tracking_code(&r.tracking_code),
                 code: r.tracking_code,
                 number: r.number,
                 addressee: r.addressee,
@@ -249,20 +252,54 @@ pub(super) struct LookupQuery {
 #[template(path = "appeal/lookup.html")]
 struct LookupPage {
     nav: Nav,
+    /// What was typed, shown again with the error.
+    code: String,
     error: Option<String>,
 }
 
-/// A form to type a tracking code; a code given goes to its page.
-pub(super) async fn lookup(Query(q): Query<LookupQuery>) -> PageResult<Response> {
-    let code = appeal::normalize_tracking_code(&q.code);
-    if !code.is_empty() {
-        return Ok(Redirect::to(&format!("/a/{code}")).into_response());
-    }
+/// The look-up form, with what went wrong (404) or empty (200).
+fn lookup_page(code: &str, error: Option<&str>) -> PageResult<Response> {
     let page = LookupPage {
         nav: Nav::default(),
-        error: None,
+        code: code.to_owned(),
+        error: error.map(str::to_owned),
     };
-    Ok(render(&page)?.into_response())
+    let status = if error.is_some() {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+/// A form to type a reference; a reference that names an appeal goes to
+/// its page, one that does not is shown again with what to check.
+pub(super) async fn lookup(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    Query(q): Query<LookupQuery>,
+) -> PageResult<Response> {
+    let code = appeal::normalize_tracking_code(&q.code);
+    if q.code.trim().is_empty() {
+        return lookup_page("", None);
+    }
+    if !tongyu_domain::appeal::is_tracking_code(&code) {
+        return lookup_page(
+            &q.code,
+            Some("查询码是 12 位字母和数字（如 AB3D-EF7H-JK8M），请核对后重新输入。"),
+        );
+    }
+    if !state.public_limits.lookup_per_ip.allow(&meta.ip) {
+        return Err(PageError(Error::with_message(
+            ErrorCode::RateLimited,
+            "查询过于频繁，请稍后再试",
+        )));
+    }
+    match appeal::public_status(&state.app, &code).await {
+        Ok(_) => Ok(Redirect::to(&format!("/a/{code}")).into_response()),
+        Err(e) if e.code == ErrorCode::NotFound => lookup_page(&q.code, Some(&e.message)),
+        Err(e) => Err(PageError(e)),
+    }
 }
 
 #[derive(Template)]
@@ -304,7 +341,14 @@ async fn status_view(
             "查询过于频繁，请稍后再试",
         )));
     }
-    let s = appeal::public_status(&state.app, code).await?;
+    let s = match appeal::public_status(&state.app, code).await {
+        Ok(s) => s,
+        // A link typed wrong lands on the look-up form, not a bare error.
+        Err(e) if e.code == ErrorCode::NotFound => {
+            return lookup_page(code, Some(&e.message));
+        }
+        Err(e) => return Err(PageError(e)),
+    };
     let (csrf, fresh) = anon_csrf(state, headers);
     let page = StatusPage {
         nav: Nav::default(),

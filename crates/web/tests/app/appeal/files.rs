@@ -55,8 +55,7 @@ async fn photos_are_checked_by_content_and_shown_only_to_the_parent_and_the_hand
         )
         .await;
     assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
-    let start = page.body.find("id=\"tracking-code\">").expect("code") + 19;
-    let code = page.body[start..start + 16].to_owned();
+    let code = receipt_code(&page.body);
     let id = id_of(&t, &code).await;
     let (_, st) = public_get(&t, &format!("/api/v1/public/appeals/{code}")).await;
     assert_eq!(st["photos"], 1);

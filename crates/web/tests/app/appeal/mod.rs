@@ -13,7 +13,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tongyu_domain::appeal::Level;
 
-use crate::common::{START, TestApp, peek};
+use crate::common::{PW, START, TestApp, peek};
 
 const TEXT: &str = "放学时学校门口车辆乱停，孩子过马路很危险，希望学校和交警协调。";
 
@@ -117,4 +117,16 @@ fn png_of(size: usize) -> Vec<u8> {
     png.extend(chunk(b"IDAT", &pixels));
     png.extend(chunk(b"IEND", b""));
     png
+}
+
+/// The reference a receipt page shows (in groups of four), as the parent
+/// would type it back.
+fn receipt_code(html: &str) -> String {
+    let start = html
+        .find("id=\"tracking-code\">")
+        .expect("the reference shown")
+        + 19;
+    let shown: String = html[start..].chars().take_while(|c| *c != '<').collect();
+    assert_eq!(shown.len(), 14, "{shown}: three groups of four");
+    tongyu_domain::appeal::normalize_tracking_code(&shown)
 }

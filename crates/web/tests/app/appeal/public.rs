@@ -19,7 +19,7 @@ async fn a_parent_writes_to_the_school_and_follows_it_to_a_three_part_reply() {
     assert!(page.body.contains(&school_name));
 
     let code = submit(&t, &qr, "13800001234").await;
-    assert_eq!(code.len(), 16);
+    assert_eq!(code.len(), 12);
     // The same text from the same phone lands on the same appeal; a sender
     // who knows the text and the phone does not get its link.
     let (s, again) = public_post(
@@ -102,6 +102,15 @@ async fn a_parent_writes_to_the_school_and_follows_it_to_a_three_part_reply() {
     assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
     let (_, d) = t.get(&format!("/api/v1/appeals/{id}"), &admin).await;
     assert_eq!(d["contact_phone"], "13800001234");
+    // On the handler's phone, the number is one tap from a call.
+    let mut handler = t.browser();
+    handler.sign_in("school-admin", PW).await;
+    let page = handler.get(&format!("/appeals/{id}")).await;
+    assert!(
+        page.body.contains("href=\"tel:13800001234\""),
+        "{}",
+        page.body
+    );
     assert_eq!(d["row"]["status"], "in_progress");
     assert_eq!(d["row"]["first_contact"]["state"], "met");
     // An internal note stays internal.
@@ -284,8 +293,7 @@ async fn the_public_form_takes_an_appeal_and_the_status_page_takes_a_rating() {
         )
         .await;
     assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
-    let start = page.body.find("id=\"tracking-code\">").expect("code shown") + 19;
-    let code = page.body[start..start + 16].to_owned();
+    let code = receipt_code(&page.body);
     // Sending it again from the same phone (its device cookie) lands once.
     let again = parent
         .post(
@@ -413,8 +421,8 @@ async fn many_parents_at_once_each_get_their_own_appeal_and_the_audit_chain_hold
     assert!(
         codes_of
             .values()
-            .all(|c| c.iter().filter(|code| code.len() == 16).count() == 1
-                && c.iter().all(|code| code.len() == 16 || code.is_empty())),
+            .all(|c| c.iter().filter(|code| code.len() == 12).count() == 1
+                && c.iter().all(|code| code.len() == 12 || code.is_empty())),
         "{codes_of:?}"
     );
     let after = t
@@ -710,4 +718,55 @@ async fn a_public_form_is_read_within_limits_and_photos_have_a_daily_quota() {
         .post_multipart(&format!("/q/{qr}"), &other, &[])
         .await;
     assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+}
+
+#[tokio::test]
+async fn a_mistyped_reference_is_forgiven_or_explained_on_the_look_up_page() {
+    let t = TestApp::demo().await;
+    let admin = t.login("school-admin").await;
+    let (school, ..) = schools(&t).await;
+    let (qr, _) = codes(&t, &admin, school).await;
+    let code = submit(&t, &qr, "13800005555").await;
+    assert_eq!(code.len(), 12);
+    assert!(
+        code.bytes()
+            .all(|c| tongyu_domain::appeal::TRACKING_ALPHABET.contains(&c))
+    );
+    let mut parent = t.browser();
+    // Typed in lower case, in groups, with S for 5 and Z for 2.
+    let typed = tongyu_domain::appeal::format_tracking_code(&code)
+        .to_lowercase()
+        .replacen('5', "s", 1)
+        .replacen('2', "z", 1);
+    let p = parent.get(&format!("/a?code={typed}")).await;
+    assert_eq!(p.location, Some(format!("/a/{code}")), "{typed}");
+    let p = parent.get(&format!("/a/{code}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+
+    // One character wrong: the look-up page again, with what was typed
+    // and what to do; nothing sends the parent to the staff sign-in.
+    let wrong: String = code
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if i == 0 {
+                if c == 'A' { 'B' } else { 'A' }
+            } else {
+                c
+            }
+        })
+        .collect();
+    for page in [
+        parent.get(&format!("/a?code={wrong}")).await,
+        parent.get(&format!("/a/{wrong}")).await,
+    ] {
+        assert_eq!(page.status, StatusCode::NOT_FOUND);
+        assert!(page.body.contains("没有找到这个查询码"), "{}", page.body);
+        assert!(page.body.contains("name=\"code\""), "the form to try again");
+        assert!(page.body.contains(&format!("value=\"{wrong}\"")));
+        assert!(!page.body.contains("href=\"/login"), "{}", page.body);
+    }
+    let short = parent.get("/a?code=AB3D-EF7H").await;
+    assert_eq!(short.status, StatusCode::NOT_FOUND);
+    assert!(short.body.contains("12 位字母和数字"), "{}", short.body);
 }
