@@ -515,13 +515,13 @@ impl ClockState {
 /// ones read or typed for one another (0/O, 1/I/L, 5/S, 2/Z).
 pub const TRACKING_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRTUVWXY";
 
-/// A reference's length: 12 of 29 characters, 58 bits, and the look-up is
-/// throttled per address. (References made before were 16 characters of
-/// a wider alphabet; they keep working.)
-pub const TRACKING_LEN: usize = 12;
+/// A reference's length: 15 of 29 characters, 72 bits, shown as three
+/// groups of five; the look-up is throttled per address. (References made
+/// before were 16 characters of a wider alphabet; they keep working.)
+pub const TRACKING_LEN: usize = 15;
 
 /// A reference as a parent may type it: case, spaces and dashes do not
-/// matter, and in a 12-character reference an S is read as 5 and a Z as 2
+/// matter, and in a 15-character reference an S is read as 5 and a Z as 2
 /// (neither letter is ever in one).
 pub fn normalize_tracking_code(raw: &str) -> String {
     let code: String = raw
@@ -541,10 +541,12 @@ pub fn normalize_tracking_code(raw: &str) -> String {
         .collect()
 }
 
-/// A reference in groups of four, as receipts and status pages show it.
+/// A reference in groups of five (of four, one from before), as receipts
+/// show it.
 pub fn format_tracking_code(code: &str) -> String {
+    let group = if code.len() == TRACKING_LEN { 5 } else { 4 };
     code.as_bytes()
-        .chunks(4)
+        .chunks(group)
         .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect::<Vec<_>>()
         .join("-")
@@ -578,17 +580,27 @@ mod tests {
 
     #[test]
     fn references_forgive_case_dashes_and_look_alikes_but_keep_old_ones() {
-        assert_eq!(normalize_tracking_code("ab3d-ef7h-jk8m"), "AB3DEF7HJK8M");
+        assert_eq!(
+            normalize_tracking_code("ab3de-f7hjk-8mnpq"),
+            "AB3DEF7HJK8MNPQ"
+        );
         // S and Z are never in a new reference: they are 5 and 2 typed wrong.
-        assert_eq!(normalize_tracking_code("AS3D EF7H JKZM"), "A53DEF7HJK2M");
+        assert_eq!(
+            normalize_tracking_code("AS3DE F7HJK 8MNPZ"),
+            "A53DEF7HJK8MNP2"
+        );
         // A 16-character reference from before may hold them.
         assert_eq!(
             normalize_tracking_code("SZ23456789ABCDEF"),
             "SZ23456789ABCDEF"
         );
-        assert_eq!(format_tracking_code("AB3DEF7HJK8M"), "AB3D-EF7H-JK8M");
+        assert_eq!(format_tracking_code("AB3DEF7HJK8MNPQ"), "AB3DE-F7HJK-8MNPQ");
+        assert_eq!(
+            format_tracking_code("SZ23456789ABCDEF"),
+            "SZ23-4567-89AB-CDEF"
+        );
         assert!(TRACKING_ALPHABET.iter().all(|c| !b"01OILSZ".contains(c)));
-        assert!(is_tracking_code("AB3DEF7HJK8M") && !is_tracking_code("AB3"));
+        assert!(is_tracking_code("AB3DEF7HJK8MNPQ") && !is_tracking_code("AB3"));
     }
 
     #[test]

@@ -166,7 +166,7 @@ pub(super) async fn form(
 struct ReceiptPage {
     nav: Nav,
     code: String,
-    /// The code in groups of four, easier to copy by hand.
+    /// The code in groups of five, easier to copy by hand.
     code_grouped: String,
     number: String,
     link: String,
@@ -286,7 +286,7 @@ pub(super) async fn lookup(
     if !tongyu_domain::appeal::is_tracking_code(&code) {
         return lookup_page(
             &q.code,
-            Some("查询码是 12 位字母和数字（如 AB3D-EF7H-JK8M），请核对后重新输入。"),
+            Some("查询码是 15 位字母和数字（如 AB3DE-F7HJK-8MNPQ），请核对后重新输入。"),
         );
     }
     if !state.public_limits.lookup_per_ip.allow(&meta.ip) {

@@ -119,7 +119,7 @@ fn png_of(size: usize) -> Vec<u8> {
     png
 }
 
-/// The reference a receipt page shows (in groups of four), as the parent
+/// The reference a receipt page shows (in groups of five), as the parent
 /// would type it back.
 fn receipt_code(html: &str) -> String {
     let start = html
@@ -127,6 +127,6 @@ fn receipt_code(html: &str) -> String {
         .expect("the reference shown")
         + 19;
     let shown: String = html[start..].chars().take_while(|c| *c != '<').collect();
-    assert_eq!(shown.len(), 14, "{shown}: three groups of four");
+    assert_eq!(shown.len(), 17, "{shown}: three groups of five");
     tongyu_domain::appeal::normalize_tracking_code(&shown)
 }

@@ -19,7 +19,7 @@ async fn a_parent_writes_to_the_school_and_follows_it_to_a_three_part_reply() {
     assert!(page.body.contains(&school_name));
 
     let code = submit(&t, &qr, "13800001234").await;
-    assert_eq!(code.len(), 12);
+    assert_eq!(code.len(), 15);
     // The same text from the same phone lands on the same appeal; a sender
     // who knows the text and the phone does not get its link.
     let (s, again) = public_post(
@@ -421,8 +421,8 @@ async fn many_parents_at_once_each_get_their_own_appeal_and_the_audit_chain_hold
     assert!(
         codes_of
             .values()
-            .all(|c| c.iter().filter(|code| code.len() == 12).count() == 1
-                && c.iter().all(|code| code.len() == 12 || code.is_empty())),
+            .all(|c| c.iter().filter(|code| code.len() == 15).count() == 1
+                && c.iter().all(|code| code.len() == 15 || code.is_empty())),
         "{codes_of:?}"
     );
     let after = t
@@ -727,7 +727,7 @@ async fn a_mistyped_reference_is_forgiven_or_explained_on_the_look_up_page() {
     let (school, ..) = schools(&t).await;
     let (qr, _) = codes(&t, &admin, school).await;
     let code = submit(&t, &qr, "13800005555").await;
-    assert_eq!(code.len(), 12);
+    assert_eq!(code.len(), 15);
     assert!(
         code.bytes()
             .all(|c| tongyu_domain::appeal::TRACKING_ALPHABET.contains(&c))
@@ -766,7 +766,7 @@ async fn a_mistyped_reference_is_forgiven_or_explained_on_the_look_up_page() {
         assert!(page.body.contains(&format!("value=\"{wrong}\"")));
         assert!(!page.body.contains("href=\"/login"), "{}", page.body);
     }
-    let short = parent.get("/a?code=AB3D-EF7H").await;
+    let short = parent.get("/a?code=AB3DE-F7HJK").await;
     assert_eq!(short.status, StatusCode::NOT_FOUND);
-    assert!(short.body.contains("12 位字母和数字"), "{}", short.body);
+    assert!(short.body.contains("15 位字母和数字"), "{}", short.body);
 }
