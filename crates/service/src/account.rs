@@ -167,6 +167,10 @@ pub async fn get(app: &App, ctx: &Ctx, id: i64) -> Result<AccountRow> {
 
 /// Accounts with a grant inside the actor's subtree, optionally narrowed to
 /// one unit's subtree. Phone numbers stay masked.
+/// Above how many parents a unit's accounts are listed by walking the
+/// usernames (`AccountFilter::walk`).
+const WALK_FROM: i64 = 5_000;
+
 pub async fn list(
     app: &App,
     ctx: &Ctx,
@@ -174,8 +178,15 @@ pub async fn list(
     filter: &AccountFilter,
 ) -> Result<Vec<AccountRow>> {
     let mut roots = ctx.actor.scope(Action::ViewAccounts);
+    // A large unit listed whole walks the usernames in order (a page is
+    // found at once); a small one, or a narrowing filter, gathers its few
+    // accounts and sorts them.
+    let mut walk = false;
     if let Some(uid) = unit_id {
         let unit = crate::access::unit(app, ctx, uid, Action::ViewAccounts).await?;
+        walk = filter.q.trim().is_empty()
+            && filter.role.is_none_or(|r| r == Role::Parent)
+            && unit.counts.guardians > WALK_FROM;
         roots = vec![unit.path];
     }
     if roots.is_empty() {
@@ -183,6 +194,7 @@ pub async fn list(
     }
     let rows = {
         let mut filter = filter.clone();
+        filter.walk = walk;
         if let Ok(phone) = tongyu_domain::account::parse_phone(&filter.q) {
             filter.phone_key = Some(app.phone_lookup(&phone));
         }
@@ -221,17 +233,21 @@ pub async fn export(
     crate::second_factor::require_fresh(app, ctx)?;
     let now = app.now();
     let mut rows = Vec::new();
-    let mut offset = 0;
+    // Page by username, so that each page costs the same however deep.
+    let mut after = String::new();
     loop {
         let filter = AccountFilter {
             role,
             q: q.to_owned(),
             limit: 1000,
-            offset,
-            phone_key: None,
+            after: after.clone(),
+            ..AccountFilter::default()
         };
         let page = list(app, ctx, Some(unit.id), &filter).await?;
         let n = page.len();
+        if let Some(last) = page.last() {
+            after = last.account.username.clone();
+        }
         for r in page {
             let a = &r.account;
             rows.push(vec![
@@ -249,7 +265,6 @@ pub async fn export(
         if n < 1000 || rows.len() >= 200_000 {
             break;
         }
-        offset += 1000;
     }
     let bytes =
         crate::sheet::write_xlsx("人员", &["姓名", "用户名", "手机号", "角色", "状态"], &rows)?;

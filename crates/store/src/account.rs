@@ -302,6 +302,16 @@ pub struct AccountFilter {
     pub phone_key: Option<String>,
     pub limit: i64,
     pub offset: i64,
+    /// Keyset: usernames after this one (the next page).
+    pub after: String,
+    /// Keyset: usernames before this one (the page before), still listed
+    /// in order.
+    pub before: String,
+    /// Walk the usernames in order, checking each account's grants, instead
+    /// of gathering the scope's accounts and sorting them: for a large scope
+    /// with no narrowing filter, where a page is found after a few hundred
+    /// rows and the whole scope would be hundreds of thousands.
+    pub walk: bool,
 }
 
 /// SQL matching grants whose unit lies inside one of `roots`; binds from `$first`.
@@ -329,17 +339,43 @@ pub async fn list_in_scope(
     if roots.is_empty() {
         return Ok(Vec::new());
     }
+    // $1 role, $2 q, $3 its LIKE pattern, $4 limit, $5 offset, $6 phone
+    // key; then the keyset bounds given, then the scope's paths.
+    let mut next = 7;
+    let mut bounds = String::new();
+    for (value, op) in [(&filter.after, ">"), (&filter.before, "<")] {
+        if !value.is_empty() {
+            bounds.push_str(&format!(" AND a.username {op} ${next}"));
+            next += 1;
+        }
+    }
+    let grants = format!(
+        "SELECT g.account_id FROM grants g JOIN units u ON u.id = g.unit_id
+         WHERE ($1 = '' OR g.role = $1) AND ({})",
+        scope_clause(roots, next)
+    );
+    let member = if filter.walk {
+        format!(
+            "EXISTS ({} AND g.account_id = a.id)",
+            grants.replacen("SELECT g.account_id", "SELECT 1", 1)
+        )
+    } else {
+        format!("a.id IN ({grants})")
+    };
+    let order = if filter.before.is_empty() {
+        "ASC"
+    } else {
+        "DESC"
+    };
     let sql = format!(
         concat!(
             "SELECT ",
             account_cols!("a."),
-            " FROM accounts a WHERE a.id IN (
-                SELECT g.account_id FROM grants g JOIN units u ON u.id = g.unit_id
-                WHERE ($1 = '' OR g.role = $1) AND ({}))
+            " FROM accounts a WHERE {}{}
               AND ($2 = '' OR a.username LIKE $3 ESCAPE '\\' OR a.display_name LIKE $3 ESCAPE '\\' OR a.phone_key = $6)
-             ORDER BY a.username LIMIT $4 OFFSET $5"
+             ORDER BY a.username {} LIMIT $4 OFFSET $5"
         ),
-        scope_clause(roots, 7)
+        member, bounds, order
     );
     let like = crate::like_contains(filter.q.trim());
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -349,14 +385,22 @@ pub async fn list_in_scope(
         .bind(filter.limit.clamp(1, 1000))
         .bind(filter.offset.max(0))
         .bind(filter.phone_key.clone().unwrap_or_default());
+    for value in [&filter.after, &filter.before] {
+        if !value.is_empty() {
+            q = q.bind(value.clone());
+        }
+    }
     for r in roots {
         q = q.bind_subtree(r);
     }
     let rows = q.fetch_all(&mut *c).await.db()?;
-    let accounts = rows
+    let mut accounts = rows
         .iter()
         .map(account_from_row)
         .collect::<Result<Vec<_>>>()?;
+    if !filter.before.is_empty() {
+        accounts.reverse();
+    }
     let ids: Vec<i64> = accounts.iter().map(|a| a.id).collect();
     let mut labels = grant_labels(c, &ids).await?;
     Ok(accounts

@@ -59,7 +59,9 @@ struct PeoplePage {
     role: String,
     q: String,
     page: i64,
-    has_next: bool,
+    /// The pages either side, by username (a key the database walks).
+    prev_href: Option<String>,
+    next_href: Option<String>,
     role_filter: Vec<Opt>,
     people: Vec<PersonView>,
     grantable: Vec<Opt>,
@@ -70,7 +72,13 @@ struct PeoplePage {
 struct PeopleQuery {
     role: Option<String>,
     q: Option<String>,
+    /// The page's number, for show; the page itself is found by `after`
+    /// or `before`.
     page: Option<i64>,
+    /// The usernames after this one.
+    after: Option<String>,
+    /// The usernames before this one.
+    before: Option<String>,
 }
 
 async fn people(
@@ -95,16 +103,49 @@ async fn people_page(
         None => None,
     };
     let page = q.page.unwrap_or(1).max(1);
+    let (after, before) = match (q.after.unwrap_or_default(), q.before.unwrap_or_default()) {
+        (a, _) if !a.is_empty() => (a, String::new()),
+        (_, b) => (String::new(), b),
+    };
     let filter = AccountFilter {
         role,
         q: q.q.clone().unwrap_or_default(),
         limit: PAGE_SIZE + 1,
-        offset: (page - 1) * PAGE_SIZE,
+        after: after.clone(),
+        before: before.clone(),
         ..AccountFilter::default()
     };
     let mut rows = accounts::list(&state.app, &user.ctx, Some(unit.id), &filter).await?;
-    let has_next = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
+    // One row more than a page says whether there is more that way.
+    let more = rows.len() as i64 > PAGE_SIZE;
+    let (has_prev, has_next) = if before.is_empty() {
+        rows.truncate(PAGE_SIZE as usize);
+        (!after.is_empty(), more)
+    } else {
+        if more {
+            rows.remove(0);
+        }
+        (more, true)
+    };
+    let href = |key: &str, at: &str, n: i64| {
+        let role = role.map(|r| r.as_str()).unwrap_or_default();
+        let query = serde_urlencoded::to_string([
+            ("role", role),
+            ("q", filter.q.as_str()),
+            (key, at),
+            ("page", &n.to_string()),
+        ])
+        .unwrap_or_default();
+        format!("/org/{}/people?{query}", unit.id)
+    };
+    let prev_href = rows
+        .first()
+        .filter(|_| has_prev)
+        .map(|r| href("before", &r.account.username, page - 1));
+    let next_href = rows
+        .last()
+        .filter(|_| has_next)
+        .map(|r| href("after", &r.account.username, page + 1));
     let now = state.app.now();
     let status = crate::page::status_of(error.as_ref());
     let page = PeoplePage {
@@ -114,7 +155,8 @@ async fn people_page(
         role: role.map(|r| r.as_str().to_owned()).unwrap_or_default(),
         q: filter.q.clone(),
         page,
-        has_next,
+        prev_href,
+        next_href,
         role_filter: Role::ALL
             .iter()
             .filter(|r| !r.is_platform_admin())

@@ -390,3 +390,77 @@ async fn a_district_administrator_drills_down_in_the_browser() {
     assert_eq!(p.status, StatusCode::NOT_FOUND);
     assert!(p.body.contains("未找到"));
 }
+
+/// The usernames a people page lists, in order, and its links either side.
+fn people_of(html: &str) -> (Vec<String>, Option<String>, Option<String>) {
+    let names = html
+        .split("<td data-label=\"用户名\">")
+        .skip(1)
+        .map(|rest| rest.chars().take_while(|c| *c != '<').collect())
+        .collect();
+    let link = |label: &str| {
+        let end = html.find(&format!("\">{label}</a>"))?;
+        let start = html[..end].rfind("href=\"")? + 6;
+        Some(html[start..end].replace("&amp;", "&").replace("&#38;", "&"))
+    };
+    (names, link("上一页"), link("下一页"))
+}
+
+#[tokio::test]
+async fn a_unit_s_people_page_by_page_forward_and_back_lists_everyone_once_in_order() {
+    let t = TestApp::demo().await;
+    let city = t.unit_id("qingdao").await;
+    let token = t.login("city-admin").await;
+    let (_, all) = t
+        .get(
+            &format!("/api/v1/accounts?unit_id={city}&limit=500"),
+            &token,
+        )
+        .await;
+    let expected: Vec<String> = all["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|a| a["username"].as_str().expect("username").to_owned())
+        .collect();
+    assert!(
+        expected.len() > 100,
+        "more than two pages: {}",
+        expected.len()
+    );
+
+    let mut b = t.browser();
+    b.sign_in("city-admin", PW).await;
+    let mut path = format!("/org/{city}/people");
+    let mut pages = Vec::new();
+    loop {
+        let p = b.get(&path).await;
+        assert_eq!(p.status, StatusCode::OK, "{path}");
+        let (names, _, next) = people_of(&p.body);
+        assert!(names.len() <= 50);
+        pages.push(path.clone());
+        match next {
+            Some(n) => path = n,
+            None => break,
+        }
+        assert!(pages.len() < 20, "the pages end: {pages:?}");
+    }
+    // Forward: every account once, in order, across the pages.
+    let mut forward = Vec::new();
+    for p in &pages {
+        forward.extend(people_of(&b.get(p).await.body).0);
+    }
+    assert_eq!(forward, expected);
+    // Back from the last page by its "previous" links: the same pages.
+    let mut back = Vec::new();
+    let mut path = pages.last().expect("a page").clone();
+    loop {
+        let (names, prev, _) = people_of(&b.get(&path).await.body);
+        back.splice(0..0, names);
+        match prev {
+            Some(p) => path = p,
+            None => break,
+        }
+    }
+    assert_eq!(back, expected);
+}
