@@ -105,3 +105,37 @@ pub async fn appeal_id(app: &App, tracking_code: &str) -> i64 {
         .unwrap_or_else(|| panic!("no appeal {tracking_code}"))
         .id
 }
+
+/// The usernames of a unit's accounts, a page at a time by username, as
+/// the store lists them walking the usernames (`walk`) or gathering the
+/// unit's accounts and sorting them: the two must agree whatever the
+/// unit's size decides in production.
+pub async fn usernames_in(
+    app: &App,
+    unit: &Unit,
+    walk: bool,
+    role: Option<tongyu_domain::account::Role>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    loop {
+        let filter = tongyu_store::account::AccountFilter {
+            role,
+            limit: 7,
+            after: out.last().cloned().unwrap_or_default(),
+            walk,
+            ..Default::default()
+        };
+        let page = tongyu_store::account::list_in_scope(
+            &mut *conn(app).await,
+            std::slice::from_ref(&unit.path),
+            &filter,
+        )
+        .await
+        .expect("list");
+        let n = page.len();
+        out.extend(page.into_iter().map(|r| r.account.username));
+        if n < 7 {
+            return out;
+        }
+    }
+}

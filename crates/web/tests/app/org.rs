@@ -464,3 +464,18 @@ async fn a_unit_s_people_page_by_page_forward_and_back_lists_everyone_once_in_or
     }
     assert_eq!(back, expected);
 }
+
+#[tokio::test]
+async fn walking_the_usernames_lists_the_same_accounts_as_gathering_them() {
+    let t = TestApp::demo().await;
+    let city = peek::city(&t.app).await;
+    let district = peek::unit_by_external_id(&t.app, "d0").await;
+    for unit in [&city, &district] {
+        for role in [None, Some(tongyu_domain::account::Role::Parent)] {
+            let gathered = peek::usernames_in(&t.app, unit, false, role).await;
+            let walked = peek::usernames_in(&t.app, unit, true, role).await;
+            assert!(!gathered.is_empty());
+            assert_eq!(walked, gathered, "{} {role:?}", unit.name);
+        }
+    }
+}
