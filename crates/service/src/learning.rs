@@ -300,7 +300,7 @@ pub async fn my_lessons(app: &App, ctx: &Ctx) -> Result<Vec<ChildLessons>> {
                 duration_s: l.duration_s,
                 covered_s: covered,
                 completed: completed_at > 0,
-                open: camp.opens_at <= now && now < camp.closes_at,
+                open: camp.is_open_at(now),
             });
         }
         out.push(ChildLessons {
@@ -381,7 +381,7 @@ pub async fn report(app: &App, ctx: &Ctx, r: &Report) -> Result<Reported> {
     let mut credits: Vec<progress::Credit> = Vec::new();
     let mut meant = false;
     for (camp, t, all) in &plan.campaigns {
-        let open = camp.opens_at <= now && now < camp.closes_at;
+        let open = camp.is_open_at(now);
         for kid in kids.iter().filter(|k| t.fits(&k.class.grade, k.school_id)) {
             meant = true;
             if open
@@ -518,7 +518,7 @@ pub async fn class_campaigns(app: &App, ctx: &Ctx, class_id: i64) -> Result<Vec<
     let mut c = app.db.read().await?;
     let mut out = Vec::new();
     for campaign in store::list_campaigns(&mut c).await? {
-        if !(campaign.opens_at <= now && now < campaign.closes_at) {
+        if !campaign.is_open_at(now) {
             continue;
         }
         let targets = store::targets_of_campaign(&mut c, campaign.id).await?;

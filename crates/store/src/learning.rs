@@ -18,6 +18,13 @@ pub struct Campaign {
     pub closes_at: i64,
 }
 
+impl Campaign {
+    /// Open to parents at `now`.
+    pub fn is_open_at(&self, now: i64) -> bool {
+        self.opens_at <= now && now < self.closes_at
+    }
+}
+
 fn campaign_from_row(r: &sqlx::any::AnyRow) -> Result<Campaign> {
     Ok(Campaign {
         id: col(r, "id")?,

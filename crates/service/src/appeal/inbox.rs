@@ -72,10 +72,7 @@ fn inbox_units(ctx: &Ctx) -> Vec<i64> {
 /// The deadline an appeal's handler must meet next (as the store's
 /// `next_due`); none once no clock runs.
 fn pending_due(a: &Appeal) -> i64 {
-    if !matches!(
-        a.status,
-        Status::Received | Status::InProgress | Status::AwaitingSignOff
-    ) {
+    if !a.status.is_open() {
         return i64::MAX;
     }
     match (a.contacted_at > 0, a.replied_at > 0) {

@@ -188,7 +188,7 @@ async fn leads(state: &AppState, user: &PageUser) -> PageResult<Vec<UnitFigures>
     let open: Vec<_> = learning::campaigns(app)
         .await?
         .into_iter()
-        .filter(|c| c.opens_at <= now && now < c.closes_at)
+        .filter(|c| c.is_open_at(now))
         .collect();
     let mut out = Vec::new();
     for g in &user.ctx.actor.grants {
@@ -220,6 +220,7 @@ async fn leads(state: &AppState, user: &PageUser) -> PageResult<Vec<UnitFigures>
         }
         let year = school_year(now);
         let (top, kids) = delivery::compliance(app, &user.ctx, g.unit_id, year).await?;
+        let name = top.name.clone();
         figures.push(Figure {
             title: "必修课：达到每学年最低要求的班级".into(),
             value: percent(permille(top.met, top.classes)),
@@ -259,15 +260,7 @@ async fn leads(state: &AppState, user: &PageUser) -> PageResult<Vec<UnitFigures>
                 ),
             });
         }
-        let unit =
-            tongyu_service::access::unit(app, &user.ctx, g.unit_id, Action::ViewUnit).await?;
-        out.push((
-            g.unit_id,
-            UnitFigures {
-                name: unit.name,
-                figures,
-            },
-        ));
+        out.push((g.unit_id, UnitFigures { name, figures }));
     }
     Ok(out.into_iter().map(|(_, u)| u).collect())
 }
