@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (21, "spam_confirmation", include_str!("../migrations/0021_spam_confirmation.sql")),
     (22, "jobs", include_str!("../migrations/0022_jobs.sql")),
     (23, "plans", include_str!("../migrations/0023_plans.sql")),
+    (24, "reply_revisions", include_str!("../migrations/0024_reply_revisions.sql")),
 ];
 
 /// The lock key PostgreSQL instances take while migrating.

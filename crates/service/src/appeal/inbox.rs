@@ -255,6 +255,23 @@ pub struct Detail {
     pub spam_by: String,
     /// The actor is the level above who may confirm or reject that mark.
     pub can_decide_spam: bool,
+    /// A revision of the published reply waiting for sign-off.
+    pub revision: Option<RevisionView>,
+    /// How many times the published reply was revised.
+    pub reply_revisions: i64,
+    /// The reply is published and unrated, with no revision waiting: the
+    /// actor may revise it (修改答复).
+    pub can_revise: bool,
+}
+
+/// A revision waiting for sign-off, as staff see it.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct RevisionView {
+    pub reply: Reply,
+    pub reason: String,
+    pub by: String,
+    pub by_id: i64,
+    pub at_local: String,
 }
 
 /// One appeal, for staff whose scope holds it. Reading it is audited: it
@@ -270,6 +287,7 @@ pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
         .collect();
     people.push(a.handler_id);
     people.push(a.spam_by);
+    people.push(a.revision.by);
     people.sort_unstable();
     people.dedup();
     let names = accounts::display_names(&mut c, &people).await?;
@@ -300,6 +318,7 @@ pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
     .await?;
     let now = app.now();
     let published = a.replied_at > 0 && matches!(a.status, Status::Replied | Status::Closed);
+    let revising = a.status == Status::Replied && a.revision.by > 0;
     Ok(Detail {
         row: inbox_row(
             &a,
@@ -339,8 +358,21 @@ pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
             })
             .collect(),
         can_handle: a.status.is_open() || a.status == Status::Replied,
-        can_sign_off: a.status == Status::AwaitingSignOff
+        can_sign_off: (a.status == Status::AwaitingSignOff || revising)
             && ctx.actor.can(Action::SignOffAppeals, &unit.path),
+        revision: revising.then(|| RevisionView {
+            reply: Reply {
+                policy: a.revision.policy.clone(),
+                status: a.revision.status.clone(),
+                next_steps: a.revision.next_steps.clone(),
+            },
+            reason: a.revision.reason.clone(),
+            by: names.get(&a.revision.by).cloned().unwrap_or_default(),
+            by_id: a.revision.by,
+            at_local: format_local_minute(a.revision.at),
+        }),
+        reply_revisions: a.reply_revisions,
+        can_revise: a.status == Status::Replied && !revising,
         handlers: candidates,
         photos,
         transfer_to,
@@ -612,137 +644,4 @@ pub async fn transfer(app: &App, ctx: &Ctx, id: i64, to_unit: i64, reason: &str)
         now,
     )
     .await
-}
-
-/// Writes the three-part reply. Where the level asks for a sign-off it
-/// waits for one; otherwise the parent sees it at once and may rate it.
-pub async fn reply(app: &App, ctx: &Ctx, id: i64, r: &Reply) -> Result<Status> {
-    let r = r.check()?;
-    let now = app.now();
-    let mut tx = app.db.write().await?;
-    let (mut a, _) = for_change(app, ctx, &mut tx, id, Action::HandleAppeals).await?;
-    if a.status == Status::Replied {
-        return Err(Error::with_message(
-            ErrorCode::Conflict,
-            "已答复，等待家长评价；家长不满意时会重新办理",
-        ));
-    }
-    a.reply_policy = r.policy;
-    a.reply_status = r.status;
-    a.reply_next_steps = r.next_steps;
-    a.replied_by = ctx.actor.account_id;
-    if a.handler_id == 0 {
-        a.handler_id = ctx.actor.account_id;
-    }
-    if app.settings.appeals.sign_off.contains(&a.level) {
-        a.status = Status::AwaitingSignOff;
-        staff_event(
-            &mut tx,
-            ctx,
-            &a,
-            "reply_drafted",
-            false,
-            "答复已提交，等待审核",
-            now,
-        )
-        .await?;
-    } else {
-        publish(&mut tx, app, ctx, &mut a, now).await?;
-    }
-    let status = a.status;
-    finish(app, ctx, tx, &a, "appeal.replied", status.as_str(), now).await?;
-    Ok(status)
-}
-
-async fn publish(c: &mut Conn, app: &App, ctx: &Ctx, a: &mut Appeal, now: i64) -> Result<()> {
-    let cal = crate::calendar::load_calendar(c).await?;
-    a.status = Status::Replied;
-    a.replied_at = now;
-    if now > a.reply_due {
-        a.reply_late = true;
-    }
-    if a.contacted_at == 0 {
-        // A reply reaches the parent: that is contact too.
-        a.contacted_at = now;
-        if now > a.contact_due {
-            a.contact_late = true;
-        }
-    }
-    a.rating_due = cal.add(now, app.settings.appeals.rating_window);
-    staff_event(
-        c,
-        ctx,
-        a,
-        "replied",
-        true,
-        "已答复，请查看答复内容并评价",
-        now,
-    )
-    .await
-}
-
-/// A supervisor approves a waiting reply (the parent sees it) or sends it
-/// back with a comment.
-pub async fn sign_off(
-    app: &App,
-    ctx: &Ctx,
-    id: i64,
-    approve: bool,
-    comment: &str,
-) -> Result<Status> {
-    let comment = comment.trim();
-    let now = app.now();
-    let mut tx = app.db.write().await?;
-    let (mut a, _) = for_change(app, ctx, &mut tx, id, Action::SignOffAppeals).await?;
-    if a.status != Status::AwaitingSignOff {
-        return Err(Error::with_message(
-            ErrorCode::Conflict,
-            "这件诉求没有待审核的答复",
-        ));
-    }
-    // Four eyes: whoever wrote the reply does not approve it.
-    if approve && a.replied_by == ctx.actor.account_id {
-        drop(tx);
-        return Err(audit::refuse(
-            app,
-            ctx,
-            Action::SignOffAppeals,
-            "appeal",
-            id,
-            Some(a.unit_id),
-            "答复须由另一位负责人审核，不能审核自己写的答复",
-        )
-        .await);
-    }
-    if approve {
-        staff_event(&mut tx, ctx, &a, "signed_off", false, "答复审核通过", now).await?;
-        publish(&mut tx, app, ctx, &mut a, now).await?;
-    } else {
-        if comment.chars().count() < 4 {
-            return Err(Error::invalid("comment", "退回时请写明需要修改的地方"));
-        }
-        a.status = Status::InProgress;
-        staff_event(
-            &mut tx,
-            ctx,
-            &a,
-            "sign_off_returned",
-            false,
-            &format!("答复退回：{comment}"),
-            now,
-        )
-        .await?;
-    }
-    let status = a.status;
-    finish(
-        app,
-        ctx,
-        tx,
-        &a,
-        "appeal.signed_off",
-        if approve { "approved" } else { "returned" },
-        now,
-    )
-    .await?;
-    Ok(status)
 }

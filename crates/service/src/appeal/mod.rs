@@ -18,12 +18,14 @@ pub mod templates;
 mod codes;
 mod inbox;
 mod public;
+mod reply;
 mod sweep;
 
 pub use codes::*;
 pub use inbox::*;
 pub use public::*;
 pub use raise::{OnBehalfInput, Raised, raise, raise_checked};
+pub use reply::*;
 pub use sweep::*;
 
 use crate::crypto::field;

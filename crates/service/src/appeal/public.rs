@@ -224,6 +224,9 @@ pub struct PublicStatus {
     pub escalations: i64,
     pub reply: Option<Reply>,
     pub replied_local: String,
+    /// How many times the published reply was revised (each revision is
+    /// also an event saying why).
+    pub reply_revisions: i64,
     pub rating: Option<Rating>,
     pub rating_label: &'static str,
     pub can_rate: bool,
@@ -277,6 +280,7 @@ pub async fn public_status(app: &App, tracking_code: &str) -> Result<PublicStatu
         } else {
             String::new()
         },
+        reply_revisions: a.reply_revisions,
         rating: a.rating,
         rating_label: a.rating.map_or("", |r| r.label()),
         can_rate: a.status == Status::Replied,
@@ -422,6 +426,24 @@ pub async fn rate(
             ErrorCode::Conflict,
             "现在不能评价：答复发布后才能评价，每次答复只能评价一次",
         ));
+    }
+    if a.revision.by > 0 {
+        // The parent rated the reply they read; a revision still waiting
+        // for sign-off no longer answers anything.
+        a.revision = Default::default();
+        store::add_event(
+            &mut tx,
+            &NewEvent {
+                appeal_id: a.id,
+                kind: "revision_dropped",
+                public: false,
+                actor_id: 0,
+                unit_id: a.unit_id,
+                text: "家长已评价，待审核的修改答复作废",
+            },
+            now,
+        )
+        .await?;
     }
     a.rating = Some(rating);
     a.rating_comment = comment.clone();

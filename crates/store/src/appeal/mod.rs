@@ -155,6 +155,22 @@ pub struct Appeal {
     pub spam_by: i64,
     pub spam_reason: String,
     pub spam_at: i64,
+    /// A revision of the published reply waiting for sign-off (`by` 0:
+    /// none); the parent reads the published reply until it is approved.
+    pub revision: Revision,
+    /// How many times the published reply was revised.
+    pub reply_revisions: i64,
+}
+
+/// A pending revision of a published reply.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct Revision {
+    pub policy: String,
+    pub status: String,
+    pub next_steps: String,
+    pub reason: String,
+    pub by: i64,
+    pub at: i64,
 }
 
 const COLS: &str = "a.id, a.tracking_code, a.source, a.external_ref, a.school_id, a.unit_id, a.level,
@@ -162,7 +178,8 @@ const COLS: &str = "a.id, a.tracking_code, a.source, a.external_ref, a.school_id
     a.escalations, a.reopened, a.clock_start, a.contact_due, a.contacted_at, a.reply_due,
     a.replied_at, a.swept_at, a.warned_due, a.contact_late, a.reply_late, a.reply_policy, a.reply_status, a.reply_next_steps,
     a.replied_by, a.rating, a.rating_comment, a.rating_due, a.rated_at, a.closed_at, a.created_at,
-    a.updated_at, a.spam_by, a.spam_reason, a.spam_at";
+    a.updated_at, a.spam_by, a.spam_reason, a.spam_at, a.revision_policy, a.revision_status,
+    a.revision_next_steps, a.revision_reason, a.revision_by, a.revision_at, a.reply_revisions";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Appeal> {
     let source: String = col(r, "source")?;
@@ -214,6 +231,15 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Appeal> {
         spam_by: col(r, "spam_by")?,
         spam_reason: col(r, "spam_reason")?,
         spam_at: col(r, "spam_at")?,
+        revision: Revision {
+            policy: col(r, "revision_policy")?,
+            status: col(r, "revision_status")?,
+            next_steps: col(r, "revision_next_steps")?,
+            reason: col(r, "revision_reason")?,
+            by: col(r, "revision_by")?,
+            at: col(r, "revision_at")?,
+        },
+        reply_revisions: col(r, "reply_revisions")?,
     })
 }
 
@@ -290,7 +316,9 @@ pub async fn save(c: &mut Conn, a: &Appeal, now: i64) -> Result<()> {
              reply_policy = $15, reply_status = $16, reply_next_steps = $17, replied_by = $18,
              rating = $19, rating_comment = $20, rating_due = $21, rated_at = $22, closed_at = $23,
              swept_at = $24, warned_due = $25, updated_at = $26, school_id = $27,
-             spam_by = $29, spam_reason = $30, spam_at = $31
+             spam_by = $29, spam_reason = $30, spam_at = $31, revision_policy = $32,
+             revision_status = $33, revision_next_steps = $34, revision_reason = $35,
+             revision_by = $36, revision_at = $37, reply_revisions = $38
          WHERE id = $28",
     )
     .bind(a.unit_id)
@@ -324,6 +352,13 @@ pub async fn save(c: &mut Conn, a: &Appeal, now: i64) -> Result<()> {
     .bind(a.spam_by)
     .bind(&a.spam_reason)
     .bind(a.spam_at)
+    .bind(&a.revision.policy)
+    .bind(&a.revision.status)
+    .bind(&a.revision.next_steps)
+    .bind(&a.revision.reason)
+    .bind(a.revision.by)
+    .bind(a.revision.at)
+    .bind(a.reply_revisions)
     .execute(&mut *c)
     .await
     .db()?;

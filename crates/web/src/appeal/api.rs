@@ -91,6 +91,12 @@ pub fn operations() -> Vec<Op> {
         )
         .body::<Reply>()
         .returns::<StatusView>(200),
+        Op::post(
+            "/appeals/{id}/revise",
+            "修改已发布、未评价的答复（原因家长可见；本级须审核时等待审核）",
+        )
+        .body::<ReviseBody>()
+        .returns::<StatusView>(200),
         Op::post("/appeals/{id}/assign", "指派办理人")
             .body::<AssignBody>()
             .no_content(),
@@ -271,6 +277,7 @@ pub fn routes() -> Router<AppState> {
         .route("/appeals/{id}/note", post(note))
         .route("/appeals/{id}/transfer", post(transfer))
         .route("/appeals/{id}/sign-off", post(sign_off))
+        .route("/appeals/{id}/revise", post(revise))
         .route("/appeals/{id}/spam", post(spam))
         .route("/appeals/{id}/spam/decision", post(spam_decision))
         .route("/appeals/spam-pending", get(spam_pending))
@@ -506,6 +513,30 @@ async fn reply(
     ApiJson(b): ApiJson<Reply>,
 ) -> ApiResult<Json<StatusView>> {
     let status = appeal::reply(&state.app, &user.ctx, id, &b).await?;
+    Ok(Json(StatusView { status }))
+}
+
+/// A revised reply and why it changed (shown to the parent).
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct ReviseBody {
+    policy: String,
+    status: String,
+    next_steps: String,
+    reason: String,
+}
+
+async fn revise(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ReviseBody>,
+) -> ApiResult<Json<StatusView>> {
+    let reply = Reply {
+        policy: b.policy,
+        status: b.status,
+        next_steps: b.next_steps,
+    };
+    let status = appeal::revise(&state.app, &user.ctx, id, &reply, &b.reason).await?;
     Ok(Json(StatusView { status }))
 }
 

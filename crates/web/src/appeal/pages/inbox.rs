@@ -121,6 +121,10 @@ struct ShowPage {
     error: Option<String>,
     reply: Reply,
     sign_off_needed: bool,
+    /// The revise form is open (after a refused revision, with what was
+    /// typed).
+    revising: bool,
+    reason: String,
 }
 
 pub(super) async fn show(
@@ -135,6 +139,7 @@ pub(super) async fn show(
         "noted" => "已添加内部备注。",
         "transferred" => "已转办。",
         "replied" => "答复已提交。",
+        "revised" => "修改已提交。",
         "signed_off" => "已审核。",
         "spam" => "已申请标记为无效，待上一级确认；确认前诉求照常办理。",
         "spam_confirmed" => "已确认标记为无效，诉求已关闭。",
@@ -159,7 +164,16 @@ pub(super) async fn show(
         }
         None => None,
     };
-    show_page(&state, &user, id, notice.map(str::to_owned), None, draft).await
+    show_page(
+        &state,
+        &user,
+        id,
+        notice.map(str::to_owned),
+        None,
+        draft,
+        None,
+    )
+    .await
 }
 
 async fn show_page(
@@ -169,6 +183,7 @@ async fn show_page(
     notice: Option<String>,
     error: Option<Error>,
     draft: Option<Reply>,
+    reason: Option<String>,
 ) -> PageResult<Response> {
     let d = appeal::detail(&state.app, &user.ctx, id).await?;
     let reply = draft.unwrap_or_else(|| d.reply.clone());
@@ -192,6 +207,8 @@ async fn show_page(
         error: error.as_ref().map(|e| e.message.clone()),
         reply,
         sign_off_needed,
+        revising: reason.is_some(),
+        reason: reason.unwrap_or_default(),
     };
     Ok((status_of(error.as_ref()), render(&page)?).into_response())
 }
@@ -229,19 +246,25 @@ pub(super) async fn act(
     let app = &state.app;
     let ctx = &user.ctx;
     let mut draft = None;
+    let typed = Reply {
+        policy: f.policy.clone(),
+        status: f.status.clone(),
+        next_steps: f.next_steps.clone(),
+    };
     let result = match action.as_str() {
         "assign" => appeal::assign(app, ctx, id, f.handler_id).await,
         "contact" => appeal::contact(app, ctx, id, &f.note, f.public == "1").await,
         "note" => appeal::note(app, ctx, id, &f.note).await,
         "transfer" => appeal::transfer(app, ctx, id, f.unit_id, &f.reason).await,
         "reply" => {
-            let r = Reply {
-                policy: f.policy.clone(),
-                status: f.status.clone(),
-                next_steps: f.next_steps.clone(),
-            };
-            draft = Some(r.clone());
-            appeal::reply(app, ctx, id, &r).await.map(|_| ())
+            draft = Some(typed.clone());
+            appeal::reply(app, ctx, id, &typed).await.map(|_| ())
+        }
+        "revise" => {
+            draft = Some(typed.clone());
+            appeal::revise(app, ctx, id, &typed, &f.reason)
+                .await
+                .map(|_| ())
         }
         "sign-off" => appeal::sign_off(app, ctx, id, f.decision == "approve", &f.comment)
             .await
@@ -257,6 +280,7 @@ pub(super) async fn act(
         "note" => "noted",
         "transfer" => "transferred",
         "reply" => "replied",
+        "revise" => "revised",
         "sign-off" => "signed_off",
         "spam-confirm" => "spam_confirmed",
         "spam-reject" => "spam_rejected",
@@ -268,7 +292,10 @@ pub(super) async fn act(
             Ok(Redirect::to("/appeals?msg=transferred").into_response())
         }
         Ok(()) => Ok(Redirect::to(&format!("/appeals/{id}?msg={msg}")).into_response()),
-        Err(e) if is_user_error(&e) => show_page(&state, &user, id, None, Some(e), draft).await,
+        Err(e) if is_user_error(&e) => {
+            let reason = (action == "revise").then(|| f.reason.clone());
+            show_page(&state, &user, id, None, Some(e), draft, reason).await
+        }
         Err(e) => Err(PageError(e)),
     }
 }

@@ -8,6 +8,7 @@ mod files;
 mod handling;
 mod hotline;
 mod public;
+mod revise;
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
