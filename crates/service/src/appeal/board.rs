@@ -35,6 +35,11 @@ pub struct BoardRow {
     pub satisfaction: Option<i64>,
     pub reopen_rate: Option<i64>,
     pub escalation_rate: Option<i64>,
+    /// Appeals whose first contact is neither made nor late yet: the
+    /// on-time rate does not count them either way until their clock ends.
+    pub awaiting_contact: i64,
+    /// Likewise for the reply.
+    pub awaiting_reply: i64,
 }
 
 fn permille(part: i64, whole: i64) -> Option<i64> {
@@ -51,6 +56,8 @@ fn row(unit_id: i64, name: String, drill: bool, c: BoardCounts) -> BoardRow {
         satisfaction: permille(c.pleased, c.rated),
         reopen_rate: permille(c.reopened, c.answered),
         escalation_rate: permille(c.escalated, c.total),
+        awaiting_contact: c.total - c.contact_due,
+        awaiting_reply: c.total - c.reply_due,
         counts: c,
     }
 }
@@ -129,7 +136,10 @@ pub async fn board(app: &App, ctx: &Ctx, unit_id: i64, since: &str) -> Result<Bo
         })
         .collect();
     // Appeals held by the unit itself (a district's own, naming no school).
-    if let Some(own) = by_child.remove(&unit.id) {
+    // (A school's own board is its total; no row repeats it.)
+    if let Some(own) = by_child.remove(&unit.id)
+        && unit.kind != UnitKind::School
+    {
         rows.insert(
             0,
             row(unit.id, format!("{}（本级）", unit.name), false, own),
@@ -167,7 +177,9 @@ pub async fn export(app: &App, ctx: &Ctx, unit_id: i64, since: &str) -> Result<(
             r.name.clone(),
             r.counts.total.to_string(),
             pct(r.contact_on_time),
+            r.awaiting_contact.to_string(),
             pct(r.reply_on_time),
+            r.awaiting_reply.to_string(),
             r.counts.escalated.to_string(),
             pct(r.satisfaction),
             pct(r.reopen_rate),
@@ -192,7 +204,9 @@ pub async fn export(app: &App, ctx: &Ctx, unit_id: i64, since: &str) -> Result<(
             "单位",
             "诉求数",
             "按时联系率",
+            "待联系",
             "按时答复率",
+            "待答复",
             "上报次数",
             "满意率",
             "重办率",

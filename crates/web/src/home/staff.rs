@@ -243,10 +243,12 @@ async fn leads(state: &AppState, user: &PageUser) -> PageResult<Vec<UnitFigures>
                 title: "诉求：按时答复".into(),
                 value: percent(t.reply_on_time),
                 detail: format!(
-                    "按时联系 {}，家长满意 {}，自 {} 起",
+                    "按时联系 {}，家长满意 {}，自 {} 起；另有 {} 件待联系、{} 件待答复仍在时限内",
                     percent(t.contact_on_time),
                     percent(t.satisfaction),
-                    b.since
+                    b.since,
+                    t.awaiting_contact,
+                    t.awaiting_reply
                 ),
                 href: format!("/appeals/board/{}", g.unit_id),
                 worst: worst(

@@ -190,6 +190,19 @@ async fn the_board_counts_on_time_escalated_satisfied_and_reopened_from_city_to_
     assert_eq!(total["counts"]["escalated"], 2);
     assert_eq!(total["satisfaction"], 500);
     assert_eq!(total["reopen_rate"], 500);
+    // B, reopened, waits for the district's contact: pending, not on time.
+    assert_eq!(total["awaiting_contact"], 1, "{board}");
+    // Two new appeals still in time count as pending, not as on time.
+    submit(&t, &qr, "13400000004").await;
+    submit(&t, &qr, "13400000005").await;
+    let (_, board) = t
+        .get(&format!("/api/v1/units/{school}/appeal-board"), &city)
+        .await;
+    let total = &board["total"];
+    assert_eq!(total["contact_on_time"], 500, "{board}");
+    assert_eq!(total["awaiting_contact"], 3, "{board}");
+    // C's reply clock started again at the district too.
+    assert_eq!(total["awaiting_reply"], 4, "{board}");
     // The school sees its own board, not the city's; the page and the export work.
     let (s, _) = t
         .get(&format!("/api/v1/units/{city_id}/appeal-board"), &admin)
@@ -201,6 +214,13 @@ async fn the_board_counts_on_time_escalated_satisfied_and_reopened_from_city_to_
     assert_eq!(page.status, StatusCode::OK);
     assert!(
         page.body.contains("满意率") && page.body.contains(&format!("/appeals/board/{district}")),
+        "{}",
+        page.body
+    );
+    let page = browser.get(&format!("/appeals/board/{school}")).await;
+    assert!(
+        page.body
+            .contains("50.0%</b>按时联系<small>另 3 件待联系</small>"),
         "{}",
         page.body
     );
