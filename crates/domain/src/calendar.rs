@@ -58,6 +58,11 @@ pub fn local_day(ts: i64) -> i64 {
     (ts + LOCAL_OFFSET_S).div_euclid(DAY_S)
 }
 
+/// The first second of a local day (days since 1970-01-01).
+pub fn day_start(day: i64) -> i64 {
+    day * DAY_S - LOCAL_OFFSET_S
+}
+
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -210,7 +215,7 @@ pub fn format_local_minute(ts: i64) -> String {
 
 /// Midnight (Beijing time) of a date written `YYYY-MM-DD`, in Unix seconds.
 pub fn parse_local_date(raw: &str) -> Option<i64> {
-    parse_date(raw).map(|d| d * DAY_S - LOCAL_OFFSET_S)
+    parse_date(raw).map(day_start)
 }
 
 /// A Beijing time written `YYYY-MM-DDTHH:MM` (as a browser's

@@ -11,25 +11,182 @@ fn tfidf() -> &'static TfIdf {
     T.get_or_init(TfIdf::default)
 }
 
-/// Words that say nothing about a topic in an appeal.
+/// Words that say nothing about a topic in an appeal: who writes and to
+/// whom, when, and the verbs of asking.
 const STOP: &[&str] = &[
-    "学校", "孩子", "家长", "老师", "希望", "问题", "情况", "反映", "我们", "现在", "没有", "一下",
-    "这个", "那个", "什么", "可以", "因为", "所以", "但是", "还是", "已经", "经常", "一些", "如果",
-    "谢谢", "请问", "相关", "处理", "解决", "时候", "非常", "觉得", "就是", "学生",
+    "学校",
+    "孩子",
+    "家长",
+    "老师",
+    "希望",
+    "问题",
+    "情况",
+    "反映",
+    "我们",
+    "现在",
+    "没有",
+    "一下",
+    "这个",
+    "那个",
+    "什么",
+    "可以",
+    "因为",
+    "所以",
+    "但是",
+    "还是",
+    "已经",
+    "经常",
+    "一些",
+    "如果",
+    "谢谢",
+    "请问",
+    "相关",
+    "处理",
+    "解决",
+    "时候",
+    "非常",
+    "觉得",
+    "就是",
+    "学生",
+    "教育局",
+    "教育",
+    "班主任",
+    "校长",
+    "领导",
+    "部门",
+    "有关",
+    "单位",
+    "上午",
+    "下午",
+    "中午",
+    "早上",
+    "晚上",
+    "今天",
+    "昨天",
+    "明天",
+    "每天",
+    "最近",
+    "目前",
+    "本周",
+    "上周",
+    "这周",
+    "周末",
+    "检查",
+    "检查一下",
+    "了解",
+    "了解一下",
+    "看看",
+    "需要",
+    "应该",
+    "能否",
+    "是否",
+    "怎么",
+    "为什么",
+    "一直",
+    "多次",
+    "到底",
+    "真的",
+    "大家",
+    "其他",
+    "自己",
+    "他们",
+    "要求",
+    "关注",
+    "重视",
+    "工作",
+    "同学",
+    "班级",
+    "年级",
+    "小孩",
+    "女儿",
+    "儿子",
+    "家里",
+    "一个",
+    "这样",
+    "还有",
+    "然后",
+    "而且",
+    "不过",
+    "确认",
+    "再确认",
+    "协调",
+    "落实",
+    "回复",
+    "答复",
+    "联系",
 ];
 
+/// Places of the city and the province, which say where, not what.
+const PLACES: &[&str] = &[
+    "山东",
+    "山东省",
+    "青岛",
+    "青岛市",
+    "市南",
+    "市南区",
+    "市北",
+    "市北区",
+    "李沧",
+    "李沧区",
+    "崂山",
+    "崂山区",
+    "黄岛",
+    "黄岛区",
+    "西海岸",
+    "西海岸新区",
+    "城阳",
+    "城阳区",
+    "即墨",
+    "即墨区",
+    "胶州",
+    "胶州市",
+    "平度",
+    "平度市",
+    "莱西",
+    "莱西市",
+];
+
+/// A grade or class as parents write it: 一年级, 初二, 高三, 大班, 三班.
+pub fn is_grade_name(word: &str) -> bool {
+    const NUM: &str = "一二三四五六七八九十0123456789";
+    let mut chars = word.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    let rest: String = chars.collect();
+    matches!(word, "小班" | "中班" | "大班" | "托班" | "学前班")
+        || (matches!(first, '初' | '高')
+            && rest.chars().count() == 1
+            && rest.chars().all(|c| NUM.contains(c)))
+        || ((rest.ends_with("年级") || rest.ends_with('班') || rest.ends_with("年级组"))
+            && NUM.contains(first)
+            && rest
+                .trim_end_matches("年级组")
+                .trim_end_matches("年级")
+                .trim_end_matches('班')
+                .chars()
+                .all(|c| NUM.contains(c)))
+}
+
+/// A word that can stand for a topic: not a stop word, a grade or a place
+/// of the city (the names of the city's own units are left out where a
+/// report is read, knowing the place).
+pub fn is_topic_word(word: &str) -> bool {
+    word.chars().count() >= 2
+        && !word.chars().all(|c| c.is_ascii_digit())
+        && !STOP.contains(&word)
+        && !PLACES.contains(&word)
+        && !is_grade_name(word)
+}
+
 /// The `k` words that best say what a text is about (TF-IDF over jieba's
-/// dictionary), two characters or more, without the words every appeal uses.
+/// dictionary), each a [topic word](is_topic_word).
 pub fn keywords(text: &str, k: usize) -> Vec<String> {
-    let found = tfidf().extract_keywords(crate::search::jieba(), text, k + STOP.len(), Vec::new());
+    let found = tfidf().extract_keywords(crate::search::jieba(), text, k + 20, Vec::new());
     let mut out: Vec<String> = Vec::with_capacity(k);
     for w in found {
         let word = w.keyword.trim().to_owned();
-        if word.chars().count() < 2
-            || word.chars().all(|c| c.is_ascii_digit())
-            || STOP.contains(&word.as_str())
-            || out.contains(&word)
-        {
+        if !is_topic_word(&word) || out.contains(&word) {
             continue;
         }
         out.push(word);
@@ -163,6 +320,12 @@ impl Period {
             Period::Week
         }
     }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Week => "week",
+            Period::Month => "month",
+        }
+    }
     pub fn days(self) -> i64 {
         match self {
             Period::Week => 7,
@@ -194,6 +357,37 @@ mod tests {
         assert!(k.iter().any(|w| w == "食堂"), "{k:?}");
         assert!(!k.iter().any(|w| w == "孩子" || w == "学校"), "{k:?}");
         assert!(k.len() <= 5);
+    }
+
+    #[test]
+    fn grades_places_and_times_are_not_topics() {
+        for w in [
+            "一年级",
+            "三年级",
+            "初一",
+            "高三",
+            "大班",
+            "三班",
+            "12班",
+            "下午",
+            "教育局",
+            "检查一下",
+            "平度",
+            "青岛市",
+        ] {
+            assert!(!is_topic_word(w), "{w}");
+        }
+        for w in ["食堂", "校车", "收费", "高度", "初中", "一中", "班车"] {
+            assert!(is_topic_word(w), "{w}");
+        }
+        let k = keywords(
+            "一年级的孩子下午放学时在平度东门口，教育局检查一下校车超载的情况。",
+            5,
+        );
+        assert!(k.iter().any(|w| w == "校车" || w == "超载"), "{k:?}");
+        for w in ["一年级", "下午", "教育局", "平度", "检查一下"] {
+            assert!(!k.iter().any(|x| x == w), "{w} in {k:?}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use tongyu_domain::Result;
 
 use crate::rows::{Batch, Col, V};
-use crate::{Conn, DbResult, col};
+use crate::{BindSubtree, Conn, DbResult, col};
 
 pub async fn add_keywords(
     c: &mut Conn,
@@ -77,6 +77,56 @@ pub async fn topic_counts(
         .db()?;
     rows.iter()
         .map(|r| Ok((col(r, "word")?, col(r, "cur")?, col(r, "base")?)))
+        .collect()
+}
+
+/// The appeals that named `word` from `from` on in a place, newest first.
+pub async fn appeals_with_word(
+    c: &mut Conn,
+    place: Place,
+    word: &str,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<i64>> {
+    let (filter, id) = place.filter();
+    let sql = format!(
+        "SELECT appeal_id FROM appeal_keywords
+         WHERE word = $1 AND day >= $2 AND $3 = $3 AND {filter}
+         ORDER BY appeal_id DESC LIMIT $5"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(word)
+        .bind(from)
+        .bind(0_i64)
+        .bind(id)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await
+        .db()?;
+    rows.iter().map(|r| col(r, "appeal_id")).collect()
+}
+
+/// Appeals received from `from` (a timestamp) on in a place, per category,
+/// spam left out. A place is the subtree at `path`.
+pub async fn appeals_by_category(
+    c: &mut Conn,
+    path: &str,
+    from: i64,
+) -> Result<Vec<(String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT a.category AS category, COUNT(*) AS n
+         FROM appeals a
+         JOIN units u ON u.id = (CASE WHEN a.school_id > 0 THEN a.school_id ELSE a.unit_id END)
+         WHERE u.path >= $1 AND u.path < $2 AND a.created_at >= $3 AND a.status <> 'spam'
+         GROUP BY a.category ORDER BY n DESC, a.category",
+    )
+    .bind_subtree(path)
+    .bind(from)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| Ok((col(r, "category")?, col(r, "n")?)))
         .collect()
 }
 

@@ -153,11 +153,16 @@ pub async fn inbox(app: &App, ctx: &Ctx, q: &InboxQuery) -> Result<Vec<InboxRow>
         let f = InboxFilter { units, ..base };
         rows = store::inbox(&mut c, &f).await?;
     }
+    rows_of(&mut c, rows, now).await
+}
+
+/// Appeals as inbox lines, with the names of their units and handlers.
+pub(crate) async fn rows_of(c: &mut Conn, rows: Vec<Appeal>, now: i64) -> Result<Vec<InboxRow>> {
     let mut unit_ids: Vec<i64> = rows.iter().flat_map(|a| [a.unit_id, a.school_id]).collect();
     unit_ids.retain(|id| *id > 0);
     unit_ids.sort_unstable();
     unit_ids.dedup();
-    let names: HashMap<i64, String> = units::get_many(&mut c, &unit_ids)
+    let names: HashMap<i64, String> = units::get_many(c, &unit_ids)
         .await?
         .into_iter()
         .map(|u| (u.id, u.name))
@@ -169,7 +174,7 @@ pub async fn inbox(app: &App, ctx: &Ctx, q: &InboxQuery) -> Result<Vec<InboxRow>
         .collect();
     handler_ids.sort_unstable();
     handler_ids.dedup();
-    let handlers = accounts::display_names(&mut c, &handler_ids).await?;
+    let handlers = accounts::display_names(c, &handler_ids).await?;
     Ok(rows
         .into_iter()
         .map(|a| {

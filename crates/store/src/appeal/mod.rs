@@ -283,6 +283,28 @@ pub async fn get(c: &mut Conn, id: i64) -> Result<Option<Appeal>> {
     r.as_ref().map(from_row).transpose()
 }
 
+/// Appeals by id, newest first (ids not found are left out).
+pub async fn get_many(c: &mut Conn, ids: &[i64]) -> Result<Vec<Appeal>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let list = chunk
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!("SELECT {COLS} FROM appeals a WHERE a.id IN ({list})");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut *c)
+            .await
+            .db()?;
+        for r in &rows {
+            out.push(from_row(r)?);
+        }
+    }
+    out.sort_by_key(|a| std::cmp::Reverse(a.id));
+    Ok(out)
+}
+
 pub async fn by_tracking_code(c: &mut Conn, code: &str) -> Result<Option<Appeal>> {
     let sql = format!("SELECT {COLS} FROM appeals a WHERE a.tracking_code = $1");
     let r = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -168,6 +168,12 @@ pub fn operations() -> Vec<Op> {
         .query::<PeriodQuery>()
         .returns::<tongyu_service::opinion::Report>(200),
         Op::get(
+            "/units/{id}/opinion/topic",
+            "舆情监测：提到某个热点词的诉求（最新的在前）",
+        )
+        .query::<TopicQuery>()
+        .returns::<tongyu_service::opinion::TopicAppeals>(200),
+        Op::get(
             "/units/{id}/appeal-templates",
             "本单位及上级单位的答复模板",
         )
@@ -293,6 +299,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/appeals/hotline-replies.xlsx", get(hotline_replies))
         .route("/units/{id}/opinion", get(opinion))
+        .route("/units/{id}/opinion/topic", get(opinion_topic))
         .route(
             "/units/{id}/appeal-templates",
             get(templates).post(create_template),
@@ -396,6 +403,25 @@ async fn opinion(
     let period = tongyu_domain::opinion::Period::parse(&q.period);
     Ok(Json(
         tongyu_service::opinion::report(&state.app, &user.ctx, id, period).await?,
+    ))
+}
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct TopicQuery {
+    word: String,
+    #[serde(default)]
+    period: String,
+}
+
+async fn opinion_topic(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiQuery(q): ApiQuery<TopicQuery>,
+) -> ApiResult<Json<tongyu_service::opinion::TopicAppeals>> {
+    let period = tongyu_domain::opinion::Period::parse(&q.period);
+    Ok(Json(
+        tongyu_service::opinion::topic(&state.app, &user.ctx, id, period, &q.word).await?,
     ))
 }
 

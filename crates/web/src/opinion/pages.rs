@@ -13,7 +13,9 @@ use crate::extract::PageUser;
 use crate::page::{Nav, render};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/appeals/opinion/{unit_id}", get(opinion))
+    Router::new()
+        .route("/appeals/opinion/{unit_id}", get(opinion))
+        .route("/appeals/opinion/{unit_id}/topic", get(topic))
 }
 
 #[derive(Template)]
@@ -28,6 +30,30 @@ struct OpinionPage {
 struct PeriodParams {
     #[serde(default)]
     period: String,
+    #[serde(default)]
+    word: String,
+}
+
+#[derive(Template)]
+#[template(path = "opinion/topic.html")]
+struct TopicPage {
+    nav: Nav,
+    t: tongyu_service::opinion::TopicAppeals,
+}
+
+async fn topic(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(unit_id): Path<i64>,
+    Query(p): Query<PeriodParams>,
+) -> PageResult<Response> {
+    let period = tongyu_domain::opinion::Period::parse(&p.period);
+    let t = tongyu_service::opinion::topic(&state.app, &user.ctx, unit_id, period, &p.word).await?;
+    let page = TopicPage {
+        nav: Nav::for_user(&user),
+        t,
+    };
+    Ok(render(&page)?.into_response())
 }
 
 async fn opinion(

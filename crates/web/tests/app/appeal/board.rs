@@ -93,7 +93,45 @@ async fn urgent_words_flag_the_district_at_once_and_a_rising_topic_is_a_surge() 
         "{}",
         page.body
     );
+    assert!(
+        page.body.contains("新出现"),
+        "no history reads as new, not 0.0"
+    );
+    // Categories are counted; a topic opens the appeals that named it.
+    let bullying = r["categories"]
+        .as_array()
+        .expect("categories")
+        .iter()
+        .find(|c| c["category"] == "bullying")
+        .cloned()
+        .expect("bullying counted");
+    assert!(bullying["appeals"].as_i64().expect("n") >= 8, "{bullying}");
+    assert!(page.body.contains("id=\"categories\""));
+    let link = format!("/appeals/opinion/{d0}/topic?period=week&amp;word=%E9%A3%9F%E5%A0%82");
+    assert!(page.body.contains(&link), "{}", page.body);
+    let topic = b
+        .get(&format!(
+            "/appeals/opinion/{d0}/topic?period=week&word=%E9%A3%9F%E5%A0%82"
+        ))
+        .await;
+    assert_eq!(topic.status, StatusCode::OK);
+    // The six of today, and the demo's own canteen appeals.
+    let listed = topic.body.matches("<li><a href=\"/appeals/").count();
+    assert!(listed >= 6, "{}", topic.body);
+    assert!(topic.body.contains("变质"));
+    let (s, v) = t
+        .get(
+            &format!("/api/v1/units/{d0}/opinion/topic?word=%E9%A3%9F%E5%A0%82"),
+            &district,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["appeals"].as_array().expect("appeals").len(), listed);
     let (s, _) = t.get(&format!("/api/v1/units/{d0}/opinion"), &admin).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = t
+        .get(&format!("/api/v1/units/{d0}/opinion/topic?word=x"), &admin)
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // Two weeks later the canteen is no longer this week's topic.
     t.clock.advance(14 * 86_400);
@@ -252,4 +290,20 @@ async fn the_demo_appeals_are_in_the_opinion_report() {
     // The sample appeals: the canteen, the traffic at the gate, the fees.
     assert!(words.contains(&"食堂"), "{r}");
     assert!(words.len() >= 10, "{r}");
+    // Not the words of every appeal, grades, times or the city's places.
+    let names: Vec<String> = peek::children(&t.app, d0)
+        .await
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    for w in &words {
+        assert!(
+            tongyu_domain::opinion::is_topic_word(w),
+            "{w} is not a topic: {r}"
+        );
+        assert!(
+            !names.iter().any(|n| n.contains(w)),
+            "{w} names a place: {r}"
+        );
+    }
 }
