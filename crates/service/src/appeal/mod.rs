@@ -24,7 +24,7 @@ mod sweep;
 pub use codes::*;
 pub use inbox::*;
 pub use public::*;
-pub use raise::{OnBehalfInput, Raised, raise, raise_checked};
+pub use raise::{OnBehalfInput, Raised, raise, raise_checked, raise_targets};
 pub use reply::*;
 pub use sweep::*;
 

@@ -35,6 +35,29 @@ pub struct Raised {
     pub link_sent: bool,
 }
 
+/// The units an appeal taken by staff may be routed to: the districts and
+/// schools in the actor's scope, schools matching `q` (a part of the name)
+/// when given, at most `limit` schools.
+pub async fn raise_targets(
+    app: &App,
+    ctx: &Ctx,
+    q: &str,
+    limit: i64,
+) -> Result<(Vec<(i64, String)>, Vec<(i64, String)>)> {
+    let roots = ctx.actor.scope(Action::HandleAppeals);
+    if roots.is_empty() {
+        return Err(Error::forbidden());
+    }
+    let mut c = app.db.read().await?;
+    let districts = units::search(&mut c, &roots, Some(UnitKind::District), "", 100).await?;
+    let schools = units::search(&mut c, &roots, Some(UnitKind::School), q.trim(), limit).await?;
+    let pair = |u: Unit| (u.id, u.name);
+    Ok((
+        districts.into_iter().map(pair).collect(),
+        schools.into_iter().map(pair).collect(),
+    ))
+}
+
 /// Raises an appeal on a parent's behalf, routed to the named school (or
 /// district bureau). The caller must handle appeals at that unit.
 pub async fn raise(app: &App, ctx: &Ctx, input: &OnBehalfInput) -> Result<Raised> {

@@ -139,6 +139,8 @@ pub(super) async fn show(
         "noted" => "已添加内部备注。",
         "transferred" => "已转办。",
         "replied" => "答复已提交。",
+        "raised" => "诉求已登记，开始计时。",
+        "existing" => "这个工单编号已登记过，以下是已有的诉求。",
         "revised" => "修改已提交。",
         "signed_off" => "已审核。",
         "spam" => "已申请标记为无效，待上一级确认；确认前诉求照常办理。",

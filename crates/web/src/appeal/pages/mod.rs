@@ -26,12 +26,14 @@ mod inbox;
 mod oversight;
 mod posters;
 mod public;
+mod raise;
 
 use hotline::*;
 use inbox::*;
 use oversight::*;
 use posters::*;
 use public::*;
+use raise::*;
 
 const DEVICE_COOKIE: &str = "tongyu_device";
 
@@ -53,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .route("/a/{code}/follow-up", post(follow_up))
         .route("/a/{code}/rating", post(rate))
         .route("/appeals", get(inbox))
+        .route("/appeals/new", get(raise_form).post(raise_submit))
         .route("/appeals/posters/{unit_id}", get(posters))
         .route("/appeals/posters/{unit_id}/posters.zip", get(posters_zip))
         .route("/appeals/codes/{school_id}/rotate", post(rotate))

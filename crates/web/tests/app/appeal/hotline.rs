@@ -262,3 +262,82 @@ async fn hotline_tickets_come_in_by_token_and_by_file_once_each_and_replies_go_b
             .contains("spreadsheetml")
     );
 }
+
+#[tokio::test]
+async fn staff_log_an_appeal_taken_by_phone_on_a_page_and_it_runs_like_any_other() {
+    let t = TestApp::demo().await;
+    let (school, _, _) = schools(&t).await;
+    let mut b = t.browser();
+    b.sign_in("district-admin", PW).await;
+    let inbox = b.get("/appeals").await;
+    assert!(
+        inbox.body.contains("href=\"/appeals/new\""),
+        "{}",
+        inbox.body
+    );
+    let form = b.get("/appeals/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(
+        form.body.contains(&format!("<option value=\"{school}\"")),
+        "the district's schools are offered"
+    );
+    assert!(
+        !form.body.contains("value=\"qr\""),
+        "a gate code is not a source staff pick"
+    );
+
+    // Too short: the message, and what was typed is kept.
+    let school_s = school.to_string();
+    let p = b
+        .post(
+            "/appeals/new",
+            &[
+                ("source", "principal_mailbox"),
+                ("unit_id", &school_s),
+                ("category", "food"),
+                ("text", "饭菜少"),
+                ("contact_name", "李先生"),
+                ("contact_phone", "13900007777"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("至少10个字"), "{}", p.body);
+    assert!(p.body.contains("value=\"13900007777\"") && p.body.contains("李先生"));
+    assert!(p.body.contains("value=\"principal_mailbox\" selected"));
+
+    let text = "校长信箱来信：食堂午饭菜量偏少，孩子下午经常喊饿，希望学校改进。";
+    let p = b
+        .post(
+            "/appeals/new",
+            &[
+                ("source", "principal_mailbox"),
+                ("unit_id", &school_s),
+                ("category", "food"),
+                ("text", text),
+                ("contact_name", "李先生"),
+                ("contact_phone", "13900007777"),
+            ],
+        )
+        .await;
+    let to = p.location.expect("to the new appeal");
+    assert!(to.ends_with("?msg=raised"), "{to}");
+    let page = b.get(&to).await;
+    assert!(
+        page.body.contains("诉求已登记") && page.body.contains("校长信箱"),
+        "{}",
+        page.body
+    );
+    // The parent's link went to the phone; the school's inbox has it.
+    assert!(
+        t.sms.sent().iter().any(|m| m.phone == "13900007777"),
+        "the parent's link went by text message"
+    );
+    let admin = t.login("school-admin").await;
+    let id: i64 = to
+        .trim_start_matches("/appeals/")
+        .trim_end_matches("?msg=raised")
+        .parse()
+        .expect("id");
+    assert!(inbox_ids(&t, &admin, "").await.contains(&id));
+}
