@@ -443,6 +443,8 @@ pub struct BoardRow {
     pub unit: Unit,
     pub families: i64,
     pub families_done: i64,
+    /// Families who have begun (finished ones included).
+    pub families_started: i64,
     pub lessons_done: i64,
 }
 
@@ -455,16 +457,31 @@ impl BoardRow {
             self.families_done * 1000 / self.families
         }
     }
+    /// Per mille of families started.
+    pub fn started_permille(&self) -> i64 {
+        if self.families == 0 {
+            0
+        } else {
+            self.families_started * 1000 / self.families
+        }
+    }
 }
 
-/// The board of a unit: itself and each unit below, families done against
-/// families (children) in the unit. Reads one rollup row per unit shown.
-pub async fn board(
-    app: &App,
-    ctx: &Ctx,
-    campaign_id: i64,
-    unit_id: i64,
-) -> Result<(Campaign, BoardRow, Vec<BoardRow>)> {
+/// A campaign board: the unit, the units below it (those furthest behind
+/// first) and the way up (as far as the actor may look).
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct Board {
+    pub campaign: Campaign,
+    pub top: BoardRow,
+    pub rows: Vec<BoardRow>,
+    /// Units above, from the city down: (id, name).
+    pub ancestors: Vec<(i64, String)>,
+}
+
+/// The board of a unit: itself and each unit below, families started and
+/// done against families (children) in the unit, the units furthest behind
+/// first. Reads one rollup row per unit shown.
+pub async fn board(app: &App, ctx: &Ctx, campaign_id: i64, unit_id: i64) -> Result<Board> {
     let unit = crate::access::unit(app, ctx, unit_id, Action::ViewUnit).await?;
     let mut c = app.db.read().await?;
     let campaign = store::get_campaign(&mut c, campaign_id)
@@ -474,16 +491,32 @@ pub async fn board(
     let mut ids: Vec<i64> = kids.iter().map(|k| k.id).collect();
     ids.push(unit.id);
     let r = store::rollups(&mut c, campaign.id, &ids).await?;
+    let ancestors = crate::org::ancestors_in_view(&mut c, ctx, &unit).await?;
     let row = |u: Unit| {
-        let (f, l) = r.get(&u.id).copied().unwrap_or((0, 0));
+        let k = r.get(&u.id).copied().unwrap_or_default();
         BoardRow {
             families: u.counts.students,
-            families_done: f,
-            lessons_done: l,
+            families_done: k.families_done,
+            families_started: k.families_started,
+            lessons_done: k.lessons_done,
             unit: u,
         }
     };
-    Ok((campaign, row(unit), kids.into_iter().map(row).collect()))
+    let mut rows: Vec<BoardRow> = kids.into_iter().map(row).collect();
+    rows.sort_by_key(|r| {
+        (
+            r.families == 0,
+            r.permille(),
+            r.started_permille(),
+            r.unit.id,
+        )
+    });
+    Ok(Board {
+        campaign,
+        top: row(unit),
+        rows,
+        ancestors,
+    })
 }
 
 /// A family in a class's list for the head teacher.
@@ -494,6 +527,8 @@ pub struct FamilyRow {
     pub done: i64,
     pub needed: i64,
     pub completed: bool,
+    /// Credited seconds on any of its lessons.
+    pub started: bool,
 }
 
 /// Where a class's families stand in a campaign open now: counts only, no
@@ -503,7 +538,7 @@ pub struct ClassCampaign {
     pub campaign: Campaign,
     /// The class's children (one family each).
     pub families: i64,
-    /// Families with at least one of their lessons done.
+    /// Families with credited seconds on any of their lessons.
     pub started: i64,
     /// Families with every lesson done.
     pub finished: i64,
@@ -528,8 +563,8 @@ pub async fn class_campaigns(app: &App, ctx: &Ctx, class_id: i64) -> Result<Vec<
         let tallies = store::class_tallies(&mut c, campaign.id, class.id).await?;
         out.push(ClassCampaign {
             families: class.counts.students,
-            started: tallies.values().filter(|t| t.0 > 0).count() as i64,
-            finished: tallies.values().filter(|t| t.2 > 0).count() as i64,
+            started: tallies.values().filter(|t| t.started_at > 0).count() as i64,
+            finished: tallies.values().filter(|t| t.completed_at > 0).count() as i64,
             campaign,
         });
     }
@@ -580,13 +615,14 @@ pub async fn class_families(
     Ok(list
         .into_iter()
         .map(|s| {
-            let (done, _, completed_at) = tallies.get(&s.id).copied().unwrap_or((0, 0, 0));
+            let t = tallies.get(&s.id).copied().unwrap_or_default();
             FamilyRow {
                 student_id: s.id,
                 name: s.name,
-                done,
+                done: t.done,
                 needed: needed.len() as i64,
-                completed: completed_at > 0,
+                completed: t.completed_at > 0,
+                started: t.started_at > 0,
             }
         })
         .collect())
@@ -674,8 +710,11 @@ pub mod progress {
         parents.dedup();
         let mut clocks = tongyu_store::watch::get_clocks_many(&mut tx, &parents).await?;
         let mut out = Vec::with_capacity(events.len());
-        let mut deltas: HashMap<i64, HashMap<i64, (i64, i64)>> = HashMap::new();
-        let mut completions: Vec<(&Credit, i64, i64)> = Vec::new();
+        let mut deltas: HashMap<i64, HashMap<i64, store::CampaignCounts>> = HashMap::new();
+        // Per child: started (lesson 0, first) and lessons completed, in
+        // one order so that lanes side by side (PostgreSQL) never wait on
+        // each other's rows in a circle.
+        let mut steps: Vec<(&Credit, i64, i64)> = Vec::new();
         for e in events {
             let old = state
                 .get(&(e.account_id, e.lesson_id))
@@ -697,16 +736,39 @@ pub mod progress {
                 },
                 last_report_at: e.now,
             };
+            // The first credited seconds on a lesson start the family (a
+            // completion does too, for a lesson begun before its child was
+            // bound); a family already started is not counted again.
+            if (old.covered_s == 0 && covered > 0) || complete_now {
+                steps.extend(e.credits.iter().map(|cr| (cr, 0, e.now)));
+            }
             if complete_now {
-                completions.extend(e.credits.iter().map(|cr| (cr, e.lesson_id, e.now)));
+                steps.extend(e.credits.iter().map(|cr| (cr, e.lesson_id, e.now)));
             }
             out.push((covered, p.completed_at > 0));
             state.insert((e.account_id, e.lesson_id), p);
         }
-        // Children in one order in every transaction, so that lanes side by
-        // side (PostgreSQL) never wait on each other's rows in a circle.
-        completions.sort_by_key(|(cr, lesson, _)| (cr.campaign_id, cr.student_id, *lesson));
-        for (cr, lesson_id, now) in completions {
+        steps.sort_by_key(|(cr, lesson, _)| (cr.campaign_id, cr.student_id, *lesson));
+        steps.dedup_by_key(|(cr, lesson, _)| (cr.campaign_id, cr.student_id, *lesson));
+        for (cr, lesson_id, now) in steps {
+            if lesson_id == 0 {
+                let started = store::mark_started(
+                    &mut tx,
+                    cr.campaign_id,
+                    cr.student_id,
+                    cr.class_id,
+                    cr.needed,
+                    now,
+                )
+                .await?;
+                if started {
+                    let units = deltas.entry(cr.campaign_id).or_default();
+                    for u in &cr.unit_ids {
+                        units.entry(*u).or_default().families_started += 1;
+                    }
+                }
+                continue;
+            }
             if !store::mark_student_lesson(&mut tx, cr.campaign_id, cr.student_id, lesson_id, now)
                 .await?
             {
@@ -724,9 +786,9 @@ pub mod progress {
             let units = deltas.entry(cr.campaign_id).or_default();
             for u in &cr.unit_ids {
                 let d = units.entry(*u).or_default();
-                d.1 += 1;
+                d.lessons_done += 1;
                 if family_done {
-                    d.0 += 1;
+                    d.families_done += 1;
                 }
             }
         }

@@ -45,6 +45,19 @@ pub async fn browse(app: &App, ctx: &Ctx, id: i64, include_inactive: bool) -> Re
     })
 }
 
+/// The units above `unit` the actor may view, from the highest down to its
+/// parent, as (id, name): a board's breadcrumbs, naming every level.
+pub(crate) async fn ancestors_in_view(
+    c: &mut tongyu_store::Conn,
+    ctx: &Ctx,
+    unit: &Unit,
+) -> Result<Vec<(i64, String)>> {
+    let mut above = units::get_many(c, &unit.ancestor_ids()).await?;
+    above.retain(|a| a.id != unit.id && ctx.actor.can(Action::ViewUnit, &a.path));
+    above.sort_by_key(|a| a.depth);
+    Ok(above.into_iter().map(|a| (a.id, a.name)).collect())
+}
+
 /// The units the actor's view starts from: the roots of their subtrees.
 pub async fn home_units(app: &App, ctx: &Ctx) -> Result<Vec<Unit>> {
     let ids: Vec<i64> = ctx

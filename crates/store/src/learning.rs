@@ -199,6 +199,33 @@ pub async fn mark_student_lesson(
         > 0)
 }
 
+/// Marks a child's family as started in a campaign (credited seconds on
+/// one of its lessons); true the first time only.
+pub async fn mark_started(
+    c: &mut Conn,
+    campaign_id: i64,
+    student_id: i64,
+    class_id: i64,
+    needed: i64,
+    now: i64,
+) -> Result<bool> {
+    sqlx::query(
+        "INSERT INTO campaign_students (campaign_id, student_id, class_id, needed, done, started_at)
+         VALUES ($1, $2, $3, $4, 0, $5)
+         ON CONFLICT (campaign_id, student_id) DO UPDATE SET started_at = $5
+         WHERE campaign_students.started_at = 0",
+    )
+    .bind(campaign_id)
+    .bind(student_id)
+    .bind(class_id)
+    .bind(needed)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .db()
+    .map(|r| r.rows_affected() > 0)
+}
+
 /// Counts one more lesson done for a child; returns true when this made the
 /// family complete (done reached needed).
 pub async fn count_student_lesson(
@@ -247,46 +274,88 @@ pub async fn count_student_lesson(
     Ok(false)
 }
 
-/// Adds (families, lessons) to the rollups of units in a campaign.
+/// A unit's figures in a campaign, as its rollup keeps them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CampaignCounts {
+    /// Families with every lesson done.
+    pub families_done: i64,
+    pub lessons_done: i64,
+    /// Families with credited seconds on any of their lessons.
+    pub families_started: i64,
+}
+
+impl CampaignCounts {
+    pub fn add(&mut self, o: CampaignCounts) {
+        self.families_done += o.families_done;
+        self.lessons_done += o.lessons_done;
+        self.families_started += o.families_started;
+    }
+}
+
+/// Adds to the rollups of units in a campaign.
 pub async fn add_rollups(
     c: &mut Conn,
     campaign_id: i64,
-    deltas: &HashMap<i64, (i64, i64)>,
+    deltas: &HashMap<i64, CampaignCounts>,
 ) -> Result<()> {
     let mut ids: Vec<&i64> = deltas.keys().collect();
     ids.sort();
     for unit in ids {
-        let (f, l) = deltas[unit];
+        let d = deltas[unit];
         CAMPAIGN
-            .add(c, &[V::I(campaign_id)], &[*unit], &[f, l])
+            .add(
+                c,
+                &[V::I(campaign_id)],
+                &[*unit],
+                &[d.families_done, d.lessons_done, d.families_started],
+            )
             .await?;
     }
     Ok(())
 }
 
-fn pairs(m: HashMap<i64, Vec<i64>>) -> HashMap<i64, (i64, i64)> {
-    m.into_iter().map(|(u, v)| (u, (v[0], v[1]))).collect()
-}
-
-/// (families done, lessons done) of these units in a campaign.
+/// The figures of these units in a campaign.
 pub async fn rollups(
     c: &mut Conn,
     campaign_id: i64,
     unit_ids: &[i64],
-) -> Result<HashMap<i64, (i64, i64)>> {
-    Ok(pairs(
-        CAMPAIGN.read(c, &[V::I(campaign_id)], unit_ids).await?,
-    ))
+) -> Result<HashMap<i64, CampaignCounts>> {
+    Ok(CAMPAIGN
+        .read(c, &[V::I(campaign_id)], unit_ids)
+        .await?
+        .into_iter()
+        .map(|(u, v)| {
+            (
+                u,
+                CampaignCounts {
+                    families_done: v[0],
+                    lessons_done: v[1],
+                    families_started: v[2],
+                },
+            )
+        })
+        .collect())
 }
 
-/// Each child's tally in a class: student id → (done, needed, completed at).
+/// A child's tally in a campaign.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub done: i64,
+    pub needed: i64,
+    pub completed_at: i64,
+    /// When the family first earned credited seconds (0: not yet).
+    pub started_at: i64,
+}
+
+/// Each child's tally in a class, by student id.
 pub async fn class_tallies(
     c: &mut Conn,
     campaign_id: i64,
     class_id: i64,
-) -> Result<HashMap<i64, (i64, i64, i64)>> {
+) -> Result<HashMap<i64, Tally>> {
     let rows = sqlx::query(
-        "SELECT student_id, done, needed, completed_at FROM campaign_students WHERE campaign_id = $1 AND class_id = $2",
+        "SELECT student_id, done, needed, completed_at, started_at FROM campaign_students
+         WHERE campaign_id = $1 AND class_id = $2",
     )
     .bind(campaign_id)
     .bind(class_id)
@@ -297,7 +366,12 @@ pub async fn class_tallies(
         .map(|r| {
             Ok((
                 col(r, "student_id")?,
-                (col(r, "done")?, col(r, "needed")?, col(r, "completed_at")?),
+                Tally {
+                    done: col(r, "done")?,
+                    needed: col(r, "needed")?,
+                    completed_at: col(r, "completed_at")?,
+                    started_at: col(r, "started_at")?,
+                },
             ))
         })
         .collect()
@@ -308,7 +382,8 @@ pub async fn class_tallies(
 pub async fn check_rollups(c: &mut Conn, campaign_id: i64) -> Result<Check> {
     let rows = sqlx::query(
         "SELECT u.path, CAST(SUM(CASE WHEN s.completed_at > 0 THEN 1 ELSE 0 END) AS BIGINT) AS f,
-                CAST(SUM(s.done) AS BIGINT) AS l
+                CAST(SUM(s.done) AS BIGINT) AS l,
+                CAST(SUM(CASE WHEN s.started_at > 0 THEN 1 ELSE 0 END) AS BIGINT) AS st
          FROM campaign_students s JOIN units u ON u.id = s.class_id
          WHERE s.campaign_id = $1 GROUP BY u.path",
     )
@@ -318,7 +393,12 @@ pub async fn check_rollups(c: &mut Conn, campaign_id: i64) -> Result<Check> {
     .db()?;
     let sums = rows
         .iter()
-        .map(|r| Ok((col(r, "path")?, vec![col(r, "f")?, col(r, "l")?])))
+        .map(|r| {
+            Ok((
+                col(r, "path")?,
+                vec![col(r, "f")?, col(r, "l")?, col(r, "st")?],
+            ))
+        })
         .collect::<Result<Vec<(String, Vec<i64>)>>>()?;
     Ok(Check {
         kept: CAMPAIGN.all(c, &[V::I(campaign_id)]).await?,

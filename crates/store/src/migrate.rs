@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (22, "jobs", include_str!("../migrations/0022_jobs.sql")),
     (23, "plans", include_str!("../migrations/0023_plans.sql")),
     (24, "reply_revisions", include_str!("../migrations/0024_reply_revisions.sql")),
+    (25, "families_started", include_str!("../migrations/0025_families_started.sql")),
 ];
 
 /// The lock key PostgreSQL instances take while migrating.

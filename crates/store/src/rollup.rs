@@ -39,7 +39,7 @@ pub const CAMPAIGN: Rollup = Rollup {
     table: "campaign_rollups",
     unit: "unit_id",
     keys: &["campaign_id"],
-    counters: &["families_done", "lessons_done"],
+    counters: &["families_done", "lessons_done", "families_started"],
 };
 
 /// Classes that met the yearly minimum of the required course, per unit

@@ -201,11 +201,15 @@ async fn leads(state: &AppState, user: &PageUser) -> PageResult<Vec<UnitFigures>
         }
         let mut figures = Vec::new();
         for campaign in &open {
-            let (_, top, kids) = learning::board(app, &user.ctx, campaign.id, g.unit_id).await?;
+            let b = learning::board(app, &user.ctx, campaign.id, g.unit_id).await?;
+            let (top, kids) = (b.top, b.rows);
             figures.push(Figure {
                 title: format!("开学第一课：{}", campaign.title),
                 value: percent(permille(top.families_done, top.families)),
-                detail: format!("{} 户中 {} 户已完成", top.families, top.families_done),
+                detail: format!(
+                    "{} 户中 {} 户已开始、{} 户已完成",
+                    top.families, top.families_started, top.families_done
+                ),
                 href: format!("/campaigns/{}/board/{}", campaign.id, g.unit_id),
                 worst: worst(
                     kids,

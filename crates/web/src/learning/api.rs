@@ -66,15 +66,21 @@ struct BoardLine {
     kind: UnitKind,
     families: i64,
     families_done: i64,
+    /// Families begun (finished ones included).
+    families_started: i64,
     lessons_done: i64,
     /// Families done, per mille.
     permille: i64,
+    /// Families started, per mille.
+    started_permille: i64,
 }
 
 impl From<learning::BoardRow> for BoardLine {
     fn from(r: learning::BoardRow) -> Self {
         Self {
             permille: r.permille(),
+            started_permille: r.started_permille(),
+            families_started: r.families_started,
             unit_id: r.unit.id,
             name: r.unit.name,
             kind: r.unit.kind,
@@ -89,7 +95,10 @@ impl From<learning::BoardRow> for BoardLine {
 struct BoardView {
     campaign: Campaign,
     unit: BoardLine,
+    /// The units below, those furthest behind first.
     children: Vec<BoardLine>,
+    /// The units above as far as the reader may look, from the top: (id, name).
+    ancestors: Vec<(i64, String)>,
 }
 
 #[derive(serde::Serialize, schemars::JsonSchema)]
@@ -165,11 +174,12 @@ async fn board(
     Path(id): Path<i64>,
     ApiQuery(q): ApiQuery<BoardQuery>,
 ) -> ApiResult<Json<BoardView>> {
-    let (campaign, top, rows) = learning::board(&state.app, &user.ctx, id, q.unit_id).await?;
+    let b = learning::board(&state.app, &user.ctx, id, q.unit_id).await?;
     Ok(Json(BoardView {
-        campaign,
-        unit: top.into(),
-        children: rows.into_iter().map(BoardLine::from).collect(),
+        campaign: b.campaign,
+        unit: b.top.into(),
+        children: b.rows.into_iter().map(BoardLine::from).collect(),
+        ancestors: b.ancestors,
     }))
 }
 

@@ -343,8 +343,10 @@ struct UnitRow {
     id: i64,
     name: String,
     done: i64,
+    started: i64,
     families: i64,
     percent: i64,
+    started_percent: i64,
 }
 
 struct FamilyView {
@@ -352,6 +354,7 @@ struct FamilyView {
     done: i64,
     needed: i64,
     completed: bool,
+    started: bool,
 }
 
 #[derive(Template)]
@@ -362,11 +365,26 @@ struct BoardPage {
     campaign: String,
     unit_id: i64,
     unit_name: String,
-    percent: i64,
-    families_done: i64,
-    families: i64,
+    /// The units above, as far as the reader may look: (id, name).
+    ancestors: Vec<(i64, String)>,
+    /// What the units below are called (班级, 学校…), for the table's header.
+    rows_kind: &'static str,
+    top: UnitRow,
     rows: Vec<UnitRow>,
+    /// Families still to begin first, then those under way, then those done.
     families_list: Vec<FamilyView>,
+}
+
+fn unit_row(r: &learning::BoardRow) -> UnitRow {
+    UnitRow {
+        id: r.unit.id,
+        name: r.unit.name.clone(),
+        done: r.families_done,
+        started: r.families_started,
+        families: r.families,
+        percent: r.permille() / 10,
+        started_percent: r.started_permille() / 10,
+    }
 }
 
 async fn board(
@@ -374,7 +392,12 @@ async fn board(
     user: PageUser,
     Path((id, unit)): Path<(i64, i64)>,
 ) -> PageResult<Response> {
-    let (campaign, top, rows) = learning::board(&state.app, &user.ctx, id, unit).await?;
+    let learning::Board {
+        campaign,
+        top,
+        rows,
+        ancestors,
+    } = learning::board(&state.app, &user.ctx, id, unit).await?;
     let families_list = if top.unit.kind == UnitKind::Class
         && user.ctx.actor.can(Action::ViewStudents, &top.unit.path)
     {
@@ -386,30 +409,26 @@ async fn board(
                 done: f.done,
                 needed: f.needed,
                 completed: f.completed,
+                started: f.started,
             })
             .collect()
     } else {
         Vec::new()
     };
+    let mut families_list: Vec<FamilyView> = families_list;
+    // Stable: by name within each group.
+    families_list.sort_by_key(|f| (f.completed, f.started));
+    let rows_kind = rows.first().map_or("", |r| r.unit.kind.label());
     let page = BoardPage {
         nav: Nav::for_user(&user),
         campaign_id: campaign.id,
         campaign: campaign.title,
         unit_id: top.unit.id,
         unit_name: top.unit.name.clone(),
-        percent: top.permille() / 10,
-        families_done: top.families_done,
-        families: top.families,
-        rows: rows
-            .iter()
-            .map(|r| UnitRow {
-                id: r.unit.id,
-                name: r.unit.name.clone(),
-                done: r.families_done,
-                families: r.families,
-                percent: r.permille() / 10,
-            })
-            .collect(),
+        ancestors,
+        rows_kind,
+        top: unit_row(&top),
+        rows: rows.iter().map(unit_row).collect(),
         families_list,
     };
     Ok(render(&page)?.into_response())
@@ -431,13 +450,20 @@ async fn board_xlsx(
     user: PageUser,
     Path((id, unit)): Path<(i64, i64)>,
 ) -> PageResult<Response> {
-    let (campaign, top, rows) = learning::board(&state.app, &user.ctx, id, unit).await?;
+    let learning::Board {
+        campaign,
+        top,
+        rows,
+        ..
+    } = learning::board(&state.app, &user.ctx, id, unit).await?;
     let line = |r: &learning::BoardRow| {
         vec![
             r.unit.name.clone(),
             r.unit.kind.label().to_owned(),
+            r.families_started.to_string(),
             r.families_done.to_string(),
             r.families.to_string(),
+            format!("{:.1}%", r.started_permille() as f64 / 10.0),
             format!("{:.1}%", r.permille() as f64 / 10.0),
             r.lessons_done.to_string(),
         ]
@@ -447,8 +473,10 @@ async fn board_xlsx(
     let headers = [
         "单位",
         "类型",
+        "已开始家庭",
         "已完成家庭",
         "家庭总数",
+        "开始率",
         "完成率",
         "已完成课次",
     ];

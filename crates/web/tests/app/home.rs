@@ -221,14 +221,15 @@ async fn a_district_leader_s_home_shows_the_plan_s_figures_with_the_lagging_unit
             &admin,
         )
         .await;
-    let (families, done) = (
+    let (families, done, started) = (
         board["unit"]["families"].as_i64().expect("families"),
         board["unit"]["families_done"].as_i64().expect("done"),
+        board["unit"]["families_started"].as_i64().expect("started"),
     );
     assert!(families > 0);
     assert!(
         home.body.contains(&format!(
-            "<b class=\"big\">{}</b> <small class=\"muted\">{families} 户中 {done} 户已完成",
+            "<b class=\"big\">{}</b> <small class=\"muted\">{families} 户中 {started} 户已开始、{done} 户已完成",
             percent(done, families)
         )),
         "{}",

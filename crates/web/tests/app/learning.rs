@@ -388,7 +388,87 @@ async fn completion_rolls_up_and_the_head_teacher_sees_only_their_class() {
         .expect("check");
     assert_eq!(check.kept, check.recounted);
     let kept = check.kept;
-    assert_eq!(kept.get(&d1), Some(&vec![1, 2]));
+    assert_eq!(kept.get(&d1), Some(&vec![1, 2, 1]));
+}
+
+#[tokio::test]
+async fn a_family_that_has_begun_counts_as_started_before_it_finishes_and_those_behind_come_first()
+{
+    let t = TestApp::demo().await;
+    let (camp, all, _) = campaign(&t).await;
+    let parent = t.login("parent").await;
+    // A minute of the first lesson: started, not finished.
+    t.clock.advance(60);
+    let (s, v) = report(&t, &parent, all, json!([[0, 60]])).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let city_admin = t.login("city-admin").await;
+    let city = t.unit_id("qingdao").await;
+    let (_, board) = t
+        .get(
+            &format!("/api/v1/campaigns/{camp}/board?unit_id={city}"),
+            &city_admin,
+        )
+        .await;
+    assert_eq!(board["unit"]["families_started"], 1, "{board}");
+    assert_eq!(board["unit"]["families_done"], 0);
+    // More of it does not start the family twice.
+    t.clock.advance(60);
+    report(&t, &parent, all, json!([[60, 120]])).await;
+    let check = tongyu_service::learning::check_rollups(&t.app, camp)
+        .await
+        .expect("check");
+    assert_eq!(check.kept, check.recounted);
+    let d0 = t.unit_id("d0").await;
+    assert_eq!(check.kept.get(&d0), Some(&vec![0, 0, 1]));
+
+    // The head teacher's class: families yet to begin first, the one under
+    // way after them.
+    let mut b = t.browser();
+    b.sign_in("head-teacher", crate::common::PW).await;
+    let teacher = t.login("head-teacher").await;
+    let class = t.login_unit(&teacher).await;
+    let p = b.get(&format!("/campaigns/{camp}/board/{class}")).await;
+    let list = &p.body[p.body.find("id=\"families\"").expect("families")..];
+    let not_yet = list.find("未开始").expect("families not started");
+    let begun = list.find("已开始</span>").expect("the family under way");
+    assert!(not_yet < begun, "{list}");
+    // The district: started beside finished, subdistricts behind first;
+    // down at the class, the crumbs name every level from the district.
+    let mut d = t.browser();
+    d.sign_in("district-admin", crate::common::PW).await;
+    let class_unit = t.unit(class).await;
+    let p = d.get(&format!("/campaigns/{camp}/board/{class}")).await;
+    for id in &tongyu_domain::org::path_ids(&class_unit.path)[1..5] {
+        let name = t.unit(*id).await.name;
+        assert!(
+            p.body
+                .contains(&format!("/campaigns/{camp}/board/{id}\">{name}</a>")),
+            "{name}: {}",
+            p.body
+        );
+    }
+    let p = d.get(&format!("/campaigns/{camp}/board/{d0}")).await;
+    assert!(p.body.contains("已开始（1 户）"), "{}", p.body);
+    let (_, board) = t
+        .get(
+            &format!("/api/v1/campaigns/{camp}/board?unit_id={d0}"),
+            &t.login("district-admin").await,
+        )
+        .await;
+    let rows = board["children"].as_array().expect("rows");
+    let keys: Vec<(bool, i64, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["families"] == 0,
+                r["permille"].as_i64().expect("p"),
+                r["started_permille"].as_i64().expect("s"),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "those furthest behind first");
 }
 
 #[tokio::test]
@@ -512,7 +592,7 @@ async fn the_parent_s_classroom_and_player_in_the_browser() {
     let p = staff.get(&format!("/campaigns/{camp}/board/{class}")).await;
     assert_eq!(p.status, StatusCode::OK);
     assert!(
-        p.body.contains("本班家庭") && p.body.contains("已看 0 / 2 节"),
+        p.body.contains("本班家庭") && p.body.contains("未开始"),
         "{}",
         p.body
     );
@@ -521,7 +601,7 @@ async fn the_parent_s_classroom_and_player_in_the_browser() {
     let d0 = t.unit_id("d0").await;
     let p = district.get(&format!("/campaigns/{camp}/board/{d0}")).await;
     assert!(
-        p.body.contains("下级单位") && p.body.contains("八大关街道"),
+        p.body.contains("下级") && p.body.contains("八大关街道"),
         "{}",
         p.body
     );
