@@ -169,17 +169,54 @@ pub fn checkin_window(starts_at: i64, class_hours: i64, plan: &Plan) -> (i64, i6
     )
 }
 
-/// A class's delivery in a school year.
+/// A class's delivery in a school year: sessions held and their class
+/// hours, and those still planned (neither held nor cancelled).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Tally {
     pub sessions: i64,
     pub hours: i64,
+    #[serde(default)]
+    pub sessions_planned: i64,
+    #[serde(default)]
+    pub hours_planned: i64,
 }
 
 impl Tally {
-    /// The plan's yearly minimum of sessions and class hours.
+    /// The plan's yearly minimum of sessions and class hours, held.
     pub fn met(self, plan: &Plan) -> bool {
         self.sessions >= plan.sessions_per_year && self.hours >= plan.hours_per_year
+    }
+    /// The minimum reached once what is planned is held too.
+    pub fn on_track(self, plan: &Plan) -> bool {
+        self.sessions + self.sessions_planned >= plan.sessions_per_year
+            && self.hours + self.hours_planned >= plan.hours_per_year
+    }
+    /// Sessions still to plan to reach the minimum (0 when on track by
+    /// sessions; hours short are told apart by [`Tally::hours_missing`]).
+    pub fn sessions_missing(self, plan: &Plan) -> i64 {
+        (plan.sessions_per_year - self.sessions - self.sessions_planned).max(0)
+    }
+    /// Class hours still to plan to reach the minimum.
+    pub fn hours_missing(self, plan: &Plan) -> i64 {
+        (plan.hours_per_year - self.hours - self.hours_planned).max(0)
+    }
+    /// The sum of two tallies (a change is a tally of its own).
+    pub fn plus(self, d: Tally) -> Tally {
+        Tally {
+            sessions: self.sessions + d.sessions,
+            hours: self.hours + d.hours,
+            sessions_planned: self.sessions_planned + d.sessions_planned,
+            hours_planned: self.hours_planned + d.hours_planned,
+        }
+    }
+    /// The change that takes `d` back.
+    pub fn negated(self) -> Tally {
+        Tally {
+            sessions: -self.sessions,
+            hours: -self.hours,
+            sessions_planned: -self.sessions_planned,
+            hours_planned: -self.hours_planned,
+        }
     }
 }
 
@@ -326,24 +363,47 @@ mod tests {
         assert!(
             !Tally {
                 sessions: 4,
-                hours: 7
+                hours: 7,
+                ..Tally::default()
             }
             .met(&Plan::default())
         );
         assert!(
             !Tally {
                 sessions: 3,
-                hours: 9
+                hours: 9,
+                ..Tally::default()
             }
             .met(&Plan::default())
         );
         assert!(
             Tally {
                 sessions: 4,
-                hours: 8
+                hours: 8,
+                ..Tally::default()
             }
             .met(&Plan::default())
         );
+    }
+
+    #[test]
+    fn a_class_is_on_track_when_what_is_planned_would_meet_the_minimum() {
+        let plan = Plan::default();
+        let t = Tally {
+            sessions: 1,
+            hours: 2,
+            sessions_planned: 2,
+            hours_planned: 4,
+        };
+        assert!(!t.met(&plan) && !t.on_track(&plan));
+        assert_eq!((t.sessions_missing(&plan), t.hours_missing(&plan)), (1, 2));
+        let t = t.plus(Tally {
+            sessions_planned: 1,
+            hours_planned: 2,
+            ..Tally::default()
+        });
+        assert!(t.on_track(&plan) && !t.met(&plan));
+        assert_eq!(t.plus(t.negated()), Tally::default());
     }
 
     #[test]
@@ -362,7 +422,8 @@ mod tests {
         assert!(
             Tally {
                 sessions: 2,
-                hours: 8
+                hours: 8,
+                ..Tally::default()
             }
             .met(&two)
         );

@@ -58,6 +58,13 @@ pub(crate) async fn ancestors_in_view(
     Ok(above.into_iter().map(|a| (a.id, a.name)).collect())
 }
 
+/// The way up from a unit the actor may view, for a page's breadcrumbs.
+pub async fn crumbs(app: &App, ctx: &Ctx, unit_id: i64) -> Result<Vec<(i64, String)>> {
+    let unit = crate::access::unit(app, ctx, unit_id, Action::ViewUnit).await?;
+    let mut c = app.db.read().await?;
+    ancestors_in_view(&mut c, ctx, &unit).await
+}
+
 /// The units the actor's view starts from: the roots of their subtrees.
 pub async fn home_units(app: &App, ctx: &Ctx) -> Result<Vec<Unit>> {
     let ids: Vec<i64> = ctx

@@ -30,17 +30,11 @@ pub async fn current(app: &App) -> Result<Arc<Plan>> {
 /// The plan in force as this transaction sees it (not cached): for a write
 /// whose rollups depend on the plan's minimum.
 pub async fn in_force(c: &mut tongyu_store::Conn) -> Result<Plan> {
-    match store::current(c).await? {
-        Some(v) => parse(&v),
-        None => Ok(Plan::default()),
-    }
+    store::in_force(c).await
 }
 
 fn parse(v: &PlanVersion) -> Result<Plan> {
-    serde_json::from_str(&v.body).map_err(|e| {
-        tracing::error!(version = v.version, error = %e, "a saved plan does not read");
-        Error::internal()
-    })
+    store::parse(v)
 }
 
 /// A saved version of the plan, as the history shows it.

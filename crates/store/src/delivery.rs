@@ -453,8 +453,8 @@ pub async fn class_tallies(
     let mut out = HashMap::new();
     for chunk in class_ids.chunks(500) {
         let sql = format!(
-            "SELECT class_id, sessions_held, hours_held FROM delivery_class_years
-             WHERE school_year = $1 AND class_id IN ({})",
+            "SELECT class_id, sessions_held, hours_held, sessions_planned, hours_planned
+             FROM delivery_class_years WHERE school_year = $1 AND class_id IN ({})",
             crate::placeholders(2, chunk.len())
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(school_year);
@@ -467,6 +467,8 @@ pub async fn class_tallies(
                 Tally {
                     sessions: col(&r, "sessions_held")?,
                     hours: col(&r, "hours_held")?,
+                    sessions_planned: col(&r, "sessions_planned")?,
+                    hours_planned: col(&r, "hours_planned")?,
                 },
             );
         }
@@ -474,50 +476,101 @@ pub async fn class_tallies(
     Ok(out)
 }
 
-/// Adds a held session (or takes one back, with negative figures) to a
-/// class's tally; returns the tally after.
+/// Adds a change (sessions held or planned, or taken back with negative
+/// figures) to a class's tally; returns the tally after.
 pub async fn add_to_tally(
     c: &mut Conn,
     class_id: i64,
     school_year: i64,
-    sessions: i64,
-    hours: i64,
+    d: Tally,
 ) -> Result<Tally> {
     let r = sqlx::query(
-        "INSERT INTO delivery_class_years (class_id, school_year, sessions_held, hours_held)
-         VALUES ($1, $2, $3, $4)
+        "INSERT INTO delivery_class_years
+             (class_id, school_year, sessions_held, hours_held, sessions_planned, hours_planned)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (class_id, school_year) DO UPDATE SET
              sessions_held = delivery_class_years.sessions_held + excluded.sessions_held,
-             hours_held = delivery_class_years.hours_held + excluded.hours_held
-         RETURNING sessions_held, hours_held",
+             hours_held = delivery_class_years.hours_held + excluded.hours_held,
+             sessions_planned = delivery_class_years.sessions_planned + excluded.sessions_planned,
+             hours_planned = delivery_class_years.hours_planned + excluded.hours_planned
+         RETURNING sessions_held, hours_held, sessions_planned, hours_planned",
     )
     .bind(class_id)
     .bind(school_year)
-    .bind(sessions)
-    .bind(hours)
+    .bind(d.sessions)
+    .bind(d.hours)
+    .bind(d.sessions_planned)
+    .bind(d.hours_planned)
     .fetch_one(&mut *c)
     .await
     .db()?;
     Ok(Tally {
         sessions: col(&r, "sessions_held")?,
         hours: col(&r, "hours_held")?,
+        sessions_planned: col(&r, "sessions_planned")?,
+        hours_planned: col(&r, "hours_planned")?,
     })
 }
 
-/// Adds `delta` to the classes-met count of each unit in a school year.
-pub async fn add_met(c: &mut Conn, unit_ids: &[i64], school_year: i64, delta: i64) -> Result<()> {
+/// Sets every class's planned sessions and hours from its sessions still
+/// planned (after a migration, and for the demo, which writes sessions
+/// directly).
+pub async fn refresh_planned(c: &mut Conn) -> Result<()> {
+    sqlx::query("UPDATE delivery_class_years SET sessions_planned = 0, hours_planned = 0")
+        .execute(&mut *c)
+        .await
+        .db()?;
+    sqlx::query(
+        "INSERT INTO delivery_class_years
+             (class_id, school_year, sessions_held, hours_held, sessions_planned, hours_planned)
+         SELECT class_id, school_year, 0, 0, COUNT(*), CAST(SUM(class_hours) AS BIGINT)
+         FROM delivery_sessions WHERE status = 'planned' GROUP BY class_id, school_year
+         ON CONFLICT (class_id, school_year) DO UPDATE SET
+             sessions_planned = excluded.sessions_planned,
+             hours_planned = excluded.hours_planned",
+    )
+    .execute(&mut *c)
+    .await
+    .db()?;
+    Ok(())
+}
+
+/// A unit's classes against the yearly minimum, as its rollup keeps them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MetCounts {
+    /// Classes that held the minimum.
+    pub met: i64,
+    /// Classes whose sessions held and planned reach the minimum (those
+    /// met included).
+    pub on_track: i64,
+}
+
+/// Adds to the counts of classes met and on track of each unit.
+pub async fn add_met(c: &mut Conn, unit_ids: &[i64], school_year: i64, d: MetCounts) -> Result<()> {
     DELIVERY
-        .add(c, &[V::I(school_year)], unit_ids, &[delta])
+        .add(c, &[V::I(school_year)], unit_ids, &[d.met, d.on_track])
         .await
 }
 
-/// Classes that met the minimum, per unit, in a school year.
-pub async fn met_of(c: &mut Conn, unit_ids: &[i64], school_year: i64) -> Result<HashMap<i64, i64>> {
+/// Classes met and on track, per unit, in a school year.
+pub async fn met_of(
+    c: &mut Conn,
+    unit_ids: &[i64],
+    school_year: i64,
+) -> Result<HashMap<i64, MetCounts>> {
     Ok(DELIVERY
         .read(c, &[V::I(school_year)], unit_ids)
         .await?
         .into_iter()
-        .map(|(u, v)| (u, v[0]))
+        .map(|(u, v)| {
+            (
+                u,
+                MetCounts {
+                    met: v[0],
+                    on_track: v[1],
+                },
+            )
+        })
         .collect())
 }
 
@@ -537,8 +590,13 @@ async fn recount_met(
     plan: &tongyu_domain::plan::Plan,
 ) -> Result<HashMap<i64, Vec<i64>>> {
     let rows = sqlx::query(
-        "SELECT u.path FROM delivery_class_years t JOIN units u ON u.id = t.class_id
-         WHERE t.school_year = $1 AND t.sessions_held >= $2 AND t.hours_held >= $3",
+        "SELECT u.path,
+             CASE WHEN t.sessions_held >= $2 AND t.hours_held >= $3 THEN 1 ELSE 0 END AS met,
+             CASE WHEN t.sessions_held + t.sessions_planned >= $2
+                   AND t.hours_held + t.hours_planned >= $3 THEN 1 ELSE 0 END AS on_track
+         FROM delivery_class_years t JOIN units u ON u.id = t.class_id
+         WHERE t.school_year = $1 AND t.sessions_held + t.sessions_planned >= $2
+           AND t.hours_held + t.hours_planned >= $3",
     )
     .bind(school_year)
     .bind(plan.sessions_per_year)
@@ -548,7 +606,12 @@ async fn recount_met(
     .db()?;
     let paths = rows
         .iter()
-        .map(|r| Ok((col(r, "path")?, vec![1])))
+        .map(|r| {
+            Ok((
+                col(r, "path")?,
+                vec![col::<i64>(r, "met")?, col::<i64>(r, "on_track")?],
+            ))
+        })
         .collect::<Result<Vec<(String, Vec<i64>)>>>()?;
     Ok(spread(paths, false))
 }

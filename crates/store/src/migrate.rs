@@ -35,7 +35,21 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (23, "plans", include_str!("../migrations/0023_plans.sql")),
     (24, "reply_revisions", include_str!("../migrations/0024_reply_revisions.sql")),
     (25, "families_started", include_str!("../migrations/0025_families_started.sql")),
+    (26, "sessions_planned", include_str!("../migrations/0026_sessions_planned.sql")),
 ];
+
+/// What a migration needs done in Rust, in its transaction, after its SQL:
+/// figures that depend on settings kept as JSON (the plan in force).
+async fn after(c: &mut crate::Conn, version: i64) -> Result<(), Error> {
+    if version == 26 {
+        crate::delivery::refresh_planned(c).await?;
+        let plan = crate::plan::in_force(c).await?;
+        for year in crate::delivery::delivery_years(c).await? {
+            crate::delivery::recount_met_into_rollups(c, year, &plan).await?;
+        }
+    }
+    Ok(())
+}
 
 /// The lock key PostgreSQL instances take while migrating.
 const PG_LOCK_KEY: i64 = 0x746f_6e67_7975;
@@ -125,6 +139,7 @@ async fn apply(db: &Db, conn: &mut sqlx::AnyConnection) -> Result<(), Error> {
             .execute(&mut *tx)
             .await
             .db()?;
+        after(&mut tx, *version).await?;
         sqlx::query(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
         )

@@ -37,6 +37,22 @@ pub async fn current(c: &mut Conn) -> Result<Option<PlanVersion>> {
     row.as_ref().map(from_row).transpose()
 }
 
+/// The plan in force: the newest version saved, or the defaults.
+pub async fn in_force(c: &mut Conn) -> Result<tongyu_domain::plan::Plan> {
+    match current(c).await? {
+        Some(v) => parse(&v),
+        None => Ok(tongyu_domain::plan::Plan::default()),
+    }
+}
+
+/// A saved version's plan.
+pub fn parse(v: &PlanVersion) -> Result<tongyu_domain::plan::Plan> {
+    serde_json::from_str(&v.body).map_err(|e| {
+        tracing::error!(version = v.version, error = %e, "a saved plan does not read");
+        tongyu_domain::Error::internal()
+    })
+}
+
 /// Every version, newest first.
 pub async fn history(c: &mut Conn, limit: i64) -> Result<Vec<PlanVersion>> {
     let rows = sqlx::query(

@@ -48,7 +48,7 @@ pub const DELIVERY: Rollup = Rollup {
     table: "delivery_rollups",
     unit: "unit_id",
     keys: &["school_year"],
-    counters: &["classes_met"],
+    counters: &["classes_met", "classes_on_track"],
 };
 
 /// Questionnaire answers: responses and their sum, per unit and question.
@@ -362,9 +362,10 @@ mod tests {
     fn the_statements_name_every_column_once() {
         assert_eq!(
             DELIVERY.add_sql(),
-            "INSERT INTO delivery_rollups (school_year, unit_id, classes_met) VALUES ($1, $2, $3) \
-             ON CONFLICT (school_year, unit_id) DO UPDATE SET \
-             classes_met = delivery_rollups.classes_met + excluded.classes_met"
+            "INSERT INTO delivery_rollups (school_year, unit_id, classes_met, classes_on_track) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (school_year, unit_id) DO UPDATE SET \
+             classes_met = delivery_rollups.classes_met + excluded.classes_met, \
+             classes_on_track = delivery_rollups.classes_on_track + excluded.classes_on_track"
         );
         assert_eq!(
             QUESTIONNAIRE.key_filter(1),

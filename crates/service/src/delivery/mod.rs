@@ -95,6 +95,38 @@ async fn checked(
     Ok((title, hours, place, url))
 }
 
+/// Adds a change to a class's tally, and moves the counts of classes met
+/// and on track up the tree where the class crossed the minimum either way,
+/// in the caller's transaction.
+async fn retally(
+    c: &mut tongyu_store::Conn,
+    class: &Unit,
+    school_year: i64,
+    d: Tally,
+) -> Result<()> {
+    let after = store::add_to_tally(c, class.id, school_year, d).await?;
+    let before = after.plus(d.negated());
+    let plan = crate::plan::in_force(c).await?;
+    let step = |b: bool, a: bool| i64::from(a) - i64::from(b);
+    let delta = store::MetCounts {
+        met: step(before.met(&plan), after.met(&plan)),
+        on_track: step(before.on_track(&plan), after.on_track(&plan)),
+    };
+    if delta != store::MetCounts::default() {
+        store::add_met(c, &class.ancestor_ids(), school_year, delta).await?;
+    }
+    Ok(())
+}
+
+/// A planned session as a change to its class's tally.
+fn planned(class_hours: i64) -> Tally {
+    Tally {
+        sessions_planned: 1,
+        hours_planned: class_hours,
+        ..Tally::default()
+    }
+}
+
 /// Plans a session of the required course for a class.
 pub async fn plan_session(
     app: &App,
@@ -126,6 +158,7 @@ pub async fn plan_session(
         created_by: ctx.actor.account_id,
     };
     let id = store::insert_session(&mut tx, &new, now).await?;
+    retally(&mut tx, &class, year, planned(hours)).await?;
     audit::append(
         &mut tx,
         &audit::entry(
@@ -179,6 +212,17 @@ pub async fn update_session(
         created_by: ctx.actor.account_id,
     };
     store::update_session(&mut tx, s.id, &new, app.now()).await?;
+    // Still planned: the tally follows its year and class hours.
+    if (new.school_year, new.class_hours) != (s.school_year, s.class_hours) {
+        retally(
+            &mut tx,
+            &class,
+            s.school_year,
+            planned(s.class_hours).negated(),
+        )
+        .await?;
+        retally(&mut tx, &class, new.school_year, planned(new.class_hours)).await?;
+    }
     audit::append(
         &mut tx,
         &audit::entry(
@@ -238,25 +282,19 @@ pub async fn set_status(app: &App, ctx: &Ctx, id: i64, to: &str) -> Result<Sessi
         return Ok(s);
     }
     allowed(s.status)?;
-    let sign = match (s.status, to) {
-        (_, SessionStatus::Held) => 1,
-        (SessionStatus::Held, _) => -1,
-        _ => 0,
+    // Leaving a status takes the session out of its count; entering one
+    // puts it in (cancelled counts nowhere).
+    let counted = |st: SessionStatus| match st {
+        SessionStatus::Held => Tally {
+            sessions: 1,
+            hours: s.class_hours,
+            ..Tally::default()
+        },
+        SessionStatus::Planned => planned(s.class_hours),
+        SessionStatus::Cancelled => Tally::default(),
     };
-    if sign != 0 {
-        let after =
-            store::add_to_tally(&mut tx, class.id, s.school_year, sign, sign * s.class_hours)
-                .await?;
-        let before = Tally {
-            sessions: after.sessions - sign,
-            hours: after.hours - sign * s.class_hours,
-        };
-        let plan = crate::plan::in_force(&mut tx).await?;
-        if before.met(&plan) != after.met(&plan) {
-            let delta = if after.met(&plan) { 1 } else { -1 };
-            store::add_met(&mut tx, &class.ancestor_ids(), s.school_year, delta).await?;
-        }
-    }
+    let change = counted(to).plus(counted(s.status).negated());
+    retally(&mut tx, &class, s.school_year, change).await?;
     let (teacher, held_at) = if to == SessionStatus::Held {
         (ctx.actor.account_id, now)
     } else {

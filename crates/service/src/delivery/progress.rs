@@ -74,14 +74,25 @@ pub struct ComplianceRow {
     pub parent_id: Option<i64>,
     pub classes: i64,
     pub met: i64,
+    /// Classes whose sessions held and planned reach the minimum (those
+    /// met included).
+    pub on_track: i64,
     /// Classes: their own tally.
     pub tally: Option<Tally>,
+    /// Classes: sessions and class hours still to plan to reach the minimum.
+    pub sessions_missing: i64,
+    pub hours_missing: i64,
 }
 
 impl ComplianceRow {
     /// Classes below the minimum.
     pub fn flagged(&self) -> i64 {
         (self.classes - self.met).max(0)
+    }
+    /// Classes that would not reach the minimum even if all they planned
+    /// were held: sessions still to plan.
+    pub fn off_track(&self) -> i64 {
+        (self.classes - self.on_track).max(0)
     }
 }
 
@@ -118,9 +129,13 @@ pub async fn compliance(
                 parent_id: u.parent_id,
                 classes: 1,
                 met: i64::from(t.met(&plan)),
+                on_track: i64::from(t.on_track(&plan)),
                 tally: Some(t),
+                sessions_missing: t.sessions_missing(&plan),
+                hours_missing: t.hours_missing(&plan),
             }
         } else {
+            let m = met.get(&u.id).copied().unwrap_or_default();
             ComplianceRow {
                 unit_id: u.id,
                 name: u.name.clone(),
@@ -128,13 +143,25 @@ pub async fn compliance(
                 path: u.path.clone(),
                 parent_id: u.parent_id,
                 classes: u.counts.classes,
-                met: met.get(&u.id).copied().unwrap_or(0),
+                met: m.met,
+                on_track: m.on_track,
                 tally: None,
+                sessions_missing: 0,
+                hours_missing: 0,
             }
         }
     };
     let mut rows: Vec<ComplianceRow> = kids.iter().map(row).collect();
-    rows.sort_by_key(|r| std::cmp::Reverse(r.flagged()));
+    // Those with the most classes still to plan first, then those with the
+    // most classes yet to hold what they planned.
+    rows.sort_by_key(|r| {
+        (
+            std::cmp::Reverse(r.off_track()),
+            std::cmp::Reverse(r.flagged()),
+            std::cmp::Reverse(r.sessions_missing + r.hours_missing),
+            r.unit_id,
+        )
+    });
     Ok((row(&unit), rows))
 }
 

@@ -197,7 +197,17 @@ pub(super) async fn required_course(
                 Step::ALL.iter().map(|s| (*s, String::new())).collect();
             delivery::replace_steps(c, id, &steps, now).await?;
             delivery::set_session_status(c, id, SessionStatus::Held, teacher, now, now).await?;
-            delivery::add_to_tally(c, class.id, year, 1, 2).await?;
+            delivery::add_to_tally(
+                c,
+                class.id,
+                year,
+                tongyu_domain::delivery::Tally {
+                    sessions: 1,
+                    hours: 2,
+                    ..Default::default()
+                },
+            )
+            .await?;
             if child != 0 {
                 delivery::check_in(c, id, parent, child, "qr", starts_at).await?;
                 delivery::rate(c, id, parent, 5, "讲得很实在，回家就能用。", now).await?;

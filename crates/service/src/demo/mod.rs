@@ -515,6 +515,13 @@ pub async fn generate(
     let (gate_codes, tracking_codes) =
         appeals::appeals(app, &mut tx, school, id_of("school-admin"), now).await?;
     units::recount(&mut tx).await?;
+    // The demo writes sessions directly: their tallies and the classes met
+    // and on track are counted once, at the end.
+    tongyu_store::delivery::refresh_planned(&mut tx).await?;
+    let plan = crate::plan::in_force(&mut tx).await?;
+    for year in tongyu_store::delivery::delivery_years(&mut tx).await? {
+        tongyu_store::delivery::recount_met_into_rollups(&mut tx, year, &plan).await?;
+    }
     let mut e = crate::audit::anonymous(
         app,
         &crate::Origin {

@@ -132,18 +132,30 @@ struct ComplianceLine {
     met: i64,
     /// Classes that have not.
     flagged: i64,
+    /// Classes whose sessions held and planned would meet it (met included).
+    on_track: i64,
+    /// Classes that would fall short even if all they planned were held.
+    off_track: i64,
     /// A class's own sessions held; null for other units.
     sessions: Option<i64>,
     /// A class's own class hours; null for other units.
     hours: Option<i64>,
+    /// A class's sessions still planned; null for other units.
+    sessions_planned: Option<i64>,
+    /// A class's class hours still planned; null for other units.
+    hours_planned: Option<i64>,
 }
 
 impl From<ComplianceRow> for ComplianceLine {
     fn from(r: ComplianceRow) -> Self {
         Self {
             flagged: r.flagged(),
+            on_track: r.on_track,
+            off_track: r.off_track(),
             sessions: r.tally.map(|t| t.sessions),
             hours: r.tally.map(|t| t.hours),
+            sessions_planned: r.tally.map(|t| t.sessions_planned),
+            hours_planned: r.tally.map(|t| t.hours_planned),
             unit_id: r.unit_id,
             name: r.name,
             kind: r.kind,

@@ -529,10 +529,14 @@ struct ComplianceView {
     name: String,
     classes: i64,
     met: i64,
-    flagged: i64,
-    is_class: bool,
-    sessions: i64,
-    hours: i64,
+    on_track: i64,
+    /// Classes that would fall short even if all they planned were held.
+    off_track: i64,
+    /// Classes on track that have not yet held the minimum.
+    under_way: i64,
+    t: tongyu_domain::delivery::Tally,
+    sessions_missing: i64,
+    hours_missing: i64,
 }
 
 #[derive(Template)]
@@ -541,28 +545,33 @@ struct CompliancePage {
     nav: Nav,
     unit_id: i64,
     unit_name: String,
-    parent_id: Option<i64>,
+    /// The way up, as far as the reader may look: (id, name).
+    ancestors: Vec<(i64, String)>,
     school_year: i64,
-    classes: i64,
-    met: i64,
-    flagged: i64,
+    top: ComplianceView,
+    /// What the units below are called (年级, 学校…) when they are not classes.
+    rows_kind: &'static str,
+    /// Units below (not classes), those with classes still to plan first.
     rows: Vec<ComplianceView>,
+    /// Classes below, those furthest from the minimum first.
+    class_rows: Vec<ComplianceView>,
     workload: Vec<delivery::WorkloadRow>,
     sessions_per_year: i64,
     hours_per_year: i64,
 }
 
 fn compliance_view(r: &delivery::ComplianceRow) -> ComplianceView {
-    let t = r.tally.unwrap_or_default();
     ComplianceView {
         id: r.unit_id,
         name: r.name.clone(),
         classes: r.classes,
         met: r.met,
-        flagged: r.flagged(),
-        is_class: r.kind == UnitKind::Class,
-        sessions: t.sessions,
-        hours: t.hours,
+        on_track: r.on_track,
+        off_track: r.off_track(),
+        under_way: (r.on_track - r.met).max(0),
+        t: r.tally.unwrap_or_default(),
+        sessions_missing: r.sessions_missing,
+        hours_missing: r.hours_missing,
     }
 }
 
@@ -584,21 +593,19 @@ async fn compliance(
     } else {
         Vec::new()
     };
-    let parent_id = top.parent_id.filter(|_| {
-        tongyu_domain::org::parent_path(&top.path)
-            .is_some_and(|p| user.ctx.actor.can(Action::ViewUnit, &p))
-    });
+    let ancestors = tongyu_service::org::crumbs(&state.app, &user.ctx, top.unit_id).await?;
     let plan = tongyu_service::plan::current(&state.app).await?;
+    let (class_rows, rows): (Vec<_>, Vec<_>) = rows.iter().partition(|r| r.kind == UnitKind::Class);
     let page = CompliancePage {
         nav: Nav::for_user(&user),
         unit_id: top.unit_id,
         unit_name: top.name.clone(),
-        parent_id,
+        ancestors,
         school_year: year,
-        classes: top.classes,
-        met: top.met,
-        flagged: top.flagged(),
-        rows: rows.iter().map(compliance_view).collect(),
+        top: compliance_view(&top),
+        rows_kind: rows.first().map_or("", |r| r.kind.label()),
+        rows: rows.into_iter().map(compliance_view).collect(),
+        class_rows: class_rows.into_iter().map(compliance_view).collect(),
         workload,
         sessions_per_year: plan.sessions_per_year,
         hours_per_year: plan.hours_per_year,
@@ -615,18 +622,24 @@ async fn compliance_xlsx(
     let year = year_of(&state, &q);
     let (top, rows) = delivery::compliance(&state.app, &user.ctx, unit, year).await?;
     let line = |r: &delivery::ComplianceRow| {
-        let t = r
-            .tally
-            .map(|t| (t.sessions.to_string(), t.hours.to_string()));
-        vec![
+        let t = r.tally.map(|t| {
+            [
+                t.sessions.to_string(),
+                t.hours.to_string(),
+                t.sessions_planned.to_string(),
+                t.hours_planned.to_string(),
+            ]
+        });
+        let mut v = vec![
             r.name.clone(),
             r.kind.label().to_owned(),
             r.classes.to_string(),
             r.met.to_string(),
-            r.flagged().to_string(),
-            t.as_ref().map(|t| t.0.clone()).unwrap_or_default(),
-            t.map(|t| t.1).unwrap_or_default(),
-        ]
+            r.on_track.to_string(),
+            r.off_track().to_string(),
+        ];
+        v.extend(t.unwrap_or_default());
+        v
     };
     let mut table = vec![line(&top)];
     table.extend(rows.iter().map(line));
@@ -634,10 +647,13 @@ async fn compliance_xlsx(
         "单位",
         "类型",
         "班级数",
-        "达标班级",
-        "未达标班级",
+        "已达标班级",
+        "按计划可达标班级",
+        "尚缺安排班级",
         "已上课次数",
         "已上课时",
+        "已安排课次数",
+        "已安排课时",
     ];
     let bytes = tongyu_service::sheet::write_xlsx("必修课达标", &headers, &table)?;
     Ok(crate::export::xlsx(

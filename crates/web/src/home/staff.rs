@@ -226,13 +226,19 @@ async fn leads(state: &AppState, user: &PageUser) -> PageResult<Vec<UnitFigures>
         let (top, kids) = delivery::compliance(app, &user.ctx, g.unit_id, year).await?;
         let name = top.name.clone();
         figures.push(Figure {
-            title: "必修课：达到每学年最低要求的班级".into(),
-            value: percent(permille(top.met, top.classes)),
-            detail: format!("{} 个班级中 {} 个已达到", top.classes, top.met),
+            title: "必修课：按计划可达到每学年最低要求的班级".into(),
+            value: percent(permille(top.on_track, top.classes)),
+            detail: format!(
+                "{} 个班级：已达到 {}，已安排待上完 {}，尚缺安排 {}",
+                top.classes,
+                top.met,
+                (top.on_track - top.met).max(0),
+                top.off_track()
+            ),
             href: format!("/delivery/compliance/{}", g.unit_id),
             worst: worst(
                 kids,
-                |r| permille(r.met, r.classes),
+                |r| permille(r.on_track, r.classes),
                 |r, f| Lagging {
                     href: format!("/delivery/compliance/{}", r.unit_id),
                     name: r.name,

@@ -56,7 +56,10 @@ async fn held_sessions_count_toward_the_yearly_minimum_and_roll_up() {
     let (_, plan0) = t
         .get(&format!("/api/v1/classes/{class}/sessions"), &teacher)
         .await;
-    assert_eq!(plan0["tally"], json!({"sessions": 2, "hours": 4}));
+    assert_eq!(
+        plan0["tally"],
+        json!({"sessions": 2, "hours": 4, "sessions_planned": 2, "hours_planned": 4})
+    );
     assert_eq!(plan0["met"], false);
     let (s, d) = t
         .get(
@@ -67,6 +70,8 @@ async fn held_sessions_count_toward_the_yearly_minimum_and_roll_up() {
     assert_eq!(s, StatusCode::OK, "{d}");
     assert_eq!(d["unit"]["met"], 0);
     assert!(d["unit"]["flagged"].as_i64().expect("flagged") > 0);
+    // Its two sessions to come would meet the minimum: on track.
+    assert_eq!(d["unit"]["on_track"], 1, "{d}");
 
     // A session that has not started cannot be marked held.
     let upcoming: Vec<i64> = plan0["sessions"]
@@ -104,7 +109,10 @@ async fn held_sessions_count_toward_the_yearly_minimum_and_roll_up() {
     let (_, p) = t
         .get(&format!("/api/v1/classes/{class}/sessions"), &teacher)
         .await;
-    assert_eq!(p["tally"], json!({"sessions": 4, "hours": 7}));
+    assert_eq!(
+        p["tally"],
+        json!({"sessions": 4, "hours": 7, "sessions_planned": 2, "hours_planned": 4})
+    );
     assert_eq!(p["met"], false, "4 sessions but only 7 hours");
 
     // Re-planned to 2 hours (undo, edit, hold again): the minimum is met,
@@ -133,7 +141,10 @@ async fn held_sessions_count_toward_the_yearly_minimum_and_roll_up() {
     let (_, p) = t
         .get(&format!("/api/v1/classes/{class}/sessions"), &teacher)
         .await;
-    assert_eq!(p["tally"], json!({"sessions": 4, "hours": 8}));
+    assert_eq!(
+        p["tally"],
+        json!({"sessions": 4, "hours": 8, "sessions_planned": 2, "hours_planned": 4})
+    );
     assert_eq!(p["met"], true);
     for unit in [school, district] {
         let (_, d) = t
@@ -168,7 +179,7 @@ async fn held_sessions_count_toward_the_yearly_minimum_and_roll_up() {
         .expect("rollups");
     assert_eq!(check.kept, check.recounted);
     let kept = check.kept;
-    assert_eq!(kept.get(&district), Some(&vec![1]));
+    assert_eq!(kept.get(&district), Some(&vec![1, 1]), "met, and on track");
 
     // The school moves to another district: the counts follow it.
     let city_admin = t.login("city-admin").await;
@@ -190,7 +201,7 @@ async fn held_sessions_count_toward_the_yearly_minimum_and_roll_up() {
     assert_eq!(check.kept, check.recounted);
     let kept = check.kept;
     assert_eq!(kept.get(&district), None);
-    assert_eq!(kept.get(&new_district), Some(&vec![1]));
+    assert_eq!(kept.get(&new_district), Some(&vec![1, 1]));
 
     // The teacher's workload: every held session's class hours, credited to
     // whoever marked it held (the demo's two were 2 hours each).
@@ -763,7 +774,10 @@ async fn pages_take_a_head_teacher_and_a_parent_through_a_session() {
     let (_, plan) = t
         .get(&format!("/api/v1/classes/{class}/sessions"), &teacher)
         .await;
-    assert_eq!(plan["tally"], json!({"sessions": 3, "hours": 6}));
+    assert_eq!(
+        plan["tally"],
+        json!({"sessions": 3, "hours": 6, "sessions_planned": 2, "hours_planned": 4})
+    );
 
     // The district's compliance page and its spreadsheet.
     let mut db = t.browser();
@@ -771,14 +785,31 @@ async fn pages_take_a_head_teacher_and_a_parent_through_a_session() {
     let (school, district) = school_and_district(&t.unit(class).await);
     let p = db.get(&format!("/delivery/compliance/{district}")).await;
     assert_eq!(p.status, StatusCode::OK);
-    assert!(p.body.contains("未达标"));
+    // Held, planned and missing: the demo class has sessions to come that
+    // would meet the minimum; the headers are the rows' own.
     assert!(
-        !p.body.contains("上一级"),
+        p.body.contains(
+            "<th>镇(街)</th><th>班级</th><th>已达标</th><th>已安排、待上完</th><th>尚缺安排</th>"
+        ),
+        "{}",
+        p.body
+    );
+    let city = tongyu_domain::org::path_ids(&t.unit(district).await.path)[0];
+    assert!(
+        !p.body.contains(&format!("/delivery/compliance/{city}?")),
         "the city is above the district's reach"
     );
-    // A school's page: a way back up, and its teachers' class hours.
+    // A school's page: every level up to the district named, and its
+    // teachers' class hours.
     let p = db.get(&format!("/delivery/compliance/{school}")).await;
-    assert!(p.body.contains("上一级"), "{}", p.body);
+    let district_name = t.unit(district).await.name;
+    assert!(
+        p.body.contains(&format!(
+            "/delivery/compliance/{district}?school_year=2026\">{district_name}</a>"
+        )),
+        "{}",
+        p.body
+    );
     assert!(
         p.body.contains("班主任（演示）：3 次，6 课时"),
         "{}",

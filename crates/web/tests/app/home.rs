@@ -258,18 +258,23 @@ async fn a_district_leader_s_home_shows_the_plan_s_figures_with_the_lagging_unit
         assert!(figure[named..].contains(lowest.as_str()), "{figure}");
     }
 
-    // The required course: classes that met the minimum, as the compliance
-    // board counts them; and appeals answered on time, as the appeal board.
+    // The required course: classes on track counting what is planned,
+    // held, and still to plan, as the compliance board counts them; and
+    // appeals answered on time, as the appeal board.
     let (_, d) = t
         .get(&format!("/api/v1/units/{district}/delivery"), &admin)
         .await;
-    let (classes, met) = (
-        d["unit"]["classes"].as_i64().expect("classes"),
-        d["unit"]["met"].as_i64().expect("met"),
-    );
+    let n = |k: &str| d["unit"][k].as_i64().expect(k);
+    let (classes, met, on_track, off_track) =
+        (n("classes"), n("met"), n("on_track"), n("off_track"));
+    assert!(on_track > met, "the demo class has sessions to come: {d}");
     assert!(
+        home.body.contains(&format!(
+            "{classes} 个班级：已达到 {met}，已安排待上完 {}，尚缺安排 {off_track}",
+            on_track - met
+        )),
+        "{}",
         home.body
-            .contains(&format!("{classes} 个班级中 {met} 个已达到"))
     );
     let (_, a) = t
         .get(&format!("/api/v1/units/{district}/appeal-board"), &admin)
