@@ -36,6 +36,9 @@ pub struct Config {
     pub data_keys_file: String,
     /// How text messages are sent.
     pub sms: SmsConfig,
+    /// Days a replaced gate code or class invite keeps working after a new
+    /// one is issued (0: at once).
+    pub code_grace_days: i64,
 }
 
 /// `[sms]`: `provider = "log"` (development: messages, codes included, are
@@ -251,6 +254,7 @@ impl Default for Config {
             secret_key: String::new(),
             data_keys_file: String::new(),
             sms: SmsConfig::default(),
+            code_grace_days: 7,
         }
     }
 }

@@ -270,6 +270,7 @@ async fn open_unsealed(cfg: &Config, url: &str, max_connections: u32) -> Result<
         secret: cfg.secret()?,
         keys: cfg.data_keys()?,
         public_url: cfg.public_url(),
+        code_grace_secs: cfg.code_grace_days.clamp(0, 90) * 86_400,
         ..Settings::default()
     };
     let sms = cfg.sms.provider(&cfg.data_dir)?;

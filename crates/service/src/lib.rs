@@ -53,6 +53,10 @@ pub struct Settings {
     pub max_failed_logins: i64,
     pub lockout_secs: i64,
     pub invite_ttl_secs: i64,
+    /// How long a replaced gate code or class invite keeps working after a
+    /// new one is issued, so posters and messages already out are not
+    /// broken at once (0: they stop at once).
+    pub code_grace_secs: i64,
     /// Where uploaded files are kept (shared by every instance).
     pub media_dir: std::path::PathBuf,
     /// Deadlines, sign-off and the rating window of appeals.
@@ -90,6 +94,7 @@ impl Default for Settings {
             max_failed_logins: 5,
             lockout_secs: 15 * 60,
             invite_ttl_secs: 14 * 24 * 3600,
+            code_grace_secs: 7 * 24 * 3600,
             media_dir: std::path::PathBuf::from("data/media"),
             appeals: appeal::AppealSettings::default(),
             secret: crypto::Secret::default(),

@@ -295,12 +295,28 @@ pub async fn move_unit(app: &App, ctx: &Ctx, id: i64, new_parent_id: i64) -> Res
 }
 
 /// Deactivates or reactivates a unit. A unit with history is never deleted.
-pub async fn set_active(app: &App, ctx: &Ctx, id: i64, active: bool) -> Result<Unit> {
+/// Deactivates (or activates again) a unit and everything below it. A
+/// deactivation names what goes dark, so it asks for the unit's name typed
+/// again (`confirm_name`): one click on the wrong row does not stop a
+/// district.
+pub async fn set_active(
+    app: &App,
+    ctx: &Ctx,
+    id: i64,
+    active: bool,
+    confirm_name: &str,
+) -> Result<Unit> {
     let unit = crate::access::unit(app, ctx, id, Action::ViewUnit).await?;
     if unit.parent_id.is_none() {
         return Err(Error::invalid("id", "不能停用全市"));
     }
     require_above(app, ctx, &unit).await?;
+    if !active && confirm_name.trim() != unit.name {
+        return Err(Error::invalid(
+            "confirm_name",
+            format!("请输入单位名称“{}”以确认停用", unit.name),
+        ));
+    }
     app.forget_all();
     let mut tx = app.db.write().await?;
     units::set_active(&mut tx, &unit, active, app.now()).await?;

@@ -165,8 +165,10 @@ fn new_invite_code() -> String {
         .collect()
 }
 
-/// Issues a fresh invite code for a class; earlier codes stop working.
-pub async fn issue_invite(app: &App, ctx: &Ctx, class_id: i64) -> Result<Invite> {
+/// Issues a fresh invite code for a class. Earlier codes keep working for
+/// the grace period (a message already in the parents' group is not broken
+/// at once), or stop now when `at_once` (a code that leaked).
+pub async fn issue_invite(app: &App, ctx: &Ctx, class_id: i64, at_once: bool) -> Result<Invite> {
     let class =
         crate::access::unit_of_kind(app, ctx, class_id, UnitKind::Class, Action::ManageGuardians)
             .await?;
@@ -180,7 +182,11 @@ pub async fn issue_invite(app: &App, ctx: &Ctx, class_id: i64) -> Result<Invite>
         revoked: false,
     };
     let mut tx = app.db.write().await?;
-    students::revoke_invites(&mut tx, class.id).await?;
+    if at_once || app.settings.code_grace_secs == 0 {
+        students::revoke_invites(&mut tx, class.id).await?;
+    } else {
+        students::retire_invites(&mut tx, class.id, now + app.settings.code_grace_secs).await?;
+    }
     students::insert_invite(&mut tx, &invite).await?;
     audit::commit_audited(
         tx,
@@ -191,7 +197,7 @@ pub async fn issue_invite(app: &App, ctx: &Ctx, class_id: i64) -> Result<Invite>
             "class",
             class.id,
             Some(class.id),
-            "",
+            if at_once { "earlier codes revoked" } else { "" },
         ),
     )
     .await?;

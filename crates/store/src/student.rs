@@ -268,7 +268,8 @@ pub async fn get_invite(c: &mut Conn, code: &str) -> Result<Option<Invite>> {
 pub async fn current_invite(c: &mut Conn, class_id: i64, now: i64) -> Result<Option<Invite>> {
     let row = sqlx::query(
         "SELECT code, class_id, created_by, created_at, expires_at, revoked FROM invites
-         WHERE class_id = $1 AND revoked = 0 AND expires_at > $2 ORDER BY created_at DESC LIMIT 1",
+         WHERE class_id = $1 AND revoked = 0 AND expires_at > $2
+         ORDER BY created_at DESC, expires_at DESC LIMIT 1",
     )
     .bind(class_id)
     .bind(now)
@@ -276,6 +277,20 @@ pub async fn current_invite(c: &mut Conn, class_id: i64, now: i64) -> Result<Opt
     .await
     .db()?;
     row.as_ref().map(invite_from_row).transpose()
+}
+
+/// Lets every live invite of a class run until `until` at the latest (a
+/// new one was issued; the old ones keep working a grace period).
+pub async fn retire_invites(c: &mut Conn, class_id: i64, until: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE invites SET expires_at = $2 WHERE class_id = $1 AND revoked = 0 AND expires_at > $2",
+    )
+    .bind(class_id)
+    .bind(until)
+    .execute(&mut *c)
+    .await
+    .db()?;
+    Ok(())
 }
 
 /// Revokes every live invite of a class (when a new one is issued).

@@ -14,6 +14,16 @@ pub struct CodeTarget {
     pub addressee: String,
     /// Set when the code was replaced: the token of the current one.
     pub replaced_by: Option<String>,
+    /// A replaced code still takes appeals until then (a grace period).
+    pub retires_at: i64,
+}
+
+impl CodeTarget {
+    /// The code takes appeals at `now`: current, or replaced and still
+    /// inside its grace period.
+    pub fn takes_appeals(&self, now: i64) -> bool {
+        self.replaced_by.is_none() || now < self.retires_at
+    }
 }
 
 /// Where a gate code's appeals go: the target as the form shows it, the
@@ -73,6 +83,7 @@ pub async fn route(app: &App, token: &str) -> Result<std::sync::Arc<Route>> {
             school_name: school.name.clone(),
             addressee,
             replaced_by,
+            retires_at: code.retires_at,
         },
         school,
         district,
@@ -130,14 +141,16 @@ pub async fn school_codes(app: &App, ctx: &Ctx, school_id: i64) -> Result<Vec<st
     Ok(out)
 }
 
-/// Replaces one of a school's codes (a poster was defaced or copied
-/// somewhere it should not be). The old code keeps working as a pointer
-/// to the new one; it no longer takes appeals.
+/// Replaces one of a school's codes (posters reprinted, or one copied
+/// somewhere it should not be). The old code points to the new one and
+/// keeps taking appeals for the grace period, unless `at_once` (a code
+/// misused) stops it now.
 pub async fn rotate_code(
     app: &App,
     ctx: &Ctx,
     school_id: i64,
     kind: CodeKind,
+    at_once: bool,
 ) -> Result<store::Code> {
     let codes = school_codes(app, ctx, school_id).await?;
     let old = codes
@@ -155,7 +168,12 @@ pub async fn rotate_code(
         now,
     )
     .await?;
-    store::replace_code(&mut tx, old.id, id).await?;
+    let retires_at = if at_once {
+        now
+    } else {
+        now + app.settings.code_grace_secs
+    };
+    store::replace_code(&mut tx, old.id, id, retires_at).await?;
     app.caches.codes.clear();
     audit::append(
         &mut tx,
@@ -166,7 +184,11 @@ pub async fn rotate_code(
             "unit",
             school_id,
             Some(school_id),
-            kind.as_str(),
+            format!(
+                "{} {}",
+                kind.as_str(),
+                if at_once { "at once" } else { "with grace" }
+            ),
         ),
     )
     .await?;

@@ -90,7 +90,11 @@ pub struct Receipt {
 pub async fn submit(app: &App, origin: &Origin, input: &PublicInput) -> Result<Receipt> {
     let route = route(app, input.qr_token.trim()).await?;
     let target = &route.target;
-    if let Some(new) = &target.replaced_by {
+    if let Some(new) = target
+        .replaced_by
+        .as_ref()
+        .filter(|_| !target.takes_appeals(app.now()))
+    {
         return Err(Error::with_message(
             ErrorCode::Conflict,
             format!("这个二维码已更换，请扫描学校门口的新二维码（/q/{new}）"),

@@ -30,6 +30,8 @@ pub struct Code {
     pub kind: CodeKind,
     pub replaced_by: i64,
     pub created_at: i64,
+    /// A replaced code takes appeals until then.
+    pub retires_at: i64,
 }
 
 fn code_from_row(r: &sqlx::any::AnyRow) -> Result<Code> {
@@ -41,10 +43,11 @@ fn code_from_row(r: &sqlx::any::AnyRow) -> Result<Code> {
         kind: CodeKind::parse(&kind).ok_or_else(|| bad_value("code kind", &kind))?,
         replaced_by: col::<Option<i64>>(r, "replaced_by")?.unwrap_or(0),
         created_at: col(r, "created_at")?,
+        retires_at: col(r, "retires_at")?,
     })
 }
 
-const CODE_COLS: &str = "id, token, school_id, kind, replaced_by, created_at";
+const CODE_COLS: &str = "id, token, school_id, kind, replaced_by, created_at, retires_at";
 
 pub async fn insert_code(
     c: &mut Conn,
@@ -68,10 +71,12 @@ pub async fn insert_code(
     .db()
 }
 
-pub async fn replace_code(c: &mut Conn, old_id: i64, new_id: i64) -> Result<()> {
-    sqlx::query("UPDATE appeal_codes SET replaced_by = $1 WHERE id = $2")
+/// Points a code to its replacement; it takes appeals until `retires_at`.
+pub async fn replace_code(c: &mut Conn, old_id: i64, new_id: i64, retires_at: i64) -> Result<()> {
+    sqlx::query("UPDATE appeal_codes SET replaced_by = $1, retires_at = $3 WHERE id = $2")
         .bind(new_id)
         .bind(old_id)
+        .bind(retires_at)
         .execute(&mut *c)
         .await
         .db()?;

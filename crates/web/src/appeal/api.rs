@@ -135,8 +135,9 @@ pub fn operations() -> Vec<Op> {
         .returns::<Codes>(200),
         Op::post(
             "/schools/{id}/appeal-codes/{kind}/rotate",
-            "更换二维码（kind：school 或 bureau；旧码指向新码）",
+            "更换二维码（kind：school 或 bureau；旧码指向新码，过渡期内仍可提交，at_once 时立即停用）",
         )
+        .query::<RotateQuery>()
         .returns::<CodeView>(200),
         Op::get("/calendar", "工作日历：节假日与调休上班日").returns::<Calendar>(200),
         Op::post("/calendar", "设置节假日或调休上班日（市级）")
@@ -695,14 +696,24 @@ async fn codes(
     }))
 }
 
+/// How a replaced code stops.
+#[derive(serde::Deserialize, schemars::JsonSchema, Default)]
+struct RotateQuery {
+    /// The old code stops taking appeals now (one misused), instead of
+    /// after the grace period.
+    #[serde(default)]
+    at_once: bool,
+}
+
 async fn rotate(
     State(state): State<AppState>,
     user: ApiUser,
     Path((id, kind)): Path<(i64, String)>,
+    ApiQuery(q): ApiQuery<RotateQuery>,
 ) -> ApiResult<Json<CodeView>> {
     let kind = CodeKind::parse(&kind)
         .ok_or_else(|| ApiError(Error::invalid("kind", "二维码类型应为 school 或 bureau")))?;
-    let c = appeal::rotate_code(&state.app, &user.ctx, id, kind).await?;
+    let c = appeal::rotate_code(&state.app, &user.ctx, id, kind, q.at_once).await?;
     Ok(Json(CodeView::of(&state, c)))
 }
 

@@ -31,7 +31,12 @@ pub fn operations() -> Vec<Op> {
         Op::post("/units/{id}/move", "把学校调整到其他镇(街)")
             .body::<MoveBody>()
             .returns::<UnitView>(200),
-        Op::post("/units/{id}/deactivate", "停用单位").returns::<UnitView>(200),
+        Op::post(
+            "/units/{id}/deactivate",
+            "停用单位及其下级（须再次填写单位名称）",
+        )
+        .body::<DeactivateBody>()
+        .returns::<UnitView>(200),
         Op::post("/units/{id}/activate", "恢复启用单位").returns::<UnitView>(200),
     ]
 }
@@ -193,13 +198,20 @@ async fn move_unit(
     Ok(Json(u.into()))
 }
 
+/// The unit's name typed again: a deactivation stops everything below it.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct DeactivateBody {
+    confirm_name: String,
+}
+
 async fn deactivate(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
+    ApiJson(b): ApiJson<DeactivateBody>,
 ) -> ApiResult<Json<UnitView>> {
     Ok(Json(
-        org::set_active(&state.app, &user.ctx, id, false)
+        org::set_active(&state.app, &user.ctx, id, false, &b.confirm_name)
             .await?
             .into(),
     ))
@@ -211,7 +223,7 @@ async fn activate(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<UnitView>> {
     Ok(Json(
-        org::set_active(&state.app, &user.ctx, id, true)
+        org::set_active(&state.app, &user.ctx, id, true, "")
             .await?
             .into(),
     ))

@@ -334,7 +334,11 @@ async fn edit(
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct MoveForm {
+    #[serde(default)]
     parent_id: i64,
+    /// `1` once the consequences were shown (the second step).
+    #[serde(default)]
+    confirm: String,
 }
 
 async fn move_unit(
@@ -343,6 +347,39 @@ async fn move_unit(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<MoveForm>,
 ) -> PageResult<Response> {
+    if f.parent_id <= 0 {
+        let e = Error::invalid("parent_id", "请选择要调整到的镇(街)");
+        return org_page(&state, &user, id, false, None, Some(e)).await;
+    }
+    if !crate::page::confirm::confirmed(&f.confirm) {
+        let here = org::browse(&state.app, &user.ctx, id, false).await?;
+        let to = org::browse(&state.app, &user.ctx, f.parent_id, false).await?;
+        let from = here
+            .ancestors
+            .last()
+            .map_or(String::new(), |a| a.name.clone());
+        let u = &here.unit;
+        let mut page = crate::page::confirm::Confirm::new(
+            Nav::for_user(&user),
+            format!("把{}调整到{}", u.name, to.unit.name),
+            format!("/org/{id}/move"),
+        );
+        page.consequences = vec![
+            format!(
+                "{}（{} 个班级、{} 名学生、{} 位家长）从“{}”移到“{}”。",
+                u.name, u.counts.classes, u.counts.students, u.counts.guardians, from, to.unit.name
+            ),
+            format!(
+                "“{from}”的管理员将不再能看到和管理这所学校；“{}”及其上级的统计（开学第一课、必修课、诉求）随之调整。",
+                to.unit.name
+            ),
+            "学校自己的账号、班级、诉求和历史记录不变。".into(),
+        ];
+        page.fields = vec![("parent_id".into(), f.parent_id.to_string())];
+        page.button = "确认调整".into();
+        page.cancel = format!("/org/{id}");
+        return page.respond();
+    }
     let r = org::move_unit(&state.app, &user.ctx, id, f.parent_id).await;
     act(&state, &user, id, r, |u| format!("/org/{}?msg=moved", u.id)).await
 }
@@ -350,13 +387,52 @@ async fn move_unit(
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct Empty {}
 
+#[derive(serde::Deserialize, schemars::JsonSchema, Default)]
+struct DeactivateForm {
+    /// The unit's name, typed again on the second step.
+    #[serde(default)]
+    confirm_name: String,
+    #[serde(default)]
+    confirm: String,
+}
+
 async fn deactivate(
     State(state): State<AppState>,
     user: PageUser,
     Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<Empty>,
+    CsrfForm(f): CsrfForm<DeactivateForm>,
 ) -> PageResult<Response> {
-    let r = org::set_active(&state.app, &user.ctx, id, false).await;
+    let b = org::browse(&state.app, &user.ctx, id, false).await?;
+    let u = &b.unit;
+    let ask = |error: Option<String>| {
+        let mut page = crate::page::confirm::Confirm::new(
+            Nav::for_user(&user),
+            format!("停用{}", u.name),
+            format!("/org/{id}/deactivate"),
+        );
+        page.consequences = vec![
+            format!(
+                "{}及其下级全部停用：{} 所学校、{} 个班级、{} 名学生、{} 位家长。",
+                u.name, u.counts.schools, u.counts.classes, u.counts.students, u.counts.guardians
+            ),
+            "这些单位的教职工和家长将不能再用这些单位办事，统计中不再计入；校门二维码不再受理新的诉求。".into(),
+            "历史数据不会删除，可随时恢复启用。".into(),
+        ];
+        page.typed = Some((u.name.clone(), format!("请输入单位名称“{}”以确认", u.name)));
+        page.button = "确认停用".into();
+        page.cancel = format!("/org/{id}");
+        page.error = error;
+        page
+    };
+    if !crate::page::confirm::confirmed(&f.confirm) {
+        return ask(None).respond();
+    }
+    let r = org::set_active(&state.app, &user.ctx, id, false, &f.confirm_name).await;
+    if let Err(e) = &r
+        && e.field == Some("confirm_name")
+    {
+        return ask(Some(e.message.clone())).respond();
+    }
     act(&state, &user, id, r, |u| {
         format!("/org/{}?msg=deactivated&inactive=1", u.id)
     })
@@ -369,7 +445,7 @@ async fn activate(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> PageResult<Response> {
-    let r = org::set_active(&state.app, &user.ctx, id, true).await;
+    let r = org::set_active(&state.app, &user.ctx, id, true, "").await;
     act(&state, &user, id, r, |u| {
         format!("/org/{}?msg=activated", u.id)
     })

@@ -3,6 +3,7 @@
 //! session (`csrf`) and QR codes (`qr`). Pages are server-rendered, in
 //! Simplified Chinese.
 
+pub mod confirm;
 pub mod csrf;
 pub mod qr;
 

@@ -8,7 +8,7 @@ use tongyu_domain::student::{LinkStatus, Student};
 use tongyu_service::student::{self, StudentInput};
 
 use crate::AppState;
-use crate::api::{ApiJson, Created, no_content};
+use crate::api::{ApiJson, ApiQuery, Created, no_content};
 use crate::error::ApiResult;
 use crate::extract::ApiUser;
 use crate::openapi::Operation as Op;
@@ -19,7 +19,12 @@ pub fn operations() -> Vec<Op> {
         Op::post("/classes/{id}/students", "添加学生")
             .body::<StudentInput>()
             .returns::<Created>(201),
-        Op::post("/classes/{id}/invite", "生成班级邀请码").returns::<InviteView>(201),
+        Op::post(
+            "/classes/{id}/invite",
+            "生成班级邀请码（旧码过渡期内仍可用，at_once 时立即停用）",
+        )
+        .query::<InviteQuery>()
+        .returns::<InviteView>(201),
         Op::post(
             "/guardian-requests",
             "家长凭邀请码和本人手机验证码申请绑定孩子（须同意儿童个人信息保护规则）",
@@ -124,12 +129,21 @@ async fn add_student(
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
+/// How earlier invite codes stop.
+#[derive(serde::Deserialize, schemars::JsonSchema, Default)]
+struct InviteQuery {
+    /// Earlier codes stop now (one leaked), instead of after the grace period.
+    #[serde(default)]
+    at_once: bool,
+}
+
 async fn invite(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
+    ApiQuery(q): ApiQuery<InviteQuery>,
 ) -> ApiResult<(StatusCode, Json<InviteView>)> {
-    let inv = student::issue_invite(&state.app, &user.ctx, id).await?;
+    let inv = student::issue_invite(&state.app, &user.ctx, id, q.at_once).await?;
     let link = format!(
         "{}/join?code={}",
         state.config.public_url.trim_end_matches('/'),

@@ -159,13 +159,50 @@ async fn class_page(
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct Empty {}
 
+#[derive(serde::Deserialize, schemars::JsonSchema, Default)]
+struct InviteForm {
+    /// `1` once the consequences were shown (the second step).
+    #[serde(default)]
+    confirm: String,
+    /// `grace` (earlier codes keep working a while) or `now`.
+    #[serde(default)]
+    mode: String,
+}
+
 async fn invite(
     State(state): State<AppState>,
     user: PageUser,
     Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<Empty>,
+    CsrfForm(f): CsrfForm<InviteForm>,
 ) -> PageResult<Response> {
-    student::issue_invite(&state.app, &user.ctx, id).await?;
+    let current = student::current_invite(&state.app, &user.ctx, id).await?;
+    if current.is_some() && !crate::page::confirm::confirmed(&f.confirm) {
+        // Replacing a code already handed out: say what breaks, ask again.
+        let days = state.app.settings.code_grace_secs / 86_400;
+        let mut page = crate::page::confirm::Confirm::new(
+            Nav::for_user(&user),
+            "重新生成班级邀请码",
+            format!("/classes/{id}/invite"),
+        );
+        page.consequences = vec![
+            "已发到家长群、打印出去的旧邀请码和二维码将失效，需要把新码重新发给家长。".into(),
+            "已经提交、等待您确认的家长申请不受影响。".into(),
+        ];
+        if days > 0 {
+            page.choices.push(crate::page::Opt {
+                value: "grace".into(),
+                label: format!("旧码再用 {days} 天后停用（推荐）"),
+            });
+        }
+        page.choices.push(crate::page::Opt {
+            value: "now".into(),
+            label: "旧码立即停用（邀请码被外传时）".into(),
+        });
+        page.button = "确认重新生成".into();
+        page.cancel = format!("/classes/{id}");
+        return page.respond();
+    }
+    student::issue_invite(&state.app, &user.ctx, id, f.mode == "now").await?;
     Ok(Redirect::to(&format!("/classes/{id}?msg=invited")).into_response())
 }
 

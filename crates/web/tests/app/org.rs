@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::common::{PW, TestApp, peek};
+use crate::common::{PW, TestApp, factory, peek};
 
 /// The rollup counters of every unit equal a recount from the rows.
 async fn assert_rollups_match_recount(t: &TestApp) {
@@ -268,14 +268,25 @@ async fn deactivating_keeps_history_and_takes_counts_out() {
     let token = t.login("district-admin").await;
     let school = t.unit(t.unit_id("school0").await).await;
     let sub_before = t.unit(school.parent_id.expect("parent")).await.counts;
+    // The unit's name, typed again, or nothing happens.
+    let (s, e) = t
+        .post(
+            &format!("/api/v1/units/{}/deactivate", school.id),
+            &token,
+            json!({"confirm_name": "学校"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["field"], "confirm_name");
+    assert!(t.unit(school.id).await.active);
     let (s, v) = t
         .post(
             &format!("/api/v1/units/{}/deactivate", school.id),
             &token,
-            json!({}),
+            json!({"confirm_name": school.name}),
         )
         .await;
-    assert_eq!(s, StatusCode::OK);
+    assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["active"], false);
     let sub_after = t.unit(school.parent_id.expect("parent")).await.counts;
     assert_eq!(sub_after.schools, sub_before.schools - 1);
@@ -478,4 +489,81 @@ async fn walking_the_usernames_lists_the_same_accounts_as_gathering_them() {
             assert_eq!(walked, gathered, "{} {role:?}", unit.name);
         }
     }
+}
+
+#[tokio::test]
+async fn deactivating_or_moving_from_a_page_says_what_changes_and_asks_again() {
+    let t = TestApp::demo().await;
+    let mut b = t.browser();
+    b.sign_in("city-admin", crate::common::PW).await;
+    let school = t.unit(t.unit_id("school0").await).await;
+    let page = b.get(&format!("/org/{}", school.id)).await;
+    assert!(!page.body.contains("确定吗"), "no bare are-you-sure");
+    // (The demo's districts have one subdistrict each: where a form offers
+    // others, none is chosen in advance.)
+    if page
+        .body
+        .contains(&format!("action=\"/org/{}/move\"", school.id))
+    {
+        assert!(page.body.contains("<option value=\"\">请选择</option>"));
+    }
+
+    // Deactivating: the first step lists what goes dark and asks for the
+    // name; a wrong name changes nothing.
+    let p = b.post(&format!("/org/{}/deactivate", school.id), &[]).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body
+            .contains(&format!("{} 名学生", school.counts.students))
+            && p.body.contains("name=\"confirm_name\""),
+        "{}",
+        p.body
+    );
+    let p = b
+        .post(
+            &format!("/org/{}/deactivate", school.id),
+            &[("confirm", "1"), ("confirm_name", "不是这个名字")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("请输入单位名称"), "{}", p.body);
+    assert!(t.unit(school.id).await.active);
+
+    // Moving: the first step says where from and to, and moves nothing.
+    let district = tongyu_domain::org::path_ids(&school.path)[1];
+    let elsewhere = factory::another_district(&t.app, district).await;
+    let sub = peek::children(&t.app, elsewhere.id).await.remove(0);
+    {
+        let p = b
+            .post(
+                &format!("/org/{}/move", school.id),
+                &[("parent_id", &sub.id.to_string())],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::OK);
+        assert!(
+            p.body.contains(&sub.name) && p.body.contains("确认调整"),
+            "{}",
+            p.body
+        );
+        assert_eq!(t.unit(school.id).await.parent_id, school.parent_id);
+        let p = b
+            .post(
+                &format!("/org/{}/move", school.id),
+                &[("parent_id", &sub.id.to_string()), ("confirm", "1")],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        assert_eq!(t.unit(school.id).await.parent_id, Some(sub.id));
+    }
+
+    // With the name typed, the school and everything below it stop.
+    let p = b
+        .post(
+            &format!("/org/{}/deactivate", school.id),
+            &[("confirm", "1"), ("confirm_name", &school.name)],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert!(!t.unit(school.id).await.active);
 }

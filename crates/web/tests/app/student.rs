@@ -241,13 +241,23 @@ async fn a_new_code_replaces_the_old_and_codes_expire() {
             json!({}),
         )
         .await;
+    // A leaked code is stopped at once.
     let (_, b) = t
+        .post(
+            &format!("/api/v1/classes/{class}/invite?at_once=true"),
+            &teacher,
+            json!({}),
+        )
+        .await;
+    // An ordinary renewal lets the code before it run its grace period.
+    let (s, c) = t
         .post(
             &format!("/api/v1/classes/{class}/invite"),
             &teacher,
             json!({}),
         )
         .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
     let parent = t.login("parent").await;
     let req = |code: &str| json!({"code": code, "child_name": "某某", "relation": "父亲", "sms_code": "123456", "consent": true});
     let (s, e) = t
@@ -298,6 +308,46 @@ async fn the_class_page_shows_the_invite_qr_and_pending_requests() {
     let p = b.get(p.location.as_deref().expect("back")).await;
     assert!(p.body.contains("<svg"), "QR code rendered");
     assert!(p.body.contains("/join?code="));
+    // Replacing a code already handed out takes a second step that says
+    // what breaks; nothing changes before it.
+    let code_before = p
+        .body
+        .split("/join?code=")
+        .nth(1)
+        .map(|r| r[..10].to_owned());
+    let p = b.post(&format!("/classes/{class}/invite"), &[]).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body.contains("重新生成班级邀请码") && p.body.contains("旧邀请码"),
+        "{}",
+        p.body
+    );
+    let again = b.get(&format!("/classes/{class}")).await;
+    assert_eq!(
+        again
+            .body
+            .split("/join?code=")
+            .nth(1)
+            .map(|r| r[..10].to_owned()),
+        code_before,
+        "nothing changed yet"
+    );
+    let p = b
+        .post(
+            &format!("/classes/{class}/invite"),
+            &[("confirm", "1"), ("mode", "grace")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let again = b.get(&format!("/classes/{class}")).await;
+    assert_ne!(
+        again
+            .body
+            .split("/join?code=")
+            .nth(1)
+            .map(|r| r[..10].to_owned()),
+        code_before
+    );
 }
 
 #[tokio::test]

@@ -73,6 +73,12 @@ pub(super) async fn posters(
 pub(super) struct RotateForm {
     #[serde(default)]
     kind: String,
+    /// `1` once the consequences were shown (the second step).
+    #[serde(default)]
+    confirm: String,
+    /// `grace` (the old code keeps working for a while) or `now`.
+    #[serde(default)]
+    mode: String,
 }
 
 pub(super) async fn rotate(
@@ -83,7 +89,41 @@ pub(super) async fn rotate(
 ) -> PageResult<Response> {
     let kind = CodeKind::parse(&f.kind)
         .ok_or_else(|| PageError(Error::invalid("kind", "请选择要更换的二维码")))?;
-    appeal::rotate_code(&state.app, &user.ctx, school_id, kind).await?;
+    if !crate::page::confirm::confirmed(&f.confirm) {
+        // Step one: what stops working, and how soon.
+        appeal::school_codes(&state.app, &user.ctx, school_id).await?;
+        let days = state.app.settings.code_grace_secs / 86_400;
+        let which = match kind {
+            CodeKind::School => "学校码（向学校反映）",
+            CodeKind::Bureau => "教育局码（向教育局反映）",
+        };
+        let mut page = crate::page::confirm::Confirm::new(
+            Nav::for_user(&user),
+            format!("更换{which}"),
+            format!("/appeals/codes/{school_id}/rotate"),
+        );
+        page.consequences = vec![
+            "校门口已张贴的海报、发到家长群的旧二维码都会失效，需要重新打印、张贴新海报。".into(),
+            "已经提交的诉求不受影响，家长仍可凭查询码查看进度。".into(),
+        ];
+        page.fields = vec![("kind".into(), kind.as_str().into())];
+        if days > 0 {
+            page.choices.push(Opt {
+                value: "grace".into(),
+                label: format!(
+                    "保留 {days} 天过渡期：旧码期间仍可提交，并提示家长改用新码（推荐）"
+                ),
+            });
+        }
+        page.choices.push(Opt {
+            value: "now".into(),
+            label: "旧码立即停用（旧码被冒用、贴到了不该贴的地方时）".into(),
+        });
+        page.button = "确认更换".into();
+        page.cancel = format!("/appeals/posters/{school_id}");
+        return page.respond();
+    }
+    appeal::rotate_code(&state.app, &user.ctx, school_id, kind, f.mode == "now").await?;
     Ok(Redirect::to(&format!("/appeals/posters/{school_id}")).into_response())
 }
 

@@ -20,8 +20,30 @@ struct FormPage {
     contact_name: String,
     contact_phone: String,
     error: Option<String>,
-    /// The code was replaced: the page only points to the new one.
+    /// The code was replaced and its grace period is over: the page only
+    /// points to the new one.
     replaced_by: Option<String>,
+    /// The code was replaced and still takes appeals: the new code, and
+    /// until when the old one works.
+    retiring: Option<(String, String)>,
+    /// The privacy box was ticked (kept after a validation error).
+    consent: bool,
+}
+
+/// What a page shows of a replaced code: past its grace period only the
+/// new one; inside it the form, with the new one and the date.
+fn replaced(target: &appeal::CodeTarget, now: i64) -> (Option<String>, Option<(String, String)>) {
+    match &target.replaced_by {
+        Some(new) if target.takes_appeals(now) => (
+            None,
+            Some((
+                new.clone(),
+                tongyu_domain::calendar::format_local_minute(target.retires_at),
+            )),
+        ),
+        Some(new) => (Some(new.clone()), None),
+        None => (None, None),
+    }
 }
 
 #[derive(serde::Deserialize, Default, Clone, schemars::JsonSchema)]
@@ -148,7 +170,15 @@ pub(super) async fn form(
         contact_name: String::new(),
         contact_phone: String::new(),
         error: None,
-        replaced_by: target.replaced_by.clone(),
+        replaced_by: None,
+        retiring: None,
+        consent: false,
+    };
+    let (replaced_by, retiring) = replaced(&target, state.app.now());
+    let page = FormPage {
+        replaced_by,
+        retiring,
+        ..page
     };
     let mut res = with_csrf_cookie(&state, render(&page)?, &csrf, fresh, StatusCode::OK);
     if cookie(&state, &headers, DEVICE_COOKIE).is_none() {
@@ -221,6 +251,7 @@ pub(super) async fn submit(
             // Show the form again with everything the parent wrote.
             let target = appeal::resolve_code(&state.app, &token).await?;
             let (csrf, _) = anon_csrf(&state, &headers);
+            let retiring = replaced(&target, state.app.now()).1;
             let page = FormPage {
                 nav: Nav::default(),
                 csrf,
@@ -235,6 +266,8 @@ pub(super) async fn submit(
                 contact_phone: f.contact_phone,
                 error: Some(e.message.clone()),
                 replaced_by: None,
+                retiring,
+                consent: f.consent == "1",
             };
             Ok((status_of(Some(&e)), render(&page)?).into_response())
         }

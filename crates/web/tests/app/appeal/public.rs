@@ -220,7 +220,8 @@ async fn bad_input_gets_a_clear_answer_and_parent_text_never_runs_as_script() {
     let (s, _) = public_get(&t, "/api/v1/public/appeals/x").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
-    // A rotated code points to its replacement and takes no appeals.
+    // A rotated code points to its replacement and keeps taking appeals
+    // for the grace period, so posters already up are not broken at once.
     let (s, new) = t
         .post(
             &format!("/api/v1/schools/{school}/appeal-codes/school/rotate"),
@@ -229,13 +230,37 @@ async fn bad_input_gets_a_clear_answer_and_parent_text_never_runs_as_script() {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{new}");
-    let new_token = new["token"].as_str().expect("token");
+    let new_token = new["token"].as_str().expect("token").to_owned();
     assert_ne!(new_token, qr);
+    let page = t.browser().get(&format!("/q/{qr}")).await;
+    assert!(page.body.contains("id=\"retiring\""), "{}", page.body);
+    assert!(page.body.contains(&format!("/q/{new_token}")));
+    let mut during = ok.clone();
+    during["text"] = json!("宽限期内用旧码提交：校门口早上送孩子的车辆太多，希望安排人员疏导。");
+    let (s, v) = public_post(&t, "/api/v1/public/appeals", during).await;
+    assert_eq!(s, StatusCode::CREATED, "the old code still works: {v}");
+    // After the grace period it only points to the new code.
+    t.clock.advance(7 * 86_400 + 1);
     let page = t.browser().get(&format!("/q/{qr}")).await;
     assert!(page.body.contains("已更换"), "{}", page.body);
     assert!(page.body.contains(&format!("/q/{new_token}")));
     let (s, _) = public_post(&t, "/api/v1/public/appeals", ok.clone()).await;
     assert_eq!(s, StatusCode::CONFLICT);
+    // A code misused is stopped at once.
+    let admin = t.login("school-admin").await;
+    let (s, newer) = t
+        .post(
+            &format!("/api/v1/schools/{school}/appeal-codes/school/rotate?at_once=true"),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{newer}");
+    let mut at_new = ok.clone();
+    at_new["qr_token"] = json!(new_token);
+    let (s, _) = public_post(&t, "/api/v1/public/appeals", at_new).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let new_token = newer["token"].as_str().expect("token").to_owned();
 
     // Markup in an appeal is shown as text to staff and parent alike.
     let evil = "<script>alert('x')</script> 孩子在校被同学推倒受伤，老师没有告知家长。";
@@ -769,4 +794,45 @@ async fn a_mistyped_reference_is_forgiven_or_explained_on_the_look_up_page() {
     let short = parent.get("/a?code=AB3DE-F7HJK").await;
     assert_eq!(short.status, StatusCode::NOT_FOUND);
     assert!(short.body.contains("15 位字母和数字"), "{}", short.body);
+}
+
+#[tokio::test]
+async fn replacing_a_gate_code_from_the_page_says_what_breaks_and_asks_again() {
+    let t = TestApp::demo().await;
+    let admin = t.login("school-admin").await;
+    let (school, _, _) = schools(&t).await;
+    let (qr, _) = codes(&t, &admin, school).await;
+    let mut b = t.browser();
+    b.sign_in("school-admin", crate::common::PW).await;
+    let posters = b.get(&format!("/appeals/posters/{school}")).await;
+    assert!(!posters.body.contains("左边") && !posters.body.contains("右边"));
+    let p = b
+        .post(
+            &format!("/appeals/codes/{school}/rotate"),
+            &[("kind", "school")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body.contains("海报")
+            && p.body.contains("value=\"grace\"")
+            && p.body.contains("value=\"now\""),
+        "{}",
+        p.body
+    );
+    assert_eq!(codes(&t, &admin, school).await.0, qr, "nothing changed yet");
+    let p = b
+        .post(
+            &format!("/appeals/codes/{school}/rotate"),
+            &[("kind", "school"), ("confirm", "1"), ("mode", "now")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_ne!(codes(&t, &admin, school).await.0, qr);
+    let page = t.browser().get(&format!("/q/{qr}")).await;
+    assert!(
+        page.body.contains("已更换"),
+        "stopped at once: {}",
+        page.body
+    );
 }
