@@ -355,3 +355,47 @@ async fn every_response_carries_a_request_id_of_our_own() {
     assert_ne!(c, "gateway-42");
     assert!(!c.is_empty());
 }
+
+#[tokio::test]
+async fn text_goes_out_gzipped_to_a_browser_that_asks_and_small_answers_do_not() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let t = TestApp::demo().await;
+    let router = tongyu_web::router(tongyu_web::AppState::new(
+        t.app.clone(),
+        tongyu_web::WebConfig::default(),
+    ));
+    let fetch = |path: &'static str, gzip: bool| {
+        let router = router.clone();
+        async move {
+            let mut req = Request::builder().uri(path);
+            if gzip {
+                req = req.header(header::ACCEPT_ENCODING, "gzip, deflate, br");
+            }
+            let res = router
+                .oneshot(req.body(Body::empty()).expect("req"))
+                .await
+                .expect("answer");
+            let encoding = res
+                .headers()
+                .get(header::CONTENT_ENCODING)
+                .map(|v| v.to_str().unwrap_or("").to_owned());
+            let bytes = res.into_body().collect().await.expect("body").to_bytes();
+            (encoding, bytes.len())
+        }
+    };
+    for path in [
+        "/api/docs/swagger-ui-bundle.js",
+        "/api/openapi.json",
+        "/login",
+        "/static/app.css",
+    ] {
+        let (plain_enc, plain) = fetch(path, false).await;
+        let (enc, packed) = fetch(path, true).await;
+        assert_eq!(plain_enc, None, "{path}: plain unless asked");
+        assert_eq!(enc.as_deref(), Some("gzip"), "{path}");
+        assert!(packed < plain, "{path}: {packed} of {plain} bytes");
+    }
+    let (enc, _) = fetch("/healthz", true).await;
+    assert_eq!(enc, None, "a tiny answer is sent as it is");
+}
