@@ -221,9 +221,31 @@ pub fn mask_phone(phone: &str) -> String {
     }
 }
 
-/// A person's display name: 1 to 40 characters, trimmed.
+/// Spaces inside a name as it should read: none between two Chinese
+/// characters (“张  伟”, padded to line up in a spreadsheet, is 张伟), one
+/// elsewhere (“Anna  Li” is “Anna Li”), none at either end.
+pub fn tidy_name(raw: &str) -> String {
+    let cjk = |c: char| ('\u{3400}'..='\u{9fff}').contains(&c) || c == '·';
+    let mut out = String::with_capacity(raw.len());
+    let mut gap = false;
+    for c in raw.trim().chars() {
+        if c.is_whitespace() {
+            gap = true;
+            continue;
+        }
+        if gap && !(out.chars().last().is_some_and(cjk) && cjk(c)) {
+            out.push(' ');
+        }
+        gap = false;
+        out.push(c);
+    }
+    out
+}
+
+/// A person's display name: 1 to 40 characters, tidied ([`tidy_name`]).
 pub fn parse_person_name(raw: &str) -> Result<String> {
-    let n = raw.trim();
+    let tidy = tidy_name(raw);
+    let n = tidy.as_str();
     let len = n.chars().count();
     if len == 0 {
         return Err(Error::invalid("display_name", "请填写姓名"));
@@ -263,6 +285,17 @@ pub fn check_password(password: &str, username: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_lose_the_padding_of_spreadsheets() {
+        assert_eq!(parse_person_name("  张\u{3000} 伟 ").expect("ok"), "张伟");
+        assert_eq!(parse_person_name("Anna   Li").expect("ok"), "Anna Li");
+        assert_eq!(
+            parse_person_name("买买提 · 艾力").expect("ok"),
+            "买买提·艾力"
+        );
+        assert!(parse_person_name(" \u{3000} ").is_err());
+    }
 
     #[test]
     fn roles_round_trip() {

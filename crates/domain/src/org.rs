@@ -176,13 +176,42 @@ impl Grade {
         format!("{}{}", self.prefix, self.year)
     }
 
-    pub fn parse(code: &str) -> Result<Grade> {
-        let code = code.trim().to_ascii_uppercase();
-        Stage::ALL
-            .into_iter()
-            .flat_map(|s| s.grades())
-            .find(|g| g.code() == code)
-            .ok_or_else(|| Error::invalid("grade", format!("未知的年级代码：{code}")))
+    /// A grade by its code (P1) or its name as schools write it (一年级,
+    /// 初一, 高三, 小班; 七年级 to 九年级 for the junior years; 1年级).
+    /// An unknown value is refused with the list of what is accepted.
+    pub fn parse(raw: &str) -> Result<Grade> {
+        let raw = raw.trim();
+        let code = raw.to_ascii_uppercase();
+        let all: Vec<Grade> = Stage::ALL.into_iter().flat_map(|s| s.grades()).collect();
+        let digits = |s: &str| -> Option<u32> {
+            const CN: [&str; 10] = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+            CN.iter()
+                .position(|d| !d.is_empty() && *d == s)
+                .map(|i| i as u32)
+                .or_else(|| s.parse::<u32>().ok())
+        };
+        let by_year = |s: &str| -> Option<String> {
+            let n = digits(s.strip_suffix("年级")?)?;
+            match n {
+                1..=6 => Some(format!("P{n}")),
+                7..=9 => Some(format!("J{}", n - 6)),
+                _ => None,
+            }
+        };
+        let wanted = by_year(raw).unwrap_or(code);
+        all.iter()
+            .find(|g| g.code() == wanted || g.label() == raw)
+            .cloned()
+            .ok_or_else(|| {
+                let list: Vec<String> = all
+                    .iter()
+                    .map(|g| format!("{} {}", g.code(), g.label()))
+                    .collect();
+                Error::invalid(
+                    "grade",
+                    format!("未知的年级：{raw}。可填写代码或名称：{}", list.join("、")),
+                )
+            })
     }
 
     pub fn label(&self) -> String {
@@ -339,6 +368,35 @@ mod parent_path_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grades_read_as_schools_write_them() {
+        for (raw, code) in [
+            ("P1", "P1"),
+            ("p3", "P3"),
+            ("一年级", "P1"),
+            ("六年级", "P6"),
+            ("3年级", "P3"),
+            ("七年级", "J1"),
+            ("初一", "J1"),
+            ("初三", "J3"),
+            ("高三", "S3"),
+            ("小班", "K1"),
+            (" 大班 ", "K3"),
+        ] {
+            assert_eq!(
+                Grade::parse(raw).map(|g| g.code()).ok().as_deref(),
+                Some(code),
+                "{raw}"
+            );
+        }
+        let e = Grade::parse("十年级").expect_err("no such grade");
+        assert!(
+            e.message.contains("P1 一年级") && e.message.contains("K1 小班"),
+            "{}",
+            e.message
+        );
+    }
 
     #[test]
     fn grades_and_labels() {

@@ -182,12 +182,8 @@ impl Plan {
         let mut grades: Vec<String> = Vec::new();
         for g in &self.entry_grades {
             let code = g.trim();
-            let grade = Grade::parse(code).map_err(|_| {
-                Error::invalid(
-                    "entry_grades",
-                    format!("“{code}”不是年级代码（如 K1、P1、J1、S1）"),
-                )
-            })?;
+            let grade =
+                Grade::parse(code).map_err(|e| Error::invalid("entry_grades", e.message))?;
             let code = grade.code();
             if !grades.contains(&code) {
                 grades.push(code);
@@ -248,13 +244,13 @@ mod tests {
             Some("class_hour_minutes")
         );
         assert_eq!(
-            bad(|p| p.entry_grades = vec!["一年级".into()]),
+            bad(|p| p.entry_grades = vec!["十年级".into()]),
             Some("entry_grades")
         );
         assert_eq!(bad(|p| p.entry_grades.clear()), Some("entry_grades"));
         assert_eq!(bad(|p| p.name = " ".into()), Some("name"));
         let p = Plan {
-            entry_grades: vec![" p1 ".into(), "P1".into(), "J1".into()],
+            entry_grades: vec![" p1 ".into(), "一年级".into(), "J1".into()],
             urgent_words: vec![" 自杀 ".into(), "".into(), "自杀".into(), "霸凌".into()],
             ..Plan::default()
         }

@@ -150,7 +150,7 @@ impl Provider for LogFile {
             use tokio::io::AsyncWriteExt;
             let line = format!(
                 "{} to {}: {}\n",
-                tongyu_domain::calendar::format_local(chrono::Utc::now().timestamp()),
+                tongyu_domain::calendar::format_local_minute(chrono::Utc::now().timestamp()),
                 msg.phone,
                 msg.text()
             );

@@ -291,22 +291,26 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// A test of a response by its status, version, headers and extensions.
+type ResponseTest = fn(
+    axum::http::StatusCode,
+    axum::http::Version,
+    &axum::http::HeaderMap,
+    &axum::http::Extensions,
+) -> bool;
+
+/// Which responses are compressed: text over 1 KB.
+type Compressible = tower_http::compression::predicate::And<
+    tower_http::compression::predicate::SizeAbove,
+    ResponseTest,
+>;
+
 /// Text goes out gzipped to a browser that asks (pages, scripts, styles,
 /// JSON such as the OpenAPI document, SVG posters): a phone on a slow line
 /// waits for a fifth of the bytes. Media, images and spreadsheets are
 /// compressed already; answers under 1 KB (a progress report's) are not
 /// worth the work.
-fn compression() -> tower_http::compression::CompressionLayer<
-    tower_http::compression::predicate::And<
-        tower_http::compression::predicate::SizeAbove,
-        fn(
-            axum::http::StatusCode,
-            axum::http::Version,
-            &axum::http::HeaderMap,
-            &axum::http::Extensions,
-        ) -> bool,
-    >,
-> {
+fn compression() -> tower_http::compression::CompressionLayer<Compressible> {
     use tower_http::compression::predicate::{Predicate, SizeAbove};
     fn is_text(
         _: axum::http::StatusCode,
@@ -323,12 +327,7 @@ fn compression() -> tower_http::compression::CompressionLayer<
             || ct.starts_with("application/javascript")
             || ct.starts_with("image/svg+xml")
     }
-    let text: fn(
-        axum::http::StatusCode,
-        axum::http::Version,
-        &axum::http::HeaderMap,
-        &axum::http::Extensions,
-    ) -> bool = is_text;
+    let text: ResponseTest = is_text;
     tower_http::compression::CompressionLayer::new()
         .gzip(true)
         .compress_when(SizeAbove::new(1024).and(text))

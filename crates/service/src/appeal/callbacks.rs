@@ -14,7 +14,7 @@ use tongyu_store::appeal::{self as store, Callback, NewEvent};
 use tongyu_store::{DbResult, org as units};
 
 use crate::{App, Ctx, audit};
-use tongyu_domain::calendar::format_local;
+use tongyu_domain::calendar::format_local_minute;
 
 /// How far back a draw looks for closed appeals.
 const DRAW_WINDOW_S: i64 = 30 * 86_400;
@@ -114,7 +114,7 @@ pub async fn list(app: &App, ctx: &Ctx, unit_id: i64) -> Result<Vec<CallbackRow>
                 rating_label: a.rating.map_or("", |r| r.label()),
                 contact_name: app.open(field::APPEAL_CONTACT_NAME, &a.contact_name),
                 contact_phone: app.open(field::APPEAL_CONTACT_PHONE, &a.contact_phone),
-                closed_local: format_local(a.closed_at),
+                closed_local: format_local_minute(a.closed_at),
                 excerpt: a.text.chars().take(60).collect(),
                 callback: k,
             })

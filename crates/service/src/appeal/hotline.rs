@@ -278,7 +278,7 @@ pub async fn export_replies(app: &App, ctx: &Ctx) -> Result<Vec<u8>> {
                     String::new()
                 },
                 if published {
-                    tongyu_domain::calendar::format_local(a.replied_at)
+                    tongyu_domain::calendar::format_local_minute(a.replied_at)
                 } else {
                     String::new()
                 },

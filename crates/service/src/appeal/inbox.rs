@@ -217,7 +217,7 @@ fn inbox_row(
         first_contact: clock(a.clock_start, a.contact_due, a.contacted_at, now),
         reply_clock: clock(a.clock_start, a.reply_due, a.replied_at, now),
         created_at: a.created_at,
-        created_local: format_local(a.created_at),
+        created_local: format_local_minute(a.created_at),
     }
 }
 
@@ -358,7 +358,7 @@ pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<Detail> {
                 kind: e.kind,
                 text: e.text,
                 at: e.created_at,
-                at_local: format_local(e.created_at),
+                at_local: format_local_minute(e.created_at),
                 public: e.public,
             })
             .collect(),

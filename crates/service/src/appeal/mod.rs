@@ -35,7 +35,7 @@ use tongyu_domain::appeal::{
     Category, ClockState, CodeKind, Deadlines, Level, Rating, Reply, Source, Status, check_name,
     check_phone, check_text, dedupe_key, mask_phone, number,
 };
-use tongyu_domain::calendar::{Span, format_local, format_local_minute};
+use tongyu_domain::calendar::{Span, format_local_minute};
 use tongyu_domain::org::{Unit, UnitKind, path_ids};
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, ErrorCode, Result};

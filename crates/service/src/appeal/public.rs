@@ -265,7 +265,7 @@ pub async fn public_status(app: &App, tracking_code: &str) -> Result<PublicStatu
         handled_by,
         text: a.text.clone(),
         created_at: a.created_at,
-        created_local: format_local(a.created_at),
+        created_local: format_local_minute(a.created_at),
         first_contact: clock(a.clock_start, a.contact_due, a.contacted_at, now),
         reply_clock: clock(a.clock_start, a.reply_due, a.replied_at, now),
         overdue: a.contact_late
@@ -280,7 +280,7 @@ pub async fn public_status(app: &App, tracking_code: &str) -> Result<PublicStatu
             next_steps: a.reply_next_steps.clone(),
         }),
         replied_local: if published {
-            format_local(a.replied_at)
+            format_local_minute(a.replied_at)
         } else {
             String::new()
         },
@@ -289,7 +289,7 @@ pub async fn public_status(app: &App, tracking_code: &str) -> Result<PublicStatu
         rating_label: a.rating.map_or("", |r| r.label()),
         can_rate: a.status == Status::Replied,
         rating_due_local: if a.status == Status::Replied {
-            format_local(a.rating_due)
+            format_local_minute(a.rating_due)
         } else {
             String::new()
         },
@@ -301,7 +301,7 @@ pub async fn public_status(app: &App, tracking_code: &str) -> Result<PublicStatu
                 kind: e.kind,
                 text: e.text,
                 at: e.created_at,
-                at_local: format_local(e.created_at),
+                at_local: format_local_minute(e.created_at),
                 by: String::new(),
                 public: true,
             })

@@ -181,7 +181,7 @@ pub async fn pending(app: &App, ctx: &Ctx) -> Result<Vec<Pending>> {
             unit_name,
             reason: a.spam_reason.clone(),
             proposed_by: names.get(&a.spam_by).cloned().unwrap_or_default(),
-            proposed_local: tongyu_domain::calendar::format_local(a.spam_at),
+            proposed_local: tongyu_domain::calendar::format_local_minute(a.spam_at),
             excerpt: a.text.chars().take(60).collect(),
         });
     }

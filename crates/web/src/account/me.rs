@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tongyu_domain::ErrorCode;
 use tongyu_domain::account::Role;
-use tongyu_domain::calendar::format_local;
+use tongyu_domain::calendar::format_local_minute;
 use tongyu_domain::verify::Purpose;
 
 use crate::AppState;
@@ -96,7 +96,7 @@ async fn me_page(
         username: a.username.clone(),
         phone: a.phone_mask.clone().unwrap_or_else(|| "未填写".into()),
         last_login: if a.last_login_at > 0 {
-            format_local(a.last_login_at)
+            format_local_minute(a.last_login_at)
         } else {
             "—".into()
         },

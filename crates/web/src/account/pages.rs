@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tongyu_domain::account::Role;
-use tongyu_domain::calendar::format_local;
+use tongyu_domain::calendar::format_local_minute;
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, ErrorCode};
 use tongyu_service::account::AccountFilter;
@@ -255,9 +255,9 @@ async fn account_page(
         status: status_label(a.active, a.is_locked(now)).into(),
         active: a.active,
         locked: a.is_locked(now),
-        created: format_local(a.created_at),
+        created: format_local_minute(a.created_at),
         last_login: if a.last_login_at > 0 {
-            format_local(a.last_login_at)
+            format_local_minute(a.last_login_at)
         } else {
             "从未登录".into()
         },

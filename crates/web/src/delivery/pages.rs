@@ -484,15 +484,23 @@ async fn record(
 /// The attendance form: `shown` for each parent on the sheet, `present`
 /// for each ticked, `p_{account}` for their participation score. Parents
 /// shown and not ticked are marked absent; others are left as they are.
+/// The "全部到场" button (`all=1`) ticks everyone shown.
 async fn attendance(
     State(state): State<AppState>,
     user: PageUser,
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {
+    let everyone = f.iter().any(|(k, v)| k == "all" && v == "1");
     let mut present = Vec::new();
     for (k, v) in &f {
-        if k != "present" {
+        if k != "present" && !(everyone && k == "shown") {
+            continue;
+        }
+        if present
+            .iter()
+            .any(|p: &PresentInput| v.parse::<i64>().ok() == Some(p.account_id))
+        {
             continue;
         }
         let Ok(account_id) = v.parse::<i64>() else {

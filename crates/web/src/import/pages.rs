@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use tongyu_domain::calendar::format_local;
+use tongyu_domain::calendar::format_local_minute;
 use tongyu_domain::import::{ImportKind, RowError};
 use tongyu_domain::{Error, ErrorCode};
 use tongyu_service::import;
@@ -77,7 +77,7 @@ async fn page(state: &AppState, user: &PageUser, error: Option<Error>) -> PageRe
             .iter()
             .map(|j| JobRow {
                 id: j.id,
-                at: format_local(j.created_at),
+                at: format_local_minute(j.created_at),
                 kind: kind_label(&j.kind),
                 filename: j.filename.clone(),
                 status: status_label(&j.status).into(),

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tongyu_domain::calendar::format_local;
+use tongyu_domain::calendar::format_local_minute;
 use tongyu_domain::org::UnitKind;
 use tongyu_domain::policy::Action;
 use tongyu_service::learning;
@@ -238,8 +238,8 @@ async fn campaigns_page(
             title: c.title,
             window: format!(
                 "{} 至 {}",
-                format_local(c.opens_at),
-                format_local(c.closes_at)
+                format_local_minute(c.opens_at),
+                format_local_minute(c.closes_at)
             ),
         })
         .collect();

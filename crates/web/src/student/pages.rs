@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use tongyu_domain::calendar::format_local;
+use tongyu_domain::calendar::format_local_minute;
 use tongyu_domain::policy::Action;
 use tongyu_domain::student::LinkStatus;
 use tongyu_domain::{Error, ErrorCode};
@@ -147,7 +147,7 @@ async fn class_page(
         invite_link: link,
         invite_expires: invite
             .as_ref()
-            .map(|i| format_local(i.expires_at))
+            .map(|i| format_local_minute(i.expires_at))
             .unwrap_or_default(),
         invite_code: invite.map(|i| i.code),
         notice,

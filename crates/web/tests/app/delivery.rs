@@ -762,6 +762,29 @@ async fn pages_take_a_head_teacher_and_a_parent_through_a_session() {
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let p = hb.get(&format!("/delivery/sessions/{sid}")).await;
     assert!(p.body.contains("扫码"), "the QR check-in stays");
+    // "全部到场" ticks every family on the sheet at once; the sheet is one
+    // compact line per family.
+    let shown: Vec<String> = p
+        .body
+        .split("name=\"shown\" value=\"")
+        .skip(1)
+        .map(|r| r[..r.find('"').expect("end")].to_owned())
+        .collect();
+    assert!(shown.len() > 1, "{}", p.body);
+    assert!(p.body.contains("id=\"attendance\"") && !p.body.contains("<th>到场</th>"));
+    let mut fields: Vec<(&str, &str)> = shown.iter().map(|v| ("shown", v.as_str())).collect();
+    fields.push(("all", "1"));
+    let p = hb
+        .post(&format!("/delivery/sessions/{sid}/attendance"), &fields)
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = hb.get(&format!("/delivery/sessions/{sid}")).await;
+    assert!(
+        p.body
+            .contains(&format!("已到 {} / {}", shown.len(), shown.len())),
+        "{}",
+        p.body
+    );
 
     // Held from the page; the class page counts it.
     let p = hb

@@ -512,3 +512,50 @@ async fn lists_export_to_spreadsheets_that_read_back() {
         "{log}"
     );
 }
+
+#[tokio::test]
+async fn classes_take_grade_names_as_schools_write_them_and_an_unknown_one_lists_the_valid() {
+    let t = TestApp::demo().await;
+    let token = t.login("district-admin").await;
+    // A primary school of the administrator's district, imported first.
+    let job = t
+        .import(
+            &token,
+            "units",
+            csv(&[
+                "外部编号,名称,类型,上级外部编号,学段",
+                "p-1,实验小学,学校,d0s0,小学",
+            ]),
+        )
+        .await;
+    assert_eq!(job["status"], "done", "{job}");
+    let key = "p-1";
+    let bad = csv(&[
+        "外部编号,学校外部编号,年级,班级名称",
+        &format!("x-1,{key},十年级,十年级1班"),
+    ]);
+    let job = t.import(&token, "classes", bad).await;
+    assert_eq!(job["status"], "failed");
+    let msg = job["errors"][0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        msg.contains("P1 一年级") && msg.contains("J1 初一"),
+        "{msg}"
+    );
+    let good = csv(&[
+        "外部编号,学校外部编号,年级,班级名称",
+        &format!("x-1,{key},一年级,一年级9班"),
+        &format!("x-2,{key},3年级,三年级9班"),
+    ]);
+    let job = t.import(&token, "classes", good).await;
+    assert_eq!(job["status"], "done", "{job}");
+    let grades = crate::common::sql::texts(
+        &t.app,
+        "SELECT g.grade FROM units c JOIN units g ON g.id = c.parent_id WHERE c.external_id IN ('x-1', 'x-2') ORDER BY c.external_id",
+        &[],
+    )
+    .await;
+    assert_eq!(grades, ["P1", "P3"]);
+}

@@ -169,7 +169,7 @@ async fn only_the_city_changes_the_plan_and_bad_numbers_name_their_field() {
     };
     let (s, v) = put(body(
         &tongyu_domain::plan::Plan {
-            entry_grades: vec!["一年级".into()],
+            entry_grades: vec!["十年级".into()],
             ..plan.clone()
         },
         "新计划",
@@ -177,6 +177,10 @@ async fn only_the_city_changes_the_plan_and_bad_numbers_name_their_field() {
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["field"], "entry_grades");
+    assert!(
+        v["message"].as_str().unwrap_or("").contains("P1 一年级"),
+        "{v}"
+    );
     let (s, v) = put(body(
         &tongyu_domain::plan::Plan {
             sessions_per_year: 0,
