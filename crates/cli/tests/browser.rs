@@ -328,7 +328,7 @@ fn a_district_administrator_signs_in_and_drills_down_on_a_phone() {
     // The district's required-course compliance, flagged classes first.
     d.go(&format!("{base}/delivery"));
     d.click("css selector", "a[href^='/delivery/compliance/']");
-    d.wait_for("未达标");
+    d.wait_for("尚缺安排");
     fits(&d, "delivery compliance");
 
     // A parent plays the first lesson; what was played reaches the server.
@@ -416,10 +416,76 @@ fn a_district_administrator_signs_in_and_drills_down_on_a_phone() {
     let page = d.wait_for("已收到您的诉求");
     assert!(page.contains("tracking-code"), "{page}");
     fits(&d, "appeal receipt");
+    let shown = d
+        .script("return document.getElementById('tracking-code').textContent")
+        .as_str()
+        .expect("the reference shown")
+        .trim()
+        .to_owned();
     d.click("css selector", "a[href^='/a/']");
     d.wait_for("办理记录");
     fits(&d, "appeal status");
     save_screenshot(&d, "appeal-status");
+
+    // Later the parent types the reference with one character wrong: the
+    // look-up page says so and keeps what was typed, no staff login.
+    let mut typed: Vec<char> = shown.chars().collect();
+    let last = typed.len() - 1;
+    typed[last] = if typed[last] == 'A' { 'B' } else { 'A' };
+    let typed: String = typed.into_iter().collect();
+    d.go(&format!("{base}/a"));
+    d.type_into("input[name=code]", &typed);
+    d.click("css selector", "button[type=submit]");
+    let page = d.wait_for("没有找到这个查询码");
+    assert!(!page.contains("href=\"/login"), "{page}");
+    fits(&d, "appeal look-up");
+    // Typed right, in lower case and without the spaces, it opens.
+    d.go(&format!("{base}/a"));
+    d.type_into(
+        "input[name=code]",
+        &shown.replace(' ', "").replace('-', "").to_lowercase(),
+    );
+    d.click("css selector", "button[type=submit]");
+    d.wait_for("办理记录");
+
+    // The school's coordinator handles appeals: home lists them by
+    // deadline; the most urgent opens in one tap; the reply, once sent, is
+    // shown read-only with 修改答复 and no second reply form.
+    d.go(&format!("{base}/login"));
+    d.type_into("input[name=username]", "coordinator");
+    d.type_into("input[name=password]", PW);
+    d.click("css selector", "button[type=submit]");
+    d.wait_for("退出");
+    if d.url().contains("/second-factor") {
+        give_second_factor(&d);
+    }
+    let home = d.wait_for("待办");
+    assert!(home.contains("ol class=\"tasks\""), "{home}");
+    fits(&d, "handler home");
+    d.click("css selector", "ol.tasks a[href^='/appeals/']");
+    d.wait_for("答复（三说明）");
+    fits(&d, "appeal");
+    d.type_into(
+        "textarea[name=policy]",
+        "根据《青岛市中小学校食堂管理办法》，学校食堂应保证学生吃饱吃好。",
+    );
+    d.type_into(
+        "textarea[name=status]",
+        "学校已约谈供餐负责人，本周起按年级调整份量并增加主食。",
+    );
+    d.type_into(
+        "textarea[name=next_steps]",
+        "下周家委会代表陪餐检查，两周后在家长群公布改进情况。",
+    );
+    d.click("css selector", "#reply-form button[type=submit]");
+    let page = d.wait_for("已发布的答复");
+    assert!(page.contains("修改答复"), "{page}");
+    assert!(
+        !page.contains("id=\"reply-form\""),
+        "no second reply form once published"
+    );
+    fits(&d, "published reply");
+    save_screenshot(&d, "reply");
     d.call("DELETE", "", None);
     let _ = std::fs::remove_dir_all(&dir);
 }
