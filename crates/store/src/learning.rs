@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use tongyu_domain::Result;
 
+use crate::BindSubtree;
 use crate::rollup::{CAMPAIGN, Check, spread};
 use crate::rows::{Batch, Col, V};
 use crate::{Conn, DbResult, col};
@@ -375,6 +376,55 @@ pub async fn class_tallies(
             ))
         })
         .collect()
+}
+
+/// Sets a campaign's rollups to a recount from the children's tallies
+/// (after tallies were written in bulk, as the demo does).
+pub async fn recount_rollups(c: &mut Conn, campaign_id: i64) -> Result<()> {
+    let check = check_rollups(c, campaign_id).await?;
+    CAMPAIGN
+        .replace(c, &[V::I(campaign_id)], &check.recounted)
+        .await
+}
+
+/// Families of the classes under `path` in a campaign, written at once for
+/// a demo: a child whose `(id * 37) % 100` is under `finished` has done all
+/// its lessons, under `started` has begun. The lessons a child needs are
+/// the one for every grade and, in an entry grade, its own.
+pub async fn demo_tallies(
+    c: &mut Conn,
+    campaign_id: i64,
+    path: &str,
+    started: i64,
+    finished: i64,
+    skip_guardian: i64,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO campaign_students
+             (campaign_id, student_id, class_id, needed, done, completed_at, started_at)
+         SELECT $3, s.id, s.class_id,
+             1 + CASE WHEN c.grade IN ('K1', 'P1', 'J1', 'S1') THEN 1 ELSE 0 END,
+             CASE WHEN (s.id * 37) % 100 < $4
+                  THEN 1 + CASE WHEN c.grade IN ('K1', 'P1', 'J1', 'S1') THEN 1 ELSE 0 END
+                  ELSE 0 END,
+             CASE WHEN (s.id * 37) % 100 < $4 THEN $6 - (s.id % 7) * 3600 ELSE 0 END,
+             $6 - 86400 + (s.id % 20) * 3600
+         FROM students s JOIN units c ON c.id = s.class_id
+         WHERE c.path >= $1 AND c.path < $2 AND s.active = 1 AND (s.id * 37) % 100 < $5
+           AND s.id NOT IN (SELECT g.student_id FROM guardians g WHERE g.account_id = $7)
+         ON CONFLICT (campaign_id, student_id) DO NOTHING",
+    )
+    .bind_subtree(path)
+    .bind(campaign_id)
+    .bind(finished)
+    .bind(started)
+    .bind(now)
+    .bind(skip_guardian)
+    .execute(&mut *c)
+    .await
+    .db()?;
+    Ok(())
 }
 
 /// A campaign's rollups as kept and as recounted from the children's

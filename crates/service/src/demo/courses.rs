@@ -13,7 +13,7 @@ pub(super) async fn first_lesson(
     year: i64,
     by: i64,
     now: i64,
-) -> Result<()> {
+) -> Result<i64> {
     use tongyu_domain::course::{Category, Status, Subject};
     use tongyu_store::course::{self as courses, NewCourse, NewLesson};
     use tongyu_store::learning::{self as learning, Target};
@@ -73,7 +73,28 @@ pub(super) async fn first_lesson(
         .await?;
     }
     crate::search::index_course(c, course, now).await?;
-    Ok(())
+    Ok(campaign)
+}
+
+/// The first lesson under way a day after it opened: districts at
+/// different levels (the first furthest on), in each some families
+/// finished, more started, many not yet (the demo parent's child among
+/// them, so the demo parent starts it fresh).
+pub(super) async fn first_lesson_progress(
+    c: &mut tongyu_store::Conn,
+    campaign: i64,
+    districts: &[Unit],
+    parent: i64,
+    now: i64,
+) -> Result<()> {
+    for (i, d) in districts.iter().enumerate() {
+        let i = i as i64;
+        let started = (75 - 9 * i).max(12);
+        let finished = (45 - 7 * i).max(4);
+        tongyu_store::learning::demo_tallies(c, campaign, &d.path, started, finished, parent, now)
+            .await?;
+    }
+    tongyu_store::learning::recount_rollups(c, campaign).await
 }
 
 /// The demo's required course: four lessons in the five steps, a

@@ -487,7 +487,7 @@ pub async fn generate(
     }
     accounts::insert_grants_many(&mut tx, &grants, now).await?;
     progress("汇总计数", 0, 1);
-    courses::first_lesson(
+    let campaign = courses::first_lesson(
         &mut tx,
         &city,
         year,
@@ -512,6 +512,7 @@ pub async fn generate(
         now,
     )
     .await?;
+    courses::first_lesson_progress(&mut tx, campaign, &districts, id_of("parent"), now).await?;
     let (gate_codes, tracking_codes) =
         appeals::appeals(app, &mut tx, school, id_of("school-admin"), now).await?;
     units::recount(&mut tx).await?;
