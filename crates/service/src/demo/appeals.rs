@@ -2,8 +2,10 @@
 
 use super::*;
 
-/// The demo school's gate codes and three appeals: one just received, one
-/// answered and waiting for the parent's rating, one to the district bureau.
+/// The demo school's gate codes and appeals at every stage: one just
+/// received, one the school has called the parent about, one answered and
+/// waiting for the parent's rating, one closed with the parent satisfied,
+/// and one to the district bureau.
 pub(super) async fn appeals(
     app: &App,
     c: &mut tongyu_store::Conn,
@@ -43,6 +45,18 @@ pub(super) async fn appeals(
             Category::Fees,
             "学校要求家长统一购买课外辅导资料，费用没有公示，想请教育局核实是否合规。",
             3600,
+        ),
+        (
+            Level::School,
+            Category::Teaching,
+            "孩子班上的课后作业太多，每天写到晚上十点，希望老师适当减少。",
+            26 * 3600,
+        ),
+        (
+            Level::School,
+            Category::Safety,
+            "学校操场跑道有几处破损，孩子跑步时容易绊倒，希望尽快修补。",
+            9 * 86_400,
         ),
     ];
     let cal = Calendar::default();
@@ -123,6 +137,52 @@ pub(super) async fn appeals(
                 a.replied_at,
             )
             .await?;
+        }
+        if i == 3 || i == 4 {
+            let Some(mut a) = store::get(c, id).await? else {
+                return Err(Error::internal());
+            };
+            a.handler_id = admin;
+            a.contacted_at = at + 2 * 3600;
+            a.status = tongyu_domain::appeal::Status::InProgress;
+            store::add_event(
+                c,
+                &store::NewEvent {
+                    appeal_id: id,
+                    kind: "contacted",
+                    public: true,
+                    actor_id: admin,
+                    unit_id: unit,
+                    text: "学校已电话联系您，了解情况",
+                },
+                a.contacted_at,
+            )
+            .await?;
+            if i == 4 {
+                a.status = tongyu_domain::appeal::Status::Closed;
+                a.replied_at = at + 2 * 86_400;
+                a.replied_by = admin;
+                a.reply_policy = "根据学校设施安全管理制度，运动场地破损应及时维修。".into();
+                a.reply_status = "总务处已查看跑道，三处破损已用安全材料临时修补。".into();
+                a.reply_next_steps = "寒假期间整体翻新跑道，开学前验收并在家长群公示。".into();
+                a.rating = Some(tongyu_domain::appeal::Rating::Satisfied);
+                a.rated_at = at + 3 * 86_400;
+                a.closed_at = a.rated_at;
+                store::add_event(
+                    c,
+                    &store::NewEvent {
+                        appeal_id: id,
+                        kind: "rated",
+                        public: true,
+                        actor_id: 0,
+                        unit_id: unit,
+                        text: "家长评价：满意",
+                    },
+                    a.rated_at,
+                )
+                .await?;
+            }
+            store::save(c, &a, now).await?;
         }
         codes.push(code);
     }
