@@ -97,6 +97,65 @@ pub(super) async fn first_lesson_progress(
     tongyu_store::learning::recount_rollups(c, campaign).await
 }
 
+/// Teachers' contributions waiting for review: two micro-courses and a
+/// lesson plan at the school, one already passed on to the district.
+pub(super) async fn contributions_in_review(
+    c: &mut tongyu_store::Conn,
+    school: &Unit,
+    author: i64,
+    now: i64,
+) -> Result<()> {
+    use tongyu_domain::contribution::{Kind, Level, Status};
+    use tongyu_domain::course::Subject;
+    use tongyu_domain::org::Stage;
+    use tongyu_store::contribution::{Draft, insert};
+    let items = [
+        (
+            Kind::MicroCourse,
+            "三分钟学会倾听孩子",
+            "用“复述—共情—提问”三步，陪孩子把话说完。",
+            Level::School,
+        ),
+        (
+            Kind::MicroCourse,
+            "入园焦虑怎么办",
+            "新生入园第一周，家长可以做的五件小事。",
+            Level::School,
+        ),
+        (
+            Kind::LessonPlan,
+            "家长沙龙：手机与孩子的约定",
+            "一次家长沙龙的完整教案：导入、讨论、约定书和课后练习。",
+            Level::District,
+        ),
+    ];
+    for (i, (kind, title, summary, level)) in items.into_iter().enumerate() {
+        insert(
+            c,
+            &Draft {
+                kind,
+                title,
+                summary,
+                body: "教学目标、过程与课后练习见正文。",
+                media_url: if kind == Kind::MicroCourse {
+                    "/media/demo-lesson.wav"
+                } else {
+                    ""
+                },
+                duration_s: if kind == Kind::MicroCourse { 180 } else { 0 },
+                stage: Stage::Kindergarten,
+                subject: Subject::FamilyEducation,
+            },
+            author,
+            school.id,
+            Status::InReview(level),
+            now - (i as i64 + 1) * 3600,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// The demo's required course: four lessons in the five steps, a
 /// questionnaire, and in the demo head teacher's class four sessions this
 /// school year: two held (the demo parent came to both and rated them) and

@@ -513,6 +513,7 @@ pub async fn generate(
     )
     .await?;
     courses::first_lesson_progress(&mut tx, campaign, &districts, id_of("parent"), now).await?;
+    courses::contributions_in_review(&mut tx, school, id_of("head-teacher"), now).await?;
     let (gate_codes, tracking_codes) =
         appeals::appeals(app, &mut tx, school, id_of("school-admin"), now).await?;
     units::recount(&mut tx).await?;

@@ -76,7 +76,14 @@ async fn a_lesson_plan_climbs_from_school_to_city_and_is_found_in_search() {
     assert_eq!(s, StatusCode::FORBIDDEN);
     let school_admin = t.login("school-admin").await;
     let (_, queue) = t.get("/api/v1/contributions", &school_admin).await;
-    assert_eq!(queue["to_review"][0]["id"], id, "{queue}");
+    assert!(
+        queue["to_review"]
+            .as_array()
+            .expect("queue")
+            .iter()
+            .any(|c| c["id"] == id),
+        "{queue}"
+    );
     // Returning needs a reason; then the author revises and resubmits.
     let (s, e) = review(&t, &school_admin, id, "return", 60, "").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");

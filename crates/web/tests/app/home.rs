@@ -298,3 +298,52 @@ async fn a_district_leader_s_home_shows_the_plan_s_figures_with_the_lagging_unit
             .contains(&format!("href=\"/appeals/board/{district}\""))
     );
 }
+
+#[tokio::test]
+async fn the_demo_city_at_first_start_has_something_to_do_on_every_home_and_board() {
+    let t = TestApp::demo().await;
+    // The first lesson under way: districts at different levels, each with
+    // families finished and more started.
+    let city_admin = t.login("city-admin").await;
+    let (_, campaigns) = t.get("/api/v1/campaigns", &city_admin).await;
+    let camp = campaigns["items"][0]["id"].as_i64().expect("a campaign");
+    let city = t.login_unit(&city_admin).await;
+    let (_, board) = t
+        .get(
+            &format!("/api/v1/campaigns/{camp}/board?unit_id={city}"),
+            &city_admin,
+        )
+        .await;
+    let unit = &board["unit"];
+    assert!(unit["families_done"].as_i64() > Some(0), "{board}");
+    assert!(unit["families_started"].as_i64() > unit["families_done"].as_i64());
+    let levels: std::collections::HashSet<i64> = board["children"]
+        .as_array()
+        .expect("districts")
+        .iter()
+        .filter_map(|r| r["permille"].as_i64())
+        .collect();
+    assert!(levels.len() > 1, "districts at different levels: {board}");
+    let check = tongyu_service::learning::check_rollups(&t.app, camp)
+        .await
+        .expect("check");
+    assert_eq!(check.kept, check.recounted);
+    // Appeals at every stage in the school's inbox.
+    let admin = t.login("school-admin").await;
+    let (_, inbox) = t.get("/api/v1/appeals?order=new", &admin).await;
+    let statuses: std::collections::HashSet<&str> = inbox["appeals"]
+        .as_array()
+        .expect("appeals")
+        .iter()
+        .filter_map(|a| a["status"].as_str())
+        .collect();
+    for s in ["received", "in_progress", "replied", "closed"] {
+        assert!(statuses.contains(s), "{s}: {inbox}");
+    }
+    // Contributions waiting for the school's review.
+    let (_, queue) = t.get("/api/v1/contributions", &admin).await;
+    assert!(
+        !queue["to_review"].as_array().expect("queue").is_empty(),
+        "{queue}"
+    );
+}
