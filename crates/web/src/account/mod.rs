@@ -1,3 +1,4 @@
 pub mod api;
+mod integrations;
 mod me;
 pub mod pages;

@@ -23,6 +23,7 @@ const PAGE_SIZE: i64 = 50;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(super::me::routes())
+        .merge(super::integrations::routes())
         .route("/org/{id}/people", get(people))
         .route("/org/{id}/people.xlsx", get(people_xlsx))
         .route("/org/{id}/grants", post(grant_here))

@@ -94,6 +94,12 @@ impl Nav {
                 href: "/my",
                 label: "我的孩子",
             });
+        } else {
+            // Staff find courses and lessons as parents do.
+            links.push(NavLink {
+                href: "/search",
+                label: "搜索",
+            });
         }
         if a.grants.iter().any(|g| g.role == Role::CityAdmin) {
             links.push(NavLink {
@@ -105,6 +111,12 @@ impl Nav {
             links.push(NavLink {
                 href: "/jobs",
                 label: "后台任务",
+            });
+        }
+        if !a.scope(Action::ManageIntegrations).is_empty() {
+            links.push(NavLink {
+                href: "/integrations",
+                label: "接口令牌",
             });
         }
         if !a.scope(Action::ReadAudit).is_empty() {
@@ -209,7 +221,7 @@ pub fn notice(key: Option<&str>) -> Option<String> {
         "unlocked" => "已解除锁定。",
         "factor_reset" => "已重置动态口令，对方下次登录时重新设置。",
         "granted" => "已增加角色。",
-        "revoked" => "已撤销角色。",
+        "revoked" => "已撤销。",
         "confirmed" => "已确认绑定。",
         "rejected" => "已拒绝。",
         "invited" => "已生成新的邀请码。",

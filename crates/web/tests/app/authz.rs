@@ -590,3 +590,83 @@ async fn every_role_against_every_object_kind_inside_and_outside_its_subtree() {
         failures.join("\n")
     );
 }
+
+#[tokio::test]
+async fn integration_tokens_have_a_page_shown_once_and_revoked_in_two_steps() {
+    let t = TestApp::demo().await;
+    let mut b = t.browser();
+    b.sign_in("district-admin", crate::common::PW).await;
+    let home = b.get("/").await;
+    assert!(home.body.contains("href=\"/integrations\""), "in the menu");
+    assert!(
+        home.body.contains("href=\"/search\""),
+        "staff search from the menu"
+    );
+    let page = b.get("/integrations").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let district = t.login_unit(&t.login("district-admin").await).await;
+    // A name is required; what was typed is kept.
+    let p = b
+        .post(
+            "/integrations",
+            &[("name", ""), ("unit_id", &district.to_string())],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let p = b
+        .post(
+            "/integrations",
+            &[
+                ("name", "12345热线工单系统"),
+                ("unit_id", &district.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK);
+    let token = {
+        let i = p
+            .body
+            .find("<code id=\"token-text\">")
+            .expect("the token shown")
+            + 22;
+        p.body[i..i + p.body[i..].find('<').expect("end")].to_owned()
+    };
+    assert!(token.len() >= 32, "{token}");
+    // Shown once: the list does not show it again.
+    let again = b.get("/integrations").await;
+    assert!(!again.body.contains(&token));
+    assert!(again.body.contains("12345热线工单系统"));
+    // The token works for the integration API.
+    let (s, who) = t.get("/api/v1/integration/whoami", &token).await;
+    assert_eq!(s, StatusCode::OK, "{who}");
+    // Revoking asks first, then the token stops working.
+    let id = {
+        let i = again
+            .body
+            .find("action=\"/integrations/")
+            .expect("revoke form")
+            + 22;
+        again.body[i..i + again.body[i..].find('/').expect("id end")].to_owned()
+    };
+    let p = b
+        .post(
+            &format!("/integrations/{id}/revoke"),
+            &[("name", "12345热线工单系统")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("确认吊销"), "{}", p.body);
+    let p = b
+        .post(
+            &format!("/integrations/{id}/revoke"),
+            &[("name", "12345热线工单系统"), ("confirm", "1")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let (s, _) = t.get("/api/v1/integration/whoami", &token).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // A school's administrator has no such page.
+    let mut school = t.browser();
+    school.sign_in("school-admin", crate::common::PW).await;
+    assert_ne!(school.get("/integrations").await.status, StatusCode::OK);
+}
