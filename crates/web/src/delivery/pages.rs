@@ -26,6 +26,10 @@ pub fn routes() -> Router<AppState> {
         .route("/delivery/classes/{id}", get(class_page).post(plan))
         .route("/delivery/sessions/{id}", get(session_page))
         .route(
+            "/delivery/sessions/{id}/replan",
+            axum::routing::post(replan),
+        )
+        .route(
             "/delivery/sessions/{id}/status",
             axum::routing::post(set_status),
         )
@@ -274,6 +278,46 @@ async fn plan(
     }
 }
 
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct ReplanForm {
+    starts_at: String,
+    class_hours: i64,
+    #[serde(default)]
+    place: String,
+    #[serde(default)]
+    online_url: String,
+}
+
+/// Moves a session not yet held to another time, length or place; the
+/// course, lesson and title stay.
+async fn replan(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ReplanForm>,
+) -> PageResult<Response> {
+    let Some(starts_at) = parse_local_datetime(&f.starts_at) else {
+        let e = Error::invalid("starts_at", "请填写上课日期和时间");
+        return session_view(&state, &user, id, None, Some(e)).await;
+    };
+    let d = delivery::session_detail(&state.app, &user.ctx, id).await?;
+    let s = &d.session;
+    let input = SessionInput {
+        course_id: s.course_id,
+        lesson_id: s.lesson_id,
+        title: s.title.clone(),
+        starts_at,
+        class_hours: f.class_hours,
+        place: f.place,
+        online_url: f.online_url,
+    };
+    match delivery::update_session(&state.app, &user.ctx, id, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/delivery/sessions/{id}?msg=saved")).into_response()),
+        Err(e) if is_user_error(&e) => session_view(&state, &user, id, None, Some(e)).await,
+        Err(e) => Err(PageError(e)),
+    }
+}
+
 struct StepView {
     code: &'static str,
     label: &'static str,
@@ -306,6 +350,8 @@ struct SessionPage {
     place: String,
     online_url: String,
     hours: i64,
+    /// The start as a `datetime-local` field holds it, for re-planning.
+    starts_input: String,
     status: String,
     planned: bool,
     held: bool,
@@ -401,6 +447,7 @@ async fn session_view(
         place: s.place.clone(),
         online_url: s.online_url.clone(),
         hours: s.class_hours,
+        starts_input: format_local_minute(s.starts_at).replacen(' ', "T", 1),
         status: s.status.label().into(),
         planned: s.status == SessionStatus::Planned,
         held: s.status == SessionStatus::Held,

@@ -695,6 +695,60 @@ async fn pages_take_a_head_teacher_and_a_parent_through_a_session() {
         .and_then(|r| r["session"]["id"].as_i64())
         .expect("planned");
 
+    // Re-planned from its page: three class hours, another room; the
+    // class's planned hours follow.
+    let p = hb.get(&format!("/delivery/sessions/{sid}")).await;
+    assert!(p.body.contains("id=\"replan\""), "{}", p.body);
+    let (_, before) = t
+        .get(&format!("/api/v1/classes/{class}/sessions"), &teacher)
+        .await;
+    let p = hb
+        .post(
+            &format!("/delivery/sessions/{sid}/replan"),
+            &[
+                ("starts_at", "不是时间"),
+                ("class_hours", "3"),
+                ("place", ""),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("请填写上课日期和时间"));
+    // (Same start, so the parents' check-in below still opens on time.)
+    let when = {
+        let i = p
+            .body
+            .find("type=\"datetime-local\" required value=\"")
+            .expect("start")
+            + 38;
+        p.body[i..i + 16].to_owned()
+    };
+    let p = hb
+        .post(
+            &format!("/delivery/sessions/{sid}/replan"),
+            &[
+                ("starts_at", &when),
+                ("class_hours", "3"),
+                ("place", "二楼阅览室"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = hb.get(&format!("/delivery/sessions/{sid}")).await;
+    assert!(
+        p.body.contains("二楼阅览室") && p.body.contains("3 课时"),
+        "{}",
+        p.body
+    );
+    let (_, after) = t
+        .get(&format!("/api/v1/classes/{class}/sessions"), &teacher)
+        .await;
+    assert_eq!(
+        after["tally"]["hours_planned"].as_i64(),
+        before["tally"]["hours_planned"].as_i64().map(|h| h + 1),
+        "2 → 3 class hours: {after}"
+    );
+
     // The session sheet: QR code, five steps, attendance.
     let p = hb.get(&format!("/delivery/sessions/{sid}")).await;
     assert_eq!(p.status, StatusCode::OK);
@@ -799,7 +853,7 @@ async fn pages_take_a_head_teacher_and_a_parent_through_a_session() {
         .await;
     assert_eq!(
         plan["tally"],
-        json!({"sessions": 3, "hours": 6, "sessions_planned": 2, "hours_planned": 4})
+        json!({"sessions": 3, "hours": 7, "sessions_planned": 2, "hours_planned": 4})
     );
 
     // The district's compliance page and its spreadsheet.
@@ -834,7 +888,7 @@ async fn pages_take_a_head_teacher_and_a_parent_through_a_session() {
         p.body
     );
     assert!(
-        p.body.contains("班主任（演示）：3 次，6 课时"),
+        p.body.contains("班主任（演示）：3 次，7 课时"),
         "{}",
         p.body
     );
@@ -846,7 +900,7 @@ async fn pages_take_a_head_teacher_and_a_parent_through_a_session() {
     // The head teacher's own class hours are on the entry page; an
     // administrator who teaches no class is not shown an empty tally.
     let p = hb.get("/delivery").await;
-    assert!(p.body.contains("上课 3 次，共 6 课时"), "{}", p.body);
+    assert!(p.body.contains("上课 3 次，共 7 课时"), "{}", p.body);
     let p = db.get("/delivery").await;
     assert!(p.body.contains("达标情况"), "{}", p.body);
     assert!(!p.body.contains("我的必修课课时"), "{}", p.body);
