@@ -270,6 +270,13 @@ pub async fn course(app: &App, ctx: &Ctx, id: i64) -> Result<(Course, Vec<Lesson
     Ok((course, lessons))
 }
 
+/// A lesson and its course, for an author about to edit it.
+pub async fn lesson_for_edit(app: &App, ctx: &Ctx, lesson_id: i64) -> Result<(Lesson, Course)> {
+    let (lesson, course, _) =
+        crate::access::lesson(app, ctx, lesson_id, Action::AuthorCourses).await?;
+    Ok((lesson, course))
+}
+
 /// What an edit did: a draft lesson changes in place; a published one gets
 /// a revision that waits for review while the published version stays.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]

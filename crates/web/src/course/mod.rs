@@ -1,2 +1,3 @@
 pub mod api;
+mod edit;
 pub mod pages;

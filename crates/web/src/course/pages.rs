@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use tongyu_domain::Error;
 use tongyu_domain::course::{Category, Status, Subject};
 use tongyu_domain::policy::Action;
-use tongyu_service::course::{self, CourseInput, LessonInput};
+use tongyu_service::course::{self, CourseInput};
 
 use crate::AppState;
 use crate::error::{PageError, PageResult};
@@ -20,6 +20,10 @@ pub fn routes() -> Router<AppState> {
         .route("/courses", get(index).post(create))
         .route("/courses/{id}", get(show))
         .route("/courses/{id}/lessons", post(add_lesson))
+        .route(
+            "/lessons/{id}/edit",
+            get(super::edit::edit_page).post(super::edit::save),
+        )
         .route("/courses/{id}/status", post(set_status))
         .route("/courses/{id}/questionnaire", post(set_questionnaire))
 }
@@ -56,6 +60,7 @@ struct Msg {
 fn upload_notice(key: Option<&str>) -> Option<String> {
     let text = match key? {
         "uploaded" => "已上传，地址已填入下面的“增加一节课”。",
+        "proposed" => "修改已提交，审核通过后家长看到新版本。",
         "attached" => "已添加附件。",
         "upload_too_large" => "文件太大：视频不超过1 GB，音频200 MB，文档30 MB，图片10 MB。",
         "upload_unsupported" => {
@@ -155,6 +160,9 @@ struct CoursePage {
     /// The reader wrote it: someone else reviews and publishes it.
     own_course: bool,
     is_draft: bool,
+    /// The reader writes courses and the course is a draft or published:
+    /// each lesson has its 修改 link.
+    can_edit: bool,
     /// The address of a file just uploaded, put into the lesson form.
     media: String,
     /// Required courses: the effect-tracking questions, and the unit whose
@@ -250,6 +258,8 @@ async fn course_page_with(
         actions: actions(course.status, own_course),
         own_course,
         is_draft: course.status == Status::Draft,
+        can_edit: !user.ctx.actor.scope(Action::AuthorCourses).is_empty()
+            && matches!(course.status, Status::Draft | Status::Published),
         notice: notice_text,
         error: error.as_ref().map(|e| e.message.clone()),
     };
@@ -274,23 +284,23 @@ async fn show(
 }
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
-struct LessonForm {
-    title: String,
-    minutes: String,
+pub(super) struct LessonForm {
+    pub(super) title: String,
+    pub(super) minutes: String,
     #[serde(default)]
-    video_url: String,
+    pub(super) video_url: String,
     #[serde(default)]
-    body: String,
+    pub(super) body: String,
     #[serde(default)]
-    step_video_intro: String,
+    pub(super) step_video_intro: String,
     #[serde(default)]
-    step_discussion: String,
+    pub(super) step_discussion: String,
     #[serde(default)]
-    step_summary: String,
+    pub(super) step_summary: String,
     #[serde(default)]
-    step_practice: String,
+    pub(super) step_practice: String,
     #[serde(default)]
-    step_micro_review: String,
+    pub(super) step_micro_review: String,
 }
 
 async fn add_lesson(
@@ -299,28 +309,9 @@ async fn add_lesson(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<LessonForm>,
 ) -> PageResult<Response> {
-    let Ok(minutes) = f.minutes.trim().parse::<i64>() else {
-        return course_page(
-            &state,
-            &user,
-            id,
-            None,
-            Some(Error::invalid("minutes", "时长请填写分钟数")),
-        )
-        .await;
-    };
-    let input = LessonInput {
-        title: f.title,
-        duration_s: minutes * 60,
-        video_url: f.video_url,
-        body: f.body,
-        steps: vec![
-            ("video_intro".into(), f.step_video_intro),
-            ("discussion".into(), f.step_discussion),
-            ("summary".into(), f.step_summary),
-            ("practice".into(), f.step_practice),
-            ("micro_review".into(), f.step_micro_review),
-        ],
+    let input = match f.input() {
+        Ok(i) => i,
+        Err(e) => return course_page(&state, &user, id, None, Some(e)).await,
     };
     match course::add_lesson(&state.app, &user.ctx, id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/courses/{id}?msg=created")).into_response()),

@@ -381,3 +381,66 @@ async fn an_administrator_does_not_review_or_publish_their_own_course() {
     .await;
     assert_eq!(denied, 2);
 }
+
+#[tokio::test]
+async fn a_lesson_is_edited_from_its_course_page_and_a_published_one_waits_for_review() {
+    let t = TestApp::demo().await;
+    let (_, all, _) = campaign(&t).await;
+    let mut b = t.browser();
+    b.sign_in("expert", crate::common::PW).await;
+    let form = b.get(&format!("/lessons/{all}/edit")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("id=\"revision-note\""), "{}", form.body);
+    assert!(form.body.contains("value=\"全学段：陪伴孩子的新学年\""));
+    // A bad duration: the message, and what was typed stays.
+    let p = b
+        .post(
+            &format!("/lessons/{all}/edit"),
+            &[
+                ("title", "全学段：陪伴孩子的新学年（修订）"),
+                ("minutes", "十"),
+                ("body", "新增讨论题。"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("时长请填写分钟数") && p.body.contains("新增讨论题。"));
+    let p = b
+        .post(
+            &format!("/lessons/{all}/edit"),
+            &[
+                ("title", "全学段：陪伴孩子的新学年（修订）"),
+                ("minutes", "10"),
+                ("body", "新增讨论题。"),
+            ],
+        )
+        .await;
+    let to = p.location.expect("back to the course");
+    assert!(to.ends_with("msg=proposed"), "{to}");
+    let course = b.get(&to).await;
+    assert!(course.body.contains("修改已提交"), "{}", course.body);
+    assert!(
+        course
+            .body
+            .contains(&format!("href=\"/lessons/{all}/edit\""))
+    );
+    // Parents keep the published version until a reviewer approves.
+    let parent = t.login("parent").await;
+    let (_, mine) = t.get("/api/v1/me/lessons", &parent).await;
+    assert!(
+        mine.to_string().contains("全学段：陪伴孩子的新学年\""),
+        "{mine}"
+    );
+    let admin = t.login("city-admin").await;
+    let (_, history) = t
+        .get(&format!("/api/v1/lessons/{all}/revisions"), &admin)
+        .await;
+    assert_eq!(history["items"][0]["status"], "submitted", "{history}");
+    // Someone who does not write courses gets no form.
+    let mut parent_b = t.browser();
+    parent_b.sign_in("parent", crate::common::PW).await;
+    assert_ne!(
+        parent_b.get(&format!("/lessons/{all}/edit")).await.status,
+        StatusCode::OK
+    );
+}
