@@ -28,8 +28,9 @@ pub struct CampaignInput {
     pub closes_at: i64,
 }
 
-/// The city opens a first lesson of term campaign for a school year.
-pub async fn create_campaign(app: &App, ctx: &Ctx, input: &CampaignInput) -> Result<Campaign> {
+/// The city, once the actor is known to run campaigns (only the city's
+/// administrators do), and the input checked.
+async fn city_running(app: &App, ctx: &Ctx, input: &CampaignInput) -> Result<(Unit, String)> {
     let city = {
         let mut c = app.db.read().await?;
         units::city(&mut c).await?.ok_or_else(Error::not_found)?
@@ -54,6 +55,63 @@ pub async fn create_campaign(app: &App, ctx: &Ctx, input: &CampaignInput) -> Res
     if input.closes_at <= input.opens_at {
         return Err(Error::invalid("closes_at", "结束时间应晚于开始时间"));
     }
+    Ok((city, title))
+}
+
+/// The city changes a campaign's title, school year or dates (a term that
+/// starts later, a window extended for families still watching). What
+/// families have done stays counted.
+pub async fn update_campaign(
+    app: &App,
+    ctx: &Ctx,
+    id: i64,
+    input: &CampaignInput,
+) -> Result<Campaign> {
+    let (city, title) = city_running(app, ctx, input).await?;
+    let mut tx = app.db.write().await?;
+    let before = store::get_campaign(&mut tx, id)
+        .await?
+        .ok_or_else(Error::not_found)?;
+    store::update_campaign(
+        &mut tx,
+        id,
+        input.school_year,
+        &title,
+        input.opens_at,
+        input.closes_at,
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        &audit::entry(
+            app,
+            ctx,
+            "campaign.update",
+            "campaign",
+            id,
+            Some(city.id),
+            format!(
+                "{} {}–{} → {} {}–{}",
+                before.title,
+                before.opens_at,
+                before.closes_at,
+                title,
+                input.opens_at,
+                input.closes_at
+            ),
+        ),
+    )
+    .await?;
+    let campaign = store::get_campaign(&mut tx, id)
+        .await?
+        .ok_or_else(Error::internal)?;
+    tx.commit().await.db()?;
+    Ok(campaign)
+}
+
+/// The city opens a first lesson of term campaign for a school year.
+pub async fn create_campaign(app: &App, ctx: &Ctx, input: &CampaignInput) -> Result<Campaign> {
+    let (city, title) = city_running(app, ctx, input).await?;
     let mut tx = app.db.write().await?;
     let id = store::insert_campaign(
         &mut tx,

@@ -60,6 +60,29 @@ pub async fn insert_campaign(
     .db()
 }
 
+/// Changes a campaign's title, school year and dates.
+pub async fn update_campaign(
+    c: &mut Conn,
+    id: i64,
+    year: i64,
+    title: &str,
+    opens: i64,
+    closes: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE campaigns SET school_year = $2, title = $3, opens_at = $4, closes_at = $5 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(year)
+    .bind(title)
+    .bind(opens)
+    .bind(closes)
+    .execute(&mut *c)
+    .await
+    .db()?;
+    Ok(())
+}
+
 pub async fn get_campaign(c: &mut Conn, id: i64) -> Result<Option<Campaign>> {
     let r = sqlx::query(
         "SELECT id, school_year, title, opens_at, closes_at FROM campaigns WHERE id = $1",

@@ -24,6 +24,12 @@ pub fn operations() -> Vec<Op> {
             .body::<CampaignInput>()
             .returns::<Campaign>(201),
         Op::post(
+            "/campaigns/{id}",
+            "市级修改活动名称、学年和起止时间（已完成的学习照常计入）",
+        )
+        .body::<CampaignInput>()
+        .returns::<Campaign>(200),
+        Op::post(
             "/campaigns/{id}/lessons",
             "加入学段衔接课（市级，按年级）或学年衔接课（学校）",
         )
@@ -109,6 +115,7 @@ struct MyLessons {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/campaigns", get(list_campaigns).post(create_campaign))
+        .route("/campaigns/{id}", post(update_campaign))
         .route("/campaigns/{id}/lessons", post(add_campaign_lesson))
         .route("/campaigns/{id}/board", get(board))
         .route("/campaigns/{id}/classes/{class_id}", get(class_families))
@@ -133,6 +140,17 @@ async fn create_campaign(
     Ok((
         StatusCode::CREATED,
         Json(learning::create_campaign(&state.app, &user.ctx, &b).await?),
+    ))
+}
+
+async fn update_campaign(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<CampaignInput>,
+) -> ApiResult<Json<Campaign>> {
+    Ok(Json(
+        learning::update_campaign(&state.app, &user.ctx, id, &b).await?,
     ))
 }
 

@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/learn", get(learn))
         .route("/lessons/{id}", get(lesson))
         .route("/campaigns", get(campaigns).post(create_campaign))
+        .route("/campaigns/{id}", axum::routing::post(update_campaign))
         .route("/campaigns/lessons", axum::routing::post(add_lesson))
         .route("/campaigns/{id}/board/{unit}", get(board))
         .route("/campaigns/{id}/board/{unit}/export.xlsx", get(board_xlsx))
@@ -144,6 +145,10 @@ struct CampaignRow {
     id: i64,
     title: String,
     window: String,
+    school_year: i64,
+    /// The first and last day, as date fields hold them.
+    opens: String,
+    closes: String,
 }
 
 #[derive(Template)]
@@ -235,6 +240,13 @@ async fn campaigns_page(
         .into_iter()
         .map(|c| CampaignRow {
             id: c.id,
+            school_year: c.school_year,
+            opens: tongyu_domain::calendar::format_date(tongyu_domain::calendar::local_day(
+                c.opens_at,
+            )),
+            closes: tongyu_domain::calendar::format_date(tongyu_domain::calendar::local_day(
+                c.closes_at - 1,
+            )),
             title: c.title,
             window: format!(
                 "{} 至 {}",
@@ -272,30 +284,59 @@ struct CampaignForm {
     closes: String,
 }
 
+impl CampaignForm {
+    /// The form as the service takes it: whole days, the last one included.
+    fn input(&self) -> Result<learning::CampaignInput, tongyu_domain::Error> {
+        use tongyu_domain::calendar::parse_local_date;
+        match (
+            self.school_year.trim().parse::<i64>(),
+            parse_local_date(&self.opens),
+            parse_local_date(&self.closes),
+        ) {
+            (Ok(year), Some(opens), Some(closes)) => Ok(learning::CampaignInput {
+                title: self.title.clone(),
+                school_year: year,
+                opens_at: opens,
+                closes_at: closes + 86_400,
+            }),
+            _ => Err(tongyu_domain::Error::invalid(
+                "opens",
+                "请填写学年和开始、结束日期（如 2026-08-25）",
+            )),
+        }
+    }
+}
+
+/// The city changes a campaign's name, year or dates.
+async fn update_campaign(
+    State(state): State<AppState>,
+    user: PageUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    crate::extract::CsrfForm(f): crate::extract::CsrfForm<CampaignForm>,
+) -> PageResult<Response> {
+    let result = match f.input() {
+        Ok(input) => learning::update_campaign(&state.app, &user.ctx, id, &input)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(axum::response::Redirect::to("/campaigns?msg=saved").into_response()),
+        Err(e) if e.code != tongyu_domain::ErrorCode::Internal => {
+            campaigns_page(&state, &user, None, Some(e)).await
+        }
+        Err(e) => Err(crate::error::PageError(e)),
+    }
+}
+
 async fn create_campaign(
     State(state): State<AppState>,
     user: PageUser,
     crate::extract::CsrfForm(f): crate::extract::CsrfForm<CampaignForm>,
 ) -> PageResult<Response> {
-    use tongyu_domain::calendar::parse_local_date;
-    let input = match (
-        f.school_year.trim().parse::<i64>(),
-        parse_local_date(&f.opens),
-        parse_local_date(&f.closes),
-    ) {
-        (Ok(year), Some(opens), Some(closes)) => learning::CampaignInput {
-            title: f.title,
-            school_year: year,
-            opens_at: opens,
-            closes_at: closes + 86_400,
-        },
-        _ => {
-            let e = tongyu_domain::Error::invalid(
-                "opens",
-                "请填写学年和开始、结束日期（如 2026-08-25）",
-            );
-            return campaigns_page(&state, &user, None, Some(e)).await;
-        }
+    let input = match f.input() {
+        Ok(i) => i,
+        Err(e) => return campaigns_page(&state, &user, None, Some(e)).await,
     };
     match learning::create_campaign(&state.app, &user.ctx, &input).await {
         Ok(_) => Ok(axum::response::Redirect::to("/campaigns?msg=created").into_response()),

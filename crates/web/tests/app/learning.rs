@@ -924,3 +924,77 @@ async fn many_parents_finishing_at_once_roll_up_exactly_once_per_child() {
     assert!(children >= 8, "{children} children");
     assert_eq!(kept.get(&city).map(|k| k[1]), Some(children));
 }
+
+#[tokio::test]
+async fn the_city_changes_a_campaign_s_dates_on_its_page_and_what_was_done_stays() {
+    let t = TestApp::demo().await;
+    let (camp, all, _) = campaign(&t).await;
+    let parent = t.login("parent").await;
+    watch(&t, &parent, all, 600).await;
+    let mut b = t.browser();
+    b.sign_in("city-admin", crate::common::PW).await;
+    let page = b.get("/campaigns").await;
+    assert!(
+        page.body.contains(&format!("action=\"/campaigns/{camp}\"")),
+        "{}",
+        page.body
+    );
+    // The end before the start is refused with a message.
+    let p = b
+        .post(
+            &format!("/campaigns/{camp}"),
+            &[
+                ("title", "2026学年家长开学第一课"),
+                ("school_year", "2026"),
+                ("opens", "2026-09-20"),
+                ("closes", "2026-09-01"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("结束时间应晚于开始时间"), "{}", p.body);
+    let p = b
+        .post(
+            &format!("/campaigns/{camp}"),
+            &[
+                ("title", "2026学年家长开学第一课（延长）"),
+                ("school_year", "2026"),
+                ("opens", "2026-09-01"),
+                ("closes", "2026-11-30"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let admin = t.login("city-admin").await;
+    let (_, list) = t.get("/api/v1/campaigns", &admin).await;
+    let c = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|c| c["id"] == camp)
+        .cloned()
+        .expect("the campaign");
+    assert_eq!(c["title"], "2026学年家长开学第一课（延长）");
+    assert_eq!(
+        c["closes_at"].as_i64(),
+        tongyu_domain::calendar::parse_local_date("2026-12-01")
+    );
+    let check = tongyu_service::learning::check_rollups(&t.app, camp)
+        .await
+        .expect("check");
+    assert_eq!(check.kept, check.recounted);
+    assert!(!check.kept.is_empty(), "the family's lesson still counts");
+    // Only the city runs campaigns.
+    let district = t.login("district-admin").await;
+    let (s, _) = t
+        .post(
+            &format!("/api/v1/campaigns/{camp}"),
+            &district,
+            json!({"title": "改名", "school_year": 2026, "opens_at": 0, "closes_at": 1}),
+        )
+        .await;
+    assert!(
+        matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{s}"
+    );
+}
