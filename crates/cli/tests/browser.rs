@@ -363,6 +363,29 @@ fn a_district_administrator_signs_in_and_drills_down_on_a_phone() {
         "three seconds of playback were recorded as {covered} s"
     );
     save_screenshot(&d, "lesson");
+    // Left and opened again, the lesson goes on where it stopped, in an
+    // audio player (the demo lesson is sound).
+    let here = d.url();
+    d.go(&format!("{base}/my"));
+    d.wait_for("家长课堂（必修课）");
+    d.go(&here);
+    d.wait_for("按实际播放计算");
+    assert_eq!(
+        d.script("return document.getElementById('player').tagName"),
+        json!("AUDIO")
+    );
+    let mut at = 0.0;
+    for _ in 0..50 {
+        at = d
+            .script("return document.getElementById('player').currentTime")
+            .as_f64()
+            .unwrap_or(0.0);
+        if at > 0.5 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(at > 0.5, "resumed at {at} s, not from the start");
     // The parent's coming session of the required course.
     d.go(&format!("{base}/my"));
     d.wait_for("家长课堂（必修课）");

@@ -99,6 +99,16 @@ impl Coverage {
         self.spans.iter().map(|(a, b)| b - a).sum()
     }
 
+    /// Where a player opened again should start: the end of the furthest
+    /// span played, or 0 when nothing was played or it ran to within ten
+    /// seconds of the end (the lesson starts over).
+    pub fn resume_at(&self, duration_s: i64) -> i64 {
+        match self.spans.last() {
+            Some((_, end)) if *end + 10 < duration_s => *end,
+            _ => 0,
+        }
+    }
+
     /// Adds a span; returns how many seconds were new.
     pub fn add(&mut self, (a, b): (i64, i64)) -> i64 {
         if b <= a {
@@ -201,6 +211,14 @@ impl WatchClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lesson_opens_again_where_it_stopped_unless_it_was_finished() {
+        assert_eq!(Coverage::decode("").resume_at(600), 0);
+        assert_eq!(Coverage::decode("0-95").resume_at(600), 95);
+        assert_eq!(Coverage::decode("0-95,200-260").resume_at(600), 260);
+        assert_eq!(Coverage::decode("0-595").resume_at(600), 0);
+    }
 
     #[test]
     fn union_counts_each_second_once() {

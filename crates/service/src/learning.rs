@@ -373,6 +373,16 @@ pub async fn my_lessons(app: &App, ctx: &Ctx) -> Result<Vec<ChildLessons>> {
 
 /// A published lesson as anyone signed in may read it, with the reader's
 /// progress when it is meant for one of their children.
+/// Where the actor's player should start a lesson again (see
+/// [`Coverage::resume_at`]): their own progress, on any device.
+pub async fn resume_at(app: &App, ctx: &Ctx, lesson_id: i64, duration_s: i64) -> Result<i64> {
+    let mut c = app.db.read().await?;
+    let rows = store::get_progress_many(&mut c, &[(ctx.actor.account_id, lesson_id)]).await?;
+    Ok(rows.get(&(ctx.actor.account_id, lesson_id)).map_or(0, |p| {
+        tongyu_domain::learning::Coverage::decode(&p.spans).resume_at(duration_s)
+    }))
+}
+
 pub async fn lesson_view(
     app: &App,
     ctx: &Ctx,

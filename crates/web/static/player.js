@@ -6,6 +6,25 @@
   if (!v) return;
   var lesson = Number(v.dataset.lesson), csrf = v.dataset.csrf;
   var text = document.getElementById('progress-text');
+  // Opened again, the lesson goes on where it stopped: the last position
+  // this phone saw, or else where the server's record of playback ends.
+  var key = 'tongyu.position.' + lesson;
+  var saved = 0;
+  try { saved = Number(window.localStorage.getItem(key)) || 0; } catch (e) { saved = 0; }
+  var resume = saved || Number(v.dataset.resume) || 0;
+  v.addEventListener('loadedmetadata', function () {
+    if (resume > 0 && (!v.duration || resume < v.duration - 10)) v.currentTime = resume;
+  });
+  var lastSaved = 0;
+  function remember() {
+    var t = Math.floor(v.currentTime);
+    if (t === lastSaved) return;
+    lastSaved = t;
+    try {
+      if (v.duration && t >= v.duration - 10) window.localStorage.removeItem(key);
+      else window.localStorage.setItem(key, String(t));
+    } catch (e) { /* private mode: the server's record still resumes */ }
+  }
   var start = null, last = 0, pending = [];
   function close() {
     if (start !== null && last > start) pending.push([start, last]);
@@ -18,8 +37,9 @@
     else if (t < last || t - last > 2) { close(); start = t; }
     last = t;
   });
-  v.addEventListener('pause', function () { close(); send(); });
-  v.addEventListener('ended', function () { close(); send(); });
+  v.addEventListener('pause', function () { close(); remember(); send(); });
+  setInterval(function () { if (!v.paused) remember(); }, 5000);
+  v.addEventListener('ended', function () { close(); remember(); send(); });
   v.addEventListener('seeking', close);
   function send() {
     if (start !== null) { var s = start; close(); start = v.paused ? null : s === last ? null : last; }

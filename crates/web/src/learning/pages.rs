@@ -94,6 +94,10 @@ struct LessonPage {
     tracked: bool,
     title: String,
     video_url: String,
+    /// A sound file: played in an audio player, not a black video box.
+    is_audio: bool,
+    /// Seconds into the lesson where the player starts (where it stopped).
+    resume_s: i64,
     percent: i64,
     completed: bool,
     /// Sanitised HTML from the lesson's Markdown.
@@ -111,6 +115,22 @@ async fn lesson(
 ) -> PageResult<Response> {
     let (l, mine) = learning::lesson_view(&state.app, &user.ctx, id).await?;
     let (covered, completed) = mine.unwrap_or((0, false));
+    let resume_s = if mine.is_some() {
+        learning::resume_at(&state.app, &user.ctx, l.id, l.duration_s).await?
+    } else {
+        0
+    };
+    let is_audio = {
+        let path = l
+            .video_url
+            .split(['?', '#'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        [".wav", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus"]
+            .iter()
+            .any(|ext| path.ends_with(ext))
+    };
     let attachments = tongyu_service::media::attachments(&state.app, l.id)
         .await?
         .into_iter()
@@ -137,6 +157,8 @@ async fn lesson(
             .collect(),
         title: l.title,
         video_url: l.video_url,
+        is_audio,
+        resume_s,
     };
     Ok(render(&page)?.into_response())
 }

@@ -998,3 +998,34 @@ async fn the_city_changes_a_campaign_s_dates_on_its_page_and_what_was_done_stays
         "{s}"
     );
 }
+
+#[tokio::test]
+async fn a_lesson_opens_where_it_stopped_and_sound_plays_in_an_audio_player() {
+    let t = TestApp::demo().await;
+    let parent = t.login("parent").await;
+    let (_, mine) = t.get("/api/v1/me/lessons", &parent).await;
+    let lesson = mine["children"][0]["lessons"][0]["lesson_id"]
+        .as_i64()
+        .expect("a demo lesson");
+    let mut b = t.browser();
+    b.sign_in("parent", crate::common::PW).await;
+    let p = b.get(&format!("/lessons/{lesson}")).await;
+    assert!(
+        p.body.contains("<audio id=\"player\""),
+        "the demo lesson is sound: {}",
+        p.body
+    );
+    assert!(p.body.contains("data-resume=\"0\"") && !p.body.contains("id=\"resume-text\""));
+    // A minute and a half, then the parent leaves.
+    for a in (0..90).step_by(30) {
+        t.clock.advance(30);
+        let (s, v) = report(&t, &parent, lesson, json!([[a, a + 30]])).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    t.clock.advance(5);
+    let (s, v) = report(&t, &parent, lesson, json!([[90, 95]])).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let p = b.get(&format!("/lessons/{lesson}")).await;
+    assert!(p.body.contains("data-resume=\"95\""), "{}", p.body);
+    assert!(p.body.contains("从上次停下的 1:35 继续播放"), "{}", p.body);
+}
