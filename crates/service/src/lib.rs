@@ -21,6 +21,7 @@ pub mod growth;
 pub mod import;
 pub mod jobs;
 pub mod learning;
+pub mod library;
 pub mod media;
 pub mod opinion;
 pub mod org;

@@ -186,6 +186,39 @@ pub async fn set_lesson_status(c: &mut Conn, id: i64, status: Status, now: i64) 
 
 /// Courses owned by units inside the subtrees `roots`, newest first, with
 /// their number of lessons.
+/// Published courses for the library, newest first, with their published
+/// lessons counted: of a subject and category when given, and for a grade
+/// (courses for every grade included) when given.
+pub async fn published_courses(
+    c: &mut Conn,
+    subject: Option<Subject>,
+    category: Option<Category>,
+    grade: &str,
+    limit: i64,
+) -> Result<Vec<(Course, i64)>> {
+    let rows = sqlx::query(
+        "SELECT k.id, k.title, k.description, k.category, k.subject, k.grades, k.owner_unit_id,
+                k.status, k.created_by,
+                (SELECT COUNT(*) FROM lessons l WHERE l.course_id = k.id AND l.status = 'published')
+                    AS lessons
+         FROM courses k
+         WHERE k.status = 'published' AND ($1 = '' OR k.subject = $1)
+           AND ($2 = '' OR k.category = $2)
+           AND ($3 = '' OR k.grades = '' OR (',' || k.grades || ',') LIKE ('%,' || $3 || ',%'))
+         ORDER BY k.id DESC LIMIT $4",
+    )
+    .bind(subject.map_or("", |s| s.as_str()))
+    .bind(category.map_or("", |s| s.as_str()))
+    .bind(grade)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| Ok((course_from_row(r)?, col(r, "lessons")?)))
+        .collect()
+}
+
 pub async fn list_courses(c: &mut Conn, roots: &[String]) -> Result<Vec<(Course, i64)>> {
     let mut out = Vec::new();
     for root in roots {

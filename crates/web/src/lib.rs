@@ -29,6 +29,7 @@ mod home;
 mod import;
 mod jobs;
 mod learning;
+mod library;
 pub mod media;
 mod opinion;
 mod org;
@@ -174,6 +175,7 @@ fn page_routes() -> Router<AppState> {
         .merge(course::pages::routes())
         .merge(learning::pages::routes())
         .merge(search::pages::routes())
+        .merge(library::pages::routes())
         .merge(delivery::pages::routes())
         .merge(contribution::pages::routes())
         .merge(appeal::pages::routes())
@@ -195,6 +197,7 @@ fn api_routes() -> Router<AppState> {
         .merge(learning::api::routes())
         .merge(growth::api::routes())
         .merge(search::api::routes())
+        .merge(library::api::routes())
         .merge(delivery::api::routes())
         .merge(contribution::api::routes())
         .merge(appeal::api::routes())
@@ -217,6 +220,7 @@ pub fn api_operations() -> Vec<openapi::Operation> {
         ("learning", learning::api::operations()),
         ("growth", growth::api::operations()),
         ("search", search::api::operations()),
+        ("library", library::api::operations()),
         ("delivery", delivery::api::operations()),
         ("contribution", contribution::api::operations()),
         ("appeal", appeal::api::operations()),

@@ -87,6 +87,10 @@ impl Nav {
                 label: "家长课堂",
             });
             links.push(NavLink {
+                href: "/library",
+                label: "课程库",
+            });
+            links.push(NavLink {
                 href: "/search",
                 label: "搜索",
             });
@@ -96,6 +100,10 @@ impl Nav {
             });
         } else {
             // Staff find courses and lessons as parents do.
+            links.push(NavLink {
+                href: "/library",
+                label: "课程库",
+            });
             links.push(NavLink {
                 href: "/search",
                 label: "搜索",

@@ -30,19 +30,12 @@ struct HitView {
 
 impl HitView {
     fn of(h: Found) -> HitView {
-        let title: String = h.title.iter().map(|p| p.text.as_str()).collect();
         let (kind, link) = if h.kind == "lesson" {
             ("课", format!("/lessons/{}", h.ref_id))
         } else if h.kind == "lesson_plan" {
             ("教案", format!("/contributions/{}", h.ref_id))
         } else {
-            (
-                "课程",
-                format!(
-                    "/search?{}",
-                    serde_urlencoded::to_string([("q", title.as_str())]).unwrap_or_default()
-                ),
-            )
+            ("课程", format!("/library/courses/{}", h.ref_id))
         };
         HitView {
             kind,

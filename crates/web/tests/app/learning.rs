@@ -1029,3 +1029,71 @@ async fn a_lesson_opens_where_it_stopped_and_sound_plays_in_an_audio_player() {
     assert!(p.body.contains("data-resume=\"95\""), "{}", p.body);
     assert!(p.body.contains("从上次停下的 1:35 继续播放"), "{}", p.body);
 }
+
+#[tokio::test]
+async fn parents_browse_the_library_by_subject_and_grade_and_a_course_shows_their_progress() {
+    let t = TestApp::demo().await;
+    let (_, all, _) = campaign(&t).await;
+    let parent = t.login("parent").await;
+    t.clock.advance(60);
+    report(&t, &parent, all, json!([[0, 60]])).await;
+    let mut b = t.browser();
+    b.sign_in("parent", crate::common::PW).await;
+    let home = b.get("/learn").await;
+    assert!(home.body.contains("href=\"/library\""), "in the menu");
+    let p = b.get("/library").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body.contains("心理健康") && p.body.contains("生涯教育"),
+        "subject tabs"
+    );
+    assert!(p.body.contains("家长开学第一课"), "{}", p.body);
+    // The course of the test campaign, with the parent's minute of it.
+    let (_, cat) = t
+        .get("/api/v1/library?subject=family_education", &parent)
+        .await;
+    let course = cat["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|c| c["course"]["title"] == "家长开学第一课")
+        .cloned()
+        .expect("the course listed");
+    let id = course["course"]["id"].as_i64().expect("id");
+    assert_eq!(course["lessons"], 2);
+    let p = b.get(&format!("/library/courses/{id}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body.contains(&format!("href=\"/lessons/{all}\"")) && p.body.contains("已看 10%"),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("共 20 分钟"));
+    // Another subject does not list it; a grade it is not for neither.
+    let (_, other) = t
+        .get("/api/v1/library?subject=mental_health", &parent)
+        .await;
+    assert!(!other.to_string().contains("\"家长开学第一课\""), "{other}");
+    let (s, e) = t.get("/api/v1/library?grade=十年级", &parent).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    // A course found by search opens its library page.
+    let found = b
+        .get("/search?q=%E5%BC%80%E5%AD%A6%E7%AC%AC%E4%B8%80%E8%AF%BE")
+        .await;
+    assert!(
+        found
+            .body
+            .contains(&format!("href=\"/library/courses/{id}\"")),
+        "{}",
+        found.body
+    );
+    // Staff reach it from their menu too.
+    let mut staff = t.browser();
+    staff.sign_in("head-teacher", crate::common::PW).await;
+    let home = staff.get("/").await;
+    assert!(home.body.contains("href=\"/library\"") && home.body.contains("href=\"/search\""));
+    assert_eq!(
+        staff.get(&format!("/library/courses/{id}")).await.status,
+        StatusCode::OK
+    );
+}

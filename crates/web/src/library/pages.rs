@@ -1,0 +1,97 @@
+//! The library (课程库) on a phone: tabs by subject, a grade and a
+//! category to narrow it, course cards, and a course page with its lessons,
+//! durations, the reader's progress and attachments.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tongyu_domain::course::{Category, Subject};
+use tongyu_domain::org::Stage;
+use tongyu_service::library::{self, CourseView, LibraryCourse, LibraryQuery};
+
+use crate::AppState;
+use crate::error::PageResult;
+use crate::extract::PageUser;
+use crate::page::{Nav, Opt, is_user_error, render, status_of};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/library", get(catalogue))
+        .route("/library/courses/{id}", get(course))
+}
+
+#[derive(Template)]
+#[template(path = "library/index.html")]
+struct CataloguePage {
+    nav: Nav,
+    q: LibraryQuery,
+    subjects: Vec<Opt>,
+    categories: Vec<Opt>,
+    grades: Vec<Opt>,
+    courses: Vec<LibraryCourse>,
+    error: Option<String>,
+}
+
+async fn catalogue(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<LibraryQuery>,
+) -> PageResult<Response> {
+    let (courses, error) = match library::catalogue(&state.app, &q).await {
+        Ok(c) => (c, None),
+        Err(e) if is_user_error(&e) => (Vec::new(), Some(e)),
+        Err(e) => return Err(e.into()),
+    };
+    let page = CataloguePage {
+        nav: Nav::for_user(&user),
+        subjects: Subject::ALL
+            .iter()
+            .map(|s| Opt {
+                value: s.as_str().into(),
+                label: s.label().into(),
+            })
+            .collect(),
+        categories: Category::ALL
+            .iter()
+            .filter(|c| **c != Category::Required)
+            .map(|c| Opt {
+                value: c.as_str().into(),
+                label: c.label().into(),
+            })
+            .collect(),
+        grades: Stage::ALL
+            .iter()
+            .flat_map(|s| s.grades())
+            .map(|g| Opt {
+                value: g.code(),
+                label: g.label(),
+            })
+            .collect(),
+        q,
+        courses,
+        error: error.as_ref().map(|e| e.message.clone()),
+    };
+    Ok((status_of(error.as_ref()), render(&page)?).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "library/course.html")]
+struct CoursePage {
+    nav: Nav,
+    v: CourseView,
+}
+
+async fn course(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+) -> PageResult<Response> {
+    let v = library::course(&state.app, &user.ctx, id).await?;
+    let page = CoursePage {
+        nav: Nav::for_user(&user),
+        v,
+    };
+    Ok(render(&page)?.into_response())
+}
