@@ -466,7 +466,7 @@ fn a_district_administrator_signs_in_and_drills_down_on_a_phone() {
     d.go(&format!("{base}/a"));
     d.type_into(
         "input[name=code]",
-        &shown.replace(' ', "").replace('-', "").to_lowercase(),
+        &shown.replace([' ', '-'], "").to_lowercase(),
     );
     d.click("css selector", "button[type=submit]");
     d.wait_for("办理记录");
