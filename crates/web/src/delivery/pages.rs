@@ -300,8 +300,15 @@ async fn replan(
         let e = Error::invalid("starts_at", "请填写上课日期和时间");
         return session_view(&state, &user, id, None, Some(e)).await;
     };
-    let d = delivery::session_detail(&state.app, &user.ctx, id).await?;
-    let s = &d.session;
+    // The session as its teacher may change it (not its families: no read
+    // of children's data just to learn the course).
+    let (s, _) = tongyu_service::access::class_session(
+        &state.app,
+        &user.ctx,
+        id,
+        tongyu_domain::policy::Action::DeliverCourses,
+    )
+    .await?;
     let input = SessionInput {
         course_id: s.course_id,
         lesson_id: s.lesson_id,
