@@ -9,8 +9,7 @@ use axum::routing::get;
 use tongyu_domain::Error;
 use tongyu_domain::calendar::format_local_minute;
 use tongyu_domain::contribution::{Kind, Status};
-use tongyu_domain::course::Subject;
-use tongyu_domain::org::Stage;
+
 use tongyu_domain::policy::Action;
 use tongyu_service::contribution::{self, ContributionInput, ReviewInput};
 
@@ -75,23 +74,11 @@ fn kinds() -> Vec<Opt> {
 }
 
 fn stages() -> Vec<Opt> {
-    Stage::ALL
-        .iter()
-        .map(|s| Opt {
-            value: s.as_str().into(),
-            label: s.label().into(),
-        })
-        .collect()
+    crate::page::stage_options()
 }
 
 fn subjects() -> Vec<Opt> {
-    Subject::ALL
-        .iter()
-        .map(|s| Opt {
-            value: s.as_str().into(),
-            label: s.label().into(),
-        })
-        .collect()
+    crate::page::subject_options()
 }
 
 #[derive(Template)]

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tongyu_domain::Error;
-use tongyu_domain::course::{Category, Status, Subject};
+use tongyu_domain::course::Status;
 use tongyu_domain::policy::Action;
 use tongyu_service::course::{self, CourseInput};
 
@@ -99,20 +99,8 @@ async fn list_page(
             .collect(),
         can_author: author_root.is_some(),
         unit_id,
-        categories: Category::ALL
-            .iter()
-            .map(|c| Opt {
-                value: c.as_str().into(),
-                label: c.label().into(),
-            })
-            .collect(),
-        subjects: Subject::ALL
-            .iter()
-            .map(|s| Opt {
-                value: s.as_str().into(),
-                label: s.label().into(),
-            })
-            .collect(),
+        categories: crate::page::category_options(),
+        subjects: crate::page::subject_options(),
         notice: notice_text,
         error: error.as_ref().map(|e| e.message.clone()),
     };

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tongyu_domain::course::{Category, Subject};
+use tongyu_domain::course::Category;
 use tongyu_domain::org::Stage;
 use tongyu_service::library::{self, CourseView, LibraryCourse, LibraryQuery};
 
@@ -46,13 +46,7 @@ async fn catalogue(
     };
     let page = CataloguePage {
         nav: Nav::for_user(&user),
-        subjects: Subject::ALL
-            .iter()
-            .map(|s| Opt {
-                value: s.as_str().into(),
-                label: s.label().into(),
-            })
-            .collect(),
+        subjects: crate::page::subject_options(),
         categories: Category::ALL
             .iter()
             .filter(|c| **c != Category::Required)

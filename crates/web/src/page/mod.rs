@@ -192,6 +192,39 @@ pub struct Opt {
     pub label: String,
 }
 
+/// A course's subjects as a select's options.
+pub fn subject_options() -> Vec<Opt> {
+    tongyu_domain::course::Subject::ALL
+        .iter()
+        .map(|s| Opt {
+            value: s.as_str().into(),
+            label: s.label().into(),
+        })
+        .collect()
+}
+
+/// A course's categories as a select's options.
+pub fn category_options() -> Vec<Opt> {
+    tongyu_domain::course::Category::ALL
+        .iter()
+        .map(|c| Opt {
+            value: c.as_str().into(),
+            label: c.label().into(),
+        })
+        .collect()
+}
+
+/// The school stages as a select's options.
+pub fn stage_options() -> Vec<Opt> {
+    tongyu_domain::org::Stage::ALL
+        .iter()
+        .map(|s| Opt {
+            value: s.as_str().into(),
+            label: s.label().into(),
+        })
+        .collect()
+}
+
 /// The roles the actor could grant on a unit of this kind and path.
 pub fn grantable_roles(actor: &Actor, kind: tongyu_domain::org::UnitKind, path: &str) -> Vec<Opt> {
     Role::ALL

@@ -6,8 +6,6 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tongyu_domain::ErrorCode;
-use tongyu_domain::course::{Category, Subject};
-use tongyu_domain::org::Stage;
 use tongyu_service::search::{self, Found, Part};
 
 use crate::AppState;
@@ -91,27 +89,9 @@ async fn page(
     };
     let page = SearchPage {
         nav: Nav::for_user(&user),
-        categories: Category::ALL
-            .iter()
-            .map(|c| Opt {
-                value: c.as_str().into(),
-                label: c.label().into(),
-            })
-            .collect(),
-        subjects: Subject::ALL
-            .iter()
-            .map(|s| Opt {
-                value: s.as_str().into(),
-                label: s.label().into(),
-            })
-            .collect(),
-        stages: Stage::ALL
-            .iter()
-            .map(|s| Opt {
-                value: s.as_str().into(),
-                label: s.label().into(),
-            })
-            .collect(),
+        categories: crate::page::category_options(),
+        subjects: crate::page::subject_options(),
+        stages: crate::page::stage_options(),
         q: q.q,
         category: q.category,
         subject: q.subject,
