@@ -254,6 +254,13 @@ mod tests {
 /// (step, content) in the method's order.
 pub type LessonSteps = Vec<(crate::delivery::Step, String)>;
 
+/// The lesson a micro-review link names (`/lessons/12`), if it names one.
+pub fn linked_lesson(link: &str) -> Option<i64> {
+    link.strip_prefix("/lessons/")
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|n| n.parse().ok())
+}
+
 /// Checks a lesson's five steps. A lesson of a required course has all
 /// five, each written out, and its micro-review step is a link to the
 /// micro-course (an http(s) address or a lesson of the platform). Other
@@ -285,7 +292,7 @@ pub fn check_steps(category: Category, raw: &[(String, String)]) -> Result<Lesso
             if !link_ok {
                 return Err(Error::invalid(
                     "steps",
-                    "“微课巩固”请填写微课的链接（https:// 或 /lessons/编号）",
+                    "“微课巩固”请填写课程库中微课的地址（/lessons/编号）或它播放的媒体地址",
                 ));
             }
         }

@@ -87,7 +87,11 @@ pub async fn create_course(app: &App, ctx: &Ctx, input: &CourseInput) -> Result<
 
 /// A lesson's title, duration, media address and five steps (encoded),
 /// checked against its course's category.
-fn check_lesson(input: &LessonInput, category: Category) -> Result<(String, i64, String, String)> {
+async fn check_lesson(
+    app: &App,
+    input: &LessonInput,
+    category: Category,
+) -> Result<(String, i64, String, String)> {
     let title = parse_title(&input.title)?;
     let duration = parse_duration(input.duration_s)?;
     let video = if input.video_url.trim().is_empty() {
@@ -98,13 +102,35 @@ fn check_lesson(input: &LessonInput, category: Category) -> Result<(String, i64,
     if input.body.chars().count() > 20_000 {
         return Err(Error::invalid("body", "正文不能超过20000字"));
     }
-    let steps = tongyu_domain::course::check_steps(category, &input.steps)?;
+    let mut steps = tongyu_domain::course::check_steps(category, &input.steps)?;
+    for (step, link) in steps.iter_mut() {
+        if *step == tongyu_domain::delivery::Step::MicroReview {
+            *link = micro_review_link(app, link).await?;
+        }
+    }
     Ok((
         title,
         duration,
         video,
         tongyu_domain::course::encode_steps(&steps),
     ))
+}
+
+/// A micro-review step opens a micro-course of the library in the player,
+/// which records the parent's progress: the link must name a published
+/// self-study lesson (`/lessons/N`) or the media one plays, and is kept as
+/// that lesson's address.
+async fn micro_review_link(app: &App, link: &str) -> Result<String> {
+    let named = tongyu_domain::course::linked_lesson(link);
+    let media = if named.is_some() { "" } else { link };
+    let mut c = app.db.read().await?;
+    match store::self_study_lesson(&mut c, named.unwrap_or(0), media).await? {
+        Some(id) => Ok(format!("/lessons/{id}")),
+        None => Err(Error::invalid(
+            "steps",
+            "“微课巩固”须是课程库中已发布的自学微课：请先把微课发布到课程库，再填写它的地址（/lessons/编号）",
+        )),
+    }
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
@@ -128,7 +154,7 @@ pub async fn add_lesson(
     input: &LessonInput,
 ) -> Result<Lesson> {
     let (course, unit) = crate::access::course(app, ctx, course_id, Action::AuthorCourses).await?;
-    let (title, duration, video, steps) = check_lesson(input, course.category)?;
+    let (title, duration, video, steps) = check_lesson(app, input, course.category).await?;
     let mut tx = app.db.write().await?;
     let new = NewLesson {
         course_id: course.id,
@@ -294,7 +320,7 @@ pub async fn edit_lesson(
 ) -> Result<Edit> {
     let (lesson, course, unit) =
         crate::access::lesson(app, ctx, lesson_id, Action::AuthorCourses).await?;
-    let (title, duration, video, steps) = check_lesson(input, course.category)?;
+    let (title, duration, video, steps) = check_lesson(app, input, course.category).await?;
     let new = NewLesson {
         course_id: lesson.course_id,
         title: &title,

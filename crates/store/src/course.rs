@@ -161,6 +161,24 @@ pub async fn get_lesson(c: &mut Conn, id: i64) -> Result<Option<Lesson>> {
     r.as_ref().map(lesson_from_row).transpose()
 }
 
+/// A published lesson of a published self-study course, named by its id
+/// or by the media it plays (the oldest such lesson): what a micro-review
+/// step may open.
+pub async fn self_study_lesson(c: &mut Conn, id: i64, media: &str) -> Result<Option<i64>> {
+    let r = sqlx::query(
+        "SELECT l.id FROM lessons l JOIN courses k ON k.id = l.course_id
+         WHERE l.status = 'published' AND k.status = 'published' AND k.category = 'self_study'
+           AND (l.id = $1 OR ($2 <> '' AND l.video_url = $2))
+         ORDER BY l.id LIMIT 1",
+    )
+    .bind(id)
+    .bind(media)
+    .fetch_optional(&mut *c)
+    .await
+    .db()?;
+    r.map(|r| col(&r, "id")).transpose()
+}
+
 pub async fn lessons_of_course(c: &mut Conn, course_id: i64) -> Result<Vec<Lesson>> {
     let rows = sqlx::query(
         "SELECT id, course_id, seq, title, duration_s, video_url, body, status, version, steps

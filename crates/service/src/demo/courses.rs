@@ -159,13 +159,16 @@ pub(super) async fn contributions_in_review(
 /// The demo's required course: four lessons in the five steps, a
 /// questionnaire, and in the demo head teacher's class four sessions this
 /// school year: two held (the demo parent came to both and rated them) and
-/// two to come.
+/// two to come. Each lesson's micro-review opens one of the library's
+/// micro-courses (`micro_courses`).
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn required_course(
     c: &mut tongyu_store::Conn,
     city: &Unit,
     class: &Unit,
     teacher: i64,
     parent: i64,
+    micro_courses: &[i64],
     now: i64,
 ) -> Result<()> {
     use tongyu_domain::course::{Category, Status, Subject};
@@ -194,8 +197,11 @@ pub(super) async fn required_course(
         "第四讲：陪伴孩子规划成长",
     ];
     let mut lessons = Vec::new();
-    for t in titles {
+    for (i, t) in titles.into_iter().enumerate() {
         let body = "本讲按五步教学法进行，约两课时。";
+        let micro = micro_courses
+            .get(i % micro_courses.len().max(1))
+            .map_or(String::new(), |id| format!("/lessons/{id}"));
         let steps = tongyu_domain::course::encode_steps(&[
             (
                 Step::VideoIntro,
@@ -214,7 +220,7 @@ pub(super) async fn required_course(
                 Step::Practice,
                 "本周在家完成一次练习，下次课分享。".to_owned(),
             ),
-            (Step::MicroReview, "/media/demo-lesson.wav".to_owned()),
+            (Step::MicroReview, micro),
         ]);
         let id = courses::insert_lesson(
             c,
@@ -298,13 +304,13 @@ pub(super) async fn required_course(
 }
 
 /// The demo's library: a published self-study course of micro-courses for
-/// every grade, which parents' homes recommend.
+/// every grade, which parents' homes recommend; returns its lessons.
 pub(super) async fn library(
     c: &mut tongyu_store::Conn,
     city: &Unit,
     by: i64,
     now: i64,
-) -> Result<()> {
+) -> Result<Vec<i64>> {
     use tongyu_domain::course::{Category, Status, Subject};
     use tongyu_store::course::{self as courses, NewCourse, NewLesson};
     let course = courses::insert_course(
@@ -321,6 +327,7 @@ pub(super) async fn library(
         now,
     )
     .await?;
+    let mut lessons = Vec::new();
     for (title, body) in [
         (
             "三分钟学会倾听",
@@ -349,8 +356,9 @@ pub(super) async fn library(
         )
         .await?;
         courses::set_lesson_status(c, id, Status::Published, now).await?;
+        lessons.push(id);
     }
     courses::set_course_status(c, course, Status::Published, now).await?;
     crate::search::index_course(c, course, now).await?;
-    Ok(())
+    Ok(lessons)
 }

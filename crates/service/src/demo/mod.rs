@@ -502,13 +502,14 @@ pub async fn generate(
             .find(|((u, _, _), _)| *u == name)
             .map_or(0, |(_, (_, id))| *id)
     };
-    courses::library(&mut tx, &city, id_of("expert"), now).await?;
+    let micro_courses = courses::library(&mut tx, &city, id_of("expert"), now).await?;
     courses::required_course(
         &mut tx,
         &city,
         class,
         id_of("head-teacher"),
         id_of("parent"),
+        &micro_courses,
         now,
     )
     .await?;

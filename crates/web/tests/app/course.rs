@@ -221,6 +221,17 @@ async fn a_required_lesson_has_five_steps_and_its_text_is_safe_markdown() {
         .post("/api/v1/courses", &t.login("expert").await, json!({"title": "初中家长必修课", "category": "required", "subject": "family_education", "grades": "J1", "unit_id": city}))
         .await;
     let course = course["id"].as_i64().expect("id");
+    // The library's micro-courses, which a micro-review opens.
+    let (_, recs) = t
+        .get("/api/v1/me/recommendations", &t.login("parent").await)
+        .await;
+    let micro: Vec<i64> = recs["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|r| r["lesson_id"].as_i64())
+        .collect();
+    let oldest = *micro.iter().min().expect("the demo's micro-courses");
     let steps = json!([
         ["video_intro", "观看《青春期的孩子》短片"],
         [
@@ -229,19 +240,28 @@ async fn a_required_lesson_has_five_steps_and_its_text_is_safe_markdown() {
         ],
         ["summary", "**倾听**先于**说教**"],
         ["practice", "本周和孩子散步一次"],
-        ["micro_review", "/lessons/1"]
+        ["micro_review", "/media/demo-lesson.wav"]
     ]);
     let lesson = |steps: Value| {
         json!({"title": "第一讲：走进青春期", "duration_s": 600,
                "body": "本讲要点：\n\n1. 接纳变化\n2. 保持沟通\n\n<script>alert(1)</script>\n\n[危险](javascript:alert(2))",
                "steps": steps})
     };
-    // Four steps, or a micro-review that is not a link: refused.
+    // Four steps, a micro-review that is not a link, or one that is not a
+    // micro-course of the library (nothing would record the parent's
+    // progress): refused.
     let mut four = steps.clone();
     four.as_array_mut().expect("steps").remove(1);
     let mut not_a_link = steps.clone();
     not_a_link[4][1] = json!("回家看微课");
-    for bad in [json!([]), four, not_a_link] {
+    let mut elsewhere = steps.clone();
+    elsewhere[4][1] = json!("https://example.cn/micro/1");
+    let mut not_library = steps.clone();
+    not_library[4][1] = json!(format!(
+        "/lessons/{}",
+        micro.iter().max().expect("micro") + 1000
+    ));
+    for bad in [json!([]), four, not_a_link, elsewhere, not_library] {
         let (s, e) = t
             .post(
                 &format!("/api/v1/courses/{course}/lessons"),
@@ -287,7 +307,28 @@ async fn a_required_lesson_has_five_steps_and_its_text_is_safe_markdown() {
     );
     assert!(p.body.contains("<strong>倾听</strong>"));
     assert!(p.body.contains("<li>接纳变化</li>"));
-    assert!(p.body.contains("href=\"/lessons/1\""));
+    // The media address became the micro-course playing it: the parent
+    // follows it into the player, which records what they watch.
+    assert!(
+        p.body.contains(&format!("href=\"/lessons/{oldest}\"")),
+        "{}",
+        p.body
+    );
+    let micro_page = b.get(&format!("/lessons/{oldest}")).await;
+    assert!(
+        micro_page.body.contains("id=\"player\"") && micro_page.body.contains("已看 0%"),
+        "the player reports: {}",
+        micro_page.body
+    );
+    let (s, r) = t
+        .post(
+            "/api/v1/progress",
+            &t.login("parent").await,
+            json!({"lesson_id": oldest, "segments": [[0, 30]]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["covered_s"], 30);
     assert!(!p.body.contains("<script>alert(1)"));
     assert!(p.body.contains(">危险</a>"), "the link text stays");
     assert!(!p.body.contains("href=\"javascript:"));
@@ -299,7 +340,7 @@ async fn a_required_lesson_has_five_steps_and_its_text_is_safe_markdown() {
             &t.login("expert").await,
             json!({"title": "第一讲：走进青春期", "duration_s": 600, "body": "",
                    "steps": [["video_intro", "新的导课短片"], ["discussion", "讨论"], ["summary", "总结"],
-                             ["practice", "练习"], ["micro_review", "https://example.cn/micro/1"]]}),
+                             ["practice", "练习"], ["micro_review", format!("/lessons/{}", micro[0])]]}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -314,7 +355,7 @@ async fn a_required_lesson_has_five_steps_and_its_text_is_safe_markdown() {
     assert_eq!(s, StatusCode::OK);
     let p = b.get(&format!("/lessons/{id}")).await;
     assert!(p.body.contains("新的导课短片"));
-    assert!(p.body.contains("https://example.cn/micro/1"));
+    assert!(p.body.contains(&format!("href=\"/lessons/{}\"", micro[0])));
 }
 
 #[tokio::test]
