@@ -172,6 +172,195 @@ pub async fn targets_of_campaign(c: &mut Conn, campaign_id: i64) -> Result<Vec<T
     rows.iter().map(target_from_row).collect()
 }
 
+/// Takes a lesson out of a campaign (false if it was not in it).
+pub async fn remove_target(c: &mut Conn, t: &Target) -> Result<bool> {
+    Ok(sqlx::query(
+        "DELETE FROM campaign_lessons WHERE campaign_id = $1 AND lesson_id = $2 AND grade = $3 AND school_id = $4",
+    )
+    .bind(t.campaign_id)
+    .bind(t.lesson_id)
+    .bind(&t.grade)
+    .bind(t.school_id)
+    .execute(&mut *c)
+    .await
+    .db()?
+    .rows_affected()
+        > 0)
+}
+
+/// The classes with families tallied in a campaign, within a subtree and
+/// (unless empty) of one grade: (class id, grade, path).
+pub async fn tallied_classes(
+    c: &mut Conn,
+    campaign_id: i64,
+    under: &str,
+    grade: &str,
+) -> Result<Vec<(i64, String, String)>> {
+    let rows = sqlx::query(
+        "SELECT u.id, u.grade, u.path FROM units u
+         WHERE u.path >= $1 AND u.path < $2 AND u.kind = 'class' AND ($4 = '' OR u.grade = $4)
+           AND EXISTS (SELECT 1 FROM campaign_students s WHERE s.campaign_id = $3 AND s.class_id = u.id)",
+    )
+    .bind_subtree(under)
+    .bind(campaign_id)
+    .bind(grade)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| Ok((col(r, "id")?, col(r, "grade")?, col(r, "path")?)))
+        .collect()
+}
+
+/// Families of these classes who completed a lesson in a campaign.
+pub async fn families_with_lesson(
+    c: &mut Conn,
+    campaign_id: i64,
+    lesson_id: i64,
+    class_ids: &[i64],
+) -> Result<i64> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM campaign_student_lessons l JOIN campaign_students s
+           ON s.campaign_id = l.campaign_id AND s.student_id = l.student_id
+         WHERE l.campaign_id = $1 AND l.lesson_id = $2 AND s.class_id IN {}",
+        ids_in(c, 3)
+    );
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(campaign_id)
+        .bind(lesson_id)
+        .bind(ids_json(class_ids)?)
+        .fetch_one(&mut *c)
+        .await
+        .db()
+}
+
+/// A subquery of the ids in the JSON array bound at `$n`.
+fn ids_in(c: &mut Conn, n: usize) -> String {
+    if crate::is_postgres(c) {
+        format!("(SELECT value::bigint FROM jsonb_array_elements_text(${n}::jsonb))")
+    } else {
+        format!("(SELECT value FROM json_each(${n}))")
+    }
+}
+
+fn ids_json(ids: &[i64]) -> Result<String> {
+    serde_json::to_string(ids).map_err(|_| tongyu_domain::Error::internal())
+}
+
+/// Brings the tallies of these classes' families in line with a changed
+/// campaign: each now needs `needed` lessons; when `dropped` is a lesson no
+/// longer meant for them, what they did of it stops counting. Families
+/// complete or not by the new count. Returns what changed per unit (the
+/// classes and every unit above them), for the rollups, and how many
+/// families' completions of the dropped lesson stopped counting.
+pub async fn retally(
+    c: &mut Conn,
+    campaign_id: i64,
+    classes: &[(i64, String)],
+    needed: i64,
+    dropped: Option<i64>,
+    now: i64,
+) -> Result<(HashMap<i64, CampaignCounts>, i64)> {
+    let class_ids: Vec<i64> = classes.iter().map(|(id, _)| *id).collect();
+    let json = ids_json(&class_ids)?;
+    let mut per_class: HashMap<i64, CampaignCounts> = HashMap::new();
+    let mut undone = 0;
+    let returned = |rows: Vec<sqlx::any::AnyRow>| -> Result<Vec<i64>> {
+        rows.iter().map(|r| col(r, "class_id")).collect()
+    };
+    if let Some(lesson_id) = dropped {
+        let sql = format!(
+            "DELETE FROM campaign_student_lessons WHERE campaign_id = $1 AND lesson_id = $2
+               AND student_id IN (SELECT student_id FROM campaign_students
+                                  WHERE campaign_id = $1 AND class_id IN {})
+             RETURNING student_id",
+            ids_in(c, 3)
+        );
+        let gone: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(campaign_id)
+            .bind(lesson_id)
+            .bind(&json)
+            .fetch_all(&mut *c)
+            .await
+            .db()?;
+        if !gone.is_empty() {
+            let sql = format!(
+                "UPDATE campaign_students SET done = done - 1
+                 WHERE campaign_id = $1 AND done > 0 AND student_id IN {} RETURNING class_id",
+                ids_in(c, 2)
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(campaign_id)
+                .bind(ids_json(&gone)?)
+                .fetch_all(&mut *c)
+                .await
+                .db()?;
+            for class in returned(rows)? {
+                per_class.entry(class).or_default().lessons_done -= 1;
+                undone += 1;
+            }
+        }
+    }
+    let within = format!("campaign_id = $1 AND class_id IN {}", ids_in(c, 2));
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE campaign_students SET needed = $3 WHERE {within} AND needed <> $3"
+    )))
+    .bind(campaign_id)
+    .bind(&json)
+    .bind(needed)
+    .execute(&mut *c)
+    .await
+    .db()?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE campaign_students SET completed_at = $3
+         WHERE {within} AND completed_at = 0 AND needed > 0 AND done >= needed RETURNING class_id"
+    )))
+    .bind(campaign_id)
+    .bind(&json)
+    .bind(now)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    for class in returned(rows)? {
+        per_class.entry(class).or_default().families_done += 1;
+    }
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE campaign_students SET completed_at = 0
+         WHERE {within} AND completed_at > 0 AND (needed = 0 OR done < needed) RETURNING class_id"
+    )))
+    .bind(campaign_id)
+    .bind(&json)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    for class in returned(rows)? {
+        per_class.entry(class).or_default().families_done -= 1;
+    }
+    let paths: HashMap<i64, &str> = classes.iter().map(|(id, p)| (*id, p.as_str())).collect();
+    let sums = per_class.into_iter().filter_map(|(class, d)| {
+        paths.get(&class).map(|p| {
+            (
+                (*p).to_owned(),
+                vec![d.families_done, d.lessons_done, d.families_started],
+            )
+        })
+    });
+    let deltas = spread(sums, true)
+        .into_iter()
+        .map(|(unit, v)| {
+            (
+                unit,
+                CampaignCounts {
+                    families_done: v[0],
+                    lessons_done: v[1],
+                    families_started: v[2],
+                },
+            )
+        })
+        .collect();
+    Ok((deltas, undone))
+}
+
 /// A parent's progress on a lesson.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Progress {
@@ -413,7 +602,7 @@ pub async fn recount_rollups(c: &mut Conn, campaign_id: i64) -> Result<()> {
 /// Families of the classes under `path` in a campaign, written at once for
 /// a demo: a child whose `(id * 37) % 100` is under `finished` has done all
 /// its lessons, under `started` has begun. The lessons a child needs are
-/// the one for every grade and, in an entry grade, its own.
+/// the city's lessons for every grade and for its own.
 pub async fn demo_tallies(
     c: &mut Conn,
     campaign_id: i64,
@@ -423,27 +612,43 @@ pub async fn demo_tallies(
     skip_guardian: i64,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    let city_lessons = "(SELECT COUNT(DISTINCT cl.lesson_id) FROM campaign_lessons cl
+         WHERE cl.campaign_id = $3 AND cl.school_id = 0 AND (cl.grade = '' OR cl.grade = c.grade))";
+    let sql = format!(
         "INSERT INTO campaign_students
              (campaign_id, student_id, class_id, needed, done, completed_at, started_at)
-         SELECT $3, s.id, s.class_id,
-             1 + CASE WHEN c.grade IN ('K1', 'P1', 'J1', 'S1') THEN 1 ELSE 0 END,
-             CASE WHEN (s.id * 37) % 100 < $4
-                  THEN 1 + CASE WHEN c.grade IN ('K1', 'P1', 'J1', 'S1') THEN 1 ELSE 0 END
-                  ELSE 0 END,
+         SELECT $3, s.id, s.class_id, {city_lessons},
+             CASE WHEN (s.id * 37) % 100 < $4 THEN {city_lessons} ELSE 0 END,
              CASE WHEN (s.id * 37) % 100 < $4 THEN $6 - (s.id % 7) * 3600 ELSE 0 END,
              $6 - 86400 + (s.id % 20) * 3600
          FROM students s JOIN units c ON c.id = s.class_id
          WHERE c.path >= $1 AND c.path < $2 AND s.active = 1 AND (s.id * 37) % 100 < $5
            AND s.id NOT IN (SELECT g.student_id FROM guardians g WHERE g.account_id = $7)
-         ON CONFLICT (campaign_id, student_id) DO NOTHING",
+         ON CONFLICT (campaign_id, student_id) DO NOTHING"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind_subtree(path)
+        .bind(campaign_id)
+        .bind(finished)
+        .bind(started)
+        .bind(now)
+        .bind(skip_guardian)
+        .execute(&mut *c)
+        .await
+        .db()?;
+    // Which lessons the finished families did, so that a lesson taken out
+    // of the campaign later stops counting for them as for anyone.
+    sqlx::query(
+        "INSERT INTO campaign_student_lessons (campaign_id, student_id, lesson_id, done_at)
+         SELECT s.campaign_id, s.student_id, cl.lesson_id, s.completed_at
+         FROM campaign_students s JOIN units c ON c.id = s.class_id
+         JOIN campaign_lessons cl ON cl.campaign_id = s.campaign_id AND cl.school_id = 0
+              AND (cl.grade = '' OR cl.grade = c.grade)
+         WHERE c.path >= $1 AND c.path < $2 AND s.campaign_id = $3 AND s.completed_at > 0
+         ON CONFLICT (campaign_id, student_id, lesson_id) DO NOTHING",
     )
     .bind_subtree(path)
     .bind(campaign_id)
-    .bind(finished)
-    .bind(started)
-    .bind(now)
-    .bind(skip_guardian)
     .execute(&mut *c)
     .await
     .db()?;

@@ -174,6 +174,7 @@ fn page_routes() -> Router<AppState> {
         .merge(import::pages::routes())
         .merge(course::pages::routes())
         .merge(learning::pages::routes())
+        .merge(learning::campaigns::routes())
         .merge(search::pages::routes())
         .merge(library::pages::routes())
         .merge(delivery::pages::routes())

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use tongyu_domain::course::{Status, parse_title};
 use tongyu_domain::learning;
-use tongyu_domain::org::{Grade, Unit, UnitKind, path_ids};
+use tongyu_domain::org::{Unit, UnitKind, path_ids};
 use tongyu_domain::policy::Action;
 use tongyu_domain::{Error, ErrorCode, Result};
 use tongyu_store::course::{self as courses, Lesson};
@@ -141,121 +141,6 @@ pub async fn create_campaign(app: &App, ctx: &Ctx, input: &CampaignInput) -> Res
         .ok_or_else(Error::internal)?;
     tx.commit().await.db()?;
     Ok(campaign)
-}
-
-/// Puts a published lesson into a campaign. The city adds the
-/// stage-transition lessons (for every parent, or for the new parents of
-/// the plan's entry grades: K1, P1, J1 and S1 in Qingdao's); a school adds
-/// year-transition lessons for its other grades.
-pub async fn add_campaign_lesson(
-    app: &App,
-    ctx: &Ctx,
-    campaign_id: i64,
-    lesson_id: i64,
-    grade: &str,
-    school_id: Option<i64>,
-) -> Result<Target> {
-    let (campaign, lesson) = {
-        let mut c = app.db.read().await?;
-        let campaign = store::get_campaign(&mut c, campaign_id)
-            .await?
-            .ok_or_else(Error::not_found)?;
-        let lesson = courses::get_lesson(&mut c, lesson_id)
-            .await?
-            .ok_or_else(Error::not_found)?;
-        (campaign, lesson)
-    };
-    if lesson.status != Status::Published {
-        return Err(Error::invalid("lesson_id", "只能加入已发布的课"));
-    }
-    let grade = match grade.trim() {
-        "" => String::new(),
-        g => Grade::parse(g)?.code(),
-    };
-    let plan = crate::plan::current(app).await?;
-    let (unit, school) = match school_id {
-        None | Some(0) => {
-            let mut c = app.db.read().await?;
-            let city = units::city(&mut c).await?.ok_or_else(Error::not_found)?;
-            if !grade.is_empty() && !plan.is_entry_grade(&grade) {
-                return Err(Error::invalid(
-                    "grade",
-                    "市级学段衔接课面向全体家长或幼一、小一、初一、高一新生家长",
-                ));
-            }
-            (city, 0)
-        }
-        Some(id) => {
-            let school = crate::access::unit(app, ctx, id, Action::ViewUnit).await?;
-            if school.kind != UnitKind::School {
-                return Err(Error::invalid("school_id", "请选择一所学校"));
-            }
-            if grade.is_empty() || plan.is_entry_grade(&grade) {
-                return Err(Error::invalid(
-                    "grade",
-                    "学校的学年衔接课面向本校其他年级（新生年级由市级统一安排）",
-                ));
-            }
-            let g = Grade::parse(&grade)?;
-            if !school.stages.contains(&g.stage) {
-                return Err(Error::invalid(
-                    "grade",
-                    format!("本校没有{}学段", g.stage.label()),
-                ));
-            }
-            let sid = school.id;
-            (school, sid)
-        }
-    };
-    ctx.require(app, Action::ManageCampaigns, unit.id, &unit.path)
-        .await?;
-    if school == 0
-        && !ctx
-            .actor
-            .grants
-            .iter()
-            .any(|g| g.role == tongyu_domain::account::Role::CityAdmin)
-    {
-        return Err(audit::refuse(
-            app,
-            ctx,
-            Action::ManageCampaigns,
-            "campaign",
-            campaign_id,
-            Some(unit.id),
-            "全市的课由市级统一安排；学校只能为本校的起始年级增加课",
-        )
-        .await);
-    }
-    let target = Target {
-        campaign_id: campaign.id,
-        lesson_id: lesson.id,
-        grade,
-        school_id: school,
-    };
-    let mut tx = app.db.write().await?;
-    app.forget_lessons();
-    if store::add_target(&mut tx, &target, ctx.actor.account_id, app.now()).await? {
-        let detail = format!(
-            "lesson {} grade '{}' school {}",
-            lesson.id, target.grade, target.school_id
-        );
-        audit::append(
-            &mut tx,
-            &audit::entry(
-                app,
-                ctx,
-                "campaign.add_lesson",
-                "campaign",
-                campaign.id,
-                Some(unit.id),
-                detail,
-            ),
-        )
-        .await?;
-    }
-    tx.commit().await.db()?;
-    Ok(target)
 }
 
 /// A lesson and, for each campaign it is in, the campaign, the lesson's
@@ -704,6 +589,10 @@ pub async fn check_rollups(app: &App, campaign_id: i64) -> Result<Check> {
 }
 
 pub mod progress;
+mod targets;
+pub use targets::{
+    CampaignLesson, add_campaign_lesson, campaign_lessons, removal_preview, remove_campaign_lesson,
+};
 
 /// Every campaign of the first lesson of term, newest first (what they are
 /// called and when they run is no secret from anyone signed in).

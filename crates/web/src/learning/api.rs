@@ -7,8 +7,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use tongyu_domain::org::UnitKind;
 use tongyu_service::learning::{
-    self, Campaign, CampaignInput, ChildLessons, FamilyRow, Recommendation, Report, Reported,
-    Started, Target,
+    self, Campaign, CampaignInput, CampaignLesson, ChildLessons, FamilyRow, Recommendation, Report,
+    Reported, Started, Target,
 };
 
 use crate::AppState;
@@ -35,6 +35,17 @@ pub fn operations() -> Vec<Op> {
         )
         .body::<TargetBody>()
         .returns::<Target>(201),
+        Op::get(
+            "/campaigns/{id}/lessons",
+            "活动中的课及其面向对象（本人可见范围）",
+        )
+        .returns::<Items<CampaignLesson>>(200),
+        Op::post(
+            "/campaigns/{id}/lessons/remove",
+            "移除活动中的课：已学完的家庭不再计入这节课，看板随之调整（记入审计）",
+        )
+        .body::<TargetBody>()
+        .returns::<Removed>(200),
         Op::get(
             "/campaigns/{id}/board",
             "完成情况看板：一个单位及其下级，逐级下钻",
@@ -116,7 +127,14 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/campaigns", get(list_campaigns).post(create_campaign))
         .route("/campaigns/{id}", post(update_campaign))
-        .route("/campaigns/{id}/lessons", post(add_campaign_lesson))
+        .route(
+            "/campaigns/{id}/lessons",
+            get(campaign_lessons).post(add_campaign_lesson),
+        )
+        .route(
+            "/campaigns/{id}/lessons/remove",
+            post(remove_campaign_lesson),
+        )
         .route("/campaigns/{id}/board", get(board))
         .route("/campaigns/{id}/classes/{class_id}", get(class_families))
         .route("/me/lessons", get(my_lessons))
@@ -179,6 +197,42 @@ async fn add_campaign_lesson(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(t)))
+}
+
+async fn campaign_lessons(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Items<CampaignLesson>>> {
+    Ok(Items::of(
+        learning::campaign_lessons(&state.app, &user.ctx, id).await?,
+    ))
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Removed {
+    target: Target,
+    /// Families who had completed the lesson, for whom it no longer counts.
+    families_undone: i64,
+}
+
+async fn remove_campaign_lesson(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<TargetBody>,
+) -> ApiResult<Json<Removed>> {
+    let target = Target {
+        campaign_id: id,
+        lesson_id: b.lesson_id,
+        grade: b.grade,
+        school_id: b.school_id.unwrap_or(0),
+    };
+    let families_undone = learning::remove_campaign_lesson(&state.app, &user.ctx, &target).await?;
+    Ok(Json(Removed {
+        target,
+        families_undone,
+    }))
 }
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]

@@ -263,6 +263,7 @@ pub fn notice(key: Option<&str>) -> Option<String> {
         "factor_reset" => "已重置动态口令，对方下次登录时重新设置。",
         "granted" => "已增加角色。",
         "revoked" => "已撤销。",
+        "removed" => "已移除。",
         "confirmed" => "已确认绑定。",
         "rejected" => "已拒绝。",
         "invited" => "已生成新的邀请码。",

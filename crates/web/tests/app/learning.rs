@@ -66,7 +66,7 @@ pub(crate) async fn campaign(t: &TestApp) -> (i64, i64, i64) {
 }
 
 /// Plays a lesson from start to end as a player does: a report every 30 s.
-async fn watch(t: &TestApp, token: &str, lesson: i64, duration: i64) -> Value {
+pub(crate) async fn watch(t: &TestApp, token: &str, lesson: i64, duration: i64) -> Value {
     let mut last = Value::Null;
     for a in (0..duration).step_by(30) {
         t.clock.advance(30);

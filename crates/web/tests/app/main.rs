@@ -6,6 +6,7 @@ mod appeal;
 mod audit;
 mod auth;
 mod authz;
+mod campaign;
 mod common;
 mod contract;
 mod contribution;
