@@ -331,8 +331,50 @@ fn a_district_administrator_signs_in_and_drills_down_on_a_phone() {
     d.wait_for("尚缺安排");
     fits(&d, "delivery compliance");
 
-    // A parent plays the first lesson; what was played reaches the server.
+    // A parent browses the library: the mental health shelf, a course
+    // kept among favourites, a lesson played, left and resumed.
     switch_user(&d, "parent");
+    d.go(&format!("{base}/library"));
+    d.wait_for("课程库");
+    fits(&d, "library");
+    d.click("link text", "心理健康");
+    d.wait_for("读懂孩子的情绪");
+    d.click("link text", "读懂孩子的情绪");
+    d.wait_for("课程目录");
+    fits(&d, "library course");
+    d.click("css selector", "button[aria-pressed='false']");
+    d.wait_for("已收藏");
+    d.click("link text", "孩子发脾气时，先接住情绪");
+    d.wait_for("按实际播放计算");
+    let shelf_lesson = d.url();
+    d.script("document.getElementById('player').play(); return true;");
+    std::thread::sleep(Duration::from_secs(3));
+    d.script("document.getElementById('player').pause(); return true;");
+    let mut covered = 0;
+    for _ in 0..50 {
+        let v = d.call(
+            "POST",
+            "/execute/async",
+            Some(json!({ "script": "const done = arguments[arguments.length - 1]; \
+                fetch('/api/v1/me/continue', {credentials: 'same-origin'}).then(r => r.json()) \
+                .then(j => done(j.items.length ? j.items[0].covered_s : 0)).catch(() => done(-1));", "args": [] })),
+        );
+        covered = v.as_i64().unwrap_or(0);
+        if covered > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        (1..=10).contains(&covered),
+        "three seconds of the library lesson were recorded as {covered} s"
+    );
+    d.go(&format!("{base}/library/favourites"));
+    d.wait_for("读懂孩子的情绪");
+    d.go(&shelf_lesson);
+    d.wait_for("从上次停下的");
+
+    // A parent plays the first lesson; what was played reaches the server.
     d.go(&format!("{base}/learn"));
     d.wait_for("全学段：新学年，和孩子一起出发");
     fits(&d, "learn");

@@ -9,8 +9,9 @@ use tongyu_domain::org::Grade;
 use tongyu_domain::{Error, Result};
 use tongyu_store::course::{self as store, Course};
 use tongyu_store::learning as progress;
+use tongyu_store::{DbResult, library as favourites};
 
-use crate::{App, Ctx};
+use crate::{App, Ctx, audit};
 
 /// How many courses a catalogue page lists.
 pub const PAGE: i64 = 100;
@@ -95,6 +96,8 @@ pub struct CourseView {
     pub lessons: Vec<LessonLine>,
     /// Minutes of all its lessons.
     pub minutes: i64,
+    /// Among the reader's favourites?
+    pub favourite: bool,
 }
 
 pub async fn course(app: &App, ctx: &Ctx, id: i64) -> Result<CourseView> {
@@ -105,6 +108,7 @@ pub async fn course(app: &App, ctx: &Ctx, id: i64) -> Result<CourseView> {
         .ok_or_else(Error::not_found)?;
     let lessons = store::lessons_of_course(&mut c, course.id).await?;
     let mine = progress::progress_of(&mut c, ctx.actor.account_id).await?;
+    let favourite = favourites::is_favourite(&mut c, ctx.actor.account_id, course.id).await?;
     drop(c);
     let mut out = Vec::new();
     for l in lessons
@@ -134,5 +138,62 @@ pub async fn course(app: &App, ctx: &Ctx, id: i64) -> Result<CourseView> {
         minutes: out.iter().map(|l| l.minutes).sum(),
         course,
         lessons: out,
+        favourite,
     })
+}
+
+/// Keeps a published course among the reader's favourites (`on`) or lets
+/// it go. Returns whether it is a favourite now.
+pub async fn set_favourite(app: &App, ctx: &Ctx, course_id: i64, on: bool) -> Result<bool> {
+    let mut tx = app.db.write().await?;
+    let published = store::get_course(&mut tx, course_id)
+        .await?
+        .is_some_and(|k| k.status == Status::Published);
+    let me = ctx.actor.account_id;
+    let changed = if on {
+        if !published {
+            return Err(Error::not_found());
+        }
+        favourites::add_favourite(&mut tx, me, course_id, app.now()).await?
+    } else {
+        favourites::remove_favourite(&mut tx, me, course_id).await?
+    };
+    if changed {
+        let action = if on {
+            "library.favourite"
+        } else {
+            "library.unfavourite"
+        };
+        audit::append(
+            &mut tx,
+            &audit::entry(app, ctx, action, "course", course_id, None, ""),
+        )
+        .await?;
+    }
+    tx.commit().await.db()?;
+    Ok(on)
+}
+
+/// The library's course a lesson belongs to, for the lesson page's trail:
+/// (id, title) of a published self-study course, none for other courses.
+pub async fn shelf_of(app: &App, course_id: i64) -> Result<Option<(i64, String)>> {
+    let mut c = app.db.read().await?;
+    Ok(store::get_course(&mut c, course_id)
+        .await?
+        .filter(|k| k.status == Status::Published && k.category == Category::SelfStudy)
+        .map(|k| (k.id, k.title)))
+}
+
+/// The reader's favourite courses still published, the latest kept first.
+pub async fn favourites(app: &App, ctx: &Ctx) -> Result<Vec<LibraryCourse>> {
+    let mut c = app.db.read().await?;
+    Ok(favourites::favourites(&mut c, ctx.actor.account_id, PAGE)
+        .await?
+        .into_iter()
+        .map(|(course, lessons)| LibraryCourse {
+            grades_label: grades_label(&course.grades),
+            course,
+            lessons,
+        })
+        .collect())
 }

@@ -36,7 +36,7 @@ pub struct Lesson {
     pub steps: String,
 }
 
-fn course_from_row(r: &sqlx::any::AnyRow) -> Result<Course> {
+pub(crate) fn course_from_row(r: &sqlx::any::AnyRow) -> Result<Course> {
     Ok(Course {
         id: col(r, "id")?,
         title: col(r, "title")?,

@@ -17,6 +17,7 @@ pub mod delivery;
 pub mod import;
 pub mod jobs;
 pub mod learning;
+pub mod library;
 pub mod media;
 pub mod migrate;
 pub mod opinion;

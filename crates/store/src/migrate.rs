@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (25, "families_started", include_str!("../migrations/0025_families_started.sql")),
     (26, "sessions_planned", include_str!("../migrations/0026_sessions_planned.sql")),
     (27, "code_grace", include_str!("../migrations/0027_code_grace.sql")),
+    (28, "library_favourites", include_str!("../migrations/0028_library_favourites.sql")),
 ];
 
 /// What a migration needs done in Rust, in its transaction, after its SQL:

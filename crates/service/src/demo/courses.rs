@@ -303,8 +303,10 @@ pub(super) async fn required_course(
     Ok(())
 }
 
-/// The demo's library: a published self-study course of micro-courses for
-/// every grade, which parents' homes recommend; returns its lessons.
+/// The demo's library: self-study courses in each of its sections (family
+/// education for every grade, which parents' homes recommend; mental
+/// health; career education for middle and high school). Returns the
+/// lessons of the first, the micro-courses required lessons link to.
 pub(super) async fn library(
     c: &mut tongyu_store::Conn,
     city: &Unit,
@@ -313,52 +315,100 @@ pub(super) async fn library(
 ) -> Result<Vec<i64>> {
     use tongyu_domain::course::{Category, Status, Subject};
     use tongyu_store::course::{self as courses, NewCourse, NewLesson};
-    let course = courses::insert_course(
-        c,
-        &NewCourse {
-            title: "家长微课堂：每天十分钟",
-            description: "短小实用的家庭教育微课，随时随地学习。",
-            category: Category::SelfStudy,
-            subject: Subject::FamilyEducation,
-            grades: "",
-            owner_unit_id: city.id,
-            created_by: by,
-        },
-        now,
-    )
-    .await?;
-    let mut lessons = Vec::new();
-    for (title, body) in [
+    type Lessons = &'static [(&'static str, &'static str)];
+    let shelves: [(&str, &str, Subject, &str, Lessons); 3] = [
         (
-            "三分钟学会倾听",
-            "**倾听**是亲子沟通的第一步：放下手机，看着孩子，听完再说。",
+            "家长微课堂：每天十分钟",
+            "短小实用的家庭教育微课，随时随地学习。",
+            Subject::FamilyEducation,
+            "",
+            &[
+                (
+                    "三分钟学会倾听",
+                    "**倾听**是亲子沟通的第一步：放下手机，看着孩子，听完再说。",
+                ),
+                (
+                    "和孩子一起做家务",
+                    "家务是最好的劳动教育：从整理书包、摆放碗筷开始。",
+                ),
+                (
+                    "睡前十分钟的亲子阅读",
+                    "固定时间、固定地点、孩子选书，读完聊一聊。",
+                ),
+            ],
         ),
         (
-            "和孩子一起做家务",
-            "家务是最好的劳动教育：从整理书包、摆放碗筷开始。",
+            "读懂孩子的情绪",
+            "识别孩子的焦虑、低落与压力信号，学会陪伴与求助。",
+            Subject::MentalHealth,
+            "",
+            &[
+                (
+                    "孩子发脾气时，先接住情绪",
+                    "先共情、再讲理：“你很生气，因为……”",
+                ),
+                (
+                    "考试前后的压力与睡眠",
+                    "规律作息比临时加练更重要；留意持续两周以上的失眠与低落。",
+                ),
+            ],
         ),
         (
-            "睡前十分钟的亲子阅读",
-            "固定时间、固定地点、孩子选书，读完聊一聊。",
+            "和孩子一起规划未来",
+            "从兴趣出发认识职业，陪孩子做选科与升学规划。",
+            Subject::CareerEducation,
+            "J1,J2,J3,S1,S2,S3",
+            &[
+                (
+                    "从兴趣到职业：家庭里的生涯对话",
+                    "每周聊一次：你最近做什么事最投入？",
+                ),
+                (
+                    "新高考选科，家长怎么帮",
+                    "看兴趣、看优势、看专业要求，三者一起权衡。",
+                ),
+            ],
         ),
-    ] {
-        let id = courses::insert_lesson(
+    ];
+    let mut first = Vec::new();
+    for (title, description, subject, grades, items) in shelves {
+        let course = courses::insert_course(
             c,
-            &NewLesson {
-                course_id: course,
+            &NewCourse {
                 title,
-                duration_s: 600,
-                video_url: "/media/demo-lesson.wav",
-                body,
-                steps: "",
+                description,
+                category: Category::SelfStudy,
+                subject,
+                grades,
+                owner_unit_id: city.id,
+                created_by: by,
             },
             now,
         )
         .await?;
-        courses::set_lesson_status(c, id, Status::Published, now).await?;
-        lessons.push(id);
+        let mut lessons = Vec::new();
+        for (title, body) in items {
+            let id = courses::insert_lesson(
+                c,
+                &NewLesson {
+                    course_id: course,
+                    title,
+                    duration_s: 600,
+                    video_url: "/media/demo-lesson.wav",
+                    body,
+                    steps: "",
+                },
+                now,
+            )
+            .await?;
+            courses::set_lesson_status(c, id, Status::Published, now).await?;
+            lessons.push(id);
+        }
+        courses::set_course_status(c, course, Status::Published, now).await?;
+        crate::search::index_course(c, course, now).await?;
+        if first.is_empty() {
+            first = lessons;
+        }
     }
-    courses::set_course_status(c, course, Status::Published, now).await?;
-    crate::search::index_course(c, course, now).await?;
-    Ok(lessons)
+    Ok(first)
 }

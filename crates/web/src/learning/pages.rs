@@ -102,6 +102,8 @@ struct LessonPage {
     steps: Vec<(&'static str, String)>,
     /// (title, address) of each attachment.
     attachments: Vec<(String, String)>,
+    /// The library course it belongs to, for the trail: (id, title).
+    shelf: Option<(i64, String)>,
 }
 
 async fn lesson(
@@ -132,8 +134,10 @@ async fn lesson(
         .into_iter()
         .map(|(t, f)| (t, tongyu_service::media::url_of(&f)))
         .collect();
+    let shelf = tongyu_service::library::shelf_of(&state.app, l.course_id).await?;
     let page = LessonPage {
         nav: Nav::for_user(&user),
+        shelf,
         id: l.id,
         tracked: mine.is_some(),
         percent: percent(covered, l.duration_s),

@@ -19,7 +19,12 @@ use crate::page::{Nav, Opt, is_user_error, render, status_of};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/library", get(catalogue))
+        .route("/library/favourites", get(favourites))
         .route("/library/courses/{id}", get(course))
+        .route(
+            "/library/courses/{id}/favourite",
+            axum::routing::post(favourite),
+        )
 }
 
 #[derive(Template)]
@@ -31,7 +36,38 @@ struct CataloguePage {
     categories: Vec<Opt>,
     grades: Vec<Opt>,
     courses: Vec<LibraryCourse>,
+    /// The reader's favourites rather than the catalogue.
+    favourites: bool,
     error: Option<String>,
+}
+
+impl CataloguePage {
+    fn new(user: &PageUser, q: LibraryQuery, courses: Vec<LibraryCourse>) -> CataloguePage {
+        CataloguePage {
+            nav: Nav::for_user(user),
+            subjects: crate::page::subject_options(),
+            categories: Category::ALL
+                .iter()
+                .filter(|c| **c != Category::Required)
+                .map(|c| Opt {
+                    value: c.as_str().into(),
+                    label: c.label().into(),
+                })
+                .collect(),
+            grades: Stage::ALL
+                .iter()
+                .flat_map(|s| s.grades())
+                .map(|g| Opt {
+                    value: g.code(),
+                    label: g.label(),
+                })
+                .collect(),
+            q,
+            courses,
+            favourites: false,
+            error: None,
+        }
+    }
 }
 
 async fn catalogue(
@@ -44,30 +80,33 @@ async fn catalogue(
         Err(e) if is_user_error(&e) => (Vec::new(), Some(e)),
         Err(e) => return Err(e.into()),
     };
-    let page = CataloguePage {
-        nav: Nav::for_user(&user),
-        subjects: crate::page::subject_options(),
-        categories: Category::ALL
-            .iter()
-            .filter(|c| **c != Category::Required)
-            .map(|c| Opt {
-                value: c.as_str().into(),
-                label: c.label().into(),
-            })
-            .collect(),
-        grades: Stage::ALL
-            .iter()
-            .flat_map(|s| s.grades())
-            .map(|g| Opt {
-                value: g.code(),
-                label: g.label(),
-            })
-            .collect(),
-        q,
-        courses,
-        error: error.as_ref().map(|e| e.message.clone()),
-    };
+    let mut page = CataloguePage::new(&user, q, courses);
+    page.error = error.as_ref().map(|e| e.message.clone());
     Ok((status_of(error.as_ref()), render(&page)?).into_response())
+}
+
+/// The courses the reader keeps, as the catalogue lists them.
+async fn favourites(State(state): State<AppState>, user: PageUser) -> PageResult<Response> {
+    let courses = library::favourites(&state.app, &user.ctx).await?;
+    let mut page = CataloguePage::new(&user, LibraryQuery::default(), courses);
+    page.favourites = true;
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct FavouriteForm {
+    /// "1" to keep the course, anything else to let it go.
+    favourite: String,
+}
+
+async fn favourite(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+    crate::extract::CsrfForm(f): crate::extract::CsrfForm<FavouriteForm>,
+) -> PageResult<Response> {
+    library::set_favourite(&state.app, &user.ctx, id, f.favourite == "1").await?;
+    Ok(axum::response::Redirect::to(&format!("/library/courses/{id}")).into_response())
 }
 
 #[derive(Template)]

@@ -222,14 +222,24 @@ async fn a_required_lesson_has_five_steps_and_its_text_is_safe_markdown() {
         .await;
     let course = course["id"].as_i64().expect("id");
     // The library's micro-courses, which a micro-review opens.
-    let (_, recs) = t
-        .get("/api/v1/me/recommendations", &t.login("parent").await)
+    let parent = t.login("parent").await;
+    let (_, shelf) = t
+        .get(
+            "/api/v1/library?subject=family_education&category=self_study",
+            &parent,
+        )
         .await;
-    let micro: Vec<i64> = recs["items"]
+    let micro_course = shelf["items"][0]["course"]["id"]
+        .as_i64()
+        .expect("the demo's micro-courses");
+    let (_, micro_course) = t
+        .get(&format!("/api/v1/library/courses/{micro_course}"), &parent)
+        .await;
+    let micro: Vec<i64> = micro_course["lessons"]
         .as_array()
-        .expect("items")
+        .expect("lessons")
         .iter()
-        .filter_map(|r| r["lesson_id"].as_i64())
+        .filter_map(|r| r["id"].as_i64())
         .collect();
     let oldest = *micro.iter().min().expect("the demo's micro-courses");
     let steps = json!([

@@ -16,6 +16,7 @@ mod home;
 mod import;
 mod jobs;
 mod learning;
+mod library;
 mod media;
 mod org;
 mod plan;
