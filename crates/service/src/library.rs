@@ -5,7 +5,7 @@
 //! progress is their own.
 
 use tongyu_domain::course::{Category, Status, Subject};
-use tongyu_domain::org::Grade;
+use tongyu_domain::org::{Grade, Stage};
 use tongyu_domain::{Error, Result};
 use tongyu_store::course::{self as store, Course};
 use tongyu_store::learning as progress;
@@ -19,6 +19,9 @@ pub const PAGE: i64 = 100;
 /// The catalogue's filters, each empty for all.
 #[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct LibraryQuery {
+    /// A stage (junior, or its name 初中): courses for any of its grades.
+    #[serde(default)]
+    pub stage: String,
     /// A grade code (P1) or name (一年级).
     #[serde(default)]
     pub grade: String,
@@ -60,9 +63,19 @@ pub async fn catalogue(app: &App, q: &LibraryQuery) -> Result<Vec<LibraryCourse>
         "" => String::new(),
         g => Grade::parse(g)?.code(),
     };
+    // A stage's grade codes share their letter (J1-J3).
+    let stage_prefix = match q.stage.trim() {
+        "" => String::new(),
+        s => Stage::parse(s)
+            .map_err(|e| Error::invalid("stage", e.message))?
+            .grades()
+            .first()
+            .map(|g| g.code()[..1].to_owned())
+            .unwrap_or_default(),
+    };
     let mut c = app.db.read().await?;
     Ok(
-        store::published_courses(&mut c, subject, category, &grade, PAGE)
+        store::published_courses(&mut c, subject, category, &grade, &stage_prefix, PAGE)
             .await?
             .into_iter()
             .map(|(course, lessons)| LibraryCourse {

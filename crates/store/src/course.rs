@@ -212,6 +212,7 @@ pub async fn published_courses(
     subject: Option<Subject>,
     category: Option<Category>,
     grade: &str,
+    stage_prefix: &str,
     limit: i64,
 ) -> Result<Vec<(Course, i64)>> {
     let rows = sqlx::query(
@@ -223,12 +224,14 @@ pub async fn published_courses(
          WHERE k.status = 'published' AND ($1 = '' OR k.subject = $1)
            AND ($2 = '' OR k.category = $2)
            AND ($3 = '' OR k.grades = '' OR (',' || k.grades || ',') LIKE ('%,' || $3 || ',%'))
+           AND ($5 = '' OR k.grades = '' OR (',' || k.grades) LIKE ('%,' || $5 || '%'))
          ORDER BY k.id DESC LIMIT $4",
     )
     .bind(subject.map_or("", |s| s.as_str()))
     .bind(category.map_or("", |s| s.as_str()))
     .bind(grade)
     .bind(limit)
+    .bind(stage_prefix)
     .fetch_all(&mut *c)
     .await
     .db()?;

@@ -34,7 +34,9 @@ struct CataloguePage {
     q: LibraryQuery,
     subjects: Vec<Opt>,
     categories: Vec<Opt>,
-    grades: Vec<Opt>,
+    stages: Vec<Opt>,
+    /// Each stage's grades, as the grade menu groups them.
+    grades: Vec<(&'static str, Vec<Opt>)>,
     courses: Vec<LibraryCourse>,
     /// The reader's favourites rather than the catalogue.
     favourites: bool,
@@ -54,12 +56,25 @@ impl CataloguePage {
                     label: c.label().into(),
                 })
                 .collect(),
+            stages: Stage::ALL
+                .iter()
+                .map(|s| Opt {
+                    value: s.as_str().into(),
+                    label: s.label().into(),
+                })
+                .collect(),
             grades: Stage::ALL
                 .iter()
-                .flat_map(|s| s.grades())
-                .map(|g| Opt {
-                    value: g.code(),
-                    label: g.label(),
+                .map(|s| {
+                    let grades = s
+                        .grades()
+                        .into_iter()
+                        .map(|g| Opt {
+                            value: g.code(),
+                            label: g.label(),
+                        })
+                        .collect();
+                    (s.label(), grades)
                 })
                 .collect(),
             q,

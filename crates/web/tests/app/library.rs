@@ -85,3 +85,65 @@ async fn a_parent_keeps_a_course_under_favourites_and_lets_it_go() {
     .await;
     assert_eq!(audited, 2, "one each: keeping it twice changed nothing");
 }
+
+#[tokio::test]
+async fn the_library_narrows_by_stage_and_the_career_shelf_is_for_middle_and_high_school() {
+    let t = TestApp::demo().await;
+    let parent = t.login("parent").await;
+    let titles = |v: &serde_json::Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|c| c["course"]["title"].as_str().expect("title").to_owned())
+            .collect()
+    };
+    let (s, junior) = t
+        .get(
+            "/api/v1/library?subject=career_education&stage=junior",
+            &parent,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{junior}");
+    assert_eq!(titles(&junior), ["和孩子一起规划未来"]);
+    // By its Chinese name too; a kindergarten parent has no career shelf.
+    let (_, high) = t
+        .get(
+            "/api/v1/library?subject=career_education&stage=%E9%AB%98%E4%B8%AD",
+            &parent,
+        )
+        .await;
+    assert_eq!(titles(&high), ["和孩子一起规划未来"]);
+    let (_, small) = t
+        .get(
+            "/api/v1/library?subject=career_education&stage=kindergarten",
+            &parent,
+        )
+        .await;
+    assert!(titles(&small).is_empty(), "{small}");
+    // Courses for every grade stay on every stage's shelf.
+    let (_, mental) = t
+        .get(
+            "/api/v1/library?subject=mental_health&stage=kindergarten",
+            &parent,
+        )
+        .await;
+    assert_eq!(titles(&mental), ["读懂孩子的情绪"]);
+    let (s, e) = t.get("/api/v1/library?stage=university", &parent).await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("stage"))
+    );
+    let mut b = t.browser();
+    b.sign_in("parent", crate::common::PW).await;
+    let p = b
+        .get("/library?stage=junior&subject=career_education")
+        .await;
+    assert!(
+        p.body
+            .contains("<option value=\"junior\" selected>初中</option>")
+            && p.body.contains("和孩子一起规划未来"),
+        "{}",
+        p.body
+    );
+}
