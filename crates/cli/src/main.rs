@@ -127,7 +127,7 @@ enum Command {
     /// Run a benchmark and print its ratio against a baseline measured in
     /// the same run (see docs/benchmarks.md).
     Bench {
-        /// import, org (with the campaign boards), search, progress, appeals or all.
+        /// import, org (with the campaign boards), search, progress, appeals, peak or all.
         #[arg(long, default_value = "all")]
         which: String,
         /// Rows in the import benchmark.
@@ -147,6 +147,14 @@ enum Command {
         /// Run on this PostgreSQL server (a schema per database) instead of SQLite files.
         #[arg(long)]
         postgres: Option<String>,
+        /// Simulated parents in the peak benchmark, each signed in with a
+        /// browser session (as many as the scale has, at most).
+        #[arg(long, default_value_t = 20_000)]
+        parents: usize,
+        /// The peak benchmark's mix, per heartbeat: parents' page views,
+        /// staff pages, public appeals.
+        #[arg(long, default_value = "pages=0.1,staff=0.01,appeals=0.001")]
+        mix: String,
     },
     /// The audit log.
     Audit {
@@ -553,7 +561,21 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
             postgres,
             seconds,
             clients,
-        } => bench::run(&which, rows, &large, postgres, seconds, clients).await,
+            parents,
+            mix,
+        } => {
+            bench::run(bench::BenchArgs {
+                which,
+                rows,
+                large,
+                pg: postgres,
+                seconds,
+                clients,
+                parents,
+                mix: bench::Mix::parse(&mix)?,
+            })
+            .await
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {

@@ -838,3 +838,54 @@ fn a_backup_restores_into_an_empty_database_with_its_audit_chain() {
     wipe();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The peak benchmark runs end to end at the tiny scale, a second a step,
+/// so that it cannot rot; what it measures is not judged here.
+#[test]
+fn the_peak_benchmark_runs_at_tiny_scale() {
+    let dir = tempdir("peak");
+    let o = run(
+        &dir,
+        &[
+            "bench",
+            "--which",
+            "peak",
+            "--large",
+            "tiny",
+            "--seconds",
+            "1",
+            "--clients",
+            "8",
+            "--parents",
+            "50",
+        ],
+    );
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains("no-op POST (same server, closed loop)"),
+        "{out}"
+    );
+    let step = out
+        .lines()
+        .skip_while(|l| !l.contains("step  1:"))
+        .take(5)
+        .collect::<Vec<_>>()
+        .join("\n");
+    for class in ["heartbeat", "page", "staff", "appeal"] {
+        assert!(step.contains(class), "step 1 offers {class}:\n{out}");
+    }
+    assert!(
+        !step.contains("errors"),
+        "every request answered 2xx:\n{out}"
+    );
+    let rows: i64 = out
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_suffix(" parent-lesson progress rows at the end")
+        })
+        .and_then(|n| n.trim().parse().ok())
+        .expect("the progress rows are reported");
+    assert!(rows > 0, "heartbeats were stored:\n{out}");
+}

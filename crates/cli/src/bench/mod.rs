@@ -14,6 +14,10 @@
 //!   server over loopback ÷ the same server's no-op POST (goal ≥ 0.3); and
 //!   a unit's inbox with 1,000,000 appeals in the city ÷ with 1,000 (goal
 //!   ≤ 1.5).
+//! - peak: the first lesson of term as one load (heartbeats, parents'
+//!   pages, staff boards, public appeals at once, open loop): the highest
+//!   heartbeat rate with every class at p99 ≤ 50 ms ÷ the no-op POST.
+//!   Goal ≥ 0.5; the longest write-path pause ≤ 50 ms.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,10 +34,12 @@ mod appeals;
 mod import;
 mod load;
 mod org;
+mod peak;
 mod progress;
 mod search;
 
 use load::*;
+pub use peak::{Mix, PeakArgs};
 
 type AnyError = Box<dyn std::error::Error>;
 
@@ -92,14 +98,30 @@ async fn fresh(dir: &std::path::Path, name: &str, pg: Option<&str>) -> Result<Ap
 
 fn quiet(_: &str, _: u64, _: u64) {}
 
-pub async fn run(
-    which: &str,
-    rows: usize,
-    large: &str,
-    pg: Option<String>,
-    seconds: u64,
-    clients: usize,
-) -> Result<(), AnyError> {
+/// What `tongyu bench` was asked to run.
+pub struct BenchArgs {
+    pub which: String,
+    pub rows: usize,
+    pub large: String,
+    pub pg: Option<String>,
+    pub seconds: u64,
+    pub clients: usize,
+    pub parents: usize,
+    pub mix: Mix,
+}
+
+pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
+    let BenchArgs {
+        which,
+        rows,
+        large,
+        pg,
+        seconds,
+        clients,
+        parents,
+        mix,
+    } = args;
+    let (which, large) = (which.as_str(), large.as_str());
     let dir = std::env::temp_dir().join(format!("tongyu-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     println!(
@@ -120,6 +142,17 @@ pub async fn run(
     }
     if which == "appeals" || which == "all" {
         appeals::appeals(&dir, pg.as_deref(), seconds, clients).await?;
+    }
+    if which == "peak" || which == "all" {
+        let a = PeakArgs {
+            scale: large.to_owned(),
+            pg: pg.clone(),
+            seconds,
+            clients,
+            parents,
+            mix,
+        };
+        peak::peak(&dir, &a).await?;
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

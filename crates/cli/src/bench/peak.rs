@@ -1,0 +1,609 @@
+//! peak: the first lesson of term as it comes, on one machine, measured as
+//! one load. Simulated parents, signed in with a browser session each, load
+//! their home and the lesson page and report progress as the player does
+//! (cookie and CSRF header, the next 30 s of the lesson each time, under the
+//! real credit rules); staff load their homes and boards; the public sends
+//! a few appeals. Every class is offered at a fixed rate (open loop: a
+//! request's time counts from when it was due, so a stalled server cannot
+//! hide its backlog), the heartbeat rate rising step by step. The answer is
+//! the highest heartbeat rate at which every class still has p99 ≤ 50 ms
+//! and gets what it asked for, as a ratio to the same server's no-op POST
+//! measured in the same run. See `docs/benchmarks.md`.
+
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::*;
+
+/// The design load's mix, as requests per heartbeat.
+#[derive(Debug, Clone, Copy)]
+pub struct Mix {
+    /// Page views of parents (their home and the lesson page, in turn): a
+    /// parent arrives, loads two pages, then watches a 600 s lesson with a
+    /// heartbeat every 30 s: 2 pages per 20 heartbeats.
+    pub pages: f64,
+    /// Staff homes and boards: every bureau and school refreshing.
+    pub staff: f64,
+    /// Public appeals.
+    pub appeals: f64,
+}
+
+impl Default for Mix {
+    fn default() -> Self {
+        Mix {
+            pages: 0.1,
+            staff: 0.01,
+            appeals: 0.001,
+        }
+    }
+}
+
+impl Mix {
+    /// `pages=0.1,staff=0.01,appeals=0.001`, any part left out as default.
+    pub fn parse(s: &str) -> Result<Mix, AnyError> {
+        let mut m = Mix::default();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| format!("mix part “{part}” is not name=value"))?;
+            let v: f64 = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("mix value “{v}” is not a number"))?;
+            if !(0.0..=10.0).contains(&v) {
+                return Err(format!("mix value {v} is out of range 0-10").into());
+            }
+            match k.trim() {
+                "pages" => m.pages = v,
+                "staff" => m.staff = v,
+                "appeals" => m.appeals = v,
+                other => return Err(format!("unknown mix part “{other}”").into()),
+            }
+        }
+        Ok(m)
+    }
+}
+
+/// The goal every class must meet at a step.
+const P99_GOAL: Duration = Duration::from_millis(50);
+
+/// One kept-alive HTTP/1.1 connection.
+struct Conn {
+    s: tokio::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(addr: std::net::SocketAddr) -> Result<Conn, String> {
+        let s = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|e| e.to_string())?;
+        s.set_nodelay(true).map_err(|e| e.to_string())?;
+        Ok(Conn {
+            s,
+            buf: vec![0u8; 64 * 1024],
+        })
+    }
+
+    /// Sends a request and reads its whole answer; returns the status.
+    async fn call(&mut self, req: &[u8]) -> Result<u16, String> {
+        self.s.write_all(req).await.map_err(|e| e.to_string())?;
+        let mut have = 0usize;
+        loop {
+            if have == self.buf.len() {
+                self.buf.resize(have * 2, 0);
+            }
+            let n = self
+                .s
+                .read(&mut self.buf[have..])
+                .await
+                .map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Err("the server closed the connection".into());
+            }
+            have += n;
+            let Some(p) = self.buf[..have].windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            let head = String::from_utf8_lossy(&self.buf[..p]).to_ascii_lowercase();
+            let status: u16 = head
+                .split_whitespace()
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            let chunked = head.contains("transfer-encoding: chunked");
+            let body_start = p + 4;
+            loop {
+                let done = match (length, chunked) {
+                    (Some(len), _) => have >= body_start + len,
+                    (None, true) => self.buf[body_start..have].ends_with(b"0\r\n\r\n"),
+                    (None, false) => true,
+                };
+                if done {
+                    return Ok(status);
+                }
+                if have == self.buf.len() {
+                    self.buf.resize(have * 2, 0);
+                }
+                let n = self
+                    .s
+                    .read(&mut self.buf[have..])
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if n == 0 {
+                    return Err("the server closed the connection mid-answer".into());
+                }
+                have += n;
+            }
+        }
+    }
+}
+
+/// Makes the i-th request of a class.
+type Make = Arc<dyn Fn(u64) -> Vec<u8> + Send + Sync>;
+
+/// A class of requests offered at a fixed rate over some connections.
+struct Class {
+    name: &'static str,
+    rate: f64,
+    conns: usize,
+    make: Make,
+}
+
+/// What a class got at one step.
+struct Outcome {
+    name: &'static str,
+    offered: f64,
+    /// Requests due in the step.
+    due: u64,
+    /// Answers (2xx) per second.
+    answered: f64,
+    errors: u64,
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+    /// Moments answers came back, for the longest pause.
+    done_at: Vec<Instant>,
+}
+
+impl Outcome {
+    fn meets_goal(&self) -> bool {
+        let answered = self.done_at.len() as f64;
+        self.errors == 0
+            && (self.due == 0 || (self.p99 <= P99_GOAL && answered >= self.due as f64 * 0.95))
+    }
+}
+
+/// Offers each class its rate for `time`: request k of a class is due at
+/// `start + k / rate` and goes out on connection `k % conns` once that
+/// connection is free; its time is from when it was due.
+async fn offer(
+    addr: std::net::SocketAddr,
+    classes: &[Class],
+    time: Duration,
+) -> Result<Vec<Outcome>, AnyError> {
+    let start = Instant::now() + Duration::from_millis(50);
+    let mut handles = Vec::new();
+    for (ci, class) in classes.iter().enumerate() {
+        if class.rate <= 0.0 {
+            continue;
+        }
+        let total = (class.rate * time.as_secs_f64()).floor() as u64;
+        let conns = class.conns.clamp(1, total.max(1) as usize);
+        for j in 0..conns {
+            let make = class.make.clone();
+            let rate = class.rate;
+            handles.push((
+                ci,
+                tokio::spawn(async move {
+                    let mut c = Conn::open(addr).await?;
+                    let mut lat = Vec::new();
+                    let mut done = Vec::new();
+                    let mut errors = 0u64;
+                    let mut k = j as u64;
+                    while k < total {
+                        let due = start + Duration::from_secs_f64(k as f64 / rate);
+                        tokio::time::sleep_until(due.into()).await;
+                        let req = make(k);
+                        match c.call(&req).await {
+                            Ok(s) if (200..300).contains(&s) => {
+                                let now = Instant::now();
+                                lat.push(now - due);
+                                done.push(now);
+                            }
+                            Ok(s) => {
+                                if errors == 0 {
+                                    eprintln!("  a request answered {s}");
+                                }
+                                errors += 1;
+                            }
+                            Err(e) => return Err(e),
+                        }
+                        k += conns as u64;
+                    }
+                    Ok::<_, String>((lat, done, errors))
+                }),
+            ));
+        }
+    }
+    let mut per: Vec<(Vec<Duration>, Vec<Instant>, u64)> = classes
+        .iter()
+        .map(|_| (Vec::new(), Vec::new(), 0))
+        .collect();
+    for (ci, h) in handles {
+        let (lat, done, errors) = h.await?.map_err(|e| -> AnyError { e.into() })?;
+        per[ci].0.extend(lat);
+        per[ci].1.extend(done);
+        per[ci].2 += errors;
+    }
+    let secs = time.as_secs_f64();
+    Ok(classes
+        .iter()
+        .zip(per)
+        .filter(|(c, _)| c.rate > 0.0)
+        .map(|(c, (mut lat, mut done, errors))| {
+            lat.sort();
+            done.sort();
+            let at = |q: f64| {
+                lat.get(((lat.len() as f64 - 1.0) * q).round() as usize)
+                    .copied()
+                    .unwrap_or_default()
+            };
+            Outcome {
+                name: c.name,
+                offered: c.rate,
+                due: (c.rate * secs).floor() as u64,
+                answered: lat.len() as f64 / secs,
+                errors,
+                p50: at(0.5),
+                p99: at(0.99),
+                max: lat.last().copied().unwrap_or_default(),
+                done_at: done,
+            }
+        })
+        .collect())
+}
+
+/// The longest time no answer of a class came back, while requests were
+/// due every `1 / rate` seconds.
+fn longest_pause(done: &[Instant]) -> Duration {
+    done.windows(2)
+        .map(|w| w[1] - w[0])
+        .max()
+        .unwrap_or_default()
+}
+
+fn get(path: &str, cookie: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: bench\r\nCookie: tongyu_session={cookie}\r\n\r\n")
+        .into_bytes()
+}
+
+fn post_json(path: &str, headers: &str, body: &str) -> Vec<u8> {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: bench\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Settings of the peak benchmark.
+pub struct PeakArgs {
+    pub scale: String,
+    pub pg: Option<String>,
+    /// Seconds each step of the ladder runs.
+    pub seconds: u64,
+    /// Connections carrying heartbeats (pages get a quarter as many).
+    pub clients: usize,
+    /// Simulated parents, each with a browser session.
+    pub parents: usize,
+    pub mix: Mix,
+}
+
+pub(super) async fn peak(dir: &std::path::Path, a: &PeakArgs) -> Result<(), AnyError> {
+    let app = fresh(dir, &format!("peak_{}", a.scale), a.pg.as_deref()).await?;
+    eprintln!("generating the {} city for the peak benchmark...", a.scale);
+    demo::generate(&app, DemoScale::parse(&a.scale)?, PW, &quiet).await?;
+    let (campaign, lesson) = {
+        let mut c = app.db.read().await?;
+        let campaign = tongyu_store::learning::list_campaigns(&mut c)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or("no campaign")?;
+        let targets = tongyu_store::learning::targets_of_campaign(&mut c, campaign.id).await?;
+        let lesson = targets
+            .iter()
+            .find(|t| t.grade.is_empty())
+            .ok_or("no lesson for all")?
+            .lesson_id;
+        (campaign.id, lesson)
+    };
+    // Parents: the demo's parent-1, parent-2…, as many as the scale has.
+    let guardians = app
+        .db
+        .query_i64("SELECT COUNT(*) FROM accounts WHERE username LIKE 'parent-%'")
+        .await? as usize;
+    let n = a.parents.min(guardians).max(1);
+    eprintln!("signing in {n} simulated parents...");
+    let mut parents: Vec<(String, String)> = Vec::with_capacity(n);
+    for chunk in (1..=n).collect::<Vec<_>>().chunks(2_000) {
+        let logins: Vec<String> = chunk.iter().map(|i| format!("parent-{i}")).collect();
+        for s in tongyu_service::auth::open_sessions_unchecked(
+            &app,
+            &logins,
+            tongyu_service::auth::SessionKind::Web,
+        )
+        .await?
+        {
+            parents.push((s.token, s.csrf));
+        }
+    }
+    let parents = Arc::new(parents);
+    // Staff: each leader's home and board.
+    let origin = tongyu_service::Origin::default();
+    let city = app
+        .db
+        .query_i64("SELECT id FROM units WHERE parent_id IS NULL")
+        .await?;
+    let d0 = app
+        .db
+        .query_i64(&format!(
+            "SELECT MIN(id) FROM units WHERE parent_id = {city}"
+        ))
+        .await?;
+    let mut staff: Vec<(String, String)> = Vec::new();
+    for (user, pages) in [
+        (
+            "city-admin",
+            vec![
+                "/".to_owned(),
+                format!("/campaigns/{campaign}/board/{city}"),
+            ],
+        ),
+        (
+            "district-admin",
+            vec!["/".to_owned(), format!("/campaigns/{campaign}/board/{d0}")],
+        ),
+        ("school-admin", vec!["/".to_owned(), "/appeals".to_owned()]),
+        ("head-teacher", vec!["/".to_owned()]),
+    ] {
+        let login = tongyu_service::auth::login(
+            &app,
+            &origin,
+            user,
+            PW,
+            tongyu_service::auth::SessionKind::Web,
+        )
+        .await?;
+        for p in pages {
+            staff.push((login.token.clone(), p));
+        }
+    }
+    let staff = Arc::new(staff);
+    // A gate code for public appeals.
+    let qr = {
+        let admin = tongyu_service::auth::login(
+            &app,
+            &origin,
+            "school-admin",
+            PW,
+            tongyu_service::auth::SessionKind::Api,
+        )
+        .await?;
+        let ctx = tongyu_service::Ctx {
+            actor: tongyu_service::auth::authenticate(&app, &admin.token)
+                .await?
+                .actor,
+            origin: origin.clone(),
+            factor_at: 0,
+        };
+        let school = ctx
+            .actor
+            .grants
+            .first()
+            .ok_or("school-admin has no grant")?
+            .unit_id;
+        tongyu_service::appeal::school_codes(&app, &ctx, school)
+            .await?
+            .into_iter()
+            .find(|c| c.kind == tongyu_domain::appeal::CodeKind::School)
+            .ok_or("no school code")?
+            .token
+    };
+
+    let config = tongyu_web::WebConfig {
+        bench_routes: true,
+        ..tongyu_web::WebConfig::default()
+    };
+    let state = tongyu_web::AppState::with_public_limits(
+        app.clone(),
+        config,
+        tongyu_web::throttle::PublicLimits::unlimited(),
+    );
+    let router = tongyu_web::router(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await;
+    });
+
+    // The baseline: the no-op POST, closed loop, as many connections.
+    let tokens: Vec<String> = parents
+        .iter()
+        .cycle()
+        .take(a.clients)
+        .map(|(t, _)| t.clone())
+        .collect();
+    let mut noops = Vec::new();
+    for _ in 0..3 {
+        noops.push(load(addr, "/api/v1/bench/noop", &tokens, ROUND, lesson).await?);
+    }
+    let noop = Paired::median(noops);
+    println!(
+        "peak mix at {} scale: {n} parents signed in, {} heartbeat connections; per heartbeat {} page views, {} staff pages, {} public appeals",
+        a.scale, a.clients, a.mix.pages, a.mix.staff, a.mix.appeals
+    );
+    println!("  no-op POST (same server, closed loop)  {noop:>8.0} req/s");
+
+    let step_time = Duration::from_secs(a.seconds.max(1));
+    let mut best: Option<(f64, Vec<Outcome>, Duration)> = None;
+    let mut first_failure: Option<(f64, Vec<Outcome>)> = None;
+    for tenth in 1..=10 {
+        let rate = noop * f64::from(tenth) / 10.0;
+        let classes = classes(rate, a, &parents, &staff, &qr, lesson);
+        let outcomes = offer(addr, &classes, step_time).await?;
+        let pause = outcomes
+            .iter()
+            .find(|o| o.name == "heartbeat")
+            .map(|o| longest_pause(&o.done_at))
+            .unwrap_or_default();
+        let ok = outcomes.iter().all(Outcome::meets_goal);
+        println!(
+            "  step {tenth:>2}: heartbeats offered {rate:>8.0}/s  {}  longest pause {:.1} ms",
+            if ok { "ok" } else { "over the goal" },
+            ms(pause)
+        );
+        for o in &outcomes {
+            println!(
+                "      {:<10} {:>8.1}/s of {:>8.1}/s  p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>7.1} ms{}",
+                o.name,
+                o.answered,
+                o.offered,
+                ms(o.p50),
+                ms(o.p99),
+                ms(o.max),
+                if o.errors > 0 {
+                    format!("  {} errors", o.errors)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        if ok {
+            best = Some((rate, outcomes, pause));
+        } else {
+            first_failure = Some((rate, outcomes));
+            break;
+        }
+    }
+    server.abort();
+    match &best {
+        Some((rate, outcomes, pause)) => {
+            println!(
+                "  highest heartbeat rate with every class at p99 <= 50 ms: {rate:.0}/s = {:.2} x the no-op POST (goal >= 0.50)",
+                rate / noop
+            );
+            for o in outcomes {
+                println!(
+                    "    {:<10} {:>8.1}/s  p50 {:.2} ms  p99 {:.2} ms",
+                    o.name,
+                    o.answered,
+                    ms(o.p50),
+                    ms(o.p99)
+                );
+            }
+            println!(
+                "  longest write-path pause at that rate: {:.1} ms (goal <= 50 ms)",
+                ms(*pause)
+            );
+        }
+        None => println!(
+            "  no step met the goal: even {:.0} heartbeats/s (a tenth of the no-op POST) went over p99 50 ms",
+            first_failure.as_ref().map_or(0.0, |f| f.0)
+        ),
+    }
+    let rows = app
+        .db
+        .query_i64("SELECT COUNT(*) FROM lesson_progress")
+        .await?;
+    println!("  {rows} parent-lesson progress rows at the end");
+    app.db.close().await;
+    Ok(())
+}
+
+/// The classes of one step, for a heartbeat rate.
+fn classes(
+    rate: f64,
+    a: &PeakArgs,
+    parents: &Arc<Vec<(String, String)>>,
+    staff: &Arc<Vec<(String, String)>>,
+    qr: &str,
+    lesson: i64,
+) -> Vec<Class> {
+    let p = parents.clone();
+    let heartbeat: Make = Arc::new(move |k| {
+        let n = p.len() as u64;
+        let (token, csrf) = &p[(k % n) as usize];
+        // The parent's next 30 s of the 600 s lesson.
+        let from = ((k / n) * 30) % 600;
+        post_json(
+            "/api/v1/progress",
+            &format!("Cookie: tongyu_session={token}\r\nX-CSRF-Token: {csrf}\r\n"),
+            &format!(
+                "{{\"lesson_id\":{lesson},\"segments\":[[{from},{}]]}}",
+                from + 30
+            ),
+        )
+    });
+    let p = parents.clone();
+    let pages: Make = Arc::new(move |k| {
+        let n = p.len() as u64;
+        let (token, _) = &p[((k / 2) % n) as usize];
+        if k % 2 == 0 {
+            get("/my", token)
+        } else {
+            get(&format!("/lessons/{lesson}"), token)
+        }
+    });
+    let s = staff.clone();
+    let staff_pages: Make = Arc::new(move |k| {
+        let (token, path) = &s[(k % s.len() as u64) as usize];
+        get(path, token)
+    });
+    let qr = qr.to_owned();
+    let appeals: Make = Arc::new(move |k| {
+        post_json(
+            "/api/v1/public/appeals",
+            "",
+            &format!(
+                "{{\"qr_token\":\"{qr}\",\"category\":\"teaching\",\"text\":\"希望学校增加课后服务的兴趣课程，第{k}次反映。\",\"contact_phone\":\"137{:08}\"}}",
+                k % 100_000_000
+            ),
+        )
+    });
+    vec![
+        Class {
+            name: "heartbeat",
+            rate,
+            conns: a.clients,
+            make: heartbeat,
+        },
+        Class {
+            name: "page",
+            rate: rate * a.mix.pages,
+            conns: (a.clients / 4).max(1),
+            make: pages,
+        },
+        Class {
+            name: "staff",
+            rate: rate * a.mix.staff,
+            conns: 4,
+            make: staff_pages,
+        },
+        Class {
+            name: "appeal",
+            rate: rate * a.mix.appeals,
+            conns: 2,
+            make: appeals,
+        },
+    ]
+}
