@@ -149,11 +149,12 @@ enum Command {
         postgres: Option<String>,
         /// Simulated parents in the peak benchmark, each signed in with a
         /// browser session (as many as the scale has, at most).
-        #[arg(long, default_value_t = 20_000)]
+        #[arg(long, default_value_t = 300_000)]
         parents: usize,
         /// The peak benchmark's mix, per heartbeat: parents' page views,
-        /// staff pages, public appeals.
-        #[arg(long, default_value = "pages=0.1,staff=0.01,appeals=0.001")]
+        /// staff pages, public appeals; and the seconds between a parent's
+        /// heartbeats.
+        #[arg(long, default_value = "pages=0.1,staff=0.01,appeals=0.001,heartbeat_s=30")]
         mix: String,
     },
     /// The audit log.

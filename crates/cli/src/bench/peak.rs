@@ -27,6 +27,8 @@ pub struct Mix {
     pub staff: f64,
     /// Public appeals.
     pub appeals: f64,
+    /// Seconds between a parent's heartbeats (the player reports every 30 s).
+    pub heartbeat_s: f64,
 }
 
 impl Default for Mix {
@@ -35,12 +37,14 @@ impl Default for Mix {
             pages: 0.1,
             staff: 0.01,
             appeals: 0.001,
+            heartbeat_s: 30.0,
         }
     }
 }
 
 impl Mix {
-    /// `pages=0.1,staff=0.01,appeals=0.001`, any part left out as default.
+    /// `pages=0.1,staff=0.01,appeals=0.001,heartbeat_s=30`, any part left
+    /// out as default.
     pub fn parse(s: &str) -> Result<Mix, AnyError> {
         let mut m = Mix::default();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -51,13 +55,14 @@ impl Mix {
                 .trim()
                 .parse()
                 .map_err(|_| format!("mix value “{v}” is not a number"))?;
-            if !(0.0..=10.0).contains(&v) {
-                return Err(format!("mix value {v} is out of range 0-10").into());
+            if !(0.0..=600.0).contains(&v) {
+                return Err(format!("mix value {v} is out of range 0-600").into());
             }
             match k.trim() {
                 "pages" => m.pages = v,
                 "staff" => m.staff = v,
                 "appeals" => m.appeals = v,
+                "heartbeat_s" if v >= 1.0 => m.heartbeat_s = v,
                 other => return Err(format!("unknown mix part “{other}”").into()),
             }
         }
@@ -299,7 +304,9 @@ pub struct PeakArgs {
     pub seconds: u64,
     /// Connections carrying heartbeats (pages get a quarter as many).
     pub clients: usize,
-    /// Simulated parents, each with a browser session.
+    /// Simulated parents, each with a browser session (as many as the
+    /// scale has, at most); a step uses as many as its heartbeat rate
+    /// takes at one heartbeat each `mix.heartbeat_s`.
     pub parents: usize,
     pub mix: Mix,
 }
@@ -454,12 +461,27 @@ pub(super) async fn peak(dir: &std::path::Path, a: &PeakArgs) -> Result<(), AnyE
     );
     println!("  no-op POST (same server, closed loop)  {noop:>8.0} req/s");
 
+    // Every parent has opened the lesson and reported once before the
+    // ladder, as at a peak where most are in the middle of it: a first
+    // report (the family started, its rollups) is one in twenty of a
+    // 600 s lesson's, not every one.
+    eprintln!("every parent reports once before the steps...");
+    let warm_tokens: Vec<String> = (0..a.clients.max(1)).map(|i| i.to_string()).collect();
+    let p = parents.clone();
+    load_with_headers(addr, &warm_tokens, parents.len() as u64, move |k| {
+        heartbeat_request(&p, p.len() as u64, 0, k, lesson)
+    })
+    .await?;
+
     let step_time = Duration::from_secs(a.seconds.max(1));
     let mut best: Option<(f64, Vec<Outcome>, Duration)> = None;
     let mut first_failure: Option<(f64, Vec<Outcome>)> = None;
-    for tenth in 1..=10 {
+    for tenth in 1..=10u32 {
         let rate = noop * f64::from(tenth) / 10.0;
-        let classes = classes(rate, a, &parents, &staff, &qr, lesson);
+        // A heartbeat each `heartbeat_s` per parent: as many parents as
+        // that takes, or all there are (each then reports more often).
+        let used = ((rate * a.mix.heartbeat_s) as usize).clamp(1, parents.len()) as u64;
+        let classes = classes(rate, u64::from(tenth), used, a, &parents, &staff, &qr, lesson);
         let outcomes = offer(addr, &classes, step_time).await?;
         let pause = outcomes
             .iter()
@@ -530,9 +552,66 @@ pub(super) async fn peak(dir: &std::path::Path, a: &PeakArgs) -> Result<(), AnyE
     Ok(())
 }
 
+/// The `k`-th heartbeat of a step among `used` parents: the parent's next
+/// 30 s of the 600 s lesson (`step` segments on from where it began).
+fn heartbeat_request(
+    parents: &[(String, String)],
+    used: u64,
+    step: u64,
+    k: u64,
+    lesson: i64,
+) -> Vec<u8> {
+    let (token, csrf) = &parents[(k % used) as usize];
+    let from = ((step + k / used) * 30) % 600;
+    post_json(
+        "/api/v1/progress",
+        &format!("Cookie: tongyu_session={token}\r\nX-CSRF-Token: {csrf}\r\n"),
+        &format!(
+            "{{\"lesson_id\":{lesson},\"segments\":[[{from},{}]]}}",
+            from + 30
+        ),
+    )
+}
+
+/// Sends `total` requests made by `make(i)` over one connection per token,
+/// as fast as they are answered (closed loop, not measured).
+async fn load_with_headers(
+    addr: std::net::SocketAddr,
+    tokens: &[String],
+    total: u64,
+    make: impl Fn(u64) -> Vec<u8> + Clone + Send + Sync + 'static,
+) -> Result<(), AnyError> {
+    let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in tokens {
+        let (make, sent) = (make.clone(), sent.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut c = Conn::open(addr).await?;
+            loop {
+                let k = sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if k >= total {
+                    break;
+                }
+                let status = c.call(&make(k)).await?;
+                if !(200..300).contains(&status) {
+                    return Err(format!("a warm-up report answered {status}"));
+                }
+            }
+            Ok::<_, String>(())
+        }));
+    }
+    for t in tasks {
+        t.await?.map_err(|e| -> AnyError { e.into() })?;
+    }
+    Ok(())
+}
+
 /// The classes of one step, for a heartbeat rate.
+#[allow(clippy::too_many_arguments)]
 fn classes(
     rate: f64,
+    step: u64,
+    used: u64,
     a: &PeakArgs,
     parents: &Arc<Vec<(String, String)>>,
     staff: &Arc<Vec<(String, String)>>,
@@ -540,24 +619,11 @@ fn classes(
     lesson: i64,
 ) -> Vec<Class> {
     let p = parents.clone();
-    let heartbeat: Make = Arc::new(move |k| {
-        let n = p.len() as u64;
-        let (token, csrf) = &p[(k % n) as usize];
-        // The parent's next 30 s of the 600 s lesson.
-        let from = ((k / n) * 30) % 600;
-        post_json(
-            "/api/v1/progress",
-            &format!("Cookie: tongyu_session={token}\r\nX-CSRF-Token: {csrf}\r\n"),
-            &format!(
-                "{{\"lesson_id\":{lesson},\"segments\":[[{from},{}]]}}",
-                from + 30
-            ),
-        )
-    });
+    let heartbeat: Make = Arc::new(move |k| heartbeat_request(&p, used, step, k, lesson));
     let p = parents.clone();
     let pages: Make = Arc::new(move |k| {
         let n = p.len() as u64;
-        let (token, _) = &p[((k / 2) % n) as usize];
+        let (token, _) = &p[((k / 2) % n.min(used)) as usize];
         if k % 2 == 0 {
             get("/my", token)
         } else {
