@@ -154,7 +154,10 @@ enum Command {
         /// The peak benchmark's mix, per heartbeat: parents' page views,
         /// staff pages, public appeals; and the seconds between a parent's
         /// heartbeats.
-        #[arg(long, default_value = "pages=0.1,staff=0.01,appeals=0.001,heartbeat_s=30")]
+        #[arg(
+            long,
+            default_value = "pages=0.1,staff=0.01,appeals=0.001,heartbeat_s=30"
+        )]
         mix: String,
     },
     /// The audit log.

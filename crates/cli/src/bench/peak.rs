@@ -481,7 +481,16 @@ pub(super) async fn peak(dir: &std::path::Path, a: &PeakArgs) -> Result<(), AnyE
         // A heartbeat each `heartbeat_s` per parent: as many parents as
         // that takes, or all there are (each then reports more often).
         let used = ((rate * a.mix.heartbeat_s) as usize).clamp(1, parents.len()) as u64;
-        let classes = classes(rate, u64::from(tenth), used, a, &parents, &staff, &qr, lesson);
+        let classes = classes(
+            rate,
+            u64::from(tenth),
+            used,
+            a,
+            &parents,
+            &staff,
+            &qr,
+            lesson,
+        );
         let outcomes = offer(addr, &classes, step_time).await?;
         let pause = outcomes
             .iter()
