@@ -768,6 +768,7 @@ async fn serve(app: App, cfg: &Config) -> Result<(), AnyError> {
     )
     .await?;
     let runner = tongyu_service::jobs::start(app.clone(), Duration::from_secs(1), 2);
+    let upkeep = tongyu_service::upkeep::start(app.clone(), Duration::from_secs(1));
     let head_path = cfg.data_dir.join(AUDIT_HEAD_FILE);
     let marker = tokio::spawn(mark_audit_head(app.clone(), head_path.clone()));
     let sender = tongyu_service::sms::start_sender(
@@ -781,6 +782,7 @@ async fn serve(app: App, cfg: &Config) -> Result<(), AnyError> {
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     runner.abort();
+    upkeep.abort();
     sender.abort();
     marker.abort();
     if let Err(e) = tongyu_service::audit::mark_head(&app, &head_path).await {

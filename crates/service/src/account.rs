@@ -330,7 +330,6 @@ pub async fn add_grant(
     };
     let unit = crate::access::unit(app, ctx, unit_id, Action::ViewUnit).await?;
     require_grantable(app, ctx, role, &unit).await?;
-    app.forget_account(account.id);
     let mut tx = app.db.write().await?;
     if accounts::insert_grant(
         &mut tx,
@@ -357,7 +356,9 @@ pub async fn add_grant(
         )
         .await?;
     }
-    tx.commit().await.db()
+    tx.commit().await.db()?;
+    app.forget_account(account.id).await;
+    Ok(())
 }
 
 pub async fn remove_grant(
@@ -374,7 +375,6 @@ pub async fn remove_grant(
     if account.id == ctx.actor.account_id && role.is_unit_admin() {
         return Err(Error::invalid("role", "不能撤销自己的管理员角色"));
     }
-    app.forget_account(account.id);
     let mut tx = app.db.write().await?;
     if accounts::delete_grant(&mut tx, account.id, role, unit.id).await? {
         let detail = format!("{} @ {}", role.as_str(), unit.name);
@@ -393,7 +393,7 @@ pub async fn remove_grant(
         .await?;
     }
     tx.commit().await.db()?;
-    app.forget_account(account.id);
+    app.forget_account(account.id).await;
     Ok(())
 }
 
@@ -404,7 +404,6 @@ pub async fn reset_password(app: &App, ctx: &Ctx, id: i64) -> Result<String> {
     crate::second_factor::require_fresh(app, ctx)?;
     let password = auth::temporary_password();
     let hash = auth::hash_password_async(password.clone()).await?;
-    app.forget_account(account.id);
     let mut tx = app.db.write().await?;
     accounts::set_password(&mut tx, account.id, &hash, true).await?;
     accounts::unlock(&mut tx, account.id).await?;
@@ -422,7 +421,7 @@ pub async fn reset_password(app: &App, ctx: &Ctx, id: i64) -> Result<String> {
         ),
     )
     .await?;
-    app.forget_account(account.id);
+    app.forget_account(account.id).await;
     Ok(password)
 }
 
@@ -443,7 +442,6 @@ pub async fn set_active(app: &App, ctx: &Ctx, id: i64, active: bool) -> Result<(
     if account.id == ctx.actor.account_id {
         return Err(Error::invalid("id", "不能停用自己的账号"));
     }
-    app.forget_account(account.id);
     let mut tx = app.db.write().await?;
     accounts::set_active(&mut tx, account.id, active).await?;
     if !active {
@@ -459,8 +457,7 @@ pub async fn set_active(app: &App, ctx: &Ctx, id: i64, active: bool) -> Result<(
         &audit::entry(app, ctx, action, "account", account.id, None, ""),
     )
     .await?;
-    // Again after the commit: a request in between may have cached the old state.
-    app.forget_account(account.id);
+    app.forget_account(account.id).await;
     Ok(())
 }
 
@@ -540,13 +537,14 @@ fn cli_entry(app: &App, action: &str, id: i64) -> tongyu_store::audit::AuditEntr
 /// Resets a password from the command line (audited as the operator).
 pub async fn cli_reset_password(app: &App, id: i64, password: &str) -> Result<()> {
     let hash = auth::hash_password_async(password.to_owned()).await?;
-    app.forget_account(id);
     let mut tx = app.db.write().await?;
     accounts::set_password(&mut tx, id, &hash, true).await?;
     accounts::unlock(&mut tx, id).await?;
     tongyu_store::session::delete_for_account(&mut tx, id, "").await?;
     audit::append(&mut tx, &cli_entry(app, "account.reset_password", id)).await?;
-    tx.commit().await.db()
+    tx.commit().await.db()?;
+    app.forget_account(id).await;
+    Ok(())
 }
 
 /// Unlocks an account from the command line (audited as the operator).
@@ -610,7 +608,6 @@ pub async fn change_own_phone(
     )
     .await?;
     let old = session.account.masked_phone();
-    app.forget_account(session.account.id);
     let mut tx = app.db.write().await?;
     accounts::set_phone(&mut tx, session.account.id, &app.seal_phone(&phone)).await?;
     tongyu_store::session::delete_for_account(&mut tx, session.account.id, &session.id_hash)
@@ -628,7 +625,7 @@ pub async fn change_own_phone(
         ),
     )
     .await?;
-    app.forget_account(session.account.id);
+    app.forget_account(session.account.id).await;
     Ok(())
 }
 
@@ -649,7 +646,6 @@ pub async fn close_own(
         ));
     }
     auth::check_own_password(app, &session.account, "password", password).await?;
-    app.forget_account(session.account.id);
     let mut tx = app.db.write().await?;
     accounts::close(&mut tx, session.account.id).await?;
     tongyu_store::session::delete_for_account(&mut tx, session.account.id, "").await?;
@@ -666,6 +662,6 @@ pub async fn close_own(
         ),
     )
     .await?;
-    app.forget_account(session.account.id);
+    app.forget_account(session.account.id).await;
     Ok(())
 }

@@ -313,9 +313,19 @@ pub async fn open_sessions_unchecked(
 pub async fn authenticate(app: &App, token: &str) -> Result<Session> {
     let id_hash = token_hash(token);
     let now = app.now();
-    // The session, its account and grants, as read at most a few seconds
-    // ago (see `App::caches`); the timeouts are checked against now.
-    let cached = app.caches.sessions.get(&id_hash);
+    // The session, its account and grants, as read earlier (see
+    // `App::caches`: changes are forgotten as they are announced); the
+    // timeouts are checked against now.
+    let mut cached = app.caches.sessions.get(&id_hash);
+    // Idle by the cached row, the session may yet have been used through
+    // another instance since: its row decides.
+    if let Some(c) = &cached
+        && now < c.0.expires_at
+        && now - c.0.last_seen_at >= c.0.idle_secs
+    {
+        app.caches.sessions.remove_where(|k, _| *k == id_hash);
+        cached = None;
+    }
     let from_cache = cached.is_some();
     let mut changed = !from_cache;
     let (mut row, account, grants) = match cached {
@@ -460,7 +470,10 @@ pub async fn logout(app: &App, origin: &Origin, session: &Session) -> Result<()>
         ),
     )
     .await?;
-    tx.commit().await.db()
+    tx.commit().await.db()?;
+    app.forget(crate::Forget::Session(session.id_hash.clone()))
+        .await;
+    Ok(())
 }
 
 /// Asks for one's own password again before a change to the account: a
@@ -504,7 +517,6 @@ pub async fn change_password(
     }
     check_own_password(app, &session.account, "current", current).await?;
     let new_hash = hash_password_async(new.to_owned()).await?;
-    app.forget_account(session.account.id);
     let mut tx = app.db.write().await?;
     accounts::set_password(&mut tx, session.account.id, &new_hash, false).await?;
     sessions::delete_for_account(&mut tx, session.account.id, &session.id_hash).await?;
@@ -521,7 +533,9 @@ pub async fn change_password(
         ),
     )
     .await?;
-    tx.commit().await.db()
+    tx.commit().await.db()?;
+    app.forget_account(session.account.id).await;
+    Ok(())
 }
 
 /// Issues a named integration token scoped to a unit. The token is returned
@@ -622,10 +636,11 @@ pub async fn authenticate_integration(app: &App, token: &str) -> Result<Integrat
 /// presented at a new login).
 pub async fn discard(app: &App, token: &str) -> Result<()> {
     let hash = token_hash(token);
-    app.caches.sessions.remove_where(|k, _| *k == hash);
     let mut tx = app.db.write().await?;
-    sessions::delete(&mut tx, &token_hash(token)).await?;
-    tx.commit().await.db()
+    sessions::delete(&mut tx, &hash).await?;
+    tx.commit().await.db()?;
+    app.forget(crate::Forget::Session(hash)).await;
+    Ok(())
 }
 
 /// Removes expired sessions.

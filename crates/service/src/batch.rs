@@ -14,6 +14,9 @@
 
 use std::future::Future;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use tokio::sync::{mpsc, oneshot};
 use tongyu_domain::{Error, Result};
 use tongyu_store::{DbResult, Durable};
@@ -51,14 +54,46 @@ type Lane<A> = mpsc::Sender<(<A as Apply>::Job, Reply<<A as Apply>::Out>)>;
 
 pub(crate) struct Writer<A: Apply> {
     lanes: Vec<Lane<A>>,
+    counters: Arc<Counters>,
 }
 
 impl<A: Apply> Clone for Writer<A> {
     fn clone(&self) -> Self {
         Writer {
             lanes: self.lanes.clone(),
+            counters: self.counters.clone(),
         }
     }
+}
+
+/// What a writer has done since the process began, for `/metrics`.
+#[derive(Default)]
+struct Counters {
+    batches: AtomicU64,
+    jobs: AtomicU64,
+    largest: AtomicU64,
+    /// Applying and committing (not the wait for the disk).
+    apply_us: AtomicU64,
+    /// Until the disk has it.
+    durable_us: AtomicU64,
+    slowest_us: AtomicU64,
+}
+
+/// A writer's figures: its queue now, and its batches so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriterStats {
+    pub name: &'static str,
+    /// Jobs waiting in its queues now.
+    pub queued: u64,
+    pub batches: u64,
+    pub jobs: u64,
+    pub largest_batch: u64,
+    /// Seconds spent applying and committing batches, in all.
+    pub apply_seconds: f64,
+    /// Seconds from a batch's start until it was on disk, in all.
+    pub durable_seconds: f64,
+    /// The longest a batch took until it was on disk.
+    pub slowest_seconds: f64,
 }
 
 impl<A: Apply> Writer<A> {
@@ -70,14 +105,35 @@ impl<A: Apply> Writer<A> {
 
     /// `lanes` lanes (at least one), sharing the applier.
     pub fn with_lanes(applier: A, lanes: usize) -> Writer<A> {
-        let applier = std::sync::Arc::new(applier);
+        let applier = Arc::new(applier);
+        let counters = Arc::new(Counters::default());
         let lanes = (0..lanes.max(1))
-            .map(|_| Self::lane(applier.clone()))
+            .map(|_| Self::lane(applier.clone(), counters.clone()))
             .collect();
-        Writer { lanes }
+        Writer { lanes, counters }
     }
 
-    fn lane(applier: std::sync::Arc<A>) -> Lane<A> {
+    /// Its queue now and its batches so far.
+    pub fn stats(&self) -> WriterStats {
+        let c = &self.counters;
+        let secs = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64 / 1e6;
+        WriterStats {
+            name: A::NAME,
+            queued: self
+                .lanes
+                .iter()
+                .map(|l| (l.max_capacity() - l.capacity()) as u64)
+                .sum(),
+            batches: c.batches.load(Ordering::Relaxed),
+            jobs: c.jobs.load(Ordering::Relaxed),
+            largest_batch: c.largest.load(Ordering::Relaxed),
+            apply_seconds: secs(&c.apply_us),
+            durable_seconds: secs(&c.durable_us),
+            slowest_seconds: secs(&c.slowest_us),
+        }
+    }
+
+    fn lane(applier: Arc<A>, counters: Arc<Counters>) -> Lane<A> {
         let (tx, mut rx) = mpsc::channel::<(A::Job, Reply<A::Out>)>(16_384);
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
@@ -103,17 +159,31 @@ impl<A: Apply> Writer<A> {
                 let started = std::time::Instant::now();
                 let result = applier.apply(&jobs).await;
                 drop(jobs);
+                let applied_us = started.elapsed().as_micros() as u64;
                 tracing::debug!(
                     writer = A::NAME,
                     size = batch.len(),
-                    us = started.elapsed().as_micros() as u64,
+                    us = applied_us,
                     "batch committed"
                 );
+                counters.batches.fetch_add(1, Ordering::Relaxed);
+                counters
+                    .jobs
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                counters
+                    .largest
+                    .fetch_max(batch.len() as u64, Ordering::Relaxed);
+                counters.apply_us.fetch_add(applied_us, Ordering::Relaxed);
                 match result {
                     Ok(done) if done.outs.len() == batch.len() => {
                         // Answered once on disk; the next batch begins now.
+                        let counters = counters.clone();
                         tokio::spawn(async move {
-                            match done.durable.wait().await.db() {
+                            let durable = done.durable.wait().await.db();
+                            let us = started.elapsed().as_micros() as u64;
+                            counters.durable_us.fetch_add(us, Ordering::Relaxed);
+                            counters.slowest_us.fetch_max(us, Ordering::Relaxed);
+                            match durable {
                                 Ok(()) => {
                                     for ((_, reply), o) in batch.into_iter().zip(done.outs) {
                                         let _ = reply.send(Ok(o));

@@ -336,7 +336,7 @@ pub async fn review(app: &App, ctx: &Ctx, id: i64, input: &ReviewInput) -> Resul
     .await?;
     let out = store::get(&mut tx, id).await?.ok_or_else(Error::internal)?;
     tx.commit().await.db()?;
-    app.forget_lessons();
+    app.forget_lessons().await;
     Ok(out)
 }
 

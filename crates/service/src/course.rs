@@ -228,7 +228,6 @@ pub async fn set_course_status(app: &App, ctx: &Ctx, course_id: i64, to: &str) -
         store::set_lesson_status(&mut tx, l.id, to, now).await?;
     }
     crate::search::index_course(&mut tx, course.id, now).await?;
-    app.forget_lessons();
     let detail = format!("{} → {}", course.status.as_str(), to.as_str());
     audit::append(
         &mut tx,
@@ -247,6 +246,7 @@ pub async fn set_course_status(app: &App, ctx: &Ctx, course_id: i64, to: &str) -
         .await?
         .ok_or_else(Error::internal)?;
     tx.commit().await.db()?;
+    app.forget_lessons().await;
     Ok(course)
 }
 
@@ -489,7 +489,7 @@ pub async fn decide_revision(
         .await?
         .ok_or_else(Error::internal)?;
     tx.commit().await.db()?;
-    app.forget_lessons();
+    app.forget_lessons().await;
     Ok(lesson)
 }
 

@@ -8,7 +8,7 @@ pub mod account;
 pub mod appeal;
 pub mod audit;
 pub mod auth;
-pub(crate) mod batch;
+pub mod batch;
 pub mod cache;
 pub mod calendar;
 pub mod clock;
@@ -35,13 +35,14 @@ pub mod student;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod throttle;
+pub mod upkeep;
 pub mod verify;
 
 use std::sync::Arc;
 
 use tongyu_domain::Result;
 use tongyu_domain::policy::{Action, Actor};
-use tongyu_store::Db;
+use tongyu_store::{Db, DbResult};
 
 pub use clock::{Clock, SystemClock, TestClock};
 
@@ -128,9 +129,11 @@ pub struct App {
     pub jobs: Arc<jobs::Shared>,
 }
 
-/// What hot requests read again and again, kept for a few seconds. A change
-/// made here forgets what it touches at once; one made by another instance
-/// is seen here within `CACHE_TTL`.
+/// What hot requests read again and again. A change made here forgets what
+/// it touches at once and writes it to the change feed, which every
+/// instance follows each second ([`upkeep`]); so the caches whose every
+/// change is announced keep entries for [`FOLLOWED_TTL`], the rest for
+/// [`CACHE_TTL`] (ADR 0033).
 pub(crate) struct Caches {
     /// Session id hash → (session row, account, grants).
     pub sessions: cache::Ttl<
@@ -157,20 +160,96 @@ pub(crate) struct Caches {
     pub inbox_counts: cache::Ttl<Vec<i64>, tongyu_store::appeal::OpenCounts>,
 }
 
-/// How long a cached read may be used.
+/// How long a cached read may be used when changes to it are not announced.
 pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How long a cached read may be used when every change to it goes through
+/// the change feed: the bound on staleness should an announcement be lost
+/// (an instance stopped between a commit and its announcement).
+pub const FOLLOWED_TTL: std::time::Duration = std::time::Duration::from_secs(600);
 
 impl Default for Caches {
     fn default() -> Self {
         Caches {
-            sessions: cache::Ttl::new(CACHE_TTL, 200_000),
-            children: cache::Ttl::new(CACHE_TTL, 200_000),
-            lessons: cache::Ttl::new(CACHE_TTL, 10_000),
-            for_grade: cache::Ttl::new(CACHE_TTL, 100),
-            codes: cache::Ttl::new(CACHE_TTL, 50_000),
-            calendar: cache::Ttl::new(CACHE_TTL, 1),
-            plan: cache::Ttl::new(CACHE_TTL, 1),
-            inbox_counts: cache::Ttl::new(CACHE_TTL, 50_000),
+            sessions: cache::Ttl::new("sessions", FOLLOWED_TTL, 400_000),
+            children: cache::Ttl::new("children", FOLLOWED_TTL, 400_000),
+            lessons: cache::Ttl::new("lessons", FOLLOWED_TTL, 10_000),
+            for_grade: cache::Ttl::new("for_grade", FOLLOWED_TTL, 100),
+            codes: cache::Ttl::new("codes", CACHE_TTL, 50_000),
+            calendar: cache::Ttl::new("calendar", CACHE_TTL, 1),
+            plan: cache::Ttl::new("plan", CACHE_TTL, 1),
+            inbox_counts: cache::Ttl::new("inbox_counts", CACHE_TTL, 50_000),
+        }
+    }
+}
+
+impl Caches {
+    /// Each cache's counters.
+    pub fn stats(&self) -> Vec<cache::Stats> {
+        vec![
+            self.sessions.stats(),
+            self.children.stats(),
+            self.lessons.stats(),
+            self.for_grade.stats(),
+            self.codes.stats(),
+            self.calendar.stats(),
+            self.plan.stats(),
+            self.inbox_counts.stats(),
+        ]
+    }
+
+    /// Forgets what a change names (here, or read from the feed).
+    pub(crate) fn forget(&self, change: &Forget) {
+        match change {
+            Forget::Session(hash) => self.sessions.remove_where(|k, _| k == hash),
+            Forget::Account(id) => {
+                self.sessions.remove_where(|_, v| v.1.id == *id);
+                self.children.remove_where(|k, _| k == id);
+            }
+            Forget::Lessons => {
+                self.lessons.clear();
+                self.for_grade.clear();
+            }
+            Forget::All => {
+                self.sessions.clear();
+                self.children.clear();
+                self.lessons.clear();
+                self.for_grade.clear();
+            }
+        }
+    }
+}
+
+/// A change that other instances may hold cached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Forget {
+    /// A session ended (its id hash).
+    Session(String),
+    /// An account changed: its sessions' grants, its children.
+    Account(i64),
+    /// A lesson, course or campaign changed.
+    Lessons,
+    /// Many accounts, units or lessons changed at once.
+    All,
+}
+
+impl Forget {
+    fn to_feed(&self) -> (&'static str, String) {
+        match self {
+            Forget::Session(h) => ("session", h.clone()),
+            Forget::Account(id) => ("account", id.to_string()),
+            Forget::Lessons => ("lessons", String::new()),
+            Forget::All => ("all", String::new()),
+        }
+    }
+
+    pub(crate) fn from_feed(kind: &str, key: &str) -> Option<Forget> {
+        match kind {
+            "session" => Some(Forget::Session(key.to_owned())),
+            "account" => key.parse().ok().map(Forget::Account),
+            "lessons" => Some(Forget::Lessons),
+            "all" => Some(Forget::All),
+            _ => None,
         }
     }
 }
@@ -198,8 +277,6 @@ impl App {
         self.clock.now()
     }
 
-    /// Forgets what is cached about an account (its sessions' grants, its
-    /// children) after a change to it.
     /// A phone number as it is kept: hashed for look-ups, sealed, masked.
     pub fn seal_phone(&self, phone: &str) -> tongyu_domain::account::SealedPhone {
         self.settings.keys.seal_phone(phone)
@@ -250,27 +327,59 @@ impl App {
         plain
     }
 
-    pub fn forget_account(&self, account_id: i64) {
-        self.caches
-            .sessions
-            .remove_where(|_, v| v.1.id == account_id);
-        self.caches.children.remove_where(|k, _| *k == account_id);
+    /// Forgets what is cached about an account (its sessions' grants, its
+    /// children) after a change to it.
+    pub async fn forget_account(&self, account_id: i64) {
+        self.forget(Forget::Account(account_id)).await;
     }
 
     /// Forgets everything cached (after changes that touch many accounts,
     /// units or lessons at once).
-    pub fn forget_all(&self) {
-        self.caches.sessions.clear();
-        self.caches.children.clear();
-        self.caches.lessons.clear();
-        self.caches.for_grade.clear();
+    pub async fn forget_all(&self) {
+        self.forget(Forget::All).await;
     }
 
-    /// Forgets cached lessons and recommendations after a lesson or course
-    /// changes.
-    pub fn forget_lessons(&self) {
-        self.caches.lessons.clear();
-        self.caches.for_grade.clear();
+    /// Forgets cached lessons and recommendations after a lesson, course or
+    /// campaign changes.
+    pub async fn forget_lessons(&self) {
+        self.forget(Forget::Lessons).await;
+    }
+
+    /// Forgets a change here at once and announces it to the other
+    /// instances. The change itself has committed: should the announcement
+    /// fail, it is logged, and other instances see the change within
+    /// [`FOLLOWED_TTL`].
+    pub(crate) async fn forget(&self, change: Forget) {
+        self.caches.forget(&change);
+        let (kind, key) = change.to_feed();
+        let now = self.now();
+        let written = async {
+            let mut tx = self.db.write().await?;
+            tongyu_store::cache_feed::record(&mut tx, kind, &key, now).await?;
+            tx.commit().await.db()
+        }
+        .await;
+        if let Err(e) = written {
+            tracing::warn!(error = %e, kind, "a change was not announced to the other instances");
+        }
+    }
+
+    /// The batching writers' queues and batches (those started), for
+    /// `/metrics`.
+    pub fn writer_stats(&self) -> Vec<batch::WriterStats> {
+        let mut out = Vec::new();
+        if let Some(w) = self.progress.get() {
+            out.push(w.stats());
+        }
+        if let Some(w) = self.intake.get() {
+            out.push(w.stats());
+        }
+        out
+    }
+
+    /// Each cache's counters, for `/metrics`.
+    pub fn cache_stats(&self) -> Vec<cache::Stats> {
+        self.caches.stats()
     }
 
     /// This instance's writer of public appeal submissions, started on first use.

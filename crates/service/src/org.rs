@@ -270,7 +270,6 @@ pub async fn move_unit(app: &App, ctx: &Ctx, id: i64, new_parent_id: i64) -> Res
     if unit.parent_id == Some(target.id) {
         return Ok(unit);
     }
-    app.forget_all();
     let mut tx = app.db.write().await?;
     units::move_to(&mut tx, &unit, &target, app.now()).await?;
     let detail = format!("{} → {}", unit.parent_id.unwrap_or_default(), target.id);
@@ -291,6 +290,7 @@ pub async fn move_unit(app: &App, ctx: &Ctx, id: i64, new_parent_id: i64) -> Res
         .await?
         .ok_or_else(Error::internal)?;
     tx.commit().await.db()?;
+    app.forget_all().await;
     Ok(moved)
 }
 
@@ -317,7 +317,6 @@ pub async fn set_active(
             format!("请输入单位名称“{}”以确认停用", unit.name),
         ));
     }
-    app.forget_all();
     let mut tx = app.db.write().await?;
     units::set_active(&mut tx, &unit, active, app.now()).await?;
     let action = if active {
@@ -334,6 +333,7 @@ pub async fn set_active(
         .await?
         .ok_or_else(Error::internal)?;
     tx.commit().await.db()?;
+    app.forget_all().await;
     Ok(u)
 }
 

@@ -288,7 +288,7 @@ pub async fn give(app: &App, origin: &Origin, session: &Session, answer: &str) -
             e.detail = format!("{how}; locked");
         }
         audit::commit_audited(tx, &e).await?;
-        app.forget_account(account_id);
+        app.forget_account(account_id).await;
         return Err(Error::invalid(
             "code",
             "动态口令不正确或已使用过，请输入验证器中当前显示的6位数字",
@@ -323,9 +323,8 @@ pub async fn give(app: &App, origin: &Origin, session: &Session, answer: &str) -
         e.detail = "set up".into();
     }
     audit::commit_audited(tx, &e).await?;
-    app.caches
-        .sessions
-        .remove_where(|k, _| *k == session.id_hash);
+    app.forget(crate::Forget::Session(session.id_hash.clone()))
+        .await;
     Ok(Given {
         login: LoginOutcome {
             token,
@@ -389,7 +388,7 @@ pub async fn reset(app: &App, ctx: &Ctx, account_id: i64) -> Result<()> {
         ),
     )
     .await?;
-    app.forget_account(account_id);
+    app.forget_account(account_id).await;
     Ok(())
 }
 

@@ -437,7 +437,6 @@ pub async fn decide_link(
     )
     .await?;
     let now = app.now();
-    app.forget_account(account_id);
     let mut tx = app.db.write().await?;
     let link = students::get_link(&mut tx, student_id, account_id)
         .await?
@@ -510,7 +509,9 @@ pub async fn decide_link(
         ),
     )
     .await?;
-    tx.commit().await.db()
+    tx.commit().await.db()?;
+    app.forget_account(account_id).await;
+    Ok(())
 }
 
 /// A parent's own children.

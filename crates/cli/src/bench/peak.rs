@@ -435,6 +435,9 @@ pub(super) async fn peak(dir: &std::path::Path, a: &PeakArgs) -> Result<(), AnyE
     let router = tongyu_web::router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    // As `tongyu serve` runs it: the change feed followed, the log
+    // checkpointed off the request path.
+    let upkeep = tongyu_service::upkeep::start(app.clone(), std::time::Duration::from_secs(1));
     let server = tokio::spawn(async move {
         let _ = axum::serve(
             listener,
@@ -527,6 +530,7 @@ pub(super) async fn peak(dir: &std::path::Path, a: &PeakArgs) -> Result<(), AnyE
         }
     }
     server.abort();
+    upkeep.abort();
     match &best {
         Some((rate, outcomes, pause)) => {
             println!(

@@ -147,7 +147,7 @@ pub async fn run(
     };
     // Imported grants and links change what sessions and parents see.
     if out.ok() {
-        app.forget_all();
+        app.forget_all().await;
     }
     // A large load changes the shape of the data the planner knows.
     if out.created >= 10_000 {

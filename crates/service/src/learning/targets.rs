@@ -153,7 +153,7 @@ pub async fn add_campaign_lesson(
         .await?;
     }
     tx.commit().await.db()?;
-    app.forget_lessons();
+    app.forget_lessons().await;
     Ok(target)
 }
 
@@ -214,7 +214,7 @@ pub async fn remove_campaign_lesson(app: &App, ctx: &Ctx, target: &Target) -> Re
     )
     .await?;
     tx.commit().await.db()?;
-    app.forget_lessons();
+    app.forget_lessons().await;
     Ok(undone)
 }
 

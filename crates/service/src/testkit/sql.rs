@@ -84,5 +84,5 @@ pub async fn exec(app: &App, statements: &[(&str, Vec<Arg>)]) {
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
     tx.commit().await.expect("commit");
-    app.forget_all();
+    app.forget_all().await;
 }

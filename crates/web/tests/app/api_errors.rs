@@ -221,6 +221,25 @@ async fn health_and_metrics() {
         )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    // A parent reports progress twice: the writer and the caches show it.
+    let parent = t.login("parent").await;
+    let lesson = t
+        .get("/api/v1/me/lessons", &parent)
+        .await
+        .1
+        .pointer("/children/0/lessons/0/lesson_id")
+        .and_then(serde_json::Value::as_i64)
+        .expect("a lesson of the demo campaign");
+    for end in [20, 40] {
+        let (s, v) = t
+            .post(
+                "/api/v1/progress",
+                &parent,
+                serde_json::json!({"lesson_id": lesson, "segments": [[0, end]]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
     // The monitoring system's token opens it.
     let scraped = tongyu_web::router(tongyu_web::AppState::new(
         t.app.clone(),
@@ -260,6 +279,32 @@ async fn health_and_metrics() {
     assert!(
         b.contains(
             "tongyu_http_requests_total{method=\"GET\",route=\"/metrics\",status=\"404\"} 1"
+        ),
+        "{b}"
+    );
+    // The progress writer: nothing queued now, two reports in its batches.
+    assert!(
+        b.contains("tongyu_writer_queued{writer=\"progress\"} 0"),
+        "{b}"
+    );
+    assert!(
+        b.contains("tongyu_writer_jobs_total{writer=\"progress\"} 2"),
+        "{b}"
+    );
+    assert!(b.contains("tongyu_writer_commit_seconds_sum{writer=\"progress\"}"));
+    // The session was read once from the database, then from the cache.
+    let figure = |name: &str| -> u64 {
+        b.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {b}"))
+    };
+    assert!(figure("tongyu_cache_hits_total{cache=\"sessions\"}") >= 2);
+    assert!(figure("tongyu_cache_misses_total{cache=\"sessions\"}") >= 1);
+    // Request time by route, as a histogram.
+    assert!(
+        b.contains(
+            "tongyu_http_request_duration_seconds_count{method=\"GET\",route=\"/metrics\"} 1"
         ),
         "{b}"
     );

@@ -6,6 +6,7 @@ mod appeal;
 mod audit;
 mod auth;
 mod authz;
+mod caches;
 mod campaign;
 mod common;
 mod contract;
