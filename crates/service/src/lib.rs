@@ -59,6 +59,11 @@ pub struct Settings {
     /// new one is issued, so posters and messages already out are not
     /// broken at once (0: they stop at once).
     pub code_grace_secs: i64,
+    /// How long a board's figures are shared by every request for the same
+    /// board and unit (milliseconds; 0: each request counts afresh), so a
+    /// bureau refreshing its board at the peak does not compete with the
+    /// writers.
+    pub board_snapshot_ms: u64,
     /// Where uploaded files are kept (shared by every instance).
     pub media_dir: std::path::PathBuf,
     /// Deadlines, sign-off and the rating window of appeals.
@@ -97,6 +102,7 @@ impl Default for Settings {
             lockout_secs: 15 * 60,
             invite_ttl_secs: 14 * 24 * 3600,
             code_grace_secs: 7 * 24 * 3600,
+            board_snapshot_ms: 1_000,
             media_dir: std::path::PathBuf::from("data/media"),
             appeals: appeal::AppealSettings::default(),
             secret: crypto::Secret::default(),
@@ -158,6 +164,9 @@ pub(crate) struct Caches {
     pub plan: cache::Ttl<(), Arc<tongyu_domain::plan::Plan>>,
     /// A handler's inbox units → their open appeals (the menu's counts).
     pub inbox_counts: cache::Ttl<Vec<i64>, tongyu_store::appeal::OpenCounts>,
+    /// (campaign, unit) → the campaign board's figures, shared for
+    /// [`Settings::board_snapshot_ms`].
+    pub boards: cache::Ttl<(i64, i64), Arc<learning::BoardFigures>>,
 }
 
 /// How long a cached read may be used when changes to it are not announced.
@@ -168,9 +177,14 @@ pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 /// (an instance stopped between a commit and its announcement).
 pub const FOLLOWED_TTL: std::time::Duration = std::time::Duration::from_secs(600);
 
-impl Default for Caches {
-    fn default() -> Self {
+impl Caches {
+    fn new(settings: &Settings) -> Self {
         Caches {
+            boards: cache::Ttl::new(
+                "boards",
+                std::time::Duration::from_millis(settings.board_snapshot_ms),
+                20_000,
+            ),
             sessions: cache::Ttl::new("sessions", FOLLOWED_TTL, 400_000),
             children: cache::Ttl::new("children", FOLLOWED_TTL, 400_000),
             lessons: cache::Ttl::new("lessons", FOLLOWED_TTL, 10_000),
@@ -181,9 +195,7 @@ impl Default for Caches {
             inbox_counts: cache::Ttl::new("inbox_counts", CACHE_TTL, 50_000),
         }
     }
-}
 
-impl Caches {
     /// Each cache's counters.
     pub fn stats(&self) -> Vec<cache::Stats> {
         vec![
@@ -195,6 +207,7 @@ impl Caches {
             self.calendar.stats(),
             self.plan.stats(),
             self.inbox_counts.stats(),
+            self.boards.stats(),
         ]
     }
 
@@ -256,13 +269,14 @@ impl Forget {
 
 impl App {
     pub fn new(db: Db, clock: Arc<dyn Clock>, settings: Settings) -> App {
+        let caches = Arc::new(Caches::new(&settings));
         App {
             db: db.with_chain_key(settings.secret.chain_key()),
             clock,
             settings: Arc::new(settings),
             progress: Arc::default(),
             intake: Arc::default(),
-            caches: Arc::default(),
+            caches,
             sms: Arc::new(sms::Memory::default()),
             jobs: Arc::default(),
         }

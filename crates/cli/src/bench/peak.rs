@@ -479,14 +479,15 @@ pub(super) async fn peak(dir: &std::path::Path, a: &PeakArgs) -> Result<(), AnyE
     let step_time = Duration::from_secs(a.seconds.max(1));
     let mut best: Option<(f64, Vec<Outcome>, Duration)> = None;
     let mut first_failure: Option<(f64, Vec<Outcome>)> = None;
-    for tenth in 1..=10u32 {
-        let rate = noop * f64::from(tenth) / 10.0;
+    // Steps of a twentieth of the no-op POST's rate.
+    for step in 1..=20u32 {
+        let rate = noop * f64::from(step) / 20.0;
         // A heartbeat each `heartbeat_s` per parent: as many parents as
         // that takes, or all there are (each then reports more often).
         let used = ((rate * a.mix.heartbeat_s) as usize).clamp(1, parents.len()) as u64;
         let classes = classes(
             rate,
-            u64::from(tenth),
+            u64::from(step),
             used,
             a,
             &parents,
@@ -502,7 +503,7 @@ pub(super) async fn peak(dir: &std::path::Path, a: &PeakArgs) -> Result<(), AnyE
             .unwrap_or_default();
         let ok = outcomes.iter().all(Outcome::meets_goal);
         println!(
-            "  step {tenth:>2}: heartbeats offered {rate:>8.0}/s  {}  longest pause {:.1} ms",
+            "  step {step:>2}: heartbeats offered {rate:>8.0}/s  {}  longest pause {:.1} ms",
             if ok { "ok" } else { "over the goal" },
             ms(pause)
         );
@@ -552,7 +553,7 @@ pub(super) async fn peak(dir: &std::path::Path, a: &PeakArgs) -> Result<(), AnyE
             );
         }
         None => println!(
-            "  no step met the goal: even {:.0} heartbeats/s (a tenth of the no-op POST) went over p99 50 ms",
+            "  no step met the goal: even {:.0} heartbeats/s (a twentieth of the no-op POST) went over p99 50 ms",
             first_failure.as_ref().map_or(0.0, |f| f.0)
         ),
     }

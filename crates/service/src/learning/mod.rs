@@ -429,13 +429,52 @@ pub struct Board {
     pub rows: Vec<BoardRow>,
     /// Units above, from the city down: (id, name).
     pub ancestors: Vec<(i64, String)>,
+    /// When the figures were counted (Unix time): every request for the
+    /// same board within [`crate::Settings::board_snapshot_ms`] shares them.
+    pub computed_at: i64,
+}
+
+/// A board's figures as counted once and shared (nothing in it depends on
+/// who asks: access is checked on every request).
+#[derive(Debug)]
+pub struct BoardFigures {
+    campaign: Campaign,
+    top: BoardRow,
+    rows: Vec<BoardRow>,
+    computed_at: i64,
 }
 
 /// The board of a unit: itself and each unit below, families started and
 /// done against families (children) in the unit, the units furthest behind
-/// first. Reads one rollup row per unit shown.
+/// first. Reads one rollup row per unit shown, at most once a
+/// [`crate::Settings::board_snapshot_ms`] per campaign and unit.
 pub async fn board(app: &App, ctx: &Ctx, campaign_id: i64, unit_id: i64) -> Result<Board> {
     let unit = crate::access::unit(app, ctx, unit_id, Action::ViewUnit).await?;
+    let key = (campaign_id, unit.id);
+    let shared = app.settings.board_snapshot_ms > 0;
+    let figures = match app.caches.boards.get(&key).filter(|_| shared) {
+        Some(f) => f,
+        None => {
+            let f = std::sync::Arc::new(count_board(app, campaign_id, unit.clone()).await?);
+            if shared {
+                app.caches.boards.put(key, f.clone());
+            }
+            f
+        }
+    };
+    let mut c = app.db.read().await?;
+    let ancestors = crate::org::ancestors_in_view(&mut c, ctx, &unit).await?;
+    Ok(Board {
+        campaign: figures.campaign.clone(),
+        top: figures.top.clone(),
+        rows: figures.rows.clone(),
+        ancestors,
+        computed_at: figures.computed_at,
+    })
+}
+
+async fn count_board(app: &App, campaign_id: i64, unit: Unit) -> Result<BoardFigures> {
+    let computed_at = app.now();
     let mut c = app.db.read().await?;
     let campaign = store::get_campaign(&mut c, campaign_id)
         .await?
@@ -444,7 +483,6 @@ pub async fn board(app: &App, ctx: &Ctx, campaign_id: i64, unit_id: i64) -> Resu
     let mut ids: Vec<i64> = kids.iter().map(|k| k.id).collect();
     ids.push(unit.id);
     let r = store::rollups(&mut c, campaign.id, &ids).await?;
-    let ancestors = crate::org::ancestors_in_view(&mut c, ctx, &unit).await?;
     let row = |u: Unit| {
         let k = r.get(&u.id).copied().unwrap_or_default();
         BoardRow {
@@ -464,11 +502,11 @@ pub async fn board(app: &App, ctx: &Ctx, campaign_id: i64, unit_id: i64) -> Resu
             r.unit.id,
         )
     });
-    Ok(Board {
+    Ok(BoardFigures {
         campaign,
         top: row(unit),
         rows,
-        ancestors,
+        computed_at,
     })
 }
 

@@ -116,6 +116,9 @@ struct BoardView {
     children: Vec<BoardLine>,
     /// The units above as far as the reader may look, from the top: (id, name).
     ancestors: Vec<(i64, String)>,
+    /// When the figures were counted (Unix time); requests within the same
+    /// second or so share them.
+    computed_at: i64,
 }
 
 #[derive(serde::Serialize, schemars::JsonSchema)]
@@ -252,6 +255,7 @@ async fn board(
         unit: b.top.into(),
         children: b.rows.into_iter().map(BoardLine::from).collect(),
         ancestors: b.ancestors,
+        computed_at: b.computed_at,
     }))
 }
 

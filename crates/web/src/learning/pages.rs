@@ -197,6 +197,8 @@ struct BoardPage {
     rows: Vec<UnitRow>,
     /// Families still to begin first, then those under way, then those done.
     families_list: Vec<FamilyView>,
+    /// When the figures were counted (Beijing time, to the second).
+    computed_at: String,
 }
 
 fn unit_row(r: &learning::BoardRow) -> UnitRow {
@@ -221,6 +223,7 @@ async fn board(
         top,
         rows,
         ancestors,
+        computed_at,
     } = learning::board(&state.app, &user.ctx, id, unit).await?;
     let families_list = if top.unit.kind == UnitKind::Class
         && user.ctx.actor.can(Action::ViewStudents, &top.unit.path)
@@ -254,6 +257,7 @@ async fn board(
         top: unit_row(&top),
         rows: rows.iter().map(unit_row).collect(),
         families_list,
+        computed_at: tongyu_domain::calendar::format_local(computed_at),
     };
     Ok(render(&page)?.into_response())
 }

@@ -227,3 +227,60 @@ async fn the_demo_campaign_s_finished_families_lose_a_lesson_taken_out_and_the_b
     // lessons they did of it no longer count.
     assert_eq!(after, (before.0, before.1 - undone, before.2));
 }
+
+#[tokio::test]
+async fn a_board_is_counted_once_for_every_request_in_its_second_and_equals_a_recount() {
+    let t = TestApp::demo().await;
+    let shared = t.reopen(|s| s.board_snapshot_ms = 300);
+    let (camp, all, _) = campaign(&t).await;
+    let admin = shared.login("city-admin").await;
+    let city = shared.unit_id("qingdao").await;
+    let board = |token: String| {
+        let shared = &shared;
+        async move {
+            let (s, b) = shared
+                .get(
+                    &format!("/api/v1/campaigns/{camp}/board?unit_id={city}"),
+                    &token,
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{b}");
+            b
+        }
+    };
+    let recount = || async {
+        let check = tongyu_service::learning::check_rollups(&t.app, camp)
+            .await
+            .expect("check");
+        assert_eq!(check.kept, check.recounted, "rollups equal a recount");
+        sql::int(
+            &t.app,
+            "SELECT COUNT(DISTINCT account_id) FROM lesson_progress WHERE lesson_id = $1 AND covered_s > 0",
+            &[sql::Arg::I(all)],
+        )
+        .await
+    };
+    let started = |b: &Value| b["unit"]["families_started"].as_i64().expect("figure");
+    let first = board(admin.clone()).await;
+    assert_eq!(started(&first), 0);
+    assert_eq!(recount().await, 0);
+
+    // A parent starts: the board shared within its snapshot still says what
+    // it counted, and says when.
+    let parent = t.login("parent").await;
+    watch(&t, &parent, all, 60).await;
+    assert_eq!(recount().await, 1);
+    let again = board(admin.clone()).await;
+    assert_eq!(again["computed_at"], first["computed_at"]);
+    assert_eq!(started(&again), 0, "the same snapshot");
+    // The page says when it was counted.
+    let mut b = shared.browser();
+    b.sign_in("city-admin", crate::common::PW).await;
+    let page = b.get(&format!("/campaigns/{camp}/board/{city}")).await;
+    assert!(page.body.contains("统计于 "), "{}", page.body);
+
+    // The next snapshot counts afresh and equals the recount.
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    let fresh = board(admin).await;
+    assert_eq!(started(&fresh), 1);
+}

@@ -68,6 +68,8 @@ impl TestApp {
         let media_dir = std::env::temp_dir().join(format!("tongyu-media-{}", unique()));
         let mut settings = Settings {
             media_dir: media_dir.clone(),
+            // Boards count afresh on each request unless a test shares them.
+            board_snapshot_ms: 0,
             ..Settings::default()
         };
         adjust(&mut settings);
