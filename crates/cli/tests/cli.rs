@@ -866,6 +866,14 @@ fn the_peak_benchmark_runs_at_tiny_scale() {
         out.contains("no-op POST (same server, closed loop)"),
         "{out}"
     );
+    // Each parent page measured alone against the static file.
+    for page in ["static file", "parent's home /my", "lesson page", "classroom /learn"] {
+        assert!(
+            out.lines()
+                .any(|l| l.contains(page) && l.contains("x the static file")),
+            "{page} alone:\n{out}"
+        );
+    }
     let step = out
         .lines()
         .skip_while(|l| !l.contains("step  1:"))

@@ -91,6 +91,10 @@ async fn fresh(dir: &std::path::Path, name: &str, pg: Option<&str>) -> Result<Ap
         // The benchmark measures pages and writes, signed in with passwords
         // by a program: no authenticator app to ask.
         require_admin_second_factor: false,
+        // Boards counted on every request: the board benchmark measures
+        // the count, not the shared snapshot (the peak benchmark shares it,
+        // as `tongyu serve` does).
+        board_snapshot_ms: 0,
         ..Settings::default()
     };
     Ok(App::new(db, Arc::new(SystemClock), settings))

@@ -313,6 +313,15 @@ pub struct PeakArgs {
 
 pub(super) async fn peak(dir: &std::path::Path, a: &PeakArgs) -> Result<(), AnyError> {
     let app = fresh(dir, &format!("peak_{}", a.scale), a.pg.as_deref()).await?;
+    // Boards shared for a second, as `tongyu serve` runs them.
+    let app = tongyu_service::App::new(
+        app.db.clone(),
+        app.clock.clone(),
+        tongyu_service::Settings {
+            board_snapshot_ms: tongyu_service::Settings::default().board_snapshot_ms,
+            ..(*app.settings).clone()
+        },
+    );
     eprintln!("generating the {} city for the peak benchmark...", a.scale);
     demo::generate(&app, DemoScale::parse(&a.scale)?, PW, &quiet).await?;
     let (campaign, lesson) = {
@@ -463,6 +472,8 @@ pub(super) async fn peak(dir: &std::path::Path, a: &PeakArgs) -> Result<(), AnyE
         a.scale, a.clients, a.mix.pages, a.mix.staff, a.mix.appeals
     );
     println!("  no-op POST (same server, closed loop)  {noop:>8.0} req/s");
+
+    pages_alone(addr, a, &parents, lesson).await?;
 
     // Every parent has opened the lesson and reported once before the
     // ladder, as at a peak where most are in the middle of it: a first
@@ -618,6 +629,86 @@ async fn load_with_headers(
         t.await?.map_err(|e| -> AnyError { e.into() })?;
     }
     Ok(())
+}
+
+/// A parent's pages against a static file, each alone in closed loop
+/// over as many connections, in rounds taken in turn (medians): what a
+/// page costs beyond answering at all.
+async fn pages_alone(
+    addr: std::net::SocketAddr,
+    a: &PeakArgs,
+    parents: &Arc<Vec<(String, String)>>,
+    lesson: i64,
+) -> Result<(), AnyError> {
+    let path_for = |path: String| -> Make {
+        let p = parents.clone();
+        Arc::new(move |k| get(&path, &p[(k % p.len() as u64) as usize].0))
+    };
+    let kinds: [(&str, Make); 4] = [
+        ("static file", path_for("/static/app.css".into())),
+        ("parent's home /my", path_for("/my".into())),
+        ("lesson page", path_for(format!("/lessons/{lesson}"))),
+        ("classroom /learn", path_for("/learn".into())),
+    ];
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); kinds.len()];
+    for _ in 0..3 {
+        for (i, (_, make)) in kinds.iter().enumerate() {
+            rates[i].push(closed_loop(addr, a.clients, ROUND, make.clone()).await?);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let rates: Vec<f64> = rates.iter_mut().map(median).collect();
+    println!("  pages alone (closed loop, {} connections):", a.clients);
+    for (i, (name, _)) in kinds.iter().enumerate() {
+        let goal = match i {
+            1 => "  (goal >= 0.50)",
+            2 => "  (goal >= 0.70)",
+            _ => "",
+        };
+        println!(
+            "    {name:<20} {:>8.0} req/s = {:.2} x the static file{goal}",
+            rates[i],
+            rates[i] / rates[0]
+        );
+    }
+    Ok(())
+}
+
+/// Requests made by `make` over `conns` connections, each sent when the
+/// last is answered, for `time`: the rate answered with 2xx.
+async fn closed_loop(
+    addr: std::net::SocketAddr,
+    conns: usize,
+    time: Duration,
+    make: Make,
+) -> Result<f64, AnyError> {
+    let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..conns.max(1) {
+        let (make, next) = (make.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut c = Conn::open(addr).await?;
+            let mut ok = 0u64;
+            while started.elapsed() < time {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let status = c.call(&make(k)).await?;
+                if !(200..300).contains(&status) {
+                    return Err(format!("a page answered {status}"));
+                }
+                ok += 1;
+            }
+            Ok::<u64, String>(ok)
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        ok += t.await?.map_err(|e| -> AnyError { e.into() })?;
+    }
+    Ok(ok as f64 / started.elapsed().as_secs_f64())
 }
 
 /// The classes of one step, for a heartbeat rate.
