@@ -867,7 +867,12 @@ fn the_peak_benchmark_runs_at_tiny_scale() {
         "{out}"
     );
     // Each parent page measured alone against the static file.
-    for page in ["static file", "parent's home /my", "lesson page", "classroom /learn"] {
+    for page in [
+        "static file",
+        "parent's home /my",
+        "lesson page",
+        "classroom /learn",
+    ] {
         assert!(
             out.lines()
                 .any(|l| l.contains(page) && l.contains("x the static file")),
