@@ -167,6 +167,8 @@ pub(crate) struct Caches {
     /// (campaign, unit) → the campaign board's figures, shared for
     /// [`Settings::board_snapshot_ms`].
     pub boards: cache::Ttl<(i64, i64), Arc<learning::BoardFigures>>,
+    /// (unit, first month) → the appeal board's figures, likewise.
+    pub appeal_boards: cache::Ttl<(i64, i64), Arc<appeal::board::Figures>>,
 }
 
 /// How long a cached read may be used when changes to it are not announced.
@@ -182,6 +184,11 @@ impl Caches {
         Caches {
             boards: cache::Ttl::new(
                 "boards",
+                std::time::Duration::from_millis(settings.board_snapshot_ms),
+                20_000,
+            ),
+            appeal_boards: cache::Ttl::new(
+                "appeal_boards",
                 std::time::Duration::from_millis(settings.board_snapshot_ms),
                 20_000,
             ),
@@ -208,6 +215,7 @@ impl Caches {
             self.plan.stats(),
             self.inbox_counts.stats(),
             self.boards.stats(),
+            self.appeal_boards.stats(),
         ]
     }
 

@@ -71,6 +71,19 @@ pub struct Board {
     pub rows: Vec<BoardRow>,
     /// Up the tree, as far as the actor may look: (id, name).
     pub ancestors: Vec<(i64, String)>,
+    /// When the figures were counted (Unix time): every request for the
+    /// same unit and months within [`crate::Settings::board_snapshot_ms`]
+    /// shares them.
+    pub computed_at: i64,
+}
+
+/// A board's figures as counted once and shared (nothing in it depends on
+/// who asks).
+#[derive(Debug)]
+pub struct Figures {
+    total: BoardRow,
+    rows: Vec<BoardRow>,
+    computed_at: i64,
 }
 
 /// The board of a unit in the actor's scope, for appeals received from the
@@ -93,8 +106,44 @@ pub async fn board(app: &App, ctx: &Ctx, unit_id: i64, since: &str) -> Result<Bo
     // Counted by month of receipt, from the month of `since` on.
     let (y, m, _) = civil_from_days(day);
     let day = days_from_civil(y, m, 1);
+    let month = y * 100 + i64::from(m);
+    let key = (unit.id, month);
+    let shared = app.settings.board_snapshot_ms > 0;
+    let figures = match app.caches.appeal_boards.get(&key).filter(|_| shared) {
+        Some(f) => f,
+        None => {
+            let f = std::sync::Arc::new(count(app, &unit, month).await?);
+            if shared {
+                app.caches.appeal_boards.put(key, f.clone());
+            }
+            f
+        }
+    };
     let mut c = app.db.read().await?;
-    let counts = board_rollups(&mut c, &unit.path, y * 100 + i64::from(m)).await?;
+    let mut ancestor_ids = path_ids(&unit.path);
+    ancestor_ids.retain(|id| *id != unit.id);
+    let ancestors = units::get_many(&mut c, &ancestor_ids)
+        .await?
+        .into_iter()
+        .filter(|u| ctx.actor.can(Action::HandleAppeals, &u.path))
+        .map(|u| (u.id, u.name))
+        .collect();
+    drop(c);
+    Ok(Board {
+        total: figures.total.clone(),
+        rows: figures.rows.clone(),
+        since: format_date(day),
+        unit,
+        ancestors,
+        computed_at: figures.computed_at,
+    })
+}
+
+/// Counts a unit's board from the month `month` (`YYYYMM`) on.
+async fn count(app: &App, unit: &Unit, month: i64) -> Result<Figures> {
+    let computed_at = app.now();
+    let mut c = app.db.read().await?;
+    let counts = board_rollups(&mut c, &unit.path, month).await?;
     // Each school's (or district's) counts go to the child of `unit` on its path.
     let ids: Vec<i64> = counts.iter().map(|(id, _)| *id).collect();
     let holders: HashMap<i64, Unit> = units::get_many(&mut c, &ids)
@@ -146,21 +195,10 @@ pub async fn board(app: &App, ctx: &Ctx, unit_id: i64, since: &str) -> Result<Bo
         );
     }
     rows.sort_by_key(|r| std::cmp::Reverse(r.counts.total));
-    let mut ancestor_ids = path_ids(&unit.path);
-    ancestor_ids.retain(|id| *id != unit.id);
-    let ancestors = units::get_many(&mut c, &ancestor_ids)
-        .await?
-        .into_iter()
-        .filter(|u| ctx.actor.can(Action::HandleAppeals, &u.path))
-        .map(|u| (u.id, u.name))
-        .collect();
-    drop(c);
-    Ok(Board {
+    Ok(Figures {
         total: row(unit.id, unit.name.clone(), false, total),
-        since: format_date(day),
-        unit,
         rows,
-        ancestors,
+        computed_at,
     })
 }
 

@@ -8,6 +8,8 @@ use super::*;
 struct BoardPage {
     nav: Nav,
     b: tongyu_service::appeal::board::Board,
+    /// When the figures were counted (Beijing time, to the second).
+    computed_at: String,
 }
 
 #[derive(serde::Deserialize, Default, schemars::JsonSchema)]
@@ -25,6 +27,7 @@ pub(super) async fn board(
     let b = tongyu_service::appeal::board::board(&state.app, &user.ctx, unit_id, &p.since).await?;
     let page = BoardPage {
         nav: Nav::for_user(&user),
+        computed_at: tongyu_domain::calendar::format_local(b.computed_at),
         b,
     };
     Ok(render(&page)?.into_response())

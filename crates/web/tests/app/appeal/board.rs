@@ -307,3 +307,39 @@ async fn the_demo_appeals_are_in_the_opinion_report() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_board_is_counted_once_for_every_request_in_its_second_and_says_when() {
+    let t = TestApp::demo().await;
+    let shared = t.reopen(|s| s.board_snapshot_ms = 300);
+    let admin = t.login("school-admin").await;
+    let (school, _, _) = schools(&t).await;
+    let (qr, _) = codes(&t, &admin, school).await;
+    let city = shared.login("city-admin").await;
+    let city_id = shared.login_unit(&city).await;
+    let board = || async {
+        let (s, b) = shared
+            .get(&format!("/api/v1/units/{city_id}/appeal-board"), &city)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        b
+    };
+    let first = board().await;
+    let total = |b: &Value| b["total"]["counts"]["total"].as_i64().expect("total");
+    submit(&t, &qr, "13700001111").await;
+    let again = board().await;
+    assert_eq!(again["computed_at"], first["computed_at"], "one snapshot");
+    assert_eq!(total(&again), total(&first));
+    let mut b = shared.browser();
+    b.sign_in("city-admin", PW).await;
+    let page = b.get(&format!("/appeals/board/{city_id}")).await;
+    assert!(page.body.contains("统计于 "), "{}", page.body);
+    // The next snapshot counts the new appeal, as a recount does.
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    let fresh = board().await;
+    assert_eq!(total(&fresh), total(&first) + 1);
+    let check = tongyu_service::appeal::board::check(&t.app)
+        .await
+        .expect("check");
+    assert_eq!(check.kept, check.recounted);
+}
