@@ -368,9 +368,10 @@ impl App {
     }
 
     /// Forgets a change here at once and announces it to the other
-    /// instances. The change itself has committed: should the announcement
-    /// fail, it is logged, and other instances see the change within
-    /// [`FOLLOWED_TTL`].
+    /// instances. Called once the change's transaction has committed, never
+    /// inside one: the announcement is a write of its own, which on SQLite
+    /// would wait for the caller's. Should the announcement fail, it is
+    /// logged, and other instances see the change within [`FOLLOWED_TTL`].
     pub(crate) async fn forget(&self, change: Forget) {
         self.caches.forget(&change);
         let (kind, key) = change.to_feed();
