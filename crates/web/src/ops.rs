@@ -68,6 +68,13 @@ impl Metrics {
                     "tongyu_http_request_seconds_sum{{{labels}}} {total:.6}\n"
                 ));
             }
+            // Every status of a route together, for its histogram.
+            let mut by_route: BTreeMap<(&str, &str), (u64, f64)> = BTreeMap::new();
+            for ((method, route, _), (n, total)) in m.0.iter() {
+                let e = by_route.entry((method, route)).or_default();
+                e.0 += n;
+                e.1 += total;
+            }
             for ((method, route), counts) in m.1.iter() {
                 let labels = format!("method=\"{method}\",route=\"{}\"", route.replace('"', ""));
                 let mut running = 0;
@@ -77,16 +84,10 @@ impl Metrics {
                         "tongyu_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {running}\n"
                     ));
                 }
-                let all: u64 =
-                    m.0.iter()
-                        .filter(|((me, r, _), _)| me == method && r == route)
-                        .map(|(_, (n, _))| n)
-                        .sum();
-                let total: f64 =
-                    m.0.iter()
-                        .filter(|((me, r, _), _)| me == method && r == route)
-                        .map(|(_, (_, t))| t)
-                        .sum();
+                let (all, total) = by_route
+                    .get(&(method.as_str(), route.as_str()))
+                    .copied()
+                    .unwrap_or_default();
                 hist.push_str(&format!(
                     "tongyu_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {all}\n\
                      tongyu_http_request_duration_seconds_sum{{{labels}}} {total:.6}\n\
