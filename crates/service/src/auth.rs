@@ -637,9 +637,12 @@ pub async fn authenticate_integration(app: &App, token: &str) -> Result<Integrat
 pub async fn discard(app: &App, token: &str) -> Result<()> {
     let hash = token_hash(token);
     let mut tx = app.db.write().await?;
-    sessions::delete(&mut tx, &hash).await?;
+    let ended = sessions::delete(&mut tx, &hash).await?;
     tx.commit().await.db()?;
-    app.forget(crate::Forget::Session(hash)).await;
+    // A cookie naming no session (made up, or long gone) announces nothing.
+    if ended {
+        app.forget(crate::Forget::Session(hash)).await;
+    }
     Ok(())
 }
 

@@ -104,13 +104,14 @@ pub async fn touch(c: &mut Conn, id_hash: &str, now: i64) -> Result<()> {
     Ok(())
 }
 
-pub async fn delete(c: &mut Conn, id_hash: &str) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+/// Ends a session; whether there was one.
+pub async fn delete(c: &mut Conn, id_hash: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
         .bind(id_hash)
         .execute(&mut *c)
         .await
         .db()?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }
 
 /// Ends every session of an account except `keep` (after a password change).
