@@ -359,6 +359,7 @@ pub(crate) async fn children(app: &App, account_id: i64) -> Result<std::sync::Ar
     if let Some(kids) = app.caches.children.get(&account_id) {
         return Ok(kids);
     }
+    let since = std::time::Instant::now();
     let mut c = app.db.read().await?;
     let kids = students::children_of(&mut c, account_id).await?;
     let ids: Vec<i64> = kids.iter().map(|k| k.class_id).collect();
@@ -381,7 +382,9 @@ pub(crate) async fn children(app: &App, account_id: i64) -> Result<std::sync::Ar
         })
         .collect();
     let out = std::sync::Arc::new(out);
-    app.caches.children.put(account_id, out.clone());
+    app.caches
+        .children
+        .put_read_since(account_id, out.clone(), since);
     Ok(out)
 }
 

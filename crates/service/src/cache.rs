@@ -10,6 +10,14 @@
 //! becomes the old one and the old one is let go (dropped outside the
 //! lock). A read found in the old generation moves to the young one, so
 //! what is in use stays.
+//!
+//! A read that misses, goes to the database and puts its answer back may
+//! race a change: the change commits and forgets the key while the read is
+//! still on its way, and the read then puts the old answer back. Caches
+//! whose keys change often (a parent's home, after every progress report)
+//! close that gap: [`Ttl::remove`] leaves a mark saying when the key was
+//! forgotten, and [`Ttl::put_read_since`] does not put back an answer read
+//! before that mark.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -17,11 +25,15 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-type Generation<K, V> = HashMap<K, (Instant, V)>;
+/// A key's entry: when it was put and its value, or when it was forgotten
+/// (`None`, a mark for [`Ttl::put_read_since`]).
+type Generation<K, V> = HashMap<K, (Instant, Option<V>)>;
 
 struct Generations<K, V> {
     young: Generation<K, V>,
     old: Generation<K, V>,
+    /// When every key was last forgotten at once.
+    cleared_at: Option<Instant>,
 }
 
 pub struct Ttl<K, V> {
@@ -52,6 +64,7 @@ impl<K: Eq + Hash + Clone, V: Clone> Ttl<K, V> {
             map: Mutex::new(Generations {
                 young: HashMap::new(),
                 old: HashMap::new(),
+                cleared_at: None,
             }),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -72,15 +85,13 @@ impl<K: Eq + Hash + Clone, V: Clone> Ttl<K, V> {
     fn lookup(&self, k: &K) -> Option<V> {
         let mut g = self.map.lock().ok()?;
         if let Some((at, v)) = g.young.get(k) {
-            return (at.elapsed() < self.ttl).then(|| v.clone());
+            return v.as_ref().filter(|_| at.elapsed() < self.ttl).cloned();
         }
         let (at, v) = g.old.remove(k)?;
-        if at.elapsed() >= self.ttl {
-            return None;
-        }
+        let v = v.filter(|_| at.elapsed() < self.ttl)?;
         let out = v.clone();
         let retired = Self::make_room(&mut g, self.half);
-        g.young.insert(k.clone(), (at, v));
+        g.young.insert(k.clone(), (at, Some(v)));
         drop(g);
         drop(retired);
         Some(out)
@@ -97,8 +108,36 @@ impl<K: Eq + Hash + Clone, V: Clone> Ttl<K, V> {
     }
 
     pub fn put(&self, k: K, v: V) {
+        self.insert(k, Some(v), None);
+    }
+
+    /// Puts an answer whose reading began at `since`, unless the key (or
+    /// every key) was forgotten after that: the answer may then predate
+    /// the change that forgot it.
+    pub fn put_read_since(&self, k: K, v: V, since: Instant) {
+        self.insert(k, Some(v), Some(since));
+    }
+
+    /// Forgets one key, and remembers when (see [`Ttl::put_read_since`]).
+    pub fn remove(&self, k: &K) {
+        self.insert(k.clone(), None, None);
+    }
+
+    fn insert(&self, k: K, v: Option<V>, since: Option<Instant>) {
         let retired = match self.map.lock() {
             Ok(mut g) => {
+                let forgotten_after = |at: Option<Instant>| match (since, at) {
+                    (Some(since), Some(at)) => at >= since,
+                    _ => false,
+                };
+                let marked = g
+                    .young
+                    .get(&k)
+                    .or_else(|| g.old.get(&k))
+                    .and_then(|(at, v)| v.is_none().then_some(*at));
+                if forgotten_after(marked) || forgotten_after(g.cleared_at) {
+                    return;
+                }
                 g.old.remove(&k);
                 let retired = Self::make_room(&mut g, self.half);
                 g.young.insert(k, (Instant::now(), v));
@@ -109,16 +148,23 @@ impl<K: Eq + Hash + Clone, V: Clone> Ttl<K, V> {
         drop(retired);
     }
 
+    /// Forgets the keys whose entry matches (marks are left alone).
     pub fn remove_where(&self, pred: impl Fn(&K, &V) -> bool) {
         if let Ok(mut g) = self.map.lock() {
-            g.young.retain(|k, (_, v)| !pred(k, v));
-            g.old.retain(|k, (_, v)| !pred(k, v));
+            g.cleared_at = Some(Instant::now());
+            let keep =
+                |k: &K, v: &mut (Instant, Option<V>)| v.1.as_ref().is_none_or(|v| !pred(k, v));
+            g.young.retain(keep);
+            g.old.retain(keep);
         }
     }
 
     pub fn clear(&self) {
         let gone = match self.map.lock() {
-            Ok(mut g) => Some((std::mem::take(&mut g.young), std::mem::take(&mut g.old))),
+            Ok(mut g) => {
+                g.cleared_at = Some(Instant::now());
+                Some((std::mem::take(&mut g.young), std::mem::take(&mut g.old)))
+            }
             Err(_) => None,
         };
         drop(gone);
@@ -173,5 +219,22 @@ mod tests {
         assert!(c.stats().entries <= 10, "never more than the room");
         assert_eq!(c.get(&19), Some(19), "the newest stay");
         assert_eq!(c.get(&1), None, "unused old ones went");
+    }
+
+    #[test]
+    fn an_answer_read_before_a_change_is_not_put_back() {
+        let c: Ttl<i32, &str> = Ttl::new("test", Duration::from_secs(60), 10);
+        let before = Instant::now();
+        c.remove(&1);
+        c.put_read_since(1, "stale", before);
+        assert_eq!(c.get(&1), None, "read before the key was forgotten");
+        c.put_read_since(1, "fresh", Instant::now());
+        assert_eq!(c.get(&1), Some("fresh"), "read after it");
+        let before = Instant::now();
+        c.clear();
+        c.put_read_since(2, "stale", before);
+        assert_eq!(c.get(&2), None, "read before everything was forgotten");
+        c.put(2, "unconditional");
+        assert_eq!(c.get(&2), Some("unconditional"));
     }
 }

@@ -18,6 +18,7 @@ pub mod crypto;
 pub mod delivery;
 pub mod demo;
 pub mod growth;
+pub mod home;
 pub mod import;
 pub mod jobs;
 pub mod learning;
@@ -154,6 +155,16 @@ pub(crate) struct Caches {
     pub children: cache::Ttl<i64, Arc<Vec<access::Child>>>,
     /// Lesson → the lesson and, per campaign it is in, the campaign and all its targets.
     pub lessons: cache::Ttl<i64, Arc<learning::LessonPlan>>,
+    /// Every campaign with its targets (one entry): what each parent's
+    /// lessons are drawn from.
+    pub campaigns: cache::Ttl<(), Arc<learning::CampaignTargets>>,
+    /// Lesson → what its page shows besides the lesson: attachments and
+    /// the library course it sits in.
+    pub lesson_extras: cache::Ttl<i64, Arc<learning::LessonExtras>>,
+    /// Parent account → what their home shows. The parent's own changes
+    /// forget it (a progress report here at once, others through the feed
+    /// as well); staff's changes to a class reach it within [`CACHE_TTL`].
+    pub homes: cache::Ttl<i64, Arc<home::ParentHome>>,
     /// Grade → the newest self-study lessons for it (recommendations).
     pub for_grade: cache::Ttl<String, Vec<(i64, String, i64, String)>>,
     /// Gate code token → where its appeals go.
@@ -195,6 +206,9 @@ impl Caches {
             sessions: cache::Ttl::new("sessions", FOLLOWED_TTL, 400_000),
             children: cache::Ttl::new("children", FOLLOWED_TTL, 400_000),
             lessons: cache::Ttl::new("lessons", FOLLOWED_TTL, 10_000),
+            campaigns: cache::Ttl::new("campaigns", FOLLOWED_TTL, 1),
+            lesson_extras: cache::Ttl::new("lesson_extras", FOLLOWED_TTL, 10_000),
+            homes: cache::Ttl::new("homes", CACHE_TTL, 100_000),
             for_grade: cache::Ttl::new("for_grade", FOLLOWED_TTL, 100),
             codes: cache::Ttl::new("codes", CACHE_TTL, 50_000),
             calendar: cache::Ttl::new("calendar", CACHE_TTL, 1),
@@ -209,6 +223,9 @@ impl Caches {
             self.sessions.stats(),
             self.children.stats(),
             self.lessons.stats(),
+            self.campaigns.stats(),
+            self.lesson_extras.stats(),
+            self.homes.stats(),
             self.for_grade.stats(),
             self.codes.stats(),
             self.calendar.stats(),
@@ -225,17 +242,26 @@ impl Caches {
             Forget::Session(hash) => self.sessions.remove_where(|k, _| k == hash),
             Forget::Account(id) => {
                 self.sessions.remove_where(|_, v| v.1.id == *id);
-                self.children.remove_where(|k, _| k == id);
+                self.children.remove(id);
+                self.homes.remove(id);
             }
+            Forget::Home(id) => self.homes.remove(id),
+            Forget::Class(id) => self.homes.remove_where(|_, h| h.class_ids.contains(id)),
             Forget::Lessons => {
                 self.lessons.clear();
+                self.campaigns.clear();
+                self.lesson_extras.clear();
                 self.for_grade.clear();
+                self.homes.clear();
             }
             Forget::All => {
                 self.sessions.clear();
                 self.children.clear();
                 self.lessons.clear();
+                self.campaigns.clear();
+                self.lesson_extras.clear();
                 self.for_grade.clear();
+                self.homes.clear();
             }
         }
     }
@@ -248,6 +274,12 @@ pub(crate) enum Forget {
     Session(String),
     /// An account changed: its sessions' grants, its children.
     Account(i64),
+    /// A parent's home changed by their own hand (a binding asked for, a
+    /// check-in, a rating, a survey answered).
+    Home(i64),
+    /// Staff changed what every parent of a class sees at home (a session
+    /// planned, moved or held, attendance taken).
+    Class(i64),
     /// A lesson, course or campaign changed.
     Lessons,
     /// Many accounts, units or lessons changed at once.
@@ -259,6 +291,8 @@ impl Forget {
         match self {
             Forget::Session(h) => ("session", h.clone()),
             Forget::Account(id) => ("account", id.to_string()),
+            Forget::Home(id) => ("home", id.to_string()),
+            Forget::Class(id) => ("class", id.to_string()),
             Forget::Lessons => ("lessons", String::new()),
             Forget::All => ("all", String::new()),
         }
@@ -268,6 +302,8 @@ impl Forget {
         match kind {
             "session" => Some(Forget::Session(key.to_owned())),
             "account" => key.parse().ok().map(Forget::Account),
+            "home" => key.parse().ok().map(Forget::Home),
+            "class" => key.parse().ok().map(Forget::Class),
             "lessons" => Some(Forget::Lessons),
             "all" => Some(Forget::All),
             _ => None,
@@ -359,6 +395,17 @@ impl App {
     /// units or lessons at once).
     pub async fn forget_all(&self) {
         self.forget(Forget::All).await;
+    }
+
+    /// Forgets a parent's home after a change of their own.
+    pub(crate) async fn forget_home(&self, account_id: i64) {
+        self.forget(Forget::Home(account_id)).await;
+    }
+
+    /// Forgets the homes of a class's parents after staff change what they
+    /// show.
+    pub(crate) async fn forget_class(&self, class_id: i64) {
+        self.forget(Forget::Class(class_id)).await;
     }
 
     /// Forgets cached lessons and recommendations after a lesson, course or

@@ -410,6 +410,7 @@ pub async fn request_link(
         .await?
         .ok_or_else(Error::internal)?;
     tx.commit().await.db()?;
+    app.forget_home(ctx.actor.account_id).await;
     Ok(link)
 }
 

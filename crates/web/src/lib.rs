@@ -5,6 +5,7 @@
 // What every module's handlers share: the API's extractors, the pages'
 // layout, errors, exports, request metadata.
 pub mod api;
+pub mod assets;
 pub mod error;
 pub mod export;
 pub mod extract;
@@ -248,6 +249,7 @@ pub fn router(state: AppState) -> Router {
         .merge(page_routes())
         .nest("/api", api::routes(state.clone(), api_routes()))
         .merge(ops::routes())
+        .merge(assets::routes())
         .merge(media::routes())
         .fallback(page::not_found)
         .layer(TimeoutLayer::with_status_code(

@@ -42,6 +42,25 @@ pub fn render(source: &str) -> String {
     out
 }
 
+/// [`render`], kept by source text: the same lesson body is drawn for every
+/// parent who opens it, and a text's rendering never changes, so nothing
+/// needs forgetting (entries go after an hour unused, or when the room is
+/// full).
+pub fn render_cached(source: &str) -> std::sync::Arc<str> {
+    static RENDERED: std::sync::OnceLock<tongyu_service::cache::Ttl<String, std::sync::Arc<str>>> =
+        std::sync::OnceLock::new();
+    let cache = RENDERED.get_or_init(|| {
+        tongyu_service::cache::Ttl::new("markdown", std::time::Duration::from_secs(3600), 2_000)
+    });
+    let key = source.to_owned();
+    if let Some(html) = cache.get(&key) {
+        return html;
+    }
+    let html: std::sync::Arc<str> = render(source).into();
+    cache.put(key, html.clone());
+    html
+}
+
 /// http(s) addresses and paths of this site pass; anything else
 /// (`javascript:`, `data:`, protocol-relative `//host`) becomes `#`.
 fn safe_url(url: CowStr<'_>) -> CowStr<'_> {

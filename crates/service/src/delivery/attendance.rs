@@ -84,7 +84,9 @@ pub async fn save_attendance(app: &App, ctx: &Ctx, id: i64, input: &AttendanceIn
         ),
     )
     .await?;
-    tx.commit().await.db()
+    tx.commit().await.db()?;
+    app.forget_class(class.id).await;
+    Ok(())
 }
 
 /// What a parent gets from scanning a session's code.
@@ -143,6 +145,7 @@ pub async fn check_in(app: &App, ctx: &Ctx, token: &str) -> Result<CheckIn> {
         .await?;
     }
     tx.commit().await.db()?;
+    app.forget_home(ctx.actor.account_id).await;
     Ok(CheckIn {
         session_id: s.id,
         title: s.title,
@@ -196,7 +199,9 @@ pub async fn rate(app: &App, ctx: &Ctx, id: i64, score: i64, comment: &str) -> R
         ),
     )
     .await?;
-    tx.commit().await.db()
+    tx.commit().await.db()?;
+    app.forget_home(ctx.actor.account_id).await;
+    Ok(())
 }
 
 /// A session as a parent sees it.

@@ -39,7 +39,10 @@ pub async fn set_questionnaire(app: &App, ctx: &Ctx, course_id: i64, raw: &str) 
         ),
     )
     .await?;
-    tx.commit().await.db()
+    tx.commit().await.db()?;
+    // Which surveys are open shows on every home of a class taking the course.
+    app.forget_lessons().await;
+    Ok(())
 }
 
 /// A course's questionnaire questions, if it has one (they are not secret:
@@ -173,7 +176,9 @@ pub async fn answer(
         ),
     )
     .await?;
-    tx.commit().await.db()
+    tx.commit().await.db()?;
+    app.forget_home(ctx.actor.account_id).await;
+    Ok(())
 }
 
 /// One question's means before and after, over a unit.

@@ -176,6 +176,7 @@ pub async fn plan_session(
         .await?
         .ok_or_else(Error::internal)?;
     tx.commit().await.db()?;
+    app.forget_class(s.class_id).await;
     Ok(s)
 }
 
@@ -240,6 +241,7 @@ pub async fn update_session(
         .await?
         .ok_or_else(Error::internal)?;
     tx.commit().await.db()?;
+    app.forget_class(s.class_id).await;
     Ok(s)
 }
 
@@ -318,6 +320,7 @@ pub async fn set_status(app: &App, ctx: &Ctx, id: i64, to: &str) -> Result<Sessi
         .await?
         .ok_or_else(Error::internal)?;
     tx.commit().await.db()?;
+    app.forget_class(s.class_id).await;
     Ok(s)
 }
 

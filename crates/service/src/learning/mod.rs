@@ -155,6 +155,7 @@ async fn lesson_plan(app: &App, lesson_id: i64) -> Result<Option<std::sync::Arc<
     if let Some(p) = app.caches.lessons.get(&lesson_id) {
         return Ok(Some(p));
     }
+    let since = std::time::Instant::now();
     let mut c = app.db.read().await?;
     let Some(lesson) = courses::get_lesson(&mut c, lesson_id).await? else {
         return Ok(None);
@@ -167,7 +168,9 @@ async fn lesson_plan(app: &App, lesson_id: i64) -> Result<Option<std::sync::Arc<
         }
     }
     let plan = std::sync::Arc::new(LessonPlan { lesson, campaigns });
-    app.caches.lessons.put(lesson_id, plan.clone());
+    app.caches
+        .lessons
+        .put_read_since(lesson_id, plan.clone(), since);
     Ok(Some(plan))
 }
 
@@ -197,19 +200,49 @@ pub struct ChildLessons {
 /// children share is one lesson to watch).
 pub async fn my_lessons(app: &App, ctx: &Ctx) -> Result<Vec<ChildLessons>> {
     let kids = crate::access::children(app, ctx.actor.account_id).await?;
-    let now = app.now();
-    let mut c = app.db.read().await?;
-    let campaigns = store::list_campaigns(&mut c).await?;
-    let progress = store::progress_of(&mut c, ctx.actor.account_id).await?;
-    let mut targets = Vec::new();
-    for camp in &campaigns {
-        for t in store::targets_of_campaign(&mut c, camp.id).await? {
-            targets.push((camp.clone(), t));
-        }
+    let progress = {
+        let mut c = app.db.read().await?;
+        store::progress_of(&mut c, ctx.actor.account_id).await?
+    };
+    lessons_for(app, &kids, &progress).await
+}
+
+/// Every campaign with its targets, newest first.
+pub type CampaignTargets = Vec<(Campaign, Vec<Target>)>;
+
+/// Every campaign with its targets, shared from the cache
+/// (changes to campaigns forget it: [`crate::Forget::Lessons`]).
+async fn campaign_targets(app: &App) -> Result<std::sync::Arc<CampaignTargets>> {
+    if let Some(all) = app.caches.campaigns.get(&()) {
+        return Ok(all);
     }
-    drop(c);
-    // Lessons come from the same short-lived cache the progress reports use:
-    // every parent's home reads the same few.
+    let since = std::time::Instant::now();
+    let mut c = app.db.read().await?;
+    let mut all = Vec::new();
+    for camp in store::list_campaigns(&mut c).await? {
+        let targets = store::targets_of_campaign(&mut c, camp.id).await?;
+        all.push((camp, targets));
+    }
+    let all = std::sync::Arc::new(all);
+    app.caches.campaigns.put_read_since((), all.clone(), since);
+    Ok(all)
+}
+
+/// [`my_lessons`] from the children and progress (lesson → covered
+/// seconds, completed at) already read.
+pub(crate) async fn lessons_for(
+    app: &App,
+    kids: &[crate::access::Child],
+    progress: &HashMap<i64, (i64, i64)>,
+) -> Result<Vec<ChildLessons>> {
+    let now = app.now();
+    let campaigns = campaign_targets(app).await?;
+    let targets: Vec<(&Campaign, &Target)> = campaigns
+        .iter()
+        .flat_map(|(camp, ts)| ts.iter().map(move |t| (camp, t)))
+        .collect();
+    // Lessons come from the same cache the progress reports use: every
+    // parent's home reads the same few.
     let mut lessons: HashMap<i64, std::sync::Arc<LessonPlan>> = HashMap::new();
     for (_, t) in &targets {
         if !lessons.contains_key(&t.lesson_id)
@@ -256,50 +289,94 @@ pub async fn my_lessons(app: &App, ctx: &Ctx) -> Result<Vec<ChildLessons>> {
     Ok(out)
 }
 
-/// A published lesson as anyone signed in may read it, with the reader's
-/// progress when it is meant for one of their children.
-/// Where the actor's player should start a lesson again (see
-/// [`Coverage::resume_at`]): their own progress, on any device.
-pub async fn resume_at(app: &App, ctx: &Ctx, lesson_id: i64, duration_s: i64) -> Result<i64> {
-    let mut c = app.db.read().await?;
-    let rows = store::get_progress_many(&mut c, &[(ctx.actor.account_id, lesson_id)]).await?;
-    Ok(rows.get(&(ctx.actor.account_id, lesson_id)).map_or(0, |p| {
-        tongyu_domain::learning::Coverage::decode(&p.spans).resume_at(duration_s)
-    }))
+/// What a lesson's page shows besides the lesson, the same for every
+/// reader and kept per lesson (attachments are added only while a course
+/// is a draft, so a change always passes through publishing again, which
+/// forgets it).
+#[derive(Debug, Clone)]
+pub struct LessonExtras {
+    /// (title, file) of each attachment.
+    pub attachments: Vec<(String, tongyu_store::media::MediaFile)>,
+    /// The library course it belongs to, for the trail: (id, title).
+    pub shelf: Option<(i64, String)>,
 }
 
-pub async fn lesson_view(
-    app: &App,
-    ctx: &Ctx,
-    lesson_id: i64,
-) -> Result<(Lesson, Option<(i64, bool)>)> {
-    let lesson = {
-        let mut c = app.db.read().await?;
-        courses::get_lesson(&mut c, lesson_id).await?
-    };
-    let lesson = lesson
-        .filter(|l| l.status == Status::Published)
-        .ok_or_else(Error::not_found)?;
-    let all = my_lessons(app, ctx).await?;
-    let mut mine = all
-        .iter()
-        .flat_map(|c| c.lessons.iter())
-        .find(|l| l.lesson_id == lesson_id)
-        .map(|l| (l.covered_s, l.completed));
-    // A library lesson (in no campaign) is tracked for whoever watches it.
-    let library = lesson_plan(app, lesson_id)
+/// The reader's own progress on a lesson that is theirs to watch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mine {
+    pub covered_s: i64,
+    pub completed: bool,
+    /// Where the player starts again (see [`Coverage::resume_at`]): their
+    /// own progress, on any device.
+    pub resume_s: i64,
+}
+
+/// A published lesson as anyone signed in may read it.
+#[derive(Debug, Clone)]
+pub struct LessonView {
+    pub lesson: Lesson,
+    /// The reader's progress, when the lesson is meant for one of their
+    /// children or sits in the library (which anyone may learn from).
+    pub mine: Option<Mine>,
+    pub extras: std::sync::Arc<LessonExtras>,
+}
+
+/// A lesson's page: the lesson and its extras from the caches, so the
+/// database is asked only for the reader's own progress.
+pub async fn lesson_view(app: &App, ctx: &Ctx, lesson_id: i64) -> Result<LessonView> {
+    let plan = lesson_plan(app, lesson_id)
         .await?
-        .is_some_and(|p| p.campaigns.is_empty());
-    if mine.is_none() && library {
+        .filter(|p| p.lesson.status == Status::Published)
+        .ok_or_else(Error::not_found)?;
+    let kids = crate::access::children(app, ctx.actor.account_id).await?;
+    let meant = plan
+        .campaigns
+        .iter()
+        .any(|(_, t, _)| kids.iter().any(|k| t.fits(&k.class.grade, k.school_id)));
+    let library = plan.campaigns.is_empty();
+    let mine = if meant || library {
+        let key = (ctx.actor.account_id, lesson_id);
         let mut c = app.db.read().await?;
-        let (covered, at) = store::progress_of(&mut c, ctx.actor.account_id)
-            .await?
-            .get(&lesson_id)
-            .copied()
-            .unwrap_or((0, 0));
-        mine = Some((covered, at > 0));
+        let row = store::get_progress_many(&mut c, &[key]).await?.remove(&key);
+        Some(row.map_or(
+            Mine {
+                covered_s: 0,
+                completed: false,
+                resume_s: 0,
+            },
+            |p| {
+                Mine {
+                    covered_s: p.covered_s,
+                    completed: p.completed_at > 0,
+                    resume_s: tongyu_domain::learning::Coverage::decode(&p.spans)
+                        .resume_at(plan.lesson.duration_s),
+                }
+            },
+        ))
+    } else {
+        None
+    };
+    let extras = lesson_extras(app, &plan.lesson).await?;
+    Ok(LessonView {
+        lesson: plan.lesson.clone(),
+        mine,
+        extras,
+    })
+}
+
+async fn lesson_extras(app: &App, lesson: &Lesson) -> Result<std::sync::Arc<LessonExtras>> {
+    if let Some(e) = app.caches.lesson_extras.get(&lesson.id) {
+        return Ok(e);
     }
-    Ok((lesson, mine))
+    let since = std::time::Instant::now();
+    let extras = std::sync::Arc::new(LessonExtras {
+        attachments: crate::media::attachments(app, lesson.id).await?,
+        shelf: crate::library::shelf_of(app, lesson.course_id).await?,
+    });
+    app.caches
+        .lesson_extras
+        .put_read_since(lesson.id, extras.clone(), since);
+    Ok(extras)
 }
 
 /// What the player reports, and what the parent hears back.
@@ -382,6 +459,9 @@ pub async fn report(app: &App, ctx: &Ctx, r: &Report) -> Result<Reported> {
         now,
     };
     let (covered, completed) = app.progress().submit(event).await?;
+    // The parent's home shows this progress: forgotten here, not announced
+    // (reports are too many; other instances hold it for CACHE_TTL at most).
+    app.caches.homes.remove(&ctx.actor.account_id);
     Ok(Reported {
         lesson_id: lesson.id,
         duration_s: lesson.duration_s,
@@ -663,6 +743,16 @@ pub async fn recommendations(
         let mut c = app.db.read().await?;
         store::progress_of(&mut c, ctx.actor.account_id).await?
     };
+    recommendations_for(app, &kids, &progress, per_child).await
+}
+
+/// [`recommendations`] from the children and progress already read.
+pub(crate) async fn recommendations_for(
+    app: &App,
+    kids: &[crate::access::Child],
+    progress: &HashMap<i64, (i64, i64)>,
+    per_child: usize,
+) -> Result<Vec<Recommendation>> {
     let mut out: Vec<Recommendation> = Vec::new();
     for kid in kids.iter() {
         let grade = kid.class.grade.clone();

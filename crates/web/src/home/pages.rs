@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use tongyu_domain::account::Role;
-use tongyu_service::student;
 
 use crate::AppState;
 use crate::error::PageResult;
@@ -68,57 +67,45 @@ async fn my(
     State(state): State<AppState>,
     user: PageUser,
 ) -> PageResult<axum::response::Html<String>> {
-    let kids = student::my_children(&state.app, &user.ctx).await?;
-    let pending = student::my_pending(&state.app, &user.ctx).await?;
+    let home = tongyu_service::home::parent_home(&state.app, &user.ctx).await?;
     // This term's tasks: lessons open now and not yet completed, the ones
     // already started first ("continue watching"), each lesson once.
     let mut tasks: Vec<TaskView> = Vec::new();
-    for child in tongyu_service::learning::my_lessons(&state.app, &user.ctx).await? {
-        for l in child.lessons.into_iter().filter(|l| l.open && !l.completed) {
+    for child in &home.lessons {
+        for l in child.lessons.iter().filter(|l| l.open && !l.completed) {
             if tasks.iter().any(|t| t.lesson_id == l.lesson_id) {
                 continue;
             }
-            let started = l.covered_s > 0;
-            let percent = if l.duration_s > 0 {
-                (l.covered_s * 100 / l.duration_s).min(100)
-            } else {
-                0
-            };
             tasks.push(TaskView {
                 lesson_id: l.lesson_id,
-                title: l.title,
+                title: l.title.clone(),
                 child: child.name.clone(),
-                started,
-                percent,
+                started: l.covered_s > 0,
+                percent: percent(l.covered_s, l.duration_s),
             });
         }
     }
     // Library lessons started and not finished ("continue watching").
-    for l in tongyu_service::learning::continue_watching(&state.app, &user.ctx, 5).await? {
+    for l in &home.started {
         if tasks.iter().any(|t| t.lesson_id == l.lesson_id) {
             continue;
         }
         tasks.push(TaskView {
             lesson_id: l.lesson_id,
-            title: l.title,
+            title: l.title.clone(),
             child: String::new(),
             started: true,
-            percent: if l.duration_s > 0 {
-                (l.covered_s * 100 / l.duration_s).min(100)
-            } else {
-                0
-            },
+            percent: percent(l.covered_s, l.duration_s),
         });
     }
     tasks.sort_by_key(|t| !t.started);
-    let growth = tongyu_service::growth::growth_record(&state.app, &user.ctx).await?;
     // Sessions of the required course: the coming ones, and past ones the
     // parent attended but has not rated yet.
     let now = state.app.now();
     let plan = tongyu_service::plan::current(&state.app).await?;
-    let sessions = tongyu_service::delivery::my_sessions(&state.app, &user.ctx)
-        .await?
-        .into_iter()
+    let sessions = home
+        .sessions
+        .iter()
         .filter(|s| {
             s.starts_at + s.class_hours * plan.class_hour_s() >= now
                 || (s.attended && s.my_score == 0)
@@ -128,20 +115,22 @@ async fn my(
             upcoming: s.starts_at > now,
             to_rate: s.attended && s.my_score == 0 && s.starts_at <= now,
             attended: s.attended,
-            title: s.title,
-            child: s.child,
+            title: s.title.clone(),
+            child: s.child.clone(),
             when: tongyu_domain::calendar::format_local_minute(s.starts_at),
         })
         .collect();
-    let surveys = tongyu_service::delivery::my_surveys(&state.app, &user.ctx)
-        .await?
-        .into_iter()
+    let surveys = home
+        .surveys
+        .iter()
         .filter(|s| !s.answered)
+        .cloned()
         .collect();
-    let recommended: Vec<_> = tongyu_service::learning::recommendations(&state.app, &user.ctx, 3)
-        .await?
-        .into_iter()
+    let recommended: Vec<_> = home
+        .recommended
+        .iter()
         .filter(|r| !tasks.iter().any(|t| t.lesson_id == r.lesson_id))
+        .cloned()
         .collect();
     render(&MyPage {
         nav: Nav::for_user(&user),
@@ -149,14 +138,23 @@ async fn my(
         sessions,
         surveys,
         recommended,
-        growth,
-        children: kids
-            .into_iter()
-            .map(|(s, c)| ChildView {
-                name: s.name,
-                class_label: c.name,
+        growth: home.growth.clone(),
+        children: home
+            .children
+            .iter()
+            .map(|c| ChildView {
+                name: c.name.clone(),
+                class_label: c.class_name.clone(),
             })
             .collect(),
-        pending,
+        pending: home.pending.clone(),
     })
+}
+
+fn percent(covered: i64, duration: i64) -> i64 {
+    if duration > 0 {
+        (covered * 100 / duration).min(100)
+    } else {
+        0
+    }
 }

@@ -3,7 +3,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tongyu_domain::org::UnitKind;
@@ -21,7 +20,6 @@ pub fn routes() -> Router<AppState> {
         .route("/lessons/{id}", get(lesson))
         .route("/campaigns/{id}/board/{unit}", get(board))
         .route("/campaigns/{id}/board/{unit}/export.xlsx", get(board_xlsx))
-        .route("/static/player.js", get(player_js))
 }
 
 fn percent(covered: i64, duration: i64) -> i64 {
@@ -111,13 +109,11 @@ async fn lesson(
     user: PageUser,
     Path(id): Path<i64>,
 ) -> PageResult<Response> {
-    let (l, mine) = learning::lesson_view(&state.app, &user.ctx, id).await?;
-    let (covered, completed) = mine.unwrap_or((0, false));
-    let resume_s = if mine.is_some() {
-        learning::resume_at(&state.app, &user.ctx, l.id, l.duration_s).await?
-    } else {
-        0
-    };
+    let learning::LessonView {
+        lesson: l,
+        mine,
+        extras,
+    } = learning::lesson_view(&state.app, &user.ctx, id).await?;
     let is_audio = {
         let path = l
             .video_url
@@ -129,36 +125,35 @@ async fn lesson(
             .iter()
             .any(|ext| path.ends_with(ext))
     };
-    let attachments = tongyu_service::media::attachments(&state.app, l.id)
-        .await?
-        .into_iter()
-        .map(|(t, f)| (t, tongyu_service::media::url_of(&f)))
+    let attachments = extras
+        .attachments
+        .iter()
+        .map(|(t, f)| (t.clone(), tongyu_service::media::url_of(f)))
         .collect();
-    let shelf = tongyu_service::library::shelf_of(&state.app, l.course_id).await?;
     let page = LessonPage {
         nav: Nav::for_user(&user),
-        shelf,
+        shelf: extras.shelf.clone(),
         id: l.id,
         tracked: mine.is_some(),
-        percent: percent(covered, l.duration_s),
-        completed,
+        percent: mine.map_or(0, |m| percent(m.covered_s, l.duration_s)),
+        completed: mine.is_some_and(|m| m.completed),
         attachments,
-        body_html: crate::markdown::render(&l.body),
+        body_html: crate::markdown::render_cached(&l.body).to_string(),
         steps: tongyu_domain::course::decode_steps(&l.steps)
             .into_iter()
             .map(|(step, content)| {
                 let html = if step == tongyu_domain::delivery::Step::MicroReview {
-                    crate::markdown::render(&format!("[观看微课]({content})"))
+                    crate::markdown::render_cached(&format!("[观看微课]({content})"))
                 } else {
-                    crate::markdown::render(&content)
+                    crate::markdown::render_cached(&content)
                 };
-                (step.label(), html)
+                (step.label(), html.to_string())
             })
             .collect(),
         title: l.title,
         video_url: l.video_url,
         is_audio,
-        resume_s,
+        resume_s: mine.map_or(0, |m| m.resume_s),
     };
     Ok(render(&page)?.into_response())
 }
@@ -260,16 +255,6 @@ async fn board(
         computed_at: tongyu_domain::calendar::format_local(computed_at),
     };
     Ok(render(&page)?.into_response())
-}
-
-async fn player_js() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../../static/player.js"),
-    )
 }
 
 /// The board's rows as a spreadsheet.

@@ -8,7 +8,7 @@ use tongyu_service::sheet::write_xlsx;
 use tongyu_service::testkit::{factory, peek};
 use tongyu_service::upkeep::Follower;
 
-use crate::common::{PW, TestApp};
+use crate::common::{PW, START, TestApp};
 
 #[tokio::test]
 async fn two_parents_of_one_child_each_see_their_own_and_a_move_reaches_every_instance() {
@@ -139,4 +139,81 @@ async fn two_parents_of_one_child_each_see_their_own_and_a_move_reaches_every_in
         other.get("/api/v1/me", &token).await.0,
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// How often a parent's home was answered from the cache on this instance.
+fn home_hits(app: &tongyu_service::App) -> u64 {
+    app.cache_stats()
+        .iter()
+        .find(|s| s.name == "homes")
+        .expect("the homes cache")
+        .hits
+}
+
+/// The task line of a lesson on a parent's home.
+fn task_line(home: &str, lesson: i64) -> &str {
+    let at = home
+        .find(&format!("href=\"/lessons/{lesson}\""))
+        .unwrap_or_else(|| panic!("lesson {lesson} on the home: {home}"));
+    let rest = &home[at..];
+    &rest[..rest.find("</li>").unwrap_or(rest.len())]
+}
+
+#[tokio::test]
+async fn a_parents_home_is_kept_until_their_own_change_or_their_class_changes() {
+    let t = TestApp::demo().await;
+    let other = t.reopen(|_| {});
+    let mut follower = Follower::new(&other.app);
+    let mut b = other.browser();
+    b.sign_in("parent", PW).await;
+
+    // A second look at the home is answered from the cache, and the same.
+    let first = b.get("/my").await.body;
+    let hits = home_hits(&other.app);
+    assert_eq!(b.get("/my").await.body, first);
+    assert_eq!(home_hits(&other.app), hits + 1, "kept");
+
+    // The parent starts a lesson on this instance: the home says so at once.
+    let token = other.login("parent").await;
+    let (_, mine) = other.get("/api/v1/me/lessons", &token).await;
+    let lesson = mine["children"]
+        .as_array()
+        .expect("children")
+        .iter()
+        .flat_map(|c| c["lessons"].as_array().expect("lessons").iter())
+        .find(|l| l["open"] == true && l["completed"] == false && l["covered_s"] == 0)
+        .and_then(|l| l["lesson_id"].as_i64())
+        .expect("a lesson not started");
+    assert!(!task_line(&first, lesson).contains("继续观看"), "{first}");
+    let (s, v) = other
+        .post(
+            "/api/v1/progress",
+            &token,
+            json!({"lesson_id": lesson, "segments": [[0, 120]]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let home = b.get("/my").await.body;
+    assert!(task_line(&home, lesson).contains("继续观看"), "{home}");
+
+    // The head teacher plans a session through the first instance: once
+    // this one has read the feed, the parent's home lists it.
+    let teacher = t.login("head-teacher").await;
+    let class = t.login_unit(&teacher).await;
+    let (_, plan) = t
+        .get(&format!("/api/v1/classes/{class}/sessions"), &teacher)
+        .await;
+    let course = plan["courses"][0][0].as_i64().expect("a required course");
+    let (s, v) = t
+        .post(
+            &format!("/api/v1/classes/{class}/sessions"),
+            &teacher,
+            json!({"course_id": course, "starts_at": START + 3 * 86_400, "class_hours": 1, "place": "阶梯教室"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let session = format!("href=\"/sessions/{}\"", v["id"]);
+    assert!(follower.round(&other.app).await.expect("feed") > 0);
+    let home = b.get("/my").await.body;
+    assert!(home.contains(&session), "the new session: {home}");
 }

@@ -535,7 +535,41 @@ async fn the_parent_s_classroom_and_player_in_the_browser() {
     );
     let p = b.get(&format!("/lessons/{all}")).await;
     assert_eq!(p.status, StatusCode::OK);
-    assert!(p.body.contains("/static/player.js") && p.body.contains("已看 0%"));
+    assert!(p.body.contains("已看 0%"), "{}", p.body);
+    // The player's address carries its fingerprint: a phone keeps it for a
+    // year, and one that holds it is told so without the body.
+    let at = p.body.find("/static/player.js?v=").expect("the player");
+    let player = &p.body[at..at + p.body[at..].find('"').expect("end")];
+    let (s, h, js) = t
+        .send(Request::get(player).body(Body::empty()).expect("req"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(js.contains("progress"), "the player script");
+    assert_eq!(
+        h[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    let etag = h[header::ETAG].clone();
+    let (s, _, body) = t
+        .send(
+            Request::get(player)
+                .header(header::IF_NONE_MATCH, etag)
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!((s, body.as_str()), (StatusCode::NOT_MODIFIED, ""));
+    // A page from before an upgrade links the old address: still served,
+    // kept briefly.
+    let (s, h, _) = t
+        .send(
+            Request::get("/static/player.js?v=0123456789abcdef")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h[header::CACHE_CONTROL], "public, max-age=300");
     // The player posts with the session cookie and the page's CSRF token.
     let cookie = b
         .cookies

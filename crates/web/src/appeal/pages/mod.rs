@@ -60,7 +60,6 @@ pub fn routes() -> Router<AppState> {
         .route("/appeals/posters/{unit_id}/posters.zip", get(posters_zip))
         .route("/appeals/codes/{school_id}/rotate", post(rotate))
         .route("/appeals/codes/{school_id}/poster.svg", get(poster_svg))
-        .route("/static/poster.js", get(poster_js))
         .route(
             "/appeals/templates/{unit_id}",
             get(templates_page).post(create_template),

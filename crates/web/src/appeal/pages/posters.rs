@@ -159,18 +159,6 @@ pub(super) async fn poster_svg(
         .into_response())
 }
 
-/// The script that turns a poster into a PNG in the browser, with the
-/// device's own Chinese fonts (the server has none to draw text with).
-pub(super) async fn poster_js() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../../../static/poster.js"),
-    )
-}
-
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
