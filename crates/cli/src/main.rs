@@ -159,6 +159,10 @@ enum Command {
             default_value = "pages=0.1,staff=0.01,appeals=0.001,heartbeat_s=30"
         )]
         mix: String,
+        /// Servers sharing the database in the peak benchmark (PostgreSQL
+        /// only), as several `tongyu serve` instances would.
+        #[arg(long, default_value_t = 1)]
+        instances: usize,
     },
     /// The audit log.
     Audit {
@@ -567,6 +571,7 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
             clients,
             parents,
             mix,
+            instances,
         } => {
             bench::run(bench::BenchArgs {
                 which,
@@ -577,6 +582,7 @@ async fn run(command: Command, mut cfg: Config) -> Result<(), AnyError> {
                 clients,
                 parents,
                 mix: bench::Mix::parse(&mix)?,
+                instances,
             })
             .await
         }

@@ -840,28 +840,35 @@ fn a_backup_restores_into_an_empty_database_with_its_audit_chain() {
 }
 
 /// The peak benchmark runs end to end at the tiny scale, a second a step,
-/// so that it cannot rot; what it measures is not judged here.
+/// so that it cannot rot; what it measures is not judged here. On
+/// PostgreSQL it runs two instances sharing the database.
 #[test]
 fn the_peak_benchmark_runs_at_tiny_scale() {
     let dir = tempdir("peak");
-    let o = run(
-        &dir,
-        &[
-            "bench",
-            "--which",
-            "peak",
-            "--large",
-            "tiny",
-            "--seconds",
-            "1",
-            "--clients",
-            "8",
-            "--parents",
-            "50",
-        ],
-    );
+    let pg = std::env::var("TONGYU_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let mut args = vec![
+        "bench",
+        "--which",
+        "peak",
+        "--large",
+        "tiny",
+        "--seconds",
+        "1",
+        "--clients",
+        "8",
+        "--parents",
+        "50",
+    ];
+    if let Some(url) = &pg {
+        args.extend(["--postgres", url.as_str(), "--instances", "2"]);
+    }
+    let o = run(&dir, &args);
     let out = text(&o);
     assert!(o.status.success(), "{out}");
+    let instances = if pg.is_some() { 2 } else { 1 };
+    assert!(out.contains(&format!("{instances} instance(s)")), "{out}");
     assert!(
         out.contains("no-op POST (same server, closed loop)"),
         "{out}"
@@ -869,7 +876,8 @@ fn the_peak_benchmark_runs_at_tiny_scale() {
     // Each parent page measured alone against the static file.
     for page in [
         "static file",
-        "parent's home /my",
+        "home /my, first",
+        "home /my, return",
         "lesson page",
         "classroom /learn",
     ] {
@@ -879,6 +887,11 @@ fn the_peak_benchmark_runs_at_tiny_scale() {
             "{page} alone:\n{out}"
         );
     }
+    assert!(
+        out.lines()
+            .any(|l| l.contains("home /my, return") && l.contains("homes from the cache")),
+        "{out}"
+    );
     let step = out
         .lines()
         .skip_while(|l| !l.contains("step  1:"))

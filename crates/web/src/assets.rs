@@ -91,10 +91,9 @@ struct Version {
 }
 
 fn serve(asset: &'static Asset, q: &Version, headers: &HeaderMap) -> Response {
-    let current = q
-        .v
-        .as_deref()
-        .is_some_and(|v| u64::from_str_radix(v, 16) == Ok(asset.version));
+    let current =
+        q.v.as_deref()
+            .is_some_and(|v| u64::from_str_radix(v, 16) == Ok(asset.version));
     let cache = if current {
         "public, max-age=31536000, immutable"
     } else {

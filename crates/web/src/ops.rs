@@ -240,4 +240,3 @@ async fn metrics(
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
-

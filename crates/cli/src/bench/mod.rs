@@ -48,7 +48,17 @@ const PW: &str = "Bench-Password-2026";
 /// A fresh database: a SQLite file in `dir`, or a fresh schema on the
 /// PostgreSQL server at `pg`.
 async fn fresh(dir: &std::path::Path, name: &str, pg: Option<&str>) -> Result<App, AnyError> {
-    let url = match pg {
+    let url = fresh_url(dir, name, pg).await?;
+    open(&url).await
+}
+
+/// Where [`fresh`]'s database is, emptied.
+async fn fresh_url(
+    dir: &std::path::Path,
+    name: &str,
+    pg: Option<&str>,
+) -> Result<String, AnyError> {
+    Ok(match pg {
         Some(base) => {
             let schema = format!("bench_{name}");
             let admin = Db::connect_raw(base).await?;
@@ -69,7 +79,13 @@ async fn fresh(dir: &std::path::Path, name: &str, pg: Option<&str>) -> Result<Ap
             }
             format!("sqlite://{}", f.display())
         }
-    };
+    })
+}
+
+/// An instance on the database at `url`, with its own connections and
+/// caches, set up for benchmarking.
+async fn open(url: &str) -> Result<App, AnyError> {
+    let url = url.to_owned();
     let db = Db::connect(&DbOptions {
         url,
         max_connections: 8,
@@ -112,6 +128,7 @@ pub struct BenchArgs {
     pub clients: usize,
     pub parents: usize,
     pub mix: Mix,
+    pub instances: usize,
 }
 
 pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
@@ -124,6 +141,7 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
         clients,
         parents,
         mix,
+        instances,
     } = args;
     let (which, large) = (which.as_str(), large.as_str());
     let dir = std::env::temp_dir().join(format!("tongyu-bench-{}", std::process::id()));
@@ -155,6 +173,7 @@ pub async fn run(args: BenchArgs) -> Result<(), AnyError> {
             clients,
             parents,
             mix,
+            instances,
         };
         peak::peak(&dir, &a).await?;
     }

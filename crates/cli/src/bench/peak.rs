@@ -188,7 +188,7 @@ impl Outcome {
 /// `start + k / rate` and goes out on connection `k % conns` once that
 /// connection is free; its time is from when it was due.
 async fn offer(
-    addr: std::net::SocketAddr,
+    servers: &Servers,
     classes: &[Class],
     time: Duration,
 ) -> Result<Vec<Outcome>, AnyError> {
@@ -203,6 +203,7 @@ async fn offer(
         for j in 0..conns {
             let make = class.make.clone();
             let rate = class.rate;
+            let addr = server_for(servers, j);
             handles.push((
                 ci,
                 tokio::spawn(async move {
@@ -309,19 +310,37 @@ pub struct PeakArgs {
     /// takes at one heartbeat each `mix.heartbeat_s`.
     pub parents: usize,
     pub mix: Mix,
+    /// Servers sharing the database (PostgreSQL only), each with its own
+    /// connections, caches and writers, as `tongyu serve` instances are;
+    /// the load is spread over them connection by connection.
+    pub instances: usize,
+}
+
+/// The servers under load: connection `j` goes to `servers[j % len]`.
+type Servers = Arc<Vec<std::net::SocketAddr>>;
+
+fn server_for(servers: &Servers, j: usize) -> std::net::SocketAddr {
+    servers[j % servers.len()]
 }
 
 pub(super) async fn peak(dir: &std::path::Path, a: &PeakArgs) -> Result<(), AnyError> {
-    let app = fresh(dir, &format!("peak_{}", a.scale), a.pg.as_deref()).await?;
+    if a.instances > 1 && a.pg.is_none() {
+        return Err("several instances share a database only on PostgreSQL: add --postgres".into());
+    }
+    let url = super::fresh_url(dir, &format!("peak_{}", a.scale), a.pg.as_deref()).await?;
     // Boards shared for a second, as `tongyu serve` runs them.
-    let app = tongyu_service::App::new(
-        app.db.clone(),
-        app.clock.clone(),
-        tongyu_service::Settings {
-            board_snapshot_ms: tongyu_service::Settings::default().board_snapshot_ms,
-            ..(*app.settings).clone()
-        },
-    );
+    let instance = || async {
+        let app = super::open(&url).await?;
+        Ok::<_, AnyError>(tongyu_service::App::new(
+            app.db.clone(),
+            app.clock.clone(),
+            tongyu_service::Settings {
+                board_snapshot_ms: tongyu_service::Settings::default().board_snapshot_ms,
+                ..(*app.settings).clone()
+            },
+        ))
+    };
+    let app = instance().await?;
     eprintln!("generating the {} city for the peak benchmark...", a.scale);
     demo::generate(&app, DemoScale::parse(&a.scale)?, PW, &quiet).await?;
     let (campaign, lesson) = {
@@ -441,19 +460,44 @@ pub(super) async fn peak(dir: &std::path::Path, a: &PeakArgs) -> Result<(), AnyE
         config,
         tongyu_web::throttle::PublicLimits::unlimited(),
     );
-    let router = tongyu_web::router(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    // As `tongyu serve` runs it: the change feed followed, the log
-    // checkpointed off the request path.
-    let upkeep = tongyu_service::upkeep::start(app.clone(), std::time::Duration::from_secs(1));
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await;
-    });
+    let mut apps = vec![app.clone()];
+    for _ in 1..a.instances.max(1) {
+        apps.push(instance().await?);
+    }
+    let mut addrs = Vec::new();
+    let mut running = Vec::new();
+    for (i, app) in apps.iter().enumerate() {
+        let state = if i == 0 {
+            state.clone()
+        } else {
+            tongyu_web::AppState::with_public_limits(
+                app.clone(),
+                tongyu_web::WebConfig {
+                    bench_routes: true,
+                    ..tongyu_web::WebConfig::default()
+                },
+                tongyu_web::throttle::PublicLimits::unlimited(),
+            )
+        };
+        let router = tongyu_web::router(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        addrs.push(listener.local_addr()?);
+        // As `tongyu serve` runs it: the change feed followed, the log
+        // checkpointed off the request path.
+        running.push(tongyu_service::upkeep::start(
+            app.clone(),
+            std::time::Duration::from_secs(1),
+        ));
+        running.push(tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await;
+        }));
+    }
+    let servers: Servers = Arc::new(addrs);
+    let addr = servers[0];
 
     // The baseline: the no-op POST, closed loop, as many connections.
     let tokens: Vec<String> = parents
@@ -468,12 +512,17 @@ pub(super) async fn peak(dir: &std::path::Path, a: &PeakArgs) -> Result<(), AnyE
     }
     let noop = Paired::median(noops);
     println!(
-        "peak mix at {} scale: {n} parents signed in, {} heartbeat connections; per heartbeat {} page views, {} staff pages, {} public appeals",
-        a.scale, a.clients, a.mix.pages, a.mix.staff, a.mix.appeals
+        "peak mix at {} scale: {n} parents signed in, {} heartbeat connections; per heartbeat {} page views, {} staff pages, {} public appeals; {} instance(s)",
+        a.scale,
+        a.clients,
+        a.mix.pages,
+        a.mix.staff,
+        a.mix.appeals,
+        servers.len()
     );
     println!("  no-op POST (same server, closed loop)  {noop:>8.0} req/s");
 
-    pages_alone(addr, a, &parents, lesson).await?;
+    pages_alone(&servers, &apps, a, &parents, lesson).await?;
 
     // Every parent has opened the lesson and reported once before the
     // ladder, as at a peak where most are in the middle of it: a first
@@ -482,7 +531,7 @@ pub(super) async fn peak(dir: &std::path::Path, a: &PeakArgs) -> Result<(), AnyE
     eprintln!("every parent reports once before the steps...");
     let warm_tokens: Vec<String> = (0..a.clients.max(1)).map(|i| i.to_string()).collect();
     let p = parents.clone();
-    load_with_headers(addr, &warm_tokens, parents.len() as u64, move |k| {
+    load_with_headers(&servers, &warm_tokens, parents.len() as u64, move |k| {
         heartbeat_request(&p, p.len() as u64, 0, k, lesson)
     })
     .await?;
@@ -506,7 +555,7 @@ pub(super) async fn peak(dir: &std::path::Path, a: &PeakArgs) -> Result<(), AnyE
             &qr,
             lesson,
         );
-        let outcomes = offer(addr, &classes, step_time).await?;
+        let outcomes = offer(&servers, &classes, step_time).await?;
         let pause = outcomes
             .iter()
             .find(|o| o.name == "heartbeat")
@@ -541,8 +590,9 @@ pub(super) async fn peak(dir: &std::path::Path, a: &PeakArgs) -> Result<(), AnyE
             break;
         }
     }
-    server.abort();
-    upkeep.abort();
+    for r in running {
+        r.abort();
+    }
     match &best {
         Some((rate, outcomes, pause)) => {
             println!(
@@ -601,15 +651,16 @@ fn heartbeat_request(
 /// Sends `total` requests made by `make(i)` over one connection per token,
 /// as fast as they are answered (closed loop, not measured).
 async fn load_with_headers(
-    addr: std::net::SocketAddr,
+    servers: &Servers,
     tokens: &[String],
     total: u64,
     make: impl Fn(u64) -> Vec<u8> + Clone + Send + Sync + 'static,
 ) -> Result<(), AnyError> {
     let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut tasks = Vec::new();
-    for _ in tokens {
+    for j in 0..tokens.len() {
         let (make, sent) = (make.clone(), sent.clone());
+        let addr = server_for(servers, j);
         tasks.push(tokio::spawn(async move {
             let mut c = Conn::open(addr).await?;
             loop {
@@ -633,27 +684,63 @@ async fn load_with_headers(
 
 /// A parent's pages against a static file, each alone in closed loop
 /// over as many connections, in rounds taken in turn (medians): what a
-/// page costs beyond answering at all.
+/// page costs beyond answering at all. The home is measured twice: on a
+/// first visit (each request a parent not seen before, while there are
+/// some) and on a return (a thousand parents coming back), each with the
+/// share of homes answered from the cache.
 async fn pages_alone(
-    addr: std::net::SocketAddr,
+    servers: &Servers,
+    apps: &[tongyu_service::App],
     a: &PeakArgs,
     parents: &Arc<Vec<(String, String)>>,
     lesson: i64,
 ) -> Result<(), AnyError> {
-    let path_for = |path: String| -> Make {
+    let path_for = |path: String, among: usize| -> Make {
         let p = parents.clone();
-        Arc::new(move |k| get(&path, &p[(k % p.len() as u64) as usize].0))
+        let among = among.clamp(1, p.len()) as u64;
+        Arc::new(move |k| get(&path, &p[(k % among) as usize].0))
     };
-    let kinds: [(&str, Make); 4] = [
-        ("static file", path_for("/static/app.css".into())),
-        ("parent's home /my", path_for("/my".into())),
-        ("lesson page", path_for(format!("/lessons/{lesson}"))),
-        ("classroom /learn", path_for("/learn".into())),
+    // A parent not seen before, across rounds too.
+    let first = {
+        let p = parents.clone();
+        let seen = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let make: Make = Arc::new(move |_| {
+            let k = seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            get("/my", &p[(k % p.len() as u64) as usize].0)
+        });
+        make
+    };
+    let all = parents.len();
+    let kinds: [(&str, Make, &str); 5] = [
+        ("static file", path_for("/static/app.css".into(), all), ""),
+        ("home /my, first", first, "  (goal >= 0.50)"),
+        (
+            "home /my, return",
+            path_for("/my".into(), 1_000),
+            "  (goal >= 0.50)",
+        ),
+        (
+            "lesson page",
+            path_for(format!("/lessons/{lesson}"), all),
+            "  (goal >= 0.70)",
+        ),
+        ("classroom /learn", path_for("/learn".into(), all), ""),
     ];
+    let homes = || -> (u64, u64) {
+        apps.iter()
+            .flat_map(|app| app.cache_stats())
+            .filter(|s| s.name == "homes")
+            .fold((0, 0), |(h, m), s| (h + s.hits, m + s.misses))
+    };
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); kinds.len()];
+    let mut hits = vec![(0u64, 0u64); kinds.len()];
     for _ in 0..3 {
-        for (i, (_, make)) in kinds.iter().enumerate() {
-            rates[i].push(closed_loop(addr, a.clients, ROUND, make.clone()).await?);
+        for (i, (_, make, _)) in kinds.iter().enumerate() {
+            let before = homes();
+            rates[i].push(closed_loop(servers, a.clients, ROUND, make.clone()).await?);
+            let after = homes();
+            hits[i].0 += after.0 - before.0;
+            hits[i].1 += after.1 - before.1;
         }
     }
     let median = |v: &mut Vec<f64>| {
@@ -662,14 +749,18 @@ async fn pages_alone(
     };
     let rates: Vec<f64> = rates.iter_mut().map(median).collect();
     println!("  pages alone (closed loop, {} connections):", a.clients);
-    for (i, (name, _)) in kinds.iter().enumerate() {
-        let goal = match i {
-            1 => "  (goal >= 0.50)",
-            2 => "  (goal >= 0.70)",
-            _ => "",
+    for (i, (name, _, goal)) in kinds.iter().enumerate() {
+        let (h, m) = hits[i];
+        let cached = if h + m > 0 {
+            format!(
+                ", homes from the cache {:.0}%",
+                h as f64 * 100.0 / (h + m) as f64
+            )
+        } else {
+            String::new()
         };
         println!(
-            "    {name:<20} {:>8.0} req/s = {:.2} x the static file{goal}",
+            "    {name:<20} {:>8.0} req/s = {:.2} x the static file{goal}{cached}",
             rates[i],
             rates[i] / rates[0]
         );
@@ -680,7 +771,7 @@ async fn pages_alone(
 /// Requests made by `make` over `conns` connections, each sent when the
 /// last is answered, for `time`: the rate answered with 2xx.
 async fn closed_loop(
-    addr: std::net::SocketAddr,
+    servers: &Servers,
     conns: usize,
     time: Duration,
     make: Make,
@@ -688,8 +779,9 @@ async fn closed_loop(
     let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..conns.max(1) {
+    for j in 0..conns.max(1) {
         let (make, next) = (make.clone(), next.clone());
+        let addr = server_for(servers, j);
         tasks.push(tokio::spawn(async move {
             let mut c = Conn::open(addr).await?;
             let mut ok = 0u64;
