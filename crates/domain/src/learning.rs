@@ -20,6 +20,16 @@ pub fn is_complete(covered: i64, duration: i64) -> bool {
     duration > 0 && covered * 10 >= duration * 9
 }
 
+/// How much of a lesson of `duration` seconds has been played, in whole
+/// per cent (0 for a lesson of no length).
+pub fn watched_percent(covered: i64, duration: i64) -> i64 {
+    if duration > 0 {
+        (covered * 100 / duration).clamp(0, 100)
+    } else {
+        0
+    }
+}
+
 /// Checks the segments of one report against the lesson's duration and
 /// returns them in whole seconds. Every bad segment is named in the error.
 pub fn parse_segments(raw: &[[f64; 2]], duration: i64) -> Result<Vec<(i64, i64)>> {
@@ -211,6 +221,14 @@ impl WatchClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn watched_percent_is_whole_and_bounded() {
+        assert_eq!(watched_percent(150, 600), 25);
+        assert_eq!(watched_percent(599, 600), 99);
+        assert_eq!(watched_percent(700, 600), 100);
+        assert_eq!(watched_percent(10, 0), 0);
+    }
 
     #[test]
     fn a_lesson_opens_again_where_it_stopped_unless_it_was_finished() {

@@ -502,3 +502,24 @@ impl Ctx {
         access::require(app, self, action, unit_id, path).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Forget;
+
+    #[test]
+    fn every_change_reads_back_from_the_feed_as_written() {
+        for change in [
+            Forget::Session("abc".into()),
+            Forget::Account(7),
+            Forget::Home(8),
+            Forget::Class(9),
+            Forget::Lessons,
+            Forget::All,
+        ] {
+            let (kind, key) = change.to_feed();
+            assert_eq!(Forget::from_feed(kind, &key), Some(change));
+        }
+        assert_eq!(Forget::from_feed("home", "not a number"), None);
+    }
+}

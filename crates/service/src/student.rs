@@ -514,22 +514,3 @@ pub async fn decide_link(
     app.forget_account(account_id).await;
     Ok(())
 }
-
-/// A parent's own children.
-pub async fn my_children(app: &App, ctx: &Ctx) -> Result<Vec<(Student, Unit)>> {
-    let mut c = app.db.read().await?;
-    let kids = students::children_of(&mut c, ctx.actor.account_id).await?;
-    let mut out = Vec::with_capacity(kids.len());
-    for k in kids {
-        if let Some(class) = units::get(&mut c, k.class_id).await? {
-            out.push((k, class));
-        }
-    }
-    Ok(out)
-}
-
-/// The students a parent has asked to be bound to, still awaiting a decision.
-pub async fn my_pending(app: &App, ctx: &Ctx) -> Result<Vec<i64>> {
-    let mut c = app.db.read().await?;
-    students::pending_of(&mut c, ctx.actor.account_id).await
-}

@@ -3,6 +3,10 @@
 //! and links and images may only point to http(s) addresses or to pages of
 //! the platform. Everything else pulldown-cmark escapes.
 
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, html};
 
 /// The source rendered as sanitised HTML.
@@ -44,20 +48,27 @@ pub fn render(source: &str) -> String {
 
 /// [`render`], kept by source text: the same lesson body is drawn for every
 /// parent who opens it, and a text's rendering never changes, so nothing
-/// needs forgetting (entries go after an hour unused, or when the room is
-/// full).
-pub fn render_cached(source: &str) -> std::sync::Arc<str> {
-    static RENDERED: std::sync::OnceLock<tongyu_service::cache::Ttl<String, std::sync::Arc<str>>> =
-        std::sync::OnceLock::new();
+/// needs forgetting (entries go after an hour, or when the room is full).
+/// Kept under the text's hash, with the text to compare, so a look-up
+/// copies nothing.
+pub fn render_cached(source: &str) -> Arc<str> {
+    type Rendered = tongyu_service::cache::Ttl<u64, (Arc<str>, Arc<str>)>;
+    static RENDERED: OnceLock<Rendered> = OnceLock::new();
     let cache = RENDERED.get_or_init(|| {
-        tongyu_service::cache::Ttl::new("markdown", std::time::Duration::from_secs(3600), 2_000)
+        tongyu_service::cache::Ttl::new("markdown", Duration::from_secs(3600), 2_000)
     });
-    let key = source.to_owned();
-    if let Some(html) = cache.get(&key) {
+    let key = {
+        let mut h = std::hash::DefaultHasher::new();
+        source.hash(&mut h);
+        h.finish()
+    };
+    if let Some((text, html)) = cache.get(&key)
+        && &*text == source
+    {
         return html;
     }
-    let html: std::sync::Arc<str> = render(source).into();
-    cache.put(key, html.clone());
+    let html: Arc<str> = render(source).into();
+    cache.put(key, (source.into(), html.clone()));
     html
 }
 
@@ -74,7 +85,14 @@ fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::render;
+    use super::{render, render_cached};
+
+    #[test]
+    fn a_kept_rendering_is_the_rendering_of_that_text() {
+        for text in ["**甲**", "**乙**", "**甲**"] {
+            assert_eq!(&*render_cached(text), render(text));
+        }
+    }
 
     #[test]
     fn formatting_passes_and_script_does_not() {

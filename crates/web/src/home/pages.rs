@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use tongyu_domain::account::Role;
+use tongyu_domain::learning::watched_percent;
 
 use crate::AppState;
 use crate::error::PageResult;
@@ -81,7 +82,7 @@ async fn my(
                 title: l.title.clone(),
                 child: child.name.clone(),
                 started: l.covered_s > 0,
-                percent: percent(l.covered_s, l.duration_s),
+                percent: watched_percent(l.covered_s, l.duration_s),
             });
         }
     }
@@ -95,7 +96,7 @@ async fn my(
             title: l.title.clone(),
             child: String::new(),
             started: true,
-            percent: percent(l.covered_s, l.duration_s),
+            percent: watched_percent(l.covered_s, l.duration_s),
         });
     }
     tasks.sort_by_key(|t| !t.started);
@@ -149,12 +150,4 @@ async fn my(
             .collect(),
         pending: home.pending.clone(),
     })
-}
-
-fn percent(covered: i64, duration: i64) -> i64 {
-    if duration > 0 {
-        (covered * 100 / duration).min(100)
-    } else {
-        0
-    }
 }

@@ -5,6 +5,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use tongyu_domain::learning::watched_percent;
 use tongyu_domain::org::UnitKind;
 use tongyu_domain::policy::Action;
 use tongyu_service::learning;
@@ -20,14 +21,6 @@ pub fn routes() -> Router<AppState> {
         .route("/lessons/{id}", get(lesson))
         .route("/campaigns/{id}/board/{unit}", get(board))
         .route("/campaigns/{id}/board/{unit}/export.xlsx", get(board_xlsx))
-}
-
-fn percent(covered: i64, duration: i64) -> i64 {
-    if duration <= 0 {
-        0
-    } else {
-        (covered * 100 / duration).min(100)
-    }
 }
 
 struct LessonRow {
@@ -66,7 +59,7 @@ async fn learn(State(state): State<AppState>, user: PageUser) -> PageResult<Resp
                     lesson_id: l.lesson_id,
                     title: l.title,
                     campaign_title: l.campaign_title,
-                    percent: percent(l.covered_s, l.duration_s),
+                    percent: watched_percent(l.covered_s, l.duration_s),
                     completed: l.completed,
                     open: l.open,
                 })
@@ -135,7 +128,7 @@ async fn lesson(
         shelf: extras.shelf.clone(),
         id: l.id,
         tracked: mine.is_some(),
-        percent: mine.map_or(0, |m| percent(m.covered_s, l.duration_s)),
+        percent: mine.map_or(0, |m| watched_percent(m.covered_s, l.duration_s)),
         completed: mine.is_some_and(|m| m.completed),
         attachments,
         body_html: crate::markdown::render_cached(&l.body).to_string(),
