@@ -259,7 +259,8 @@ pub fn school_year(ts: i64) -> i64 {
 
 /// The two terms of a school year: the first from 1 September, the second
 /// from 1 February.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Term {
     First,
@@ -276,6 +277,21 @@ impl Term {
             Term::First
         };
         (school_year_of(y, m), term)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Term::First => "first",
+            Term::Second => "second",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Term> {
+        match s {
+            "first" => Some(Term::First),
+            "second" => Some(Term::Second),
+            _ => None,
+        }
     }
 
     pub fn label(self) -> &'static str {

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod collate;
 pub mod contribution;
 pub mod course;
+pub mod coverage;
 pub mod delivery;
 pub mod error;
 pub mod import;
@@ -20,5 +21,6 @@ pub mod search;
 pub mod student;
 pub mod throttle;
 pub mod verify;
+pub mod work_group;
 
 pub use error::{Error, ErrorCode, Result};

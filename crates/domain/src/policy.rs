@@ -97,10 +97,12 @@ pub enum Action {
     ManageAppeals,
     /// See the background jobs and run one again.
     OperateJobs,
+    /// Name a school's coordinator and work group, and write its plan each term.
+    ManageWorkGroup,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Self::ViewUnit,
         Self::ManageUnit,
         Self::ViewAccounts,
@@ -122,6 +124,7 @@ impl Action {
         Self::SignOffAppeals,
         Self::ManageAppeals,
         Self::OperateJobs,
+        Self::ManageWorkGroup,
     ];
 
     /// The roles that may take the action (within the subtree of their grant).
@@ -207,6 +210,14 @@ impl Action {
             Self::HandleAppeals => &[CityAdmin, DistrictAdmin, SchoolAdmin, Coordinator],
             Self::SignOffAppeals => &[CityAdmin, DistrictAdmin, SchoolAdmin],
             Self::ManageAppeals => &[CityAdmin, DistrictAdmin, SchoolAdmin],
+            // The school's leaders name the group; its coordinator keeps it.
+            Self::ManageWorkGroup => &[
+                CityAdmin,
+                DistrictAdmin,
+                SubdistrictAdmin,
+                SchoolAdmin,
+                Coordinator,
+            ],
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod calendar;
 pub mod clock;
 pub mod contribution;
 pub mod course;
+pub mod coverage;
 pub mod crypto;
 pub mod delivery;
 pub mod demo;
@@ -38,6 +39,7 @@ pub mod testkit;
 pub mod throttle;
 pub mod upkeep;
 pub mod verify;
+pub mod work_group;
 
 use std::sync::Arc;
 

@@ -207,6 +207,9 @@ pub async fn update(app: &App, ctx: &Ctx, proposed: Plan, note: &str) -> Result<
             delivery::recount_met_into_rollups(&mut tx, year, &proposed).await?;
         }
     }
+    if before.work_group_min != proposed.work_group_min {
+        crate::work_group::recount_into(&mut tx).await?;
+    }
     audit::commit_audited(
         tx,
         &audit::entry(

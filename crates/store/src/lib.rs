@@ -14,6 +14,7 @@ pub mod cache_feed;
 pub mod calendar;
 pub mod contribution;
 pub mod course;
+pub mod coverage;
 pub mod delivery;
 pub mod import;
 pub mod jobs;
@@ -34,6 +35,7 @@ pub mod session;
 pub mod student;
 pub mod verify;
 pub mod watch;
+pub mod work_group;
 mod write;
 
 use std::str::FromStr;

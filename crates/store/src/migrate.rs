@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (27, "code_grace", include_str!("../migrations/0027_code_grace.sql")),
     (28, "library_favourites", include_str!("../migrations/0028_library_favourites.sql")),
     (29, "cache_feed", include_str!("../migrations/0029_cache_feed.sql")),
+    (30, "work_groups", include_str!("../migrations/0030_work_groups.sql")),
 ];
 
 /// What a migration needs done in Rust, in its transaction, after its SQL:

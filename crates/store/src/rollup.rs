@@ -59,6 +59,15 @@ pub const QUESTIONNAIRE: Rollup = Rollup {
     counters: &["responses", "total"],
 };
 
+/// Schools that have what the plan asks of each school, per unit and
+/// measure (`domain::coverage::Measure::key`); a school's own row is its flag.
+pub const COVERAGE: Rollup = Rollup {
+    table: "coverage_rollups",
+    unit: "unit_id",
+    keys: &["measure"],
+    counters: &["schools"],
+};
+
 /// The appeal board's counts per holder (a school, or a district for
 /// appeals naming no school) and month.
 pub const APPEAL_BOARD: Rollup = Rollup {
@@ -81,7 +90,7 @@ pub const APPEAL_BOARD: Rollup = Rollup {
 
 /// The rollups whose rows hold a subtree's totals: moving a unit moves
 /// its totals from its old ancestors to its new ones.
-pub const UP_THE_TREE: &[&Rollup] = &[&CAMPAIGN, &DELIVERY, &QUESTIONNAIRE];
+pub const UP_THE_TREE: &[&Rollup] = &[&CAMPAIGN, &DELIVERY, &QUESTIONNAIRE, &COVERAGE];
 
 /// A rollup as kept and as recounted from the rows: equal unless
 /// something went wrong.

@@ -24,6 +24,7 @@ mod audit;
 mod auth;
 mod contribution;
 mod course;
+mod coverage;
 mod delivery;
 mod growth;
 mod home;
@@ -38,6 +39,7 @@ mod plan;
 mod search;
 mod second_factor;
 mod student;
+mod work_group;
 
 use std::time::Duration;
 
@@ -184,6 +186,8 @@ fn page_routes() -> Router<AppState> {
         .merge(opinion::pages::routes())
         .merge(jobs::pages::routes())
         .merge(plan::pages::routes())
+        .merge(work_group::pages::routes())
+        .merge(coverage::pages::routes())
 }
 
 /// Every module's routes under `/api/v1`.
@@ -205,6 +209,8 @@ fn api_routes() -> Router<AppState> {
         .merge(appeal::api::routes())
         .merge(jobs::api::routes())
         .merge(plan::api::routes())
+        .merge(work_group::api::routes())
+        .merge(coverage::api::routes())
 }
 
 /// Every module's API operations as the OpenAPI document states them,
@@ -228,6 +234,8 @@ pub fn api_operations() -> Vec<openapi::Operation> {
         ("appeal", appeal::api::operations()),
         ("jobs", jobs::api::operations()),
         ("plan", plan::api::operations()),
+        ("work_group", work_group::api::operations()),
+        ("coverage", coverage::api::operations()),
     ]
     .into_iter()
     .flat_map(|(tag, ops)| openapi::tagged(tag, ops))

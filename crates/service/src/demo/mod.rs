@@ -15,6 +15,7 @@ use tongyu_store::student::{self as students, NewStudent};
 
 mod appeals;
 mod courses;
+mod work_groups;
 
 use crate::{App, audit, auth};
 use tongyu_domain::calendar::school_year;
@@ -365,6 +366,7 @@ pub async fn generate(
     }
     accounts::insert_grants_many(&mut tx, &grants, now).await?;
     tx.commit().await.db()?;
+    let staff_grants = grants;
 
     // Students and their guardians, in batches of classes.
     let mut phone_seq: u64 = 0;
@@ -517,6 +519,17 @@ pub async fn generate(
     courses::contributions_in_review(&mut tx, school, id_of("head-teacher"), now).await?;
     let (gate_codes, tracking_codes) =
         appeals::appeals(app, &mut tx, school, id_of("school-admin"), now).await?;
+    let named_school = work_groups::Named {
+        school: school.id,
+        coordinator: id_of("coordinator"),
+        school_admin: id_of("school-admin"),
+        instructor: id_of("instructor"),
+        teacher: id_of("teacher"),
+        head_teacher: id_of("head-teacher"),
+    };
+    work_groups::work_groups(&mut tx, &schools, &staff_grants, &classes, &named_school, now)
+        .await?;
+    crate::work_group::recount_into(&mut tx).await?;
     units::recount(&mut tx).await?;
     // The demo writes sessions directly: their tallies and the classes met
     // and on track are counted once, at the end.

@@ -109,6 +109,12 @@ impl Nav {
                 label: "搜索",
             });
         }
+        if !a.scope(Action::ManageWorkGroup).is_empty() {
+            links.push(NavLink {
+                href: "/work-group",
+                label: "工作小组",
+            });
+        }
         if a.grants.iter().any(|g| g.role == Role::CityAdmin) {
             links.push(NavLink {
                 href: "/plan",

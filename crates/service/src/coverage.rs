@@ -1,0 +1,109 @@
+//! The coverage board: for a unit and each unit below it down to its
+//! schools, how many schools have what the plan asks of each school. It
+//! reads the kept counts only (`store::coverage`), one row per unit and
+//! measure, so it costs the same in a city of 200 schools or of 3,500.
+
+use tongyu_domain::Result;
+use tongyu_domain::coverage::Measure;
+use tongyu_domain::org::{Unit, UnitKind};
+use tongyu_domain::policy::Action;
+use tongyu_store::{coverage, org as units};
+
+use crate::{App, Ctx};
+
+/// A column of the board.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct Column {
+    pub measure: Measure,
+    pub label: String,
+}
+
+/// A unit's line: its schools and, per column, how many have the measure.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct Row {
+    pub unit_id: i64,
+    pub name: String,
+    pub kind: UnitKind,
+    pub schools: i64,
+    /// Per column, in the board's order.
+    pub have: Vec<i64>,
+}
+
+impl Row {
+    /// Per column, the schools still lacking the measure.
+    pub fn missing(&self) -> Vec<i64> {
+        self.have
+            .iter()
+            .map(|h| (self.schools - h).max(0))
+            .collect()
+    }
+    /// Gaps summed over the columns (a unit with more of them comes first).
+    pub fn gaps(&self) -> i64 {
+        self.missing().iter().sum()
+    }
+}
+
+/// A unit's board.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct Board {
+    pub columns: Vec<Column>,
+    pub top: Row,
+    /// The units below (down to schools), those with the most gaps first.
+    pub rows: Vec<Row>,
+}
+
+/// What the board measures now: the coordinator, the group, this term's plan.
+pub fn columns(app: &App) -> Vec<Column> {
+    let (school_year, term) = crate::work_group::current_term(app);
+    [
+        Measure::Coordinator,
+        Measure::WorkGroup,
+        Measure::Plan { school_year, term },
+    ]
+    .into_iter()
+    .map(|m| Column {
+        label: m.label(),
+        measure: m,
+    })
+    .collect()
+}
+
+/// The board of a unit in the reader's view.
+pub async fn board(app: &App, ctx: &Ctx, unit_id: i64) -> Result<Board> {
+    let unit = crate::access::unit(app, ctx, unit_id, Action::ViewUnit).await?;
+    let columns = columns(app);
+    let mut c = app.db.read().await?;
+    let below: Vec<Unit> = if matches!(
+        unit.kind,
+        UnitKind::City | UnitKind::District | UnitKind::Subdistrict
+    ) {
+        units::children(&mut c, unit.id, false).await?
+    } else {
+        Vec::new()
+    };
+    let mut ids: Vec<i64> = below.iter().map(|u| u.id).collect();
+    ids.push(unit.id);
+    let mut counts = Vec::with_capacity(columns.len());
+    for col in &columns {
+        counts.push(coverage::read(&mut c, &col.measure.key(), &ids).await?);
+    }
+    drop(c);
+    let row = |u: &Unit| Row {
+        unit_id: u.id,
+        name: u.name.clone(),
+        kind: u.kind,
+        schools: u.counts.schools,
+        have: counts
+            .iter()
+            .map(|m| m.get(&u.id).copied().unwrap_or(0))
+            .collect(),
+    };
+    let mut rows: Vec<Row> = below.iter().map(row).collect();
+    tongyu_domain::collate::sort_by_name(&mut rows, |r| &r.name);
+    rows.sort_by_key(|r| std::cmp::Reverse(r.gaps()));
+    Ok(Board {
+        top: row(&unit),
+        rows,
+        columns,
+    })
+}
