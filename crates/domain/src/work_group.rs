@@ -11,8 +11,17 @@ use crate::{Error, Result};
 pub const PLAN_MAX_CHARS: usize = 20_000;
 
 /// What a member does in the work group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[derive(schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Duty {
     /// 总协调员: one per school, a school leader.

@@ -93,7 +93,11 @@ pub async fn show(app: &App, ctx: &Ctx, school_id: i64) -> Result<WorkGroup> {
 }
 
 /// Staff of the school who may be added: (account id, name, username).
-pub async fn candidates(app: &App, ctx: &Ctx, school_id: i64) -> Result<Vec<(i64, String, String)>> {
+pub async fn candidates(
+    app: &App,
+    ctx: &Ctx,
+    school_id: i64,
+) -> Result<Vec<(i64, String, String)>> {
     let unit = school(app, ctx, school_id, Action::ManageWorkGroup).await?;
     let mut c = app.db.read().await?;
     store::staff_of(&mut c, &unit.path, 500).await
@@ -109,12 +113,7 @@ pub enum Who {
 }
 
 async fn find(app: &App, c: &mut Conn, who: &Who) -> Result<tongyu_domain::account::Account> {
-    let not_found = || {
-        Error::invalid(
-            "member",
-            "找不到这个账号，请核对用户名或手机号",
-        )
-    };
+    let not_found = || Error::invalid("member", "找不到这个账号，请核对用户名或手机号");
     match who {
         Who::Account(id) => accounts::get(c, *id).await?.ok_or_else(not_found),
         Who::Login(raw) => {
@@ -223,15 +222,26 @@ pub async fn set_member(
             "本校总协调员已是{name}，请先将其改为其他职责或移出工作小组"
         )));
     }
-    store::upsert_member(&mut tx, unit.id, account.id, duty, ctx.actor.account_id, now).await?;
-    let may_keep = Action::ManageWorkGroup
-        .roles()
-        .iter()
-        .any(|r| grants.iter().any(|g| g.role == *r && path_within(&unit.path, &g.unit_path)));
+    store::upsert_member(
+        &mut tx,
+        unit.id,
+        account.id,
+        duty,
+        ctx.actor.account_id,
+        now,
+    )
+    .await?;
+    let may_keep = Action::ManageWorkGroup.roles().iter().any(|r| {
+        grants
+            .iter()
+            .any(|g| g.role == *r && path_within(&unit.path, &g.unit_path))
+    });
     let granted_coordinator = duty == Duty::Coordinator
         && !may_keep
         && ctx.actor.can(Action::ManageAccounts, &unit.path)
-        && ctx.actor.may_grant(Role::Coordinator, unit.kind, &unit.path)
+        && ctx
+            .actor
+            .may_grant(Role::Coordinator, unit.kind, &unit.path)
         && accounts::insert_grant(
             &mut tx,
             account.id,
@@ -243,7 +253,9 @@ pub async fn set_member(
         .await?;
     refresh(&mut tx, &unit).await?;
     let detail = match before {
-        Some(b) if b != duty => format!("{}：{} → {}", account.display_name, b.label(), duty.label()),
+        Some(b) if b != duty => {
+            format!("{}：{} → {}", account.display_name, b.label(), duty.label())
+        }
         Some(_) => format!("{}：{}（未变）", account.display_name, duty.label()),
         None => format!("{}：{}", account.display_name, duty.label()),
     };
@@ -397,4 +409,3 @@ pub async fn recount_into(c: &mut Conn) -> Result<()> {
     }
     Ok(())
 }
-

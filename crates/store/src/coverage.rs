@@ -14,7 +14,13 @@ use crate::rows::V;
 
 /// Sets a school's flag for `measure` (a key of `domain::coverage::Measure`)
 /// and moves the counts above it when the flag changes. Returns whether it did.
-pub async fn set(c: &mut Conn, school_id: i64, school_path: &str, measure: &str, on: bool) -> Result<bool> {
+pub async fn set(
+    c: &mut Conn,
+    school_id: i64,
+    school_path: &str,
+    measure: &str,
+    on: bool,
+) -> Result<bool> {
     let key = [V::S(measure)];
     let was = COVERAGE
         .read(c, &key, &[school_id])
@@ -25,7 +31,9 @@ pub async fn set(c: &mut Conn, school_id: i64, school_path: &str, measure: &str,
         return Ok(false);
     }
     let delta = if on { 1 } else { -1 };
-    COVERAGE.add(c, &key, &path_ids(school_path), &[delta]).await?;
+    COVERAGE
+        .add(c, &key, &path_ids(school_path), &[delta])
+        .await?;
     Ok(true)
 }
 
@@ -50,7 +58,11 @@ pub async fn replace(c: &mut Conn, measure: &str, counts: &HashMap<i64, Vec<i64>
 }
 
 /// `measure`'s counts as kept beside a recount.
-pub async fn check(c: &mut Conn, measure: &str, recounted: HashMap<i64, Vec<i64>>) -> Result<Check> {
+pub async fn check(
+    c: &mut Conn,
+    measure: &str,
+    recounted: HashMap<i64, Vec<i64>>,
+) -> Result<Check> {
     Ok(Check {
         kept: COVERAGE.all(c, &[V::S(measure)]).await?,
         recounted,

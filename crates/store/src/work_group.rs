@@ -105,14 +105,16 @@ pub async fn upsert_member(
 
 /// Takes an account out of the group; false if it was not in it.
 pub async fn delete_member(c: &mut Conn, school_id: i64, account_id: i64) -> Result<bool> {
-    Ok(sqlx::query("DELETE FROM work_group_members WHERE school_id = $1 AND account_id = $2")
-        .bind(school_id)
-        .bind(account_id)
-        .execute(&mut *c)
-        .await
-        .db()?
-        .rows_affected()
-        > 0)
+    Ok(
+        sqlx::query("DELETE FROM work_group_members WHERE school_id = $1 AND account_id = $2")
+            .bind(school_id)
+            .bind(account_id)
+            .execute(&mut *c)
+            .await
+            .db()?
+            .rows_affected()
+            > 0,
+    )
 }
 
 /// How many members the group has, and whether one is the coordinator.
@@ -209,7 +211,11 @@ pub async fn save_plan(
 /// Staff of a school who may join its group: active accounts holding a
 /// grant other than a parent's at the school or below it, by name, at most
 /// `limit`: (id, name, username).
-pub async fn staff_of(c: &mut Conn, school_path: &str, limit: i64) -> Result<Vec<(i64, String, String)>> {
+pub async fn staff_of(
+    c: &mut Conn,
+    school_path: &str,
+    limit: i64,
+) -> Result<Vec<(i64, String, String)>> {
     let rows = sqlx::query(
         "SELECT DISTINCT a.id, a.display_name, a.username
          FROM grants g JOIN accounts a ON a.id = g.account_id JOIN units u ON u.id = g.unit_id
@@ -284,7 +290,8 @@ pub async fn recount(
     .db()?;
     let mut by_term: HashMap<String, Vec<String>> = HashMap::new();
     for r in &rows {
-        let term = Term::parse(&col::<String>(r, "term")?).ok_or_else(tongyu_domain::Error::internal)?;
+        let term =
+            Term::parse(&col::<String>(r, "term")?).ok_or_else(tongyu_domain::Error::internal)?;
         let key = tongyu_domain::coverage::Measure::Plan {
             school_year: col(r, "school_year")?,
             term,

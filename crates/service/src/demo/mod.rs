@@ -527,8 +527,15 @@ pub async fn generate(
         teacher: id_of("teacher"),
         head_teacher: id_of("head-teacher"),
     };
-    work_groups::work_groups(&mut tx, &schools, &staff_grants, &classes, &named_school, now)
-        .await?;
+    work_groups::work_groups(
+        &mut tx,
+        &schools,
+        &staff_grants,
+        &classes,
+        &named_school,
+        now,
+    )
+    .await?;
     crate::work_group::recount_into(&mut tx).await?;
     units::recount(&mut tx).await?;
     // The demo writes sessions directly: their tallies and the classes met

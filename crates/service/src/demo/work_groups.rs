@@ -75,16 +75,7 @@ pub(super) async fn work_groups(
             ] {
                 store::upsert_member(c, school.id, account, duty, by, now).await?;
             }
-            store::save_plan(
-                c,
-                school.id,
-                last_year,
-                last_term,
-                PLAN_LAST_TERM,
-                by,
-                now,
-            )
-            .await?;
+            store::save_plan(c, school.id, last_year, last_term, PLAN_LAST_TERM, by, now).await?;
             continue;
         }
         let heads = teachers.get(&school.id).map_or(&[][..], Vec::as_slice);

@@ -6,7 +6,7 @@ use axum::{Json, Router};
 use tongyu_domain::ErrorCode;
 use tongyu_domain::calendar::Term;
 use tongyu_domain::work_group::Duty;
-use tongyu_service::work_group::{self, MemberSet, WorkGroup, Who};
+use tongyu_service::work_group::{self, MemberSet, Who, WorkGroup};
 
 use crate::AppState;
 use crate::api::{ApiJson, no_content};
@@ -20,7 +20,8 @@ pub fn operations() -> Vec<Op> {
             "/work-groups/{school_id}",
             "学校的工作小组、缺口与各学期家庭教育工作计划（读取记入审计）",
         )
-        .returns::<WorkGroup>(200),
+        .returns::<WorkGroup>(200)
+        .errors(&[ErrorCode::ValidationFailed]),
         Op::put(
             "/work-groups/{school_id}/members/{account_id}",
             "将本校教职工（或作为家委会代表的本校家长）加入工作小组，或调整其职责",
@@ -75,8 +76,14 @@ async fn set_member(
     ApiJson(b): ApiJson<MemberBody>,
 ) -> ApiResult<Json<MemberSet>> {
     Ok(Json(
-        work_group::set_member(&state.app, &user.ctx, school, &Who::Account(account), b.duty)
-            .await?,
+        work_group::set_member(
+            &state.app,
+            &user.ctx,
+            school,
+            &Who::Account(account),
+            b.duty,
+        )
+        .await?,
     ))
 }
 

@@ -11,7 +11,7 @@ use tongyu_domain::calendar::{Term, format_local_minute};
 use tongyu_domain::org::UnitKind;
 use tongyu_domain::work_group::{Duty, term_label};
 use tongyu_domain::{Error, ErrorCode};
-use tongyu_service::work_group::{self, WorkGroup, Who};
+use tongyu_service::work_group::{self, Who, WorkGroup};
 
 use crate::AppState;
 use crate::error::{PageError, PageResult};
@@ -23,7 +23,10 @@ pub fn routes() -> Router<AppState> {
         .route("/work-group", get(hub))
         .route("/work-group/{school}", get(show))
         .route("/work-group/{school}/members", post(add))
-        .route("/work-group/{school}/members/{account}/remove", post(remove))
+        .route(
+            "/work-group/{school}/members/{account}/remove",
+            post(remove),
+        )
         .route("/work-group/{school}/plan", post(save_plan))
         .route("/work-group/{school}/export.xlsx", get(export))
 }
@@ -211,9 +214,7 @@ async fn show(
     Query(q): Query<ShowQuery>,
 ) -> PageResult<Response> {
     let notice = match q.msg.as_deref() {
-        Some("granted") => {
-            Some("已加入工作小组，并已为其开通本校总协调员角色。".to_owned())
-        }
+        Some("granted") => Some("已加入工作小组，并已为其开通本校总协调员角色。".to_owned()),
         Some("added") => Some("已加入工作小组。".to_owned()),
         other => notice(other),
     };
@@ -255,7 +256,9 @@ async fn add(
             .map_err(|_| Error::invalid("member", "请从列表中选择成员")),
     };
     let result = match (who, Duty::parse(f.duty.trim())) {
-        (Ok(who), Ok(duty)) => work_group::set_member(&state.app, &user.ctx, school, &who, duty).await,
+        (Ok(who), Ok(duty)) => {
+            work_group::set_member(&state.app, &user.ctx, school, &who, duty).await
+        }
         (Err(e), _) | (_, Err(e)) => Err(e),
     };
     match result {
@@ -325,5 +328,8 @@ async fn export(
         &["姓名", "职责", "账号状态", "加入时间"],
         &rows,
     )?;
-    Ok(crate::export::xlsx(&format!("work-group-{school}.xlsx"), bytes))
+    Ok(crate::export::xlsx(
+        &format!("work-group-{school}.xlsx"),
+        bytes,
+    ))
 }

@@ -26,3 +26,4 @@ mod search;
 mod snapshots;
 mod student;
 mod trust;
+mod work_group;
