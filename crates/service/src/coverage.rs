@@ -13,6 +13,7 @@ use crate::{App, Ctx};
 
 /// A column of the board.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "CoverageColumn")]
 pub struct Column {
     pub measure: Measure,
     pub label: String,
@@ -20,6 +21,7 @@ pub struct Column {
 
 /// A unit's line: its schools and, per column, how many have the measure.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "CoverageRow")]
 pub struct Row {
     pub unit_id: i64,
     pub name: String,
@@ -45,6 +47,7 @@ impl Row {
 
 /// A unit's board.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "CoverageBoard")]
 pub struct Board {
     pub columns: Vec<Column>,
     pub top: Row,
