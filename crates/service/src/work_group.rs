@@ -92,6 +92,27 @@ pub async fn show(app: &App, ctx: &Ctx, school_id: i64) -> Result<WorkGroup> {
     })
 }
 
+/// How a school stands, without naming anyone (for its leaders' home):
+/// members counted, a coordinator named, this term's plan saved; with the
+/// school's name.
+pub async fn standing(app: &App, ctx: &Ctx, school_id: i64) -> Result<(String, Standing)> {
+    let unit = school(app, ctx, school_id, Action::ManageWorkGroup).await?;
+    let (school_year, term) = current_term(app);
+    let min_members = crate::plan::current(app).await?.work_group_min;
+    let mut c = app.db.read().await?;
+    let (members, has_coordinator) = store::size(&mut c, unit.id).await?;
+    let has_plan = store::has_plan(&mut c, unit.id, school_year, term).await?;
+    Ok((
+        unit.name,
+        Standing {
+            members,
+            min_members,
+            has_coordinator,
+            has_plan,
+        },
+    ))
+}
+
 /// Staff of the school who may be added: (account id, name, username).
 pub async fn candidates(
     app: &App,

@@ -165,6 +165,20 @@ pub async fn plans(c: &mut Conn, school_id: i64) -> Result<Vec<TermPlan>> {
     rows.iter().map(plan_from_row).collect()
 }
 
+/// Whether a school saved its plan for a term.
+pub async fn has_plan(c: &mut Conn, school_id: i64, school_year: i64, term: Term) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM school_plans WHERE school_id = $1 AND school_year = $2 AND term = $3",
+    )
+    .bind(school_id)
+    .bind(school_year)
+    .bind(term.as_str())
+    .fetch_one(&mut *c)
+    .await
+    .db()?;
+    Ok(n > 0)
+}
+
 /// Saves a school's plan for a term; true when it is the term's first.
 pub async fn save_plan(
     c: &mut Conn,

@@ -136,6 +136,14 @@ struct UnitFigures {
     figures: Vec<Figure>,
 }
 
+/// A school whose organisation falls short of the plan, for those who keep
+/// its work group.
+struct SchoolOrganisation {
+    id: i64,
+    name: String,
+    gaps: Vec<String>,
+}
+
 #[derive(Template)]
 #[template(path = "home/staff.html")]
 struct StaffHome {
@@ -143,6 +151,7 @@ struct StaffHome {
     appeals: Option<AppealSection>,
     classes: Vec<ClassSection>,
     leads: Vec<UnitFigures>,
+    organisation: Vec<SchoolOrganisation>,
 }
 
 /// How many lagging units a figure names.
@@ -272,6 +281,33 @@ async fn leads(state: &AppState, user: &PageUser) -> PageResult<Vec<UnitFigures>
                 ),
             });
         }
+        if g.unit_kind != UnitKind::School {
+            let b = tongyu_service::coverage::board(app, &user.ctx, g.unit_id).await?;
+            let have =
+                |r: &tongyu_service::coverage::Row, i: usize| r.have.get(i).copied().unwrap_or(0);
+            let top = &b.top;
+            figures.push(Figure {
+                title: "学校组织：工作小组人数达标的学校".into(),
+                value: percent(permille(have(top, 1), top.schools)),
+                detail: format!(
+                    "{} 所学校：已明确总协调员 {}，工作小组人数达标 {}，本学期工作计划 {}",
+                    top.schools,
+                    have(top, 0),
+                    have(top, 1),
+                    have(top, 2)
+                ),
+                href: format!("/coverage/{}", g.unit_id),
+                worst: worst(
+                    b.rows,
+                    |r| permille(have(r, 1), r.schools),
+                    |r, f| Lagging {
+                        href: format!("/coverage/{}", r.unit_id),
+                        name: r.name,
+                        value: percent(f),
+                    },
+                ),
+            });
+        }
         out.push((g.unit_id, UnitFigures { name, figures }));
     }
     Ok(out.into_iter().map(|(_, u)| u).collect())
@@ -282,7 +318,34 @@ impl StaffHome {
         self.appeals.as_ref().is_none_or(|a| a.counts.open == 0)
             && !self.classes.iter().any(ClassSection::has_work)
             && self.leads.is_empty()
+            && self.organisation.is_empty()
     }
+}
+
+/// The schools whose work group the actor keeps (as the school's
+/// administrator or coordinator) and that still lack something.
+async fn organisation(state: &AppState, user: &PageUser) -> PageResult<Vec<SchoolOrganisation>> {
+    let mut out: Vec<SchoolOrganisation> = Vec::new();
+    for g in &user.ctx.actor.grants {
+        if !matches!(g.role, Role::SchoolAdmin | Role::Coordinator)
+            || g.unit_kind != UnitKind::School
+            || out.iter().any(|o| o.id == g.unit_id)
+        {
+            continue;
+        }
+        let (name, standing) =
+            tongyu_service::work_group::standing(&state.app, &user.ctx, g.unit_id).await?;
+        let gaps = standing.gaps();
+        if gaps.is_empty() {
+            continue;
+        }
+        out.push(SchoolOrganisation {
+            id: g.unit_id,
+            name,
+            gaps,
+        });
+    }
+    Ok(out)
 }
 
 /// The classes the actor leads as head teacher, each with the work it
@@ -381,6 +444,7 @@ pub(super) async fn home(state: &AppState, user: &PageUser) -> PageResult<String
     let appeals = appeals(state, user).await?;
     let classes = classes(state, user).await?;
     let leads = leads(state, user).await?;
+    let organisation = organisation(state, user).await?;
     // The menu shows the counts read just now.
     if let Some(a) = &appeals {
         nav.appeals = Some(a.counts);
@@ -390,6 +454,7 @@ pub(super) async fn home(state: &AppState, user: &PageUser) -> PageResult<String
         appeals,
         classes,
         leads,
+        organisation,
     })
     .map(|h| h.0)
 }

@@ -73,9 +73,33 @@ async fn a_school_administrator_completes_the_group_and_every_board_follows() {
         .await;
     assert_boards_equal_a_recount(&t).await;
 
-    // The school's page says what is missing, first.
+    // The administrator's home lists what the school lacks, each a tap
+    // from its page; the district leader's home gives the district's figure.
     let mut b = t.browser();
     b.sign_in("school-admin", PW).await;
+    let home = b.get("/").await;
+    assert!(home.body.contains("学校组织待完善"), "{}", home.body);
+    assert!(
+        home.body.contains(&format!(
+            "<a href=\"/work-group/{school}\">工作小组 5 人，不足 6 人</a>"
+        )),
+        "{}",
+        home.body
+    );
+    let mut leader = t.browser();
+    leader.sign_in("district-admin", PW).await;
+    let home = leader.get("/").await;
+    assert!(
+        home.body.contains("学校组织：工作小组人数达标的学校"),
+        "{}",
+        home.body
+    );
+    assert!(
+        home.body
+            .contains(&format!("href=\"/coverage/{district}\""))
+    );
+
+    // The school's page says what is missing, first.
     let hub = b.get("/work-group").await;
     assert_eq!(
         hub.location.as_deref(),
@@ -142,6 +166,8 @@ async fn a_school_administrator_completes_the_group_and_every_board_follows() {
         "{}",
         page.body
     );
+    let home = b.get("/").await;
+    assert!(!home.body.contains("学校组织待完善"), "nothing left to do");
 
     // The district's and the city's boards count the school at once.
     let (_, after) = t
