@@ -1,6 +1,6 @@
 //! org and board: a district's org and people pages, the first-lesson
-//! boards and each role's home at a large scale ÷ the same pages at demo
-//! scale, with each page's size.
+//! boards, the coverage boards of school organisation and each role's home
+//! at a large scale ÷ the same pages at demo scale, with each page's size.
 
 use super::*;
 
@@ -37,6 +37,16 @@ async fn pages_of(app: &App) -> Result<Vec<(&'static str, &'static str, String)>
             "people page of a district",
             "district-admin",
             format!("/org/{d0}/people"),
+        ),
+        (
+            "coverage board of the city",
+            "city-admin",
+            format!("/coverage/{city}"),
+        ),
+        (
+            "coverage board of a district",
+            "district-admin",
+            format!("/coverage/{d0}"),
         ),
         ("home of a school's handler", "school-admin", "/".into()),
         ("home of a head teacher", "head-teacher", "/".into()),

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::common::{TestApp, factory, sql};
 
-const ACTIONS: [&str; 7] = [
+const ACTIONS: [&str; 8] = [
     "view class",
     "create class",
     "list accounts",
@@ -14,24 +14,28 @@ const ACTIONS: [&str; 7] = [
     "create account",
     "issue invite",
     "read audit",
+    "keep work group",
 ];
 
 /// What each role gets, action by action, on a class and school inside its
 /// subtree (the demo's first school) .
-const INSIDE: &[(&str, [u16; 7])] = &[
-    ("city-admin", [200, 201, 200, 200, 201, 201, 403]),
-    ("district-admin", [200, 201, 200, 200, 201, 201, 403]),
-    ("subdistrict-admin", [200, 201, 200, 200, 201, 201, 403]),
-    ("school-admin", [200, 201, 200, 200, 201, 201, 403]),
-    ("coordinator", [200, 403, 200, 200, 403, 403, 403]),
-    ("head-teacher", [200, 404, 404, 200, 404, 201, 403]),
-    ("instructor", [200, 403, 403, 200, 403, 403, 403]),
-    ("teacher", [200, 403, 403, 200, 403, 403, 403]),
-    ("expert", [200, 403, 403, 403, 403, 403, 403]),
-    ("parent", [404, 404, 404, 404, 404, 404, 403]),
-    ("system-admin", [200, 403, 200, 403, 403, 403, 403]),
-    ("security-admin", [200, 403, 200, 403, 403, 403, 403]),
-    ("audit-admin", [404, 404, 404, 404, 404, 404, 200]),
+const INSIDE: &[(&str, [u16; 8])] = &[
+    ("city-admin", [200, 201, 200, 200, 201, 201, 403, 200]),
+    ("district-admin", [200, 201, 200, 200, 201, 201, 403, 200]),
+    (
+        "subdistrict-admin",
+        [200, 201, 200, 200, 201, 201, 403, 200],
+    ),
+    ("school-admin", [200, 201, 200, 200, 201, 201, 403, 200]),
+    ("coordinator", [200, 403, 200, 200, 403, 403, 403, 200]),
+    ("head-teacher", [200, 404, 404, 200, 404, 201, 403, 404]),
+    ("instructor", [200, 403, 403, 200, 403, 403, 403, 403]),
+    ("teacher", [200, 403, 403, 200, 403, 403, 403, 403]),
+    ("expert", [200, 403, 403, 403, 403, 403, 403, 403]),
+    ("parent", [404, 404, 404, 404, 404, 404, 403, 404]),
+    ("system-admin", [200, 403, 200, 403, 403, 403, 403, 403]),
+    ("security-admin", [200, 403, 200, 403, 403, 403, 403, 403]),
+    ("audit-admin", [404, 404, 404, 404, 404, 404, 200, 404]),
 ];
 
 /// Roles whose grant is the whole city see the other district as inside.
@@ -47,19 +51,28 @@ struct Target {
     class: i64,
     grade: i64,
     school: i64,
+    /// The class's head teacher, a member any keeper of the group may add.
+    head_teacher: i64,
 }
 
 async fn target(t: &TestApp, school_ext: &str) -> Target {
     let school = t.unit_id(school_ext).await;
     let class = factory::first_class(&t.app, school).await;
+    let head_teacher = tongyu_service::testkit::peek::account_by_username(
+        &t.app,
+        &format!("class{}-teacher", class.id),
+    )
+    .await
+    .id;
     Target {
         class: class.id,
         grade: class.parent_id.expect("a grade"),
         school,
+        head_teacher,
     }
 }
 
-async fn run(t: &TestApp, token: &str, who: &str, tag: &str, x: &Target) -> [u16; 7] {
+async fn run(t: &TestApp, token: &str, who: &str, tag: &str, x: &Target) -> [u16; 8] {
     let name = format!("{who}-{tag}");
     let r = [
         t.get(&format!("/api/v1/units/{}", x.class), token).await.0,
@@ -75,6 +88,14 @@ async fn run(t: &TestApp, token: &str, who: &str, tag: &str, x: &Target) -> [u16
         .0,
         t.api(Method::POST, &format!("/api/v1/classes/{}/invite", x.class), Some(token), None).await.0,
         t.get("/api/v1/audit?limit=5", token).await.0,
+        t.api(
+            Method::PUT,
+            &format!("/api/v1/work-groups/{}/members/{}", x.school, x.head_teacher),
+            Some(token),
+            Some(json!({"duty": "head_teacher"})),
+        )
+        .await
+        .0,
     ];
     r.map(|s: StatusCode| s.as_u16())
 }
@@ -97,10 +118,10 @@ async fn every_role_against_every_action_inside_and_outside_its_subtree() {
                 ));
             }
         }
-        let expected_out: [u16; 7] = if CITY_WIDE.contains(who) {
+        let expected_out: [u16; 8] = if CITY_WIDE.contains(who) {
             *expected
         } else {
-            let mut e = [404; 7];
+            let mut e = [404; 8];
             e[6] = 403;
             e
         };
