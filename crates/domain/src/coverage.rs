@@ -16,6 +16,10 @@ pub enum Measure {
     WorkGroup,
     /// A family-education plan is saved for this term.
     Plan { school_year: i64, term: Term },
+    /// A school-level parent committee serves this school year.
+    Committee { school_year: i64 },
+    /// Both parent lecturer groups have at least one lecturer (双团).
+    LecturerGroups,
 }
 
 impl Measure {
@@ -31,6 +35,8 @@ impl Measure {
                     Term::Second => 2,
                 }
             ),
+            Measure::Committee { school_year } => format!("committee:{school_year}"),
+            Measure::LecturerGroups => "lecturer_groups".into(),
         }
     }
 
@@ -40,6 +46,8 @@ impl Measure {
             Measure::Coordinator => "已明确总协调员".into(),
             Measure::WorkGroup => "工作小组人数达标".into(),
             Measure::Plan { .. } => "本学期工作计划".into(),
+            Measure::Committee { .. } => "校级家委会".into(),
+            Measure::LecturerGroups => "家长讲师“双团”".into(),
         }
     }
 }

@@ -99,10 +99,14 @@ pub enum Action {
     OperateJobs,
     /// Name a school's coordinator and work group, and write its plan each term.
     ManageWorkGroup,
+    /// Keep the parent committees of a school, grade or class and the
+    /// school's parent lecturer groups (members, elections, work records,
+    /// lectures).
+    ManageCommittees,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Self::ViewUnit,
         Self::ManageUnit,
         Self::ViewAccounts,
@@ -125,6 +129,7 @@ impl Action {
         Self::ManageAppeals,
         Self::OperateJobs,
         Self::ManageWorkGroup,
+        Self::ManageCommittees,
     ];
 
     /// The roles that may take the action (within the subtree of their grant).
@@ -210,6 +215,16 @@ impl Action {
             Self::HandleAppeals => &[CityAdmin, DistrictAdmin, SchoolAdmin, Coordinator],
             Self::SignOffAppeals => &[CityAdmin, DistrictAdmin, SchoolAdmin],
             Self::ManageAppeals => &[CityAdmin, DistrictAdmin, SchoolAdmin],
+            // A class's committee is its head teacher's to keep; the school's
+            // and its grades' are the school's leaders'.
+            Self::ManageCommittees => &[
+                CityAdmin,
+                DistrictAdmin,
+                SubdistrictAdmin,
+                SchoolAdmin,
+                Coordinator,
+                HeadTeacher,
+            ],
             // The school's leaders name the group; its coordinator keeps it.
             Self::ManageWorkGroup => &[
                 CityAdmin,

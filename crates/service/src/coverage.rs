@@ -3,11 +3,14 @@
 //! reads the kept counts only (`store::coverage`), one row per unit and
 //! measure, so it costs the same in a city of 200 schools or of 3,500.
 
+use std::collections::HashMap;
+
 use tongyu_domain::Result;
 use tongyu_domain::coverage::Measure;
 use tongyu_domain::org::{Unit, UnitKind};
 use tongyu_domain::policy::Action;
-use tongyu_store::{coverage, org as units};
+use tongyu_store::rollup::Check;
+use tongyu_store::{Conn, coverage, org as units};
 
 use crate::{App, Ctx};
 
@@ -55,13 +58,16 @@ pub struct Board {
     pub rows: Vec<Row>,
 }
 
-/// What the board measures now: the coordinator, the group, this term's plan.
+/// What the board measures now: the coordinator, the group, this term's
+/// plan, this school year's school committee, both lecturer groups.
 pub fn columns(app: &App) -> Vec<Column> {
     let (school_year, term) = crate::work_group::current_term(app);
     [
         Measure::Coordinator,
         Measure::WorkGroup,
         Measure::Plan { school_year, term },
+        Measure::Committee { school_year },
+        Measure::LecturerGroups,
     ]
     .into_iter()
     .map(|m| Column {
@@ -109,4 +115,42 @@ pub async fn board(app: &App, ctx: &Ctx, unit_id: i64) -> Result<Board> {
         rows,
         columns,
     })
+}
+
+/// Every measure recounted from the rows it counts: measure key → counts
+/// per unit.
+async fn recount(c: &mut Conn) -> Result<HashMap<String, HashMap<i64, Vec<i64>>>> {
+    let mut all = crate::work_group::recount(c).await?;
+    all.extend(tongyu_store::parent_committee::recount(c).await?);
+    Ok(all)
+}
+
+/// Every measure's counts as kept beside a recount (tests hold every board
+/// to it).
+pub async fn check(app: &App) -> Result<Vec<(String, Check)>> {
+    let mut c = app.db.read().await?;
+    let mut recounted = recount(&mut c).await?;
+    let mut keys: Vec<String> = coverage::kept_measures(&mut c).await?;
+    keys.extend(recounted.keys().cloned());
+    keys.sort();
+    keys.dedup();
+    let mut out = Vec::new();
+    for key in keys {
+        let counts = recounted.remove(&key).unwrap_or_default();
+        out.push((key.clone(), coverage::check(&mut c, &key, counts).await?));
+    }
+    Ok(out)
+}
+
+/// Replaces every measure's counts by a recount (after the demo writes its
+/// rows directly, or the plan's floor for a work group changes).
+pub async fn recount_into(c: &mut Conn) -> Result<()> {
+    let mut recounted = recount(c).await?;
+    for key in coverage::kept_measures(c).await? {
+        recounted.entry(key).or_default();
+    }
+    for (key, counts) in recounted {
+        coverage::replace(c, &key, &counts).await?;
+    }
+    Ok(())
 }

@@ -208,7 +208,7 @@ pub async fn update(app: &App, ctx: &Ctx, proposed: Plan, note: &str) -> Result<
         }
     }
     if before.work_group_min != proposed.work_group_min {
-        crate::work_group::recount_into(&mut tx).await?;
+        crate::coverage::recount_into(&mut tx).await?;
     }
     audit::commit_audited(
         tx,

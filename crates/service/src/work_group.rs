@@ -133,7 +133,8 @@ pub enum Who {
     Login(String),
 }
 
-async fn find(app: &App, c: &mut Conn, who: &Who) -> Result<tongyu_domain::account::Account> {
+/// The account a [`Who`] names, or a message that it was not found.
+pub async fn find(app: &App, c: &mut Conn, who: &Who) -> Result<tongyu_domain::account::Account> {
     let not_found = || Error::invalid("member", "找不到这个账号，请核对用户名或手机号");
     match who {
         Who::Account(id) => accounts::get(c, *id).await?.ok_or_else(not_found),
@@ -216,7 +217,7 @@ pub async fn set_member(
         .iter()
         .any(|g| g.role != Role::Parent && path_within(&g.unit_path, &unit.path));
     if duty.is_parent() {
-        if !store::is_parent_at(&mut tx, account.id, &unit.path).await? {
+        if !tongyu_store::student::is_guardian_within(&mut tx, account.id, &unit.path).await? {
             return Err(Error::invalid(
                 "member",
                 format!(
@@ -403,30 +404,10 @@ pub async fn save_plan(
     .await
 }
 
-/// Every work-group measure's counts as kept beside a recount.
-pub async fn check(app: &App) -> Result<Vec<(String, tongyu_store::rollup::Check)>> {
-    let mut c = app.db.read().await?;
-    let min = crate::plan::in_force(&mut c).await?.work_group_min;
-    let mut recounted = store::recount(&mut c, min).await?;
-    let mut keys: Vec<String> = coverage::kept_measures(&mut c).await?;
-    keys.extend(recounted.keys().cloned());
-    keys.sort();
-    keys.dedup();
-    let mut out = Vec::new();
-    for key in keys {
-        let counts = recounted.remove(&key).unwrap_or_default();
-        out.push((key.clone(), coverage::check(&mut c, &key, counts).await?));
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out)
-}
-
-/// Replaces the work-group measures' counts by a recount (after the demo
-/// writes groups directly, or the plan's floor for a group changes).
-pub async fn recount_into(c: &mut Conn) -> Result<()> {
+/// The work-group measures recounted from the members and plans.
+pub async fn recount(
+    c: &mut Conn,
+) -> Result<std::collections::HashMap<String, std::collections::HashMap<i64, Vec<i64>>>> {
     let min = crate::plan::in_force(c).await?.work_group_min;
-    for (key, counts) in store::recount(c, min).await? {
-        coverage::replace(c, &key, &counts).await?;
-    }
-    Ok(())
+    store::recount(c, min).await
 }

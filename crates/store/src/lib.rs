@@ -24,6 +24,7 @@ pub mod media;
 pub mod migrate;
 pub mod opinion;
 pub mod org;
+pub mod parent_committee;
 pub mod plan;
 pub mod retention;
 pub mod rollup;

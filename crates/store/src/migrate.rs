@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (28, "library_favourites", include_str!("../migrations/0028_library_favourites.sql")),
     (29, "cache_feed", include_str!("../migrations/0029_cache_feed.sql")),
     (30, "work_groups", include_str!("../migrations/0030_work_groups.sql")),
+    (31, "parent_committees", include_str!("../migrations/0031_parent_committees.sql")),
 ];
 
 /// What a migration needs done in Rust, in its transaction, after its SQL:

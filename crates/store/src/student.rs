@@ -5,7 +5,7 @@ use tongyu_domain::collate::sort_by_name;
 use tongyu_domain::org::{Counts, Unit};
 use tongyu_domain::student::{LinkStatus, Student};
 
-use crate::{Conn, DbResult, col};
+use crate::{BindSubtree, Conn, DbResult, col};
 
 fn student_from_row(r: &sqlx::any::AnyRow) -> Result<Student> {
     Ok(Student {
@@ -530,4 +530,59 @@ pub async fn consents_of(c: &mut Conn, student_id: i64) -> Result<Vec<Consent>> 
             })
         })
         .collect()
+}
+
+/// Whether the account is a parent with a confirmed link to a child in a
+/// class at or below the unit with this path.
+pub async fn is_guardian_within(c: &mut Conn, account_id: i64, path: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM guardians g JOIN students s ON s.id = g.student_id
+         JOIN units u ON u.id = s.class_id
+         WHERE g.account_id = $1 AND g.status = 'confirmed' AND s.active = 1
+           AND u.path >= $2 AND u.path < $3",
+    )
+    .bind(account_id)
+    .bind_subtree(path)
+    .fetch_one(&mut *c)
+    .await
+    .db()?;
+    Ok(n > 0)
+}
+
+/// The names of the account's children (confirmed, active) in classes at or
+/// below the unit with this path, by name.
+pub async fn children_within(c: &mut Conn, account_id: i64, path: &str) -> Result<Vec<String>> {
+    let mut names: Vec<String> = sqlx::query_scalar(
+        "SELECT s.name FROM guardians g JOIN students s ON s.id = g.student_id
+         JOIN units u ON u.id = s.class_id
+         WHERE g.account_id = $1 AND g.status = 'confirmed' AND s.active = 1
+           AND u.path >= $2 AND u.path < $3",
+    )
+    .bind(account_id)
+    .bind_subtree(path)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    sort_by_name(&mut names, |n| n);
+    Ok(names)
+}
+
+/// Parents with a confirmed child in the class: (account id, parent's name,
+/// child's name), by the child's name.
+pub async fn parents_of_class(c: &mut Conn, class_id: i64) -> Result<Vec<(i64, String, String)>> {
+    let rows = sqlx::query(
+        "SELECT a.id, a.display_name, s.name FROM guardians g JOIN students s ON s.id = g.student_id
+         JOIN accounts a ON a.id = g.account_id
+         WHERE s.class_id = $1 AND g.status = 'confirmed' AND s.active = 1 AND a.active = 1",
+    )
+    .bind(class_id)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    let mut out = rows
+        .iter()
+        .map(|r| Ok((col(r, "id")?, col(r, "display_name")?, col(r, "name")?)))
+        .collect::<Result<Vec<(i64, String, String)>>>()?;
+    sort_by_name(&mut out, |p| &p.2);
+    Ok(out)
 }

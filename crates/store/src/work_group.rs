@@ -249,22 +249,6 @@ pub async fn staff_of(
     Ok(out)
 }
 
-/// Whether the account is a parent with a confirmed link to a child in a
-/// class of the school.
-pub async fn is_parent_at(c: &mut Conn, account_id: i64, school_path: &str) -> Result<bool> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM guardians g JOIN students s ON s.id = g.student_id
-         JOIN units u ON u.id = s.class_id
-         WHERE g.account_id = $1 AND g.status = 'confirmed' AND u.path >= $2 AND u.path < $3",
-    )
-    .bind(account_id)
-    .bind_subtree(school_path)
-    .fetch_one(&mut *c)
-    .await
-    .db()?;
-    Ok(n > 0)
-}
-
 /// The recount of every work-group measure from the members and plans,
 /// a group counting as full from `min_members`: measure key → counts per unit.
 pub async fn recount(

@@ -31,10 +31,12 @@ mod home;
 mod import;
 mod jobs;
 mod learning;
+mod lecturer_group;
 mod library;
 pub mod media;
 mod opinion;
 mod org;
+mod parent_committee;
 mod plan;
 mod search;
 mod second_factor;
@@ -188,6 +190,8 @@ fn page_routes() -> Router<AppState> {
         .merge(plan::pages::routes())
         .merge(work_group::pages::routes())
         .merge(coverage::pages::routes())
+        .merge(parent_committee::pages::routes())
+        .merge(lecturer_group::pages::routes())
 }
 
 /// Every module's routes under `/api/v1`.
@@ -211,6 +215,8 @@ fn api_routes() -> Router<AppState> {
         .merge(plan::api::routes())
         .merge(work_group::api::routes())
         .merge(coverage::api::routes())
+        .merge(parent_committee::api::routes())
+        .merge(lecturer_group::api::routes())
 }
 
 /// Every module's API operations as the OpenAPI document states them,
@@ -236,6 +242,8 @@ pub fn api_operations() -> Vec<openapi::Operation> {
         ("plan", plan::api::operations()),
         ("work_group", work_group::api::operations()),
         ("coverage", coverage::api::operations()),
+        ("parent_committee", parent_committee::api::operations()),
+        ("lecturer_group", lecturer_group::api::operations()),
     ]
     .into_iter()
     .flat_map(|(tag, ops)| openapi::tagged(tag, ops))

@@ -536,7 +536,7 @@ pub async fn generate(
         now,
     )
     .await?;
-    crate::work_group::recount_into(&mut tx).await?;
+    crate::coverage::recount_into(&mut tx).await?;
     units::recount(&mut tx).await?;
     // The demo writes sessions directly: their tallies and the classes met
     // and on track are counted once, at the end.

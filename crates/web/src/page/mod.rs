@@ -109,6 +109,12 @@ impl Nav {
                 label: "搜索",
             });
         }
+        if !a.scope(Action::ManageCommittees).is_empty() {
+            links.push(NavLink {
+                href: "/committees",
+                label: "家委会",
+            });
+        }
         if !a.scope(Action::ManageWorkGroup).is_empty() {
             links.push(NavLink {
                 href: "/work-group",

@@ -43,7 +43,7 @@ async fn audited(t: &TestApp, action: &str) -> i64 {
 }
 
 async fn assert_boards_equal_a_recount(t: &TestApp) {
-    for (measure, check) in tongyu_service::work_group::check(&t.app)
+    for (measure, check) in tongyu_service::coverage::check(&t.app)
         .await
         .expect("check")
     {

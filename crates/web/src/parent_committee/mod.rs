@@ -1,0 +1,4 @@
+//! Parent committees of schools, grades and classes.
+
+pub mod api;
+pub mod pages;
