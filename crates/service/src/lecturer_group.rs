@@ -18,6 +18,7 @@ use crate::{App, Ctx, audit};
 
 /// One of the two groups with its lecturers.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "LecturerGroup")]
 pub struct Group {
     pub kind: GroupKind,
     pub label: String,

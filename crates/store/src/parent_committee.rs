@@ -119,6 +119,7 @@ pub async fn dissolve(c: &mut Conn, id: i64, now: i64) -> Result<bool> {
 
 /// A member of a committee.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "CommitteeMember")]
 pub struct Member {
     pub account_id: i64,
     pub display_name: String,

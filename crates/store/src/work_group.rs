@@ -10,6 +10,7 @@ use crate::{BindSubtree, Conn, DbResult, col};
 
 /// A member as the group's page lists them.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "WorkGroupMember")]
 pub struct Member {
     pub account_id: i64,
     pub display_name: String,

@@ -14,6 +14,7 @@ use tongyu_store::org::{self as units, NewUnit};
 use tongyu_store::student::{self as students, NewStudent};
 
 mod appeals;
+mod committees;
 mod courses;
 mod work_groups;
 
@@ -368,7 +369,22 @@ pub async fn generate(
     tx.commit().await.db()?;
     let staff_grants = grants;
 
-    // Students and their guardians, in batches of classes.
+    // Students and their guardians, in batches of classes; a few parents of
+    // each school are kept for its committee and lecturer groups.
+    let school_of_class: std::collections::HashMap<i64, i64> = {
+        let ids: std::collections::HashSet<i64> = schools.iter().map(|s| s.id).collect();
+        classes
+            .iter()
+            .filter_map(|c| {
+                tongyu_domain::org::path_ids(&c.path)
+                    .into_iter()
+                    .find(|id| ids.contains(id))
+                    .map(|s| (c.id, s))
+            })
+            .collect()
+    };
+    let mut parents_by_school: std::collections::HashMap<i64, Vec<i64>> =
+        std::collections::HashMap::new();
     let mut phone_seq: u64 = 0;
     let total = classes.len() as u64;
     let mut done = 0u64;
@@ -427,6 +443,12 @@ pub async fn generate(
         let mut links = Vec::with_capacity(plan.len());
         let mut parent_grants = Vec::with_capacity(plan.len());
         for ((_, account_id), (sid, class_id, relation)) in created.iter().zip(&plan) {
+            if let Some(school) = school_of_class.get(class_id) {
+                let kept = parents_by_school.entry(*school).or_default();
+                if kept.len() < 8 && *relation == "父亲" {
+                    kept.push(*account_id);
+                }
+            }
             links.push((*sid, *account_id, (*relation).to_owned()));
             parent_grants.push((*account_id, Role::Parent, *class_id));
         }
@@ -533,6 +555,25 @@ pub async fn generate(
         &staff_grants,
         &classes,
         &named_school,
+        now,
+    )
+    .await?;
+    let mut class_parents: Vec<i64> = students::parents_of_class(&mut tx, class.id)
+        .await?
+        .into_iter()
+        .map(|(id, _, _)| id)
+        .filter(|id| *id != id_of("parent"))
+        .take(2)
+        .collect();
+    class_parents.push(id_of("parent"));
+    committees::committees(
+        &mut tx,
+        &schools,
+        &parents_by_school,
+        school.id,
+        class.id,
+        &class_parents,
+        id_of("school-admin"),
         now,
     )
     .await?;

@@ -146,6 +146,7 @@ async fn the_openapi_document_describes_every_operation_and_each_exists() {
         let concrete = path
             .replace("{role}", "teacher")
             .replace("{term}", "first")
+            .replace("{kind}", "career")
             .replace(['{', '}'], "")
             .replace("idparent", "1");
         let mut concrete: String = concrete

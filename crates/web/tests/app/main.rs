@@ -20,6 +20,7 @@ mod learning;
 mod library;
 mod media;
 mod org;
+mod parent_committee;
 mod plan;
 mod sealing;
 mod search;
