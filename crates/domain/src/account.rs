@@ -17,6 +17,8 @@ pub enum Role {
     Instructor,
     Teacher,
     Expert,
+    /// 教研员: a guidance centre's (or family education section's) staff.
+    Researcher,
     Parent,
     SystemAdmin,
     SecurityAdmin,
@@ -24,7 +26,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 13] = [
+    pub const ALL: [Role; 14] = [
         Self::CityAdmin,
         Self::DistrictAdmin,
         Self::SubdistrictAdmin,
@@ -34,6 +36,7 @@ impl Role {
         Self::Instructor,
         Self::Teacher,
         Self::Expert,
+        Self::Researcher,
         Self::Parent,
         Self::SystemAdmin,
         Self::SecurityAdmin,
@@ -51,6 +54,7 @@ impl Role {
             Self::Instructor => "instructor",
             Self::Teacher => "teacher",
             Self::Expert => "expert",
+            Self::Researcher => "researcher",
             Self::Parent => "parent",
             Self::SystemAdmin => "system_admin",
             Self::SecurityAdmin => "security_admin",
@@ -76,6 +80,7 @@ impl Role {
             Self::Instructor => "家庭教育指导教师",
             Self::Teacher => "教师",
             Self::Expert => "专家",
+            Self::Researcher => "教研员",
             Self::Parent => "家长",
             Self::SystemAdmin => "系统管理员",
             Self::SecurityAdmin => "安全管理员",
@@ -126,7 +131,7 @@ impl Role {
             Self::SchoolAdmin | Self::Coordinator | Self::Teacher => &[UnitKind::School],
             Self::Instructor => &[UnitKind::School, UnitKind::Grade],
             Self::HeadTeacher | Self::Parent => &[UnitKind::Class],
-            Self::Expert => &[UnitKind::City, UnitKind::District],
+            Self::Expert | Self::Researcher => &[UnitKind::City, UnitKind::District],
         }
     }
 }

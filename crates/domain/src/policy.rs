@@ -103,10 +103,15 @@ pub enum Action {
     /// school's parent lecturer groups (members, elections, work records,
     /// lectures).
     ManageCommittees,
+    /// Keep the coordination group of the city or a district, its joint
+    /// meetings and their follow-up items (an owner unit closes its own).
+    ManageCoordination,
+    /// Keep a guidance centre's record and its services.
+    ManageGuidance,
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 25] = [
         Self::ViewUnit,
         Self::ManageUnit,
         Self::ViewAccounts,
@@ -130,6 +135,8 @@ impl Action {
         Self::OperateJobs,
         Self::ManageWorkGroup,
         Self::ManageCommittees,
+        Self::ManageCoordination,
+        Self::ManageGuidance,
     ];
 
     /// The roles that may take the action (within the subtree of their grant).
@@ -147,6 +154,7 @@ impl Action {
                 Instructor,
                 Teacher,
                 Expert,
+                Researcher,
                 SystemAdmin,
                 SecurityAdmin,
             ],
@@ -215,6 +223,10 @@ impl Action {
             Self::HandleAppeals => &[CityAdmin, DistrictAdmin, SchoolAdmin, Coordinator],
             Self::SignOffAppeals => &[CityAdmin, DistrictAdmin, SchoolAdmin],
             Self::ManageAppeals => &[CityAdmin, DistrictAdmin, SchoolAdmin],
+            // Meetings are the city's and districts'; a school or subdistrict
+            // that owns a follow-up item closes it (the service checks which).
+            Self::ManageCoordination => &[CityAdmin, DistrictAdmin, SubdistrictAdmin, SchoolAdmin],
+            Self::ManageGuidance => &[CityAdmin, DistrictAdmin, Researcher],
             // A class's committee is its head teacher's to keep; the school's
             // and its grades' are the school's leaders'.
             Self::ManageCommittees => &[
