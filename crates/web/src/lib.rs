@@ -23,10 +23,12 @@ mod appeal;
 mod audit;
 mod auth;
 mod contribution;
+mod coordination_group;
 mod course;
 mod coverage;
 mod delivery;
 mod growth;
+mod guidance_center;
 mod home;
 mod import;
 mod jobs;
@@ -192,6 +194,8 @@ fn page_routes() -> Router<AppState> {
         .merge(coverage::pages::routes())
         .merge(parent_committee::pages::routes())
         .merge(lecturer_group::pages::routes())
+        .merge(coordination_group::pages::routes())
+        .merge(guidance_center::pages::routes())
 }
 
 /// Every module's routes under `/api/v1`.
@@ -217,6 +221,8 @@ fn api_routes() -> Router<AppState> {
         .merge(coverage::api::routes())
         .merge(parent_committee::api::routes())
         .merge(lecturer_group::api::routes())
+        .merge(coordination_group::api::routes())
+        .merge(guidance_center::api::routes())
 }
 
 /// Every module's API operations as the OpenAPI document states them,
@@ -244,6 +250,8 @@ pub fn api_operations() -> Vec<openapi::Operation> {
         ("coverage", coverage::api::operations()),
         ("parent_committee", parent_committee::api::operations()),
         ("lecturer_group", lecturer_group::api::operations()),
+        ("coordination_group", coordination_group::api::operations()),
+        ("guidance_center", guidance_center::api::operations()),
     ]
     .into_iter()
     .flat_map(|(tag, ops)| openapi::tagged(tag, ops))

@@ -15,6 +15,7 @@ use tongyu_store::student::{self as students, NewStudent};
 
 mod appeals;
 mod committees;
+mod coordination;
 mod courses;
 mod work_groups;
 
@@ -481,6 +482,7 @@ pub async fn generate(
         ("instructor", Role::Instructor, school),
         ("teacher", Role::Teacher, school),
         ("expert", Role::Expert, &city),
+        ("researcher", Role::Researcher, district),
         ("parent", Role::Parent, class),
         ("system-admin", Role::SystemAdmin, &city),
         ("security-admin", Role::SecurityAdmin, &city),
@@ -574,6 +576,15 @@ pub async fn generate(
         class.id,
         &class_parents,
         id_of("school-admin"),
+        now,
+    )
+    .await?;
+    coordination::coordination(
+        &mut tx,
+        &city,
+        &districts,
+        id_of("researcher"),
+        id_of("city-admin"),
         now,
     )
     .await?;

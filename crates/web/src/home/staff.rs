@@ -144,6 +144,15 @@ struct SchoolOrganisation {
     gaps: Vec<String>,
 }
 
+/// A follow-up item of a joint meeting owned by one of the actor's units
+/// and past its day, or a group of theirs that has not met in time.
+struct CoordinationTask {
+    href: String,
+    tag: &'static str,
+    text: String,
+    detail: String,
+}
+
 #[derive(Template)]
 #[template(path = "home/staff.html")]
 struct StaffHome {
@@ -152,6 +161,7 @@ struct StaffHome {
     classes: Vec<ClassSection>,
     leads: Vec<UnitFigures>,
     organisation: Vec<SchoolOrganisation>,
+    coordination: Vec<CoordinationTask>,
 }
 
 /// How many lagging units a figure names.
@@ -319,7 +329,30 @@ impl StaffHome {
             && !self.classes.iter().any(ClassSection::has_work)
             && self.leads.is_empty()
             && self.organisation.is_empty()
+            && self.coordination.is_empty()
     }
+}
+
+/// The coordination work the actor's units are late on.
+async fn coordination(state: &AppState, user: &PageUser) -> PageResult<Vec<CoordinationTask>> {
+    let d = tongyu_service::coordination_group::duties(&state.app, &user.ctx).await?;
+    let mut out: Vec<CoordinationTask> = d
+        .meetings_due
+        .into_iter()
+        .map(|(id, name, due)| CoordinationTask {
+            href: format!("/coordination/{id}"),
+            tag: "联席会议",
+            text: format!("{name}协调小组应于 {due} 前召开联席会议"),
+            detail: String::new(),
+        })
+        .collect();
+    out.extend(d.overdue_items.into_iter().map(|i| CoordinationTask {
+        href: format!("/joint-meetings/{}", i.meeting_id),
+        tag: "已逾期",
+        text: i.decision,
+        detail: format!("{} · {} 前 · {}", i.owner_name, i.due_on, i.meeting_title),
+    }));
+    Ok(out)
 }
 
 /// The schools whose work group the actor keeps (as the school's
@@ -445,6 +478,7 @@ pub(super) async fn home(state: &AppState, user: &PageUser) -> PageResult<String
     let classes = classes(state, user).await?;
     let leads = leads(state, user).await?;
     let organisation = organisation(state, user).await?;
+    let coordination = coordination(state, user).await?;
     // The menu shows the counts read just now.
     if let Some(a) = &appeals {
         nav.appeals = Some(a.counts);
@@ -455,6 +489,7 @@ pub(super) async fn home(state: &AppState, user: &PageUser) -> PageResult<String
         classes,
         leads,
         organisation,
+        coordination,
     })
     .map(|h| h.0)
 }

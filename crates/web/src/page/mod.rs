@@ -109,6 +109,21 @@ impl Nav {
                 label: "搜索",
             });
         }
+        if a.grants.iter().any(|g| {
+            matches!(
+                g.role,
+                Role::CityAdmin | Role::DistrictAdmin | Role::Researcher
+            )
+        }) {
+            links.push(NavLink {
+                href: "/coordination",
+                label: "协调小组",
+            });
+            links.push(NavLink {
+                href: "/guidance",
+                label: "指导中心",
+            });
+        }
         if !a.scope(Action::ManageCommittees).is_empty() {
             links.push(NavLink {
                 href: "/committees",
