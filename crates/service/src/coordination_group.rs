@@ -22,6 +22,7 @@ use crate::{App, Ctx, audit};
 
 /// How a group stands on its meetings.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "MeetingStanding")]
 pub struct Standing {
     /// The last meeting's day, or empty.
     pub last_meeting: String,
@@ -359,7 +360,11 @@ pub struct MeetingDetail {
     pub items: Vec<Item>,
     /// Units that may own an item: the group's unit and those right below.
     pub owners: Vec<(i64, String)>,
+    /// The reader keeps the group (adds items).
     pub may_manage: bool,
+    /// Items the reader may mark done (the group's keepers: all; an owner:
+    /// its own).
+    pub closeable: Vec<i64>,
     pub today: String,
 }
 
@@ -380,8 +385,34 @@ async fn meeting_and_unit(
     Ok((m, unit))
 }
 
+/// A meeting, for staff who see its group's unit, and for the units that
+/// own one of its items (they read what they are to do, and close it).
 pub async fn meeting(app: &App, ctx: &Ctx, id: i64) -> Result<MeetingDetail> {
-    let (m, unit) = meeting_and_unit(app, ctx, id, Action::ViewUnit).await?;
+    let owner_reads = {
+        let mut c = app.db.read().await?;
+        match store::meeting(&mut c, id).await? {
+            Some(m) => {
+                let mut owns = false;
+                for i in store::items_of_meeting(&mut c, m.id).await? {
+                    if let Some(u) = units::get(&mut c, i.owner_unit_id).await?
+                        && crate::access::in_view(ctx, &u.path)
+                    {
+                        owns = true;
+                        break;
+                    }
+                }
+                match (owns, units::get(&mut c, m.unit_id).await?) {
+                    (true, Some(unit)) => Some((m, unit)),
+                    _ => None,
+                }
+            }
+            None => None,
+        }
+    };
+    let (m, unit) = match owner_reads {
+        Some(found) => found,
+        None => meeting_and_unit(app, ctx, id, Action::ViewUnit).await?,
+    };
     let mut c = app.db.read().await?;
     let present_ids = store::attendance(&mut c, m.id).await?;
     let departments = store::departments(&mut c, unit.id).await?;
@@ -396,12 +427,27 @@ pub async fn meeting(app: &App, ctx: &Ctx, id: i64) -> Result<MeetingDetail> {
     let (present, absent): (Vec<Department>, Vec<Department>) = departments
         .into_iter()
         .partition(|d| present_ids.contains(&d.id));
+    let may_manage = ctx.actor.can(Action::ManageCoordination, &unit.path);
+    let mut closeable = Vec::new();
+    for i in &items {
+        if i.status != tongyu_domain::coordination_group::ItemStatus::Open {
+            continue;
+        }
+        let owner_keeps = match units::get(&mut c, i.owner_unit_id).await? {
+            Some(o) => ctx.actor.can(Action::ManageCoordination, &o.path),
+            None => false,
+        };
+        if may_manage || owner_keeps {
+            closeable.push(i.id);
+        }
+    }
     Ok(MeetingDetail {
         present: present.into_iter().map(|d| d.name).collect(),
         absent: absent.into_iter().map(|d| d.name).collect(),
         items,
         owners,
-        may_manage: ctx.actor.can(Action::ManageCoordination, &unit.path),
+        may_manage,
+        closeable,
         group_name: unit.name,
         today: today(app),
         meeting: m,

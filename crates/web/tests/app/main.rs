@@ -11,6 +11,7 @@ mod campaign;
 mod common;
 mod contract;
 mod contribution;
+mod coordination_group;
 mod course;
 mod delivery;
 mod home;
