@@ -59,7 +59,7 @@ mod tests {
     #[test]
     fn kinds_round_trip() {
         for k in ServiceKind::ALL {
-            assert_eq!(ServiceKind::parse(k.as_str()).unwrap(), k);
+            assert_eq!(ServiceKind::parse(k.as_str()).expect("ok"), k);
         }
         assert!(ServiceKind::parse("party").is_err());
     }

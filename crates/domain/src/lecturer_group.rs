@@ -105,9 +105,9 @@ mod tests {
     #[test]
     fn kinds_and_audiences_round_trip() {
         for k in GroupKind::ALL {
-            assert_eq!(GroupKind::parse(k.as_str()).unwrap(), k);
+            assert_eq!(GroupKind::parse(k.as_str()).expect("ok"), k);
         }
-        assert_eq!(Audience::parse("students").unwrap(), Audience::Students);
+        assert_eq!(Audience::parse("students").expect("ok"), Audience::Students);
         assert!(Audience::parse("teachers").is_err());
         assert!(GroupKind::parse("sports").is_err());
     }

@@ -186,10 +186,10 @@ mod tests {
     #[test]
     fn seats_and_kinds_round_trip() {
         for s in Seat::ALL {
-            assert_eq!(Seat::parse(s.as_str()).unwrap(), s);
+            assert_eq!(Seat::parse(s.as_str()).expect("ok"), s);
         }
         for k in RecordKind::ALL {
-            assert_eq!(RecordKind::parse(k.as_str()).unwrap(), k);
+            assert_eq!(RecordKind::parse(k.as_str()).expect("ok"), k);
         }
         assert!(Seat::parse("king").is_err());
     }
@@ -202,9 +202,9 @@ mod tests {
 
     #[test]
     fn dates_are_checked_and_ordered() {
-        let today = parse_date("2026-12-04").unwrap();
+        let today = parse_date("2026-12-04").expect("ok");
         assert_eq!(
-            checked_day("held_on", " 2026-9-5 ", today).unwrap(),
+            checked_day("held_on", " 2026-9-5 ", today).expect("ok"),
             "2026-09-05"
         );
         assert!(checked_day("held_on", "2026-12-05", today).is_err());
@@ -217,7 +217,7 @@ mod tests {
     fn texts_and_counts_have_bounds() {
         assert!(checked_text("title", "标题", " a ", 2, 10).is_err());
         assert_eq!(
-            checked_text("title", "标题", " 家长会 ", 2, 10).unwrap(),
+            checked_text("title", "标题", " 家长会 ", 2, 10).expect("ok"),
             "家长会"
         );
         assert!(checked_count("voters", "投票人数", -1).is_err());

@@ -179,6 +179,7 @@ pub async fn meetings(c: &mut Conn, unit_id: i64) -> Result<Vec<Meeting>> {
     .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn insert_meeting(
     c: &mut Conn,
     unit_id: i64,

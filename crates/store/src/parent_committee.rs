@@ -247,6 +247,7 @@ pub struct Election {
     pub note: String,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn insert_election(
     c: &mut Conn,
     committee_id: i64,

@@ -198,8 +198,10 @@ async fn a_school_administrator_completes_the_group_and_every_board_follows() {
 
     // A higher floor in the plan is in force at once: the group of six
     // falls short of seven, and every board is recounted.
-    let mut plan = tongyu_domain::plan::Plan::default();
-    plan.work_group_min = 7;
+    let plan = tongyu_domain::plan::Plan {
+        work_group_min: 7,
+        ..Default::default()
+    };
     let (s, v) = t
         .api(
             Method::PUT,
