@@ -16,7 +16,7 @@ CREATE TABLE coordination_departments (
     name @TEXT_C@ NOT NULL,
     contact TEXT NOT NULL DEFAULT '',
     phone TEXT NOT NULL DEFAULT '',
-    leading BIGINT NOT NULL DEFAULT 0,
+    is_lead BIGINT NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
     UNIQUE (unit_id, name)
 );

@@ -71,8 +71,8 @@ pub struct Department {
 
 pub async fn departments(c: &mut Conn, unit_id: i64) -> Result<Vec<Department>> {
     let rows = sqlx::query(
-        "SELECT id, name, contact, phone, leading FROM coordination_departments
-         WHERE unit_id = $1 ORDER BY leading DESC, id",
+        "SELECT id, name, contact, phone, is_lead FROM coordination_departments
+         WHERE unit_id = $1 ORDER BY is_lead DESC, id",
     )
     .bind(unit_id)
     .fetch_all(&mut *c)
@@ -85,7 +85,7 @@ pub async fn departments(c: &mut Conn, unit_id: i64) -> Result<Vec<Department>> 
                 name: col(r, "name")?,
                 contact: col(r, "contact")?,
                 phone: col(r, "phone")?,
-                leading: col::<i64>(r, "leading")? != 0,
+                leading: col::<i64>(r, "is_lead")? != 0,
             })
         })
         .collect()
@@ -98,7 +98,7 @@ pub async fn insert_department(
     now: i64,
 ) -> Result<i64> {
     sqlx::query_scalar(
-        "INSERT INTO coordination_departments (unit_id, name, contact, phone, leading, created_at)
+        "INSERT INTO coordination_departments (unit_id, name, contact, phone, is_lead, created_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(unit_id)
