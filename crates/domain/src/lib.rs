@@ -24,6 +24,7 @@ pub mod policy;
 pub mod search;
 pub mod student;
 pub mod throttle;
+pub mod training;
 pub mod verify;
 pub mod work_group;
 

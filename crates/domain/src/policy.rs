@@ -108,10 +108,12 @@ pub enum Action {
     ManageCoordination,
     /// Keep a guidance centre's record and its services.
     ManageGuidance,
+    /// Run training programmes: sessions, check-in codes, attendance.
+    ManageTraining,
 }
 
 impl Action {
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 26] = [
         Self::ViewUnit,
         Self::ManageUnit,
         Self::ViewAccounts,
@@ -137,6 +139,7 @@ impl Action {
         Self::ManageCommittees,
         Self::ManageCoordination,
         Self::ManageGuidance,
+        Self::ManageTraining,
     ];
 
     /// The roles that may take the action (within the subtree of their grant).
@@ -227,6 +230,15 @@ impl Action {
             // that owns a follow-up item closes it (the service checks which).
             Self::ManageCoordination => &[CityAdmin, DistrictAdmin, SubdistrictAdmin, SchoolAdmin],
             Self::ManageGuidance => &[CityAdmin, DistrictAdmin, Researcher],
+            // Training is run by the bureaus, their researchers, and the
+            // schools' leaders and coordinators.
+            Self::ManageTraining => &[
+                CityAdmin,
+                DistrictAdmin,
+                SchoolAdmin,
+                Coordinator,
+                Researcher,
+            ],
             // A class's committee is its head teacher's to keep; the school's
             // and its grades' are the school's leaders'.
             Self::ManageCommittees => &[

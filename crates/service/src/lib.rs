@@ -41,6 +41,7 @@ pub mod student;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod throttle;
+pub mod training;
 pub mod upkeep;
 pub mod verify;
 pub mod work_group;

@@ -194,7 +194,8 @@ pub async fn set_active(c: &mut Conn, id: i64, active: bool) -> Result<()> {
         .execute(&mut *c)
         .await
         .db()?;
-    Ok(())
+    // Whom the training targets count follows the account's state.
+    crate::training::refresh_people(c, &[id]).await
 }
 
 pub async fn update_profile(
@@ -263,6 +264,9 @@ pub async fn insert_grant(
     .await
     .db()?
     .rows_affected();
+    if n > 0 && tongyu_domain::training::counted_role(role) {
+        crate::training::refresh_people(c, &[account_id]).await?;
+    }
     Ok(n > 0)
 }
 
@@ -275,6 +279,9 @@ pub async fn delete_grant(c: &mut Conn, account_id: i64, role: Role, unit_id: i6
         .await
         .db()?
         .rows_affected();
+    if n > 0 && tongyu_domain::training::counted_role(role) {
+        crate::training::refresh_people(c, &[account_id]).await?;
+    }
     Ok(n > 0)
 }
 
@@ -517,7 +524,12 @@ pub async fn insert_grants_many(c: &mut Conn, rows: &[(i64, Role, i64)], now: i6
         }
         q.execute(&mut *c).await.db()?;
     }
-    Ok(())
+    let counted: Vec<i64> = rows
+        .iter()
+        .filter(|(_, r, _)| tongyu_domain::training::counted_role(*r))
+        .map(|(a, _, _)| *a)
+        .collect();
+    crate::training::refresh_people(c, &counted).await
 }
 
 /// Accounts by external id.
@@ -687,5 +699,5 @@ pub async fn close(c: &mut Conn, id: i64) -> Result<()> {
     .execute(&mut *c)
     .await
     .db()?;
-    Ok(())
+    crate::training::refresh_people(c, &[id]).await
 }

@@ -36,6 +36,7 @@ pub mod search;
 pub mod second_factor;
 pub mod session;
 pub mod student;
+pub mod training;
 pub mod verify;
 pub mod watch;
 pub mod work_group;

@@ -104,7 +104,8 @@ pub async fn insert(
 }
 
 pub async fn dissolve(c: &mut Conn, id: i64, now: i64) -> Result<bool> {
-    Ok(sqlx::query(
+    let chair = chair(c, id).await?;
+    let n = sqlx::query(
         "UPDATE parent_committees SET status = 'dissolved', dissolved_at = $2
          WHERE id = $1 AND status = 'active'",
     )
@@ -113,8 +114,13 @@ pub async fn dissolve(c: &mut Conn, id: i64, now: i64) -> Result<bool> {
     .execute(&mut *c)
     .await
     .db()?
-    .rows_affected()
-        > 0)
+    .rows_affected();
+    // A chair of a dissolved committee is no longer counted by the chairs'
+    // training target.
+    if let Some(chair) = chair {
+        crate::training::refresh_people(c, &[chair]).await?;
+    }
+    Ok(n > 0)
 }
 
 /// A member of a committee.
@@ -198,24 +204,25 @@ pub async fn upsert_member(
     .execute(&mut *c)
     .await
     .db()?;
-    Ok(())
+    crate::training::refresh_people(c, &[account_id]).await
 }
 
 pub async fn delete_member(c: &mut Conn, committee_id: i64, account_id: i64) -> Result<bool> {
-    Ok(
+    let n =
         sqlx::query("DELETE FROM committee_members WHERE committee_id = $1 AND account_id = $2")
             .bind(committee_id)
             .bind(account_id)
             .execute(&mut *c)
             .await
             .db()?
-            .rows_affected()
-            > 0,
-    )
+            .rows_affected();
+    crate::training::refresh_people(c, &[account_id]).await?;
+    Ok(n > 0)
 }
 
 /// Makes a member the chair; the chair before becomes a member.
 pub async fn hand_chair(c: &mut Conn, committee_id: i64, account_id: i64) -> Result<()> {
+    let before = chair(c, committee_id).await?;
     sqlx::query(
         "UPDATE committee_members SET seat = 'member'
          WHERE committee_id = $1 AND seat = 'chair' AND account_id <> $2",
@@ -233,7 +240,9 @@ pub async fn hand_chair(c: &mut Conn, committee_id: i64, account_id: i64) -> Res
     .execute(&mut *c)
     .await
     .db()?;
-    Ok(())
+    let mut changed = vec![account_id];
+    changed.extend(before);
+    crate::training::refresh_people(c, &changed).await
 }
 
 /// An election held by a committee.

@@ -68,6 +68,15 @@ pub const COVERAGE: Rollup = Rollup {
     counters: &["schools"],
 };
 
+/// People counted by each of the plan's training targets (`measure`:
+/// `domain::training::Target::key`) and those who completed it, per unit.
+pub const TRAINING: Rollup = Rollup {
+    table: "training_rollups",
+    unit: "unit_id",
+    keys: &["measure"],
+    counters: &["people", "done"],
+};
+
 /// The appeal board's counts per holder (a school, or a district for
 /// appeals naming no school) and month.
 pub const APPEAL_BOARD: Rollup = Rollup {
@@ -90,7 +99,7 @@ pub const APPEAL_BOARD: Rollup = Rollup {
 
 /// The rollups whose rows hold a subtree's totals: moving a unit moves
 /// its totals from its old ancestors to its new ones.
-pub const UP_THE_TREE: &[&Rollup] = &[&CAMPAIGN, &DELIVERY, &QUESTIONNAIRE, &COVERAGE];
+pub const UP_THE_TREE: &[&Rollup] = &[&CAMPAIGN, &DELIVERY, &QUESTIONNAIRE, &COVERAGE, &TRAINING];
 
 /// A rollup as kept and as recounted from the rows: equal unless
 /// something went wrong.

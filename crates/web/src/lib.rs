@@ -43,6 +43,7 @@ mod plan;
 mod search;
 mod second_factor;
 mod student;
+mod training;
 mod work_group;
 
 use std::time::Duration;
@@ -196,6 +197,7 @@ fn page_routes() -> Router<AppState> {
         .merge(lecturer_group::pages::routes())
         .merge(coordination_group::pages::routes())
         .merge(guidance_center::pages::routes())
+        .merge(training::pages::routes())
 }
 
 /// Every module's routes under `/api/v1`.
@@ -223,6 +225,7 @@ fn api_routes() -> Router<AppState> {
         .merge(lecturer_group::api::routes())
         .merge(coordination_group::api::routes())
         .merge(guidance_center::api::routes())
+        .merge(training::api::routes())
 }
 
 /// Every module's API operations as the OpenAPI document states them,
@@ -252,6 +255,7 @@ pub fn api_operations() -> Vec<openapi::Operation> {
         ("lecturer_group", lecturer_group::api::operations()),
         ("coordination_group", coordination_group::api::operations()),
         ("guidance_center", guidance_center::api::operations()),
+        ("training", training::api::operations()),
     ]
     .into_iter()
     .flat_map(|(tag, ops)| openapi::tagged(tag, ops))

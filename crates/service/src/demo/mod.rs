@@ -17,6 +17,7 @@ mod appeals;
 mod committees;
 mod coordination;
 mod courses;
+mod training;
 mod work_groups;
 
 use crate::{App, audit, auth};
@@ -588,7 +589,19 @@ pub async fn generate(
         now,
     )
     .await?;
+    let chairs = tongyu_store::training::chairs(&mut tx).await?;
+    training::training(
+        &mut tx,
+        city.id,
+        district.id,
+        &staff_grants,
+        &chairs,
+        id_of("city-admin"),
+        now,
+    )
+    .await?;
     crate::coverage::recount_into(&mut tx).await?;
+    tongyu_store::training::recount_into(&mut tx).await?;
     units::recount(&mut tx).await?;
     // The demo writes sessions directly: their tallies and the classes met
     // and on track are counted once, at the end.

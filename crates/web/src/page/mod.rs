@@ -124,6 +124,14 @@ impl Nav {
                 label: "指导中心",
             });
         }
+        // Staff train, and so do committee chairs (parents with no staff
+        // grant reach it from their home when they chair).
+        if a.grants.iter().any(|g| g.role != Role::Parent) {
+            links.push(NavLink {
+                href: "/training",
+                label: "培训",
+            });
+        }
         if !a.scope(Action::ManageCommittees).is_empty() {
             links.push(NavLink {
                 href: "/committees",
