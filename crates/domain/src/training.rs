@@ -80,6 +80,7 @@ impl ProgrammeKind {
 /// The plan's targets: who is counted and what completes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "TrainingTarget")]
 pub enum Target {
     /// Head teachers through a five-step programme.
     FiveStep,

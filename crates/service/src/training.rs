@@ -231,6 +231,7 @@ pub async fn programme(app: &App, ctx: &Ctx, id: i64) -> Result<ProgrammeView> {
 /// A session with, for its organisers, who attended (audited: it names
 /// people) and its check-in code.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "TrainingSessionView")]
 pub struct SessionView {
     pub session: Session,
     pub programme: Programme,
@@ -473,6 +474,7 @@ pub struct RecordLine {
 
 /// A person's training record.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "TrainingRecord")]
 pub struct Record {
     pub account_id: i64,
     pub display_name: String,
@@ -583,6 +585,7 @@ pub async fn programmes(app: &App, ctx: &Ctx) -> Result<(Vec<Programme>, Vec<Pro
 /// A unit's line on the training board: per target, people counted and
 /// those who completed.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "TrainingBoardRow")]
 pub struct BoardRow {
     pub unit_id: i64,
     pub name: String,
@@ -599,6 +602,7 @@ impl BoardRow {
 }
 
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "TrainingBoard")]
 pub struct Board {
     pub targets: Vec<Target>,
     pub top: BoardRow,

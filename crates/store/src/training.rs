@@ -105,6 +105,7 @@ pub async fn programmes_of(c: &mut Conn, unit_ids: &[i64]) -> Result<Vec<Program
 
 /// A session of a programme.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "TrainingSession")]
 pub struct Session {
     pub id: i64,
     pub programme_id: i64,

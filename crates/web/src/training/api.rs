@@ -83,6 +83,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "TrainingProgrammes")]
 struct Programmes {
     run: Vec<Programme>,
     to_attend: Vec<Programme>,
@@ -130,6 +131,7 @@ async fn session(
 }
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "TrainingCheckInBody")]
 struct CheckInBody {
     /// The token the session's QR code carries.
     token: String,
@@ -156,6 +158,7 @@ async fn complete(
 }
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "TrainingRosterBody")]
 struct RosterBody {
     account_id: i64,
 }

@@ -27,5 +27,6 @@ mod sealing;
 mod search;
 mod snapshots;
 mod student;
+mod training;
 mod trust;
 mod work_group;
