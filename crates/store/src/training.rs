@@ -43,6 +43,7 @@ fn programme_from_row(r: &sqlx::any::AnyRow) -> Result<Programme> {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn insert_programme(
     c: &mut Conn,
     unit_id: i64,
