@@ -5,8 +5,9 @@
 //!   accounts, links, grants, rollups) ÷ the same rows written by a raw
 //!   batched insert into the same database. Goal ≥ 0.3.
 //! - org (also `board`): the org browser page of a district, the first
-//!   lesson board and the coverage board (coordinators, work groups, term
-//!   plans) of the city and of a district, at a large scale ÷ the same
+//!   lesson board, the coverage board (coordinators, work groups, term
+//!   plans, committees, both lecturer groups) and the training board of
+//!   the city and of a district, at a large scale ÷ the same
 //!   pages at demo scale. Goal ≤ 1.5.
 //! - search: p95 of searches over 100,000 documents ÷ over 1,000. Goal ≤ 3.
 //! - progress: acknowledged, durable progress reports per second through

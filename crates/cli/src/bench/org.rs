@@ -1,5 +1,6 @@
 //! org and board: a district's org and people pages, the first-lesson
-//! boards, the coverage boards of school organisation and each role's home
+//! boards, the coverage boards of school organisation, the training
+//! boards and each role's home
 //! at a large scale ÷ the same pages at demo scale, with each page's size.
 
 use super::*;
@@ -47,6 +48,16 @@ async fn pages_of(app: &App) -> Result<Vec<(&'static str, &'static str, String)>
             "coverage board of a district",
             "district-admin",
             format!("/coverage/{d0}"),
+        ),
+        (
+            "training board of the city",
+            "city-admin",
+            format!("/training/board/{city}"),
+        ),
+        (
+            "training board of a district",
+            "district-admin",
+            format!("/training/board/{d0}"),
         ),
         ("home of a school's handler", "school-admin", "/".into()),
         ("home of a head teacher", "head-teacher", "/".into()),
