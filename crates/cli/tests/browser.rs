@@ -551,6 +551,55 @@ fn a_district_administrator_signs_in_and_drills_down_on_a_phone() {
     );
     fits(&d, "published reply");
     save_screenshot(&d, "reply");
+
+    // The school's administrator completes the work group: the page says
+    // it is one short; a head teacher of the school joins from the list.
+    switch_user(&d, "school-admin");
+    d.go(&format!("{base}/work-group"));
+    let page = d.wait_for("家校社协同育人工作小组");
+    assert!(page.contains("不足 6 人"), "{page}");
+    fits(&d, "work group");
+    d.script(
+        "const s = document.querySelector('#add-member select[name=account_id]'); \
+         s.selectedIndex = 1; \
+         document.querySelector('#add-member select[name=duty]').value = 'head_teacher';",
+    );
+    d.click("css selector", "#add-member button[type=submit]");
+    let page = d.wait_for("已加入工作小组");
+    assert!(!page.contains("不足 6 人"), "{page}");
+    fits(&d, "work group complete");
+    save_screenshot(&d, "work-group");
+
+    // The city's organiser shows the check-in code of the lecture under
+    // way; a head teacher opens it on the phone and checks in.
+    switch_user(&d, "city-admin");
+    d.go(&format!("{base}/training"));
+    d.wait_for("我组织的培训");
+    d.click("partial link text", "五步法");
+    d.wait_for("培训场次");
+    d.click("partial link text", "第三讲");
+    let page = d.wait_for("签到名单");
+    assert!(page.contains("<svg"), "a QR code to scan");
+    fits(&d, "training session with its code");
+    let url = d
+        .script("return document.querySelector('.qr + p').textContent")
+        .as_str()
+        .expect("the check-in address")
+        .trim()
+        .trim_start_matches("扫码或打开：")
+        .to_owned();
+    let path = &url[url.find("/t/").expect("a check-in address")..];
+    switch_user(&d, "head-teacher");
+    d.go(&format!("{base}{path}"));
+    d.wait_for("培训签到");
+    d.click("css selector", "form[action^='/t/'] button[type=submit]");
+    let page = d.wait_for("签到成功");
+    assert!(page.contains("记入 2 学时"), "{page}");
+    fits(&d, "training check-in");
+    d.go(&format!("{base}/training"));
+    let page = d.wait_for("我的培训");
+    assert!(page.contains("累计 <b>2</b> 学时"), "{page}");
+    save_screenshot(&d, "training");
     d.call("DELETE", "", None);
     let _ = std::fs::remove_dir_all(&dir);
 }
