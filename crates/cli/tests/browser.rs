@@ -260,7 +260,7 @@ fn a_district_administrator_signs_in_and_drills_down_on_a_phone() {
     // tap away.
     d.type_into("input[name=password]", PW);
     d.click("css selector", "button[type=submit]");
-    give_second_factor(&d);
+    give_second_factor(&d, "district-admin");
     d.wait_for("待办");
     fits(&d, "home");
     d.click("link text", "组织机构");
@@ -522,7 +522,7 @@ fn a_district_administrator_signs_in_and_drills_down_on_a_phone() {
     d.click("css selector", "button[type=submit]");
     d.wait_for("退出");
     if d.url().contains("/second-factor") {
-        give_second_factor(&d);
+        give_second_factor(&d, "coordinator");
     }
     let home = d.wait_for("待办");
     assert!(home.contains("ol class=\"tasks\""), "{home}");
@@ -582,11 +582,9 @@ fn a_district_administrator_signs_in_and_drills_down_on_a_phone() {
     assert!(page.contains("<svg"), "a QR code to scan");
     fits(&d, "training session with its code");
     let url = d
-        .script("return document.querySelector('.qr + p').textContent")
+        .script("return document.getElementById('checkin-link').getAttribute('href')")
         .as_str()
         .expect("the check-in address")
-        .trim()
-        .trim_start_matches("扫码或打开：")
         .to_owned();
     let path = &url[url.find("/t/").expect("a check-in address")..];
     switch_user(&d, "head-teacher");
@@ -675,14 +673,69 @@ fn switch_user(d: &Driver, username: &str) {
     d.click("css selector", "button[type=submit]");
     d.wait_for("退出");
     if d.url().contains("/second-factor") {
-        give_second_factor(d);
+        if d.source().contains("输入动态口令") {
+            enter_second_factor(d, username);
+        } else {
+            give_second_factor(d, username);
+        }
     }
+}
+
+/// The authenticator secrets of the accounts that set one up in this run,
+/// with the last time step whose code was used (a code is taken once).
+static SECRETS: std::sync::Mutex<Vec<(String, String, i64)>> = std::sync::Mutex::new(Vec::new());
+
+/// A later sign-in of an administrator: the code of the secret set up
+/// earlier, from a time step not used yet.
+fn enter_second_factor(d: &Driver, username: &str) {
+    let (secret, last) = SECRETS
+        .lock()
+        .expect("secrets")
+        .iter()
+        .find(|(u, _, _)| u == username)
+        .map(|(_, s, l)| (s.clone(), *l))
+        .expect("a secret set up earlier in this run");
+    let step = loop {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("time")
+            .as_secs() as i64;
+        let step = tongyu_service::second_factor::step_of(now);
+        if step != last {
+            break step;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    };
+    let code = tongyu_service::second_factor::code_at(
+        &tongyu_service::second_factor::from_base32(&secret).expect("base32"),
+        step,
+    );
+    if let Some(e) = SECRETS
+        .lock()
+        .expect("secrets")
+        .iter_mut()
+        .find(|(u, _, _)| u == username)
+    {
+        e.2 = step;
+    }
+    d.type_into("input[name=code]", &code);
+    d.click(
+        "css selector",
+        "form[action='/second-factor'] button[type=submit]",
+    );
+    for _ in 0..100 {
+        if !d.url().contains("/second-factor") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    d.wait_for("退出");
 }
 
 /// An administrator's first sign-in: the set-up page shows a QR code and
 /// the secret as text; the code an authenticator app would show is typed
 /// in, and the recovery codes are acknowledged.
-fn give_second_factor(d: &Driver) {
+fn give_second_factor(d: &Driver, username: &str) {
     let page = d.wait_for("设置动态口令");
     assert!(page.contains("<svg"), "a QR code to scan");
     save_screenshot(d, "second-factor");
@@ -699,6 +752,11 @@ fn give_second_factor(d: &Driver) {
         &tongyu_service::second_factor::from_base32(&secret).expect("base32"),
         tongyu_service::second_factor::step_of(now),
     );
+    SECRETS.lock().expect("secrets").push((
+        username.to_owned(),
+        secret.clone(),
+        tongyu_service::second_factor::step_of(now),
+    ));
     d.type_into("input[name=code]", &code);
     d.click(
         "css selector",

@@ -78,7 +78,7 @@ async fn a_head_teacher_checks_in_by_the_code_and_the_hours_are_credited() {
     organiser.sign_in("city-admin", PW).await;
     let page = organiser.get(&format!("/training/sessions/{open}")).await;
     assert!(
-        page.body.contains("<svg") && page.body.contains(&format!("/t/{token}")),
+        page.body.contains("<svg") && page.body.contains(&format!("/t/{token}\">签到链接")),
         "{}",
         page.body
     );
