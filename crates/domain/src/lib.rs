@@ -11,6 +11,7 @@ pub mod course;
 pub mod coverage;
 pub mod delivery;
 pub mod error;
+pub mod expert_pool;
 pub mod guidance_center;
 pub mod import;
 pub mod learning;

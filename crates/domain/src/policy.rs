@@ -110,10 +110,14 @@ pub enum Action {
     ManageGuidance,
     /// Run training programmes: sessions, check-in codes, attendance.
     ManageTraining,
+    /// Keep the expert pool: add experts, record their profiles.
+    ManageExperts,
+    /// Ask an expert of the pool for a lecture or a review panel.
+    RequestExperts,
 }
 
 impl Action {
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 28] = [
         Self::ViewUnit,
         Self::ManageUnit,
         Self::ViewAccounts,
@@ -140,6 +144,8 @@ impl Action {
         Self::ManageCoordination,
         Self::ManageGuidance,
         Self::ManageTraining,
+        Self::ManageExperts,
+        Self::RequestExperts,
     ];
 
     /// The roles that may take the action (within the subtree of their grant).
@@ -230,6 +236,8 @@ impl Action {
             // that owns a follow-up item closes it (the service checks which).
             Self::ManageCoordination => &[CityAdmin, DistrictAdmin, SubdistrictAdmin, SchoolAdmin],
             Self::ManageGuidance => &[CityAdmin, DistrictAdmin, Researcher],
+            Self::ManageExperts => &[CityAdmin],
+            Self::RequestExperts => &[CityAdmin, DistrictAdmin, SchoolAdmin, Coordinator],
             // Training is run by the bureaus, their researchers, and the
             // schools' leaders and coordinators.
             Self::ManageTraining => &[

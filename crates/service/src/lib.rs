@@ -19,6 +19,7 @@ pub mod coverage;
 pub mod crypto;
 pub mod delivery;
 pub mod demo;
+pub mod expert_pool;
 pub mod growth;
 pub mod guidance_center;
 pub mod home;

@@ -17,6 +17,7 @@ pub mod coordination_group;
 pub mod course;
 pub mod coverage;
 pub mod delivery;
+pub mod expert_pool;
 pub mod guidance_center;
 pub mod import;
 pub mod jobs;

@@ -27,6 +27,7 @@ mod coordination_group;
 mod course;
 mod coverage;
 mod delivery;
+mod expert_pool;
 mod growth;
 mod guidance_center;
 mod home;
@@ -198,6 +199,7 @@ fn page_routes() -> Router<AppState> {
         .merge(coordination_group::pages::routes())
         .merge(guidance_center::pages::routes())
         .merge(training::pages::routes())
+        .merge(expert_pool::pages::routes())
 }
 
 /// Every module's routes under `/api/v1`.
@@ -226,6 +228,7 @@ fn api_routes() -> Router<AppState> {
         .merge(coordination_group::api::routes())
         .merge(guidance_center::api::routes())
         .merge(training::api::routes())
+        .merge(expert_pool::api::routes())
 }
 
 /// Every module's API operations as the OpenAPI document states them,
@@ -256,6 +259,7 @@ pub fn api_operations() -> Vec<openapi::Operation> {
         ("coordination_group", coordination_group::api::operations()),
         ("guidance_center", guidance_center::api::operations()),
         ("training", training::api::operations()),
+        ("expert_pool", expert_pool::api::operations()),
     ]
     .into_iter()
     .flat_map(|(tag, ops)| openapi::tagged(tag, ops))

@@ -17,6 +17,7 @@ mod appeals;
 mod committees;
 mod coordination;
 mod courses;
+mod experts;
 mod training;
 mod work_groups;
 
@@ -596,6 +597,17 @@ pub async fn generate(
         district.id,
         &staff_grants,
         &chairs,
+        id_of("city-admin"),
+        now,
+    )
+    .await?;
+    experts::experts(
+        &mut tx,
+        city.id,
+        district.id,
+        school.id,
+        id_of("expert"),
+        &hash,
         id_of("city-admin"),
         now,
     )

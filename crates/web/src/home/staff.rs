@@ -162,6 +162,8 @@ struct StaffHome {
     leads: Vec<UnitFigures>,
     organisation: Vec<SchoolOrganisation>,
     coordination: Vec<CoordinationTask>,
+    /// Requests waiting for the reader's answer, when they are an expert.
+    invitations: Vec<CoordinationTask>,
 }
 
 /// How many lagging units a figure names.
@@ -330,7 +332,25 @@ impl StaffHome {
             && self.leads.is_empty()
             && self.organisation.is_empty()
             && self.coordination.is_empty()
+            && self.invitations.is_empty()
     }
+}
+
+/// The requests waiting for an expert's answer, the soonest first.
+async fn invitations(state: &AppState, user: &PageUser) -> PageResult<Vec<CoordinationTask>> {
+    if !user.ctx.actor.has_role(Role::Expert) {
+        return Ok(Vec::new());
+    }
+    Ok(tongyu_service::expert_pool::waiting(&state.app, &user.ctx)
+        .await?
+        .into_iter()
+        .map(|r| CoordinationTask {
+            href: format!("/experts/{}", r.expert_id),
+            tag: r.kind.label(),
+            text: format!("{}邀请：{}", r.unit_name, r.topic),
+            detail: tongyu_domain::calendar::format_local_minute(r.starts_at),
+        })
+        .collect())
 }
 
 /// The coordination work the actor's units are late on.
@@ -479,6 +499,7 @@ pub(super) async fn home(state: &AppState, user: &PageUser) -> PageResult<String
     let leads = leads(state, user).await?;
     let organisation = organisation(state, user).await?;
     let coordination = coordination(state, user).await?;
+    let invitations = invitations(state, user).await?;
     // The menu shows the counts read just now.
     if let Some(a) = &appeals {
         nav.appeals = Some(a.counts);
@@ -490,6 +511,7 @@ pub(super) async fn home(state: &AppState, user: &PageUser) -> PageResult<String
         leads,
         organisation,
         coordination,
+        invitations,
     })
     .map(|h| h.0)
 }

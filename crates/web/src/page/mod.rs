@@ -132,6 +132,12 @@ impl Nav {
                 label: "培训",
             });
         }
+        if !a.scope(Action::RequestExperts).is_empty() || a.has_role(Role::Expert) {
+            links.push(NavLink {
+                href: "/experts",
+                label: "专家库",
+            });
+        }
         if !a.scope(Action::ManageCommittees).is_empty() {
             links.push(NavLink {
                 href: "/committees",

@@ -14,6 +14,7 @@ mod contribution;
 mod coordination_group;
 mod course;
 mod delivery;
+mod expert_pool;
 mod home;
 mod import;
 mod jobs;

@@ -1,0 +1,4 @@
+//! The expert pool and requests for experts.
+
+pub mod api;
+pub mod pages;
