@@ -342,13 +342,8 @@ async fn request(
 
 /// Where a request's form goes back to.
 fn back(f: &HashMap<String, String>) -> String {
-    crate::page::safe_next(
-        match field(f, "back").as_str() {
-            "" => "/experts",
-            b => b,
-        }
-        .as_ref(),
-    )
+    let b = field(f, "back");
+    crate::page::safe_next(if b.is_empty() { "/experts" } else { &b })
 }
 
 async fn answer(
