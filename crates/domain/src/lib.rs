@@ -24,6 +24,7 @@ pub mod plan;
 pub mod policy;
 pub mod search;
 pub mod student;
+pub mod studio;
 pub mod throttle;
 pub mod training;
 pub mod verify;

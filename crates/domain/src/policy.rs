@@ -114,10 +114,12 @@ pub enum Action {
     ManageExperts,
     /// Ask an expert of the pool for a lecture or a review panel.
     RequestExperts,
+    /// Select master-teacher studios and review them each year.
+    ManageStudios,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Self::ViewUnit,
         Self::ManageUnit,
         Self::ViewAccounts,
@@ -146,6 +148,7 @@ impl Action {
         Self::ManageTraining,
         Self::ManageExperts,
         Self::RequestExperts,
+        Self::ManageStudios,
     ];
 
     /// The roles that may take the action (within the subtree of their grant).
@@ -237,6 +240,7 @@ impl Action {
             Self::ManageCoordination => &[CityAdmin, DistrictAdmin, SubdistrictAdmin, SchoolAdmin],
             Self::ManageGuidance => &[CityAdmin, DistrictAdmin, Researcher],
             Self::ManageExperts => &[CityAdmin],
+            Self::ManageStudios => &[CityAdmin],
             Self::RequestExperts => &[CityAdmin, DistrictAdmin, SchoolAdmin, Coordinator],
             // Training is run by the bureaus, their researchers, and the
             // schools' leaders and coordinators.

@@ -39,6 +39,7 @@ pub mod second_factor;
 pub mod sheet;
 pub mod sms;
 pub mod student;
+pub mod studio;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod throttle;

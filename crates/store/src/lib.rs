@@ -37,6 +37,7 @@ pub mod search;
 pub mod second_factor;
 pub mod session;
 pub mod student;
+pub mod studio;
 pub mod training;
 pub mod verify;
 pub mod watch;

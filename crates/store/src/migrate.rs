@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (32, "coordination", include_str!("../migrations/0032_coordination.sql")),
     (33, "training", include_str!("../migrations/0033_training.sql")),
     (34, "expert_pool", include_str!("../migrations/0034_expert_pool.sql")),
+    (35, "studios", include_str!("../migrations/0035_studios.sql")),
 ];
 
 /// What a migration needs done in Rust, in its transaction, after its SQL:

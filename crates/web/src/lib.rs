@@ -44,6 +44,7 @@ mod plan;
 mod search;
 mod second_factor;
 mod student;
+mod studio;
 mod training;
 mod work_group;
 
@@ -200,6 +201,7 @@ fn page_routes() -> Router<AppState> {
         .merge(guidance_center::pages::routes())
         .merge(training::pages::routes())
         .merge(expert_pool::pages::routes())
+        .merge(studio::pages::routes())
 }
 
 /// Every module's routes under `/api/v1`.
@@ -229,6 +231,7 @@ fn api_routes() -> Router<AppState> {
         .merge(guidance_center::api::routes())
         .merge(training::api::routes())
         .merge(expert_pool::api::routes())
+        .merge(studio::api::routes())
 }
 
 /// Every module's API operations as the OpenAPI document states them,
@@ -260,6 +263,7 @@ pub fn api_operations() -> Vec<openapi::Operation> {
         ("guidance_center", guidance_center::api::operations()),
         ("training", training::api::operations()),
         ("expert_pool", expert_pool::api::operations()),
+        ("studio", studio::api::operations()),
     ]
     .into_iter()
     .flat_map(|(tag, ops)| openapi::tagged(tag, ops))

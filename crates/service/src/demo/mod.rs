@@ -18,6 +18,7 @@ mod committees;
 mod coordination;
 mod courses;
 mod experts;
+mod studios;
 mod training;
 mod work_groups;
 
@@ -612,6 +613,7 @@ pub async fn generate(
         now,
     )
     .await?;
+    studios::studios(&mut tx, &staff_grants, id_of("city-admin"), now).await?;
     crate::coverage::recount_into(&mut tx).await?;
     tongyu_store::training::recount_into(&mut tx).await?;
     units::recount(&mut tx).await?;

@@ -132,6 +132,12 @@ impl Nav {
                 label: "培训",
             });
         }
+        if !a.scope(Action::Contribute).is_empty() || !a.scope(Action::ManageStudios).is_empty() {
+            links.push(NavLink {
+                href: "/studios",
+                label: "名师工作室",
+            });
+        }
         if !a.scope(Action::RequestExperts).is_empty() || a.has_role(Role::Expert) {
             links.push(NavLink {
                 href: "/experts",

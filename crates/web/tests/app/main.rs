@@ -28,6 +28,7 @@ mod sealing;
 mod search;
 mod snapshots;
 mod student;
+mod studio;
 mod training;
 mod trust;
 mod work_group;

@@ -1,0 +1,4 @@
+//! Master-teacher studios.
+
+pub mod api;
+pub mod pages;
