@@ -32,6 +32,8 @@ pub const JANITOR: &str = "janitor";
 pub const MEDIA_ORPHANS: &str = "media.orphans";
 /// An uploaded sheet checked and applied (`crate::import`).
 pub const IMPORT: &str = "import";
+/// Every unit's activation counted afresh, once a day (`crate::activation`).
+pub const ACTIVATION: &str = "activation";
 
 /// How long a claim holds before another instance may take the job; the
 /// runner renews it at a third of this while the job runs.
@@ -55,7 +57,7 @@ pub fn kinds() -> &'static [Kind] {
     &KINDS
 }
 
-static KINDS: [Kind; 4] = [
+static KINDS: [Kind; 5] = [
     Kind {
         name: APPEAL_SWEEP,
         label: "诉求时限检查",
@@ -77,6 +79,12 @@ static KINDS: [Kind; 4] = [
                 Ok(format!("删除 {n} 个文件"))
             })
         },
+        gave_up: None,
+    },
+    Kind {
+        name: ACTIVATION,
+        label: "账号激活统计",
+        run: |app, _| Box::pin(async move { crate::activation::recompute(&app).await }),
         gave_up: None,
     },
     Kind {
@@ -146,6 +154,7 @@ pub fn standard_schedule(appeal_sweep_every: Duration) -> Vec<(&'static str, Dur
         (APPEAL_SWEEP, appeal_sweep_every),
         (JANITOR, Duration::from_secs(600)),
         (MEDIA_ORPHANS, Duration::from_secs(86_400)),
+        (ACTIVATION, Duration::from_secs(86_400)),
     ]
 }
 

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod account;
+pub mod activation;
 pub mod appeal;
 pub mod audit;
 pub mod auth;

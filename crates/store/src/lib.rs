@@ -8,6 +8,7 @@
 //! on SQLite are the one place with nameless `?` placeholders (`rows`).
 
 pub mod account;
+pub mod activation;
 pub mod appeal;
 pub mod audit;
 pub mod cache_feed;

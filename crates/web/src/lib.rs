@@ -19,6 +19,7 @@ pub mod throttle;
 // One folder per business module, named as in every other layer: its
 // pages (`pages.rs`, or a `pages/` folder) and its `/api/v1` routes (`api.rs`).
 mod account;
+mod activation;
 mod appeal;
 mod audit;
 mod auth;
@@ -36,6 +37,7 @@ mod jobs;
 mod learning;
 mod lecturer_group;
 mod library;
+pub mod manual;
 pub mod media;
 mod opinion;
 mod org;
@@ -202,6 +204,8 @@ fn page_routes() -> Router<AppState> {
         .merge(training::pages::routes())
         .merge(expert_pool::pages::routes())
         .merge(studio::pages::routes())
+        .merge(activation::pages::routes())
+        .merge(manual::pages::routes())
 }
 
 /// Every module's routes under `/api/v1`.
@@ -232,6 +236,7 @@ fn api_routes() -> Router<AppState> {
         .merge(training::api::routes())
         .merge(expert_pool::api::routes())
         .merge(studio::api::routes())
+        .merge(activation::api::routes())
 }
 
 /// Every module's API operations as the OpenAPI document states them,
@@ -264,6 +269,7 @@ pub fn api_operations() -> Vec<openapi::Operation> {
         ("training", training::api::operations()),
         ("expert_pool", expert_pool::api::operations()),
         ("studio", studio::api::operations()),
+        ("activation", activation::api::operations()),
     ]
     .into_iter()
     .flat_map(|(tag, ops)| openapi::tagged(tag, ops))

@@ -616,6 +616,8 @@ pub async fn generate(
     studios::studios(&mut tx, &staff_grants, id_of("city-admin"), now).await?;
     crate::coverage::recount_into(&mut tx).await?;
     tongyu_store::training::recount_into(&mut tx).await?;
+    tongyu_store::activation::recompute(&mut tx, now - crate::activation::ACTIVE_WINDOW_S, now)
+        .await?;
     units::recount(&mut tx).await?;
     // The demo writes sessions directly: their tallies and the classes met
     // and on track are counted once, at the end.

@@ -180,6 +180,16 @@ impl Nav {
                 label: "审计日志",
             });
         }
+        if !a.grants.is_empty() && a.grants.iter().any(|g| g.role.is_unit_admin()) {
+            links.push(NavLink {
+                href: "/activation",
+                label: "账号激活",
+            });
+        }
+        links.push(NavLink {
+            href: "/manual",
+            label: "使用手册",
+        });
         links.push(NavLink {
             href: "/me",
             label: "我的账号",

@@ -1,6 +1,7 @@
 //! The platform driven through its router, on SQLite by default and on
 //! PostgreSQL when `TONGYU_TEST_DATABASE_URL` names one.
 
+mod activation;
 mod api_errors;
 mod appeal;
 mod audit;
@@ -20,6 +21,7 @@ mod import;
 mod jobs;
 mod learning;
 mod library;
+mod manual;
 mod media;
 mod org;
 mod parent_committee;

@@ -1,0 +1,4 @@
+//! The activation board.
+
+pub mod api;
+pub mod pages;

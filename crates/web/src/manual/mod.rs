@@ -1,0 +1,3 @@
+//! The manual inside the platform: one page per role.
+
+pub mod pages;
