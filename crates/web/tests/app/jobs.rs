@@ -229,7 +229,7 @@ async fn periodic_jobs_run_and_come_back_and_only_the_system_administrator_sees_
     let mut sweep = Value::Null;
     for _ in 0..400 {
         let list = job_list(&t, &sysadmin).await;
-        assert_eq!(list.iter().filter(|j| j["every_s"] != 0).count(), 3);
+        assert_eq!(list.iter().filter(|j| j["every_s"] != 0).count(), 4);
         sweep = list
             .iter()
             .find(|j| j["kind"] == jobs::APPEAL_SWEEP)
@@ -257,7 +257,13 @@ async fn periodic_jobs_run_and_come_back_and_only_the_system_administrator_sees_
     b.sign_in("system-admin", PW).await;
     let page = b.get("/jobs").await;
     assert_eq!(page.status, StatusCode::OK);
-    for text in ["诉求时限检查", "过期数据清理", "无主文件清理", "每1分钟"] {
+    for text in [
+        "诉求时限检查",
+        "过期数据清理",
+        "无主文件清理",
+        "账号激活统计",
+        "每1分钟",
+    ] {
         assert!(page.body.contains(text), "{text}: {}", page.body);
     }
     assert!(page.body.contains("href=\"/jobs\""), "in the menu");
