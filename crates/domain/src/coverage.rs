@@ -20,6 +20,8 @@ pub enum Measure {
     Committee { school_year: i64 },
     /// Both parent lecturer groups have at least one lecturer (双团).
     LecturerGroups,
+    /// Every grade the school teaches has its family-education instructor.
+    GradeInstructors,
 }
 
 impl Measure {
@@ -37,6 +39,7 @@ impl Measure {
             ),
             Measure::Committee { school_year } => format!("committee:{school_year}"),
             Measure::LecturerGroups => "lecturer_groups".into(),
+            Measure::GradeInstructors => "grade_instructors".into(),
         }
     }
 
@@ -48,6 +51,7 @@ impl Measure {
             Measure::Plan { .. } => "本学期工作计划".into(),
             Measure::Committee { .. } => "校级家委会".into(),
             Measure::LecturerGroups => "家长讲师“双团”".into(),
+            Measure::GradeInstructors => "每个年级有指导教师".into(),
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod appeal;
 pub mod calendar;
+pub mod certification;
 pub mod collate;
 pub mod contribution;
 pub mod coordination_group;

@@ -116,10 +116,13 @@ pub enum Action {
     RequestExperts,
     /// Select master-teacher studios and review them each year.
     ManageStudios,
+    /// Review instructor certification: a district its schools'
+    /// applications, the city the certificates and the ladder.
+    CertifyInstructors,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 30] = [
         Self::ViewUnit,
         Self::ManageUnit,
         Self::ViewAccounts,
@@ -149,6 +152,7 @@ impl Action {
         Self::ManageExperts,
         Self::RequestExperts,
         Self::ManageStudios,
+        Self::CertifyInstructors,
     ];
 
     /// The roles that may take the action (within the subtree of their grant).
@@ -241,6 +245,7 @@ impl Action {
             Self::ManageGuidance => &[CityAdmin, DistrictAdmin, Researcher],
             Self::ManageExperts => &[CityAdmin],
             Self::ManageStudios => &[CityAdmin],
+            Self::CertifyInstructors => &[CityAdmin, DistrictAdmin],
             Self::RequestExperts => &[CityAdmin, DistrictAdmin, SchoolAdmin, Coordinator],
             // Training is run by the bureaus, their researchers, and the
             // schools' leaders and coordinators.

@@ -59,7 +59,8 @@ pub struct Board {
 }
 
 /// What the board measures now: the coordinator, the group, this term's
-/// plan, this school year's school committee, both lecturer groups.
+/// plan, this school year's school committee, both lecturer groups, an
+/// instructor for every grade.
 pub fn columns(app: &App) -> Vec<Column> {
     let (school_year, term) = crate::work_group::current_term(app);
     [
@@ -68,6 +69,7 @@ pub fn columns(app: &App) -> Vec<Column> {
         Measure::Plan { school_year, term },
         Measure::Committee { school_year },
         Measure::LecturerGroups,
+        Measure::GradeInstructors,
     ]
     .into_iter()
     .map(|m| Column {
@@ -122,6 +124,7 @@ pub async fn board(app: &App, ctx: &Ctx, unit_id: i64) -> Result<Board> {
 async fn recount(c: &mut Conn) -> Result<HashMap<String, HashMap<i64, Vec<i64>>>> {
     let mut all = crate::work_group::recount(c).await?;
     all.extend(tongyu_store::parent_committee::recount(c).await?);
+    all.extend(crate::certification::recount(c).await?);
     Ok(all)
 }
 

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod batch;
 pub mod cache;
 pub mod calendar;
+pub mod certification;
 pub mod clock;
 pub mod contribution;
 pub mod coordination_group;

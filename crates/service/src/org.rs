@@ -251,6 +251,10 @@ pub async fn update(
     let updated = units::get(&mut tx, unit.id)
         .await?
         .ok_or_else(Error::internal)?;
+    if updated.kind == UnitKind::School && updated.stages != unit.stages {
+        // Its grades changed: so may whether each has an instructor.
+        crate::certification::refresh_school(&mut tx, &updated).await?;
+    }
     tx.commit().await.db()?;
     Ok(updated)
 }

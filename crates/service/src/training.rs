@@ -111,6 +111,10 @@ pub struct NewSession {
     #[serde(default)]
     pub lesson_id: i64,
     pub hours: i64,
+    /// Who presents it (username or phone of a staff member or an
+    /// expert); credited to their workload and counted as a lecture.
+    #[serde(default)]
+    pub presenter: String,
 }
 
 pub async fn add_session(app: &App, ctx: &Ctx, programme_id: i64, s: &NewSession) -> Result<i64> {
@@ -137,6 +141,23 @@ pub async fn add_session(app: &App, ctx: &Ctx, programme_id: i64, s: &NewSession
         }
         Mode::InPerson => 0,
     };
+    let presenter_id = if s.presenter.trim().is_empty() {
+        0
+    } else {
+        let mut c = app.db.read().await?;
+        let who = crate::work_group::Who::Login(s.presenter.clone());
+        let a = crate::work_group::find(app, &mut c, &who)
+            .await
+            .map_err(|_| Error::invalid("presenter", "找不到主讲人，请核对用户名或手机号"))?;
+        let grants = tongyu_store::account::grants_of(&mut c, a.id).await?;
+        if !a.active || !grants.iter().any(|g| g.role != Role::Parent) {
+            return Err(Error::invalid(
+                "presenter",
+                format!("{}不是在岗教职工或专家，不能作为主讲人", a.display_name),
+            ));
+        }
+        a.id
+    };
     let session = Session {
         id: 0,
         programme_id: p.id,
@@ -147,6 +168,7 @@ pub async fn add_session(app: &App, ctx: &Ctx, programme_id: i64, s: &NewSession
         place,
         lesson_id,
         hours,
+        presenter_id,
         checkin_token: crate::auth::random_token(18),
     };
     let mut tx = app.db.write().await?;
@@ -242,6 +264,8 @@ pub struct SessionView {
     /// The reader attended.
     pub attended: bool,
     pub may_manage: bool,
+    /// The presenter's name, or empty.
+    pub presenter_name: String,
 }
 
 pub async fn session(app: &App, ctx: &Ctx, id: i64) -> Result<SessionView> {
@@ -255,6 +279,10 @@ pub async fn session(app: &App, ctx: &Ctx, id: i64) -> Result<SessionView> {
     let view = programme(app, ctx, s.programme_id).await?;
     let mut c = app.db.read().await?;
     let attendance = store::attendance(&mut c, s.id).await?;
+    let presenter_name = tongyu_store::account::display_names(&mut c, &[s.presenter_id])
+        .await?
+        .remove(&s.presenter_id)
+        .unwrap_or_default();
     drop(c);
     let attended = attendance.iter().any(|a| a.0 == ctx.actor.account_id);
     let may_manage = view.may_manage;
@@ -278,6 +306,7 @@ pub async fn session(app: &App, ctx: &Ctx, id: i64) -> Result<SessionView> {
         attendance: if may_manage { attendance } else { Vec::new() },
         attended,
         may_manage,
+        presenter_name,
         programme: view.programme,
         session: s,
     })

@@ -677,6 +677,12 @@ pub struct YearWorkload {
     pub school_year: i64,
     pub sessions: i64,
     pub class_hours: i64,
+    /// Training sessions presented, and their hours.
+    pub training_sessions: i64,
+    pub training_hours: i64,
+    /// Lectures given through the expert pool, and their hours.
+    pub lectures: i64,
+    pub lecture_hours: i64,
 }
 
 /// A teacher's held sessions and class hours per school year, newest first.
@@ -695,6 +701,10 @@ pub async fn workload_of(c: &mut Conn, teacher_id: i64) -> Result<Vec<YearWorklo
                 school_year: col(r, "school_year")?,
                 sessions: col(r, "n")?,
                 class_hours: col(r, "h")?,
+                training_sessions: 0,
+                training_hours: 0,
+                lectures: 0,
+                lecture_hours: 0,
             })
         })
         .collect()

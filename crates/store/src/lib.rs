@@ -13,6 +13,7 @@ pub mod appeal;
 pub mod audit;
 pub mod cache_feed;
 pub mod calendar;
+pub mod certification;
 pub mod contribution;
 pub mod coordination_group;
 pub mod course;
@@ -43,6 +44,7 @@ pub mod training;
 pub mod verify;
 pub mod watch;
 pub mod work_group;
+pub mod workload;
 mod write;
 
 use std::str::FromStr;

@@ -46,6 +46,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (34, "expert_pool", include_str!("../migrations/0034_expert_pool.sql")),
     (35, "studios", include_str!("../migrations/0035_studios.sql")),
     (36, "activation", include_str!("../migrations/0036_activation.sql")),
+    (37, "certification", include_str!("../migrations/0037_certification.sql")),
 ];
 
 /// What a migration needs done in Rust, in its transaction, after its SQL:

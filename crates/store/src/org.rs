@@ -417,3 +417,28 @@ pub async fn page_by_path(c: &mut Conn, after_path: &str, limit: i64) -> Result<
     .db()?;
     rows.iter().map(unit_from_row).collect()
 }
+
+/// Active schools of a subtree whose coverage flag for `measure` is not
+/// set, in the tree's order, at most `limit`.
+pub async fn schools_lacking(
+    c: &mut Conn,
+    root_path: &str,
+    measure: &str,
+    limit: i64,
+) -> Result<Vec<Unit>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        unit_cols!(),
+        " FROM units WHERE kind = 'school' AND active = 1 AND path >= $1 AND path < $2
+          AND NOT EXISTS (SELECT 1 FROM coverage_rollups r
+                          WHERE r.unit_id = units.id AND r.measure = $3 AND r.schools > 0)
+          ORDER BY path LIMIT $4"
+    ))
+    .bind_subtree(root_path)
+    .bind(measure.to_owned())
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    rows.iter().map(unit_from_row).collect()
+}

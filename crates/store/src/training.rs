@@ -118,12 +118,15 @@ pub struct Session {
     /// The library lesson of an online session (0 for none).
     pub lesson_id: i64,
     pub hours: i64,
+    /// Who presented it (credited as workload and as a lecture), or 0.
+    pub presenter_id: i64,
     #[serde(skip)]
     pub checkin_token: String,
 }
 
 const SESSION_COLS: &str =
-    "id, programme_id, title, starts_at, ends_at, mode, place, lesson_id, hours, checkin_token";
+    "id, programme_id, title, starts_at, ends_at, mode, place, lesson_id, hours,
+     presenter_id, checkin_token";
 
 fn session_from_row(r: &sqlx::any::AnyRow) -> Result<Session> {
     Ok(Session {
@@ -136,6 +139,7 @@ fn session_from_row(r: &sqlx::any::AnyRow) -> Result<Session> {
         place: col(r, "place")?,
         lesson_id: col(r, "lesson_id")?,
         hours: col(r, "hours")?,
+        presenter_id: col(r, "presenter_id")?,
         checkin_token: col(r, "checkin_token")?,
     })
 }
@@ -144,8 +148,8 @@ pub async fn insert_session(c: &mut Conn, s: &Session, by: i64, now: i64) -> Res
     sqlx::query_scalar(
         "INSERT INTO training_sessions
            (programme_id, title, starts_at, ends_at, mode, place, lesson_id, hours, checkin_token,
-            created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            created_by, created_at, presenter_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(s.programme_id)
     .bind(&s.title)
@@ -158,6 +162,7 @@ pub async fn insert_session(c: &mut Conn, s: &Session, by: i64, now: i64) -> Res
     .bind(&s.checkin_token)
     .bind(by)
     .bind(now)
+    .bind(s.presenter_id)
     .fetch_one(&mut *c)
     .await
     .db()

@@ -23,6 +23,7 @@ mod activation;
 mod appeal;
 mod audit;
 mod auth;
+mod certification;
 mod contribution;
 mod coordination_group;
 mod course;
@@ -204,6 +205,7 @@ fn page_routes() -> Router<AppState> {
         .merge(training::pages::routes())
         .merge(expert_pool::pages::routes())
         .merge(studio::pages::routes())
+        .merge(certification::pages::routes())
         .merge(activation::pages::routes())
         .merge(manual::pages::routes())
 }
@@ -236,6 +238,7 @@ fn api_routes() -> Router<AppState> {
         .merge(training::api::routes())
         .merge(expert_pool::api::routes())
         .merge(studio::api::routes())
+        .merge(certification::api::routes())
         .merge(activation::api::routes())
 }
 
@@ -269,6 +272,7 @@ pub fn api_operations() -> Vec<openapi::Operation> {
         ("training", training::api::operations()),
         ("expert_pool", expert_pool::api::operations()),
         ("studio", studio::api::operations()),
+        ("certification", certification::api::operations()),
         ("activation", activation::api::operations()),
     ]
     .into_iter()

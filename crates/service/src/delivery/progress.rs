@@ -165,16 +165,28 @@ pub async fn compliance(
     Ok((row(&unit), rows))
 }
 
-/// A teacher's credited class hours in a school year.
+/// A teacher's credited work in a school year: required-course sessions
+/// and class hours, training sessions presented and lectures given.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct WorkloadRow {
     pub teacher_id: i64,
     pub name: String,
     pub sessions: i64,
     pub hours: i64,
+    pub training_sessions: i64,
+    pub training_hours: i64,
+    pub lectures: i64,
+    pub lecture_hours: i64,
 }
 
-/// Class hours credited to each teacher who taught in a unit's subtree.
+impl WorkloadRow {
+    /// Every hour credited.
+    pub fn total_hours(&self) -> i64 {
+        self.hours + self.training_hours + self.lecture_hours
+    }
+}
+
+/// Work credited to each teacher of a unit's subtree in a school year.
 pub async fn workload(
     app: &App,
     ctx: &Ctx,
@@ -182,25 +194,96 @@ pub async fn workload(
     school_year: i64,
 ) -> Result<Vec<WorkloadRow>> {
     let unit = crate::access::unit(app, ctx, unit_id, Action::ViewAccounts).await?;
+    let from = tongyu_domain::calendar::day_start(
+        tongyu_domain::calendar::Term::First.first_day(school_year),
+    );
+    let to = tongyu_domain::calendar::day_start(
+        tongyu_domain::calendar::Term::First.first_day(school_year + 1),
+    );
     let mut c = app.db.read().await?;
-    let rows = store::workload(&mut c, &unit.path, school_year).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.teacher_id).collect();
+    let taught = store::workload(&mut c, &unit.path, school_year).await?;
+    let delivered =
+        tongyu_store::workload::delivered_in(&mut c, &unit.path, from, to, app.now()).await?;
+    let mut rows: std::collections::BTreeMap<i64, WorkloadRow> = taught
+        .into_iter()
+        .map(|r| {
+            (
+                r.teacher_id,
+                WorkloadRow {
+                    teacher_id: r.teacher_id,
+                    name: String::new(),
+                    sessions: r.sessions,
+                    hours: r.hours,
+                    training_sessions: 0,
+                    training_hours: 0,
+                    lectures: 0,
+                    lecture_hours: 0,
+                },
+            )
+        })
+        .collect();
+    for d in delivered {
+        let row = rows.entry(d.account_id).or_insert_with(|| WorkloadRow {
+            teacher_id: d.account_id,
+            name: String::new(),
+            sessions: 0,
+            hours: 0,
+            training_sessions: 0,
+            training_hours: 0,
+            lectures: 0,
+            lecture_hours: 0,
+        });
+        if d.lecture {
+            row.lectures += 1;
+            row.lecture_hours += d.hours;
+        } else {
+            row.training_sessions += 1;
+            row.training_hours += d.hours;
+        }
+    }
+    let ids: Vec<i64> = rows.keys().copied().collect();
     let names = accounts::display_names(&mut c, &ids).await?;
     Ok(rows
-        .into_iter()
-        .map(|r| WorkloadRow {
-            name: names.get(&r.teacher_id).cloned().unwrap_or_default(),
-            teacher_id: r.teacher_id,
-            sessions: r.sessions,
-            hours: r.hours,
+        .into_values()
+        .map(|mut r| {
+            r.name = names.get(&r.teacher_id).cloned().unwrap_or_default();
+            r
         })
         .collect())
 }
 
-/// The signed-in teacher's own credited sessions and class hours per school year.
+/// The signed-in teacher's own credited work per school year, newest first.
 pub async fn my_workload(app: &App, ctx: &Ctx) -> Result<Vec<YearWorkload>> {
     let mut c = app.db.read().await?;
-    store::workload_of(&mut c, ctx.actor.account_id).await
+    let mut years = store::workload_of(&mut c, ctx.actor.account_id).await?;
+    for d in tongyu_store::workload::delivered_by(&mut c, ctx.actor.account_id, app.now()).await? {
+        let year = tongyu_domain::calendar::school_year(d.starts_at);
+        let i = match years.iter().position(|y| y.school_year == year) {
+            Some(i) => i,
+            None => {
+                years.push(YearWorkload {
+                    school_year: year,
+                    sessions: 0,
+                    class_hours: 0,
+                    training_sessions: 0,
+                    training_hours: 0,
+                    lectures: 0,
+                    lecture_hours: 0,
+                });
+                years.len() - 1
+            }
+        };
+        let y = &mut years[i];
+        if d.lecture {
+            y.lectures += 1;
+            y.lecture_hours += d.hours;
+        } else {
+            y.training_sessions += 1;
+            y.training_hours += d.hours;
+        }
+    }
+    years.sort_by_key(|y| std::cmp::Reverse(y.school_year));
+    Ok(years)
 }
 
 /// Kept rollups and a recount of classes that met the minimum; equal

@@ -14,6 +14,7 @@ use tongyu_store::org::{self as units, NewUnit};
 use tongyu_store::student::{self as students, NewStudent};
 
 mod appeals;
+mod certification;
 mod committees;
 mod coordination;
 mod courses;
@@ -614,6 +615,23 @@ pub async fn generate(
     )
     .await?;
     studios::studios(&mut tx, &staff_grants, id_of("city-admin"), now).await?;
+    certification::certification(
+        &mut tx,
+        &city,
+        &schools,
+        &staff_grants,
+        &classes,
+        &certification::Named {
+            school: school.id,
+            district_path: district.path.clone(),
+            district_admin: id_of("district-admin"),
+            instructor: id_of("instructor"),
+            head_teacher: id_of("head-teacher"),
+            city_admin: id_of("city-admin"),
+        },
+        now,
+    )
+    .await?;
     crate::coverage::recount_into(&mut tx).await?;
     tongyu_store::training::recount_into(&mut tx).await?;
     tongyu_store::activation::recompute(&mut tx, now - crate::activation::ACTIVE_WINDOW_S, now)

@@ -20,6 +20,7 @@ fn session(programme_id: i64, title: &str, starts_at: i64, hours: i64, place: &s
         place: place.into(),
         lesson_id: 0,
         hours,
+        presenter_id: 0,
         checkin_token: crate::auth::random_token(18),
     }
 }

@@ -138,6 +138,15 @@ impl Nav {
                 label: "名师工作室",
             });
         }
+        if !a.scope(Action::Contribute).is_empty()
+            || !a.scope(Action::CertifyInstructors).is_empty()
+            || !a.scope(Action::ManageWorkGroup).is_empty()
+        {
+            links.push(NavLink {
+                href: "/certification",
+                label: "指导师认定",
+            });
+        }
         if !a.scope(Action::RequestExperts).is_empty() || a.has_role(Role::Expert) {
             links.push(NavLink {
                 href: "/experts",

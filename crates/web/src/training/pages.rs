@@ -293,6 +293,7 @@ async fn add_session(
                 .trim()
                 .parse()
                 .map_err(|_| Error::invalid("hours", "学时应为整数"))?,
+            presenter: field(&f, "presenter"),
         })
     })();
     let result = match parsed {

@@ -887,11 +887,7 @@ async fn pages_take_a_head_teacher_and_a_parent_through_a_session() {
         "{}",
         p.body
     );
-    assert!(
-        p.body.contains("班主任（演示）：3 次，7 课时"),
-        "{}",
-        p.body
-    );
+    assert!(p.body.contains("必修课 3 次 7 课时"), "{}", p.body);
     let p = db
         .get(&format!("/delivery/compliance/{district}/export.xlsx"))
         .await;
@@ -900,8 +896,8 @@ async fn pages_take_a_head_teacher_and_a_parent_through_a_session() {
     // The head teacher's own class hours are on the entry page; an
     // administrator who teaches no class is not shown an empty tally.
     let p = hb.get("/delivery").await;
-    assert!(p.body.contains("上课 3 次，共 7 课时"), "{}", p.body);
+    assert!(p.body.contains("必修课 3 次，共 7 课时"), "{}", p.body);
     let p = db.get("/delivery").await;
     assert!(p.body.contains("达标情况"), "{}", p.body);
-    assert!(!p.body.contains("我的必修课课时"), "{}", p.body);
+    assert!(!p.body.contains("我的工作量"), "{}", p.body);
 }

@@ -9,6 +9,7 @@ mod auth;
 mod authz;
 mod caches;
 mod campaign;
+mod certification;
 mod common;
 mod contract;
 mod contribution;
