@@ -148,12 +148,12 @@ pub(super) async fn certification(
                 &city.name,
             )
             .await?;
-            continue;
         }
         // Certificates: a junior lecturer in every school (every ninth
         // issued over three years ago, so expired and due for renewal),
         // higher levels in fewer.
         let ranks: &[(usize, i64)] = match i % 20 {
+            _ if school.id == named.school => &[],
             0 => &[(0, 1), (1, 2), (2, 4)],
             5 | 15 => &[(0, 1), (1, 3)],
             _ if i % 2 == 0 => &[(0, 1), (1, 2)],
@@ -183,36 +183,38 @@ pub(super) async fn certification(
             )
             .await?;
         }
-        // Applications in the demo district: a lecturer's for the next
-        // level, three waiting for the district and two for the city.
-        if pending < 5
-            && i % 2 == 0
-            && school.path.starts_with(&named.district_path)
-            && let Some(a) = heads.get(1)
-        {
-            let e = Evidence {
-                training_hours: 24,
-                sessions_held: 14,
-                ratings: 60,
-                rating_tenths: 45,
-                lectures: 4,
-                in_studio: false,
-            };
+        // Applications in the demo district, from teachers who hold no
+        // certificate yet: two waiting for the city, up to three for the district.
+        if !school.path.starts_with(&named.district_path) {
+            continue;
+        }
+        let uncertified = if school.id == named.school { 0 } else { 3 };
+        for a in heads.iter().skip(uncertified) {
+            if pending >= 5 {
+                break;
+            }
             let id = store::insert_application(
                 c,
                 &store::NewApplication {
                     account_id: *a,
                     unit_id: school.id,
                     unit_path: &school.path,
-                    level_rank: 3,
+                    level_rank: 1,
                     renewal: false,
-                    statement: "近两年讲授必修课十余次，承担学校家长学校授课。",
-                    evidence: e,
+                    statement: "担任班主任多年，承担学校家长学校授课。",
+                    evidence: Evidence {
+                        training_hours: 10,
+                        sessions_held: 4,
+                        ratings: 12,
+                        rating_tenths: 44,
+                        lectures: 1,
+                        in_studio: false,
+                    },
                 },
                 now - (10 - pending) * 86_400,
             )
             .await?;
-            if pending >= 3 {
+            if pending < 2 {
                 store::district_decide(
                     c,
                     id,
