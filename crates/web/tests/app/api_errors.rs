@@ -161,6 +161,7 @@ async fn the_openapi_document_describes_every_operation_and_each_exists() {
                     "school_id",
                     "account_id",
                     "school_year",
+                    "rank",
                 ]
                 .contains(&seg)
                 {

@@ -208,7 +208,8 @@ async fn held_sessions_count_toward_the_yearly_minimum_and_roll_up() {
     let (_, w) = t.get("/api/v1/me/workload", &teacher).await;
     assert_eq!(
         w["items"],
-        json!([{"school_year": 2026, "sessions": 4, "class_hours": 8}])
+        json!([{"school_year": 2026, "sessions": 4, "class_hours": 8, "training_sessions": 0,
+                "training_hours": 0, "lectures": 0, "lecture_hours": 0}])
     );
     let school_admin = t.login("school-admin").await;
     let (s, w) = t
