@@ -395,7 +395,7 @@ mod tests {
             ..level()
         };
         assert_eq!(
-            bad.checked().expect_err("years").field.as_deref(),
+            bad.checked().expect_err("years").field,
             Some("valid_years")
         );
         let bad = Level {
