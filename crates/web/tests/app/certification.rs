@@ -57,7 +57,7 @@ async fn criteria_are_counted_from_the_platform_and_a_certificate_is_issued_by_d
     // sessions taught and held.
     let hours = sql::int(
         &t.app,
-        "SELECT COALESCE(SUM(s.hours), 0) FROM training_attendance a
+        "SELECT CAST(COALESCE(SUM(s.hours), 0) AS BIGINT) FROM training_attendance a
          JOIN training_sessions s ON s.id = a.session_id WHERE a.account_id = $1",
         &[head.id.into()],
     )
