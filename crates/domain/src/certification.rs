@@ -394,10 +394,7 @@ mod tests {
             valid_years: 0,
             ..level()
         };
-        assert_eq!(
-            bad.checked().expect_err("years").field,
-            Some("valid_years")
-        );
+        assert_eq!(bad.checked().expect_err("years").field, Some("valid_years"));
         let bad = Level {
             name: " 讲 ".into(),
             ..level()

@@ -981,3 +981,39 @@ pub async fn recount(c: &mut Conn) -> Result<HashMap<String, HashMap<i64, Vec<i6
         coverage::from_school_paths(paths),
     )]))
 }
+
+/// What a teacher's home says of certification: the level they may now
+/// apply for (or renew), when they meet its criteria and have no
+/// application under review.
+pub async fn ready(app: &App, ctx: &Ctx) -> Result<Option<(String, bool)>> {
+    if staff_unit(ctx).is_none() {
+        return Ok(None);
+    }
+    let me = ctx.actor.account_id;
+    let mut c = app.db.read().await?;
+    if store::has_open(&mut c, me).await? {
+        return Ok(None);
+    }
+    let levels = store::levels(&mut c).await?;
+    let certs = store::certificates_of(&mut c, me).await?;
+    Ok(next_for(app, &mut c, me, &levels, &certs)
+        .await?
+        .filter(|n| n.met)
+        .map(|n| (n.level.name, n.renewal)))
+}
+
+/// How many grades of a school its leaders still have to give an
+/// instructor (for their home).
+pub async fn missing_grades(app: &App, ctx: &Ctx, school_id: i64) -> Result<i64> {
+    let unit = school(app, ctx, school_id, Action::ManageWorkGroup).await?;
+    let mut c = app.db.read().await?;
+    let assigned: BTreeSet<String> = store::grade_instructors(&mut c, unit.id, 0)
+        .await?
+        .into_iter()
+        .map(|g| g.grade)
+        .collect();
+    Ok(grades_of(&unit.stages)
+        .iter()
+        .filter(|g| !assigned.contains(&g.code()))
+        .count() as i64)
+}

@@ -141,7 +141,8 @@ struct UnitFigures {
 struct SchoolOrganisation {
     id: i64,
     name: String,
-    gaps: Vec<String>,
+    /// What is missing, and the page where it is done.
+    gaps: Vec<(String, String)>,
 }
 
 /// A follow-up item of a joint meeting owned by one of the actor's units
@@ -164,6 +165,8 @@ struct StaffHome {
     coordination: Vec<CoordinationTask>,
     /// Requests waiting for the reader's answer, when they are an expert.
     invitations: Vec<CoordinationTask>,
+    /// Certification applications to review, or a level to apply for.
+    certification: Vec<CoordinationTask>,
 }
 
 /// How many lagging units a figure names.
@@ -333,6 +336,7 @@ impl StaffHome {
             && self.organisation.is_empty()
             && self.coordination.is_empty()
             && self.invitations.is_empty()
+            && self.certification.is_empty()
     }
 }
 
@@ -351,6 +355,36 @@ async fn invitations(state: &AppState, user: &PageUser) -> PageResult<Vec<Coordi
             detail: tongyu_domain::calendar::format_local_minute(r.starts_at),
         })
         .collect())
+}
+
+/// Certification work: applications waiting for the reader's review, or
+/// the level the reader may now apply for.
+async fn certification(state: &AppState, user: &PageUser) -> PageResult<Vec<CoordinationTask>> {
+    let mut out = Vec::new();
+    let waiting = tongyu_service::certification::waiting_for(&state.app, &user.ctx).await?;
+    if waiting > 0 {
+        out.push(CoordinationTask {
+            href: "/certification".into(),
+            tag: "待审核",
+            text: format!("{waiting} 份家庭教育指导师认定申请待您审核"),
+            detail: String::new(),
+        });
+    }
+    if let Some((level, renewal)) =
+        tongyu_service::certification::ready(&state.app, &user.ctx).await?
+    {
+        out.push(CoordinationTask {
+            href: "/certification".into(),
+            tag: if renewal { "待续期" } else { "可申请" },
+            text: if renewal {
+                format!("您的{level}证书即将到期，可申请续期")
+            } else {
+                format!("您已达到{level}的认定条件，可提交申请")
+            },
+            detail: String::new(),
+        });
+    }
+    Ok(out)
 }
 
 /// The coordination work the actor's units are late on.
@@ -388,7 +422,19 @@ async fn organisation(state: &AppState, user: &PageUser) -> PageResult<Vec<Schoo
         }
         let (name, standing) =
             tongyu_service::work_group::standing(&state.app, &user.ctx, g.unit_id).await?;
-        let gaps = standing.gaps();
+        let mut gaps: Vec<(String, String)> = standing
+            .gaps()
+            .into_iter()
+            .map(|gap| (gap, format!("/work-group/{}", g.unit_id)))
+            .collect();
+        let grades =
+            tongyu_service::certification::missing_grades(&state.app, &user.ctx, g.unit_id).await?;
+        if grades > 0 {
+            gaps.push((
+                format!("{grades} 个年级未配备家庭教育指导教师"),
+                format!("/certification/grades/{}", g.unit_id),
+            ));
+        }
         if gaps.is_empty() {
             continue;
         }
@@ -500,6 +546,7 @@ pub(super) async fn home(state: &AppState, user: &PageUser) -> PageResult<String
     let organisation = organisation(state, user).await?;
     let coordination = coordination(state, user).await?;
     let invitations = invitations(state, user).await?;
+    let certification = certification(state, user).await?;
     // The menu shows the counts read just now.
     if let Some(a) = &appeals {
         nav.appeals = Some(a.counts);
@@ -512,6 +559,7 @@ pub(super) async fn home(state: &AppState, user: &PageUser) -> PageResult<String
         organisation,
         coordination,
         invitations,
+        certification,
     })
     .map(|h| h.0)
 }

@@ -138,9 +138,16 @@ async fn criteria_are_counted_from_the_platform_and_a_certificate_is_issued_by_d
         0
     );
 
-    // The head teacher applies on the page, with the evidence pre-filled.
+    // The head teacher applies on the page, with the evidence pre-filled;
+    // their home says they may.
     let mut b = t.browser();
     b.sign_in("head-teacher", PW).await;
+    let home = b.get("/").await;
+    assert!(
+        home.body.contains("您已达到初级讲师的认定条件"),
+        "{}",
+        home.body
+    );
     let page = b.get("/certification").await;
     assert!(page.body.contains("申请认定初级讲师"), "{}", page.body);
     assert!(page.body.contains("id=\"criteria\""));
@@ -177,7 +184,21 @@ async fn criteria_are_counted_from_the_platform_and_a_certificate_is_issued_by_d
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    let home = b.get("/").await;
+    assert!(
+        !home.body.contains("认定条件"),
+        "under review: {}",
+        home.body
+    );
     let district_admin = t.login("district-admin").await;
+    let mut d = t.browser();
+    d.sign_in("district-admin", PW).await;
+    let home = d.get("/").await;
+    assert!(
+        home.body.contains("份家庭教育指导师认定申请待您审核"),
+        "{}",
+        home.body
+    );
     let (_, o) = t.get("/api/v1/certification", &district_admin).await;
     assert!(
         o["to_review"]
@@ -566,6 +587,17 @@ async fn every_grade_gets_an_instructor_and_the_gaps_are_listed_up_the_tree() {
         .cloned()
         .expect("the demo school has a gap");
     assert_eq!(line["missing"].as_array().map(Vec::len), Some(1), "{line}");
+    // The administrator's home names the gap, a tap from where it is filled.
+    let mut b = t.browser();
+    b.sign_in("school-admin", PW).await;
+    let home = b.get("/").await;
+    assert!(
+        home.body.contains(&format!(
+            "/certification/grades/{school}\">1 个年级未配备家庭教育指导教师"
+        )),
+        "{}",
+        home.body
+    );
     // The school's page shows the gap; its administrator fills it.
     let (_, sg) = t
         .get(
@@ -672,8 +704,6 @@ async fn every_grade_gets_an_instructor_and_the_gaps_are_listed_up_the_tree() {
     assert_boards_equal_a_recount(&t).await;
 
     // The page and the exports.
-    let mut b = t.browser();
-    b.sign_in("school-admin", PW).await;
     let page = b.get(&format!("/certification/grades/{school}")).await;
     assert!(page.body.contains("未配备"), "{}", page.body);
     let mut d = t.browser();

@@ -167,7 +167,13 @@ async fn a_school_administrator_completes_the_group_and_every_board_follows() {
         page.body
     );
     let home = b.get("/").await;
-    assert!(!home.body.contains("学校组织待完善"), "nothing left to do");
+    assert!(
+        !home
+            .body
+            .contains(&format!("href=\"/work-group/{school}\"")),
+        "nothing left to do for the group: {}",
+        home.body
+    );
 
     // The district's and the city's boards count the school at once.
     let (_, after) = t
