@@ -250,6 +250,34 @@ pub async fn programme(app: &App, ctx: &Ctx, id: i64) -> Result<ProgrammeView> {
     })
 }
 
+/// Everyone who attended a programme, for its organisers (audited: it
+/// names people): (session title, start, hours, name, method, when).
+pub async fn programme_attendance(
+    app: &App,
+    ctx: &Ctx,
+    id: i64,
+) -> Result<Vec<(String, i64, i64, String, String, i64)>> {
+    let (p, unit) = programme_and_unit(app, ctx, id, Action::ManageTraining).await?;
+    let rows = {
+        let mut c = app.db.read().await?;
+        store::programme_attendance(&mut c, p.id).await?
+    };
+    audit::append_alone(
+        app,
+        &audit::entry(
+            app,
+            ctx,
+            "training.export",
+            "training_programme",
+            p.id,
+            Some(unit.id),
+            format!("{} 人次", rows.len()),
+        ),
+    )
+    .await?;
+    Ok(rows)
+}
+
 /// A session with, for its organisers, who attended (audited: it names
 /// people) and its check-in code.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]

@@ -280,6 +280,36 @@ pub async fn attendance(c: &mut Conn, session_id: i64) -> Result<Vec<(i64, Strin
     Ok(out)
 }
 
+/// Everyone who attended a programme's sessions: (session title, start,
+/// hours, name, method, when), by session then name.
+pub async fn programme_attendance(
+    c: &mut Conn,
+    programme_id: i64,
+) -> Result<Vec<(String, i64, i64, String, String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT s.title, s.starts_at, s.hours, x.display_name, a.method, a.at
+         FROM training_attendance a JOIN training_sessions s ON s.id = a.session_id
+         JOIN accounts x ON x.id = a.account_id
+         WHERE s.programme_id = $1 ORDER BY s.starts_at, s.id",
+    )
+    .bind(programme_id)
+    .fetch_all(&mut *c)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                col(r, "title")?,
+                col(r, "starts_at")?,
+                col(r, "hours")?,
+                col(r, "display_name")?,
+                col(r, "method")?,
+                col(r, "at")?,
+            ))
+        })
+        .collect()
+}
+
 /// One line of a person's training record.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Attended {

@@ -26,6 +26,7 @@ use crate::page::{Nav, is_user_error, notice, render, status_of};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/experts", get(list).post(add))
+        .route("/experts/export.xlsx", get(export))
         .route("/experts/{id}", get(show).post(update))
         .route("/experts/{id}/conflicts", post(conflict))
         .route("/experts/{id}/requests", post(request))
@@ -376,4 +377,49 @@ async fn rate(
     let score = field(&f, "score").parse().unwrap_or(0);
     experts::rate(&state.app, &user.ctx, id, score, &field(&f, "comment")).await?;
     Ok(Redirect::to(&back(&f)).into_response())
+}
+
+async fn export(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<ListQuery>,
+) -> PageResult<Response> {
+    let pool = Pool::parse(&q.pool).ok();
+    let list = experts::list(&state.app, &user.ctx, pool, &q.q).await?;
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|e| {
+            vec![
+                e.name.clone(),
+                e.pool.label().to_owned(),
+                e.title.clone(),
+                e.specialties.join("、"),
+                e.region.clone(),
+                e.availability.clone(),
+                e.given.to_string(),
+                if e.ratings > 0 {
+                    format!("{}.{:02}", e.rating_x100 / 100, e.rating_x100 % 100)
+                } else {
+                    String::new()
+                },
+                if e.active { "在库" } else { "已停用" }.to_owned(),
+            ]
+        })
+        .collect();
+    let bytes = tongyu_service::sheet::write_xlsx(
+        "专家资源库",
+        &[
+            "姓名",
+            "类别",
+            "职称与单位",
+            "专长",
+            "地区",
+            "可约时间",
+            "已讲座/评审",
+            "平均评分",
+            "状态",
+        ],
+        &rows,
+    )?;
+    Ok(crate::export::xlsx("experts.xlsx", bytes))
 }

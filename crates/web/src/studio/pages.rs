@@ -22,6 +22,7 @@ use crate::page::{Nav, is_user_error, notice, render, status_of};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/studios", get(list).post(apply))
+        .route("/studios/export.xlsx", get(export))
         .route("/studios/{id}", get(show))
         .route("/studios/{id}/decision", post(decide))
         .route("/studios/{id}/members", post(member))
@@ -263,4 +264,37 @@ async fn public(State(state): State<AppState>, Path(id): Path<i64>) -> PageResul
         p: studios::public(&state.app, id).await?,
     };
     Ok(render(&page)?.into_response())
+}
+
+async fn export(State(state): State<AppState>, user: PageUser) -> PageResult<Response> {
+    let s = studios::list(&state.app, &user.ctx).await?;
+    let rows: Vec<Vec<String>> = s
+        .studios
+        .iter()
+        .map(|x| {
+            vec![
+                x.name.clone(),
+                x.lead_name.clone(),
+                x.unit_name.clone(),
+                x.status.label().to_owned(),
+                x.members.to_string(),
+                x.outputs.to_string(),
+                x.focus.clone(),
+            ]
+        })
+        .collect();
+    let bytes = tongyu_service::sheet::write_xlsx(
+        "名师工作室",
+        &[
+            "名称",
+            "主持人",
+            "单位",
+            "状态",
+            "成员数",
+            "成果数",
+            "研究方向",
+        ],
+        &rows,
+    )?;
+    Ok(crate::export::xlsx("studios.xlsx", bytes))
 }

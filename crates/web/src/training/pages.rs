@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
             "/training/programmes/{id}",
             get(programme).post(add_session),
         )
+        .route("/training/programmes/{id}/export.xlsx", get(programme_xlsx))
         .route("/training/sessions/{id}", get(session))
         .route("/training/sessions/{id}/complete", post(complete))
         .route(
@@ -544,4 +545,39 @@ async fn board_xlsx(
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
     let bytes = tongyu_service::sheet::write_xlsx("培训完成情况", &headers, &rows)?;
     Ok(crate::export::xlsx(&format!("training-{unit}.xlsx"), bytes))
+}
+
+async fn programme_xlsx(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<i64>,
+) -> PageResult<Response> {
+    let rows: Vec<Vec<String>> = training::programme_attendance(&state.app, &user.ctx, id)
+        .await?
+        .into_iter()
+        .map(|(title, starts_at, hours, name, method, at)| {
+            vec![
+                title,
+                format_local_minute(starts_at),
+                hours.to_string(),
+                name,
+                match method.as_str() {
+                    "qr" => "扫码",
+                    "online" => "线上",
+                    _ => "补登",
+                }
+                .to_owned(),
+                format_local_minute(at),
+            ]
+        })
+        .collect();
+    let bytes = tongyu_service::sheet::write_xlsx(
+        "培训签到",
+        &["场次", "开始时间", "学时", "姓名", "方式", "签到时间"],
+        &rows,
+    )?;
+    Ok(crate::export::xlsx(
+        &format!("training-programme-{id}.xlsx"),
+        bytes,
+    ))
 }

@@ -217,3 +217,19 @@ async fn a_declared_conflict_keeps_an_expert_off_the_units_panel() {
     let (s, _) = t.get("/api/v1/experts", &t.login("parent").await).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_pool_exports_to_a_workbook_as_filtered() {
+    let t = TestApp::demo().await;
+    let mut b = t.browser();
+    b.sign_in("school-admin", PW).await;
+    let page = b.get("/experts?pool=local").await;
+    assert!(
+        page.body.contains("/experts/export.xlsx?pool=local"),
+        "{}",
+        page.body
+    );
+    let x = b.get("/experts/export.xlsx?pool=local").await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert!(x.body.starts_with("PK"), "a workbook");
+}

@@ -213,3 +213,19 @@ async fn an_instructor_applies_and_the_city_selects_within_the_plans_target() {
     let hidden = anyone.get(&format!("/p/studios/{waiting}")).await;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_list_of_studios_exports_to_a_workbook() {
+    let t = TestApp::demo().await;
+    let mut b = t.browser();
+    b.sign_in("city-admin", PW).await;
+    let page = b.get("/studios").await;
+    assert!(page.body.contains("/studios/export.xlsx"), "{}", page.body);
+    let x = b.get("/studios/export.xlsx").await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert!(x.body.starts_with("PK"), "a workbook");
+    let mut p = t.browser();
+    p.sign_in("parent", PW).await;
+    let refused = p.get("/studios/export.xlsx").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}

@@ -434,3 +434,48 @@ async fn chairs_are_counted_from_the_committees_and_trained_ones_from_their_hour
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_organiser_exports_who_attended_and_a_participant_cannot() {
+    let t = TestApp::demo().await;
+    let programme = sql::int(
+        &t.app,
+        "SELECT MIN(id) FROM training_programmes WHERE kind = 'instructor'",
+        &[],
+    )
+    .await;
+    let path = format!("/training/programmes/{programme}/export.xlsx");
+    let mut b = t.browser();
+    b.sign_in("city-admin", PW).await;
+    let page = b.get(&format!("/training/programmes/{programme}")).await;
+    assert!(page.body.contains(&path), "{}", page.body);
+    let before = sql::int(
+        &t.app,
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'training.export'",
+        &[],
+    )
+    .await;
+    let x = b.get(&path).await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert!(x.body.starts_with("PK"), "a workbook");
+    assert_eq!(
+        sql::int(
+            &t.app,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'training.export'",
+            &[],
+        )
+        .await,
+        before + 1
+    );
+    let mut h = t.browser();
+    h.sign_in("head-teacher", PW).await;
+    let refused = h.get(&path).await;
+    assert!(
+        matches!(
+            refused.status,
+            StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+        ),
+        "{}",
+        refused.status
+    );
+}
