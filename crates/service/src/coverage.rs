@@ -124,7 +124,7 @@ pub async fn board(app: &App, ctx: &Ctx, unit_id: i64) -> Result<Board> {
 async fn recount(c: &mut Conn) -> Result<HashMap<String, HashMap<i64, Vec<i64>>>> {
     let mut all = crate::work_group::recount(c).await?;
     all.extend(tongyu_store::parent_committee::recount(c).await?);
-    all.extend(crate::certification::recount(c).await?);
+    all.extend(crate::grade_instructor::recount(c).await?);
     Ok(all)
 }
 

@@ -22,6 +22,7 @@ pub mod crypto;
 pub mod delivery;
 pub mod demo;
 pub mod expert_pool;
+pub mod grade_instructor;
 pub mod growth;
 pub mod guidance_center;
 pub mod home;

@@ -253,7 +253,7 @@ pub async fn update(
         .ok_or_else(Error::internal)?;
     if updated.kind == UnitKind::School && updated.stages != unit.stages {
         // Its grades changed: so may whether each has an instructor.
-        crate::certification::refresh_school(&mut tx, &updated).await?;
+        crate::grade_instructor::refresh_school(&mut tx, &updated).await?;
     }
     tx.commit().await.db()?;
     Ok(updated)

@@ -85,3 +85,7 @@ CREATE INDEX grade_instructors_account ON grade_instructors (account_id);
 
 ALTER TABLE training_sessions ADD COLUMN presenter_id BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX training_sessions_presenter ON training_sessions (presenter_id);
+
+-- A person's lectures and studios, counted as evidence.
+CREATE INDEX guidance_services_researcher ON guidance_services (researcher_id, kind);
+CREATE INDEX studio_members_account ON studio_members (account_id);

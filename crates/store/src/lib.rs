@@ -20,6 +20,7 @@ pub mod course;
 pub mod coverage;
 pub mod delivery;
 pub mod expert_pool;
+pub mod grade_instructor;
 pub mod guidance_center;
 pub mod import;
 pub mod jobs;

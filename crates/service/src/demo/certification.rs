@@ -126,7 +126,7 @@ pub(super) async fn certification(
             } else {
                 continue;
             };
-            store::assign(
+            tongyu_store::grade_instructor::assign(
                 c,
                 school.id,
                 grade,

@@ -7,9 +7,10 @@ use axum::{Json, Router};
 use tongyu_domain::ErrorCode;
 use tongyu_domain::certification::Level;
 use tongyu_service::certification::{
-    self as certification, ApplicationView, Certificate, CertificateView, Decided, Gaps, Overview,
-    PublicCertificate, SchoolGrades,
+    self as certification, ApplicationView, Certificate, CertificateView, Decided, Overview,
+    PublicCertificate,
 };
+use tongyu_service::grade_instructor::{self, Gaps, SchoolGrades};
 use tongyu_service::work_group::Who;
 
 use crate::AppState;
@@ -233,7 +234,7 @@ async fn grades(
     Path(school_id): Path<i64>,
 ) -> ApiResult<Json<SchoolGrades>> {
     Ok(Json(
-        certification::school_grades(&state.app, &user.ctx, school_id).await?,
+        grade_instructor::school_grades(&state.app, &user.ctx, school_id).await?,
     ))
 }
 
@@ -251,7 +252,7 @@ async fn assign(
     ApiJson(b): ApiJson<AssignBody>,
 ) -> ApiResult<axum::response::Response> {
     let who = Who::Account(b.account_id);
-    certification::assign(&state.app, &user.ctx, school_id, &grade, &who).await?;
+    grade_instructor::assign(&state.app, &user.ctx, school_id, &grade, &who).await?;
     Ok(no_content())
 }
 
@@ -260,7 +261,7 @@ async fn unassign(
     user: ApiUser,
     Path((school_id, grade)): Path<(i64, String)>,
 ) -> ApiResult<axum::response::Response> {
-    certification::unassign(&state.app, &user.ctx, school_id, &grade).await?;
+    grade_instructor::unassign(&state.app, &user.ctx, school_id, &grade).await?;
     Ok(no_content())
 }
 
@@ -279,7 +280,7 @@ async fn gaps(
 ) -> ApiResult<Json<Gaps>> {
     let limit = q.limit.unwrap_or(200).clamp(1, 5000);
     Ok(Json(
-        certification::gaps(&state.app, &user.ctx, id, limit).await?,
+        grade_instructor::gaps(&state.app, &user.ctx, id, limit).await?,
     ))
 }
 

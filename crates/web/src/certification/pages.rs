@@ -15,9 +15,10 @@ use tongyu_domain::calendar::{format_local_minute, local_day};
 use tongyu_domain::certification::{Level, Validity};
 use tongyu_domain::{Error, ErrorCode};
 use tongyu_service::certification::{
-    self as certification, ApplicationView, Certificate, CertificateView, Gaps, Overview,
-    PublicCertificate, SchoolGrades,
+    self as certification, ApplicationView, Certificate, CertificateView, Overview,
+    PublicCertificate,
 };
+use tongyu_service::grade_instructor::{self, Gaps, SchoolGrades};
 use tongyu_service::work_group::Who;
 
 use crate::AppState;
@@ -537,7 +538,7 @@ async fn grades_page(
 ) -> PageResult<Response> {
     let page = GradesPage {
         nav: Nav::for_user(user),
-        g: certification::school_grades(&state.app, &user.ctx, school).await?,
+        g: grade_instructor::school_grades(&state.app, &user.ctx, school).await?,
         chosen,
         notice,
         error: error.as_ref().map(|e| e.message.clone()),
@@ -571,7 +572,7 @@ async fn assign(
     let grade = field(&f, "grade");
     let result = match field(&f, "account_id").trim().parse::<i64>() {
         Ok(a) => {
-            certification::assign(&state.app, &user.ctx, school, &grade, &Who::Account(a)).await
+            grade_instructor::assign(&state.app, &user.ctx, school, &grade, &Who::Account(a)).await
         }
         Err(_) => Err(Error::invalid("member", "请选择一位本校教职工")),
     };
@@ -591,7 +592,7 @@ async fn unassign(
     CsrfForm(f): CsrfForm<HashMap<String, String>>,
 ) -> PageResult<Response> {
     let grade = field(&f, "grade");
-    match certification::unassign(&state.app, &user.ctx, school, &grade).await {
+    match grade_instructor::unassign(&state.app, &user.ctx, school, &grade).await {
         Ok(()) => {
             Ok(Redirect::to(&format!("/certification/grades/{school}?msg=saved")).into_response())
         }
@@ -626,7 +627,7 @@ async fn gaps(
     let page = GapsPage {
         nav: Nav::for_user(&user),
         ancestors: tongyu_service::org::crumbs(&state.app, &user.ctx, unit).await?,
-        g: certification::gaps(&state.app, &user.ctx, unit, GAPS_ON_PAGE).await?,
+        g: grade_instructor::gaps(&state.app, &user.ctx, unit, GAPS_ON_PAGE).await?,
     };
     Ok(render(&page)?.into_response())
 }
@@ -636,7 +637,7 @@ async fn gaps_xlsx(
     user: PageUser,
     Path(unit): Path<i64>,
 ) -> PageResult<Response> {
-    let g = certification::gaps(&state.app, &user.ctx, unit, 100_000).await?;
+    let g = grade_instructor::gaps(&state.app, &user.ctx, unit, 100_000).await?;
     let rows: Vec<Vec<String>> = g
         .lines
         .iter()

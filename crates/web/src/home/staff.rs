@@ -428,7 +428,8 @@ async fn organisation(state: &AppState, user: &PageUser) -> PageResult<Vec<Schoo
             .map(|gap| (gap, format!("/work-group/{}", g.unit_id)))
             .collect();
         let grades =
-            tongyu_service::certification::missing_grades(&state.app, &user.ctx, g.unit_id).await?;
+            tongyu_service::grade_instructor::missing_grades(&state.app, &user.ctx, g.unit_id)
+                .await?;
         if grades > 0 {
             gaps.push((
                 format!("{grades} 个年级未配备家庭教育指导教师"),
