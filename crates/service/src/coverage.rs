@@ -94,10 +94,8 @@ pub async fn board(app: &App, ctx: &Ctx, unit_id: i64) -> Result<Board> {
     };
     let mut ids: Vec<i64> = below.iter().map(|u| u.id).collect();
     ids.push(unit.id);
-    let mut counts = Vec::with_capacity(columns.len());
-    for col in &columns {
-        counts.push(coverage::read(&mut c, &col.measure.key(), &ids).await?);
-    }
+    let keys: Vec<String> = columns.iter().map(|col| col.measure.key()).collect();
+    let counts = coverage::read_many(&mut c, &keys, &ids).await?;
     drop(c);
     let row = |u: &Unit| Row {
         unit_id: u.id,

@@ -47,6 +47,40 @@ pub async fn read(c: &mut Conn, measure: &str, unit_ids: &[i64]) -> Result<HashM
         .collect())
 }
 
+/// The schools having each of `measures` under each of these units, in one
+/// query: per measure (in the order given), unit → count (absent: none).
+pub async fn read_many(
+    c: &mut Conn,
+    measures: &[String],
+    unit_ids: &[i64],
+) -> Result<Vec<HashMap<i64, i64>>> {
+    use crate::DbResult;
+    let mut out = vec![HashMap::new(); measures.len()];
+    if measures.is_empty() || unit_ids.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT unit_id, measure, schools FROM coverage_rollups
+         WHERE measure IN ({}) AND unit_id IN ({})",
+        crate::placeholders(1, measures.len()),
+        crate::placeholders(measures.len() + 1, unit_ids.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for m in measures {
+        q = q.bind(m.clone());
+    }
+    for id in unit_ids {
+        q = q.bind(*id);
+    }
+    for r in q.fetch_all(&mut *c).await.db()? {
+        let measure: String = crate::col(&r, "measure")?;
+        if let Some(i) = measures.iter().position(|m| *m == measure) {
+            out[i].insert(crate::col(&r, "unit_id")?, crate::col(&r, "schools")?);
+        }
+    }
+    Ok(out)
+}
+
 /// The counts of `measure` from the paths of the schools that have it.
 pub fn from_school_paths(paths: impl IntoIterator<Item = String>) -> HashMap<i64, Vec<i64>> {
     spread(paths.into_iter().map(|p| (p, vec![1])), true)
