@@ -177,6 +177,9 @@ async fn next_for(
 const QUEUE_LIMIT: i64 = 200;
 
 pub async fn overview(app: &App, ctx: &Ctx) -> Result<Overview> {
+    if !ctx.actor.grants.iter().any(|g| g.role != Role::Parent) {
+        return Err(Error::forbidden());
+    }
     let city = city(app).await?;
     let me = ctx.actor.account_id;
     let mut c = app.db.read().await?;

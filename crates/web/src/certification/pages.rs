@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/certification", get(hub).post(apply))
         .route("/certification/levels", get(levels).post(save_level))
+        .route("/certification/to-review.xlsx", get(to_review_xlsx))
         .route("/certification/applications/{id}", get(application))
         .route("/certification/applications/{id}/decision", post(decide))
         .route("/certification/applications/{id}/withdraw", post(withdraw))
@@ -724,4 +725,73 @@ async fn verify_page(state: &AppState, typed: String) -> PageResult<Response> {
 
 async fn verify(State(state): State<AppState>, Path(serial): Path<String>) -> PageResult<Response> {
     verify_page(&state, serial).await
+}
+
+/// The applications waiting for the reader's review, as a workbook.
+async fn to_review_xlsx(State(state): State<AppState>, user: PageUser) -> PageResult<Response> {
+    let o = certification::overview(&state.app, &user.ctx).await?;
+    tongyu_service::audit::append_alone(
+        &state.app,
+        &tongyu_service::audit::entry(
+            &state.app,
+            &user.ctx,
+            "certification.export",
+            "certification_application",
+            0,
+            None,
+            format!("{} 份", o.to_review.len()),
+        ),
+    )
+    .await?;
+    let level = |rank: i64| {
+        o.levels
+            .iter()
+            .find(|l| l.rank == rank)
+            .map(|l| l.name.clone())
+            .unwrap_or_default()
+    };
+    let rows: Vec<Vec<String>> = o
+        .to_review
+        .iter()
+        .map(|a| {
+            let e = &a.evidence;
+            vec![
+                a.name.clone(),
+                a.unit_name.clone(),
+                format!(
+                    "{}{}",
+                    level(a.level_rank),
+                    if a.renewal { "（续期）" } else { "" }
+                ),
+                a.status.label().to_owned(),
+                format_local_minute(a.created_at),
+                e.training_hours.to_string(),
+                e.sessions_held.to_string(),
+                if e.ratings > 0 {
+                    tenths(e.rating_tenths)
+                } else {
+                    String::new()
+                },
+                e.lectures.to_string(),
+                if e.in_studio { "是" } else { "否" }.to_owned(),
+            ]
+        })
+        .collect();
+    let bytes = tongyu_service::sheet::write_xlsx(
+        "待审核的认定申请",
+        &[
+            "姓名",
+            "单位",
+            "申请等级",
+            "状态",
+            "提交时间",
+            "培训学时",
+            "授课场次",
+            "家长评分",
+            "讲座",
+            "工作室成员",
+        ],
+        &rows,
+    )?;
+    Ok(crate::export::xlsx("certification-to-review.xlsx", bytes))
 }

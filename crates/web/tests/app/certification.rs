@@ -109,6 +109,12 @@ async fn criteria_are_counted_from_the_platform_and_a_certificate_is_issued_by_d
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert!(e["message"].as_str().unwrap_or("").contains("逐级"), "{e}");
 
+    // Parents have no part in it.
+    let (s, _) = t
+        .get("/api/v1/certification", &t.login("parent").await)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
     // The instructor holds the second level and lacks the third's
     // criteria: refused with what is missing, nothing saved.
     let instructor = t.login("instructor").await;
@@ -380,6 +386,12 @@ async fn reviews_stay_in_scope_and_nobody_reviews_their_own() {
     assert!(!district_queue.is_empty(), "{o}");
     assert!(district_queue.iter().all(|a| a["status"] == "submitted"));
     let pending = district_queue[0]["id"].as_i64().expect("id");
+    let mut d = t.browser();
+    d.sign_in("district-admin", PW).await;
+    let x = d.get("/certification/to-review.xlsx").await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert!(x.body.starts_with("PK"), "a workbook");
+    assert_eq!(audited(&t, "certification.export").await, 1);
 
     // Another district's bureau and another school see nothing of it.
     let district = sql::int(
