@@ -444,7 +444,7 @@ pub async fn decide(app: &App, ctx: &Ctx, id: i64, approve: bool, note: &str) ->
                 return Err(Error::conflict("此申请须先经所在区(市)教育局审核"));
             }
             let mut tx = app.db.write().await?;
-            if !store::district_decide(&mut tx, a.id, approve, me, &note, now).await? {
+            if !store::decide(&mut tx, a.id, Status::Submitted, approve, me, &note, now).await? {
                 return Err(Error::conflict("此申请已有人审核，请刷新查看"));
             }
             let status = if approve {
@@ -488,7 +488,17 @@ pub async fn decide(app: &App, ctx: &Ctx, id: i64, approve: bool, note: &str) ->
             }
             let city = city(app).await?;
             let mut tx = app.db.write().await?;
-            if !store::city_decide(&mut tx, a.id, approve, me, &note, now).await? {
+            if !store::decide(
+                &mut tx,
+                a.id,
+                Status::DistrictApproved,
+                approve,
+                me,
+                &note,
+                now,
+            )
+            .await?
+            {
                 return Err(Error::conflict("此申请已有人认定，请刷新查看"));
             }
             let certificate_id = if approve {

@@ -307,63 +307,39 @@ pub async fn count_in(c: &mut Conn, root_path: &str, status: Status) -> Result<i
     .db()
 }
 
-/// The district's decision; false when the application was not waiting for it.
-pub async fn district_decide(
+/// The decision of the reviewer an application in state `from` waits for:
+/// the district's (`Submitted`) or the city's (`DistrictApproved`). False
+/// when the application was no longer waiting for it.
+pub async fn decide(
     c: &mut Conn,
     id: i64,
+    from: Status,
     approve: bool,
     by: i64,
     note: &str,
     now: i64,
 ) -> Result<bool> {
-    let to = if approve {
-        Status::DistrictApproved
-    } else {
-        Status::Rejected
+    let (step, approved) = match from {
+        Status::Submitted => ("district", Status::DistrictApproved),
+        Status::DistrictApproved => ("city", Status::Certified),
+        _ => return Ok(false),
     };
-    let n = sqlx::query(
-        "UPDATE certification_applications SET status = $1, district_by = $2, district_at = $3,
-            district_note = $4 WHERE id = $5 AND status = 'submitted'",
-    )
-    .bind(to.as_str())
-    .bind(by)
-    .bind(now)
-    .bind(note.to_owned())
-    .bind(id)
-    .execute(&mut *c)
-    .await
-    .db()?
-    .rows_affected();
-    Ok(n == 1)
-}
-
-/// The city's decision; false when the application was not waiting for it.
-pub async fn city_decide(
-    c: &mut Conn,
-    id: i64,
-    certify: bool,
-    by: i64,
-    note: &str,
-    now: i64,
-) -> Result<bool> {
-    let to = if certify {
-        Status::Certified
-    } else {
-        Status::Rejected
-    };
-    let n = sqlx::query(
-        "UPDATE certification_applications SET status = $1, city_by = $2, city_at = $3,
-            city_note = $4 WHERE id = $5 AND status = 'district_approved'",
-    )
-    .bind(to.as_str())
-    .bind(by)
-    .bind(now)
-    .bind(note.to_owned())
-    .bind(id)
-    .execute(&mut *c)
-    .await
-    .db()?
-    .rows_affected();
+    let to = if approve { approved } else { Status::Rejected };
+    let sql = format!(
+        "UPDATE certification_applications SET status = $1, {step}_by = $2, {step}_at = $3,
+            {step}_note = $4 WHERE id = $5 AND status = $6"
+    );
+    let n = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(to.as_str())
+        .bind(by)
+        .bind(now)
+        .bind(note.to_owned())
+        .bind(id)
+        .bind(from.as_str())
+        .execute(&mut *c)
+        .await
+        .db()?
+        .rows_affected();
     Ok(n == 1)
 }
 

@@ -215,9 +215,10 @@ pub(super) async fn certification(
             )
             .await?;
             if pending < 2 {
-                store::district_decide(
+                store::decide(
                     c,
                     id,
+                    tongyu_domain::certification::Status::Submitted,
                     true,
                     named.district_admin,
                     "材料齐全，同意上报",
