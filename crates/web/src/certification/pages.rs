@@ -24,7 +24,7 @@ use tongyu_service::work_group::Who;
 use crate::AppState;
 use crate::error::{PageError, PageResult};
 use crate::extract::{CsrfForm, PageUser};
-use crate::page::{Nav, is_user_error, notice, render, status_of};
+use crate::page::{Nav, field, notice, render, shown_on_form, status_of};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -52,14 +52,6 @@ pub fn routes() -> Router<AppState> {
 #[derive(serde::Deserialize, Default, schemars::JsonSchema)]
 struct ShowQuery {
     msg: Option<String>,
-}
-
-fn field(f: &HashMap<String, String>, k: &str) -> String {
-    f.get(k).cloned().unwrap_or_default()
-}
-
-fn user_error(e: &Error) -> bool {
-    is_user_error(e) && !matches!(e.code, ErrorCode::Forbidden | ErrorCode::NotFound)
 }
 
 fn day(ts: i64) -> String {
@@ -146,7 +138,7 @@ async fn apply(
             Redirect::to(&format!("/certification/applications/{id}?msg=submitted"))
                 .into_response(),
         ),
-        Err(e) if user_error(&e) => hub_page(&state, &user, statement, None, Some(e)).await,
+        Err(e) if shown_on_form(&e) => hub_page(&state, &user, statement, None, Some(e)).await,
         Err(e) => Err(PageError(e)),
     }
 }
@@ -226,7 +218,7 @@ async fn save_level(
     };
     match result {
         Ok(()) => Ok(Redirect::to("/certification?msg=levels").into_response()),
-        Err(e) if user_error(&e) => {
+        Err(e) if shown_on_form(&e) => {
             let page = LevelsPage {
                 nav: Nav::for_user(&user),
                 levels: certification::ladder(&state.app).await?,
@@ -313,7 +305,7 @@ async fn decide(
                     .into_response(),
             ),
         },
-        Err(e) if user_error(&e) || e.code == ErrorCode::Forbidden => {
+        Err(e) if shown_on_form(&e) || e.code == ErrorCode::Forbidden => {
             application_page(&state, &user, id, note, None, Some(e)).await
         }
         Err(e) => Err(PageError(e)),
@@ -331,7 +323,7 @@ async fn withdraw(
 ) -> PageResult<Response> {
     match certification::withdraw(&state.app, &user.ctx, id).await {
         Ok(()) => Ok(Redirect::to("/certification?msg=withdrawn").into_response()),
-        Err(e) if user_error(&e) => {
+        Err(e) if shown_on_form(&e) => {
             application_page(&state, &user, id, String::new(), None, Some(e)).await
         }
         Err(e) => Err(PageError(e)),
@@ -409,7 +401,7 @@ async fn revoke(
     .await
     {
         Ok(()) => Ok(Redirect::to(&format!("/certificates/{id}?msg=revoked")).into_response()),
-        Err(e) if user_error(&e) => certificate_page(&state, &user, id, None, Some(e)).await,
+        Err(e) if shown_on_form(&e) => certificate_page(&state, &user, id, None, Some(e)).await,
         Err(e) => Err(PageError(e)),
     }
 }
@@ -581,7 +573,9 @@ async fn assign(
         Ok(()) => {
             Ok(Redirect::to(&format!("/certification/grades/{school}?msg=saved")).into_response())
         }
-        Err(e) if user_error(&e) => grades_page(&state, &user, school, grade, None, Some(e)).await,
+        Err(e) if shown_on_form(&e) => {
+            grades_page(&state, &user, school, grade, None, Some(e)).await
+        }
         Err(e) => Err(PageError(e)),
     }
 }
@@ -597,7 +591,9 @@ async fn unassign(
         Ok(()) => {
             Ok(Redirect::to(&format!("/certification/grades/{school}?msg=saved")).into_response())
         }
-        Err(e) if user_error(&e) => grades_page(&state, &user, school, grade, None, Some(e)).await,
+        Err(e) if shown_on_form(&e) => {
+            grades_page(&state, &user, school, grade, None, Some(e)).await
+        }
         Err(e) => Err(PageError(e)),
     }
 }

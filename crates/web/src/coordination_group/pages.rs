@@ -9,8 +9,8 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use tongyu_domain::Error;
 use tongyu_domain::org::UnitKind;
-use tongyu_domain::{Error, ErrorCode};
 use tongyu_service::coordination_group::{
     self as coordination, GroupView, Item, MeetingDetail, NewDepartment, NewItem, NewMeeting,
 };
@@ -18,7 +18,7 @@ use tongyu_service::coordination_group::{
 use crate::AppState;
 use crate::error::{PageError, PageResult};
 use crate::extract::{CsrfForm, PageUser};
-use crate::page::{Nav, is_user_error, notice, render, status_of};
+use crate::page::{Nav, field, notice, render, shown_on_form, status_of};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -143,15 +143,11 @@ async fn again(
     f: HashMap<String, String>,
     e: Error,
 ) -> PageResult<Response> {
-    if is_user_error(&e) && !matches!(e.code, ErrorCode::Forbidden | ErrorCode::NotFound) {
+    if shown_on_form(&e) {
         page(state, user, unit, Some(f), None, Some(e)).await
     } else {
         Err(PageError(e))
     }
-}
-
-fn get_field(f: &HashMap<String, String>, k: &str) -> String {
-    f.get(k).cloned().unwrap_or_default()
 }
 
 async fn save_group(
@@ -164,8 +160,8 @@ async fn save_group(
         &state.app,
         &user.ctx,
         unit,
-        &get_field(&f, "lead"),
-        &get_field(&f, "set_up_on"),
+        &field(&f, "lead"),
+        &field(&f, "set_up_on"),
     )
     .await
     {
@@ -181,10 +177,10 @@ async fn add_department(
     CsrfForm(f): CsrfForm<HashMap<String, String>>,
 ) -> PageResult<Response> {
     let d = NewDepartment {
-        name: get_field(&f, "name"),
-        contact: get_field(&f, "contact"),
-        phone: get_field(&f, "phone"),
-        leading: get_field(&f, "leading") == "1",
+        name: field(&f, "name"),
+        contact: field(&f, "contact"),
+        phone: field(&f, "phone"),
+        leading: field(&f, "leading") == "1",
     };
     match coordination::add_department(&state.app, &user.ctx, unit, &d).await {
         Ok(_) => Ok(Redirect::to(&format!("/coordination/{unit}?msg=saved")).into_response()),
@@ -217,10 +213,10 @@ async fn record_meeting(
         .collect();
     present.sort_unstable();
     let m = NewMeeting {
-        held_on: get_field(&f, "held_on"),
-        title: get_field(&f, "title"),
-        agenda: get_field(&f, "agenda"),
-        minutes: get_field(&f, "minutes"),
+        held_on: field(&f, "held_on"),
+        title: field(&f, "title"),
+        agenda: field(&f, "agenda"),
+        minutes: field(&f, "minutes"),
         present,
     };
     match coordination::record_meeting(&state.app, &user.ctx, unit, &m).await {
@@ -355,13 +351,13 @@ async fn add_item(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<HashMap<String, String>>,
 ) -> PageResult<Response> {
-    let parsed = get_field(&f, "owner_unit_id")
+    let parsed = field(&f, "owner_unit_id")
         .parse::<i64>()
         .map_err(|_| Error::invalid("owner_unit_id", "请选择责任单位"))
         .map(|owner| NewItem {
-            decision: get_field(&f, "decision"),
+            decision: field(&f, "decision"),
             owner_unit_id: owner,
-            due_on: get_field(&f, "due_on"),
+            due_on: field(&f, "due_on"),
         });
     let result = match parsed {
         Ok(i) => coordination::add_item(&state.app, &user.ctx, id, &i).await,
@@ -369,10 +365,7 @@ async fn add_item(
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/joint-meetings/{id}?msg=saved")).into_response()),
-        Err(e)
-            if is_user_error(&e)
-                && !matches!(e.code, ErrorCode::Forbidden | ErrorCode::NotFound) =>
-        {
+        Err(e) if shown_on_form(&e) => {
             meeting_page(&state, &user, id, Some(f), None, Some(e)).await
         }
         Err(e) => Err(PageError(e)),
@@ -385,8 +378,8 @@ async fn close_item(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<HashMap<String, String>>,
 ) -> PageResult<Response> {
-    coordination::close_item(&state.app, &user.ctx, id, &get_field(&f, "note")).await?;
-    let back = get_field(&f, "back");
+    coordination::close_item(&state.app, &user.ctx, id, &field(&f, "note")).await?;
+    let back = field(&f, "back");
     Ok(Redirect::to(&crate::page::safe_next(if back.is_empty() {
         "/"
     } else {

@@ -10,9 +10,9 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use tongyu_domain::Error;
 use tongyu_domain::calendar::{format_local_minute, parse_local_datetime};
 use tongyu_domain::expert_pool::{Pool, RequestKind};
-use tongyu_domain::{Error, ErrorCode};
 use tongyu_service::expert_pool::{
     self as experts, Expert, ExpertView, NewProfile, NewRequestInput, Request,
 };
@@ -21,7 +21,7 @@ use tongyu_service::work_group::Who;
 use crate::AppState;
 use crate::error::{PageError, PageResult};
 use crate::extract::{CsrfForm, PageUser};
-use crate::page::{Nav, is_user_error, notice, render, status_of};
+use crate::page::{Nav, field, notice, render, shown_on_form, status_of};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -33,14 +33,6 @@ pub fn routes() -> Router<AppState> {
         .route("/expert-requests/{id}/answer", post(answer))
         .route("/expert-requests/{id}/cancel", post(cancel))
         .route("/expert-requests/{id}/rating", post(rate))
-}
-
-fn field(f: &HashMap<String, String>, k: &str) -> String {
-    f.get(k).cloned().unwrap_or_default()
-}
-
-fn user_error(e: &Error) -> bool {
-    is_user_error(e) && !matches!(e.code, ErrorCode::Forbidden | ErrorCode::NotFound)
 }
 
 struct RequestLine {
@@ -168,7 +160,7 @@ async fn add(
     };
     match result {
         Ok(id) => Ok(Redirect::to(&format!("/experts/{id}?msg=created")).into_response()),
-        Err(e) if user_error(&e) => {
+        Err(e) if shown_on_form(&e) => {
             list_page(&state, &user, &ListQuery::default(), Some(f), None, Some(e)).await
         }
         Err(e) => Err(PageError(e)),
@@ -263,7 +255,7 @@ async fn again(
     f: HashMap<String, String>,
     e: Error,
 ) -> PageResult<Response> {
-    if user_error(&e) {
+    if shown_on_form(&e) {
         expert_page(state, user, id, Some(f), None, Some(e)).await
     } else {
         Err(PageError(e))

@@ -9,15 +9,15 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use tongyu_domain::Error;
 use tongyu_domain::guidance_center::ServiceKind;
 use tongyu_domain::org::UnitKind;
-use tongyu_domain::{Error, ErrorCode};
 use tongyu_service::guidance_center::{self as guidance, CenterView, NewCenter, NewServiceInput};
 
 use crate::AppState;
 use crate::error::{PageError, PageResult};
 use crate::extract::{CsrfForm, PageUser};
-use crate::page::{Nav, Opt, is_user_error, notice, render, status_of};
+use crate::page::{Nav, Opt, field, notice, render, shown_on_form, status_of};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -125,15 +125,11 @@ async fn again(
     f: HashMap<String, String>,
     e: Error,
 ) -> PageResult<Response> {
-    if is_user_error(&e) && !matches!(e.code, ErrorCode::Forbidden | ErrorCode::NotFound) {
+    if shown_on_form(&e) {
         page(state, user, unit, Some(f), None, Some(e)).await
     } else {
         Err(PageError(e))
     }
-}
-
-fn field(f: &HashMap<String, String>, k: &str) -> String {
-    f.get(k).cloned().unwrap_or_default()
 }
 
 async fn save(

@@ -233,6 +233,20 @@ pub async fn not_found() -> PageError {
     ))
 }
 
+/// A posted form's field, or empty.
+pub fn field(f: &std::collections::HashMap<String, String>, k: &str) -> String {
+    f.get(k).cloned().unwrap_or_default()
+}
+
+/// An error the form is shown again for, with what was typed: bad input
+/// or a clash. A refusal or a missing object replaces the page instead.
+pub fn shown_on_form(e: &Error) -> bool {
+    matches!(
+        e.code,
+        tongyu_domain::ErrorCode::ValidationFailed | tongyu_domain::ErrorCode::Conflict
+    )
+}
+
 /// An error the user can mend (bad input, a clash, a refusal): the page is
 /// shown again with the message rather than replaced by an error page.
 pub fn is_user_error(e: &Error) -> bool {

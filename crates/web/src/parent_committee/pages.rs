@@ -8,10 +8,10 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use tongyu_domain::Error;
 use tongyu_domain::calendar::{format_date, local_day};
 use tongyu_domain::org::UnitKind;
 use tongyu_domain::parent_committee::{RecordKind, Seat};
-use tongyu_domain::{Error, ErrorCode};
 use tongyu_service::parent_committee::{
     self as committees, CommitteeDetail, NewElection, NewWork, UnitCommittees,
 };
@@ -20,7 +20,7 @@ use tongyu_service::work_group::Who;
 use crate::AppState;
 use crate::error::{PageError, PageResult};
 use crate::extract::{CsrfForm, PageUser};
-use crate::page::{Nav, Opt, is_user_error, notice, render, status_of};
+use crate::page::{Nav, Opt, notice, render, shown_on_form, status_of};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -253,7 +253,7 @@ async fn again(
     f: Forms,
     e: Error,
 ) -> PageResult<Response> {
-    if is_user_error(&e) && !matches!(e.code, ErrorCode::Forbidden | ErrorCode::NotFound) {
+    if shown_on_form(&e) {
         page(state, user, unit, None, Some(f), None, Some(e)).await
     } else {
         Err(PageError(e))

@@ -9,15 +9,15 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use tongyu_domain::Error;
 use tongyu_domain::studio::{Grade, OutputKind};
-use tongyu_domain::{Error, ErrorCode};
 use tongyu_service::studio::{self as studios, NewOutput, PublicStudio, StudioView, Studios};
 use tongyu_service::work_group::Who;
 
 use crate::AppState;
 use crate::error::{PageError, PageResult};
 use crate::extract::{CsrfForm, PageUser};
-use crate::page::{Nav, is_user_error, notice, render, status_of};
+use crate::page::{Nav, field, notice, render, shown_on_form, status_of};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -30,14 +30,6 @@ pub fn routes() -> Router<AppState> {
         .route("/studios/{id}/outputs", post(output))
         .route("/studios/{id}/review", post(review))
         .route("/p/studios/{id}", get(public))
-}
-
-fn field(f: &HashMap<String, String>, k: &str) -> String {
-    f.get(k).cloned().unwrap_or_default()
-}
-
-fn user_error(e: &Error) -> bool {
-    is_user_error(e) && !matches!(e.code, ErrorCode::Forbidden | ErrorCode::NotFound)
 }
 
 #[derive(serde::Deserialize, Default, schemars::JsonSchema)]
@@ -100,7 +92,7 @@ async fn apply(
     .await
     {
         Ok(id) => Ok(Redirect::to(&format!("/studios/{id}?msg=created")).into_response()),
-        Err(e) if user_error(&e) => list_page(&state, &user, Some(f), None, Some(e)).await,
+        Err(e) if shown_on_form(&e) => list_page(&state, &user, Some(f), None, Some(e)).await,
         Err(e) => Err(PageError(e)),
     }
 }
@@ -173,7 +165,7 @@ async fn done_or_again(
 ) -> PageResult<Response> {
     match r {
         Ok(()) => Ok(Redirect::to(&format!("/studios/{id}?msg=saved")).into_response()),
-        Err(e) if user_error(&e) => studio_page(state, user, id, Some(f), None, Some(e)).await,
+        Err(e) if shown_on_form(&e) => studio_page(state, user, id, Some(f), None, Some(e)).await,
         Err(e) => Err(PageError(e)),
     }
 }

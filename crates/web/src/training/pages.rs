@@ -23,7 +23,7 @@ use tongyu_service::work_group::Who;
 use crate::AppState;
 use crate::error::{PageError, PageResult};
 use crate::extract::{CsrfForm, PageUser};
-use crate::page::{Nav, Opt, is_user_error, notice, render, status_of};
+use crate::page::{Nav, Opt, field, notice, render, shown_on_form, status_of};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -143,14 +143,6 @@ async fn hub(
     hub_page(&state, &user, None, notice(q.msg.as_deref()), None).await
 }
 
-fn field(f: &HashMap<String, String>, k: &str) -> String {
-    f.get(k).cloned().unwrap_or_default()
-}
-
-fn user_error(e: &Error) -> bool {
-    is_user_error(e) && !matches!(e.code, ErrorCode::Forbidden | ErrorCode::NotFound)
-}
-
 async fn create_programme(
     State(state): State<AppState>,
     user: PageUser,
@@ -182,7 +174,7 @@ async fn create_programme(
         Ok(id) => {
             Ok(Redirect::to(&format!("/training/programmes/{id}?msg=created")).into_response())
         }
-        Err(e) if user_error(&e) => hub_page(&state, &user, Some(f), None, Some(e)).await,
+        Err(e) if shown_on_form(&e) => hub_page(&state, &user, Some(f), None, Some(e)).await,
         Err(e) => Err(PageError(e)),
     }
 }
@@ -303,7 +295,9 @@ async fn add_session(
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/training/programmes/{id}?msg=saved")).into_response()),
-        Err(e) if user_error(&e) => programme_page(&state, &user, id, Some(f), None, Some(e)).await,
+        Err(e) if shown_on_form(&e) => {
+            programme_page(&state, &user, id, Some(f), None, Some(e)).await
+        }
         Err(e) => Err(PageError(e)),
     }
 }
@@ -402,7 +396,7 @@ async fn complete(
 ) -> PageResult<Response> {
     match training::complete_online(&state.app, &user.ctx, id).await {
         Ok(_) => Ok(Redirect::to(&format!("/training/sessions/{id}?msg=done")).into_response()),
-        Err(e) if user_error(&e) => {
+        Err(e) if shown_on_form(&e) => {
             session_page(&state, &user, id, String::new(), None, Some(e)).await
         }
         Err(e) => Err(PageError(e)),
@@ -418,7 +412,7 @@ async fn record_attendance(
     let login = field(&f, "login");
     match training::record_attendance(&state.app, &user.ctx, id, &Who::Login(login.clone())).await {
         Ok(()) => Ok(Redirect::to(&format!("/training/sessions/{id}?msg=saved")).into_response()),
-        Err(e) if user_error(&e) => session_page(&state, &user, id, login, None, Some(e)).await,
+        Err(e) if shown_on_form(&e) => session_page(&state, &user, id, login, None, Some(e)).await,
         Err(e) => Err(PageError(e)),
     }
 }

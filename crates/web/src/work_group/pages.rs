@@ -7,16 +7,16 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use tongyu_domain::Error;
 use tongyu_domain::calendar::{Term, format_local_minute};
 use tongyu_domain::org::UnitKind;
 use tongyu_domain::work_group::{Duty, term_label};
-use tongyu_domain::{Error, ErrorCode};
 use tongyu_service::work_group::{self, Who, WorkGroup};
 
 use crate::AppState;
 use crate::error::{PageError, PageResult};
 use crate::extract::{CsrfForm, PageUser};
-use crate::page::{Nav, Opt, is_user_error, notice, render, status_of};
+use crate::page::{Nav, Opt, notice, render, shown_on_form, status_of};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -231,7 +231,7 @@ async fn again(
     plan: Option<PlanForm>,
     e: Error,
 ) -> PageResult<Response> {
-    if is_user_error(&e) && !matches!(e.code, ErrorCode::Forbidden | ErrorCode::NotFound) {
+    if shown_on_form(&e) {
         page(state, user, school, add, plan, None, Some(e)).await
     } else {
         Err(PageError(e))
